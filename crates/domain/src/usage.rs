@@ -1,0 +1,129 @@
+//! What people do: daily tool usage, interactions between people, questions.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{DomainError, PersonId, ToolId};
+
+/// Use of one tool by one person on one day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailyUsage {
+    pub person: PersonId,
+    pub tool: ToolId,
+    pub day: NaiveDate,
+    /// Prompts, messages, completions… whatever the source counts; at least 1 on a day of use.
+    pub count: u32,
+    /// The feature or surface used (e.g. "Teams", "code completion"), when known.
+    pub feature: Option<String>,
+}
+
+/// How two people were seen to interact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InteractionKind {
+    /// Standing collaboration (same team, shared projects): the demo's network.
+    Collaboration,
+    /// A chat reply in a thread.
+    Reply,
+    /// A mention (`<@U…>`).
+    Mention,
+    /// A reaction to someone's message.
+    Reaction,
+    /// An answered question: `from` helped `to`.
+    Help,
+    /// A logged peer-teaching session.
+    PeerSession,
+}
+
+impl InteractionKind {
+    pub const ALL: [Self; 6] =
+        [Self::Collaboration, Self::Reply, Self::Mention, Self::Reaction, Self::Help, Self::PeerSession];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Collaboration => "collaboration",
+            Self::Reply => "reply",
+            Self::Mention => "mention",
+            Self::Reaction => "reaction",
+            Self::Help => "help",
+            Self::PeerSession => "peer_session",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| DomainError::UnknownValue {
+            what: "interaction kind",
+            value: s.to_owned(),
+            allowed: "collaboration, reply, mention, reaction, help, peer_session",
+        })
+    }
+}
+
+/// A directed, weighted tie between two people observed at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interaction {
+    pub from: PersonId,
+    pub to: PersonId,
+    pub kind: InteractionKind,
+    pub at: DateTime<Utc>,
+    pub weight: f32,
+}
+
+impl Interaction {
+    pub fn new(
+        from: PersonId,
+        to: PersonId,
+        kind: InteractionKind,
+        at: DateTime<Utc>,
+        weight: f32,
+    ) -> Result<Self, DomainError> {
+        if !(weight.is_finite() && weight > 0.0) {
+            return Err(DomainError::NotPositive { what: "interaction weight", value: f64::from(weight) });
+        }
+        Ok(Self { from, to, kind, at, weight })
+    }
+}
+
+/// The maturity of a question about AI, the ladder the program wants people to climb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionStage {
+    /// "What is this?"
+    Awareness,
+    /// "How do I get access?"
+    Access,
+    /// "How do I do X with it?"
+    HowTo,
+    /// "How do I build Y nobody has tried?"
+    Frontier,
+}
+
+/// A question someone asked, with who answered it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub asker: PersonId,
+    pub at: DateTime<Utc>,
+    pub stage: QuestionStage,
+    pub answered_by: Vec<PersonId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interaction_weight_must_be_positive() {
+        let at = DateTime::<Utc>::from_timestamp(0, 0).expect("epoch");
+        assert!(Interaction::new(PersonId(1), PersonId(2), InteractionKind::Reply, at, 0.0).is_err());
+        assert!(Interaction::new(PersonId(1), PersonId(2), InteractionKind::Reply, at, f32::NAN).is_err());
+        assert!(Interaction::new(PersonId(1), PersonId(2), InteractionKind::Reply, at, 1.5).is_ok());
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in InteractionKind::ALL {
+            assert_eq!(InteractionKind::parse(k.as_str()), Ok(k));
+        }
+        assert!(QuestionStage::Awareness < QuestionStage::Frontier);
+    }
+}

@@ -1,0 +1,16 @@
+//! Readers of outside file formats into domain records (and the writers the demo needs to
+//! produce real export files).
+//!
+//! Invariants:
+//! * Readers take any `std::io::Read` plus the name to report; they never open files, so
+//!   they run the same on a file, an upload or a zip entry.
+//! * Every error names the source, the line (or record), the field and the value at fault.
+//! * A reader either returns every record of the input or an error: callers never see a
+//!   half-read file.
+
+pub mod dates;
+pub mod edges;
+pub mod error;
+pub mod hris;
+
+pub use error::{IngestError, Located};
