@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::org::{check_managers, unit_path_segments, ManagerCheck};
+use crate::org::{check_managers, unit_path_segments, IdentityKind, ManagerCheck};
 use crate::{DomainError, PersonId};
 
 /// One person as an org-chart export states them.
@@ -41,9 +41,12 @@ pub struct CurrentPerson {
     pub site: Option<String>,
     /// The manager's HRIS id as last imported (even if the link was flagged).
     pub manager_hris: Option<String>,
+    /// Why the manager link is flagged, as last imported.
+    pub manager_issue: Option<String>,
     pub hire_date: Option<NaiveDate>,
     pub left_on: Option<NaiveDate>,
-    /// Start of the current assignment.
+    /// The latest date in the person's history (start or end of a position): a snapshot
+    /// that changes the person must not be older.
     pub position_since: Option<NaiveDate>,
 }
 
@@ -72,6 +75,9 @@ pub struct OrgImportPlan {
     pub departures: Vec<PersonId>,
     pub unchanged: usize,
     pub managers: ManagerCheck,
+    /// Emails that more than one person of the snapshot has, with their HRIS ids: they are
+    /// not used to resolve identities.
+    pub shared_emails: Vec<(String, Vec<String>)>,
 }
 
 impl OrgImportPlan {
@@ -86,20 +92,30 @@ impl OrgImportPlan {
 
     /// The problem to record on a person's manager link, if it is broken.
     pub fn manager_issue(&self, record: &HrisRecord) -> Option<String> {
-        let m = record.manager_hris.as_deref()?;
-        if m == record.hris_id {
-            return Some("manages themself".to_owned());
-        }
-        if let Some(c) = self.managers.cycles.iter().find(|c| c.contains(&record.hris_id)) {
-            let mut path = c.clone();
-            path.push(c[0].clone());
-            return Some(format!("manager cycle {}", path.join(" -> ")));
-        }
-        if self.managers.dangling.iter().any(|(p, _)| *p == record.hris_id) {
-            return Some(format!("manager {m} is not in the org chart"));
-        }
-        None
+        manager_issue(&self.managers, record)
     }
+
+    /// Whether `email` may identify a person (no two people of the snapshot share it).
+    pub fn email_is_unique(&self, email: &str) -> bool {
+        let norm = IdentityKind::Email.normalize(email);
+        self.shared_emails.binary_search_by(|(e, _)| e.as_str().cmp(&norm)).is_err()
+    }
+}
+
+fn manager_issue(check: &ManagerCheck, record: &HrisRecord) -> Option<String> {
+    let m = record.manager_hris.as_deref()?;
+    if m == record.hris_id {
+        return Some("manages themself".to_owned());
+    }
+    if let Some(c) = check.cycles.iter().find(|c| c.contains(&record.hris_id)) {
+        let mut path = c.clone();
+        path.push(c[0].clone());
+        return Some(format!("manager cycle {}", path.join(" -> ")));
+    }
+    if check.dangling.iter().any(|(p, _)| *p == record.hris_id) {
+        return Some(format!("manager {m} is not in the org chart"));
+    }
+    None
 }
 
 /// Computes what importing `records` as the state on `as_of` changes.
@@ -156,7 +172,10 @@ pub fn plan_org_import(
             || cur.site != r.site
             || cur.manager_hris != r.manager_hris
             || cur.title != r.title;
-        let details = cur.display_name != r.display_name || cur.email != r.email || cur.hire_date != r.hire_date;
+        let details = cur.display_name != r.display_name
+            || cur.email != r.email
+            || cur.hire_date != r.hire_date
+            || cur.manager_issue != manager_issue(&managers, r);
         let rejoined = cur.left_on.is_some();
         if !(moved || details || rejoined) {
             unchanged += 1;
@@ -180,6 +199,14 @@ pub fn plan_org_import(
         .collect();
     departures.sort();
 
+    let mut emails: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in records {
+        if let Some(e) = &r.email {
+            emails.entry(IdentityKind::Email.normalize(e)).or_default().push(r.hris_id.clone());
+        }
+    }
+    let shared_emails = emails.into_iter().filter(|(_, ids)| ids.len() > 1).collect();
+
     Ok(OrgImportPlan {
         as_of,
         new_units,
@@ -189,6 +216,7 @@ pub fn plan_org_import(
         departures,
         unchanged,
         managers,
+        shared_emails,
     })
 }
 
@@ -225,6 +253,7 @@ mod tests {
             unit_path: r.unit_path.clone(),
             site: r.site.clone(),
             manager_hris: r.manager_hris.clone(),
+            manager_issue: None,
             hire_date: r.hire_date,
             left_on: None,
             position_since: Some(d(since)),
@@ -278,6 +307,34 @@ mod tests {
         let new = vec![rec("1", "Sales", None)];
         let err = plan_org_import(&cur, &BTreeSet::new(), &BTreeSet::new(), &new, d("2024-01-01"));
         assert!(matches!(err, Err(DomainError::EndBeforeStart { .. })));
+    }
+
+    #[test]
+    fn a_manager_who_arrives_repairs_the_link() {
+        let first = vec![rec("1", "Eng", Some("9"))];
+        let plan = plan_org_import(&[], &BTreeSet::new(), &BTreeSet::new(), &first, d("2024-01-01")).expect("plan");
+        let mut cur = stored(1, &first[0], "2024-01-01");
+        cur.manager_issue = plan.manager_issue(&first[0]);
+        assert!(cur.manager_issue.is_some());
+        let second = vec![first[0].clone(), rec("9", "Eng", None)];
+        let units = BTreeSet::from(["Eng".to_owned()]);
+        let sites = BTreeSet::from(["Lyon".to_owned()]);
+        let plan = plan_org_import(&[cur], &units, &sites, &second, d("2024-02-01")).expect("plan");
+        assert_eq!(plan.hires.len(), 1);
+        assert_eq!(plan.changes.len(), 1, "the flagged link is now resolvable");
+        assert!(!plan.changes[0].moved);
+    }
+
+    #[test]
+    fn shared_emails_do_not_identify() {
+        let mut a = rec("1", "Eng", None);
+        let mut b = rec("2", "Eng", None);
+        a.email = Some("Team@Example.com".into());
+        b.email = Some("team@example.com".into());
+        let plan = plan_org_import(&[], &BTreeSet::new(), &BTreeSet::new(), &[a, b], d("2024-01-01")).expect("plan");
+        assert_eq!(plan.shared_emails, vec![("team@example.com".to_owned(), vec!["1".to_owned(), "2".to_owned()])]);
+        assert!(!plan.email_is_unique("TEAM@example.com"));
+        assert!(plan.email_is_unique("1@example.com"));
     }
 
     #[test]

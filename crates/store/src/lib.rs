@@ -1,1 +1,198 @@
-//! placeholder
+//! Persistence for Flywheel: one code path over SQLite (the default, a file) and
+//! PostgreSQL, chosen by URL.
+//!
+//! Invariants:
+//! * Every query is written once, in the SQL both backends accept (`$n` parameters,
+//!   `ON CONFLICT`, `RETURNING`), and runs through sqlx's `Any` driver. Schemas differ only
+//!   in their DDL (`migrations/sqlite`, `migrations/postgres`).
+//! * Dates are stored as ISO-8601 text (`YYYY-MM-DD`; instants as RFC 3339 UTC), so they
+//!   sort chronologically as text and decode the same on both backends.
+//! * Every write that touches more than one row runs in one transaction: an import that
+//!   fails leaves the database exactly as it was.
+
+mod audit;
+mod bulk;
+mod error;
+mod org;
+mod people;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use audit::AuditEntry;
+pub use error::StoreError;
+pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount};
+pub use people::{Page, PeopleFilter, PersonRow};
+pub use users::{Role, User};
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// The database, opened and migrated.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Turns `sqlite://path` (or a bare path) into the URL sqlx wants, creating the file if
+/// missing.
+fn normalize_url(url: &str) -> Result<(String, Backend), StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((url.to_owned(), Backend::Postgres));
+    }
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    if path.is_empty() {
+        return Err(StoreError::Config(format!("{url:?}: no database file named")));
+    }
+    if url.contains("://") && !url.starts_with("sqlite:") {
+        return Err(StoreError::Config(format!(
+            "{url:?}: unsupported database URL (use sqlite://PATH or postgres://USER@HOST/DB)"
+        )));
+    }
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let with_mode = if path.contains("mode=") { path.to_owned() } else { format!("{path}{sep}mode=rwc") };
+    Ok((format!("sqlite://{with_mode}"), Backend::Sqlite))
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates to the latest schema.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = normalize_url(url)?;
+        let opts = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::Config(format!("bad database URL: {e}")))?
+            .disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; foreign keys are off
+                        // by default in SQLite.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await
+            .map_err(|e| StoreError::Connect { backend: backend.name(), message: e.to_string() })?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The latest applied migration.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    /// The schema version this build expects.
+    pub fn expected_schema_version(&self) -> i64 {
+        let m = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        m.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// Number of rows in a table (for tests and summaries). Only known table names pass.
+    pub async fn count(&self, table: &str) -> Result<i64, StoreError> {
+        const TABLES: [&str; 10] = [
+            "people", "org_units", "sites", "identities", "assignments", "imports", "interactions", "users",
+            "audit_events", "settings",
+        ];
+        if !TABLES.contains(&table) {
+            return Err(StoreError::Config(format!("unknown table {table:?}")));
+        }
+        Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.pool).await?)
+    }
+
+    /// A setting, or `default` when unset.
+    pub async fn setting(&self, key: &str, default: &str) -> Result<String, StoreError> {
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        Ok(v.unwrap_or_else(|| default.to_owned()))
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The minimum group size for aggregates (default 5).
+    pub async fn min_group_size(&self) -> Result<i64, StoreError> {
+        let v = self.setting("min_group_size", "5").await?;
+        v.parse().map_err(|_| StoreError::Config(format!("setting min_group_size is not a number: {v:?}")))
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+/// Now, as stored: RFC 3339 UTC with seconds.
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub(crate) fn date_text(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn parse_date(s: Option<String>) -> Option<chrono::NaiveDate> {
+    s.and_then(|s| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(normalize_url("sqlite://a.db").expect("ok"), ("sqlite://a.db?mode=rwc".into(), Backend::Sqlite));
+        assert_eq!(normalize_url("b.db").expect("ok").1, Backend::Sqlite);
+        assert_eq!(normalize_url("postgres://u@h/db").expect("ok").1, Backend::Postgres);
+        assert!(normalize_url("mysql://x").is_err());
+        assert!(normalize_url("sqlite://").is_err());
+    }
+}

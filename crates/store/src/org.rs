@@ -1,0 +1,378 @@
+//! The organisation: units, sites, people and their history, written by org-chart imports.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use flywheel_domain::org::{unit_path_segments, IdentityKind, UnitKind};
+use flywheel_domain::org_import::{plan_org_import, CurrentPerson, HrisRecord, OrgImportPlan};
+use flywheel_domain::{ImportId, PersonId};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use crate::bulk::{insert_rows, Arg};
+use crate::{date_text, now_text, parse_date, Store, StoreError};
+
+/// What an org-chart import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgImportOutcome {
+    /// `None` when nothing changed (nothing was written).
+    pub import_id: Option<ImportId>,
+    pub as_of: NaiveDate,
+    pub records: usize,
+    pub hires: usize,
+    pub moves: usize,
+    pub updated: usize,
+    pub rejoined: usize,
+    pub departures: usize,
+    pub unchanged: usize,
+    pub new_units: usize,
+    pub new_sites: usize,
+    /// `(HRIS id, why)` for each manager link that was flagged rather than stored.
+    pub flagged_manager_links: Vec<(String, String)>,
+    /// Emails shared by several people, not used to identify anyone.
+    pub shared_emails: Vec<(String, Vec<String>)>,
+}
+
+/// Headcount of one top-level unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitHeadcount {
+    pub unit_id: i64,
+    pub name: String,
+    pub people: i64,
+}
+
+/// The organisation at a glance.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgSummary {
+    pub people: i64,
+    pub departed: i64,
+    pub units: i64,
+    pub sites: i64,
+    /// Current people per top-level unit (their whole subtree), largest first.
+    pub by_department: Vec<UnitHeadcount>,
+    pub without_unit: i64,
+    pub flagged_manager_links: i64,
+}
+
+impl Store {
+    /// Loads what an org-chart import compares against.
+    async fn org_state(
+        conn: &mut AnyConnection,
+    ) -> Result<(Vec<CurrentPerson>, BTreeSet<String>, BTreeSet<String>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.hris_id, p.display_name, p.email, p.title, u.path, s.name AS site, p.manager_hris, \
+                    p.manager_issue, p.hire_date, p.left_on, \
+                    (SELECT MAX(COALESCE(a.valid_to, a.valid_from)) FROM assignments a WHERE a.person_id = p.id) AS since \
+             FROM people p LEFT JOIN org_units u ON u.id = p.unit_id LEFT JOIN sites s ON s.id = p.site_id \
+             WHERE p.hris_id IS NOT NULL",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut people = Vec::with_capacity(rows.len());
+        for r in rows {
+            people.push(CurrentPerson {
+                id: PersonId(r.try_get("id")?),
+                hris_id: r.try_get("hris_id")?,
+                display_name: r.try_get("display_name")?,
+                email: r.try_get("email")?,
+                title: r.try_get("title")?,
+                unit_path: r.try_get("path")?,
+                site: r.try_get("site")?,
+                manager_hris: r.try_get("manager_hris")?,
+                manager_issue: r.try_get("manager_issue")?,
+                hire_date: parse_date(r.try_get("hire_date")?),
+                left_on: parse_date(r.try_get("left_on")?),
+                position_since: parse_date(r.try_get("since")?),
+            });
+        }
+        let units: Vec<String> = sqlx::query_scalar("SELECT path FROM org_units").fetch_all(&mut *conn).await?;
+        let sites: Vec<String> = sqlx::query_scalar("SELECT name FROM sites").fetch_all(&mut *conn).await?;
+        Ok((people, units.into_iter().collect(), sites.into_iter().collect()))
+    }
+
+    /// Computes the plan for an org-chart snapshot without writing anything.
+    pub async fn plan_org_import(&self, records: &[HrisRecord], as_of: NaiveDate) -> Result<OrgImportPlan, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let (people, units, sites) = Self::org_state(&mut conn).await?;
+        Ok(plan_org_import(&people, &units, &sites, records, as_of)?)
+    }
+
+    /// Imports an org-chart snapshot as the state on `as_of`, in one transaction.
+    /// Re-importing the same snapshot writes nothing.
+    pub async fn import_org_chart(
+        &self,
+        source: &str,
+        sha256: &str,
+        records: &[HrisRecord],
+        as_of: NaiveDate,
+    ) -> Result<OrgImportOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (people, units, sites) = Self::org_state(&mut tx).await?;
+        let plan = plan_org_import(&people, &units, &sites, records, as_of)?;
+        let flagged: Vec<(String, String)> =
+            records.iter().filter_map(|r| plan.manager_issue(r).map(|i| (r.hris_id.clone(), i))).collect();
+        let mut outcome = OrgImportOutcome {
+            import_id: None,
+            as_of,
+            records: records.len(),
+            hires: plan.hires.len(),
+            moves: plan.changes.iter().filter(|c| c.moved).count(),
+            updated: plan.changes.iter().filter(|c| !c.moved && !c.rejoined).count(),
+            rejoined: plan.changes.iter().filter(|c| c.rejoined).count(),
+            departures: plan.departures.len(),
+            unchanged: plan.unchanged,
+            new_units: plan.new_units.len(),
+            new_sites: plan.new_sites.len(),
+            flagged_manager_links: flagged,
+            shared_emails: plan.shared_emails.clone(),
+        };
+        if plan.is_noop() {
+            tx.rollback().await?;
+            return Ok(outcome);
+        }
+        let summary = format!(
+            "{} hires, {} moves, {} updates, {} rejoined, {} departures, {} unchanged, {} new units, {} new sites, {} flagged manager links",
+            outcome.hires, outcome.moves, outcome.updated, outcome.rejoined, outcome.departures, outcome.unchanged,
+            outcome.new_units, outcome.new_sites, outcome.flagged_manager_links.len()
+        );
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO imports (kind, source, sha256, as_of, imported_at, records, summary) \
+             VALUES ('hris', $1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(source)
+        .bind(sha256)
+        .bind(date_text(as_of))
+        .bind(now_text())
+        .bind(records.len() as i64)
+        .bind(&summary)
+        .fetch_one(&mut *tx)
+        .await?;
+        apply_plan(&mut tx, &plan, import_id).await?;
+        tx.commit().await?;
+        outcome.import_id = Some(ImportId(import_id));
+        Ok(outcome)
+    }
+
+    /// Summary of the current organisation.
+    pub async fn org_summary(&self) -> Result<OrgSummary, StoreError> {
+        let one = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool);
+        let people = one("SELECT COUNT(*) FROM people WHERE left_on IS NULL").await?;
+        let departed = one("SELECT COUNT(*) FROM people WHERE left_on IS NOT NULL").await?;
+        let units = one("SELECT COUNT(*) FROM org_units").await?;
+        let sites = one("SELECT COUNT(*) FROM sites").await?;
+        let without_unit = one("SELECT COUNT(*) FROM people WHERE left_on IS NULL AND unit_id IS NULL").await?;
+        let flagged = one("SELECT COUNT(*) FROM people WHERE left_on IS NULL AND manager_issue IS NOT NULL").await?;
+        let rows = sqlx::query(
+            "SELECT top.id, top.name, COUNT(p.id) AS n FROM org_units top \
+             JOIN org_units u ON u.path = top.path OR u.path LIKE top.path || ' > %' \
+             JOIN people p ON p.unit_id = u.id AND p.left_on IS NULL \
+             WHERE top.parent_id IS NULL GROUP BY top.id, top.name ORDER BY n DESC, top.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let by_department = rows
+            .iter()
+            .map(|r| Ok(UnitHeadcount { unit_id: r.try_get("id")?, name: r.try_get("name")?, people: r.try_get("n")? }))
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(OrgSummary { people, departed, units, sites, by_department, without_unit, flagged_manager_links: flagged })
+    }
+
+    /// The assignments (history) of a person, oldest first:
+    /// `(unit path, site, title, valid_from, valid_to)`.
+    pub async fn person_history(
+        &self,
+        hris_id: &str,
+    ) -> Result<Vec<(Option<String>, Option<String>, Option<String>, NaiveDate, Option<NaiveDate>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.path, s.name AS site, a.title, a.valid_from, a.valid_to FROM assignments a \
+             JOIN people p ON p.id = a.person_id LEFT JOIN org_units u ON u.id = a.unit_id \
+             LEFT JOIN sites s ON s.id = a.site_id WHERE p.hris_id = $1 ORDER BY a.valid_from, a.id",
+        )
+        .bind(hris_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let from = parse_date(r.try_get("valid_from")?)
+                    .ok_or_else(|| StoreError::Invalid("assignment without a start date".into()))?;
+                Ok((r.try_get("path")?, r.try_get("site")?, r.try_get("title")?, from, parse_date(r.try_get("valid_to")?)))
+            })
+            .collect()
+    }
+}
+
+async fn id_map(conn: &mut AnyConnection, sql: &'static str) -> Result<HashMap<String, i64>, StoreError> {
+    let rows = sqlx::query(sql).fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?))).collect()
+}
+
+async fn apply_plan(conn: &mut AnyConnection, plan: &OrgImportPlan, import_id: i64) -> Result<(), StoreError> {
+    let as_of = date_text(plan.as_of);
+
+    // Sites, then units parents first (the plan orders them).
+    insert_rows(
+        conn,
+        "sites",
+        &["name", "country"],
+        "",
+        plan.new_sites.iter().map(|(n, c)| vec![Arg::Text(Some(n.clone())), Arg::Text(c.clone())]).collect(),
+    )
+    .await?;
+    let sites = id_map(conn, "SELECT name, id FROM sites").await?;
+    let mut units = id_map(conn, "SELECT path, id FROM org_units").await?;
+    for path in &plan.new_units {
+        let segs = unit_path_segments(path);
+        let name = segs.last().copied().unwrap_or(path.as_str());
+        let parent = (segs.len() > 1).then(|| units.get(&segs[..segs.len() - 1].join(" > ")).copied()).flatten();
+        let id: i64 = sqlx::query_scalar("INSERT INTO org_units (path, name, parent_id, kind) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(path)
+            .bind(name)
+            .bind(parent)
+            .bind(UnitKind::for_depth(segs.len() - 1).as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+        units.insert(path.clone(), id);
+    }
+    let unit_of = |r: &HrisRecord| r.unit_path.as_ref().and_then(|p| units.get(p).copied());
+    let site_of = |r: &HrisRecord| r.site.as_ref().and_then(|s| sites.get(s).copied());
+
+    // New people, then every person's id by HRIS id (managers may be new too).
+    insert_rows(
+        conn,
+        "people",
+        &["hris_id", "display_name", "email", "title", "unit_id", "site_id", "manager_hris", "manager_issue", "hire_date", "import_id"],
+        "",
+        plan.hires
+            .iter()
+            .map(|r| {
+                vec![
+                    Arg::Text(Some(r.hris_id.clone())),
+                    Arg::Text(Some(r.display_name.clone())),
+                    Arg::Text(r.email.clone()),
+                    Arg::Text(r.title.clone()),
+                    Arg::Int(unit_of(r)),
+                    Arg::Int(site_of(r)),
+                    Arg::Text(r.manager_hris.clone()),
+                    Arg::Text(plan.manager_issue(r)),
+                    Arg::Text(r.hire_date.map(date_text)),
+                    Arg::Int(Some(import_id)),
+                ]
+            })
+            .collect(),
+    )
+    .await?;
+    let people = id_map(conn, "SELECT hris_id, id FROM people WHERE hris_id IS NOT NULL").await?;
+    let manager_of = |r: &HrisRecord| {
+        if plan.manager_issue(r).is_some() {
+            return None;
+        }
+        r.manager_hris.as_ref().and_then(|m| people.get(m).copied())
+    };
+    let person_of = |r: &HrisRecord| {
+        people.get(&r.hris_id).copied().ok_or_else(|| StoreError::Invalid(format!("person {} vanished during import", r.hris_id)))
+    };
+
+    // Manager links of the new people (their managers exist now).
+    for r in &plan.hires {
+        if let Some(m) = manager_of(r) {
+            sqlx::query("UPDATE people SET manager_id = $1 WHERE id = $2").bind(m).bind(person_of(r)?).execute(&mut *conn).await?;
+        }
+    }
+
+    // Changes to people already known.
+    for c in &plan.changes {
+        let r = &c.record;
+        sqlx::query(
+            "UPDATE people SET display_name = $1, email = $2, title = $3, unit_id = $4, site_id = $5, manager_id = $6, \
+             manager_hris = $7, manager_issue = $8, hire_date = $9, left_on = NULL, import_id = $10 WHERE id = $11",
+        )
+        .bind(&r.display_name)
+        .bind(&r.email)
+        .bind(&r.title)
+        .bind(unit_of(r))
+        .bind(site_of(r))
+        .bind(manager_of(r))
+        .bind(&r.manager_hris)
+        .bind(plan.manager_issue(r))
+        .bind(r.hire_date.map(date_text))
+        .bind(import_id)
+        .bind(c.person.0)
+        .execute(&mut *conn)
+        .await?;
+        if c.moved && !c.rejoined {
+            // A move on the day the current position started replaces it; otherwise the
+            // current position ends today and a new one starts.
+            sqlx::query("DELETE FROM assignments WHERE person_id = $1 AND valid_to IS NULL AND valid_from = $2")
+                .bind(c.person.0)
+                .bind(&as_of)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("UPDATE assignments SET valid_to = $1 WHERE person_id = $2 AND valid_to IS NULL")
+                .bind(&as_of)
+                .bind(c.person.0)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+
+    // Departures: the person stays (with their history); their position ends.
+    for p in &plan.departures {
+        sqlx::query("UPDATE people SET left_on = $1, import_id = $2 WHERE id = $3")
+            .bind(&as_of)
+            .bind(import_id)
+            .bind(p.0)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE assignments SET valid_to = $1 WHERE person_id = $2 AND valid_to IS NULL")
+            .bind(&as_of)
+            .bind(p.0)
+            .execute(&mut *conn)
+            .await?;
+    }
+
+    // New positions: hires, moves and returns.
+    let opened = plan.hires.iter().chain(plan.changes.iter().filter(|c| c.moved || c.rejoined).map(|c| &c.record));
+    let mut rows = Vec::new();
+    for r in opened {
+        rows.push(vec![
+            Arg::Int(Some(person_of(r)?)),
+            Arg::Int(unit_of(r)),
+            Arg::Int(site_of(r)),
+            Arg::Int(manager_of(r)),
+            Arg::Text(r.title.clone()),
+            Arg::Text(Some(as_of.clone())),
+            Arg::Int(Some(import_id)),
+        ]);
+    }
+    insert_rows(conn, "assignments", &["person_id", "unit_id", "site_id", "manager_id", "title", "valid_from", "import_id"], "", rows)
+        .await?;
+
+    // Identities: HRIS ids of new people, emails of new and changed people.
+    let mut ids = Vec::new();
+    for r in plan.hires.iter().chain(plan.changes.iter().map(|c| &c.record)) {
+        let pid = person_of(r)?;
+        ids.push(vec![
+            Arg::Int(Some(pid)),
+            Arg::Text(Some(IdentityKind::Hris.as_str().into())),
+            Arg::Text(Some(r.hris_id.clone())),
+            Arg::Text(Some(IdentityKind::Hris.normalize(&r.hris_id))),
+        ]);
+        if let Some(e) = r.email.as_ref().filter(|e| plan.email_is_unique(e)) {
+            ids.push(vec![
+                Arg::Int(Some(pid)),
+                Arg::Text(Some(IdentityKind::Email.as_str().into())),
+                Arg::Text(Some(e.clone())),
+                Arg::Text(Some(IdentityKind::Email.normalize(e))),
+            ]);
+        }
+    }
+    insert_rows(
+        conn,
+        "identities",
+        &["person_id", "kind", "value", "normalized"],
+        "ON CONFLICT (kind, normalized) DO UPDATE SET person_id = excluded.person_id, value = excluded.value",
+        ids,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! Reading people.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{parse_date, Store, StoreError};
+
+/// A person as listed, with the names of their unit, site and manager.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonRow {
+    pub id: i64,
+    pub hris_id: Option<String>,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub title: Option<String>,
+    pub unit_id: Option<i64>,
+    pub unit: Option<String>,
+    pub site_id: Option<i64>,
+    pub site: Option<String>,
+    pub manager_id: Option<i64>,
+    pub manager_issue: Option<String>,
+    pub hire_date: Option<NaiveDate>,
+    pub left_on: Option<NaiveDate>,
+}
+
+/// Which people to list.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFilter {
+    /// A unit and everything under it.
+    pub unit: Option<i64>,
+    pub site: Option<i64>,
+    /// Include people who have left.
+    pub include_departed: bool,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+impl Store {
+    /// People matching `filter`, ordered by id, one page at a time (pages count from 1).
+    pub async fn list_people(&self, filter: &PeopleFilter, page: u32, per_page: u32) -> Result<Page<PersonRow>, StoreError> {
+        let page = page.max(1);
+        let per_page = per_page.clamp(1, 10_000);
+        let unit_path: Option<String> = match filter.unit {
+            None => None,
+            Some(id) => Some(
+                sqlx::query_scalar("SELECT path FROM org_units WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| StoreError::Invalid(format!("no unit with id {id}")))?,
+            ),
+        };
+        if let Some(id) = filter.site {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM sites WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+            if found.is_none() {
+                return Err(StoreError::Invalid(format!("no site with id {id}")));
+            }
+        }
+        // The same WHERE for the count and the page; each condition is disabled by a NULL.
+        let filter_sql = "FROM people p LEFT JOIN org_units u ON u.id = p.unit_id LEFT JOIN sites s ON s.id = p.site_id \
+             WHERE ($1 = 1 OR p.left_on IS NULL) \
+               AND (CAST($2 AS TEXT) IS NULL OR u.path = $2 OR u.path LIKE $2 || ' > %') \
+               AND (CAST($3 AS BIGINT) IS NULL OR p.site_id = $3)";
+        let include = i64::from(filter.include_departed);
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter_sql}"))
+            .bind(include)
+            .bind(&unit_path)
+            .bind(filter.site)
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT p.id, p.hris_id, p.display_name, p.email, p.title, p.unit_id, u.path, p.site_id, s.name AS site, \
+                    p.manager_id, p.manager_issue, p.hire_date, p.left_on {filter_sql} ORDER BY p.id LIMIT $4 OFFSET $5"
+        ))
+        .bind(include)
+        .bind(&unit_path)
+        .bind(filter.site)
+        .bind(i64::from(per_page))
+        .bind(i64::from(page - 1) * i64::from(per_page))
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                Ok(PersonRow {
+                    id: r.try_get("id")?,
+                    hris_id: r.try_get("hris_id")?,
+                    display_name: r.try_get("display_name")?,
+                    email: r.try_get("email")?,
+                    title: r.try_get("title")?,
+                    unit_id: r.try_get("unit_id")?,
+                    unit: r.try_get("path")?,
+                    site_id: r.try_get("site_id")?,
+                    site: r.try_get("site")?,
+                    manager_id: r.try_get("manager_id")?,
+                    manager_issue: r.try_get("manager_issue")?,
+                    hire_date: parse_date(r.try_get("hire_date")?),
+                    left_on: parse_date(r.try_get("left_on")?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(Page { items, page, per_page, total })
+    }
+}

@@ -1,0 +1,114 @@
+//! Login accounts. Passwords are stored as Argon2id PHC strings, never in clear.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{now_text, Store, StoreError};
+
+/// What an account may see and do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Employee,
+    Champion,
+    Admin,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Employee => "employee",
+            Self::Champion => "champion",
+            Self::Admin => "admin",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, StoreError> {
+        match s {
+            "employee" => Ok(Self::Employee),
+            "champion" => Ok(Self::Champion),
+            "admin" => Ok(Self::Admin),
+            "viewer" => Ok(Self::Viewer),
+            _ => Err(StoreError::Invalid(format!("{s:?} is not a role (employee, champion, admin, viewer)"))),
+        }
+    }
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+}
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 12;
+
+impl Store {
+    /// Creates an account; the email must be new.
+    pub async fn create_user(&self, email: &str, password: &str, role: Role) -> Result<User, StoreError> {
+        let email = email.trim().to_lowercase();
+        if !email.contains('@') {
+            return Err(StoreError::Invalid(format!("{email:?} is not an email address")));
+        }
+        if password.chars().count() < MIN_PASSWORD_LEN {
+            return Err(StoreError::Invalid(format!("the password must have at least {MIN_PASSWORD_LEN} characters")));
+        }
+        let salt = SaltString::generate(&mut OsRng);
+        let hash = Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| StoreError::Invalid(format!("cannot hash the password: {e}")))?
+            .to_string();
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(&email).fetch_optional(&mut *tx).await?;
+        if exists.is_some() {
+            return Err(StoreError::Invalid(format!("an account for {email} already exists")));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(&email)
+        .bind(&hash)
+        .bind(role.as_str())
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, NULL, 'user.create', $2, $3)")
+            .bind(now_text())
+            .bind(format!("user:{id}"))
+            .bind(format!("created {email} with role {}", role.as_str()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(User { id, email, role })
+    }
+
+    /// The account for `email` if `password` is right. Takes the same time whether or not
+    /// the account exists (a dummy hash is verified), so timing does not reveal accounts.
+    pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
+        const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2nHq1H7vCkR5xVH7Ak2Q9Qp5w2Xe8yKzv3w1Zl0rJ6s";
+        let email = email.trim().to_lowercase();
+        let row = sqlx::query("SELECT id, password_hash, role FROM users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&self.pool)
+            .await?;
+        let (hash, found) = match &row {
+            Some(r) => (r.try_get::<String, _>("password_hash")?, true),
+            None => (DUMMY.to_owned(), false),
+        };
+        let ok = PasswordHash::new(&hash)
+            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .unwrap_or(false);
+        match (row, ok && found) {
+            (Some(r), true) => Ok(Some(User { id: r.try_get("id")?, email, role: Role::parse(&r.try_get::<String, _>("role")?)? })),
+            _ => Ok(None),
+        }
+    }
+}
