@@ -195,7 +195,8 @@ fn start_cluster() -> Result<Cluster, String> {
     let script = format!(
         "'{pg}' -D '{data}' -p {port} -h 127.0.0.1 -k '{dir}' -c fsync=off -c synchronous_commit=off \
          -c full_page_writes=off -c max_connections=200 >'{dir}/log' 2>&1 & pid=$!; \
-         cat >/dev/null; kill -INT $pid; wait $pid; rm -rf '{dir}'",
+         cat >/dev/null; kill -INT $pid; wait $pid; \
+         for i in 1 2 3 4 5 6 7 8 9 10; do rm -rf '{dir}'; [ -e '{dir}' ] || break; sleep 0.5; done",
         pg = postgres.display(),
         data = data.display(),
         dir = dir.display(),
