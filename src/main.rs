@@ -1,1 +1,145 @@
-fn main() {}
+//! `flywheel`: the command line of the Flywheel platform.
+
+mod demo;
+mod import;
+mod people;
+mod progress;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use flywheel_store::{Role, Store};
+
+/// Flywheel runs a peer-driven AI adoption program: it finds natural AI champions in the
+/// collaboration network, plans the Crawl → Walk → Run → Fly rollout and measures whether
+/// the wheel turns.
+#[derive(Debug, Parser)]
+#[command(name = "flywheel", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    /// Database: sqlite://PATH (a file, created if missing) or postgres://USER@HOST[:PORT]/DB.
+    /// Defaults to sqlite://flywheel.db (for `demo`: sqlite://OUT/flywheel.db).
+    #[arg(long, global = true, env = "FLYWHEEL_DB", value_name = "URL")]
+    db: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a realistic demo company, write it as real export files, import them and serve.
+    Demo(demo::DemoArgs),
+    /// Serve the web UI and the JSON API.
+    Serve(ServeArgs),
+    /// Import an export file (see `flywheel import --help` for the kinds).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// List people (individual-level data: every listing is recorded in the audit log).
+    People(people::PeopleArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on (use 0.0.0.0:PORT to accept connections from other machines).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    bind: SocketAddr,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an account; the password is read from the first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long, default_value = "admin", value_parser = ["admin", "champion", "employee", "viewer"])]
+        role: String,
+    },
+}
+
+const DEFAULT_DB: &str = "sqlite://flywheel.db";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(url: &str) -> anyhow::Result<Store> {
+    Store::open(url).await.with_context(|| format!("opening {url}"))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let db = cli.db.clone();
+    let url = || db.clone().unwrap_or_else(|| DEFAULT_DB.to_owned());
+    match cli.command {
+        Command::Demo(args) => demo::run(args, db).await,
+        Command::Serve(args) => {
+            init_logging();
+            let store = open(&url()).await?;
+            serve(store, args.bind, false).await
+        }
+        Command::Import(cmd) => import::run(cmd, &url()).await,
+        Command::People(args) => people::run(args, &url()).await,
+        Command::Admin(AdminCommand::Create { email, password_stdin: _, role }) => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let store = open(&url()).await?;
+            let user = store.create_user(&email, password, Role::parse(&role)?).await?;
+            println!("created {} account {} (id {})", user.role.as_str(), user.email, user.id);
+            Ok(())
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Binds and serves until Ctrl-C. With `fallback`, a busy port falls back to any free one.
+async fn serve(store: Store, bind: SocketAddr, fallback: bool) -> anyhow::Result<()> {
+    let listener = match tokio::net::TcpListener::bind(bind).await {
+        Ok(l) => l,
+        Err(e) if fallback && e.kind() == std::io::ErrorKind::AddrInUse => {
+            tokio::net::TcpListener::bind(SocketAddr::new(bind.ip(), 0)).await.context("binding a free port")?
+        }
+        Err(e) => bail!("cannot listen on {bind}: {e}"),
+    };
+    let addr = listener.local_addr()?;
+    println!("Flywheel is serving on http://{addr}/ (Ctrl-C to stop)");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    flywheel_web::serve(store, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+/// The default demo output directory.
+pub(crate) fn default_demo_dir() -> PathBuf {
+    PathBuf::from("flywheel-demo")
+}

@@ -1,1 +1,43 @@
+//! End-to-end tests: the `flywheel` binary as a user runs it, over SQLite and PostgreSQL,
+//! and its HTTP server over real sockets.
 
+mod cli;
+mod http;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `flywheel` with `args` against database `db`.
+pub fn flywheel(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("FLYWHEEL_DB")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run flywheel: {e}"))
+}
+
+/// Runs `flywheel` and insists it succeeded; returns stdout.
+pub fn ok(db: &str, args: &[&str]) -> String {
+    let out = flywheel(db, args);
+    assert!(
+        out.status.success(),
+        "flywheel {args:?} failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// All people (departed included) as JSON values.
+pub fn people_json(db: &str) -> Vec<serde_json::Value> {
+    let text = ok(db, &["people", "--json", "--include-departed"]);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("people --json is not JSON: {e}\n{text}"))
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
+    p.display().to_string()
+}

@@ -13,6 +13,7 @@
 mod audit;
 mod bulk;
 mod error;
+mod interactions;
 mod org;
 mod people;
 mod users;
@@ -25,6 +26,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use audit::AuditEntry;
 pub use error::StoreError;
+pub use interactions::InteractionImportOutcome;
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount};
 pub use people::{Page, PeopleFilter, PersonRow};
 pub use users::{Role, User};

@@ -90,6 +90,31 @@ impl Store {
         Ok(User { id, email, role })
     }
 
+    /// Sets a new password for an existing account (audited).
+    pub async fn set_password(&self, email: &str, password: &str) -> Result<(), StoreError> {
+        let email = email.trim().to_lowercase();
+        if password.chars().count() < MIN_PASSWORD_LEN {
+            return Err(StoreError::Invalid(format!("the password must have at least {MIN_PASSWORD_LEN} characters")));
+        }
+        let salt = SaltString::generate(&mut OsRng);
+        let hash = Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| StoreError::Invalid(format!("cannot hash the password: {e}")))?
+            .to_string();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2").bind(&hash).bind(&email).execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Invalid(format!("no account for {email}")));
+        }
+        sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, NULL, 'user.password', $2, 'password set')")
+            .bind(now_text())
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The account for `email` if `password` is right. Takes the same time whether or not
     /// the account exists (a dummy hash is verified), so timing does not reveal accounts.
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {

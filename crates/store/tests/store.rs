@@ -159,6 +159,22 @@ both_backends! {
         assert!(store.list_people(&PeopleFilter { unit: Some(9999), ..Default::default() }, 1, 10).await.is_err());
     }
 
+    async fn ties_import_once_and_report_strangers(url: String) {
+        let store = Store::open(&url).await.expect("open");
+        store.import_org_chart("v1", "a", &parse("Employee ID,Name\n1,A\n2,B\n3,C\n"), d("2024-01-01")).await.expect("org");
+        let ties = vec![("1".to_owned(), "2".to_owned(), 2.5f32), ("2".into(), "3".into(), 1.0), ("3".into(), "9".into(), 1.0)];
+        let kind = flywheel_domain::usage::InteractionKind::Collaboration;
+        let out = store.import_ties_by_hris("g", "s", kind, d("2024-01-01"), &ties).await.expect("ties");
+        assert_eq!((out.inserted, out.unmatched.clone()), (2, vec!["9".to_owned()]));
+        let before = dump(&store).await;
+        let again = store.import_ties_by_hris("g", "s", kind, d("2024-01-01"), &ties).await.expect("again");
+        assert_eq!((again.inserted, again.import_id), (0, None));
+        assert_eq!(dump(&store).await, before);
+        let bad = vec![("1".to_owned(), "3".to_owned(), -1.0f32)];
+        assert!(store.import_ties_by_hris("g", "s", kind, d("2024-02-01"), &bad).await.is_err());
+        assert_eq!(dump(&store).await, before);
+    }
+
     async fn accounts_and_audit(url: String) {
         let store = Store::open(&url).await.expect("open");
         let u = store.create_user("Lead@Example.com", "correct horse battery", Role::Admin).await.expect("create");

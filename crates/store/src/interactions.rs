@@ -1,0 +1,98 @@
+//! Interactions between people.
+
+use chrono::NaiveDate;
+use flywheel_domain::usage::InteractionKind;
+use flywheel_domain::ImportId;
+use serde::Serialize;
+
+use crate::bulk::{insert_rows, Arg};
+use crate::{date_text, now_text, Store, StoreError};
+
+/// What an interactions import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct InteractionImportOutcome {
+    /// `None` when nothing was new (nothing was written).
+    pub import_id: Option<ImportId>,
+    pub records: usize,
+    pub inserted: u64,
+    /// Edges whose endpoints are not known people, by the unknown identifier.
+    pub unmatched: Vec<String>,
+}
+
+impl Store {
+    /// Imports ties between people named by HRIS id, of one kind, observed on `at`.
+    /// Ties already stored are skipped, so re-importing changes nothing.
+    pub async fn import_ties_by_hris(
+        &self,
+        source: &str,
+        sha256: &str,
+        kind: InteractionKind,
+        at: NaiveDate,
+        ties: &[(String, String, f32)],
+    ) -> Result<InteractionImportOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let people: std::collections::HashMap<String, i64> = {
+            use sqlx::Row;
+            let rows = sqlx::query("SELECT hris_id, id FROM people WHERE hris_id IS NOT NULL").fetch_all(&mut *tx).await?;
+            rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?))).collect::<Result<_, sqlx::Error>>()?
+        };
+        let mut unmatched = std::collections::BTreeSet::new();
+        let mut rows = Vec::with_capacity(ties.len());
+        let at_text = format!("{}T00:00:00Z", date_text(at));
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO imports (kind, source, sha256, as_of, imported_at, records, summary) \
+             VALUES ($1, $2, $3, $4, $5, $6, '') RETURNING id",
+        )
+        .bind(format!("interactions:{}", kind.as_str()))
+        .bind(source)
+        .bind(sha256)
+        .bind(date_text(at))
+        .bind(now_text())
+        .bind(ties.len() as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (a, b, w) in ties {
+            if !(w.is_finite() && *w > 0.0) {
+                return Err(StoreError::Invalid(format!("tie {a} - {b}: weight {w} is not positive")));
+            }
+            match (people.get(a), people.get(b)) {
+                (Some(&x), Some(&y)) => rows.push(vec![
+                    Arg::Int(Some(x)),
+                    Arg::Int(Some(y)),
+                    Arg::Text(Some(kind.as_str().to_owned())),
+                    Arg::Text(Some(at_text.clone())),
+                    Arg::Real(f64::from(*w)),
+                    Arg::Int(Some(import_id)),
+                ]),
+                (x, y) => {
+                    if x.is_none() {
+                        unmatched.insert(a.clone());
+                    }
+                    if y.is_none() {
+                        unmatched.insert(b.clone());
+                    }
+                }
+            }
+        }
+        let inserted = insert_rows(
+            &mut tx,
+            "interactions",
+            &["from_id", "to_id", "kind", "at", "weight", "import_id"],
+            "ON CONFLICT (from_id, to_id, kind, at) DO NOTHING",
+            rows,
+        )
+        .await?;
+        let unmatched: Vec<String> = unmatched.into_iter().collect();
+        if inserted == 0 {
+            tx.rollback().await?;
+            return Ok(InteractionImportOutcome { import_id: None, records: ties.len(), inserted, unmatched });
+        }
+        sqlx::query("UPDATE imports SET summary = $1 WHERE id = $2")
+            .bind(format!("{inserted} new ties, {} unmatched identifiers", unmatched.len()))
+            .bind(import_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(InteractionImportOutcome { import_id: Some(ImportId(import_id)), records: ties.len(), inserted, unmatched })
+    }
+}

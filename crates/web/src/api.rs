@@ -1,0 +1,145 @@
+//! JSON endpoints under `/api/v1`.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{Html, IntoResponse};
+use axum::Json;
+use flywheel_store::PeopleFilter;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::auth::require_admin;
+use crate::chart::{escape, suppress_small};
+use crate::error::{ApiError, ErrorCode};
+use crate::AppState;
+
+pub async fn healthz(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let version = st.store.schema_version().await?;
+    Ok(Json(json!({
+        "status": "ok",
+        "backend": st.store.backend().name(),
+        "schema_version": version,
+    })))
+}
+
+/// Query of `GET /api/v1/people`. Parameters are parsed by hand so that a bad value gets
+/// an error naming the parameter, not a generic rejection.
+#[derive(Debug, Deserialize)]
+pub struct PeopleQuery {
+    page: Option<String>,
+    per_page: Option<String>,
+    unit: Option<String>,
+    site: Option<String>,
+    include_departed: Option<String>,
+}
+
+fn num<T: std::str::FromStr>(name: &str, v: Option<&String>, min: T, max: T) -> Result<Option<T>, ApiError>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(v) = v else { return Ok(None) };
+    let n: T = v
+        .parse()
+        .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, format!("parameter `{name}`: {v:?} is not a whole number")))?;
+    if n < min || n > max {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, format!("parameter `{name}`: {n} is outside {min}..={max}")));
+    }
+    Ok(Some(n))
+}
+
+#[derive(Serialize)]
+struct PageOut<T> {
+    items: Vec<T>,
+    page: u32,
+    per_page: u32,
+    total: i64,
+    next_page: Option<u32>,
+}
+
+/// `GET /api/v1/people`: people, paged, filtered by unit (with its sub-units) and site.
+/// Admin only; every call is audited.
+pub async fn people(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PeopleQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let user = require_admin(&st.store, &headers).await?;
+    let page = num::<u32>("page", q.page.as_ref(), 1, 1_000_000)?.unwrap_or(1);
+    let per_page = num::<u32>("per_page", q.per_page.as_ref(), 1, 500)?.unwrap_or(50);
+    let unit = num::<i64>("unit", q.unit.as_ref(), 1, i64::MAX)?;
+    let site = num::<i64>("site", q.site.as_ref(), 1, i64::MAX)?;
+    let include_departed = match q.include_departed.as_deref() {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(v) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("parameter `include_departed`: {v:?} is not true or false"),
+            ))
+        }
+    };
+    let filter = PeopleFilter { unit, site, include_departed };
+    let result = st.store.list_people(&filter, page, per_page).await.map_err(|e| match e {
+        flywheel_store::StoreError::Invalid(m) if m.starts_with("no unit") || m.starts_with("no site") => {
+            ApiError::new(ErrorCode::NotFound, m)
+        }
+        other => other.into(),
+    })?;
+    st.store
+        .audit(
+            Some(user.id),
+            "people.list",
+            "api:/api/v1/people",
+            &format!("page {page} of {per_page}, unit {unit:?}, site {site:?}, {} people returned", result.items.len()),
+        )
+        .await?;
+    let shown = i64::from(page) * i64::from(per_page);
+    Ok(Json(PageOut {
+        next_page: (shown < result.total).then_some(page + 1),
+        items: result.items,
+        page: result.page,
+        per_page: result.per_page,
+        total: result.total,
+    }))
+}
+
+/// `GET /api/v1/org/summary`: headcounts, with units below the minimum group size merged.
+pub async fn org_summary(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let s = st.store.org_summary().await?;
+    let min = st.store.min_group_size().await?;
+    let groups: Vec<(String, i64)> = s.by_department.iter().map(|d| (d.name.clone(), d.people)).collect();
+    let (bars, suppressed) = suppress_small(&groups, min);
+    Ok(Json(json!({
+        "people": s.people,
+        "departed": s.departed,
+        "units": s.units,
+        "sites": s.sites,
+        "without_unit": s.without_unit,
+        "flagged_manager_links": s.flagged_manager_links,
+        "by_department": bars.iter().map(|(n, c)| json!({"name": n, "people": c})).collect::<Vec<_>>(),
+        "min_group_size": min,
+        "suppressed_units": suppressed,
+    })))
+}
+
+/// `GET /api/v1/errors`: the table of error codes (the `link` of every error points here).
+pub async fn errors() -> Html<String> {
+    let mut rows = String::new();
+    for c in ErrorCode::ALL {
+        rows.push_str(&format!(
+            "<tr id=\"{0}\"><td><code>{0}</code></td><td>{1}</td><td>{2}</td><td>{3}</td></tr>",
+            c.code(),
+            c.status().as_u16(),
+            c.kind(),
+            escape(c.description())
+        ));
+    }
+    Html(format!(
+        "<!doctype html><meta charset=utf-8><title>Flywheel API errors</title><h1>API errors</h1>\
+         <table><tr><th>code</th><th>status</th><th>type</th><th>meaning</th></tr>{rows}</table>"
+    ))
+}
+
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, format!("no route for {}", uri.path()))
+}

@@ -1,0 +1,181 @@
+//! `flywheel import`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use clap::{Args, Subcommand, ValueEnum};
+use flywheel_ingest::dates::DateOrder;
+use flywheel_ingest::hris::{parse_override, read_hris, Field, HrisOptions};
+use flywheel_store::{OrgImportOutcome, Store};
+use sha2::{Digest, Sha256};
+
+use crate::progress;
+
+/// The largest file an import reads.
+pub const MAX_IMPORT_BYTES: u64 = 1 << 30;
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import an org chart exported from an HR system as CSV (the whole file in one
+    /// transaction: a file with any error changes nothing).
+    ///
+    /// Columns are found by header name in any order; recognised names include
+    /// Employee ID / EID / Employee_ID / Worker ID; Manager ID / Supervisor EID / Manager_ID;
+    /// First Name, Last Name or Full Name; Work Email; Job Title / Business_Title;
+    /// Department / Supervisory_Organization (a path such as "Eng > Platform" makes a tree)
+    /// and Team; Location / Site; Country; Hire Date (2024-03-31, 03/31/2024, 31/03/2024,
+    /// 31.03.2024, 31-MAR-2024). Re-importing the same file changes nothing; a newer file
+    /// records moves, departures and returns as of --as-of, keeping the history.
+    Hris(HrisArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DateOrderArg {
+    /// 03/31/2024
+    Us,
+    /// 31/03/2024
+    Eu,
+}
+
+#[derive(Debug, Args)]
+pub struct HrisArgs {
+    /// The CSV file (comma, semicolon, tab or pipe separated; UTF-8 or Windows-1252).
+    pub file: PathBuf,
+    /// Read FIELD from COLUMN, e.g. --map employee_id="Personnel No". Fields: employee_id,
+    /// manager_id, first_name, last_name, full_name, email, title, department, team, site,
+    /// country, hire_date.
+    #[arg(long = "map", value_name = "FIELD=COLUMN", value_parser = parse_override)]
+    pub map: Vec<(Field, String)>,
+    /// The date the file describes (default: today). Moves and departures are dated by it.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    /// Day/month order of slash dates (inferred from the column when not given).
+    #[arg(long, value_enum)]
+    pub date_order: Option<DateOrderArg>,
+    /// Show what the import would do without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(cmd: ImportCommand, url: &str) -> anyhow::Result<()> {
+    match cmd {
+        ImportCommand::Hris(args) => {
+            let store = crate::open(url).await?;
+            let out = import_hris(&store, &args).await?;
+            print_outcome(&out, &args)
+        }
+    }
+}
+
+/// Reads a file within the size bound and returns it with its SHA-256.
+pub fn read_bounded(path: &Path) -> anyhow::Result<(Vec<u8>, String)> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > MAX_IMPORT_BYTES {
+        bail!("{}: {len} bytes is more than the {MAX_IMPORT_BYTES}-byte limit for one import", path.display());
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(MAX_IMPORT_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MAX_IMPORT_BYTES {
+        bail!("{}: more than the {MAX_IMPORT_BYTES}-byte limit for one import", path.display());
+    }
+    let sha = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    Ok((bytes, sha))
+}
+
+/// The whole org-chart import, as `flywheel import hris` and `flywheel demo` run it.
+pub async fn import_hris(store: &Store, args: &HrisArgs) -> anyhow::Result<OrgImportOutcome> {
+    let name = args.file.display().to_string();
+    let pb = progress::step(format!("reading {name}"));
+    let (bytes, sha) = read_bounded(&args.file)?;
+    let opts = HrisOptions {
+        overrides: args.map.clone(),
+        date_order: args.date_order.map(|o| match o {
+            DateOrderArg::Us => DateOrder::MonthFirst,
+            DateOrderArg::Eu => DateOrder::DayFirst,
+        }),
+    };
+    let file = match read_hris(&bytes[..], &name, &opts) {
+        Ok(f) => f,
+        Err(e) => {
+            pb.finish_and_clear();
+            bail!("{e}\nnothing was imported");
+        }
+    };
+    progress::done(pb, format!("read {} people from {name}", file.records.len()));
+    if let Some((order, true)) = file.date_order {
+        eprintln!(
+            "note: no hire date told whether slash dates are month- or day-first; read them as {} (pass --date-order to choose)",
+            if order == DateOrder::MonthFirst { "MM/DD/YYYY" } else { "DD/MM/YYYY" }
+        );
+    }
+    if file.decoded_windows_1252 {
+        eprintln!("note: {name} is not UTF-8; it was read as Windows-1252");
+    }
+    let as_of = args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    if args.dry_run {
+        let plan = store.plan_org_import(&file.records, as_of).await?;
+        return Ok(OrgImportOutcome {
+            import_id: None,
+            as_of,
+            records: file.records.len(),
+            hires: plan.hires.len(),
+            moves: plan.changes.iter().filter(|c| c.moved).count(),
+            updated: plan.changes.iter().filter(|c| !c.moved && !c.rejoined).count(),
+            rejoined: plan.changes.iter().filter(|c| c.rejoined).count(),
+            departures: plan.departures.len(),
+            unchanged: plan.unchanged,
+            new_units: plan.new_units.len(),
+            new_sites: plan.new_sites.len(),
+            flagged_manager_links: file.records.iter().filter_map(|r| plan.manager_issue(r).map(|i| (r.hris_id.clone(), i))).collect(),
+            shared_emails: plan.shared_emails,
+        });
+    }
+    let pb = progress::step(format!("writing {} people in one transaction", file.records.len()));
+    let out = store.import_org_chart(&name, &sha, &file.records, as_of).await;
+    pb.finish_and_clear();
+    Ok(out.with_context(|| format!("importing {name}: nothing was imported"))?)
+}
+
+fn print_outcome(out: &OrgImportOutcome, args: &HrisArgs) -> anyhow::Result<()> {
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "dry_run": args.dry_run, "outcome": out }))?);
+        return Ok(());
+    }
+    let verb = if args.dry_run { "would import" } else { "imported" };
+    match out.import_id {
+        None if !args.dry_run => println!("{}: no changes ({} people already up to date)", args.file.display(), out.unchanged),
+        _ => println!(
+            "{} {verb} as of {}: {} hires, {} moves, {} other updates, {} returns, {} departures, {} unchanged; {} new units, {} new sites{}",
+            args.file.display(),
+            out.as_of,
+            out.hires,
+            out.moves,
+            out.updated,
+            out.rejoined,
+            out.departures,
+            out.unchanged,
+            out.new_units,
+            out.new_sites,
+            out.import_id.map(|i| format!(" (import #{i})")).unwrap_or_default()
+        ),
+    }
+    if !out.flagged_manager_links.is_empty() {
+        println!("{} manager links flagged (rows imported, link not used):", out.flagged_manager_links.len());
+        for (p, why) in out.flagged_manager_links.iter().take(20) {
+            println!("  employee {p}: {why}");
+        }
+        if out.flagged_manager_links.len() > 20 {
+            println!("  … and {} more (use --json for all)", out.flagged_manager_links.len() - 20);
+        }
+    }
+    for (email, ids) in out.shared_emails.iter().take(20) {
+        println!("email {email} is shared by employees {}: not used to identify them", ids.join(", "));
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! The CLI end to end, on both backends.
+
+use flywheel_testkit::{both_backends, fixture, tempdir};
+
+use crate::{flywheel, ok, people_json, write};
+
+both_backends! {
+    async fn hris_fixture_imports_and_reimport_changes_nothing(url: String) {
+        let file = fixture("hris/oracle-hr_as_hris_orgchart.csv").display().to_string();
+        let out = ok(&url, &["import", "hris", &file, "--as-of", "2024-01-01"]);
+        assert!(out.contains("107 hires"), "{out}");
+        let people = people_json(&url);
+        assert_eq!(people.len(), 107);
+        let again = ok(&url, &["import", "hris", &file, "--as-of", "2024-02-01", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&again).expect("json");
+        assert_eq!(v["outcome"]["import_id"], serde_json::Value::Null);
+        assert_eq!(v["outcome"]["unchanged"], 107);
+        assert_eq!(people_json(&url), people, "a second import changes nothing");
+    }
+
+    async fn broken_csv_names_the_place_and_changes_nothing(url: String) {
+        let dir = tempdir();
+        let good = write(dir.path(), "good.csv", "Employee ID,Name,Department,Hire Date\n1,Ada,Eng,2020-01-01\n2,Bob,Eng,2021-05-06\n");
+        ok(&url, &["import", "hris", &good, "--as-of", "2024-01-01"]);
+        let before = people_json(&url);
+        let bad = write(dir.path(), "bad.csv", "Employee ID,Name,Department,Hire Date\n1,Ada,Ops,2020-01-01\n2,Bob,Eng,2021-05-06\n3,Cy,Eng,31.02.2022\n");
+        let out = flywheel(&url, &["import", "hris", &bad, "--as-of", "2024-03-01"]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("bad.csv:4: column \"Hire Date\": value \"31.02.2022\": not a date"), "{err}");
+        assert!(err.contains("nothing was imported"), "{err}");
+        assert_eq!(people_json(&url), before, "the database is as it was");
+    }
+
+    async fn newer_file_records_moves_and_departures(url: String) {
+        let dir = tempdir();
+        let v1 = write(dir.path(), "v1.csv", "EID,Full Name,Supervisory_Organization,Supervisor EID,Site\n1,Ada,Eng,,Lyon\n2,Bob,Eng,1,Lyon\n3,Cy,Eng,1,Oslo\n");
+        let v2 = write(dir.path(), "v2.csv", "EID,Full Name,Supervisory_Organization,Supervisor EID,Site\n1,Ada,Eng,,Lyon\n2,Bob,Sales,1,Oslo\n");
+        ok(&url, &["import", "hris", &v1, "--as-of", "2024-01-01"]);
+        let dry = ok(&url, &["import", "hris", &v2, "--as-of", "2024-06-01", "--dry-run"]);
+        assert!(dry.contains("would import") && dry.contains("1 moves") && dry.contains("1 departures"), "{dry}");
+        assert_eq!(people_json(&url).iter().filter(|p| p["left_on"].is_null()).count(), 3, "a dry run writes nothing");
+        let out = ok(&url, &["import", "hris", &v2, "--as-of", "2024-06-01"]);
+        assert!(out.contains("1 moves") && out.contains("1 departures"), "{out}");
+        let people = people_json(&url);
+        let cy = people.iter().find(|p| p["hris_id"] == "3").expect("Cy is kept");
+        assert_eq!(cy["left_on"], "2024-06-01");
+        let bob = people.iter().find(|p| p["hris_id"] == "2").expect("Bob");
+        assert_eq!((bob["unit"].as_str(), bob["site"].as_str()), (Some("Sales"), Some("Oslo")));
+    }
+
+    async fn column_overrides_and_flagged_managers(url: String) {
+        let dir = tempdir();
+        let f = write(dir.path(), "odd.csv", "Personnel No;Boss;Org Unit;Mail\n10;;HQ;a@x.org\n11;12;HQ;b@x.org\n12;11;HQ;c@x.org\n13;99;HQ;d@x.org\n");
+        let out = flywheel(&url, &["import", "hris", &f]);
+        assert!(!out.status.success(), "no id column is recognised without --map");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--map employee_id=COLUMN"));
+        let out = ok(&url, &["import", "hris", &f, "--map", "employee_id=Personnel No", "--map", "manager_id=Boss", "--map", "department=Org Unit"]);
+        assert!(out.contains("4 hires"), "{out}");
+        assert!(out.contains("3 manager links flagged"), "{out}");
+        assert!(out.contains("employee 11: manager cycle 11 -> 12 -> 11"), "{out}");
+        assert!(out.contains("employee 13: manager 99 is not in the org chart"), "{out}");
+        let bad_map = flywheel(&url, &["import", "hris", &f, "--map", "boss=Boss"]);
+        assert!(!bad_map.status.success());
+        assert!(String::from_utf8_lossy(&bad_map.stderr).contains("is not a field"));
+    }
+}
+
+#[test]
+fn demo_writes_real_exports_and_a_database_people_lists() {
+    let dir = tempdir();
+    let out_dir = dir.path().join("d");
+    let d = out_dir.display().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .args(["demo", "--no-serve", "--people", "500", "--seed", "9", "--as-of", "2026-06-01", "--out", &d])
+        .env_remove("FLYWHEEL_DB")
+        .output()
+        .expect("run demo");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("admin login: admin@example.com / "), "{stdout}");
+    let db = format!("sqlite://{}/flywheel.db", d);
+    let people = people_json(&db);
+    assert_eq!(people.len(), 500);
+    // The org chart went through the real importer from a real file.
+    let csv = std::fs::read_to_string(out_dir.join("hris_orgchart.csv")).expect("csv written");
+    assert!(csv.starts_with("Employee_ID,Full Name,Work Email"));
+    assert_eq!(csv.lines().count(), 501);
+    // Re-running the same demo changes no people.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .args(["demo", "--no-serve", "--people", "500", "--seed", "9", "--as-of", "2026-06-01", "--out", &d])
+        .output()
+        .expect("run demo");
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 hires, 0 moves, 0 departures, 500 unchanged"));
+    assert_eq!(people_json(&db), people);
+}
+
+#[test]
+fn help_documents_every_command() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel")).arg("--help").output().expect("help");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["demo", "serve", "import", "people", "admin"] {
+        assert!(text.contains(cmd), "--help lists {cmd}:\n{text}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel")).args(["import", "hris", "--help"]).output().expect("help");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Supervisor EID") && text.contains("--map") && text.contains("--as-of"), "{text}");
+}
