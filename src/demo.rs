@@ -45,14 +45,27 @@ pub struct DemoArgs {
 pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     let dir = args.out.clone().unwrap_or_else(crate::default_demo_dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let as_of = args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let url = db.unwrap_or_else(|| format!("sqlite://{}", dir.join("flywheel.db").display()));
 
-    let pb = progress::step(format!("generating a company of {} people (seed {})", args.people, args.seed));
-    let company = generate(&Params { people: args.people as usize, seed: args.seed, as_of });
+    let pb = progress::step(format!(
+        "generating a company of {} people (seed {})",
+        args.people, args.seed
+    ));
+    let company = generate(&Params {
+        people: args.people as usize,
+        seed: args.seed,
+        as_of,
+    });
     progress::done(
         pb,
-        format!("generated {} people and {} collaboration ties", company.employees.len(), company.ties.len()),
+        format!(
+            "generated {} people and {} collaboration ties",
+            company.employees.len(),
+            company.ties.len()
+        ),
     );
 
     // Real export files first; the database is filled only from them.
@@ -60,8 +73,10 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     let edges_path = dir.join("collaboration.edges");
     let pb = progress::step("writing export files");
     let records = company.hris_records();
-    let f = std::fs::File::create(&hris_path).with_context(|| format!("cannot create {}", hris_path.display()))?;
-    write_hris(std::io::BufWriter::new(f), &records).with_context(|| format!("writing {}", hris_path.display()))?;
+    let f = std::fs::File::create(&hris_path)
+        .with_context(|| format!("cannot create {}", hris_path.display()))?;
+    write_hris(std::io::BufWriter::new(f), &records)
+        .with_context(|| format!("writing {}", hris_path.display()))?;
     let edges: Vec<Edge> = company
         .ties
         .iter()
@@ -71,17 +86,28 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
             weight: t.weight,
         })
         .collect();
-    let f = std::fs::File::create(&edges_path).with_context(|| format!("cannot create {}", edges_path.display()))?;
+    let f = std::fs::File::create(&edges_path)
+        .with_context(|| format!("cannot create {}", edges_path.display()))?;
     write_edges(
         std::io::BufWriter::new(f),
         &format!("Flywheel demo collaboration network, seed {}, {} people\nundirected: from to weight (HRIS ids)", args.seed, company.employees.len()),
         &edges,
     )
     .with_context(|| format!("writing {}", edges_path.display()))?;
-    progress::done(pb, format!("wrote {} and {}", hris_path.display(), edges_path.display()));
+    progress::done(
+        pb,
+        format!("wrote {} and {}", hris_path.display(), edges_path.display()),
+    );
 
     let store = crate::open(&url).await?;
-    let hris = HrisArgs { file: hris_path.clone(), map: vec![], as_of: Some(as_of), date_order: None, dry_run: false, json: false };
+    let hris = HrisArgs {
+        file: hris_path.clone(),
+        map: vec![],
+        as_of: Some(as_of),
+        date_order: None,
+        dry_run: false,
+        json: false,
+    };
     let out = import_hris(&store, &hris).await?;
     println!(
         "org chart: {} hires, {} moves, {} departures, {} unchanged",
@@ -91,11 +117,25 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     let pb = progress::step(format!("importing {} collaboration ties", edges.len()));
     let (bytes, sha) = read_bounded(&edges_path)?;
     let read = read_edges(&bytes[..], &edges_path.display().to_string())?;
-    let ties: Vec<(String, String, f32)> = read.into_iter().map(|e| (e.from, e.to, e.weight)).collect();
+    let ties: Vec<(String, String, f32)> =
+        read.into_iter().map(|e| (e.from, e.to, e.weight)).collect();
     let ti = store
-        .import_ties_by_hris(&edges_path.display().to_string(), &sha, InteractionKind::Collaboration, as_of, &ties)
+        .import_ties_by_hris(
+            &edges_path.display().to_string(),
+            &sha,
+            InteractionKind::Collaboration,
+            as_of,
+            &ties,
+        )
         .await?;
-    progress::done(pb, format!("collaboration network: {} new ties, {} unmatched ids", ti.inserted, ti.unmatched.len()));
+    progress::done(
+        pb,
+        format!(
+            "collaboration network: {} new ties, {} unmatched ids",
+            ti.inserted,
+            ti.unmatched.len()
+        ),
+    );
 
     let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
     match store.create_user(DEMO_ADMIN, &password, Role::Admin).await {

@@ -74,17 +74,29 @@ pub async fn run(cmd: ImportCommand, url: &str) -> anyhow::Result<()> {
 
 /// Reads a file within the size bound and returns it with its SHA-256.
 pub fn read_bounded(path: &Path) -> anyhow::Result<(Vec<u8>, String)> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len > MAX_IMPORT_BYTES {
-        bail!("{}: {len} bytes is more than the {MAX_IMPORT_BYTES}-byte limit for one import", path.display());
+        bail!(
+            "{}: {len} bytes is more than the {MAX_IMPORT_BYTES}-byte limit for one import",
+            path.display()
+        );
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(MAX_IMPORT_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+    file.take(MAX_IMPORT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     if bytes.len() as u64 > MAX_IMPORT_BYTES {
-        bail!("{}: more than the {MAX_IMPORT_BYTES}-byte limit for one import", path.display());
+        bail!(
+            "{}: more than the {MAX_IMPORT_BYTES}-byte limit for one import",
+            path.display()
+        );
     }
-    let sha = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let sha = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Ok((bytes, sha))
 }
 
@@ -107,7 +119,10 @@ pub async fn import_hris(store: &Store, args: &HrisArgs) -> anyhow::Result<OrgIm
             bail!("{e}\nnothing was imported");
         }
     };
-    progress::done(pb, format!("read {} people from {name}", file.records.len()));
+    progress::done(
+        pb,
+        format!("read {} people from {name}", file.records.len()),
+    );
     if let Some((order, true)) = file.date_order {
         eprintln!(
             "note: no hire date told whether slash dates are month- or day-first; read them as {} (pass --date-order to choose)",
@@ -117,7 +132,9 @@ pub async fn import_hris(store: &Store, args: &HrisArgs) -> anyhow::Result<OrgIm
     if file.decoded_windows_1252 {
         eprintln!("note: {name} is not UTF-8; it was read as Windows-1252");
     }
-    let as_of = args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
     if args.dry_run {
         let plan = store.plan_org_import(&file.records, as_of).await?;
         return Ok(OrgImportOutcome {
@@ -126,28 +143,50 @@ pub async fn import_hris(store: &Store, args: &HrisArgs) -> anyhow::Result<OrgIm
             records: file.records.len(),
             hires: plan.hires.len(),
             moves: plan.changes.iter().filter(|c| c.moved).count(),
-            updated: plan.changes.iter().filter(|c| !c.moved && !c.rejoined).count(),
+            updated: plan
+                .changes
+                .iter()
+                .filter(|c| !c.moved && !c.rejoined)
+                .count(),
             rejoined: plan.changes.iter().filter(|c| c.rejoined).count(),
             departures: plan.departures.len(),
             unchanged: plan.unchanged,
             new_units: plan.new_units.len(),
             new_sites: plan.new_sites.len(),
-            flagged_manager_links: file.records.iter().filter_map(|r| plan.manager_issue(r).map(|i| (r.hris_id.clone(), i))).collect(),
+            flagged_manager_links: file
+                .records
+                .iter()
+                .filter_map(|r| plan.manager_issue(r).map(|i| (r.hris_id.clone(), i)))
+                .collect(),
             shared_emails: plan.shared_emails,
         });
     }
-    let pb = progress::step(format!("writing {} people in one transaction", file.records.len()));
-    let out = store.import_org_chart(&name, &sha, &file.records, as_of).await;
+    let pb = progress::step(format!(
+        "writing {} people in one transaction",
+        file.records.len()
+    ));
+    let out = store
+        .import_org_chart(&name, &sha, &file.records, as_of)
+        .await;
     pb.finish_and_clear();
-    Ok(out.with_context(|| format!("importing {name}: nothing was imported"))?)
+    out.with_context(|| format!("importing {name}: nothing was imported"))
 }
 
 fn print_outcome(out: &OrgImportOutcome, args: &HrisArgs) -> anyhow::Result<()> {
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "dry_run": args.dry_run, "outcome": out }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "dry_run": args.dry_run, "outcome": out })
+            )?
+        );
         return Ok(());
     }
-    let verb = if args.dry_run { "would import" } else { "imported" };
+    let verb = if args.dry_run {
+        "would import"
+    } else {
+        "imported"
+    };
     match out.import_id {
         None if !args.dry_run => println!("{}: no changes ({} people already up to date)", args.file.display(), out.unchanged),
         _ => println!(
@@ -166,16 +205,25 @@ fn print_outcome(out: &OrgImportOutcome, args: &HrisArgs) -> anyhow::Result<()> 
         ),
     }
     if !out.flagged_manager_links.is_empty() {
-        println!("{} manager links flagged (rows imported, link not used):", out.flagged_manager_links.len());
+        println!(
+            "{} manager links flagged (rows imported, link not used):",
+            out.flagged_manager_links.len()
+        );
         for (p, why) in out.flagged_manager_links.iter().take(20) {
             println!("  employee {p}: {why}");
         }
         if out.flagged_manager_links.len() > 20 {
-            println!("  … and {} more (use --json for all)", out.flagged_manager_links.len() - 20);
+            println!(
+                "  … and {} more (use --json for all)",
+                out.flagged_manager_links.len() - 20
+            );
         }
     }
     for (email, ids) in out.shared_emails.iter().take(20) {
-        println!("email {email} is shared by employees {}: not used to identify them", ids.join(", "));
+        println!(
+            "email {email} is shared by employees {}: not used to identify them",
+            ids.join(", ")
+        );
     }
     Ok(())
 }

@@ -17,7 +17,12 @@ use flywheel_store::{Role, Store};
 /// collaboration network, plans the Crawl → Walk → Run → Fly rollout and measures whether
 /// the wheel turns.
 #[derive(Debug, Parser)]
-#[command(name = "flywheel", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "flywheel",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 struct Cli {
     /// Database: sqlite://PATH (a file, created if missing) or postgres://USER@HOST[:PORT]/DB.
     /// Defaults to sqlite://flywheel.db (for `demo`: sqlite://OUT/flywheel.db).
@@ -69,7 +74,10 @@ const DEFAULT_DB: &str = "sqlite://flywheel.db";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -86,7 +94,9 @@ fn main() -> ExitCode {
 }
 
 async fn open(url: &str) -> anyhow::Result<Store> {
-    Store::open(url).await.with_context(|| format!("opening {url}"))
+    Store::open(url)
+        .await
+        .with_context(|| format!("opening {url}"))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -101,13 +111,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import(cmd) => import::run(cmd, &url()).await,
         Command::People(args) => people::run(args, &url()).await,
-        Command::Admin(AdminCommand::Create { email, password_stdin: _, role }) => {
+        Command::Admin(AdminCommand::Create {
+            email,
+            password_stdin: _,
+            role,
+        }) => {
             let mut password = String::new();
-            std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
             let store = open(&url()).await?;
-            let user = store.create_user(&email, password, Role::parse(&role)?).await?;
-            println!("created {} account {} (id {})", user.role.as_str(), user.email, user.id);
+            let user = store
+                .create_user(&email, password, Role::parse(&role)?)
+                .await?;
+            println!(
+                "created {} account {} (id {})",
+                user.role.as_str(),
+                user.email,
+                user.id
+            );
             Ok(())
         }
     }
@@ -116,7 +139,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Binds and serves until Ctrl-C. With `fallback`, a busy port falls back to any free one.
@@ -124,7 +150,9 @@ async fn serve(store: Store, bind: SocketAddr, fallback: bool) -> anyhow::Result
     let listener = match tokio::net::TcpListener::bind(bind).await {
         Ok(l) => l,
         Err(e) if fallback && e.kind() == std::io::ErrorKind::AddrInUse => {
-            tokio::net::TcpListener::bind(SocketAddr::new(bind.ip(), 0)).await.context("binding a free port")?
+            tokio::net::TcpListener::bind(SocketAddr::new(bind.ip(), 0))
+                .await
+                .context("binding a free port")?
         }
         Err(e) => bail!("cannot listen on {bind}: {e}"),
     };

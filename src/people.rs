@@ -24,7 +24,11 @@ pub struct PeopleArgs {
 
 pub async fn run(args: PeopleArgs, url: &str) -> anyhow::Result<()> {
     let store = crate::open(url).await?;
-    let filter = PeopleFilter { unit: args.unit, site: args.site, include_departed: args.include_departed };
+    let filter = PeopleFilter {
+        unit: args.unit,
+        site: args.site,
+        include_departed: args.include_departed,
+    };
     let mut people = Vec::new();
     let per_page = 5_000;
     let mut page = 1;
@@ -41,13 +45,26 @@ pub async fn run(args: PeopleArgs, url: &str) -> anyhow::Result<()> {
         people.truncate(l as usize);
     }
     store
-        .audit(None, "people.list", "cli", &format!("{} people listed (unit {:?}, site {:?})", people.len(), args.unit, args.site))
+        .audit(
+            None,
+            "people.list",
+            "cli",
+            &format!(
+                "{} people listed (unit {:?}, site {:?})",
+                people.len(),
+                args.unit,
+                args.site
+            ),
+        )
         .await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&people)?);
         return Ok(());
     }
-    println!("{:>7}  {:<10}  {:<26}  {:<28}  {:<34}  {}", "id", "hris id", "name", "title", "unit", "site");
+    println!(
+        "{:>7}  {:<10}  {:<26}  {:<28}  {:<34}  site",
+        "id", "hris id", "name", "title", "unit"
+    );
     for p in &people {
         println!(
             "{:>7}  {:<10}  {:<26}  {:<28}  {:<34}  {}{}",
@@ -57,7 +74,9 @@ pub async fn run(args: PeopleArgs, url: &str) -> anyhow::Result<()> {
             p.title.as_deref().unwrap_or("-"),
             p.unit.as_deref().unwrap_or("-"),
             p.site.as_deref().unwrap_or("-"),
-            p.left_on.map(|d| format!("  (left {d})")).unwrap_or_default()
+            p.left_on
+                .map(|d| format!("  (left {d})"))
+                .unwrap_or_default()
         );
     }
     eprintln!("{} people", people.len());

@@ -8,7 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub fn step(msg: impl Into<String>) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
     pb.set_style(
-        ProgressStyle::with_template("{spinner:.cyan} {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template("{spinner:.cyan} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     pb.set_message(msg.into());
     pb.enable_steady_tick(Duration::from_millis(100));

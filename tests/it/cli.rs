@@ -72,13 +72,31 @@ fn demo_writes_real_exports_and_a_database_people_lists() {
     let out_dir = dir.path().join("d");
     let d = out_dir.display().to_string();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
-        .args(["demo", "--no-serve", "--people", "500", "--seed", "9", "--as-of", "2026-06-01", "--out", &d])
+        .args([
+            "demo",
+            "--no-serve",
+            "--people",
+            "500",
+            "--seed",
+            "9",
+            "--as-of",
+            "2026-06-01",
+            "--out",
+            &d,
+        ])
         .env_remove("FLYWHEEL_DB")
         .output()
         .expect("run demo");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("admin login: admin@example.com / "), "{stdout}");
+    assert!(
+        stdout.contains("admin login: admin@example.com / "),
+        "{stdout}"
+    );
     let db = format!("sqlite://{}/flywheel.db", d);
     let people = people_json(&db);
     assert_eq!(people.len(), 500);
@@ -88,22 +106,43 @@ fn demo_writes_real_exports_and_a_database_people_lists() {
     assert_eq!(csv.lines().count(), 501);
     // Re-running the same demo changes no people.
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
-        .args(["demo", "--no-serve", "--people", "500", "--seed", "9", "--as-of", "2026-06-01", "--out", &d])
+        .args([
+            "demo",
+            "--no-serve",
+            "--people",
+            "500",
+            "--seed",
+            "9",
+            "--as-of",
+            "2026-06-01",
+            "--out",
+            &d,
+        ])
         .output()
         .expect("run demo");
     assert!(again.status.success());
-    assert!(String::from_utf8_lossy(&again.stdout).contains("0 hires, 0 moves, 0 departures, 500 unchanged"));
+    assert!(String::from_utf8_lossy(&again.stdout)
+        .contains("0 hires, 0 moves, 0 departures, 500 unchanged"));
     assert_eq!(people_json(&db), people);
 }
 
 #[test]
 fn help_documents_every_command() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel")).arg("--help").output().expect("help");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .arg("--help")
+        .output()
+        .expect("help");
     let text = String::from_utf8_lossy(&out.stdout);
     for cmd in ["demo", "serve", "import", "people", "admin"] {
         assert!(text.contains(cmd), "--help lists {cmd}:\n{text}");
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel")).args(["import", "hris", "--help"]).output().expect("help");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .args(["import", "hris", "--help"])
+        .output()
+        .expect("help");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Supervisor EID") && text.contains("--map") && text.contains("--as-of"), "{text}");
+    assert!(
+        text.contains("Supervisor EID") && text.contains("--map") && text.contains("--as-of"),
+        "{text}"
+    );
 }

@@ -30,7 +30,9 @@ fn start(db: &str) -> Server {
         .expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("serve prints its address");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("serve prints its address");
     let base = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -44,7 +46,10 @@ fn get(url: &str, auth: Option<(&str, &str)>) -> (u16, String) {
     let mut req = ureq::get(url);
     if let Some((u, p)) = auth {
         use base64_shim::encode;
-        req = req.set("Authorization", &format!("Basic {}", encode(&format!("{u}:{p}"))));
+        req = req.set(
+            "Authorization",
+            &format!("Basic {}", encode(&format!("{u}:{p}"))),
+        );
     }
     match req.call() {
         Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
@@ -79,12 +84,27 @@ mod base64_shim {
 fn admin(db: &str, email: &str, password: &str, role: &str) {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
-        .args(["--db", db, "admin", "create", "--email", email, "--password-stdin", "--role", role])
+        .args([
+            "--db",
+            db,
+            "admin",
+            "create",
+            "--email",
+            email,
+            "--password-stdin",
+            "--role",
+            role,
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn admin create");
-    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("write password");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write password");
     assert!(child.wait().expect("wait").success());
 }
 

@@ -13,13 +13,25 @@ pub enum DomainError {
     #[error("{what} must be positive (got {value})")]
     NotPositive { what: &'static str, value: f64 },
     #[error("{what}: end {end} is before start {start}")]
-    EndBeforeStart { what: &'static str, start: NaiveDate, end: NaiveDate },
+    EndBeforeStart {
+        what: &'static str,
+        start: NaiveDate,
+        end: NaiveDate,
+    },
     #[error("{what} must not be empty")]
     Empty { what: &'static str },
     #[error("{what} cannot go from {from} to {to}")]
-    InvalidTransition { what: &'static str, from: &'static str, to: &'static str },
+    InvalidTransition {
+        what: &'static str,
+        from: &'static str,
+        to: &'static str,
+    },
     #[error("{what}: {value:?} is not one of {allowed}")]
-    UnknownValue { what: &'static str, value: String, allowed: &'static str },
+    UnknownValue {
+        what: &'static str,
+        value: String,
+        allowed: &'static str,
+    },
     #[error("org unit {0:?} would become its own ancestor")]
     UnitCycle(String),
     #[error("{0} cannot verify their own demonstration")]

@@ -35,11 +35,14 @@ impl IdentityKind {
     }
 
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| DomainError::UnknownValue {
-            what: "identity kind",
-            value: s.to_owned(),
-            allowed: "hris, email, slack, github",
-        })
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| DomainError::UnknownValue {
+                what: "identity kind",
+                value: s.to_owned(),
+                allowed: "hris, email, slack, github",
+            })
     }
 
     /// The form under which values of this kind are compared: emails and GitHub logins are
@@ -135,7 +138,10 @@ pub const UNIT_PATH_SEPARATOR: &str = " > ";
 
 /// Splits a unit path ("Engineering > Platform") into trimmed, non-empty segments.
 pub fn unit_path_segments(path: &str) -> Vec<&str> {
-    path.split('>').map(str::trim).filter(|s| !s.is_empty()).collect()
+    path.split('>')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Joins segments into the canonical path form.
@@ -209,7 +215,11 @@ where
     I: IntoIterator<Item = (&'a str, Option<&'a str>)>,
 {
     let links: Vec<(&str, Option<&str>)> = links.into_iter().collect();
-    let index: HashMap<&str, usize> = links.iter().enumerate().map(|(i, (p, _))| (*p, i)).collect();
+    let index: HashMap<&str, usize> = links
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| (*p, i))
+        .collect();
     let mut check = ManagerCheck::default();
     let mut next: Vec<Option<usize>> = Vec::with_capacity(links.len());
     for (person, manager) in &links {
@@ -245,7 +255,9 @@ where
                     let pos = walk.iter().position(|&w| w == i).unwrap_or(0);
                     let mut cycle: Vec<String> =
                         walk[pos..].iter().map(|&w| links[w].0.to_owned()).collect();
-                    let min = (0..cycle.len()).min_by(|&a, &b| cycle[a].cmp(&cycle[b])).unwrap_or(0);
+                    let min = (0..cycle.len())
+                        .min_by(|&a, &b| cycle[a].cmp(&cycle[b]))
+                        .unwrap_or(0);
                     cycle.rotate_left(min);
                     check.cycles.push(cycle);
                     break;
@@ -273,7 +285,12 @@ mod tests {
 
     #[test]
     fn tree_is_clean() {
-        let c = check(&[("a", None), ("b", Some("a")), ("c", Some("a")), ("d", Some("c"))]);
+        let c = check(&[
+            ("a", None),
+            ("b", Some("a")),
+            ("c", Some("a")),
+            ("d", Some("c")),
+        ]);
         assert!(c.is_clean());
         assert_eq!(c.first_error(), None);
     }
@@ -289,7 +306,12 @@ mod tests {
 
     #[test]
     fn cycle_and_dangling_are_reported() {
-        let c = check(&[("x", Some("y")), ("y", Some("z")), ("z", Some("x")), ("w", Some("q"))]);
+        let c = check(&[
+            ("x", Some("y")),
+            ("y", Some("z")),
+            ("z", Some("x")),
+            ("w", Some("q")),
+        ]);
         assert_eq!(c.cycles, vec![vec!["x".to_owned(), "y".into(), "z".into()]]);
         assert_eq!(c.dangling, vec![("w".to_owned(), "q".to_owned())]);
         assert_eq!(
@@ -300,13 +322,19 @@ mod tests {
 
     #[test]
     fn unit_paths_normalise() {
-        assert_eq!(unit_path_segments(" Eng >Platform>  > Core "), vec!["Eng", "Platform", "Core"]);
+        assert_eq!(
+            unit_path_segments(" Eng >Platform>  > Core "),
+            vec!["Eng", "Platform", "Core"]
+        );
         assert_eq!(unit_path(&["Eng", "Platform"]), "Eng > Platform");
     }
 
     #[test]
     fn identity_normalisation() {
-        assert_eq!(IdentityKind::Email.normalize(" A.B@Example.COM "), "a.b@example.com");
+        assert_eq!(
+            IdentityKind::Email.normalize(" A.B@Example.COM "),
+            "a.b@example.com"
+        );
         assert_eq!(IdentityKind::Slack.normalize("U0ABC"), "U0ABC");
         assert!(IdentityKind::parse("fax").is_err());
     }

@@ -98,7 +98,9 @@ impl OrgImportPlan {
     /// Whether `email` may identify a person (no two people of the snapshot share it).
     pub fn email_is_unique(&self, email: &str) -> bool {
         let norm = IdentityKind::Email.normalize(email);
-        self.shared_emails.binary_search_by(|(e, _)| e.as_str().cmp(&norm)).is_err()
+        self.shared_emails
+            .binary_search_by(|(e, _)| e.as_str().cmp(&norm))
+            .is_err()
     }
 }
 
@@ -134,7 +136,11 @@ pub fn plan_org_import(
     let by_hris: HashMap<&str, &CurrentPerson> =
         current.iter().map(|p| (p.hris_id.as_str(), p)).collect();
 
-    let managers = check_managers(records.iter().map(|r| (r.hris_id.as_str(), r.manager_hris.as_deref())));
+    let managers = check_managers(
+        records
+            .iter()
+            .map(|r| (r.hris_id.as_str(), r.manager_hris.as_deref())),
+    );
 
     let mut wanted_units = BTreeSet::new();
     let mut new_sites: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -154,9 +160,17 @@ pub fn plan_org_import(
             }
         }
     }
-    let mut new_units: Vec<String> = wanted_units.into_iter().filter(|u| !known_units.contains(u)).collect();
+    let mut new_units: Vec<String> = wanted_units
+        .into_iter()
+        .filter(|u| !known_units.contains(u))
+        .collect();
     // Parents before children: sort by depth, then by path for determinism.
-    new_units.sort_by(|a, b| unit_path_segments(a).len().cmp(&unit_path_segments(b).len()).then(a.cmp(b)));
+    new_units.sort_by(|a, b| {
+        unit_path_segments(a)
+            .len()
+            .cmp(&unit_path_segments(b).len())
+            .then(a.cmp(b))
+    });
 
     let mut hires = Vec::new();
     let mut changes = Vec::new();
@@ -190,7 +204,12 @@ pub fn plan_org_import(
                 });
             }
         }
-        changes.push(PersonChange { person: cur.id, record: r.clone(), moved, rejoined });
+        changes.push(PersonChange {
+            person: cur.id,
+            record: r.clone(),
+            moved,
+            rejoined,
+        });
     }
     let mut departures: Vec<PersonId> = current
         .iter()
@@ -202,10 +221,16 @@ pub fn plan_org_import(
     let mut emails: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in records {
         if let Some(e) = &r.email {
-            emails.entry(IdentityKind::Email.normalize(e)).or_default().push(r.hris_id.clone());
+            emails
+                .entry(IdentityKind::Email.normalize(e))
+                .or_default()
+                .push(r.hris_id.clone());
         }
     }
-    let shared_emails = emails.into_iter().filter(|(_, ids)| ids.len() > 1).collect();
+    let shared_emails = emails
+        .into_iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .collect();
 
     Ok(OrgImportPlan {
         as_of,
@@ -262,10 +287,24 @@ mod tests {
 
     #[test]
     fn first_import_creates_units_parents_first() {
-        let recs = vec![rec("1", "Eng > Platform", None), rec("2", "Eng", Some("1")), rec("3", "Sales", Some("1"))];
-        let plan = plan_org_import(&[], &BTreeSet::new(), &BTreeSet::new(), &recs, d("2024-01-01")).expect("plan");
+        let recs = vec![
+            rec("1", "Eng > Platform", None),
+            rec("2", "Eng", Some("1")),
+            rec("3", "Sales", Some("1")),
+        ];
+        let plan = plan_org_import(
+            &[],
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            &recs,
+            d("2024-01-01"),
+        )
+        .expect("plan");
         assert_eq!(plan.new_units, vec!["Eng", "Sales", "Eng > Platform"]);
-        assert_eq!(plan.new_sites, vec![("Lyon".to_owned(), Some("FR".to_owned()))]);
+        assert_eq!(
+            plan.new_sites,
+            vec![("Lyon".to_owned(), Some("FR".to_owned()))]
+        );
         assert_eq!(plan.hires.len(), 3);
         assert!(plan.managers.is_clean());
     }
@@ -273,7 +312,11 @@ mod tests {
     #[test]
     fn same_snapshot_is_a_noop() {
         let recs = vec![rec("1", "Eng", None), rec("2", "Eng", Some("1"))];
-        let cur: Vec<_> = recs.iter().enumerate().map(|(i, r)| stored(i as i64, r, "2024-01-01")).collect();
+        let cur: Vec<_> = recs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| stored(i as i64, r, "2024-01-01"))
+            .collect();
         let units = BTreeSet::from(["Eng".to_owned()]);
         let sites = BTreeSet::from(["Lyon".to_owned()]);
         let plan = plan_org_import(&cur, &units, &sites, &recs, d("2024-06-01")).expect("plan");
@@ -283,13 +326,25 @@ mod tests {
 
     #[test]
     fn moves_departures_and_returns() {
-        let old = vec![rec("1", "Eng", None), rec("2", "Eng", Some("1")), rec("3", "Eng", Some("1"))];
-        let mut cur: Vec<_> = old.iter().enumerate().map(|(i, r)| stored(i as i64, r, "2024-01-01")).collect();
+        let old = vec![
+            rec("1", "Eng", None),
+            rec("2", "Eng", Some("1")),
+            rec("3", "Eng", Some("1")),
+        ];
+        let mut cur: Vec<_> = old
+            .iter()
+            .enumerate()
+            .map(|(i, r)| stored(i as i64, r, "2024-01-01"))
+            .collect();
         let gone = rec("4", "Eng", Some("1"));
         let mut left = stored(3, &gone, "2023-01-01");
         left.left_on = Some(d("2023-06-01"));
         cur.push(left);
-        let new = vec![rec("1", "Eng", None), rec("2", "Sales", Some("1")), gone.clone()];
+        let new = vec![
+            rec("1", "Eng", None),
+            rec("2", "Sales", Some("1")),
+            gone.clone(),
+        ];
         let units = BTreeSet::from(["Eng".to_owned()]);
         let sites = BTreeSet::from(["Lyon".to_owned()]);
         let plan = plan_org_import(&cur, &units, &sites, &new, d("2024-06-01")).expect("plan");
@@ -305,14 +360,27 @@ mod tests {
         let old = vec![rec("1", "Eng", None)];
         let cur = vec![stored(1, &old[0], "2024-06-01")];
         let new = vec![rec("1", "Sales", None)];
-        let err = plan_org_import(&cur, &BTreeSet::new(), &BTreeSet::new(), &new, d("2024-01-01"));
+        let err = plan_org_import(
+            &cur,
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            &new,
+            d("2024-01-01"),
+        );
         assert!(matches!(err, Err(DomainError::EndBeforeStart { .. })));
     }
 
     #[test]
     fn a_manager_who_arrives_repairs_the_link() {
         let first = vec![rec("1", "Eng", Some("9"))];
-        let plan = plan_org_import(&[], &BTreeSet::new(), &BTreeSet::new(), &first, d("2024-01-01")).expect("plan");
+        let plan = plan_org_import(
+            &[],
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            &first,
+            d("2024-01-01"),
+        )
+        .expect("plan");
         let mut cur = stored(1, &first[0], "2024-01-01");
         cur.manager_issue = plan.manager_issue(&first[0]);
         assert!(cur.manager_issue.is_some());
@@ -331,18 +399,52 @@ mod tests {
         let mut b = rec("2", "Eng", None);
         a.email = Some("Team@Example.com".into());
         b.email = Some("team@example.com".into());
-        let plan = plan_org_import(&[], &BTreeSet::new(), &BTreeSet::new(), &[a, b], d("2024-01-01")).expect("plan");
-        assert_eq!(plan.shared_emails, vec![("team@example.com".to_owned(), vec!["1".to_owned(), "2".to_owned()])]);
+        let plan = plan_org_import(
+            &[],
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            &[a, b],
+            d("2024-01-01"),
+        )
+        .expect("plan");
+        assert_eq!(
+            plan.shared_emails,
+            vec![(
+                "team@example.com".to_owned(),
+                vec!["1".to_owned(), "2".to_owned()]
+            )]
+        );
         assert!(!plan.email_is_unique("TEAM@example.com"));
         assert!(plan.email_is_unique("1@example.com"));
     }
 
     #[test]
     fn broken_manager_links_are_described() {
-        let recs = vec![rec("1", "Eng", Some("1")), rec("2", "Eng", Some("9")), rec("3", "Eng", Some("4")), rec("4", "Eng", Some("3"))];
-        let plan = plan_org_import(&[], &BTreeSet::new(), &BTreeSet::new(), &recs, d("2024-01-01")).expect("plan");
-        assert_eq!(plan.manager_issue(&recs[0]).as_deref(), Some("manages themself"));
-        assert_eq!(plan.manager_issue(&recs[1]).as_deref(), Some("manager 9 is not in the org chart"));
-        assert_eq!(plan.manager_issue(&recs[2]).as_deref(), Some("manager cycle 3 -> 4 -> 3"));
+        let recs = vec![
+            rec("1", "Eng", Some("1")),
+            rec("2", "Eng", Some("9")),
+            rec("3", "Eng", Some("4")),
+            rec("4", "Eng", Some("3")),
+        ];
+        let plan = plan_org_import(
+            &[],
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            &recs,
+            d("2024-01-01"),
+        )
+        .expect("plan");
+        assert_eq!(
+            plan.manager_issue(&recs[0]).as_deref(),
+            Some("manages themself")
+        );
+        assert_eq!(
+            plan.manager_issue(&recs[1]).as_deref(),
+            Some("manager 9 is not in the org chart")
+        );
+        assert_eq!(
+            plan.manager_issue(&recs[2]).as_deref(),
+            Some("manager cycle 3 -> 4 -> 3")
+        );
     }
 }

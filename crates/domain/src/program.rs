@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AwardId, BadgeId, CourseId, DomainError, IncidentId, PersonId, RequestId, SiteId, ToolId, UnitId,
-    UseCaseId, UserId, WinId,
+    AwardId, BadgeId, CourseId, DomainError, IncidentId, PersonId, RequestId, SiteId, ToolId,
+    UnitId, UseCaseId, UserId, WinId,
 };
 
 /// A tool of the approved catalog.
@@ -58,13 +58,18 @@ pub struct Win {
 impl Win {
     /// Checks the rules of a win: a title, and durations that are not negative.
     pub fn validate_minutes(before: i64, after: i64) -> Result<(u32, u32), DomainError> {
-        let conv = |what, v: i64| u32::try_from(v).map_err(|_| DomainError::Negative { what, value: v });
-        Ok((conv("minutes before", before)?, conv("minutes after", after)?))
+        let conv =
+            |what, v: i64| u32::try_from(v).map_err(|_| DomainError::Negative { what, value: v });
+        Ok((
+            conv("minutes before", before)?,
+            conv("minutes after", after)?,
+        ))
     }
 
     /// Minutes saved per month (negative when the tool made it slower: that is shown, not hidden).
     pub fn minutes_saved_per_month(&self) -> f64 {
-        (f64::from(self.minutes_before) - f64::from(self.minutes_after)) * self.frequency.per_month()
+        (f64::from(self.minutes_before) - f64::from(self.minutes_after))
+            * self.frequency.per_month()
     }
 }
 
@@ -173,7 +178,13 @@ impl Champion {
         term_end: Option<NaiveDate>,
     ) -> Result<Self, DomainError> {
         check_period("champion term", term_start, term_end)?;
-        Ok(Self { person, program, status, term_start, term_end })
+        Ok(Self {
+            person,
+            program,
+            status,
+            term_start,
+            term_end,
+        })
     }
 
     /// Past its term on `today` (to be rotated).
@@ -183,7 +194,11 @@ impl Champion {
 }
 
 /// Checks that a period does not end before it starts.
-pub fn check_period(what: &'static str, start: NaiveDate, end: Option<NaiveDate>) -> Result<(), DomainError> {
+pub fn check_period(
+    what: &'static str,
+    start: NaiveDate,
+    end: Option<NaiveDate>,
+) -> Result<(), DomainError> {
     match end {
         Some(end) if end < start => Err(DomainError::EndBeforeStart { what, start, end }),
         _ => Ok(()),
@@ -214,7 +229,11 @@ impl RequestState {
     pub fn transition(self, to: RequestState) -> Result<RequestState, DomainError> {
         match (self, to) {
             (Self::Open, Self::Granted | Self::Denied | Self::Withdrawn) => Ok(to),
-            _ => Err(DomainError::InvalidTransition { what: "access request", from: self.name(), to: to.name() }),
+            _ => Err(DomainError::InvalidTransition {
+                what: "access request",
+                from: self.name(),
+                to: to.name(),
+            }),
         }
     }
 }
@@ -234,7 +253,8 @@ pub struct AccessRequest {
 impl AccessRequest {
     /// Hours from opening to decision, if decided.
     pub fn hours_to_decision(&self) -> Option<f64> {
-        self.decided_at.map(|d| (d - self.opened_at).num_seconds() as f64 / 3600.0)
+        self.decided_at
+            .map(|d| (d - self.opened_at).num_seconds() as f64 / 3600.0)
     }
 }
 
@@ -331,7 +351,10 @@ mod tests {
         assert_eq!(Win::validate_minutes(240, 20), Ok((240, 20)));
         assert_eq!(
             Win::validate_minutes(-5, 20),
-            Err(DomainError::Negative { what: "minutes before", value: -5 })
+            Err(DomainError::Negative {
+                what: "minutes before",
+                value: -5
+            })
         );
     }
 
@@ -354,13 +377,31 @@ mod tests {
     #[test]
     fn terms_and_transitions() {
         let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
-        assert!(Champion::new(PersonId(1), "walk".into(), ChampionStatus::Active, d("2024-05-01"), Some(d("2024-01-01"))).is_err());
-        let c = Champion::new(PersonId(1), "walk".into(), ChampionStatus::Active, d("2024-01-01"), Some(d("2024-12-31")))
-            .expect("valid term");
+        assert!(Champion::new(
+            PersonId(1),
+            "walk".into(),
+            ChampionStatus::Active,
+            d("2024-05-01"),
+            Some(d("2024-01-01"))
+        )
+        .is_err());
+        let c = Champion::new(
+            PersonId(1),
+            "walk".into(),
+            ChampionStatus::Active,
+            d("2024-01-01"),
+            Some(d("2024-12-31")),
+        )
+        .expect("valid term");
         assert!(c.past_term(d("2025-01-02")));
         assert!(!c.past_term(d("2024-06-01")));
-        assert_eq!(RequestState::Open.transition(RequestState::Granted), Ok(RequestState::Granted));
-        assert!(RequestState::Granted.transition(RequestState::Open).is_err());
+        assert_eq!(
+            RequestState::Open.transition(RequestState::Granted),
+            Ok(RequestState::Granted)
+        );
+        assert!(RequestState::Granted
+            .transition(RequestState::Open)
+            .is_err());
         assert!(Award::check_verifier(PersonId(3), PersonId(3)).is_err());
         assert_eq!(Stage::Crawl.next(), Some(Stage::Walk));
         assert_eq!(Stage::Fly.next(), None);

@@ -36,8 +36,14 @@ pub enum InteractionKind {
 }
 
 impl InteractionKind {
-    pub const ALL: [Self; 6] =
-        [Self::Collaboration, Self::Reply, Self::Mention, Self::Reaction, Self::Help, Self::PeerSession];
+    pub const ALL: [Self; 6] = [
+        Self::Collaboration,
+        Self::Reply,
+        Self::Mention,
+        Self::Reaction,
+        Self::Help,
+        Self::PeerSession,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,11 +57,14 @@ impl InteractionKind {
     }
 
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| DomainError::UnknownValue {
-            what: "interaction kind",
-            value: s.to_owned(),
-            allowed: "collaboration, reply, mention, reaction, help, peer_session",
-        })
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| DomainError::UnknownValue {
+                what: "interaction kind",
+                value: s.to_owned(),
+                allowed: "collaboration, reply, mention, reaction, help, peer_session",
+            })
     }
 }
 
@@ -78,9 +87,18 @@ impl Interaction {
         weight: f32,
     ) -> Result<Self, DomainError> {
         if !(weight.is_finite() && weight > 0.0) {
-            return Err(DomainError::NotPositive { what: "interaction weight", value: f64::from(weight) });
+            return Err(DomainError::NotPositive {
+                what: "interaction weight",
+                value: f64::from(weight),
+            });
         }
-        Ok(Self { from, to, kind, at, weight })
+        Ok(Self {
+            from,
+            to,
+            kind,
+            at,
+            weight,
+        })
     }
 }
 
@@ -114,9 +132,20 @@ mod tests {
     #[test]
     fn interaction_weight_must_be_positive() {
         let at = DateTime::<Utc>::from_timestamp(0, 0).expect("epoch");
-        assert!(Interaction::new(PersonId(1), PersonId(2), InteractionKind::Reply, at, 0.0).is_err());
-        assert!(Interaction::new(PersonId(1), PersonId(2), InteractionKind::Reply, at, f32::NAN).is_err());
-        assert!(Interaction::new(PersonId(1), PersonId(2), InteractionKind::Reply, at, 1.5).is_ok());
+        assert!(
+            Interaction::new(PersonId(1), PersonId(2), InteractionKind::Reply, at, 0.0).is_err()
+        );
+        assert!(Interaction::new(
+            PersonId(1),
+            PersonId(2),
+            InteractionKind::Reply,
+            at,
+            f32::NAN
+        )
+        .is_err());
+        assert!(
+            Interaction::new(PersonId(1), PersonId(2), InteractionKind::Reply, at, 1.5).is_ok()
+        );
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub fn parse_date(s: &str, order: DateOrder) -> Option<NaiveDate> {
     }
     if s.len() > 10 && s.as_bytes().get(4) == Some(&b'-') {
         // ISO datetime: 2013-06-17T00:00:00, with optional fraction and zone.
-        if let Some(d) = s.get(..10).and_then(|p| NaiveDate::parse_from_str(p, "%Y-%m-%d").ok()) {
+        if let Some(d) = s
+            .get(..10)
+            .and_then(|p| NaiveDate::parse_from_str(p, "%Y-%m-%d").ok())
+        {
             let rest = &s[10..];
             if rest.starts_with('T') || rest.starts_with(' ') {
                 return Some(d);
@@ -42,9 +45,20 @@ pub fn parse_date(s: &str, order: DateOrder) -> Option<NaiveDate> {
             DateOrder::DayFirst => "%d/%m/%Y",
         };
         let date_part = s.split_whitespace().next().unwrap_or(s);
-        return NaiveDate::parse_from_str(date_part, fmt).ok().or_else(|| NaiveDate::parse_from_str(date_part, "%Y/%m/%d").ok());
+        return NaiveDate::parse_from_str(date_part, fmt)
+            .ok()
+            .or_else(|| NaiveDate::parse_from_str(date_part, "%Y/%m/%d").ok());
     }
-    for fmt in ["%d.%m.%Y", "%d-%b-%y", "%d-%b-%Y", "%Y%m%d", "%d %b %Y", "%b %d, %Y", "%B %d, %Y", "%d %B %Y"] {
+    for fmt in [
+        "%d.%m.%Y",
+        "%d-%b-%y",
+        "%d-%b-%Y",
+        "%Y%m%d",
+        "%d %b %Y",
+        "%b %d, %Y",
+        "%B %d, %Y",
+        "%d %B %Y",
+    ] {
         if let Ok(d) = NaiveDate::parse_from_str(s, fmt) {
             return Some(d);
         }
@@ -59,11 +73,15 @@ pub fn infer_order<'a>(values: impl IntoIterator<Item = &'a str>) -> (DateOrder,
     let (mut day_first, mut month_first) = (false, false);
     for v in values {
         let mut parts = v.trim().split('/');
-        let (Some(a), Some(b), Some(_)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        let (Some(a), Some(b), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
         if a.len() == 4 {
             continue; // YYYY/MM/DD
         }
-        let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) else { continue };
+        let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) else {
+            continue;
+        };
         if a > 12 {
             day_first = true;
         }
@@ -94,13 +112,19 @@ mod tests {
         assert_eq!(parse_date("2013-06-17T00:00:00Z", mf), d(2013, 6, 17));
         assert_eq!(parse_date("2013-06-17 08:30", mf), d(2013, 6, 17));
         assert_eq!(parse_date("6/17/2013", mf), d(2013, 6, 17));
-        assert_eq!(parse_date("17/06/2013", DateOrder::DayFirst), d(2013, 6, 17));
+        assert_eq!(
+            parse_date("17/06/2013", DateOrder::DayFirst),
+            d(2013, 6, 17)
+        );
         assert_eq!(parse_date("17.06.2013", mf), d(2013, 6, 17));
         assert_eq!(parse_date("17-JUN-2013", mf), d(2013, 6, 17));
         assert_eq!(parse_date("17-Jun-13", mf), d(2013, 6, 17));
         assert_eq!(parse_date("20130617", mf), d(2013, 6, 17));
         assert_eq!(parse_date("June 17, 2013", mf), d(2013, 6, 17));
-        assert_eq!(parse_date("2013/06/17", DateOrder::DayFirst), d(2013, 6, 17));
+        assert_eq!(
+            parse_date("2013/06/17", DateOrder::DayFirst),
+            d(2013, 6, 17)
+        );
         assert_eq!(parse_date("17/06/2013", mf), None);
         assert_eq!(parse_date("2013-02-30", mf), None);
         assert_eq!(parse_date("soon", mf), None);
@@ -108,8 +132,14 @@ mod tests {
 
     #[test]
     fn order_inference() {
-        assert_eq!(infer_order(["01/02/2020", "25/12/2020"]), (DateOrder::DayFirst, false));
-        assert_eq!(infer_order(["01/02/2020", "12/25/2020"]), (DateOrder::MonthFirst, false));
+        assert_eq!(
+            infer_order(["01/02/2020", "25/12/2020"]),
+            (DateOrder::DayFirst, false)
+        );
+        assert_eq!(
+            infer_order(["01/02/2020", "12/25/2020"]),
+            (DateOrder::MonthFirst, false)
+        );
         assert_eq!(infer_order(["01/02/2020"]), (DateOrder::MonthFirst, true));
         assert_eq!(infer_order(["2020-01-02"]), (DateOrder::MonthFirst, true));
     }

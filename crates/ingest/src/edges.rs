@@ -50,7 +50,11 @@ pub fn read_edges<R: BufRead>(input: R, source: &str) -> Result<Vec<Edge>, Inges
                 }
             },
         };
-        edges.push(Edge { from: u.to_owned(), to: v.to_owned(), weight });
+        edges.push(Edge {
+            from: u.to_owned(),
+            to: v.to_owned(),
+            weight,
+        });
     }
     problems.into_result(edges)
 }
@@ -73,8 +77,16 @@ mod tests {
     #[test]
     fn round_trip_and_errors() {
         let edges = vec![
-            Edge { from: "a".into(), to: "b".into(), weight: 1.0 },
-            Edge { from: "b".into(), to: "c".into(), weight: 2.5 },
+            Edge {
+                from: "a".into(),
+                to: "b".into(),
+                weight: 1.0,
+            },
+            Edge {
+                from: "b".into(),
+                to: "c".into(),
+                weight: 2.5,
+            },
         ];
         let mut buf = Vec::new();
         write_edges(&mut buf, "test graph\nundirected", &edges).expect("write");
@@ -83,6 +95,9 @@ mod tests {
         let err = read_edges(&b"# c\n1 2\n3\n4 5 -1\n"[..], "bad.txt").expect_err("bad");
         let msg = err.to_string();
         assert!(msg.contains("bad.txt:3"), "{msg}");
-        assert!(msg.contains("bad.txt:4: column \"weight\": value \"-1\""), "{msg}");
+        assert!(
+            msg.contains("bad.txt:4: column \"weight\": value \"-1\""),
+            "{msg}"
+        );
     }
 }

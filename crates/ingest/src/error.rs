@@ -33,13 +33,19 @@ impl fmt::Display for Located {
 #[derive(Debug, Error)]
 pub enum IngestError {
     #[error("{source_name}: {message}")]
-    Structure { source_name: String, message: String },
+    Structure {
+        source_name: String,
+        message: String,
+    },
     #[error("{} problem(s) in {}{}:\n{}",
         .total,
         .problems.first().map(|p| p.source.as_str()).unwrap_or("input"),
         if *.total > .problems.len() { format!(" (first {} shown)", .problems.len()) } else { String::new() },
         .problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
-    Rows { problems: Vec<Located>, total: usize },
+    Rows {
+        problems: Vec<Located>,
+        total: usize,
+    },
 }
 
 /// The most row problems kept for one error.
@@ -68,7 +74,10 @@ impl Problems {
         if self.total == 0 {
             Ok(ok)
         } else {
-            Err(IngestError::Rows { problems: self.list, total: self.total })
+            Err(IngestError::Rows {
+                problems: self.list,
+                total: self.total,
+            })
         }
     }
 }

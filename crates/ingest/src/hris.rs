@@ -76,37 +76,111 @@ impl Field {
     fn synonyms(self) -> &'static [&'static str] {
         match self {
             Self::EmployeeId => &[
-                "employeeid", "eid", "workerid", "employeenumber", "empid", "empno", "personnumber",
-                "personid", "staffid", "employeecode", "userid", "id",
+                "employeeid",
+                "eid",
+                "workerid",
+                "employeenumber",
+                "empid",
+                "empno",
+                "personnumber",
+                "personid",
+                "staffid",
+                "employeecode",
+                "userid",
+                "id",
             ],
             Self::ManagerId => &[
-                "managerid", "supervisoreid", "supervisorid", "manageremployeeid", "managereid",
-                "managerworkerid", "reportstoid", "reportsto", "managernumber", "lineManagerid",
-                "linemanagerid", "supervisoremployeeid", "manager",
+                "managerid",
+                "supervisoreid",
+                "supervisorid",
+                "manageremployeeid",
+                "managereid",
+                "managerworkerid",
+                "reportstoid",
+                "reportsto",
+                "managernumber",
+                "lineManagerid",
+                "linemanagerid",
+                "supervisoremployeeid",
+                "manager",
             ],
-            Self::FirstName => &["firstname", "givenname", "preferredfirstname", "legalfirstname", "forename"],
+            Self::FirstName => &[
+                "firstname",
+                "givenname",
+                "preferredfirstname",
+                "legalfirstname",
+                "forename",
+            ],
             Self::LastName => &["lastname", "surname", "familyname", "legallastname"],
-            Self::FullName => &["fullname", "employeename", "workername", "displayname", "preferredname", "name"],
-            Self::Email => &[
-                "workemail", "workemailaddress", "businessemail", "emailaddress", "email", "userprincipalname",
-                "upn", "primaryworkemail", "mail",
+            Self::FullName => &[
+                "fullname",
+                "employeename",
+                "workername",
+                "displayname",
+                "preferredname",
+                "name",
             ],
-            Self::Title => &["jobtitle", "businesstitle", "title", "positiontitle", "position", "jobname", "job"],
+            Self::Email => &[
+                "workemail",
+                "workemailaddress",
+                "businessemail",
+                "emailaddress",
+                "email",
+                "userprincipalname",
+                "upn",
+                "primaryworkemail",
+                "mail",
+            ],
+            Self::Title => &[
+                "jobtitle",
+                "businesstitle",
+                "title",
+                "positiontitle",
+                "position",
+                "jobname",
+                "job",
+            ],
             Self::Department => &[
-                "department", "supervisoryorganization", "departmentname", "dept", "orgunit", "organization",
-                "organisation", "costcenter", "division",
+                "department",
+                "supervisoryorganization",
+                "departmentname",
+                "dept",
+                "orgunit",
+                "organization",
+                "organisation",
+                "costcenter",
+                "division",
             ],
             Self::Team => &["team", "teamname", "subdepartment", "subteam"],
-            Self::Site => &["location", "site", "worklocation", "office", "locationname", "officelocation", "city"],
+            Self::Site => &[
+                "location",
+                "site",
+                "worklocation",
+                "office",
+                "locationname",
+                "officelocation",
+                "city",
+            ],
             Self::Country => &["country", "countrycode", "countryname", "workcountry"],
-            Self::HireDate => &["hiredate", "originalhiredate", "startdate", "dateofhire", "hiringdate", "dateofjoining", "joindate"],
+            Self::HireDate => &[
+                "hiredate",
+                "originalhiredate",
+                "startdate",
+                "dateofhire",
+                "hiringdate",
+                "dateofjoining",
+                "joindate",
+            ],
         }
     }
 }
 
 /// Lower-case letters and digits only: how header names are compared.
 pub fn normalize_header(h: &str) -> String {
-    h.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    h.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// How to read a file beyond what its header tells.
@@ -120,11 +194,17 @@ pub struct HrisOptions {
 
 /// Parses `field=Column` as given to `--map`.
 pub fn parse_override(s: &str) -> Result<(Field, String), String> {
-    let (k, v) = s.split_once('=').ok_or_else(|| format!("{s:?}: expected field=Column"))?;
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected field=Column"))?;
     let field = Field::parse(k).ok_or_else(|| {
         format!(
             "{k:?} is not a field; fields are {}",
-            Field::ALL.iter().map(|f| f.key()).collect::<Vec<_>>().join(", ")
+            Field::ALL
+                .iter()
+                .map(|f| f.key())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })?;
     if v.trim().is_empty() {
@@ -161,8 +241,8 @@ fn clean(v: Option<&str>) -> Option<String> {
 
 /// Windows-1252 code points for the bytes 0x80..=0x9F (the rest are Latin-1).
 const CP1252_HIGH: [char; 32] = [
-    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘',
-    '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
 ];
 
 /// Decodes Windows-1252 by table: the one legacy encoding spreadsheet exports commonly use;
@@ -170,7 +250,13 @@ const CP1252_HIGH: [char; 32] = [
 fn decode_windows_1252(bytes: &[u8]) -> String {
     bytes
         .iter()
-        .map(|&b| if (0x80..=0x9f).contains(&b) { CP1252_HIGH[usize::from(b - 0x80)] } else { char::from(b) })
+        .map(|&b| {
+            if (0x80..=0x9f).contains(&b) {
+                CP1252_HIGH[usize::from(b - 0x80)]
+            } else {
+                char::from(b)
+            }
+        })
         .collect()
 }
 
@@ -197,17 +283,26 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(text: &'a str) -> Self {
-        Self { text: text.as_bytes(), byte: 0, line: 1 }
+        Self {
+            text: text.as_bytes(),
+            byte: 0,
+            line: 1,
+        }
     }
 
     /// The 1-based line of the record starting at `byte` (offsets must not decrease).
     fn line_at(&mut self, byte: u64) -> u64 {
-        let mut target = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        let mut target = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
         if self.text.get(target) == Some(&b'\n') {
             target += 1;
         }
         if target > self.byte {
-            self.line += self.text[self.byte..target].iter().filter(|&&c| c == b'\n').count() as u64;
+            self.line += self.text[self.byte..target]
+                .iter()
+                .filter(|&&c| c == b'\n')
+                .count() as u64;
             self.byte = target;
         }
         self.line
@@ -215,17 +310,28 @@ impl<'a> LineCounter<'a> {
 }
 
 /// Reads an org chart. `source` names the input in errors.
-pub fn read_hris<R: Read>(mut input: R, source: &str, opts: &HrisOptions) -> Result<HrisFile, IngestError> {
-    let structure = |message: String| IngestError::Structure { source_name: source.to_owned(), message };
+pub fn read_hris<R: Read>(
+    mut input: R,
+    source: &str,
+    opts: &HrisOptions,
+) -> Result<HrisFile, IngestError> {
+    let structure = |message: String| IngestError::Structure {
+        source_name: source.to_owned(),
+        message,
+    };
     let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes).map_err(|e| structure(format!("cannot read: {e}")))?;
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| structure(format!("cannot read: {e}")))?;
     let (text, decoded_windows_1252) = match String::from_utf8(bytes) {
         Ok(s) => (s, false),
         Err(e) => (decode_windows_1252(e.as_bytes()), true),
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if text.trim().is_empty() {
-        return Err(structure("the file is empty (expected a header line and rows)".into()));
+        return Err(structure(
+            "the file is empty (expected a header line and rows)".into(),
+        ));
     }
     let delimiter = sniff_delimiter(text);
     let mut rdr = csv::ReaderBuilder::new()
@@ -252,7 +358,11 @@ pub fn read_hris<R: Read>(mut input: R, source: &str, opts: &HrisOptions) -> Res
                 structure(format!(
                     "--map {}={name}: no such column; the columns are {}",
                     field.key(),
-                    headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
+                    headers
+                        .iter()
+                        .map(|h| format!("{h:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })?;
         col.insert(*field, i);
@@ -262,24 +372,34 @@ pub fn read_hris<R: Read>(mut input: R, source: &str, opts: &HrisOptions) -> Res
             continue;
         }
         let taken: Vec<usize> = col.values().copied().collect();
-        if let Some(i) = field
-            .synonyms()
-            .iter()
-            .find_map(|syn| normalized.iter().enumerate().position(|(i, h)| h == syn && !taken.contains(&i)))
-        {
+        if let Some(i) = field.synonyms().iter().find_map(|syn| {
+            normalized
+                .iter()
+                .enumerate()
+                .position(|(i, h)| h == syn && !taken.contains(&i))
+        }) {
             col.insert(field, i);
         }
     }
     let Some(&id_col) = col.get(&Field::EmployeeId) else {
         return Err(structure(format!(
             "no employee id column found among {}; name it with --map employee_id=COLUMN",
-            headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
+            headers
+                .iter()
+                .map(|h| format!("{h:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     };
-    let mut mapping: Vec<(Field, String)> = col.iter().map(|(f, &i)| (*f, headers[i].clone())).collect();
+    let mut mapping: Vec<(Field, String)> =
+        col.iter().map(|(f, &i)| (*f, headers[i].clone())).collect();
     mapping.sort();
-    let ignored_columns =
-        headers.iter().enumerate().filter(|(i, _)| !col.values().any(|c| c == i)).map(|(_, h)| h.clone()).collect();
+    let ignored_columns = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !col.values().any(|c| c == i))
+        .map(|(_, h)| h.clone())
+        .collect();
 
     // First pass: raw rows. Dates wait until the whole column has told its day/month order.
     let mut problems = Problems::default();
@@ -298,7 +418,11 @@ pub fn read_hris<R: Read>(mut input: R, source: &str, opts: &HrisOptions) -> Res
                         line,
                         field: None,
                         value: None,
-                        message: format!("row has {} fields, the header has {}", rec.len(), headers.len()),
+                        message: format!(
+                            "row has {} fields, the header has {}",
+                            rec.len(),
+                            headers.len()
+                        ),
                     });
                     continue;
                 }
@@ -318,7 +442,10 @@ pub fn read_hris<R: Read>(mut input: R, source: &str, opts: &HrisOptions) -> Res
     }
 
     let get = |rec: &csv::StringRecord, f: Field| col.get(&f).and_then(|&i| clean(rec.get(i)));
-    let date_values: Vec<String> = rows.iter().filter_map(|(_, r)| get(r, Field::HireDate)).collect();
+    let date_values: Vec<String> = rows
+        .iter()
+        .filter_map(|(_, r)| get(r, Field::HireDate))
+        .collect();
     let has_slash = date_values.iter().any(|v| v.contains('/'));
     let date_order = if has_slash {
         Some(match opts.date_order {
@@ -355,9 +482,15 @@ pub fn read_hris<R: Read>(mut input: R, source: &str, opts: &HrisOptions) -> Res
         }
         let email = get(rec, Field::Email);
         if let Some(e) = &email {
-            let ok = e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !e.contains(char::is_whitespace));
+            let ok = e.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && !d.is_empty() && !e.contains(char::is_whitespace)
+            });
             if !ok {
-                problems.push(at(Field::Email, Some(e.clone()), "not an email address".into()));
+                problems.push(at(
+                    Field::Email,
+                    Some(e.clone()),
+                    "not an email address".into(),
+                ));
                 continue;
             }
         }
@@ -377,7 +510,10 @@ pub fn read_hris<R: Read>(mut input: R, source: &str, opts: &HrisOptions) -> Res
         };
         let display_name = get(rec, Field::FullName)
             .or_else(|| {
-                let parts: Vec<String> = [get(rec, Field::FirstName), get(rec, Field::LastName)].into_iter().flatten().collect();
+                let parts: Vec<String> = [get(rec, Field::FirstName), get(rec, Field::LastName)]
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 (!parts.is_empty()).then(|| parts.join(" "))
             })
             .unwrap_or_else(|| hris_id.clone());
@@ -390,7 +526,8 @@ pub fn read_hris<R: Read>(mut input: R, source: &str, opts: &HrisOptions) -> Res
                 segments.extend(unit_path_segments(&team).into_iter().map(str::to_owned));
             }
         }
-        let unit = (!segments.is_empty()).then(|| unit_path(&segments.iter().map(String::as_str).collect::<Vec<_>>()));
+        let unit = (!segments.is_empty())
+            .then(|| unit_path(&segments.iter().map(String::as_str).collect::<Vec<_>>()));
         records.push(HrisRecord {
             line,
             hris_id,
@@ -405,7 +542,14 @@ pub fn read_hris<R: Read>(mut input: R, source: &str, opts: &HrisOptions) -> Res
         });
     }
     let _ = id_col;
-    problems.into_result(HrisFile { records, mapping, ignored_columns, delimiter: char::from(delimiter), date_order, decoded_windows_1252 })
+    problems.into_result(HrisFile {
+        records,
+        mapping,
+        ignored_columns,
+        delimiter: char::from(delimiter),
+        date_order,
+        decoded_windows_1252,
+    })
 }
 
 /// The header the demo writes: a Workday-like shape, deliberately different from the Oracle
@@ -429,12 +573,19 @@ pub fn write_hris<W: Write>(out: W, records: &[HrisRecord]) -> Result<(), csv::E
     let mut w = csv::Writer::from_writer(out);
     w.write_record(DEMO_HEADER)?;
     for r in records {
-        let segs = r.unit_path.as_deref().map(unit_path_segments).unwrap_or_default();
+        let segs = r
+            .unit_path
+            .as_deref()
+            .map(unit_path_segments)
+            .unwrap_or_default();
         let (dept, team) = match segs.split_first() {
             Some((d, rest)) => (d.to_string(), rest.join(" > ")),
             None => (String::new(), String::new()),
         };
-        let date = r.hire_date.map(|d: NaiveDate| d.format("%m/%d/%Y").to_string()).unwrap_or_default();
+        let date = r
+            .hire_date
+            .map(|d: NaiveDate| d.format("%m/%d/%Y").to_string())
+            .unwrap_or_default();
         w.write_record([
             r.hris_id.as_str(),
             &r.display_name,
@@ -458,7 +609,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn fixture(path: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures").join(path)
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures")
+            .join(path)
     }
 
     fn read(text: &str) -> Result<HrisFile, IngestError> {
@@ -471,17 +624,37 @@ mod tests {
         let file = std::fs::File::open(&path).expect("fixture present");
         let f = read_hris(file, "oracle.csv", &HrisOptions::default()).expect("reads");
         assert_eq!(f.records.len(), 107);
-        let roots: Vec<_> = f.records.iter().filter(|r| r.manager_hris.is_none()).collect();
+        let roots: Vec<_> = f
+            .records
+            .iter()
+            .filter(|r| r.manager_hris.is_none())
+            .collect();
         assert_eq!(roots.len(), 1, "one root without a manager");
-        let homeless: Vec<_> = f.records.iter().filter(|r| r.unit_path.is_none() && r.site.is_none()).collect();
-        assert_eq!(homeless.len(), 1, "one person without department or location");
-        assert!(f.records.iter().all(|r| r.hire_date.is_some() && r.email.is_some()));
-        assert!(f.mapping.contains(&(Field::ManagerId, "Manager ID".to_owned())));
+        let homeless: Vec<_> = f
+            .records
+            .iter()
+            .filter(|r| r.unit_path.is_none() && r.site.is_none())
+            .collect();
+        assert_eq!(
+            homeless.len(),
+            1,
+            "one person without department or location"
+        );
+        assert!(f
+            .records
+            .iter()
+            .all(|r| r.hire_date.is_some() && r.email.is_some()));
+        assert!(f
+            .mapping
+            .contains(&(Field::ManagerId, "Manager ID".to_owned())));
         assert!(f.mapping.contains(&(Field::Country, "Country".to_owned())));
         assert!(f.ignored_columns.is_empty(), "{:?}", f.ignored_columns);
         let first = &f.records[0];
         assert_eq!(first.display_name, "Steven King");
-        assert_eq!(f.records.iter().map(|r| r.line).take(3).collect::<Vec<_>>(), vec![2, 3, 4]);
+        assert_eq!(
+            f.records.iter().map(|r| r.line).take(3).collect::<Vec<_>>(),
+            vec![2, 3, 4]
+        );
     }
 
     /// Header names of several exporters, each with what the reader must map.
@@ -497,7 +670,13 @@ mod tests {
         for (text, expect) in cases {
             let f = read(text).unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(f.records.len(), 1);
-            assert!(f.mapping.iter().any(|(fld, h)| *fld == expect.0 && h == expect.1), "{text}: {:?}", f.mapping);
+            assert!(
+                f.mapping
+                    .iter()
+                    .any(|(fld, h)| *fld == expect.0 && h == expect.1),
+                "{text}: {:?}",
+                f.mapping
+            );
         }
     }
 
@@ -505,8 +684,12 @@ mod tests {
     fn overrides_and_teams() {
         let text = "Person,Boss,Org,Squad\n1,,Eng,Core\n2,1,Eng > Web,\n";
         let opts = HrisOptions {
-            overrides: vec![parse_override("employee_id=Person").expect("ok"), parse_override("manager_id=Boss").expect("ok"),
-                parse_override("department=Org").expect("ok"), parse_override("team=squad").expect("ok")],
+            overrides: vec![
+                parse_override("employee_id=Person").expect("ok"),
+                parse_override("manager_id=Boss").expect("ok"),
+                parse_override("department=Org").expect("ok"),
+                parse_override("team=squad").expect("ok"),
+            ],
             date_order: None,
         };
         let f = read_hris(text.as_bytes(), "t", &opts).expect("reads");
@@ -514,9 +697,19 @@ mod tests {
         assert_eq!(f.records[1].unit_path.as_deref(), Some("Eng > Web"));
         assert_eq!(f.records[1].manager_hris.as_deref(), Some("1"));
         assert!(parse_override("boss=Boss").is_err());
-        let err = read_hris(text.as_bytes(), "t", &HrisOptions { overrides: vec![(Field::Email, "Mail".into())], date_order: None })
-            .expect_err("unknown column");
-        assert!(err.to_string().contains("--map email=Mail: no such column"), "{err}");
+        let err = read_hris(
+            text.as_bytes(),
+            "t",
+            &HrisOptions {
+                overrides: vec![(Field::Email, "Mail".into())],
+                date_order: None,
+            },
+        )
+        .expect_err("unknown column");
+        assert!(
+            err.to_string().contains("--map email=Mail: no such column"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -529,7 +722,10 @@ mod tests {
         let f = read_hris(&bytes[..], "t", &HrisOptions::default()).expect("reads");
         assert!(f.decoded_windows_1252);
         assert_eq!(f.records[0].display_name, "Renée Mœller");
-        assert_eq!(f.records[1].display_name, "2", "a null name falls back to the id");
+        assert_eq!(
+            f.records[1].display_name, "2",
+            "a null name falls back to the id"
+        );
     }
 
     /// Broken files: each error names the file, line, column and value.
@@ -547,7 +743,10 @@ mod tests {
         ];
         for (text, want) in cases {
             let err = read(text).expect_err(text).to_string();
-            assert!(err.contains(want), "for {text:?}\n got: {err}\nwant: {want}");
+            assert!(
+                err.contains(want),
+                "for {text:?}\n got: {err}\nwant: {want}"
+            );
         }
         let many: String = std::iter::once("Employee ID,Hire Date\n".to_owned())
             .chain((0..80).map(|i| format!("{i},bad\n")))
@@ -568,23 +767,29 @@ mod tests {
             text,
             proptest::option::of("[a-z]{1,8}@[a-z]{1,8}\\.com"),
             proptest::option::of(text),
-            proptest::option::of(prop::collection::vec("[A-Za-z][A-Za-z &]{0,8}[A-Za-z]", 1..3)),
+            proptest::option::of(prop::collection::vec(
+                "[A-Za-z][A-Za-z &]{0,8}[A-Za-z]",
+                1..3,
+            )),
             proptest::option::of(text),
             proptest::option::of("[0-9]{1,6}"),
             proptest::option::of((1990i32..2030, 1u32..13, 1u32..29)),
         )
-            .prop_map(|(id, name, email, title, unit, site, mgr, date)| HrisRecord {
-                line: 0,
-                hris_id: id,
-                display_name: name,
-                email,
-                title,
-                unit_path: unit.map(|segs| unit_path(&segs.iter().map(|s| s.trim()).collect::<Vec<_>>())),
-                site,
-                country: None,
-                manager_hris: mgr,
-                hire_date: date.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
-            })
+            .prop_map(
+                |(id, name, email, title, unit, site, mgr, date)| HrisRecord {
+                    line: 0,
+                    hris_id: id,
+                    display_name: name,
+                    email,
+                    title,
+                    unit_path: unit
+                        .map(|segs| unit_path(&segs.iter().map(|s| s.trim()).collect::<Vec<_>>())),
+                    site,
+                    country: None,
+                    manager_hris: mgr,
+                    hire_date: date.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
+                },
+            )
     }
 
     proptest! {

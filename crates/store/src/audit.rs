@@ -16,7 +16,13 @@ pub struct AuditEntry {
 }
 
 impl Store {
-    pub async fn audit(&self, user_id: Option<i64>, action: &str, subject: &str, detail: &str) -> Result<(), StoreError> {
+    pub async fn audit(
+        &self,
+        user_id: Option<i64>,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
             .bind(now_text())
             .bind(user_id)

@@ -15,7 +15,10 @@ pub(crate) enum Arg {
     Text(Option<String>),
 }
 
-fn bind_arg<'q>(q: Query<'q, Any, sqlx::any::AnyArguments<'q>>, a: Arg) -> Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+fn bind_arg<'q>(
+    q: Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    a: Arg,
+) -> Query<'q, Any, sqlx::any::AnyArguments<'q>> {
     match a {
         Arg::Int(v) => q.bind(v),
         Arg::Real(v) => q.bind(v),
@@ -44,7 +47,11 @@ pub(crate) async fn insert_rows(
         let mut n = 0;
         for (i, row) in batch.iter().enumerate() {
             if row.len() != columns.len() {
-                return Err(StoreError::Invalid(format!("insert into {table}: row has {} values for {} columns", row.len(), columns.len())));
+                return Err(StoreError::Invalid(format!(
+                    "insert into {table}: row has {} values for {} columns",
+                    row.len(),
+                    columns.len()
+                )));
             }
             sql.push_str(if i == 0 { "(" } else { ", (" });
             for j in 0..row.len() {

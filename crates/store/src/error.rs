@@ -6,7 +6,10 @@ pub enum StoreError {
     #[error("database configuration: {0}")]
     Config(String),
     #[error("cannot connect to the {backend} database: {message}")]
-    Connect { backend: &'static str, message: String },
+    Connect {
+        backend: &'static str,
+        message: String,
+    },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]

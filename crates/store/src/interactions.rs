@@ -33,8 +33,12 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let people: std::collections::HashMap<String, i64> = {
             use sqlx::Row;
-            let rows = sqlx::query("SELECT hris_id, id FROM people WHERE hris_id IS NOT NULL").fetch_all(&mut *tx).await?;
-            rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?))).collect::<Result<_, sqlx::Error>>()?
+            let rows = sqlx::query("SELECT hris_id, id FROM people WHERE hris_id IS NOT NULL")
+                .fetch_all(&mut *tx)
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?
         };
         let mut unmatched = std::collections::BTreeSet::new();
         let mut rows = Vec::with_capacity(ties.len());
@@ -53,7 +57,9 @@ impl Store {
         .await?;
         for (a, b, w) in ties {
             if !(w.is_finite() && *w > 0.0) {
-                return Err(StoreError::Invalid(format!("tie {a} - {b}: weight {w} is not positive")));
+                return Err(StoreError::Invalid(format!(
+                    "tie {a} - {b}: weight {w} is not positive"
+                )));
             }
             match (people.get(a), people.get(b)) {
                 (Some(&x), Some(&y)) => rows.push(vec![
@@ -85,14 +91,27 @@ impl Store {
         let unmatched: Vec<String> = unmatched.into_iter().collect();
         if inserted == 0 {
             tx.rollback().await?;
-            return Ok(InteractionImportOutcome { import_id: None, records: ties.len(), inserted, unmatched });
+            return Ok(InteractionImportOutcome {
+                import_id: None,
+                records: ties.len(),
+                inserted,
+                unmatched,
+            });
         }
         sqlx::query("UPDATE imports SET summary = $1 WHERE id = $2")
-            .bind(format!("{inserted} new ties, {} unmatched identifiers", unmatched.len()))
+            .bind(format!(
+                "{inserted} new ties, {} unmatched identifiers",
+                unmatched.len()
+            ))
             .bind(import_id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(InteractionImportOutcome { import_id: Some(ImportId(import_id)), records: ties.len(), inserted, unmatched })
+        Ok(InteractionImportOutcome {
+            import_id: Some(ImportId(import_id)),
+            records: ties.len(),
+            inserted,
+            unmatched,
+        })
     }
 }

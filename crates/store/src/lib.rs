@@ -63,9 +63,14 @@ fn normalize_url(url: &str) -> Result<(String, Backend), StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((url.to_owned(), Backend::Postgres));
     }
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
     if path.is_empty() {
-        return Err(StoreError::Config(format!("{url:?}: no database file named")));
+        return Err(StoreError::Config(format!(
+            "{url:?}: no database file named"
+        )));
     }
     if url.contains("://") && !url.starts_with("sqlite:") {
         return Err(StoreError::Config(format!(
@@ -73,7 +78,11 @@ fn normalize_url(url: &str) -> Result<(String, Backend), StoreError> {
         )));
     }
     let sep = if path.contains('?') { '&' } else { '?' };
-    let with_mode = if path.contains("mode=") { path.to_owned() } else { format!("{path}{sep}mode=rwc") };
+    let with_mode = if path.contains("mode=") {
+        path.to_owned()
+    } else {
+        format!("{path}{sep}mode=rwc")
+    };
     Ok((format!("sqlite://{with_mode}"), Backend::Sqlite))
 }
 
@@ -103,7 +112,10 @@ impl Store {
             })
             .connect_with(opts)
             .await
-            .map_err(|e| StoreError::Connect { backend: backend.name(), message: e.to_string() })?;
+            .map_err(|e| StoreError::Connect {
+                backend: backend.name(),
+                message: e.to_string(),
+            })?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -118,9 +130,10 @@ impl Store {
 
     /// The latest applied migration.
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
-            .fetch_one(&self.pool)
-            .await?;
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(v.unwrap_or(0))
     }
 
@@ -136,19 +149,31 @@ impl Store {
     /// Number of rows in a table (for tests and summaries). Only known table names pass.
     pub async fn count(&self, table: &str) -> Result<i64, StoreError> {
         const TABLES: [&str; 10] = [
-            "people", "org_units", "sites", "identities", "assignments", "imports", "interactions", "users",
-            "audit_events", "settings",
+            "people",
+            "org_units",
+            "sites",
+            "identities",
+            "assignments",
+            "imports",
+            "interactions",
+            "users",
+            "audit_events",
+            "settings",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Config(format!("unknown table {table:?}")));
         }
-        Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// A setting, or `default` when unset.
     pub async fn setting(&self, key: &str, default: &str) -> Result<String, StoreError> {
-        let v: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(v.unwrap_or_else(|| default.to_owned()))
     }
 
@@ -164,7 +189,9 @@ impl Store {
     /// The minimum group size for aggregates (default 5).
     pub async fn min_group_size(&self) -> Result<i64, StoreError> {
         let v = self.setting("min_group_size", "5").await?;
-        v.parse().map_err(|_| StoreError::Config(format!("setting min_group_size is not a number: {v:?}")))
+        v.parse().map_err(|_| {
+            StoreError::Config(format!("setting min_group_size is not a number: {v:?}"))
+        })
     }
 
     pub async fn close(self) {
@@ -191,9 +218,15 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(normalize_url("sqlite://a.db").expect("ok"), ("sqlite://a.db?mode=rwc".into(), Backend::Sqlite));
+        assert_eq!(
+            normalize_url("sqlite://a.db").expect("ok"),
+            ("sqlite://a.db?mode=rwc".into(), Backend::Sqlite)
+        );
         assert_eq!(normalize_url("b.db").expect("ok").1, Backend::Sqlite);
-        assert_eq!(normalize_url("postgres://u@h/db").expect("ok").1, Backend::Postgres);
+        assert_eq!(
+            normalize_url("postgres://u@h/db").expect("ok").1,
+            Backend::Postgres
+        );
         assert!(normalize_url("mysql://x").is_err());
         assert!(normalize_url("sqlite://").is_err());
     }

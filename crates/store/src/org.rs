@@ -85,13 +85,25 @@ impl Store {
                 position_since: parse_date(r.try_get("since")?),
             });
         }
-        let units: Vec<String> = sqlx::query_scalar("SELECT path FROM org_units").fetch_all(&mut *conn).await?;
-        let sites: Vec<String> = sqlx::query_scalar("SELECT name FROM sites").fetch_all(&mut *conn).await?;
-        Ok((people, units.into_iter().collect(), sites.into_iter().collect()))
+        let units: Vec<String> = sqlx::query_scalar("SELECT path FROM org_units")
+            .fetch_all(&mut *conn)
+            .await?;
+        let sites: Vec<String> = sqlx::query_scalar("SELECT name FROM sites")
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok((
+            people,
+            units.into_iter().collect(),
+            sites.into_iter().collect(),
+        ))
     }
 
     /// Computes the plan for an org-chart snapshot without writing anything.
-    pub async fn plan_org_import(&self, records: &[HrisRecord], as_of: NaiveDate) -> Result<OrgImportPlan, StoreError> {
+    pub async fn plan_org_import(
+        &self,
+        records: &[HrisRecord],
+        as_of: NaiveDate,
+    ) -> Result<OrgImportPlan, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let (people, units, sites) = Self::org_state(&mut conn).await?;
         Ok(plan_org_import(&people, &units, &sites, records, as_of)?)
@@ -109,15 +121,21 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let (people, units, sites) = Self::org_state(&mut tx).await?;
         let plan = plan_org_import(&people, &units, &sites, records, as_of)?;
-        let flagged: Vec<(String, String)> =
-            records.iter().filter_map(|r| plan.manager_issue(r).map(|i| (r.hris_id.clone(), i))).collect();
+        let flagged: Vec<(String, String)> = records
+            .iter()
+            .filter_map(|r| plan.manager_issue(r).map(|i| (r.hris_id.clone(), i)))
+            .collect();
         let mut outcome = OrgImportOutcome {
             import_id: None,
             as_of,
             records: records.len(),
             hires: plan.hires.len(),
             moves: plan.changes.iter().filter(|c| c.moved).count(),
-            updated: plan.changes.iter().filter(|c| !c.moved && !c.rejoined).count(),
+            updated: plan
+                .changes
+                .iter()
+                .filter(|c| !c.moved && !c.rejoined)
+                .count(),
             rejoined: plan.changes.iter().filter(|c| c.rejoined).count(),
             departures: plan.departures.len(),
             unchanged: plan.unchanged,
@@ -160,8 +178,11 @@ impl Store {
         let departed = one("SELECT COUNT(*) FROM people WHERE left_on IS NOT NULL").await?;
         let units = one("SELECT COUNT(*) FROM org_units").await?;
         let sites = one("SELECT COUNT(*) FROM sites").await?;
-        let without_unit = one("SELECT COUNT(*) FROM people WHERE left_on IS NULL AND unit_id IS NULL").await?;
-        let flagged = one("SELECT COUNT(*) FROM people WHERE left_on IS NULL AND manager_issue IS NOT NULL").await?;
+        let without_unit =
+            one("SELECT COUNT(*) FROM people WHERE left_on IS NULL AND unit_id IS NULL").await?;
+        let flagged =
+            one("SELECT COUNT(*) FROM people WHERE left_on IS NULL AND manager_issue IS NOT NULL")
+                .await?;
         let rows = sqlx::query(
             "SELECT top.id, top.name, COUNT(p.id) AS n FROM org_units top \
              JOIN org_units u ON u.path = top.path OR u.path LIKE top.path || ' > %' \
@@ -172,9 +193,23 @@ impl Store {
         .await?;
         let by_department = rows
             .iter()
-            .map(|r| Ok(UnitHeadcount { unit_id: r.try_get("id")?, name: r.try_get("name")?, people: r.try_get("n")? }))
+            .map(|r| {
+                Ok(UnitHeadcount {
+                    unit_id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    people: r.try_get("n")?,
+                })
+            })
             .collect::<Result<_, sqlx::Error>>()?;
-        Ok(OrgSummary { people, departed, units, sites, by_department, without_unit, flagged_manager_links: flagged })
+        Ok(OrgSummary {
+            people,
+            departed,
+            units,
+            sites,
+            by_department,
+            without_unit,
+            flagged_manager_links: flagged,
+        })
     }
 
     /// The assignments (history) of a person, oldest first:
@@ -182,7 +217,16 @@ impl Store {
     pub async fn person_history(
         &self,
         hris_id: &str,
-    ) -> Result<Vec<(Option<String>, Option<String>, Option<String>, NaiveDate, Option<NaiveDate>)>, StoreError> {
+    ) -> Result<
+        Vec<(
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            NaiveDate,
+            Option<NaiveDate>,
+        )>,
+        StoreError,
+    > {
         let rows = sqlx::query(
             "SELECT u.path, s.name AS site, a.title, a.valid_from, a.valid_to FROM assignments a \
              JOIN people p ON p.id = a.person_id LEFT JOIN org_units u ON u.id = a.unit_id \
@@ -195,18 +239,33 @@ impl Store {
             .map(|r| {
                 let from = parse_date(r.try_get("valid_from")?)
                     .ok_or_else(|| StoreError::Invalid("assignment without a start date".into()))?;
-                Ok((r.try_get("path")?, r.try_get("site")?, r.try_get("title")?, from, parse_date(r.try_get("valid_to")?)))
+                Ok((
+                    r.try_get("path")?,
+                    r.try_get("site")?,
+                    r.try_get("title")?,
+                    from,
+                    parse_date(r.try_get("valid_to")?),
+                ))
             })
             .collect()
     }
 }
 
-async fn id_map(conn: &mut AnyConnection, sql: &'static str) -> Result<HashMap<String, i64>, StoreError> {
+async fn id_map(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+) -> Result<HashMap<String, i64>, StoreError> {
     let rows = sqlx::query(sql).fetch_all(&mut *conn).await?;
-    rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?))).collect()
+    rows.iter()
+        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+        .collect()
 }
 
-async fn apply_plan(conn: &mut AnyConnection, plan: &OrgImportPlan, import_id: i64) -> Result<(), StoreError> {
+async fn apply_plan(
+    conn: &mut AnyConnection,
+    plan: &OrgImportPlan,
+    import_id: i64,
+) -> Result<(), StoreError> {
     let as_of = date_text(plan.as_of);
 
     // Sites, then units parents first (the plan orders them).
@@ -215,7 +274,10 @@ async fn apply_plan(conn: &mut AnyConnection, plan: &OrgImportPlan, import_id: i
         "sites",
         &["name", "country"],
         "",
-        plan.new_sites.iter().map(|(n, c)| vec![Arg::Text(Some(n.clone())), Arg::Text(c.clone())]).collect(),
+        plan.new_sites
+            .iter()
+            .map(|(n, c)| vec![Arg::Text(Some(n.clone())), Arg::Text(c.clone())])
+            .collect(),
     )
     .await?;
     let sites = id_map(conn, "SELECT name, id FROM sites").await?;
@@ -223,7 +285,9 @@ async fn apply_plan(conn: &mut AnyConnection, plan: &OrgImportPlan, import_id: i
     for path in &plan.new_units {
         let segs = unit_path_segments(path);
         let name = segs.last().copied().unwrap_or(path.as_str());
-        let parent = (segs.len() > 1).then(|| units.get(&segs[..segs.len() - 1].join(" > ")).copied()).flatten();
+        let parent = (segs.len() > 1)
+            .then(|| units.get(&segs[..segs.len() - 1].join(" > ")).copied())
+            .flatten();
         let id: i64 = sqlx::query_scalar("INSERT INTO org_units (path, name, parent_id, kind) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(path)
             .bind(name)
@@ -240,7 +304,18 @@ async fn apply_plan(conn: &mut AnyConnection, plan: &OrgImportPlan, import_id: i
     insert_rows(
         conn,
         "people",
-        &["hris_id", "display_name", "email", "title", "unit_id", "site_id", "manager_hris", "manager_issue", "hire_date", "import_id"],
+        &[
+            "hris_id",
+            "display_name",
+            "email",
+            "title",
+            "unit_id",
+            "site_id",
+            "manager_hris",
+            "manager_issue",
+            "hire_date",
+            "import_id",
+        ],
         "",
         plan.hires
             .iter()
@@ -261,7 +336,11 @@ async fn apply_plan(conn: &mut AnyConnection, plan: &OrgImportPlan, import_id: i
             .collect(),
     )
     .await?;
-    let people = id_map(conn, "SELECT hris_id, id FROM people WHERE hris_id IS NOT NULL").await?;
+    let people = id_map(
+        conn,
+        "SELECT hris_id, id FROM people WHERE hris_id IS NOT NULL",
+    )
+    .await?;
     let manager_of = |r: &HrisRecord| {
         if plan.manager_issue(r).is_some() {
             return None;
@@ -269,13 +348,19 @@ async fn apply_plan(conn: &mut AnyConnection, plan: &OrgImportPlan, import_id: i
         r.manager_hris.as_ref().and_then(|m| people.get(m).copied())
     };
     let person_of = |r: &HrisRecord| {
-        people.get(&r.hris_id).copied().ok_or_else(|| StoreError::Invalid(format!("person {} vanished during import", r.hris_id)))
+        people.get(&r.hris_id).copied().ok_or_else(|| {
+            StoreError::Invalid(format!("person {} vanished during import", r.hris_id))
+        })
     };
 
     // Manager links of the new people (their managers exist now).
     for r in &plan.hires {
         if let Some(m) = manager_of(r) {
-            sqlx::query("UPDATE people SET manager_id = $1 WHERE id = $2").bind(m).bind(person_of(r)?).execute(&mut *conn).await?;
+            sqlx::query("UPDATE people SET manager_id = $1 WHERE id = $2")
+                .bind(m)
+                .bind(person_of(r)?)
+                .execute(&mut *conn)
+                .await?;
         }
     }
 
@@ -307,11 +392,13 @@ async fn apply_plan(conn: &mut AnyConnection, plan: &OrgImportPlan, import_id: i
                 .bind(&as_of)
                 .execute(&mut *conn)
                 .await?;
-            sqlx::query("UPDATE assignments SET valid_to = $1 WHERE person_id = $2 AND valid_to IS NULL")
-                .bind(&as_of)
-                .bind(c.person.0)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "UPDATE assignments SET valid_to = $1 WHERE person_id = $2 AND valid_to IS NULL",
+            )
+            .bind(&as_of)
+            .bind(c.person.0)
+            .execute(&mut *conn)
+            .await?;
         }
     }
 
@@ -323,15 +410,22 @@ async fn apply_plan(conn: &mut AnyConnection, plan: &OrgImportPlan, import_id: i
             .bind(p.0)
             .execute(&mut *conn)
             .await?;
-        sqlx::query("UPDATE assignments SET valid_to = $1 WHERE person_id = $2 AND valid_to IS NULL")
-            .bind(&as_of)
-            .bind(p.0)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "UPDATE assignments SET valid_to = $1 WHERE person_id = $2 AND valid_to IS NULL",
+        )
+        .bind(&as_of)
+        .bind(p.0)
+        .execute(&mut *conn)
+        .await?;
     }
 
     // New positions: hires, moves and returns.
-    let opened = plan.hires.iter().chain(plan.changes.iter().filter(|c| c.moved || c.rejoined).map(|c| &c.record));
+    let opened = plan.hires.iter().chain(
+        plan.changes
+            .iter()
+            .filter(|c| c.moved || c.rejoined)
+            .map(|c| &c.record),
+    );
     let mut rows = Vec::new();
     for r in opened {
         rows.push(vec![
@@ -344,12 +438,30 @@ async fn apply_plan(conn: &mut AnyConnection, plan: &OrgImportPlan, import_id: i
             Arg::Int(Some(import_id)),
         ]);
     }
-    insert_rows(conn, "assignments", &["person_id", "unit_id", "site_id", "manager_id", "title", "valid_from", "import_id"], "", rows)
-        .await?;
+    insert_rows(
+        conn,
+        "assignments",
+        &[
+            "person_id",
+            "unit_id",
+            "site_id",
+            "manager_id",
+            "title",
+            "valid_from",
+            "import_id",
+        ],
+        "",
+        rows,
+    )
+    .await?;
 
     // Identities: HRIS ids of new people, emails of new and changed people.
     let mut ids = Vec::new();
-    for r in plan.hires.iter().chain(plan.changes.iter().map(|c| &c.record)) {
+    for r in plan
+        .hires
+        .iter()
+        .chain(plan.changes.iter().map(|c| &c.record))
+    {
         let pid = person_of(r)?;
         ids.push(vec![
             Arg::Int(Some(pid)),

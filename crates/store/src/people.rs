@@ -45,7 +45,12 @@ pub struct Page<T> {
 
 impl Store {
     /// People matching `filter`, ordered by id, one page at a time (pages count from 1).
-    pub async fn list_people(&self, filter: &PeopleFilter, page: u32, per_page: u32) -> Result<Page<PersonRow>, StoreError> {
+    pub async fn list_people(
+        &self,
+        filter: &PeopleFilter,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Page<PersonRow>, StoreError> {
         let page = page.max(1);
         let per_page = per_page.clamp(1, 10_000);
         let unit_path: Option<String> = match filter.unit {
@@ -59,8 +64,10 @@ impl Store {
             ),
         };
         if let Some(id) = filter.site {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM sites WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM sites WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
             if found.is_none() {
                 return Err(StoreError::Invalid(format!("no site with id {id}")));
             }
@@ -108,6 +115,11 @@ impl Store {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?;
-        Ok(Page { items, page, per_page, total })
+        Ok(Page {
+            items,
+            page,
+            per_page,
+            total,
+        })
     }
 }

@@ -34,7 +34,9 @@ impl Role {
             "champion" => Ok(Self::Champion),
             "admin" => Ok(Self::Admin),
             "viewer" => Ok(Self::Viewer),
-            _ => Err(StoreError::Invalid(format!("{s:?} is not a role (employee, champion, admin, viewer)"))),
+            _ => Err(StoreError::Invalid(format!(
+                "{s:?} is not a role (employee, champion, admin, viewer)"
+            ))),
         }
     }
 }
@@ -52,13 +54,22 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 
 impl Store {
     /// Creates an account; the email must be new.
-    pub async fn create_user(&self, email: &str, password: &str, role: Role) -> Result<User, StoreError> {
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User, StoreError> {
         let email = email.trim().to_lowercase();
         if !email.contains('@') {
-            return Err(StoreError::Invalid(format!("{email:?} is not an email address")));
+            return Err(StoreError::Invalid(format!(
+                "{email:?} is not an email address"
+            )));
         }
         if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(StoreError::Invalid(format!("the password must have at least {MIN_PASSWORD_LEN} characters")));
+            return Err(StoreError::Invalid(format!(
+                "the password must have at least {MIN_PASSWORD_LEN} characters"
+            )));
         }
         let salt = SaltString::generate(&mut OsRng);
         let hash = Argon2::default()
@@ -66,10 +77,14 @@ impl Store {
             .map_err(|e| StoreError::Invalid(format!("cannot hash the password: {e}")))?
             .to_string();
         let mut tx = self.pool.begin().await?;
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(&email).fetch_optional(&mut *tx).await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await?;
         if exists.is_some() {
-            return Err(StoreError::Invalid(format!("an account for {email} already exists")));
+            return Err(StoreError::Invalid(format!(
+                "an account for {email} already exists"
+            )));
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -94,7 +109,9 @@ impl Store {
     pub async fn set_password(&self, email: &str, password: &str) -> Result<(), StoreError> {
         let email = email.trim().to_lowercase();
         if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(StoreError::Invalid(format!("the password must have at least {MIN_PASSWORD_LEN} characters")));
+            return Err(StoreError::Invalid(format!(
+                "the password must have at least {MIN_PASSWORD_LEN} characters"
+            )));
         }
         let salt = SaltString::generate(&mut OsRng);
         let hash = Argon2::default()
@@ -102,7 +119,11 @@ impl Store {
             .map_err(|e| StoreError::Invalid(format!("cannot hash the password: {e}")))?
             .to_string();
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2").bind(&hash).bind(&email).execute(&mut *tx).await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
+            .bind(&hash)
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Invalid(format!("no account for {email}")));
         }
@@ -117,7 +138,11 @@ impl Store {
 
     /// The account for `email` if `password` is right. Takes the same time whether or not
     /// the account exists (a dummy hash is verified), so timing does not reveal accounts.
-    pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
+    pub async fn authenticate(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<User>, StoreError> {
         const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2nHq1H7vCkR5xVH7Ak2Q9Qp5w2Xe8yKzv3w1Zl0rJ6s";
         let email = email.trim().to_lowercase();
         let row = sqlx::query("SELECT id, password_hash, role FROM users WHERE email = $1")
@@ -129,10 +154,18 @@ impl Store {
             None => (DUMMY.to_owned(), false),
         };
         let ok = PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false);
         match (row, ok && found) {
-            (Some(r), true) => Ok(Some(User { id: r.try_get("id")?, email, role: Role::parse(&r.try_get::<String, _>("role")?)? })),
+            (Some(r), true) => Ok(Some(User {
+                id: r.try_get("id")?,
+                email,
+                role: Role::parse(&r.try_get::<String, _>("role")?)?,
+            })),
             _ => Ok(None),
         }
     }

@@ -12,25 +12,43 @@ fn d(s: &str) -> NaiveDate {
 
 fn oracle() -> Vec<HrisRecord> {
     let f = std::fs::File::open(fixture("hris/oracle-hr_as_hris_orgchart.csv")).expect("fixture");
-    read_hris(f, "oracle.csv", &HrisOptions::default()).expect("fixture reads").records
+    read_hris(f, "oracle.csv", &HrisOptions::default())
+        .expect("fixture reads")
+        .records
 }
 
 fn parse(text: &str) -> Vec<HrisRecord> {
-    read_hris(text.as_bytes(), "t.csv", &HrisOptions::default()).expect("test csv reads").records
+    read_hris(text.as_bytes(), "t.csv", &HrisOptions::default())
+        .expect("test csv reads")
+        .records
 }
 
 /// Everything an import can touch, as comparable text.
 async fn dump(store: &Store) -> String {
     let mut out = String::new();
-    for t in ["people", "org_units", "sites", "identities", "assignments", "imports", "interactions"] {
+    for t in [
+        "people",
+        "org_units",
+        "sites",
+        "identities",
+        "assignments",
+        "imports",
+        "interactions",
+    ] {
         out.push_str(&format!("{t}={}\n", store.count(t).await.expect("count")));
     }
-    let all = PeopleFilter { include_departed: true, ..Default::default() };
+    let all = PeopleFilter {
+        include_departed: true,
+        ..Default::default()
+    };
     let people = store.list_people(&all, 1, 10_000).await.expect("list");
     for p in &people.items {
         out.push_str(&format!("{p:?}\n"));
         if let Some(h) = &p.hris_id {
-            out.push_str(&format!("  {:?}\n", store.person_history(h).await.expect("history")));
+            out.push_str(&format!(
+                "  {:?}\n",
+                store.person_history(h).await.expect("history")
+            ));
         }
     }
     out

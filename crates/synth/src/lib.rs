@@ -112,7 +112,10 @@ pub fn generate(params: &Params) -> Company {
     // Department sizes: proportional to the weights, at least 5 each; the CEO is extra.
     let staff = n - 1;
     let total_w: f64 = DEPT_WEIGHTS.iter().sum();
-    let mut sizes: Vec<usize> = DEPT_WEIGHTS.iter().map(|w| ((w / total_w) * staff as f64).floor().max(1.0) as usize).collect();
+    let mut sizes: Vec<usize> = DEPT_WEIGHTS
+        .iter()
+        .map(|w| ((w / total_w) * staff as f64).floor().max(1.0) as usize)
+        .collect();
     let mut assigned: usize = sizes.iter().sum();
     let mut i = 0;
     while assigned < staff {
@@ -167,7 +170,11 @@ pub fn generate(params: &Params) -> Company {
             continue;
         }
         let site_w = WeightedIndex::new(dept_sites[dept].iter().map(|(_, w)| *w)).ok();
-        let pick_site = |rng: &mut ChaCha8Rng| site_w.as_ref().map_or(0, |w| dept_sites[dept][w.sample(rng)].0);
+        let pick_site = |rng: &mut ChaCha8Rng| {
+            site_w
+                .as_ref()
+                .map_or(0, |w| dept_sites[dept][w.sample(rng)].0)
+        };
         // Build the department's tree breadth-first: each manager gets 5–10 reports while
         // people remain; leaves under one manager form a team.
         let head = employees.len();
@@ -213,7 +220,11 @@ pub fn generate(params: &Params) -> Company {
                 let (f, l) = names.next(&mut rng);
                 let level = employees[mgr].level + 1;
                 // Most of a team sits together; some members sit elsewhere.
-                let site = if rng.random_bool(0.85) { team_site } else { pick_site(&mut rng) };
+                let site = if rng.random_bool(0.85) {
+                    team_site
+                } else {
+                    pick_site(&mut rng)
+                };
                 employees.push(Employee {
                     hris_id: format!("E{:06}", idx + 1),
                     email: names.email(&f, &l),
@@ -236,7 +247,11 @@ pub fn generate(params: &Params) -> Company {
     }
 
     let (ties, brokers) = network(&employees, &mut rng);
-    Company { employees, ties, brokers }
+    Company {
+        employees,
+        ties,
+        brokers,
+    }
 }
 
 type TieMap = std::collections::HashMap<(u32, u32), f32>;
@@ -256,10 +271,13 @@ fn network(emp: &[Employee], rng: &mut ChaCha8Rng) -> (Vec<Tie>, Vec<usize>) {
     let mut ties: TieMap = TieMap::with_capacity(n * 8);
     // Activity: a heavy-tailed (Pareto, alpha 2, capped at 12) propensity to form ties
     // beyond the team; the cap keeps hubs human-sized (a few hundred ties at most).
-    let activity: Vec<f64> = (0..n).map(|_| (1.0 - rng.random::<f64>()).powf(-1.0 / 2.0).min(12.0)).collect();
+    let activity: Vec<f64> = (0..n)
+        .map(|_| (1.0 - rng.random::<f64>()).powf(-1.0 / 2.0).min(12.0))
+        .collect();
 
     // Manager ties and dense teams.
-    let mut teams: std::collections::BTreeMap<(usize, &str), Vec<usize>> = std::collections::BTreeMap::new();
+    let mut teams: std::collections::BTreeMap<(usize, &str), Vec<usize>> =
+        std::collections::BTreeMap::new();
     for (i, e) in emp.iter().enumerate() {
         if let Some(m) = e.manager {
             add(&mut ties, i, m, 3.0);
@@ -299,7 +317,12 @@ fn network(emp: &[Employee], rng: &mut ChaCha8Rng) -> (Vec<Tie>, Vec<usize>) {
         let k_site = (activity[i] * 0.6).round() as usize;
         if let Some(s) = &site_s[e.site] {
             for _ in 0..k_site {
-                add(&mut ties, i, by_site[e.site][s.sample(rng)], 0.5 + rng.random::<f32>() * 0.5);
+                add(
+                    &mut ties,
+                    i,
+                    by_site[e.site][s.sample(rng)],
+                    0.5 + rng.random::<f32>() * 0.5,
+                );
             }
         }
     }
@@ -317,7 +340,9 @@ fn network(emp: &[Employee], rng: &mut ChaCha8Rng) -> (Vec<Tie>, Vec<usize>) {
     for i in 0..n {
         let closures = (activity[i] * 2.5).round() as usize;
         for _ in 0..closures {
-            let Some(&j) = adj[i].as_slice().choose(rng) else { break };
+            let Some(&j) = adj[i].as_slice().choose(rng) else {
+                break;
+            };
             if let Some(&k) = adj[j as usize].as_slice().choose(rng) {
                 add(&mut ties, i, k as usize, 1.0);
             }
@@ -346,7 +371,10 @@ fn network(emp: &[Employee], rng: &mut ChaCha8Rng) -> (Vec<Tie>, Vec<usize>) {
         }
     }
 
-    let mut out: Vec<Tie> = ties.into_iter().map(|((a, b), weight)| Tie { a, b, weight }).collect();
+    let mut out: Vec<Tie> = ties
+        .into_iter()
+        .map(|((a, b), weight)| Tie { a, b, weight })
+        .collect();
     out.sort_by_key(|t| (t.a, t.b));
     (out, brokers)
 }
@@ -357,7 +385,11 @@ mod tests {
     use flywheel_domain::org::check_managers;
 
     fn company(people: usize, seed: u64) -> Company {
-        generate(&Params { people, seed, as_of: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date") })
+        generate(&Params {
+            people,
+            seed,
+            as_of: NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
+        })
     }
 
     #[test]
@@ -378,7 +410,10 @@ mod tests {
         assert_eq!(c.employees.len(), 2000);
         let recs = c.hris_records();
         // One tree, no cycles, every manager known.
-        let check = check_managers(recs.iter().map(|r| (r.hris_id.as_str(), r.manager_hris.as_deref())));
+        let check = check_managers(
+            recs.iter()
+                .map(|r| (r.hris_id.as_str(), r.manager_hris.as_deref())),
+        );
         assert!(check.is_clean());
         assert_eq!(recs.iter().filter(|r| r.manager_hris.is_none()).count(), 1);
         // Spans: managers (other than the CEO, who has the department heads) have 1–10
@@ -392,17 +427,26 @@ mod tests {
         let spans: Vec<usize> = reports.iter().skip(1).copied().filter(|&r| r > 0).collect();
         assert!(spans.iter().all(|&s| s <= 10), "{spans:?}");
         let typical = spans.iter().filter(|&&s| s >= 5).count() as f64 / spans.len() as f64;
-        assert!(typical > 0.75, "share of managers with 5–10 reports: {typical}");
+        assert!(
+            typical > 0.75,
+            "share of managers with 5–10 reports: {typical}"
+        );
         // Departments, teams and sites.
-        let depts: std::collections::BTreeSet<_> = c.employees.iter().map(|e| e.department).collect();
+        let depts: std::collections::BTreeSet<_> =
+            c.employees.iter().map(|e| e.department).collect();
         assert_eq!(depts.len(), 10);
         let sites: std::collections::BTreeSet<_> = c.employees.iter().map(|e| e.site).collect();
         assert_eq!(sites.len(), 8);
-        let teams: std::collections::BTreeSet<_> = recs.iter().filter_map(|r| r.unit_path.clone()).collect();
+        let teams: std::collections::BTreeSet<_> =
+            recs.iter().filter_map(|r| r.unit_path.clone()).collect();
         assert!(teams.len() > 150, "teams: {}", teams.len());
-        let emails: std::collections::BTreeSet<_> = c.employees.iter().map(|e| e.email.clone()).collect();
+        let emails: std::collections::BTreeSet<_> =
+            c.employees.iter().map(|e| e.email.clone()).collect();
         assert_eq!(emails.len(), 2000, "emails are unique");
-        assert!(c.employees.iter().all(|e| e.hire_date < NaiveDate::from_ymd_opt(2026, 6, 1).expect("date")));
+        assert!(c
+            .employees
+            .iter()
+            .all(|e| e.hire_date < NaiveDate::from_ymd_opt(2026, 6, 1).expect("date")));
     }
 
     #[test]
@@ -416,13 +460,34 @@ mod tests {
         assert!(max > 4.0 * mean, "heavy tail: max {max} vs mean {mean}");
         assert!(deg.iter().all(|&d| d > 0), "nobody is isolated");
         // Most ties stay within a department; brokers reach across.
-        let same_dept = c.ties.iter().filter(|t| c.employees[t.a as usize].department == c.employees[t.b as usize].department).count();
+        let same_dept = c
+            .ties
+            .iter()
+            .filter(|t| {
+                c.employees[t.a as usize].department == c.employees[t.b as usize].department
+            })
+            .count();
         let share = same_dept as f64 / c.ties.len() as f64;
-        assert!((0.6..0.95).contains(&share), "within-department share {share}");
-        let cross = |i: usize| c.ties.iter().filter(|t| (t.a as usize == i || t.b as usize == i)
-            && c.employees[t.a as usize].department != c.employees[t.b as usize].department).count();
-        let broker_cross: f64 = c.brokers.iter().map(|&b| cross(b) as f64).sum::<f64>() / c.brokers.len() as f64;
-        assert!(broker_cross >= 5.0, "brokers reach across departments: {broker_cross}");
+        assert!(
+            (0.6..0.95).contains(&share),
+            "within-department share {share}"
+        );
+        let cross = |i: usize| {
+            c.ties
+                .iter()
+                .filter(|t| {
+                    (t.a as usize == i || t.b as usize == i)
+                        && c.employees[t.a as usize].department
+                            != c.employees[t.b as usize].department
+                })
+                .count()
+        };
+        let broker_cross: f64 =
+            c.brokers.iter().map(|&b| cross(b) as f64).sum::<f64>() / c.brokers.len() as f64;
+        assert!(
+            broker_cross >= 5.0,
+            "brokers reach across departments: {broker_cross}"
+        );
         // Clustering: a team member's neighbours know each other far more than chance.
         let mut adj: Vec<std::collections::HashSet<u32>> = vec![Default::default(); deg.len()];
         for t in &c.ties {
@@ -445,6 +510,9 @@ mod tests {
         let density = mean / n;
         eprintln!("mean degree {mean:.1}, max {max}, clustering {clustering:.3}, within-dept {share:.2}, broker cross {broker_cross:.1}");
         assert!(clustering > 0.12, "clustering {clustering}");
-        assert!(clustering > 15.0 * density, "clustering {clustering} vs density {density}");
+        assert!(
+            clustering > 15.0 * density,
+            "clustering {clustering} vs density {density}"
+        );
     }
 }

@@ -33,28 +33,30 @@ pub const SITES: [(&str, &str); 8] = [
 ];
 
 const FIRST: [&str; 64] = [
-    "Ada", "Amir", "Ana", "Ben", "Bea", "Carla", "Chen", "Dana", "Diego", "Elif", "Emma", "Farah", "Felix", "Grace",
-    "Hana", "Hugo", "Ines", "Ivan", "Jade", "Jonas", "Kai", "Keiko", "Lars", "Lena", "Leo", "Lucia", "Maya", "Mateo",
-    "Mia", "Nadia", "Noah", "Nora", "Omar", "Olga", "Priya", "Paul", "Quinn", "Rahul", "Rosa", "Sam", "Sara",
-    "Sofia", "Tariq", "Tess", "Theo", "Uma", "Victor", "Vera", "Wei", "Will", "Xavier", "Yara", "Yusuf", "Zoe",
-    "Arjun", "Bruno", "Clara", "David", "Eva", "Femi", "Gita", "Hiro", "Isla", "Jamal",
+    "Ada", "Amir", "Ana", "Ben", "Bea", "Carla", "Chen", "Dana", "Diego", "Elif", "Emma", "Farah",
+    "Felix", "Grace", "Hana", "Hugo", "Ines", "Ivan", "Jade", "Jonas", "Kai", "Keiko", "Lars",
+    "Lena", "Leo", "Lucia", "Maya", "Mateo", "Mia", "Nadia", "Noah", "Nora", "Omar", "Olga",
+    "Priya", "Paul", "Quinn", "Rahul", "Rosa", "Sam", "Sara", "Sofia", "Tariq", "Tess", "Theo",
+    "Uma", "Victor", "Vera", "Wei", "Will", "Xavier", "Yara", "Yusuf", "Zoe", "Arjun", "Bruno",
+    "Clara", "David", "Eva", "Femi", "Gita", "Hiro", "Isla", "Jamal",
 ];
 
 const LAST: [&str; 64] = [
-    "Adams", "Alvarez", "Andersen", "Baker", "Banerjee", "Becker", "Bianchi", "Brown", "Castro", "Chen", "Costa",
-    "Dubois", "Duarte", "Edwards", "Eriksson", "Fischer", "Garcia", "Gomez", "Hansen", "Hughes", "Ibrahim", "Ito",
-    "Jansen", "Johnson", "Kaur", "Kim", "Kowalski", "Larsen", "Lee", "Lopez", "Martin", "Meyer", "Moreau", "Nakamura",
-    "Nguyen", "Novak", "Okafor", "Olsen", "Patel", "Perez", "Petrov", "Quinn", "Rossi", "Sato", "Schmidt", "Silva",
-    "Singh", "Smith", "Suzuki", "Tanaka", "Taylor", "Thomas", "Ueda", "Varga", "Wagner", "Walker", "Wang", "Weber",
+    "Adams", "Alvarez", "Andersen", "Baker", "Banerjee", "Becker", "Bianchi", "Brown", "Castro",
+    "Chen", "Costa", "Dubois", "Duarte", "Edwards", "Eriksson", "Fischer", "Garcia", "Gomez",
+    "Hansen", "Hughes", "Ibrahim", "Ito", "Jansen", "Johnson", "Kaur", "Kim", "Kowalski", "Larsen",
+    "Lee", "Lopez", "Martin", "Meyer", "Moreau", "Nakamura", "Nguyen", "Novak", "Okafor", "Olsen",
+    "Patel", "Perez", "Petrov", "Quinn", "Rossi", "Sato", "Schmidt", "Silva", "Singh", "Smith",
+    "Suzuki", "Tanaka", "Taylor", "Thomas", "Ueda", "Varga", "Wagner", "Walker", "Wang", "Weber",
     "Wilson", "Wong", "Xu", "Yamada", "Young", "Zhang",
 ];
 
 const TEAM_WORDS: [&str; 48] = [
-    "Atlas", "Beacon", "Cedar", "Delta", "Ember", "Falcon", "Granite", "Harbor", "Iris", "Juniper", "Kestrel",
-    "Lumen", "Maple", "Nimbus", "Orbit", "Pioneer", "Quartz", "Raven", "Summit", "Tidal", "Umbra", "Vector",
-    "Willow", "Zenith", "Aurora", "Boreal", "Comet", "Dune", "Echo", "Fjord", "Glacier", "Horizon", "Indigo",
-    "Jade", "Kite", "Lotus", "Meridian", "Nova", "Onyx", "Prism", "Quill", "Ridge", "Sierra", "Tundra", "Unity",
-    "Vista", "Wave", "Yarrow",
+    "Atlas", "Beacon", "Cedar", "Delta", "Ember", "Falcon", "Granite", "Harbor", "Iris", "Juniper",
+    "Kestrel", "Lumen", "Maple", "Nimbus", "Orbit", "Pioneer", "Quartz", "Raven", "Summit",
+    "Tidal", "Umbra", "Vector", "Willow", "Zenith", "Aurora", "Boreal", "Comet", "Dune", "Echo",
+    "Fjord", "Glacier", "Horizon", "Indigo", "Jade", "Kite", "Lotus", "Meridian", "Nova", "Onyx",
+    "Prism", "Quill", "Ridge", "Sierra", "Tundra", "Unity", "Vista", "Wave", "Yarrow",
 ];
 
 /// Unique names and emails.
@@ -104,22 +106,80 @@ impl TeamNames {
 
 /// The noun used in a department's manager titles.
 pub fn dept_noun(dept: usize) -> &'static str {
-    ["Engineering", "Sales", "Marketing", "Finance", "HR", "Operations", "Support", "Legal", "Product", "IT"][dept % 10]
+    [
+        "Engineering",
+        "Sales",
+        "Marketing",
+        "Finance",
+        "HR",
+        "Operations",
+        "Support",
+        "Legal",
+        "Product",
+        "IT",
+    ][dept % 10]
 }
 
 /// An individual contributor's title in a department.
 pub fn ic_title(dept: usize, rng: &mut ChaCha8Rng) -> &'static str {
     let titles: &[&str] = match dept {
-        0 => &["Software Engineer", "Senior Software Engineer", "Staff Engineer", "QA Engineer", "Data Engineer", "SRE"],
-        1 => &["Account Executive", "Sales Development Rep", "Account Manager", "Sales Engineer"],
-        2 => &["Marketing Specialist", "Content Strategist", "Growth Analyst", "Designer"],
-        3 => &["Financial Analyst", "Accountant", "Controller", "FP&A Analyst"],
-        4 => &["HR Business Partner", "Recruiter", "People Analyst", "L&D Specialist"],
-        5 => &["Operations Analyst", "Supply Chain Planner", "Logistics Coordinator", "Process Engineer"],
-        6 => &["Support Specialist", "Senior Support Specialist", "Support Engineer", "Customer Success Manager"],
+        0 => &[
+            "Software Engineer",
+            "Senior Software Engineer",
+            "Staff Engineer",
+            "QA Engineer",
+            "Data Engineer",
+            "SRE",
+        ],
+        1 => &[
+            "Account Executive",
+            "Sales Development Rep",
+            "Account Manager",
+            "Sales Engineer",
+        ],
+        2 => &[
+            "Marketing Specialist",
+            "Content Strategist",
+            "Growth Analyst",
+            "Designer",
+        ],
+        3 => &[
+            "Financial Analyst",
+            "Accountant",
+            "Controller",
+            "FP&A Analyst",
+        ],
+        4 => &[
+            "HR Business Partner",
+            "Recruiter",
+            "People Analyst",
+            "L&D Specialist",
+        ],
+        5 => &[
+            "Operations Analyst",
+            "Supply Chain Planner",
+            "Logistics Coordinator",
+            "Process Engineer",
+        ],
+        6 => &[
+            "Support Specialist",
+            "Senior Support Specialist",
+            "Support Engineer",
+            "Customer Success Manager",
+        ],
         7 => &["Counsel", "Paralegal", "Compliance Analyst"],
-        8 => &["Product Manager", "Product Designer", "UX Researcher", "Product Analyst"],
-        _ => &["IT Specialist", "Systems Administrator", "Security Analyst", "Service Desk Analyst"],
+        8 => &[
+            "Product Manager",
+            "Product Designer",
+            "UX Researcher",
+            "Product Analyst",
+        ],
+        _ => &[
+            "IT Specialist",
+            "Systems Administrator",
+            "Security Analyst",
+            "Service Desk Analyst",
+        ],
     };
     let i = rng.random_range(0..titles.len());
     titles[i]

@@ -53,7 +53,10 @@ macro_rules! both_backends {
 
 /// A temporary directory removed on drop.
 pub fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("flywheel-test").tempdir().unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"))
+    tempfile::Builder::new()
+        .prefix("flywheel-test")
+        .tempdir()
+        .unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"))
 }
 
 /// Runs a future to completion on a fresh multi-threaded runtime (sqlx needs tokio).
@@ -73,7 +76,11 @@ fn tokio_runtime() -> tokio::runtime::Runtime {
 pub fn fixture(rel: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
     let p = root.join(rel);
-    assert!(p.exists(), "fixture {} is missing (expected shared/ beside the repository)", p.display());
+    assert!(
+        p.exists(),
+        "fixture {} is missing (expected shared/ beside the repository)",
+        p.display()
+    );
     p
 }
 
@@ -138,13 +145,19 @@ fn find_pg_bin(name: &str) -> Option<PathBuf> {
     if let Some((_, p)) = versions.pop() {
         return Some(p);
     }
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.exists()))
-        .flatten()
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.exists())
+    })
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 /// PostgreSQL refuses to run as root: as root, run its programs as the `postgres` user.
@@ -164,31 +177,60 @@ fn free_port() -> Result<u16, String> {
 }
 
 fn start_cluster() -> Result<Cluster, String> {
-    let initdb = find_pg_bin("initdb").ok_or("initdb not found on PATH or under /usr/lib/postgresql/*/bin")?;
-    let postgres = find_pg_bin("postgres").ok_or("postgres not found on PATH or under /usr/lib/postgresql/*/bin")?;
+    let initdb = find_pg_bin("initdb")
+        .ok_or("initdb not found on PATH or under /usr/lib/postgresql/*/bin")?;
+    let postgres = find_pg_bin("postgres")
+        .ok_or("postgres not found on PATH or under /usr/lib/postgresql/*/bin")?;
     let as_postgres = is_root();
     // The data directory lives in its own temp dir that the server user owns; it is kept
     // (not dropped here) and removed by the watchdog shell on exit.
-    let dir = tempfile::Builder::new().prefix("flywheel-pg").tempdir().map_err(|e| e.to_string())?.keep();
+    let dir = tempfile::Builder::new()
+        .prefix("flywheel-pg")
+        .tempdir()
+        .map_err(|e| e.to_string())?
+        .keep();
     if as_postgres {
-        let ids = Command::new("id").args(["-u", "postgres"]).output().map_err(|e| e.to_string())?;
-        let gid = Command::new("id").args(["-g", "postgres"]).output().map_err(|e| e.to_string())?;
-        let parse = |o: std::process::Output| String::from_utf8_lossy(&o.stdout).trim().parse::<u32>().ok();
-        let (Some(uid), Some(gid)) = (parse(ids), parse(gid)) else {
-            return Err("running as root and there is no `postgres` user to run PostgreSQL as".into());
+        let ids = Command::new("id")
+            .args(["-u", "postgres"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let gid = Command::new("id")
+            .args(["-g", "postgres"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let parse = |o: std::process::Output| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<u32>()
+                .ok()
         };
-        std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| format!("chown {}: {e}", dir.display()))?;
+        let (Some(uid), Some(gid)) = (parse(ids), parse(gid)) else {
+            return Err(
+                "running as root and there is no `postgres` user to run PostgreSQL as".into(),
+            );
+        };
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+            .map_err(|e| format!("chown {}: {e}", dir.display()))?;
     }
     let data = dir.join("data");
     let out = pg_command(&initdb, as_postgres)
         .args(["-D"])
         .arg(&data)
-        .args(["-U", "flywheel", "--auth=trust", "--encoding=UTF8", "--no-sync"])
+        .args([
+            "-U",
+            "flywheel",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        ])
         .stdout(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", initdb.display()))?;
     if !out.status.success() {
-        return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     let port = free_port()?;
     // The watchdog: start the server, wait until our stdin closes, stop it, remove the dir.
@@ -210,7 +252,12 @@ fn start_cluster() -> Result<Cluster, String> {
         c.args(["-c", &script]);
         c
     };
-    let child = sh.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().map_err(|e| e.to_string())?;
+    let child = sh
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if psql(port, "SELECT 1").is_ok() {
@@ -218,23 +265,44 @@ fn start_cluster() -> Result<Cluster, String> {
         }
         if Instant::now() > deadline {
             let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
-            return Err(format!("PostgreSQL did not accept connections within 60 s; its log:\n{log}"));
+            return Err(format!(
+                "PostgreSQL did not accept connections within 60 s; its log:\n{log}"
+            ));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Ok(Cluster { port, _guard: Mutex::new(child) })
+    Ok(Cluster {
+        port,
+        _guard: Mutex::new(child),
+    })
 }
 
 /// Runs one SQL statement with `psql` against the cluster's `postgres` database.
 fn psql(port: u16, sql: &str) -> Result<(), String> {
     let bin = find_pg_bin("psql").ok_or("psql not found")?;
     let out = Command::new(bin)
-        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "flywheel", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "flywheel",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAtc",
+            sql,
+        ])
         .output()
         .map_err(|e| e.to_string())?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("psql {sql:?}: {}", String::from_utf8_lossy(&out.stderr).trim()))
+        Err(format!(
+            "psql {sql:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }

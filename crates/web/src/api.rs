@@ -33,16 +33,22 @@ pub struct PeopleQuery {
     include_departed: Option<String>,
 }
 
-fn num<T: std::str::FromStr>(name: &str, v: Option<&String>, min: T, max: T) -> Result<Option<T>, ApiError>
+fn num<T>(name: &str, v: Option<&String>, min: T, max: T) -> Result<Option<T>, ApiError>
 where
-    T: PartialOrd + std::fmt::Display + Copy,
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
     let Some(v) = v else { return Ok(None) };
-    let n: T = v
-        .parse()
-        .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, format!("parameter `{name}`: {v:?} is not a whole number")))?;
+    let n: T = v.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("parameter `{name}`: {v:?} is not a whole number"),
+        )
+    })?;
     if n < min || n > max {
-        return Err(ApiError::new(ErrorCode::InvalidParameter, format!("parameter `{name}`: {n} is outside {min}..={max}")));
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("parameter `{name}`: {n} is outside {min}..={max}"),
+        ));
     }
     Ok(Some(n))
 }
@@ -78,19 +84,32 @@ pub async fn people(
             ))
         }
     };
-    let filter = PeopleFilter { unit, site, include_departed };
-    let result = st.store.list_people(&filter, page, per_page).await.map_err(|e| match e {
-        flywheel_store::StoreError::Invalid(m) if m.starts_with("no unit") || m.starts_with("no site") => {
-            ApiError::new(ErrorCode::NotFound, m)
-        }
-        other => other.into(),
-    })?;
+    let filter = PeopleFilter {
+        unit,
+        site,
+        include_departed,
+    };
+    let result = st
+        .store
+        .list_people(&filter, page, per_page)
+        .await
+        .map_err(|e| match e {
+            flywheel_store::StoreError::Invalid(m)
+                if m.starts_with("no unit") || m.starts_with("no site") =>
+            {
+                ApiError::new(ErrorCode::NotFound, m)
+            }
+            other => other.into(),
+        })?;
     st.store
         .audit(
             Some(user.id),
             "people.list",
             "api:/api/v1/people",
-            &format!("page {page} of {per_page}, unit {unit:?}, site {site:?}, {} people returned", result.items.len()),
+            &format!(
+                "page {page} of {per_page}, unit {unit:?}, site {site:?}, {} people returned",
+                result.items.len()
+            ),
         )
         .await?;
     let shown = i64::from(page) * i64::from(per_page);
@@ -107,7 +126,11 @@ pub async fn people(
 pub async fn org_summary(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let s = st.store.org_summary().await?;
     let min = st.store.min_group_size().await?;
-    let groups: Vec<(String, i64)> = s.by_department.iter().map(|d| (d.name.clone(), d.people)).collect();
+    let groups: Vec<(String, i64)> = s
+        .by_department
+        .iter()
+        .map(|d| (d.name.clone(), d.people))
+        .collect();
     let (bars, suppressed) = suppress_small(&groups, min);
     Ok(Json(json!({
         "people": s.people,

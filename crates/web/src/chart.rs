@@ -61,7 +61,11 @@ pub fn bar_chart(title: &str, bars: &[(String, i64)]) -> String {
 /// than `min_size` it is dropped and counted as suppressed. Returns the bars and the
 /// number of groups suppressed (merged or dropped).
 pub fn suppress_small(groups: &[(String, i64)], min_size: i64) -> (Vec<(String, i64)>, usize) {
-    let mut bars: Vec<(String, i64)> = groups.iter().filter(|(_, n)| *n >= min_size).cloned().collect();
+    let mut bars: Vec<(String, i64)> = groups
+        .iter()
+        .filter(|(_, n)| *n >= min_size)
+        .cloned()
+        .collect();
     let small: Vec<&(String, i64)> = groups.iter().filter(|(_, n)| *n < min_size).collect();
     let other: i64 = small.iter().map(|(_, n)| n).sum();
     if !small.is_empty() && other >= min_size {
@@ -76,7 +80,10 @@ mod tests {
 
     #[test]
     fn chart_is_accessible_and_escaped() {
-        let svg = bar_chart("Headcount <by> unit", &[("R&D".into(), 10), ("Ops".into(), 5)]);
+        let svg = bar_chart(
+            "Headcount <by> unit",
+            &[("R&D".into(), 10), ("Ops".into(), 5)],
+        );
         assert!(svg.contains("<title id=\"chart-title\">Headcount &lt;by&gt; unit</title>"));
         assert!(svg.contains("R&amp;D"));
         assert_eq!(svg.matches("<rect").count(), 2);
@@ -85,8 +92,21 @@ mod tests {
 
     #[test]
     fn small_groups_are_merged_or_dropped() {
-        let g = vec![("A".to_owned(), 50), ("B".to_owned(), 3), ("C".to_owned(), 4)];
-        assert_eq!(suppress_small(&g, 5), (vec![("A".to_owned(), 50), ("Other (2 small units)".to_owned(), 7)], 2));
+        let g = vec![
+            ("A".to_owned(), 50),
+            ("B".to_owned(), 3),
+            ("C".to_owned(), 4),
+        ];
+        assert_eq!(
+            suppress_small(&g, 5),
+            (
+                vec![
+                    ("A".to_owned(), 50),
+                    ("Other (2 small units)".to_owned(), 7)
+                ],
+                2
+            )
+        );
         let g = vec![("A".to_owned(), 50), ("B".to_owned(), 3)];
         assert_eq!(suppress_small(&g, 5), (vec![("A".to_owned(), 50)], 1));
     }

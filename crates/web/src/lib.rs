@@ -7,11 +7,11 @@
 //! * API errors are JSON `{message, code, type, link}` with codes from [`error::ErrorCode`],
 //!   whose HTTP status never changes once published.
 
+mod api;
 pub mod auth;
 pub mod chart;
 pub mod error;
 mod pages;
-mod api;
 
 use std::net::SocketAddr;
 
@@ -45,7 +45,10 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(store).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(store).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

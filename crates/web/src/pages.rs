@@ -26,7 +26,11 @@ struct Home {
 pub async fn home(State(st): State<AppState>) -> Result<Html<String>, ApiError> {
     let s = st.store.org_summary().await?;
     let min = st.store.min_group_size().await?;
-    let groups: Vec<(String, i64)> = s.by_department.iter().map(|d| (d.name.clone(), d.people)).collect();
+    let groups: Vec<(String, i64)> = s
+        .by_department
+        .iter()
+        .map(|d| (d.name.clone(), d.people))
+        .collect();
     let (rows, suppressed) = suppress_small(&groups, min);
     let page = Home {
         people: s.people,
