@@ -2,7 +2,7 @@
 //! the real importers.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -49,55 +49,9 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         .as_of
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let url = db.unwrap_or_else(|| format!("sqlite://{}", dir.join("flywheel.db").display()));
-
-    let pb = progress::step(format!(
-        "generating a company of {} people (seed {})",
-        args.people, args.seed
-    ));
-    let company = generate(&Params {
-        people: args.people as usize,
-        seed: args.seed,
-        as_of,
-    });
-    progress::done(
-        pb,
-        format!(
-            "generated {} people and {} collaboration ties",
-            company.employees.len(),
-            company.ties.len()
-        ),
-    );
-
-    // Real export files first; the database is filled only from them.
     let hris_path = dir.join("hris_orgchart.csv");
     let edges_path = dir.join("collaboration.edges");
-    let pb = progress::step("writing export files");
-    let records = company.hris_records();
-    let f = std::fs::File::create(&hris_path)
-        .with_context(|| format!("cannot create {}", hris_path.display()))?;
-    write_hris(std::io::BufWriter::new(f), &records)
-        .with_context(|| format!("writing {}", hris_path.display()))?;
-    let edges: Vec<Edge> = company
-        .ties
-        .iter()
-        .map(|t| Edge {
-            from: company.employees[t.a as usize].hris_id.clone(),
-            to: company.employees[t.b as usize].hris_id.clone(),
-            weight: t.weight,
-        })
-        .collect();
-    let f = std::fs::File::create(&edges_path)
-        .with_context(|| format!("cannot create {}", edges_path.display()))?;
-    write_edges(
-        std::io::BufWriter::new(f),
-        &format!("Flywheel demo collaboration network, seed {}, {} people\nundirected: from to weight (HRIS ids)", args.seed, company.employees.len()),
-        &edges,
-    )
-    .with_context(|| format!("writing {}", edges_path.display()))?;
-    progress::done(
-        pb,
-        format!("wrote {} and {}", hris_path.display(), edges_path.display()),
-    );
+    write_exports(&args, as_of, &hris_path, &edges_path)?;
 
     let store = crate::open(&url).await?;
     let hris = HrisArgs {
@@ -114,9 +68,10 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         out.hires, out.moves, out.departures, out.unchanged
     );
 
-    let pb = progress::step(format!("importing {} collaboration ties", edges.len()));
+    let pb = progress::step("importing the collaboration network");
     let (bytes, sha) = read_bounded(&edges_path)?;
     let read = read_edges(&bytes[..], &edges_path.display().to_string())?;
+    drop(bytes);
     let ties: Vec<(String, String, f32)> =
         read.into_iter().map(|e| (e.from, e.to, e.weight)).collect();
     let ti = store
@@ -153,4 +108,60 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     }
     crate::init_logging();
     crate::serve(store, args.bind, true).await
+}
+
+/// Generates the company and writes it as export files; the database is filled only from
+/// these files, and the generated company is freed before the imports run.
+fn write_exports(
+    args: &DemoArgs,
+    as_of: NaiveDate,
+    hris_path: &Path,
+    edges_path: &Path,
+) -> anyhow::Result<()> {
+    let pb = progress::step(format!(
+        "generating a company of {} people (seed {})",
+        args.people, args.seed
+    ));
+    let company = generate(&Params {
+        people: args.people as usize,
+        seed: args.seed,
+        as_of,
+    });
+    progress::done(
+        pb,
+        format!(
+            "generated {} people and {} collaboration ties",
+            company.employees.len(),
+            company.ties.len()
+        ),
+    );
+
+    let pb = progress::step("writing export files");
+    let f = std::fs::File::create(hris_path)
+        .with_context(|| format!("cannot create {}", hris_path.display()))?;
+    write_hris(std::io::BufWriter::new(f), &company.hris_records())
+        .with_context(|| format!("writing {}", hris_path.display()))?;
+    let edges: Vec<Edge> = company
+        .ties
+        .iter()
+        .map(|t| Edge {
+            from: company.employees[t.a as usize].hris_id.clone(),
+            to: company.employees[t.b as usize].hris_id.clone(),
+            weight: t.weight,
+        })
+        .collect();
+    let f = std::fs::File::create(edges_path)
+        .with_context(|| format!("cannot create {}", edges_path.display()))?;
+    let comment = format!(
+        "Flywheel demo collaboration network, seed {}, {} people\nundirected: from to weight (HRIS ids)",
+        args.seed,
+        company.employees.len()
+    );
+    write_edges(std::io::BufWriter::new(f), &comment, &edges)
+        .with_context(|| format!("writing {}", edges_path.display()))?;
+    progress::done(
+        pb,
+        format!("wrote {} and {}", hris_path.display(), edges_path.display()),
+    );
+    Ok(())
 }

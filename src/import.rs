@@ -168,7 +168,13 @@ pub async fn import_hris(store: &Store, args: &HrisArgs) -> anyhow::Result<OrgIm
     let out = store
         .import_org_chart(&name, &sha, &file.records, as_of)
         .await;
-    pb.finish_and_clear();
+    match &out {
+        Ok(o) => match o.import_id {
+            Some(id) => progress::done(pb, format!("stored the org chart (import #{id})")),
+            None => progress::done(pb, "compared with the database: nothing to write"),
+        },
+        Err(_) => pb.finish_and_clear(),
+    }
     out.with_context(|| format!("importing {name}: nothing was imported"))
 }
 

@@ -16,7 +16,12 @@ pub fn step(msg: impl Into<String>) -> ProgressBar {
     pb
 }
 
-/// Ends a step, leaving a one-line record of it.
+/// Ends a step, leaving a one-line record of it with its duration (printed plainly when
+/// stderr is not a terminal, so logs and scripts keep it too).
 pub fn done(pb: ProgressBar, msg: impl Into<String>) {
-    pb.finish_with_message(msg.into());
+    let msg = msg.into();
+    if pb.is_hidden() {
+        eprintln!("{msg} ({:.1} s)", pb.elapsed().as_secs_f64());
+    }
+    pb.finish_with_message(msg);
 }

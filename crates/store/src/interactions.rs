@@ -5,7 +5,7 @@ use flywheel_domain::usage::InteractionKind;
 use flywheel_domain::ImportId;
 use serde::Serialize;
 
-use crate::bulk::{insert_rows, Arg};
+use crate::bulk::{insert_rows_with, Arg};
 use crate::{date_text, now_text, Store, StoreError};
 
 /// What an interactions import did.
@@ -62,14 +62,7 @@ impl Store {
                 )));
             }
             match (people.get(a), people.get(b)) {
-                (Some(&x), Some(&y)) => rows.push(vec![
-                    Arg::Int(Some(x)),
-                    Arg::Int(Some(y)),
-                    Arg::Text(Some(kind.as_str().to_owned())),
-                    Arg::Text(Some(at_text.clone())),
-                    Arg::Real(f64::from(*w)),
-                    Arg::Int(Some(import_id)),
-                ]),
+                (Some(&x), Some(&y)) => rows.push((x, y, *w)),
                 (x, y) => {
                     if x.is_none() {
                         unmatched.insert(a.clone());
@@ -80,12 +73,26 @@ impl Store {
                 }
             }
         }
-        let inserted = insert_rows(
+        // Kind, time and import are the same for every row: literals from the program (an
+        // enum name, a formatted date, an integer id), not bound 2 million times.
+        let constants = [
+            ("kind", format!("'{}'", kind.as_str())),
+            ("at", format!("'{at_text}'")),
+            ("import_id", import_id.to_string()),
+        ];
+        let inserted = insert_rows_with(
             &mut tx,
             "interactions",
-            &["from_id", "to_id", "kind", "at", "weight", "import_id"],
+            &["from_id", "to_id", "weight"],
+            &constants,
             "ON CONFLICT (from_id, to_id, kind, at) DO NOTHING",
-            rows,
+            rows.into_iter().map(|(x, y, w)| {
+                vec![
+                    Arg::Int(Some(x)),
+                    Arg::Int(Some(y)),
+                    Arg::Real(f64::from(w)),
+                ]
+            }),
         )
         .await?;
         let unmatched: Vec<String> = unmatched.into_iter().collect();

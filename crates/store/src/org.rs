@@ -276,8 +276,7 @@ async fn apply_plan(
         "",
         plan.new_sites
             .iter()
-            .map(|(n, c)| vec![Arg::Text(Some(n.clone())), Arg::Text(c.clone())])
-            .collect(),
+            .map(|(n, c)| vec![Arg::Text(Some(n.clone())), Arg::Text(c.clone())]),
     )
     .await?;
     let sites = id_map(conn, "SELECT name, id FROM sites").await?;
@@ -333,7 +332,7 @@ async fn apply_plan(
                     Arg::Int(Some(import_id)),
                 ]
             })
-            .collect(),
+            .collect::<Vec<_>>(),
     )
     .await?;
     let people = id_map(
@@ -353,16 +352,15 @@ async fn apply_plan(
         })
     };
 
-    // Manager links of the new people (their managers exist now).
-    for r in &plan.hires {
-        if let Some(m) = manager_of(r) {
-            sqlx::query("UPDATE people SET manager_id = $1 WHERE id = $2")
-                .bind(m)
-                .bind(person_of(r)?)
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
+    // Manager links of the new people, now that every manager has an id: one statement
+    // (200,000 single-row updates took 15 s on SQLite).
+    sqlx::query(
+        "UPDATE people SET manager_id = (SELECT m.id FROM people m WHERE m.hris_id = people.manager_hris) \
+         WHERE import_id = $1 AND manager_issue IS NULL AND manager_hris IS NOT NULL",
+    )
+    .bind(import_id)
+    .execute(&mut *conn)
+    .await?;
 
     // Changes to people already known.
     for c in &plan.changes {
