@@ -136,30 +136,7 @@ pub async fn import_hris(store: &Store, args: &HrisArgs) -> anyhow::Result<OrgIm
         .as_of
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     if args.dry_run {
-        let plan = store.plan_org_import(&file.records, as_of).await?;
-        return Ok(OrgImportOutcome {
-            import_id: None,
-            as_of,
-            records: file.records.len(),
-            hires: plan.hires.len(),
-            moves: plan.changes.iter().filter(|c| c.moved).count(),
-            updated: plan
-                .changes
-                .iter()
-                .filter(|c| !c.moved && !c.rejoined)
-                .count(),
-            rejoined: plan.changes.iter().filter(|c| c.rejoined).count(),
-            departures: plan.departures.len(),
-            unchanged: plan.unchanged,
-            new_units: plan.new_units.len(),
-            new_sites: plan.new_sites.len(),
-            flagged_manager_links: file
-                .records
-                .iter()
-                .filter_map(|r| plan.manager_issue(r).map(|i| (r.hris_id.clone(), i)))
-                .collect(),
-            shared_emails: plan.shared_emails,
-        });
+        return Ok(store.preview_org_import(&file.records, as_of).await?);
     }
     let pb = progress::step(format!(
         "writing {} people in one transaction",

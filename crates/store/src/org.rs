@@ -33,6 +33,33 @@ pub struct OrgImportOutcome {
     pub shared_emails: Vec<(String, Vec<String>)>,
 }
 
+impl OrgImportOutcome {
+    /// The outcome a plan describes (before it is written: `import_id` is `None`).
+    fn of_plan(plan: &OrgImportPlan, records: &[HrisRecord]) -> Self {
+        let count = |f: fn(&flywheel_domain::org_import::PersonChange) -> bool| {
+            plan.changes.iter().filter(|c| f(c)).count()
+        };
+        OrgImportOutcome {
+            import_id: None,
+            as_of: plan.as_of,
+            records: records.len(),
+            hires: plan.hires.len(),
+            moves: count(|c| c.moved),
+            updated: count(|c| !c.moved && !c.rejoined),
+            rejoined: count(|c| c.rejoined),
+            departures: plan.departures.len(),
+            unchanged: plan.unchanged,
+            new_units: plan.new_units.len(),
+            new_sites: plan.new_sites.len(),
+            flagged_manager_links: records
+                .iter()
+                .filter_map(|r| plan.manager_issue(r).map(|i| (r.hris_id.clone(), i)))
+                .collect(),
+            shared_emails: plan.shared_emails.clone(),
+        }
+    }
+}
+
 /// Headcount of one top-level unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnitHeadcount {
@@ -98,15 +125,16 @@ impl Store {
         ))
     }
 
-    /// Computes the plan for an org-chart snapshot without writing anything.
-    pub async fn plan_org_import(
+    /// What importing an org-chart snapshot would do, without writing anything.
+    pub async fn preview_org_import(
         &self,
         records: &[HrisRecord],
         as_of: NaiveDate,
-    ) -> Result<OrgImportPlan, StoreError> {
+    ) -> Result<OrgImportOutcome, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let (people, units, sites) = Self::org_state(&mut conn).await?;
-        Ok(plan_org_import(&people, &units, &sites, records, as_of)?)
+        let plan = plan_org_import(&people, &units, &sites, records, as_of)?;
+        Ok(OrgImportOutcome::of_plan(&plan, records))
     }
 
     /// Imports an org-chart snapshot as the state on `as_of`, in one transaction.
@@ -121,29 +149,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let (people, units, sites) = Self::org_state(&mut tx).await?;
         let plan = plan_org_import(&people, &units, &sites, records, as_of)?;
-        let flagged: Vec<(String, String)> = records
-            .iter()
-            .filter_map(|r| plan.manager_issue(r).map(|i| (r.hris_id.clone(), i)))
-            .collect();
-        let mut outcome = OrgImportOutcome {
-            import_id: None,
-            as_of,
-            records: records.len(),
-            hires: plan.hires.len(),
-            moves: plan.changes.iter().filter(|c| c.moved).count(),
-            updated: plan
-                .changes
-                .iter()
-                .filter(|c| !c.moved && !c.rejoined)
-                .count(),
-            rejoined: plan.changes.iter().filter(|c| c.rejoined).count(),
-            departures: plan.departures.len(),
-            unchanged: plan.unchanged,
-            new_units: plan.new_units.len(),
-            new_sites: plan.new_sites.len(),
-            flagged_manager_links: flagged,
-            shared_emails: plan.shared_emails.clone(),
-        };
+        let mut outcome = OrgImportOutcome::of_plan(&plan, records);
         if plan.is_noop() {
             tx.rollback().await?;
             return Ok(outcome);

@@ -52,6 +52,21 @@ pub struct User {
 /// The shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 12;
 
+/// An Argon2id PHC string for `password` (at least [`MIN_PASSWORD_LEN`] characters), with a
+/// fresh random salt.
+fn hash_password(password: &str) -> Result<String, StoreError> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(StoreError::Invalid(format!(
+            "the password must have at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Invalid(format!("cannot hash the password: {e}")))
+}
+
 impl Store {
     /// Creates an account; the email must be new.
     pub async fn create_user(
@@ -66,16 +81,7 @@ impl Store {
                 "{email:?} is not an email address"
             )));
         }
-        if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(StoreError::Invalid(format!(
-                "the password must have at least {MIN_PASSWORD_LEN} characters"
-            )));
-        }
-        let salt = SaltString::generate(&mut OsRng);
-        let hash = Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| StoreError::Invalid(format!("cannot hash the password: {e}")))?
-            .to_string();
+        let hash = hash_password(password)?;
         let mut tx = self.pool.begin().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(&email)
@@ -108,16 +114,7 @@ impl Store {
     /// Sets a new password for an existing account (audited).
     pub async fn set_password(&self, email: &str, password: &str) -> Result<(), StoreError> {
         let email = email.trim().to_lowercase();
-        if password.chars().count() < MIN_PASSWORD_LEN {
-            return Err(StoreError::Invalid(format!(
-                "the password must have at least {MIN_PASSWORD_LEN} characters"
-            )));
-        }
-        let salt = SaltString::generate(&mut OsRng);
-        let hash = Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| StoreError::Invalid(format!("cannot hash the password: {e}")))?
-            .to_string();
+        let hash = hash_password(password)?;
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
             .bind(&hash)

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 /// Runs the same async test body on SQLite and on PostgreSQL.
 ///
-/// ```ignore
+/// ```text
 /// flywheel_testkit::both_backends! {
 ///     async fn imports_are_idempotent(url: String) { /* open a Store on `url` … */ }
 /// }

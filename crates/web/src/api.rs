@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::require_admin;
-use crate::chart::{escape, suppress_small};
+use crate::chart::{escape, shown_summary, ShownSummary};
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 
@@ -124,14 +124,12 @@ pub async fn people(
 
 /// `GET /api/v1/org/summary`: headcounts, with units below the minimum group size merged.
 pub async fn org_summary(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let s = st.store.org_summary().await?;
-    let min = st.store.min_group_size().await?;
-    let groups: Vec<(String, i64)> = s
-        .by_department
-        .iter()
-        .map(|d| (d.name.clone(), d.people))
-        .collect();
-    let (bars, suppressed) = suppress_small(&groups, min);
+    let ShownSummary {
+        org: s,
+        min_group_size: min,
+        bars,
+        suppressed,
+    } = shown_summary(&st.store).await?;
     Ok(Json(json!({
         "people": s.people,
         "departed": s.departed,

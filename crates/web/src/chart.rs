@@ -74,6 +74,34 @@ pub fn suppress_small(groups: &[(String, i64)], min_size: i64) -> (Vec<(String, 
     (bars, small.len())
 }
 
+/// The organisation summary as it may be shown: headcount by department with units below
+/// the minimum group size merged or hidden.
+pub(crate) struct ShownSummary {
+    pub org: flywheel_store::OrgSummary,
+    pub min_group_size: i64,
+    pub bars: Vec<(String, i64)>,
+    pub suppressed: usize,
+}
+
+pub(crate) async fn shown_summary(
+    store: &flywheel_store::Store,
+) -> Result<ShownSummary, flywheel_store::StoreError> {
+    let org = store.org_summary().await?;
+    let min_group_size = store.min_group_size().await?;
+    let groups: Vec<(String, i64)> = org
+        .by_department
+        .iter()
+        .map(|d| (d.name.clone(), d.people))
+        .collect();
+    let (bars, suppressed) = suppress_small(&groups, min_group_size);
+    Ok(ShownSummary {
+        org,
+        min_group_size,
+        bars,
+        suppressed,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

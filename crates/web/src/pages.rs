@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 
-use crate::chart::{bar_chart, suppress_small};
+use crate::chart::{bar_chart, shown_summary, ShownSummary};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -24,14 +24,12 @@ struct Home {
 }
 
 pub async fn home(State(st): State<AppState>) -> Result<Html<String>, ApiError> {
-    let s = st.store.org_summary().await?;
-    let min = st.store.min_group_size().await?;
-    let groups: Vec<(String, i64)> = s
-        .by_department
-        .iter()
-        .map(|d| (d.name.clone(), d.people))
-        .collect();
-    let (rows, suppressed) = suppress_small(&groups, min);
+    let ShownSummary {
+        org: s,
+        min_group_size: min,
+        bars: rows,
+        suppressed,
+    } = shown_summary(&st.store).await?;
     let page = Home {
         people: s.people,
         departed: s.departed,
