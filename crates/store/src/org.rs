@@ -191,7 +191,7 @@ impl Store {
                 .await?;
         let rows = sqlx::query(
             "SELECT top.id, top.name, COUNT(p.id) AS n FROM org_units top \
-             JOIN org_units u ON u.path = top.path OR u.path LIKE top.path || ' > %' \
+             JOIN org_units u ON u.path = top.path OR substr(u.path, 1, length(top.path) + 3) = top.path || ' > ' \
              JOIN people p ON p.unit_id = u.id AND p.left_on IS NULL \
              WHERE top.parent_id IS NULL GROUP BY top.id, top.name ORDER BY n DESC, top.name",
         )

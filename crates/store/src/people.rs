@@ -73,9 +73,10 @@ impl Store {
             }
         }
         // The same WHERE for the count and the page; each condition is disabled by a NULL.
+        // Sub-units by exact prefix, not LIKE: unit names may contain `_` or `%`.
         let filter_sql = "FROM people p LEFT JOIN org_units u ON u.id = p.unit_id LEFT JOIN sites s ON s.id = p.site_id \
              WHERE ($1 = 1 OR p.left_on IS NULL) \
-               AND (CAST($2 AS TEXT) IS NULL OR u.path = $2 OR u.path LIKE $2 || ' > %') \
+               AND (CAST($2 AS TEXT) IS NULL OR u.path = $2 OR substr(u.path, 1, length($2) + 3) = $2 || ' > ') \
                AND (CAST($3 AS BIGINT) IS NULL OR p.site_id = $3)";
         let include = i64::from(filter.include_departed);
         let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter_sql}"))

@@ -23,6 +23,22 @@ fn parse(text: &str) -> Vec<HrisRecord> {
         .records
 }
 
+/// HRIS ids of the current people in a unit (and its sub-units).
+async fn ids_in(store: &Store, unit: Option<i64>) -> Vec<String> {
+    let f = PeopleFilter {
+        unit,
+        ..Default::default()
+    };
+    store
+        .list_people(&f, 1, 100)
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .filter_map(|p| p.hris_id)
+        .collect()
+}
+
 /// Everything an import can touch, as comparable text.
 async fn dump(store: &Store) -> String {
     let mut out = String::new();
@@ -175,6 +191,17 @@ both_backends! {
         let p2 = store.list_people(&PeopleFilter::default(), 2, 2).await.expect("page 2");
         assert_eq!((p2.total, p2.items.len(), p2.items[0].hris_id.as_deref()), (5, 2, Some("3")));
         assert!(store.list_people(&PeopleFilter { unit: Some(9999), ..Default::default() }, 1, 10).await.is_err());
+
+        // Unit names with LIKE wildcards match only themselves and their sub-units.
+        let odd = "10,J,R_D,,Oslo\n11,K,RxD,Lab,Oslo\n12,L,R%,,Oslo\n13,M,R_D,Lab,Oslo\n";
+        store.import_org_chart("v2", "b", &parse(&format!("{csv}{odd}")), d("2024-02-01")).await.expect("import");
+        let all = store.list_people(&PeopleFilter::default(), 1, 100).await.expect("list");
+        let unit_of = |h: &str| all.items.iter().find(|p| p.hris_id.as_deref() == Some(h)).and_then(|p| p.unit_id);
+        assert_eq!(ids_in(&store, unit_of("10")).await, vec!["10", "13"]);
+        assert_eq!(ids_in(&store, unit_of("12")).await, vec!["12"]);
+        let summary = store.org_summary().await.expect("summary");
+        let n = |name: &str| summary.by_department.iter().find(|d| d.name == name).map(|d| d.people);
+        assert_eq!((n("R_D"), n("RxD"), n("R%")), (Some(2), Some(1), Some(1)));
     }
 
     async fn ties_import_once_and_report_strangers(url: String) {

@@ -38,8 +38,8 @@ pub fn router(store: Store) -> Router {
         .with_state(AppState { store })
 }
 
-/// Serves until `shutdown` resolves. `on_bound` receives the address actually bound
-/// (useful with port 0).
+/// Serves on `listener` (bind it first to learn the address, e.g. with port 0) until
+/// `shutdown` resolves.
 pub async fn serve(
     store: Store,
     listener: TcpListener,
