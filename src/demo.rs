@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
+use flywheel_domain::org::IdentityKind;
 use flywheel_domain::usage::InteractionKind;
 use flywheel_ingest::edges::{read_edges, write_edges, Edge};
 use flywheel_ingest::hris::write_hris;
@@ -75,9 +76,10 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     let ties: Vec<(String, String, f32)> =
         read.into_iter().map(|e| (e.from, e.to, e.weight)).collect();
     let ti = store
-        .import_ties_by_hris(
+        .import_ties(
             &edges_path.display().to_string(),
             &sha,
+            IdentityKind::Hris,
             InteractionKind::Collaboration,
             as_of,
             &ties,

@@ -29,6 +29,26 @@ pub enum ImportCommand {
     /// 31.03.2024, 31-MAR-2024). Re-importing the same file changes nothing; a newer file
     /// records moves, departures and returns as of --as-of, keeping the history.
     Hris(HrisArgs),
+    /// Import AI-tool usage in the generic format (CSV or JSON Lines), for any tool without
+    /// an importer of its own.
+    ///
+    /// Fields, by header or key: person (or email, user, upn) — an email/UPN or
+    /// kind:value with kind email, hris, slack or github; tool (or --tool); day (YYYY-MM-DD)
+    /// or timestamp (RFC 3339, counted on its UTC day); count (default 1); feature
+    /// (optional). Rows of one person, tool, day and feature add up within a file; a later
+    /// file covering the same day replaces that day's count, so overlapping exports never
+    /// double count. Streams: memory does not grow with the file.
+    Events(crate::usage_import::EventsArgs),
+    /// Import GitHub Copilot user-level usage metrics (NDJSON), a report envelope whose
+    /// download_links name such files (download them beside it first), or the seat
+    /// assignment JSON. Rows are matched by GitHub login (map logins with --identities).
+    GithubCopilot(crate::usage_import::GithubArgs),
+    /// Import an identity mapping file (kind,value,person) on its own; usage imported
+    /// earlier for those identities is attached to the people.
+    Identities(crate::usage_import::IdentitiesArgs),
+    /// Import a SNAP-style edge list as interactions between people (node names are HRIS
+    /// ids unless --node-id says otherwise); edges with an unknown end are reported.
+    Edges(crate::usage_import::EdgesArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -68,6 +88,25 @@ pub async fn run(cmd: ImportCommand, url: &str) -> anyhow::Result<()> {
             let store = crate::open(url).await?;
             let out = import_hris(&store, &args).await?;
             print_outcome(&out, &args)
+        }
+        ImportCommand::Events(args) => {
+            let store = crate::open(url).await?;
+            let out = crate::usage_import::events(&store, &args).await?;
+            crate::usage_import::print_usage_outcome(&args.file, &out, args.common.json)
+        }
+        ImportCommand::GithubCopilot(args) => {
+            let store = crate::open(url).await?;
+            let out = crate::usage_import::github(&store, &args).await?;
+            crate::usage_import::print_usage_outcome(&args.file, &out, args.common.json)
+        }
+        ImportCommand::Identities(args) => {
+            let store = crate::open(url).await?;
+            let out = crate::usage_import::identities(&store, &args).await?;
+            crate::usage_import::print_usage_outcome(&args.file, &out, args.json)
+        }
+        ImportCommand::Edges(args) => {
+            let store = crate::open(url).await?;
+            crate::usage_import::edges(&store, &args).await
         }
     }
 }

@@ -4,6 +4,7 @@ mod demo;
 mod import;
 mod people;
 mod progress;
+mod usage_import;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 
 mod cli;
 mod http;
+mod usage;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -156,3 +156,44 @@ mod tests {
         assert!(QuestionStage::Awareness < QuestionStage::Frontier);
     }
 }
+
+/// Use of a tool by one identity over one period, as an export states it (before the
+/// identity is resolved to a person).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageRecord {
+    pub identity_kind: crate::org::IdentityKind,
+    /// The identifier as written in the source (normalised when stored).
+    pub identity: String,
+    pub tool: String,
+    /// First day of the period.
+    pub day: NaiveDate,
+    /// Length of the period in days (1 for daily rows).
+    pub period_days: u32,
+    /// The feature or surface, or "" for the tool as a whole.
+    pub feature: String,
+    pub count: u64,
+}
+
+/// That an identity has (had) access to a tool: a seat or licence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    pub identity_kind: crate::org::IdentityKind,
+    pub identity: String,
+    pub tool: String,
+    pub granted_on: Option<NaiveDate>,
+    pub last_activity_on: Option<NaiveDate>,
+    /// A cancellation date, if the seat is ending.
+    pub ends_on: Option<NaiveDate>,
+}
+
+/// An identifier of a person in some system mapped to a person known by HRIS id or work
+/// email (a line of an `--identities` mapping file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityMapping {
+    pub kind: crate::org::IdentityKind,
+    pub value: String,
+    /// HRIS id or work email of the person.
+    pub person: String,
+    /// Source line, for reports.
+    pub line: u64,
+}

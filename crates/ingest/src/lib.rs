@@ -11,6 +11,9 @@
 pub mod dates;
 pub mod edges;
 pub mod error;
+pub mod events;
+pub mod github;
 pub mod hris;
+pub mod identities;
 
 pub use error::{IngestError, Located};

@@ -1,6 +1,7 @@
 //! Interactions between people.
 
 use chrono::NaiveDate;
+use flywheel_domain::org::IdentityKind;
 use flywheel_domain::usage::InteractionKind;
 use flywheel_domain::ImportId;
 use serde::Serialize;
@@ -20,12 +21,14 @@ pub struct InteractionImportOutcome {
 }
 
 impl Store {
-    /// Imports ties between people named by HRIS id, of one kind, observed on `at`.
-    /// Ties already stored are skipped, so re-importing changes nothing.
-    pub async fn import_ties_by_hris(
+    /// Imports ties between people named by their identifiers of `node_kind` (HRIS id,
+    /// email, Slack or GitHub id), of one kind, observed on `at`. Ties already stored are
+    /// skipped, so re-importing changes nothing; ties with an unknown end are reported.
+    pub async fn import_ties(
         &self,
         source: &str,
         sha256: &str,
+        node_kind: IdentityKind,
         kind: InteractionKind,
         at: NaiveDate,
         ties: &[(String, String, f32)],
@@ -33,7 +36,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let people: std::collections::HashMap<String, i64> = {
             use sqlx::Row;
-            let rows = sqlx::query("SELECT hris_id, id FROM people WHERE hris_id IS NOT NULL")
+            let rows = sqlx::query("SELECT normalized, person_id FROM identities WHERE kind = $1")
+                .bind(node_kind.as_str())
                 .fetch_all(&mut *tx)
                 .await?;
             rows.iter()
@@ -61,7 +65,10 @@ impl Store {
                     "tie {a} - {b}: weight {w} is not positive"
                 )));
             }
-            match (people.get(a), people.get(b)) {
+            match (
+                people.get(&node_kind.normalize(a)),
+                people.get(&node_kind.normalize(b)),
+            ) {
                 (Some(&x), Some(&y)) => rows.push((x, y, *w)),
                 (x, y) => {
                     if x.is_none() {

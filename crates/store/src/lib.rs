@@ -16,6 +16,7 @@ mod error;
 mod interactions;
 mod org;
 mod people;
+mod usage;
 mod users;
 
 use std::str::FromStr;
@@ -29,6 +30,7 @@ pub use error::StoreError;
 pub use interactions::InteractionImportOutcome;
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount};
 pub use people::{Page, PeopleFilter, PersonRow};
+pub use usage::{IdentityReport, UsageImport, UsageImportOutcome};
 pub use users::{Role, User};
 
 /// Which database a [`Store`] talks to.
@@ -151,7 +153,7 @@ impl Store {
 
     /// Number of rows in a table (for tests and summaries). Only known table names pass.
     pub async fn count(&self, table: &str) -> Result<i64, StoreError> {
-        const TABLES: [&str; 10] = [
+        const TABLES: [&str; 13] = [
             "people",
             "org_units",
             "sites",
@@ -162,6 +164,9 @@ impl Store {
             "users",
             "audit_events",
             "settings",
+            "tools",
+            "usage",
+            "tool_access",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Config(format!("unknown table {table:?}")));

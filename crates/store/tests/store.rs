@@ -1,6 +1,7 @@
 //! Store behaviour, every test on SQLite and on PostgreSQL.
 
 use chrono::NaiveDate;
+use flywheel_domain::org::IdentityKind;
 use flywheel_domain::org_import::HrisRecord;
 use flywheel_ingest::hris::{read_hris, HrisOptions};
 use flywheel_store::{PeopleFilter, Role, Store};
@@ -209,14 +210,14 @@ both_backends! {
         store.import_org_chart("v1", "a", &parse("Employee ID,Name\n1,A\n2,B\n3,C\n"), d("2024-01-01")).await.expect("org");
         let ties = vec![("1".to_owned(), "2".to_owned(), 2.5f32), ("2".into(), "3".into(), 1.0), ("3".into(), "9".into(), 1.0)];
         let kind = flywheel_domain::usage::InteractionKind::Collaboration;
-        let out = store.import_ties_by_hris("g", "s", kind, d("2024-01-01"), &ties).await.expect("ties");
+        let out = store.import_ties("g", "s", IdentityKind::Hris, kind, d("2024-01-01"), &ties).await.expect("ties");
         assert_eq!((out.inserted, out.unmatched.clone()), (2, vec!["9".to_owned()]));
         let before = dump(&store).await;
-        let again = store.import_ties_by_hris("g", "s", kind, d("2024-01-01"), &ties).await.expect("again");
+        let again = store.import_ties("g", "s", IdentityKind::Hris, kind, d("2024-01-01"), &ties).await.expect("again");
         assert_eq!((again.inserted, again.import_id), (0, None));
         assert_eq!(dump(&store).await, before);
         let bad = vec![("1".to_owned(), "3".to_owned(), -1.0f32)];
-        assert!(store.import_ties_by_hris("g", "s", kind, d("2024-02-01"), &bad).await.is_err());
+        assert!(store.import_ties("g", "s", IdentityKind::Hris, kind, d("2024-02-01"), &bad).await.is_err());
         assert_eq!(dump(&store).await, before);
     }
 

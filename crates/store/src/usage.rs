@@ -1,0 +1,490 @@
+//! AI-tool usage and access, with identity resolution.
+//!
+//! A usage import streams its rows into a temporary staging table inside the import's
+//! transaction, then aggregates, resolves identities and upserts them in SQL: memory stays
+//! bounded whatever the file's size, and the import is all or nothing.
+
+use std::collections::BTreeMap;
+
+use flywheel_domain::org::IdentityKind;
+use flywheel_domain::usage::{AccessRecord, IdentityMapping, UsageRecord};
+use flywheel_domain::ImportId;
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use crate::bulk::{insert_rows, Arg};
+use crate::{date_text, now_text, Store, StoreError};
+
+/// How many unmatched or ambiguous identities a report lists by name (all are counted).
+pub const REPORT_LIMIT: usize = 100;
+
+/// Identities an import could not attach to a person.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IdentityReport {
+    pub matched: u64,
+    /// Identities not known (their usage is kept, and attached when a mapping resolves them).
+    pub unmatched: u64,
+    /// Identities that fit several people (e.g. an email two people share); kept unattached.
+    pub ambiguous: u64,
+    /// Up to [`REPORT_LIMIT`] unmatched identities as `kind:value`.
+    pub unmatched_examples: Vec<String>,
+    pub ambiguous_examples: Vec<String>,
+}
+
+/// What a usage import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct UsageImportOutcome {
+    /// `None` when nothing changed (nothing was written).
+    pub import_id: Option<ImportId>,
+    /// Rows read from the source.
+    pub read: u64,
+    /// Distinct (identity, tool, period, feature) records after merging rows.
+    pub records: u64,
+    pub stored: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub seats_stored: u64,
+    pub seats_updated: u64,
+    /// Usage rows from earlier imports attached to people by this import's mappings.
+    pub attached_earlier: u64,
+    pub identities: IdentityReport,
+    /// Rows skipped, by reason.
+    pub skipped: BTreeMap<String, u64>,
+}
+
+/// An open usage import: stage rows, then [`UsageImport::finish`] or drop to roll back.
+pub struct UsageImport {
+    tx: Transaction<'static, Any>,
+    import_id: i64,
+    read: u64,
+    skipped: BTreeMap<String, u64>,
+    mappings: u64,
+    access: Vec<AccessRecord>,
+    sha256: Option<String>,
+}
+
+impl Store {
+    /// Starts a usage import of `kind` from `source`.
+    pub async fn begin_usage_import(
+        &self,
+        kind: &str,
+        source: &str,
+        sha256: &str,
+    ) -> Result<UsageImport, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DROP TABLE IF EXISTS usage_staging")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "CREATE TEMPORARY TABLE usage_staging (kind TEXT NOT NULL, identity TEXT NOT NULL, tool TEXT NOT NULL, \
+             day TEXT NOT NULL, period_days BIGINT NOT NULL, feature TEXT NOT NULL, count BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO imports (kind, source, sha256, as_of, imported_at, records, summary) \
+             VALUES ($1, $2, $3, $4, $5, 0, '') RETURNING id",
+        )
+        .bind(kind)
+        .bind(source)
+        .bind(sha256)
+        .bind(date_text(chrono::Utc::now().date_naive()))
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(UsageImport {
+            tx,
+            import_id,
+            read: 0,
+            skipped: BTreeMap::new(),
+            mappings: 0,
+            access: Vec::new(),
+            sha256: None,
+        })
+    }
+
+    /// Imports an identity mapping file on its own (attaching earlier usage it resolves).
+    pub async fn import_identities(
+        &self,
+        source: &str,
+        sha256: &str,
+        mappings: &[IdentityMapping],
+    ) -> Result<UsageImportOutcome, StoreError> {
+        let mut imp = self
+            .begin_usage_import("identities", source, sha256)
+            .await?;
+        imp.add_mappings(mappings).await?;
+        imp.finish().await
+    }
+
+    /// Usage rows, for tests and reports: `(tool, kind:identity, person id, day, period, feature, count)`.
+    #[allow(clippy::type_complexity)]
+    pub async fn usage_rows(
+        &self,
+    ) -> Result<Vec<(String, String, Option<i64>, String, i64, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.name, u.identity_kind, u.identity, u.person_id, u.day, u.period_days, u.feature, u.count \
+             FROM usage u JOIN tools t ON t.id = u.tool_id \
+             ORDER BY t.name, u.identity_kind, u.identity, u.day, u.period_days, u.feature",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("name")?,
+                    format!(
+                        "{}:{}",
+                        r.try_get::<String, _>("identity_kind")?,
+                        r.try_get::<String, _>("identity")?
+                    ),
+                    r.try_get("person_id")?,
+                    r.try_get("day")?,
+                    r.try_get("period_days")?,
+                    r.try_get("feature")?,
+                    r.try_get("count")?,
+                ))
+            })
+            .collect()
+    }
+}
+
+impl UsageImport {
+    /// Counts rows read from the source (one source row may yield several records).
+    pub fn count_read(&mut self, rows: u64) {
+        self.read += rows;
+    }
+
+    /// Stages a batch of usage records.
+    pub async fn stage(&mut self, rows: &[UsageRecord]) -> Result<(), StoreError> {
+        insert_rows(
+            &mut self.tx,
+            "usage_staging",
+            &[
+                "kind",
+                "identity",
+                "tool",
+                "day",
+                "period_days",
+                "feature",
+                "count",
+            ],
+            "",
+            rows.iter().map(|r| {
+                vec![
+                    Arg::Text(Some(r.identity_kind.as_str().to_owned())),
+                    Arg::Text(Some(r.identity_kind.normalize(&r.identity))),
+                    Arg::Text(Some(r.tool.clone())),
+                    Arg::Text(Some(date_text(r.day))),
+                    Arg::Int(Some(i64::from(r.period_days))),
+                    Arg::Text(Some(r.feature.clone())),
+                    Arg::Int(Some(i64::try_from(r.count).unwrap_or(i64::MAX))),
+                ]
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sets the source's SHA-256 when it is known only after streaming it.
+    pub fn set_sha256(&mut self, sha: &str) {
+        self.sha256 = Some(sha.to_owned());
+    }
+
+    /// Counts a row that was read but not kept.
+    pub fn skip(&mut self, reason: &str) {
+        self.read += 1;
+        *self.skipped.entry(reason.to_owned()).or_insert(0) += 1;
+    }
+
+    /// Records seats or licences (upserted at [`UsageImport::finish`]).
+    pub fn add_access(&mut self, records: Vec<AccessRecord>) {
+        self.read += records.len() as u64;
+        self.access.extend(records);
+    }
+
+    /// Adds identity mappings: each names a person by HRIS id or work email. A mapping to
+    /// nobody is an error naming its line.
+    pub async fn add_mappings(&mut self, mappings: &[IdentityMapping]) -> Result<(), StoreError> {
+        let mut problems = Vec::new();
+        for m in mappings {
+            let person: Option<i64> = sqlx::query_scalar(
+                "SELECT person_id FROM identities WHERE (kind = 'hris' AND normalized = $1) OR (kind = 'email' AND normalized = $2) LIMIT 1",
+            )
+            .bind(IdentityKind::Hris.normalize(&m.person))
+            .bind(IdentityKind::Email.normalize(&m.person))
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            let Some(person) = person else {
+                problems.push(format!(
+                    "line {}: {:?} is neither the HRIS id nor the work email of anyone",
+                    m.line, m.person
+                ));
+                continue;
+            };
+            let done = sqlx::query(
+                "INSERT INTO identities (person_id, kind, value, normalized) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (kind, normalized) DO UPDATE SET person_id = excluded.person_id, value = excluded.value \
+                 WHERE identities.person_id <> excluded.person_id",
+            )
+            .bind(person)
+            .bind(m.kind.as_str())
+            .bind(&m.value)
+            .bind(m.kind.normalize(&m.value))
+            .execute(&mut *self.tx)
+            .await?;
+            self.mappings += done.rows_affected();
+        }
+        if !problems.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "identity mappings: {}",
+                problems.join("; ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Merges the staged rows into the stored usage and commits; writes nothing (and
+    /// returns `import_id: None`) if nothing changed.
+    pub async fn finish(mut self) -> Result<UsageImportOutcome, StoreError> {
+        let tx = &mut self.tx;
+        let import_id = self.import_id;
+        let one = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+
+        sqlx::query("INSERT INTO tools (name) SELECT DISTINCT tool FROM usage_staging WHERE TRUE ON CONFLICT (name) DO NOTHING")
+            .execute(&mut **tx)
+            .await?;
+        for t in self
+            .access
+            .iter()
+            .map(|a| a.tool.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            sqlx::query("INSERT INTO tools (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+                .bind(t)
+                .execute(&mut **tx)
+                .await?;
+        }
+
+        let records = one(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM usage_staging GROUP BY kind, identity, tool, day, period_days, feature) g",
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        let before = one("SELECT COUNT(*) FROM usage")
+            .fetch_one(&mut **tx)
+            .await?;
+        // Rows of one key in one file add up (events of one day); the sum replaces what
+        // an earlier import stored for the key.
+        let changed = sqlx::query(
+            "INSERT INTO usage (tool_id, identity_kind, identity, person_id, day, period_days, feature, count, import_id) \
+             SELECT t.id, s.kind, s.identity, MAX(i.person_id), s.day, s.period_days, s.feature, SUM(s.count), $1 \
+             FROM usage_staging s JOIN tools t ON t.name = s.tool \
+             LEFT JOIN identities i ON i.kind = s.kind AND i.normalized = s.identity \
+             WHERE TRUE GROUP BY t.id, s.kind, s.identity, s.day, s.period_days, s.feature \
+             ON CONFLICT (tool_id, identity_kind, identity, day, period_days, feature) DO UPDATE \
+             SET count = excluded.count, import_id = excluded.import_id, person_id = COALESCE(excluded.person_id, usage.person_id) \
+             WHERE usage.count <> excluded.count OR (usage.person_id IS NULL AND excluded.person_id IS NOT NULL)",
+        )
+        .bind(import_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        let after = one("SELECT COUNT(*) FROM usage")
+            .fetch_one(&mut **tx)
+            .await?;
+        let stored = (after - before).max(0) as u64;
+        let updated = changed.saturating_sub(stored);
+
+        let (seats_stored, seats_updated) = upsert_access(tx, &self.access, import_id).await?;
+
+        // Earlier usage and seats that identities known now resolve (from this import's
+        // mappings, or people imported since).
+        let attached_earlier = sqlx::query(
+            "UPDATE usage SET person_id = (SELECT i.person_id FROM identities i \
+               WHERE i.kind = usage.identity_kind AND i.normalized = usage.identity) \
+             WHERE person_id IS NULL AND EXISTS (SELECT 1 FROM identities i \
+               WHERE i.kind = usage.identity_kind AND i.normalized = usage.identity)",
+        )
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        let attached_earlier = attached_earlier
+            + sqlx::query(
+                "UPDATE tool_access SET person_id = (SELECT i.person_id FROM identities i \
+                   WHERE i.kind = tool_access.identity_kind AND i.normalized = tool_access.identity) \
+                 WHERE person_id IS NULL AND EXISTS (SELECT 1 FROM identities i \
+                   WHERE i.kind = tool_access.identity_kind AND i.normalized = tool_access.identity)",
+            )
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+
+        let identities = identity_report(tx, &self.access).await?;
+        sqlx::query("DROP TABLE usage_staging")
+            .execute(&mut **tx)
+            .await?;
+
+        let mut outcome = UsageImportOutcome {
+            import_id: None,
+            read: self.read,
+            records: records as u64,
+            stored,
+            updated,
+            unchanged: (records as u64).saturating_sub(stored + updated),
+            seats_stored,
+            seats_updated,
+            attached_earlier,
+            identities,
+            skipped: self.skipped,
+        };
+        if stored + updated + seats_stored + seats_updated + attached_earlier + self.mappings == 0 {
+            self.tx.rollback().await?;
+            return Ok(outcome);
+        }
+        if let Some(sha) = &self.sha256 {
+            sqlx::query("UPDATE imports SET sha256 = $1 WHERE id = $2")
+                .bind(sha)
+                .bind(import_id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        sqlx::query("UPDATE imports SET records = $1, summary = $2 WHERE id = $3")
+            .bind(self.read as i64)
+            .bind(format!(
+                "{} read, {stored} stored, {updated} updated, {} unchanged, {seats_stored} seats stored, {seats_updated} seats updated, {} unmatched identities",
+                outcome.read, outcome.unchanged, outcome.identities.unmatched
+            ))
+            .bind(import_id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        outcome.import_id = Some(ImportId(import_id));
+        Ok(outcome)
+    }
+}
+
+async fn upsert_access(
+    tx: &mut Transaction<'static, Any>,
+    access: &[AccessRecord],
+    import_id: i64,
+) -> Result<(u64, u64), StoreError> {
+    let (mut stored, mut updated) = (0, 0);
+    for a in access {
+        let kind = a.identity_kind.as_str();
+        let ident = a.identity_kind.normalize(&a.identity);
+        let tool: i64 = sqlx::query_scalar("SELECT id FROM tools WHERE name = $1")
+            .bind(&a.tool)
+            .fetch_one(&mut **tx)
+            .await?;
+        let existing = sqlx::query(
+            "SELECT granted_on, last_activity_on, ends_on FROM tool_access WHERE tool_id = $1 AND identity_kind = $2 AND identity = $3",
+        )
+        .bind(tool)
+        .bind(kind)
+        .bind(&ident)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let new = (
+            a.granted_on.map(date_text),
+            a.last_activity_on.map(date_text),
+            a.ends_on.map(date_text),
+        );
+        match existing {
+            Some(r) => {
+                let old: (Option<String>, Option<String>, Option<String>) = (
+                    r.try_get("granted_on")?,
+                    r.try_get("last_activity_on")?,
+                    r.try_get("ends_on")?,
+                );
+                if old != new {
+                    sqlx::query(
+                        "UPDATE tool_access SET granted_on = $1, last_activity_on = $2, ends_on = $3, import_id = $4 \
+                         WHERE tool_id = $5 AND identity_kind = $6 AND identity = $7",
+                    )
+                    .bind(&new.0)
+                    .bind(&new.1)
+                    .bind(&new.2)
+                    .bind(import_id)
+                    .bind(tool)
+                    .bind(kind)
+                    .bind(&ident)
+                    .execute(&mut **tx)
+                    .await?;
+                    updated += 1;
+                }
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO tool_access (tool_id, identity_kind, identity, person_id, granted_on, last_activity_on, ends_on, import_id) \
+                     VALUES ($1, $2, $3, (SELECT person_id FROM identities WHERE kind = $2 AND normalized = $3), $4, $5, $6, $7)",
+                )
+                .bind(tool)
+                .bind(kind)
+                .bind(&ident)
+                .bind(&new.0)
+                .bind(&new.1)
+                .bind(&new.2)
+                .bind(import_id)
+                .execute(&mut **tx)
+                .await?;
+                stored += 1;
+            }
+        }
+    }
+    Ok((stored, updated))
+}
+
+/// Which staged (and seat) identities are matched, unmatched or ambiguous.
+async fn identity_report(
+    tx: &mut Transaction<'static, Any>,
+    access: &[AccessRecord],
+) -> Result<IdentityReport, StoreError> {
+    let mut idents: std::collections::BTreeSet<(String, String)> =
+        std::collections::BTreeSet::new();
+    let rows = sqlx::query("SELECT DISTINCT kind, identity FROM usage_staging")
+        .fetch_all(&mut **tx)
+        .await?;
+    for r in &rows {
+        idents.insert((r.try_get("kind")?, r.try_get("identity")?));
+    }
+    for a in access {
+        idents.insert((
+            a.identity_kind.as_str().to_owned(),
+            a.identity_kind.normalize(&a.identity),
+        ));
+    }
+    let known: std::collections::HashSet<(String, String)> = {
+        let rows = sqlx::query("SELECT kind, normalized FROM identities")
+            .fetch_all(&mut **tx)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?
+    };
+    // An email that several people's records carry identifies none of them.
+    let shared: std::collections::HashSet<String> = sqlx::query_scalar(
+        "SELECT LOWER(email) FROM people WHERE email IS NOT NULL GROUP BY LOWER(email) HAVING COUNT(*) > 1",
+    )
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .collect();
+    let mut report = IdentityReport::default();
+    for (kind, ident) in idents {
+        if known.contains(&(kind.clone(), ident.clone())) {
+            report.matched += 1;
+        } else if kind == IdentityKind::Email.as_str() && shared.contains(&ident) {
+            report.ambiguous += 1;
+            if report.ambiguous_examples.len() < REPORT_LIMIT {
+                report.ambiguous_examples.push(format!("{kind}:{ident}"));
+            }
+        } else {
+            report.unmatched += 1;
+            if report.unmatched_examples.len() < REPORT_LIMIT {
+                report.unmatched_examples.push(format!("{kind}:{ident}"));
+            }
+        }
+    }
+    Ok(report)
+}

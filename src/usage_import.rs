@@ -1,0 +1,348 @@
+//! `flywheel import events|github-copilot|identities|edges`: streaming imports of usage,
+//! seats, identity mappings and interaction edge lists.
+
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use flywheel_domain::org::IdentityKind;
+use flywheel_domain::usage::{InteractionKind, UsageRecord};
+use flywheel_ingest::error::{Located, Problems};
+use flywheel_ingest::events::EventsReader;
+use flywheel_ingest::github::{read_github, GithubFile};
+use flywheel_ingest::identities::read_identities;
+use flywheel_store::{Store, UsageImport, UsageImportOutcome};
+use indicatif::ProgressBar;
+use sha2::{Digest, Sha256};
+
+use crate::progress;
+
+/// The largest file a streaming import reads.
+pub const MAX_STREAM_BYTES: u64 = 8 << 30;
+
+/// Rows staged per database round.
+const BATCH: usize = 10_000;
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// A mapping file (`kind,value,person` lines, person = HRIS id or work email) applied in
+    /// the same transaction before the rows are matched.
+    #[arg(long, value_name = "FILE")]
+    pub identities: Option<PathBuf>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// CSV with a header, or JSON Lines (`.jsonl`/`.ndjson`, or --jsonl).
+    pub file: PathBuf,
+    /// The tool, for files without a tool column.
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// Read the file as JSON Lines whatever its name.
+    #[arg(long)]
+    pub jsonl: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GithubArgs {
+    /// User-level usage metrics (NDJSON), a report envelope with `download_links` (the
+    /// files it names must sit beside it), or the seat assignment JSON.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentitiesArgs {
+    /// CSV with the columns kind,value,person (kind: email, hris, slack or github).
+    pub file: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EdgesArgs {
+    /// SNAP-style edge list: `#` comments, whitespace-separated `u v [weight]` per line.
+    pub file: PathBuf,
+    /// What the node names are.
+    #[arg(long, default_value = "hris", value_parser = ["hris", "email", "slack", "github"])]
+    pub node_id: String,
+    /// The kind of interaction the edges stand for.
+    #[arg(long, default_value = "collaboration", value_parser = ["collaboration", "reply", "mention", "reaction", "help", "peer_session"])]
+    pub kind: String,
+    /// The date the edges were observed (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub at: Option<chrono::NaiveDate>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A reader that hashes and reports progress as it goes, and refuses to pass the size bound.
+struct Tracked<R> {
+    inner: R,
+    sha: Sha256,
+    read: u64,
+    pb: ProgressBar,
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha.update(&buf[..n]);
+        self.read += n as u64;
+        if self.read > MAX_STREAM_BYTES {
+            return Err(std::io::Error::other(format!(
+                "more than the {MAX_STREAM_BYTES}-byte limit for one import"
+            )));
+        }
+        self.pb.set_position(self.read);
+        Ok(n)
+    }
+}
+
+fn open_tracked(path: &Path) -> anyhow::Result<Tracked<BufReader<std::fs::File>>> {
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > MAX_STREAM_BYTES {
+        bail!(
+            "{}: {len} bytes is more than the {MAX_STREAM_BYTES}-byte limit for one import",
+            path.display()
+        );
+    }
+    let pb = progress::bytes(len, format!("reading {}", path.display()));
+    Ok(Tracked {
+        inner: BufReader::with_capacity(1 << 20, f),
+        sha: Sha256::new(),
+        read: 0,
+        pb,
+    })
+}
+
+fn hex(sha: Sha256) -> String {
+    sha.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn apply_identities(imp: &mut UsageImport, path: Option<&Path>) -> anyhow::Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let (bytes, _) = crate::import::read_bounded(path)?;
+    let maps = read_identities(&bytes[..], &path.display().to_string())?;
+    imp.add_mappings(&maps)
+        .await
+        .with_context(|| format!("{}: nothing was imported", path.display()))?;
+    Ok(())
+}
+
+/// Stages every record of `rows` in batches; collects located problems (the first 50 are
+/// kept) and fails after reading everything if there were any.
+async fn stage_all(
+    imp: &mut UsageImport,
+    rows: impl Iterator<Item = Result<UsageRecord, Located>>,
+) -> anyhow::Result<()> {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut problems = Problems::default();
+    for r in rows {
+        imp.count_read(1);
+        match r {
+            Ok(rec) if problems.is_empty() => {
+                batch.push(rec);
+                if batch.len() == BATCH {
+                    imp.stage(&batch).await?;
+                    batch.clear();
+                }
+            }
+            Ok(_) => {}
+            Err(p) => problems.push(p),
+        }
+    }
+    problems.into_result(())?;
+    imp.stage(&batch).await?;
+    Ok(())
+}
+
+pub async fn events(store: &Store, args: &EventsArgs) -> anyhow::Result<UsageImportOutcome> {
+    let name = args.file.display().to_string();
+    let jsonl = args.jsonl
+        || matches!(
+            args.file.extension().and_then(|e| e.to_str()),
+            Some("jsonl" | "ndjson")
+        );
+    let mut input = open_tracked(&args.file)?;
+    let mut imp = store.begin_usage_import("events", &name, "").await?;
+    apply_identities(&mut imp, args.common.identities.as_deref()).await?;
+    let result = match EventsReader::new(&mut input, &name, jsonl, args.tool.clone()) {
+        Ok(reader) => stage_all(&mut imp, reader).await,
+        Err(e) => Err(e.into()),
+    };
+    input.pb.finish_and_clear();
+    result.with_context(|| format!("{name}: nothing was imported"))?;
+    let sha = hex(input.sha);
+    imp.set_sha256(&sha);
+    finish(imp, &name).await
+}
+
+pub async fn github(store: &Store, args: &GithubArgs) -> anyhow::Result<UsageImportOutcome> {
+    let name = args.file.display().to_string();
+    let dir = args
+        .file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut input = open_tracked(&args.file)?;
+    let file = read_github(&mut input, &name, &dir);
+    input.pb.finish_and_clear();
+    let file = file.with_context(|| format!("{name}: nothing was imported"))?;
+    let mut imp = store
+        .begin_usage_import("github-copilot", &name, &hex(input.sha))
+        .await?;
+    apply_identities(&mut imp, args.common.identities.as_deref()).await?;
+    match file {
+        GithubFile::Usage { records, rows } => {
+            imp.count_read(rows);
+            imp.stage(&records).await?;
+        }
+        GithubFile::Seats { seats, total_seats } => {
+            if let Some(total) = total_seats.filter(|&t| t > seats.len() as u64) {
+                eprintln!("note: {name} holds {} of {total} seats (one page of the API's answer); import every page", seats.len());
+            }
+            imp.add_access(seats);
+        }
+        GithubFile::Envelope(paths) => {
+            for p in &paths {
+                let pname = p.display().to_string();
+                let f = std::fs::File::open(p).with_context(|| format!("cannot open {pname}"))?;
+                match read_github(BufReader::new(f), &pname, &dir).with_context(|| format!("{name}: nothing was imported"))? {
+                    GithubFile::Usage { records, rows } => {
+                        imp.count_read(rows);
+                        imp.stage(&records).await?;
+                    }
+                    _ => bail!("{pname}: an envelope's links must name usage files (NDJSON); nothing was imported"),
+                }
+            }
+        }
+    }
+    finish(imp, &name).await
+}
+
+pub async fn identities(
+    store: &Store,
+    args: &IdentitiesArgs,
+) -> anyhow::Result<UsageImportOutcome> {
+    let name = args.file.display().to_string();
+    let (bytes, sha) = crate::import::read_bounded(&args.file)?;
+    let maps = read_identities(&bytes[..], &name)?;
+    store
+        .import_identities(&name, &sha, &maps)
+        .await
+        .with_context(|| format!("{name}: nothing was imported"))
+}
+
+async fn finish(imp: UsageImport, name: &str) -> anyhow::Result<UsageImportOutcome> {
+    let pb = progress::step("merging into the database in one transaction");
+    let out = imp.finish().await;
+    match &out {
+        Ok(o) => progress::done(pb, format!("merged {} records", o.records)),
+        Err(_) => pb.finish_and_clear(),
+    }
+    out.with_context(|| format!("{name}: nothing was imported"))
+}
+
+pub fn print_usage_outcome(
+    file: &Path,
+    out: &UsageImportOutcome,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(out)?);
+        return Ok(());
+    }
+    match out.import_id {
+        None => println!("{}: no changes ({} rows read, {} records already stored)", file.display(), out.read, out.unchanged),
+        Some(id) => println!(
+            "{} imported (import #{id}): {} rows read, {} records: {} stored, {} updated, {} unchanged; seats {} stored, {} updated; {} earlier rows attached to people",
+            file.display(), out.read, out.records, out.stored, out.updated, out.unchanged, out.seats_stored, out.seats_updated, out.attached_earlier
+        ),
+    }
+    let ids = &out.identities;
+    println!(
+        "identities: {} matched, {} unmatched, {} ambiguous",
+        ids.matched, ids.unmatched, ids.ambiguous
+    );
+    if !ids.unmatched_examples.is_empty() {
+        println!(
+            "  unmatched (usage kept; map them with --identities): {}",
+            ids.unmatched_examples
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !ids.ambiguous_examples.is_empty() {
+        println!(
+            "  ambiguous (shared by several people): {}",
+            ids.ambiguous_examples
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for (reason, n) in &out.skipped {
+        println!("skipped {n}: {reason}");
+    }
+    Ok(())
+}
+
+/// `flywheel import edges`.
+pub async fn edges(store: &Store, args: &EdgesArgs) -> anyhow::Result<()> {
+    let name = args.file.display().to_string();
+    let (bytes, sha) = crate::import::read_bounded(&args.file)?;
+    let edges = flywheel_ingest::edges::read_edges(&bytes[..], &name)
+        .map_err(|e| anyhow::anyhow!("{e}\nnothing was imported"))?;
+    drop(bytes);
+    let node_kind = IdentityKind::parse(&args.node_id)?;
+    let kind = InteractionKind::parse(&args.kind)?;
+    let at = args.at.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let ties: Vec<(String, String, f32)> = edges
+        .into_iter()
+        .map(|e| (e.from, e.to, e.weight))
+        .collect();
+    let pb = progress::step(format!("importing {} edges", ties.len()));
+    let out = store
+        .import_ties(&name, &sha, node_kind, kind, at, &ties)
+        .await;
+    pb.finish_and_clear();
+    let out = out.with_context(|| format!("{name}: nothing was imported"))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        match out.import_id {
+            None => println!("{name}: no changes ({} edges read)", out.records),
+            Some(id) => println!(
+                "{name} imported (import #{id}): {} edges read, {} new",
+                out.records, out.inserted
+            ),
+        }
+        if !out.unmatched.is_empty() {
+            println!(
+                "{} node names match nobody (their edges are skipped): {}",
+                out.unmatched.len(),
+                out.unmatched
+                    .iter()
+                    .take(10)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    Ok(())
+}

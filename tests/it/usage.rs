@@ -1,0 +1,138 @@
+//! Usage, seat, identity and edge imports through the CLI, on both backends.
+
+use flywheel_store::Store;
+use flywheel_testkit::{both_backends, fixture, tempdir};
+
+use crate::{flywheel, ok, write};
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Everything usage imports touch, as comparable text.
+async fn usage_state(url: &str) -> String {
+    let store = Store::open(url).await.expect("open");
+    let mut out = format!(
+        "usage={} tools={} access={} identities={} imports={} interactions={}\n",
+        store.count("usage").await.expect("count"),
+        store.count("tools").await.expect("count"),
+        store.count("tool_access").await.expect("count"),
+        store.count("identities").await.expect("count"),
+        store.count("imports").await.expect("count"),
+        store.count("interactions").await.expect("count"),
+    );
+    for r in store.usage_rows().await.expect("rows") {
+        out.push_str(&format!("{r:?}\n"));
+    }
+    out
+}
+
+fn oracle(url: &str) {
+    ok(
+        url,
+        &[
+            "import",
+            "hris",
+            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
+                .display()
+                .to_string(),
+            "--as-of",
+            "2024-01-01",
+        ],
+    );
+}
+
+both_backends! {
+    async fn github_seats_and_usage_attach_when_mapped(url: String) {
+        oracle(&url);
+        let seats = fixture("github-copilot/organization_seats_response_sample.json").display().to_string();
+        let usage = fixture("github-copilot/example-schema.user-level.ndjson").display().to_string();
+        let v = json(&ok(&url, &["import", "github-copilot", &seats, "--json"]));
+        assert_eq!((v["seats_stored"].as_u64(), v["identities"]["unmatched"].as_u64()), (Some(9), Some(9)));
+        let v = json(&ok(&url, &["import", "github-copilot", &usage, "--json"]));
+        assert_eq!((v["read"].as_u64(), v["stored"].as_u64()), (Some(1), Some(2)), "the day's total and one feature");
+        let rows = Store::open(&url).await.expect("open").usage_rows().await.expect("rows");
+        assert!(rows.iter().all(|r| r.2.is_none()), "login1 is nobody yet");
+
+        let dir = tempdir();
+        let ids = write(dir.path(), "ids.csv", "kind,value,person\ngithub,login1,101\ngithub,MonaLisa,sking@EXAMPLE.com\n");
+        let v = json(&ok(&url, &["import", "identities", &ids, "--json"]));
+        assert_eq!(v["attached_earlier"].as_u64(), Some(3), "two usage rows and one seat");
+        let rows = Store::open(&url).await.expect("open").usage_rows().await.expect("rows");
+        assert!(rows.iter().all(|r| r.2.is_some()), "usage kept while unmatched is attached now: {rows:?}");
+
+        let before = usage_state(&url).await;
+        for f in [&seats, &usage] {
+            let v = json(&ok(&url, &["import", "github-copilot", f, "--json"]));
+            assert_eq!(v["import_id"], serde_json::Value::Null, "re-import of {f} writes nothing");
+        }
+        assert_eq!(usage_state(&url).await, before);
+    }
+
+    async fn events_merge_without_double_counting_and_fail_whole(url: String) {
+        oracle(&url);
+        let dir = tempdir();
+        let first = write(dir.path(), "march.csv", "person,tool,timestamp,count,feature\n\
+            SKING@example.com,Claude,2026-03-01T09:00:00Z,2,\n\
+            sking@example.com,Claude,2026-03-01T17:00:00Z,3,\n\
+            github:login9,Claude,2026-03-02T10:00:00Z,1,chat\n\
+            101,Claude,2026-03-02T10:00:00Z,,\n");
+        let v = json(&ok(&url, &["import", "events", &first, "--json"]));
+        assert_eq!((v["read"].as_u64(), v["records"].as_u64(), v["stored"].as_u64()), (Some(4), Some(3), Some(3)));
+        assert_eq!((v["identities"]["matched"].as_u64(), v["identities"]["unmatched"].as_u64()), (Some(2), Some(1)));
+        let rows = Store::open(&url).await.expect("open").usage_rows().await.expect("rows");
+        let king = rows.iter().find(|r| r.1 == "email:sking@example.com").expect("King's day");
+        assert_eq!((king.3.as_str(), king.6), ("2026-03-01", 5), "events of one day add up");
+
+        // A weekly file overlapping March 1st restates that day: it replaces, never adds.
+        let overlap = write(dir.path(), "week.jsonl", "{\"person\":\"sking@example.com\",\"tool\":\"Claude\",\"day\":\"2026-03-01\",\"count\":5}\n\
+            {\"person\":\"sking@example.com\",\"tool\":\"Claude\",\"day\":\"2026-03-03\",\"count\":1}\n");
+        let v = json(&ok(&url, &["import", "events", &overlap, "--json"]));
+        assert_eq!((v["stored"].as_u64(), v["updated"].as_u64(), v["unchanged"].as_u64()), (Some(1), Some(0), Some(1)));
+        let before = usage_state(&url).await;
+        let v = json(&ok(&url, &["import", "events", &first, "--json"]));
+        assert_eq!(v["import_id"], serde_json::Value::Null);
+        assert_eq!(usage_state(&url).await, before);
+
+        // Broken variants: each names its place and changes nothing.
+        let cases: Vec<(String, &str)> = vec![
+            (write(dir.path(), "bad-date.csv", "person,tool,day\na@x.org,T,2026-03-01\nb@x.org,T,01/03/2026\n"),
+             "bad-date.csv:3: column \"day\": value \"01/03/2026\": not a date"),
+            (write(dir.path(), "bad-count.csv", "person,tool,day,count\na@x.org,T,2026-03-01,many\n"),
+             "bad-count.csv:2: column \"count\": value \"many\""),
+            (write(dir.path(), "truncated.jsonl", "{\"person\":\"a@x.org\",\"tool\":\"T\",\"day\":\"2026-03-01\"}\n{\"person\":\"b@x.org\",\"to"),
+             "truncated.jsonl:2: column \"json\": not JSON"),
+            (write(dir.path(), "no-person.csv", "tool,day\nT,2026-03-01\n"), "no person column"),
+        ];
+        for (file, want) in &cases {
+            let out = flywheel(&url, &["import", "events", file]);
+            assert!(!out.status.success(), "{file} must fail");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(want) && err.contains("nothing was imported"), "{file}: {err}");
+        }
+        let latin1 = dir.path().join("latin1.csv");
+        std::fs::write(&latin1, b"person,tool,day\nren\xe9@x.org,T,2026-03-01\n").expect("write");
+        let out = flywheel(&url, &["import", "events", &latin1.display().to_string()]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("latin1.csv:2"), "{}", String::from_utf8_lossy(&out.stderr));
+        let truncated = write(dir.path(), "trunc.ndjson", "{\"day\":\"2026-01-02\",\"user_login\":\"a\"}\n{\"day\":\"2026-01-0");
+        let out = flywheel(&url, &["import", "github-copilot", &truncated]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("trunc.ndjson:2: column \"json\""));
+        assert_eq!(usage_state(&url).await, before, "failed imports left the database as it was");
+    }
+
+    async fn edges_import_by_email_and_report_strangers(url: String) {
+        oracle(&url);
+        let dir = tempdir();
+        let f = write(dir.path(), "g.txt", "# a graph\nsking@example.com\tnyang@example.com\t2\nNYANG@example.com lgarcia@example.com\nx@y.z sking@example.com 1\n");
+        let out = ok(&url, &["import", "edges", &f, "--node-id", "email", "--at", "2026-01-01"]);
+        assert!(out.contains("3 edges read, 2 new"), "{out}");
+        assert!(out.contains("1 node names match nobody") && out.contains("x@y.z"), "{out}");
+        let again = ok(&url, &["import", "edges", &f, "--node-id", "email", "--at", "2026-01-01"]);
+        assert!(again.contains("no changes"), "{again}");
+        let bad = write(dir.path(), "bad.txt", "1 2\n3 4 0\n");
+        let out = flywheel(&url, &["import", "edges", &bad]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("bad.txt:2: column \"weight\": value \"0\""));
+    }
+}
