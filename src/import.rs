@@ -43,6 +43,18 @@ pub enum ImportCommand {
     /// download_links name such files (download them beside it first), or the seat
     /// assignment JSON. Rows are matched by GitHub login (map logins with --identities).
     GithubCopilot(crate::usage_import::GithubArgs),
+    /// Import a Microsoft 365 Copilot usage user detail report: the CSV (version 1 or 2
+    /// columns, any order, any period D7/D28/D30/D90/D180/ALL, with or without a byte-order
+    /// mark) or the beta endpoint's JSON ({"value": [...]}). Each last-activity date is an
+    /// active day (overall and per app); version 2 prompt counts and active usage days are
+    /// kept over the report period; every row is a licence. Users are matched by UPN/email;
+    /// concealed names (32-hex hashes) are counted and skipped, never joined.
+    M365Copilot(crate::usage_import::RowsArgs),
+    /// Import a ChatGPT Enterprise user-engagement export (weekly or monthly, the 30-column
+    /// layout). Messages are kept over the period with per-model, per-tool, per-GPT and
+    /// per-project counts; invited users (empty messages) get access but no usage; deleted
+    /// users keep their history. Users are matched by email.
+    Chatgpt(crate::usage_import::RowsArgs),
     /// Import an identity mapping file (kind,value,person) on its own; usage imported
     /// earlier for those identities is attached to the people.
     Identities(crate::usage_import::IdentitiesArgs),
@@ -97,6 +109,16 @@ pub async fn run(cmd: ImportCommand, url: &str) -> anyhow::Result<()> {
         ImportCommand::GithubCopilot(args) => {
             let store = crate::open(url).await?;
             let out = crate::usage_import::github(&store, &args).await?;
+            crate::usage_import::print_usage_outcome(&args.file, &out, args.common.json)
+        }
+        ImportCommand::M365Copilot(args) => {
+            let store = crate::open(url).await?;
+            let out = crate::usage_import::rows(&store, "m365-copilot", &args).await?;
+            crate::usage_import::print_usage_outcome(&args.file, &out, args.common.json)
+        }
+        ImportCommand::Chatgpt(args) => {
+            let store = crate::open(url).await?;
+            let out = crate::usage_import::rows(&store, "chatgpt", &args).await?;
             crate::usage_import::print_usage_outcome(&args.file, &out, args.common.json)
         }
         ImportCommand::Identities(args) => {

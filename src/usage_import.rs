@@ -3,6 +3,7 @@
 
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 use clap::Args;
@@ -12,6 +13,7 @@ use flywheel_ingest::error::{Located, Problems};
 use flywheel_ingest::events::EventsReader;
 use flywheel_ingest::github::{read_github, GithubFile};
 use flywheel_ingest::identities::read_identities;
+use flywheel_ingest::parsed::Parsed;
 use flywheel_store::{Store, UsageImport, UsageImportOutcome};
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
@@ -59,6 +61,14 @@ pub struct GithubArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RowsArgs {
+    /// The export file.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct IdentitiesArgs {
     /// CSV with the columns kind,value,person (kind: email, hris, slack or github).
     pub file: PathBuf,
@@ -83,10 +93,11 @@ pub struct EdgesArgs {
     pub json: bool,
 }
 
-/// A reader that hashes and reports progress as it goes, and refuses to pass the size bound.
+/// A reader that hashes and reports progress as it goes, and refuses to pass the size
+/// bound. The hash is shared, so it can be read after a parser that took the reader is done.
 struct Tracked<R> {
     inner: R,
-    sha: Sha256,
+    sha: Arc<Mutex<Sha256>>,
     read: u64,
     pb: ProgressBar,
 }
@@ -94,7 +105,9 @@ struct Tracked<R> {
 impl<R: Read> Read for Tracked<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.sha.update(&buf[..n]);
+        if let Ok(mut sha) = self.sha.lock() {
+            sha.update(&buf[..n]);
+        }
         self.read += n as u64;
         if self.read > MAX_STREAM_BYTES {
             return Err(std::io::Error::other(format!(
@@ -106,7 +119,21 @@ impl<R: Read> Read for Tracked<R> {
     }
 }
 
-fn open_tracked(path: &Path) -> anyhow::Result<Tracked<BufReader<std::fs::File>>> {
+/// The source's SHA-256 (of what was read) and its progress bar.
+struct Handle {
+    sha: Arc<Mutex<Sha256>>,
+    pb: ProgressBar,
+}
+
+impl Handle {
+    fn finish(&self) -> String {
+        self.pb.finish_and_clear();
+        let sha = self.sha.lock().map(|s| s.clone()).unwrap_or_default();
+        sha.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+fn open_tracked(path: &Path) -> anyhow::Result<(Tracked<BufReader<std::fs::File>>, Handle)> {
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     if len > MAX_STREAM_BYTES {
@@ -116,16 +143,18 @@ fn open_tracked(path: &Path) -> anyhow::Result<Tracked<BufReader<std::fs::File>>
         );
     }
     let pb = progress::bytes(len, format!("reading {}", path.display()));
-    Ok(Tracked {
+    let sha = Arc::new(Mutex::new(Sha256::new()));
+    let handle = Handle {
+        sha: Arc::clone(&sha),
+        pb: pb.clone(),
+    };
+    let reader = Tracked {
         inner: BufReader::with_capacity(1 << 20, f),
-        sha: Sha256::new(),
+        sha,
         read: 0,
         pb,
-    })
-}
-
-fn hex(sha: Sha256) -> String {
-    sha.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    };
+    Ok((reader, handle))
 }
 
 async fn apply_identities(imp: &mut UsageImport, path: Option<&Path>) -> anyhow::Result<()> {
@@ -138,20 +167,26 @@ async fn apply_identities(imp: &mut UsageImport, path: Option<&Path>) -> anyhow:
     Ok(())
 }
 
-/// Stages every record of `rows` in batches; collects located problems (the first 50 are
+/// Stages every row's records in batches; collects located problems (the first 50 are
 /// kept) and fails after reading everything if there were any.
 async fn stage_all(
     imp: &mut UsageImport,
-    rows: impl Iterator<Item = Result<UsageRecord, Located>>,
+    rows: impl Iterator<Item = Result<Parsed, Located>>,
 ) -> anyhow::Result<()> {
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch: Vec<UsageRecord> = Vec::with_capacity(BATCH);
     let mut problems = Problems::default();
     for r in rows {
-        imp.count_read(1);
         match r {
-            Ok(rec) if problems.is_empty() => {
-                batch.push(rec);
-                if batch.len() == BATCH {
+            Ok(p) if problems.is_empty() => {
+                match p.skipped {
+                    Some(reason) => imp.skip(reason),
+                    None => imp.count_read(1),
+                }
+                if let Some(a) = p.access {
+                    imp.add_access_quiet(a);
+                }
+                batch.extend(p.usage);
+                if batch.len() >= BATCH {
                     imp.stage(&batch).await?;
                     batch.clear();
                 }
@@ -172,17 +207,38 @@ pub async fn events(store: &Store, args: &EventsArgs) -> anyhow::Result<UsageImp
             args.file.extension().and_then(|e| e.to_str()),
             Some("jsonl" | "ndjson")
         );
-    let mut input = open_tracked(&args.file)?;
+    let (input, handle) = open_tracked(&args.file)?;
     let mut imp = store.begin_usage_import("events", &name, "").await?;
     apply_identities(&mut imp, args.common.identities.as_deref()).await?;
-    let result = match EventsReader::new(&mut input, &name, jsonl, args.tool.clone()) {
-        Ok(reader) => stage_all(&mut imp, reader).await,
+    let result = match EventsReader::new(input, &name, jsonl, args.tool.clone()) {
+        Ok(reader) => stage_all(&mut imp, reader.map(|r| r.map(Parsed::from))).await,
         Err(e) => Err(e.into()),
     };
-    input.pb.finish_and_clear();
+    imp.set_sha256(&handle.finish());
     result.with_context(|| format!("{name}: nothing was imported"))?;
-    let sha = hex(input.sha);
-    imp.set_sha256(&sha);
+    finish(imp, &name).await
+}
+
+/// The streaming importers of whole-row exports: M365 Copilot and ChatGPT Enterprise.
+pub async fn rows(
+    store: &Store,
+    kind: &str,
+    args: &RowsArgs,
+) -> anyhow::Result<UsageImportOutcome> {
+    let name = args.file.display().to_string();
+    let (input, handle) = open_tracked(&args.file)?;
+    let mut imp = store.begin_usage_import(kind, &name, "").await?;
+    apply_identities(&mut imp, args.common.identities.as_deref()).await?;
+    let reader = match kind {
+        "m365-copilot" => flywheel_ingest::m365::read_m365(input, &name),
+        _ => flywheel_ingest::chatgpt::read_chatgpt(input, &name),
+    };
+    let result = match reader {
+        Ok(rows) => stage_all(&mut imp, rows).await,
+        Err(e) => Err(e.into()),
+    };
+    imp.set_sha256(&handle.finish());
+    result.with_context(|| format!("{name}: nothing was imported"))?;
     finish(imp, &name).await
 }
 
@@ -193,12 +249,12 @@ pub async fn github(store: &Store, args: &GithubArgs) -> anyhow::Result<UsageImp
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let mut input = open_tracked(&args.file)?;
-    let file = read_github(&mut input, &name, &dir);
-    input.pb.finish_and_clear();
+    let (input, handle) = open_tracked(&args.file)?;
+    let file = read_github(input, &name, &dir);
+    let sha = handle.finish();
     let file = file.with_context(|| format!("{name}: nothing was imported"))?;
     let mut imp = store
-        .begin_usage_import("github-copilot", &name, &hex(input.sha))
+        .begin_usage_import("github-copilot", &name, &sha)
         .await?;
     apply_identities(&mut imp, args.common.identities.as_deref()).await?;
     match file {

@@ -136,3 +136,95 @@ both_backends! {
         assert!(String::from_utf8_lossy(&out.stderr).contains("bad.txt:2: column \"weight\": value \"0\""));
     }
 }
+
+fn chatgpt_header() -> String {
+    std::fs::read_to_string(fixture(
+        "chatgpt-enterprise/user-engagement_header_verbatim.csv",
+    ))
+    .expect("fixture")
+    .trim_end()
+    .to_owned()
+}
+
+/// A ChatGPT row in the fixture's layout from named values.
+fn chatgpt_row(values: &[(&str, &str)]) -> String {
+    let h = chatgpt_header();
+    let cols: Vec<String> = h
+        .split(',')
+        .map(|c| {
+            values
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map_or(String::new(), |(_, v)| {
+                    if v.contains(',') || v.contains('"') {
+                        format!("\"{}\"", v.replace('"', "\"\""))
+                    } else {
+                        (*v).to_owned()
+                    }
+                })
+        })
+        .collect();
+    cols.join(",")
+}
+
+both_backends! {
+    async fn m365_fixtures_and_reports_match_people(url: String) {
+        oracle(&url);
+        for f in ["m365/doc-example_copilot-usage-user-detail_v1.csv", "m365/doc-example_copilot-usage-user-detail_beta.json"] {
+            let v = json(&ok(&url, &["import", "m365-copilot", &fixture(f).display().to_string(), "--json"]));
+            assert_eq!(v["read"].as_u64(), Some(1), "{f}");
+            let skipped: u64 = v["skipped"].as_object().map(|m| m.values().filter_map(|x| x.as_u64()).sum()).unwrap_or(0);
+            assert_eq!(skipped, 1, "{f}: the concealed user is counted and skipped: {v}");
+            assert_eq!(v["stored"].as_u64(), Some(0), "{f}");
+        }
+        let dir = tempdir();
+        let v2 = write(dir.path(), "m365-v2.csv", "\u{feff}Report Refresh Date,User Principal Name,Display Name,Last Activity Date,Microsoft Teams Copilot Last Activity Date,Word Copilot Last Activity Date,Copilot Chat Prompts Submitted Count,Active Usage Days,Report Period\n\
+            2026-07-28,SKING@example.com,Steven King,2026-07-27,2026-07-27,2026-07-02,42,9,D28\n\
+            2026-07-28,nyang@example.com,Neena Yang,,,,,,D28\n\
+            2026-07-28,0123456789ABCDEF0123456789ABCDEF,0123456789ABCDEF0123456789ABCDEF,2026-07-20,,,3,1,D28\n");
+        let v = json(&ok(&url, &["import", "m365-copilot", &v2, "--json"]));
+        assert_eq!((v["read"].as_u64(), v["seats_stored"].as_u64()), (Some(3), Some(2)), "{v}");
+        assert_eq!((v["identities"]["matched"].as_u64(), v["identities"]["unmatched"].as_u64()), (Some(2), Some(0)));
+        let rows = Store::open(&url).await.expect("open").usage_rows().await.expect("rows");
+        assert_eq!(rows.len(), 5, "King: overall, Teams and Word days, prompts, active days: {rows:?}");
+        assert!(rows.iter().all(|r| r.2.is_some() && r.1 == "email:sking@example.com"));
+        let prompts = rows.iter().find(|r| r.5.starts_with("prompts:")).expect("prompts");
+        assert_eq!((prompts.3.as_str(), prompts.4, prompts.6), ("2026-07-01", 28, 42));
+        let before = usage_state(&url).await;
+        assert!(ok(&url, &["import", "m365-copilot", &v2]).contains("no changes"));
+        let bad = write(dir.path(), "bad.csv", "User Principal Name,Last Activity Date,Report Period\nsking@example.com,2026-07-27,7\nnyang@example.com,27/07/2026,7\n");
+        let out = flywheel(&url, &["import", "m365-copilot", &bad]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("bad.csv:3: column \"Last Activity Date\": value \"27/07/2026\""));
+        let truncated = write(dir.path(), "t.json", "{\"value\": [{\"userPrincipalName\": \"sking@example.com\", \"lastActivityDate\": \"2026-0");
+        let out = flywheel(&url, &["import", "m365-copilot", &truncated]);
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not JSON"));
+        assert_eq!(usage_state(&url).await, before);
+    }
+
+    async fn chatgpt_export_with_invited_and_deleted_users(url: String) {
+        oracle(&url);
+        let dir = tempdir();
+        let p = [("cadence", "monthly"), ("period_start", "2026-03-01"), ("period_end", "2026-03-31")];
+        let rows = [
+            chatgpt_row(&[p[0], p[1], p[2], ("email", "sking@example.com"), ("is_active", "True"), ("messages", "120"),
+                ("model_to_messages", "{'gpt-4o': 100, 'o3': 20}"), ("tool_to_messages", "{'canvas': 7}"),
+                ("department", "[\"Executive\", \"Board\"]"), ("groups", "{'g1': 'Pilots, wave 1'}"), ("user_status", "enabled"),
+                ("created_or_invited_date", "2026-01-10"), ("last_day_active", "2026-03-30")]),
+            chatgpt_row(&[p[0], p[1], p[2], ("email", "nyang@example.com"), ("user_status", "pending"), ("created_or_invited_date", "2026-03-20")]),
+            chatgpt_row(&[p[0], p[1], p[2], ("email", "gone@example.com"), ("is_active", "False"), ("messages", "0"), ("user_status", "deleted")]),
+        ];
+        let file = write(dir.path(), "gpt.csv", &format!("{}\n{}\n", chatgpt_header(), rows.join("\n")));
+        let v = json(&ok(&url, &["import", "chatgpt", &file, "--json"]));
+        assert_eq!((v["read"].as_u64(), v["seats_stored"].as_u64(), v["stored"].as_u64()), (Some(3), Some(3), Some(5)), "{v}");
+        assert_eq!((v["identities"]["matched"].as_u64(), v["identities"]["unmatched"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(v["skipped"]["invited, never active (access recorded, no usage)"].as_u64(), Some(1));
+        let before = usage_state(&url).await;
+        assert!(ok(&url, &["import", "chatgpt", &file]).contains("no changes"));
+        let bad = write(dir.path(), "bad.csv", &format!("{}\n{}\n{}\n", chatgpt_header(), rows[0],
+            chatgpt_row(&[p[0], p[1], p[2], ("email", "x@example.com"), ("messages", "3"), ("tool_to_messages", "{'canvas': three}")])));
+        let out = flywheel(&url, &["import", "chatgpt", &bad]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("bad.csv:3: column \"tool_to_messages\"") && err.contains("nothing was imported"), "{err}");
+        assert_eq!(usage_state(&url).await, before);
+    }
+}

@@ -8,6 +8,7 @@
 //! * A reader either returns every record of the input or an error: callers never see a
 //!   half-read file.
 
+pub mod chatgpt;
 pub mod dates;
 pub mod edges;
 pub mod error;
@@ -15,5 +16,8 @@ pub mod events;
 pub mod github;
 pub mod hris;
 pub mod identities;
+pub mod m365;
+pub mod parsed;
+pub mod pydict;
 
 pub use error::{IngestError, Located};

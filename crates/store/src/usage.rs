@@ -203,6 +203,11 @@ impl UsageImport {
         self.access.extend(records);
     }
 
+    /// Records one seat or licence whose source row was already counted as read.
+    pub fn add_access_quiet(&mut self, record: AccessRecord) {
+        self.access.push(record);
+    }
+
     /// Adds identity mappings: each names a person by HRIS id or work email. A mapping to
     /// nobody is an error naming its line.
     pub async fn add_mappings(&mut self, mappings: &[IdentityMapping]) -> Result<(), StoreError> {

@@ -1,0 +1,385 @@
+//! ChatGPT Enterprise user-engagement exports (weekly or monthly), mapped by header name.
+//!
+//! Traps of the format handled here: `*_to_messages` and `groups` hold Python dict text
+//! (single quotes); `department` holds a JSON array as text; empty differs from 0 (invited
+//! users have empty `is_active` and `messages`: they have access but never used it);
+//! deleted users appear and keep their history.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use chrono::NaiveDate;
+use flywheel_domain::org::IdentityKind;
+use flywheel_domain::usage::{AccessRecord, UsageRecord};
+
+use crate::error::{IngestError, Located};
+use crate::hris::normalize_header;
+use crate::parsed::Parsed;
+use crate::pydict::parse_counts;
+
+/// The tool name ChatGPT Enterprise usage is stored under.
+pub const TOOL: &str = "ChatGPT Enterprise";
+
+/// Reason recorded for invited users who never used the tool (their access is kept).
+pub const INVITED: &str = "invited, never active (access recorded, no usage)";
+
+const REQUIRED: [&str; 3] = ["email", "periodstart", "periodend"];
+
+/// Reads the export, streaming: one [`Parsed`] per row.
+pub fn read_chatgpt<R: Read + 'static>(
+    input: R,
+    source: &str,
+) -> Result<Box<dyn Iterator<Item = Result<Parsed, Located>>>, IngestError> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| IngestError::Structure {
+            source_name: source.into(),
+            message: format!("cannot read the header: {e}"),
+        })?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    let index: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (normalize_header(h), i))
+        .collect();
+    if let Some(missing) = REQUIRED.iter().find(|r| !index.contains_key(**r)) {
+        return Err(IngestError::Structure {
+            source_name: source.into(),
+            message: format!("not a ChatGPT Enterprise user-engagement export: no {missing:?} column among {headers:?}"),
+        });
+    }
+    let source = source.to_owned();
+    let mut line = 1u64;
+    Ok(Box::new(rdr.into_records().map(move |rec| {
+        line += 1;
+        let n = line;
+        let at = |f: &str, value: Option<String>, message: String| Located {
+            source: source.clone(),
+            line: n,
+            field: Some(f.to_owned()),
+            value,
+            message,
+        };
+        let rec = rec.map_err(|e| at("row", None, format!("malformed CSV: {e}")))?;
+        if rec.len() != headers.len() {
+            return Err(at(
+                "row",
+                None,
+                format!(
+                    "row has {} fields, the header has {}",
+                    rec.len(),
+                    headers.len()
+                ),
+            ));
+        }
+        let get = |k: &str| {
+            index
+                .get(k)
+                .and_then(|&i| rec.get(i))
+                .map(str::trim)
+                .unwrap_or("")
+        };
+        let name = |k: &str| {
+            index
+                .get(k)
+                .map_or_else(|| k.to_owned(), |&i| headers[i].clone())
+        };
+        let date = |k: &str| -> Result<Option<NaiveDate>, Located> {
+            let v = get(k);
+            if v.is_empty() {
+                return Ok(None);
+            }
+            NaiveDate::parse_from_str(v.get(..10).unwrap_or(v), "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| {
+                    at(
+                        &name(k),
+                        Some(v.to_owned()),
+                        "not a date (expected YYYY-MM-DD)".into(),
+                    )
+                })
+        };
+        let count = |k: &str| -> Result<Option<u64>, Located> {
+            let v = get(k);
+            if v.is_empty() {
+                return Ok(None);
+            }
+            // Exports written through pandas sometimes turn counts into floats ("12.0").
+            let t = v.strip_suffix(".0").unwrap_or(v);
+            t.parse::<u64>().map(Some).map_err(|_| {
+                at(
+                    &name(k),
+                    Some(v.to_owned()),
+                    "not a whole number ≥ 0".into(),
+                )
+            })
+        };
+        let email = get("email");
+        if email.is_empty() {
+            return Err(at(&name("email"), None, "the email is empty".into()));
+        }
+        let start =
+            date("periodstart")?.ok_or_else(|| at(&name("periodstart"), None, "missing".into()))?;
+        let end =
+            date("periodend")?.ok_or_else(|| at(&name("periodend"), None, "missing".into()))?;
+        if end < start {
+            return Err(at(
+                &name("periodend"),
+                Some(get("periodend").to_owned()),
+                format!("before period_start {start}"),
+            ));
+        }
+        let department = get("department");
+        let is_array =
+            |v: &str| serde_json::from_str::<serde_json::Value>(v).is_ok_and(|j| j.is_array());
+        if !department.is_empty() && !is_array(department) {
+            return Err(at(
+                &name("department"),
+                Some(department.to_owned()),
+                "expected a JSON array such as [\"Sales\"]".into(),
+            ));
+        }
+        let mut dicts = Vec::new();
+        for k in [
+            "modeltomessages",
+            "gpttomessages",
+            "tooltomessages",
+            "projecttomessages",
+            "groups",
+        ] {
+            let v = get(k);
+            if k == "groups" {
+                // Groups map ids to names, not counts: checked for shape only.
+                if !(v.is_empty() || v.starts_with('{') && v.ends_with('}')) {
+                    return Err(at(
+                        &name(k),
+                        Some(v.to_owned()),
+                        "expected a Python dict such as {'id': 'name'}".into(),
+                    ));
+                }
+                continue;
+            }
+            let parsed = parse_counts(v).map_err(|m| {
+                at(
+                    &name(k),
+                    Some(v.to_owned()),
+                    format!("not a Python dict of counts: {m}"),
+                )
+            })?;
+            dicts.push((k, parsed));
+        }
+        let access = AccessRecord {
+            identity_kind: IdentityKind::Email,
+            identity: email.to_owned(),
+            tool: TOOL.to_owned(),
+            granted_on: date("createdorinviteddate")?,
+            last_activity_on: date("lastdayactive")?,
+            ends_on: (get("userstatus").eq_ignore_ascii_case("deleted")).then_some(end),
+        };
+        let Some(messages) = count("messages")? else {
+            return Ok(Parsed {
+                usage: vec![],
+                access: Some(access),
+                skipped: Some(INVITED),
+            });
+        };
+        let days = u32::try_from((end - start).num_days() + 1).unwrap_or(1);
+        let rec = |feature: String, n: u64| UsageRecord {
+            identity_kind: IdentityKind::Email,
+            identity: email.to_owned(),
+            tool: TOOL.to_owned(),
+            day: start,
+            period_days: days,
+            feature,
+            count: n,
+        };
+        let mut usage = vec![rec(String::new(), messages)];
+        for (k, entries) in dicts {
+            let prefix = match k {
+                "modeltomessages" => "model",
+                "gpttomessages" => "gpt",
+                "tooltomessages" => "tool",
+                _ => "project",
+            };
+            usage.extend(
+                entries
+                    .into_iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(key, n)| rec(format!("{prefix}:{key}"), n)),
+            );
+        }
+        Ok(Parsed {
+            usage,
+            access: Some(access),
+            skipped: None,
+        })
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> String {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../../shared/fixtures/chatgpt-enterprise/user-engagement_header_verbatim.csv",
+        );
+        std::fs::read_to_string(p)
+            .expect("fixture")
+            .trim_end()
+            .to_owned()
+    }
+
+    /// A row in the fixture's 30-column layout, from the named values (others empty).
+    fn row(values: &[(&str, &str)]) -> String {
+        let h = header();
+        let cols: Vec<&str> = h.split(',').collect();
+        let mut w = csv::Writer::from_writer(vec![]);
+        let rec: Vec<String> = cols
+            .iter()
+            .map(|c| {
+                values
+                    .iter()
+                    .find(|(k, _)| k == c)
+                    .map_or(String::new(), |(_, v)| (*v).to_owned())
+            })
+            .collect();
+        w.write_record(&rec).expect("write");
+        String::from_utf8(w.into_inner().expect("flush")).expect("utf8")
+    }
+
+    fn read(text: String) -> Vec<Result<Parsed, Located>> {
+        read_chatgpt(std::io::Cursor::new(text.into_bytes()), "gpt.csv")
+            .expect("opens")
+            .collect()
+    }
+
+    #[test]
+    fn the_fixture_header_is_recognised() {
+        assert_eq!(header().split(',').count(), 30);
+        assert_eq!(read(format!("{}\n", header())).len(), 0);
+    }
+
+    #[test]
+    fn active_invited_and_deleted_users() {
+        let base = [
+            ("cadence", "monthly"),
+            ("period_start", "2026-03-01"),
+            ("period_end", "2026-03-31"),
+        ];
+        let active = row(&[
+            base[0],
+            base[1],
+            base[2],
+            ("email", "Ada@Example.com"),
+            ("is_active", "True"),
+            ("messages", "120"),
+            ("model_to_messages", "{'gpt-4o': 100, 'o3': 20}"),
+            ("tool_to_messages", "{'canvas': 7, 'dalle': 0}"),
+            ("department", "[\"Engineering\"]"),
+            ("groups", "{'g1': 'AI pilots'}"),
+            ("created_or_invited_date", "2026-01-10"),
+            ("last_day_active", "2026-03-30"),
+            ("user_status", "enabled"),
+        ]);
+        let invited = row(&[
+            base[0],
+            base[1],
+            base[2],
+            ("email", "bo@example.com"),
+            ("user_status", "pending"),
+            ("created_or_invited_date", "2026-03-20"),
+        ]);
+        let deleted = row(&[
+            base[0],
+            base[1],
+            base[2],
+            ("email", "cy@example.com"),
+            ("is_active", "False"),
+            ("messages", "0.0"),
+            ("user_status", "deleted"),
+        ]);
+        let rows: Vec<Parsed> = read(format!("{}\n{active}{invited}{deleted}", header()))
+            .into_iter()
+            .map(|r| r.expect("row"))
+            .collect();
+        let a = &rows[0];
+        assert_eq!(
+            (
+                a.usage[0].count,
+                a.usage[0].period_days,
+                a.usage[0].feature.as_str()
+            ),
+            (120, 31, "")
+        );
+        let feats: Vec<&str> = a.usage.iter().map(|u| u.feature.as_str()).collect();
+        assert_eq!(
+            feats,
+            vec!["", "model:gpt-4o", "model:o3", "tool:canvas"],
+            "zero counts are not kept"
+        );
+        assert_eq!(
+            a.access.as_ref().and_then(|x| x.granted_on),
+            NaiveDate::from_ymd_opt(2026, 1, 10)
+        );
+        assert_eq!(
+            (rows[1].usage.len(), rows[1].skipped),
+            (0, Some(INVITED)),
+            "empty messages is not 0"
+        );
+        assert!(rows[1].access.is_some(), "the invitation is access");
+        assert_eq!(
+            rows[2].usage[0].count, 0,
+            "0 is kept: the user had access and did not use it"
+        );
+        assert_eq!(
+            rows[2].access.as_ref().and_then(|x| x.ends_on),
+            NaiveDate::from_ymd_opt(2026, 3, 31)
+        );
+    }
+
+    #[test]
+    fn errors_name_line_column_value() {
+        let base = [
+            ("period_start", "2026-03-01"),
+            ("period_end", "2026-03-31"),
+            ("email", "a@x.org"),
+        ];
+        let cases = [
+            (
+                row(&[base[0], base[1], base[2], ("messages", "lots")]),
+                "gpt.csv:2: column \"messages\": value \"lots\"",
+            ),
+            (
+                row(&[
+                    base[0],
+                    base[1],
+                    base[2],
+                    ("tool_to_messages", "{'canvas': seven}"),
+                ]),
+                "gpt.csv:2: column \"tool_to_messages\"",
+            ),
+            (
+                row(&[base[0], base[1], base[2], ("department", "Engineering")]),
+                "gpt.csv:2: column \"department\": value \"Engineering\"",
+            ),
+            (
+                row(&[
+                    ("period_start", "2026-03-31"),
+                    ("period_end", "2026-03-01"),
+                    ("email", "a@x.org"),
+                ]),
+                "column \"period_end\": value \"2026-03-01\": before",
+            ),
+        ];
+        for (r, want) in cases {
+            let got = read(format!("{}\n{r}", header()));
+            let msg = got[0].as_ref().expect_err("bad row").to_string();
+            assert!(msg.contains(want), "{msg}\nwant {want}");
+        }
+        assert!(read_chatgpt(std::io::Cursor::new(b"name,messages\n".to_vec()), "x").is_err());
+    }
+}
