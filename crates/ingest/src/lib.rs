@@ -19,5 +19,6 @@ pub mod identities;
 pub mod m365;
 pub mod parsed;
 pub mod pydict;
+pub mod slack;
 
 pub use error::{IngestError, Located};
