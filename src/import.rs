@@ -55,6 +55,13 @@ pub enum ImportCommand {
     /// per-project counts; invited users (empty messages) get access but no usage; deleted
     /// users keep their history. Users are matched by email.
     Chatgpt(crate::usage_import::RowsArgs),
+    /// Import a Slack workspace export (the .zip or its unpacked folder): members, and the
+    /// ties their messages show: replies, mentions, reactions and thread co-participation,
+    /// per UTC day and channel. Bots and channel notices make no ties. Members are matched
+    /// to people by their export email, or by --identities (slack,U…,person). Message text
+    /// is not stored. Archives are bounded (entries, sizes, compression ratio) and entries
+    /// whose paths leave the archive are refused.
+    Slack(crate::usage_import::SlackArgs),
     /// Import an identity mapping file (kind,value,person) on its own; usage imported
     /// earlier for those identities is attached to the people.
     Identities(crate::usage_import::IdentitiesArgs),
@@ -120,6 +127,11 @@ pub async fn run(cmd: ImportCommand, url: &str) -> anyhow::Result<()> {
             let store = crate::open(url).await?;
             let out = crate::usage_import::rows(&store, "chatgpt", &args).await?;
             crate::usage_import::print_usage_outcome(&args.file, &out, args.common.json)
+        }
+        ImportCommand::Slack(args) => {
+            let store = crate::open(url).await?;
+            let out = crate::usage_import::slack(&store, &args).await?;
+            crate::usage_import::print_chat_outcome(&args.path, &out, args.common.json)
         }
         ImportCommand::Identities(args) => {
             let store = crate::open(url).await?;

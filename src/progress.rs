@@ -30,6 +30,18 @@ pub fn bytes(len: u64, msg: impl Into<String>) -> ProgressBar {
     pb
 }
 
+/// A bar over a number of items.
+pub fn items(len: u64, msg: impl Into<String>) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:24} [{bar:30.cyan/blue}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(msg.into());
+    pb
+}
+
 /// Ends a step, leaving a one-line record of it with its duration (printed plainly when
 /// stderr is not a terminal, so logs and scripts keep it too).
 pub fn done(pb: ProgressBar, msg: impl Into<String>) {

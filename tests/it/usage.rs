@@ -228,3 +228,62 @@ both_backends! {
         assert_eq!(usage_state(&url).await, before);
     }
 }
+
+fn zip_file(path: &std::path::Path, entries: &[(&str, &[u8])]) {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+    for (n, data) in entries {
+        z.start_file(*n, zip::write::SimpleFileOptions::default())
+            .expect("start");
+        z.write_all(data).expect("write");
+    }
+    z.finish().expect("finish");
+}
+
+both_backends! {
+    async fn slack_export_ties_attach_when_mapped_and_hostile_zips_fail(url: String) {
+        oracle(&url);
+        let zip = fixture("slack/testarchive.zip").display().to_string();
+        let v = json(&ok(&url, &["import", "slack", &zip, "--json"]));
+        assert_eq!((v["users"].as_u64(), v["messages"].as_u64()), (Some(4), Some(158)), "{v}");
+        let ties = v["ties_stored"].as_u64().unwrap_or(0);
+        assert!(ties > 0, "{v}");
+        assert_eq!((v["members_matched"].as_u64(), v["members_unmatched"].as_u64()), (Some(0), Some(4)));
+        let store = Store::open(&url).await.expect("open");
+        let rows = store.chat_ties().await.expect("ties");
+        assert!(rows.iter().all(|t| t.3.is_none() && t.4.is_none()), "nobody is matched yet");
+        assert!(rows.iter().any(|t| t.0 == "mention" && t.1 == "U0BMQB6JE" && t.2 == "U0BMYT2FL"), "{rows:?}");
+        assert!(rows.iter().all(|t| t.0 != "mention" || t.1 != t.2), "no self ties (joins mention the joiner)");
+
+        let dir = tempdir();
+        let ids = write(dir.path(), "ids.csv", "kind,value,person\nslack,U0BMQB6JE,100\nslack,U0BMYT2FL,nyang@example.com\n");
+        let v = json(&ok(&url, &["import", "identities", &ids, "--json"]));
+        assert!(v["attached_earlier"].as_u64().unwrap_or(0) > 0, "{v}");
+        let rows = store.chat_ties().await.expect("ties");
+        let m = rows.iter().find(|t| t.0 == "mention" && t.1 == "U0BMQB6JE" && t.2 == "U0BMYT2FL").expect("mention");
+        assert!(m.3.is_some() && m.4.is_some(), "the mapped members' ties are attached: {m:?}");
+
+        let before = usage_state(&url).await + &format!("{:?}", store.chat_ties().await.expect("ties"));
+        let v = json(&ok(&url, &["import", "slack", &zip, "--json"]));
+        assert_eq!(v["import_id"], serde_json::Value::Null, "re-import writes nothing: {v}");
+
+        let trav = dir.path().join("trav.zip");
+        zip_file(&trav, &[("users.json", b"[]"), ("channels.json", b"[]"), ("../../etc/cron.d/x", b"boom")]);
+        let out = flywheel(&url, &["import", "slack", &trav.display().to_string()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("path escapes the archive") && err.contains("nothing was imported"), "{err}");
+        let bomb = dir.path().join("bomb.zip");
+        let zeros = vec![b'0'; 32 << 20];
+        zip_file(&bomb, &[("users.json", b"[]"), ("channels.json", br#"[{"name":"c"}]"#), ("c/2020-01-01.json", &zeros)]);
+        let out = flywheel(&url, &["import", "slack", &bomb.display().to_string()]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("compression ratio"), "{}", String::from_utf8_lossy(&out.stderr));
+        let broken = dir.path().join("broken.zip");
+        zip_file(&broken, &[("users.json", b"[{\"id\":\"U1\",\"name\":\"a\"}]"), ("channels.json", br#"[{"name":"c"}]"#),
+            ("c/2020-01-01.json", br#"[{"ts":"1577836800.000100","user":"U1","text":"hi <@U2>"}]"#),
+            ("c/2020-01-02.json", br#"[{"ts":"1577923200.0001","user":"U1","text":"trunc"#)]);
+        let out = flywheel(&url, &["import", "slack", &broken.display().to_string()]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("c/2020-01-02.json: not JSON"), "{}", String::from_utf8_lossy(&out.stderr));
+        let after = usage_state(&url).await + &format!("{:?}", store.chat_ties().await.expect("ties"));
+        assert_eq!(after, before, "failed imports changed nothing");
+    }
+}

@@ -197,3 +197,26 @@ pub struct IdentityMapping {
     /// Source line, for reports.
     pub line: u64,
 }
+
+/// A member of a chat workspace (from Slack's `users.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatUser {
+    pub id: String,
+    pub name: String,
+    pub real_name: Option<String>,
+    pub email: Option<String>,
+    pub is_bot: bool,
+    pub deleted: bool,
+}
+
+/// A weighted tie derived from chat between two members (by chat id) on a UTC day:
+/// `kind` is `reply`, `mention`, `reaction` or `thread` (co-participation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatTie {
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+    pub day: NaiveDate,
+    pub channel: String,
+    pub weight: f32,
+}

@@ -24,16 +24,7 @@ pub const MAX_TOTAL_BYTES: u64 = 16 << 30;
 /// Largest uncompressed/compressed ratio of an entry (JSON compresses 10–30×).
 pub const MAX_RATIO: u64 = 200;
 
-/// A member of the workspace.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlackUser {
-    pub id: String,
-    pub name: String,
-    pub real_name: Option<String>,
-    pub email: Option<String>,
-    pub is_bot: bool,
-    pub deleted: bool,
-}
+pub use flywheel_domain::usage::{ChatTie, ChatUser as SlackUser};
 
 /// One message, reduced to what signals need (text is kept only for classification and
 /// dropped by the caller unless the admin asked to keep it).
@@ -61,9 +52,21 @@ impl SlackMessage {
             && !matches!(
                 self.subtype.as_deref(),
                 Some(
-                    "bot_message" | "bot_add" | "bot_remove" | "channel_join" | "channel_leave" | "group_join"
-                        | "group_leave" | "channel_topic" | "channel_purpose" | "channel_name" | "channel_archive"
-                        | "channel_unarchive" | "tombstone" | "pinned_item" | "reminder_add"
+                    "bot_message"
+                        | "bot_add"
+                        | "bot_remove"
+                        | "channel_join"
+                        | "channel_leave"
+                        | "group_join"
+                        | "group_leave"
+                        | "channel_topic"
+                        | "channel_purpose"
+                        | "channel_name"
+                        | "channel_archive"
+                        | "channel_unarchive"
+                        | "tombstone"
+                        | "pinned_item"
+                        | "reminder_add"
                 )
             )
     }
@@ -77,7 +80,10 @@ impl SlackMessage {
 /// Parses a Slack `ts` ("1452837318.000002") as decimal text into an instant.
 pub fn parse_ts(ts: &str) -> Option<DateTime<Utc>> {
     let (secs, frac) = ts.split_once('.').unwrap_or((ts, ""));
-    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if secs.is_empty()
+        || !secs.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let secs: i64 = secs.parse().ok()?;
@@ -93,7 +99,10 @@ pub fn mentions(text: &str) -> Vec<String> {
         rest = &rest[i + 2..];
         let end = rest.find(['>', '|']).unwrap_or(rest.len());
         let id = &rest[..end];
-        if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) && !out.iter().any(|m| m == id) {
+        if !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_alphanumeric())
+            && !out.iter().any(|m| m == id)
+        {
             out.push(id.to_owned());
         }
     }
@@ -102,7 +111,11 @@ pub fn mentions(text: &str) -> Vec<String> {
 
 enum Source {
     Dir(PathBuf),
-    Zip { archive: zip::ZipArchive<std::fs::File>, prefix: String, names: Vec<String> },
+    Zip {
+        archive: zip::ZipArchive<std::fs::File>,
+        prefix: String,
+        names: Vec<String>,
+    },
 }
 
 /// An opened export.
@@ -115,13 +128,18 @@ pub struct SlackExport {
 }
 
 fn structure(name: &str, message: impl Into<String>) -> IngestError {
-    IngestError::Structure { source_name: name.to_owned(), message: message.into() }
+    IngestError::Structure {
+        source_name: name.to_owned(),
+        message: message.into(),
+    }
 }
 
 /// Checks an archive entry name: relative, no `..`, no drive or root.
 fn safe_name(name: &str) -> bool {
     let p = Path::new(name);
-    !name.contains('\\') && p.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    !name.contains('\\')
+        && p.components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 impl SlackExport {
@@ -131,53 +149,106 @@ impl SlackExport {
         let source = if path.is_dir() {
             Source::Dir(path.to_path_buf())
         } else {
-            let f = std::fs::File::open(path).map_err(|e| structure(&name, format!("cannot open: {e}")))?;
-            let mut archive = zip::ZipArchive::new(f).map_err(|e| structure(&name, format!("not a zip archive: {e}")))?;
+            let f = std::fs::File::open(path)
+                .map_err(|e| structure(&name, format!("cannot open: {e}")))?;
+            let mut archive = zip::ZipArchive::new(f)
+                .map_err(|e| structure(&name, format!("not a zip archive: {e}")))?;
             if archive.len() > MAX_ENTRIES {
-                return Err(structure(&name, format!("{} entries is more than the limit of {MAX_ENTRIES}", archive.len())));
+                return Err(structure(
+                    &name,
+                    format!(
+                        "{} entries is more than the limit of {MAX_ENTRIES}",
+                        archive.len()
+                    ),
+                ));
             }
             let mut names = Vec::with_capacity(archive.len());
             let mut total = 0u64;
             for i in 0..archive.len() {
-                let e = archive.by_index(i).map_err(|e| structure(&name, format!("entry {i}: {e}")))?;
+                let e = archive
+                    .by_index(i)
+                    .map_err(|e| structure(&name, format!("entry {i}: {e}")))?;
                 let n = e.name().to_owned();
                 if !safe_name(&n) || e.enclosed_name().is_none() {
-                    return Err(structure(&name, format!("zip entry {n:?}: path escapes the archive (refused)")));
+                    return Err(structure(
+                        &name,
+                        format!("zip entry {n:?}: path escapes the archive (refused)"),
+                    ));
                 }
                 total += e.size();
                 if e.size() > MAX_ENTRY_BYTES {
-                    return Err(structure(&name, format!("zip entry {n:?}: {} bytes uncompressed is more than {MAX_ENTRY_BYTES}", e.size())));
+                    return Err(structure(
+                        &name,
+                        format!(
+                            "zip entry {n:?}: {} bytes uncompressed is more than {MAX_ENTRY_BYTES}",
+                            e.size()
+                        ),
+                    ));
                 }
-                if e.compressed_size() > 0 && e.size() / e.compressed_size().max(1) > MAX_RATIO && e.size() > 1 << 20 {
-                    return Err(structure(&name, format!("zip entry {n:?}: compression ratio above {MAX_RATIO}:1 (a zip bomb?)")));
+                if e.compressed_size() > 0
+                    && e.size() / e.compressed_size().max(1) > MAX_RATIO
+                    && e.size() > 1 << 20
+                {
+                    return Err(structure(
+                        &name,
+                        format!(
+                            "zip entry {n:?}: compression ratio above {MAX_RATIO}:1 (a zip bomb?)"
+                        ),
+                    ));
                 }
                 if !e.is_dir() {
                     names.push(n);
                 }
             }
             if total > MAX_TOTAL_BYTES {
-                return Err(structure(&name, format!("{total} bytes uncompressed is more than {MAX_TOTAL_BYTES}")));
+                return Err(structure(
+                    &name,
+                    format!("{total} bytes uncompressed is more than {MAX_TOTAL_BYTES}"),
+                ));
             }
             // Exports are sometimes zipped with a top folder: find users.json's folder.
             let users = names
                 .iter()
-                .filter(|n| n.ends_with("users.json") && Path::new(n).file_name().is_some_and(|f| f == "users.json"))
+                .filter(|n| {
+                    n.ends_with("users.json")
+                        && Path::new(n).file_name().is_some_and(|f| f == "users.json")
+                })
                 .min_by_key(|n| n.len())
                 .ok_or_else(|| structure(&name, "no users.json: not a Slack export"))?;
             let prefix = users.trim_end_matches("users.json").to_owned();
-            Source::Zip { archive, prefix, names }
+            Source::Zip {
+                archive,
+                prefix,
+                names,
+            }
         };
-        let mut export = SlackExport { name, source, users: Vec::new(), channels: Vec::new() };
-        let users = export.read_json("users.json")?.ok_or_else(|| structure(&export.name, "no users.json: not a Slack export"))?;
-        export.users = parse_users(&users).map_err(|m| structure(&export.name, format!("users.json: {m}")))?;
+        let mut export = SlackExport {
+            name,
+            source,
+            users: Vec::new(),
+            channels: Vec::new(),
+        };
+        let users = export
+            .read_json("users.json")?
+            .ok_or_else(|| structure(&export.name, "no users.json: not a Slack export"))?;
+        export.users =
+            parse_users(&users).map_err(|m| structure(&export.name, format!("users.json: {m}")))?;
         let mut channels = Vec::new();
         for list in ["channels.json", "groups.json"] {
             if let Some(v) = export.read_json(list)? {
-                let arr = v.as_array().ok_or_else(|| structure(&export.name, format!("{list}: expected an array")))?;
+                let arr = v
+                    .as_array()
+                    .ok_or_else(|| structure(&export.name, format!("{list}: expected an array")))?;
                 for (i, c) in arr.iter().enumerate() {
-                    let n = c.get("name").and_then(Value::as_str).ok_or_else(|| structure(&export.name, format!("{list}[{i}]: no name")))?;
+                    let n = c
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| structure(&export.name, format!("{list}[{i}]: no name")))?;
                     if !safe_name(n) || n.contains('/') {
-                        return Err(structure(&export.name, format!("{list}[{i}]: channel name {n:?} is not a folder name")));
+                        return Err(structure(
+                            &export.name,
+                            format!("{list}[{i}]: channel name {n:?} is not a folder name"),
+                        ));
                     }
                     channels.push(n.to_owned());
                 }
@@ -196,15 +267,23 @@ impl SlackExport {
                 if !p.is_file() {
                     return Ok(None);
                 }
-                let f = std::fs::File::open(&p).map_err(|e| structure(&name, format!("{rel}: {e}")))?;
+                let f =
+                    std::fs::File::open(&p).map_err(|e| structure(&name, format!("{rel}: {e}")))?;
                 let mut buf = Vec::new();
-                f.take(MAX_ENTRY_BYTES + 1).read_to_end(&mut buf).map_err(|e| structure(&name, format!("{rel}: {e}")))?;
+                f.take(MAX_ENTRY_BYTES + 1)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| structure(&name, format!("{rel}: {e}")))?;
                 if buf.len() as u64 > MAX_ENTRY_BYTES {
-                    return Err(structure(&name, format!("{rel}: larger than {MAX_ENTRY_BYTES} bytes")));
+                    return Err(structure(
+                        &name,
+                        format!("{rel}: larger than {MAX_ENTRY_BYTES} bytes"),
+                    ));
                 }
                 Ok(Some(buf))
             }
-            Source::Zip { archive, prefix, .. } => {
+            Source::Zip {
+                archive, prefix, ..
+            } => {
                 let full = format!("{prefix}{rel}");
                 let mut e = match archive.by_name(&full) {
                     Ok(e) => e,
@@ -213,9 +292,15 @@ impl SlackExport {
                 };
                 let mut buf = Vec::new();
                 // The declared size may lie: read at most the bound, whatever it says.
-                (&mut e).take(MAX_ENTRY_BYTES + 1).read_to_end(&mut buf).map_err(|err| structure(&name, format!("{full}: {err}")))?;
+                (&mut e)
+                    .take(MAX_ENTRY_BYTES + 1)
+                    .read_to_end(&mut buf)
+                    .map_err(|err| structure(&name, format!("{full}: {err}")))?;
                 if buf.len() as u64 > MAX_ENTRY_BYTES {
-                    return Err(structure(&name, format!("{full}: more than {MAX_ENTRY_BYTES} bytes uncompressed")));
+                    return Err(structure(
+                        &name,
+                        format!("{full}: more than {MAX_ENTRY_BYTES} bytes uncompressed"),
+                    ));
                 }
                 Ok(Some(buf))
             }
@@ -223,13 +308,21 @@ impl SlackExport {
     }
 
     fn read_json(&mut self, rel: &str) -> Result<Option<Value>, IngestError> {
-        let Some(bytes) = self.read_file(rel)? else { return Ok(None) };
-        serde_json::from_slice(&bytes).map(Some).map_err(|e| structure(&self.name, format!("{rel}: not JSON: {e}")))
+        let Some(bytes) = self.read_file(rel)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| structure(&self.name, format!("{rel}: not JSON: {e}")))
     }
 
     /// The day files of a channel, sorted.
     fn day_files(&self, channel: &str) -> Result<Vec<String>, IngestError> {
-        let is_day = |f: &str| f.len() == 15 && f.ends_with(".json") && NaiveDate::parse_from_str(&f[..10], "%Y-%m-%d").is_ok();
+        let is_day = |f: &str| {
+            f.len() == 15
+                && f.ends_with(".json")
+                && NaiveDate::parse_from_str(&f[..10], "%Y-%m-%d").is_ok()
+        };
         let mut files: Vec<String> = match &self.source {
             Source::Dir(dir) => std::fs::read_dir(dir.join(channel))
                 .map(|rd| {
@@ -243,7 +336,10 @@ impl SlackExport {
             Source::Zip { prefix, names, .. } => names
                 .iter()
                 .filter_map(|n| n.strip_prefix(prefix.as_str()))
-                .filter(|n| n.split_once('/').is_some_and(|(c, f)| c == channel && is_day(f)))
+                .filter(|n| {
+                    n.split_once('/')
+                        .is_some_and(|(c, f)| c == channel && is_day(f))
+                })
                 .map(str::to_owned)
                 .collect(),
         };
@@ -256,9 +352,13 @@ impl SlackExport {
         let mut out = Vec::new();
         for file in self.day_files(channel)? {
             let v = self.read_json(&file)?.unwrap_or(Value::Null);
-            let arr = v.as_array().ok_or_else(|| structure(&self.name, format!("{file}: expected an array of messages")))?;
+            let arr = v.as_array().ok_or_else(|| {
+                structure(&self.name, format!("{file}: expected an array of messages"))
+            })?;
             for (i, m) in arr.iter().enumerate() {
-                out.push(parse_message(channel, m).map_err(|msg| structure(&self.name, format!("{file}: message {}: {msg}", i + 1)))?);
+                out.push(parse_message(channel, m).map_err(|msg| {
+                    structure(&self.name, format!("{file}: message {}: {msg}", i + 1))
+                })?);
             }
         }
         out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.ts.cmp(&b.ts)));
@@ -272,12 +372,19 @@ fn parse_users(v: &Value) -> Result<Vec<SlackUser>, String> {
         .enumerate()
         .map(|(i, u)| {
             let s = |k: &str| u.get(k).and_then(Value::as_str).map(str::to_owned);
-            let id = s("id").filter(|x| !x.is_empty()).ok_or(format!("user {}: no id", i + 1))?;
+            let id = s("id")
+                .filter(|x| !x.is_empty())
+                .ok_or(format!("user {}: no id", i + 1))?;
             Ok(SlackUser {
                 name: s("name").unwrap_or_else(|| id.clone()),
                 real_name: s("real_name").filter(|x| !x.is_empty()),
-                email: u.pointer("/profile/email").and_then(Value::as_str).filter(|x| !x.is_empty()).map(str::to_owned),
-                is_bot: u.get("is_bot").and_then(Value::as_bool).unwrap_or(false) || id == "USLACKBOT",
+                email: u
+                    .pointer("/profile/email")
+                    .and_then(Value::as_str)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned),
+                is_bot: u.get("is_bot").and_then(Value::as_bool).unwrap_or(false)
+                    || id == "USLACKBOT",
                 deleted: u.get("deleted").and_then(Value::as_bool).unwrap_or(false),
                 id,
             })
@@ -297,7 +404,12 @@ fn parse_message(channel: &str, m: &Value) -> Result<SlackMessage, String> {
             rs.iter()
                 .filter_map(|r| {
                     let name = r.get("name")?.as_str()?.to_owned();
-                    let users = r.get("users")?.as_array()?.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect();
+                    let users = r
+                        .get("users")?
+                        .as_array()?
+                        .iter()
+                        .filter_map(|u| u.as_str().map(str::to_owned))
+                        .collect();
                     Some((name, users))
                 })
                 .collect()
@@ -317,40 +429,45 @@ fn parse_message(channel: &str, m: &Value) -> Result<SlackMessage, String> {
     })
 }
 
-/// A weighted tie derived from chat, by Slack ids, on a UTC day.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatTie {
-    pub kind: &'static str,
-    pub from: String,
-    pub to: String,
-    pub day: NaiveDate,
-    pub channel: String,
-    pub weight: f32,
-}
-
 /// Derives the interaction signals of one channel's messages: replies (replier → the
 /// thread's author), mentions (author → mentioned), reactions (reactor → author), and
 /// thread co-participation (each pair of people in a thread, both ways, weight 1/(n−1) so a
 /// big thread does not outweigh a real exchange). Bots and notices are ignored; ties of a
 /// kind between two people on one day add up.
-pub fn derive_ties(messages: &[SlackMessage], bots: &std::collections::HashSet<String>) -> Vec<ChatTie> {
-    let human = |m: &SlackMessage| m.is_human() && m.user.as_ref().is_some_and(|u| !bots.contains(u));
+pub fn derive_ties(
+    messages: &[SlackMessage],
+    bots: &std::collections::HashSet<String>,
+) -> Vec<ChatTie> {
+    let human =
+        |m: &SlackMessage| m.is_human() && m.user.as_ref().is_some_and(|u| !bots.contains(u));
     let mut acc: BTreeMap<(&'static str, String, String, NaiveDate, String), f32> = BTreeMap::new();
-    let mut add = |kind: &'static str, from: &str, to: &str, day: NaiveDate, channel: &str, w: f32| {
-        if from != to && !bots.contains(to) {
-            *acc.entry((kind, from.to_owned(), to.to_owned(), day, channel.to_owned())).or_insert(0.0) += w;
-        }
-    };
+    let mut add =
+        |kind: &'static str, from: &str, to: &str, day: NaiveDate, channel: &str, w: f32| {
+            if from != to && !bots.contains(to) {
+                *acc.entry((
+                    kind,
+                    from.to_owned(),
+                    to.to_owned(),
+                    day,
+                    channel.to_owned(),
+                ))
+                .or_insert(0.0) += w;
+            }
+        };
     let roots: HashMap<&str, &SlackMessage> = messages.iter().map(|m| (m.ts.as_str(), m)).collect();
     let mut threads: BTreeMap<&str, (NaiveDate, Vec<String>)> = BTreeMap::new();
     for m in messages.iter().filter(|m| human(m)) {
-        let Some(author) = m.user.as_deref() else { continue };
+        let Some(author) = m.user.as_deref() else {
+            continue;
+        };
         let day = m.at.date_naive();
         if m.is_reply() {
-            let parent = m
-                .parent_user_id
-                .clone()
-                .or_else(|| m.thread_ts.as_deref().and_then(|t| roots.get(t)).and_then(|r| r.user.clone()));
+            let parent = m.parent_user_id.clone().or_else(|| {
+                m.thread_ts
+                    .as_deref()
+                    .and_then(|t| roots.get(t))
+                    .and_then(|r| r.user.clone())
+            });
             if let Some(p) = parent {
                 add("reply", author, &p, day, &m.channel, 1.0);
             }
@@ -376,7 +493,11 @@ pub fn derive_ties(messages: &[SlackMessage], bots: &std::collections::HashSet<S
     for (t, (day, people)) in &threads {
         // The root's author belongs to the thread even if their message is not a reply.
         let mut people = people.clone();
-        if let Some(root_author) = roots.get(t).filter(|r| human(r)).and_then(|r| r.user.clone()) {
+        if let Some(root_author) = roots
+            .get(t)
+            .filter(|r| human(r))
+            .and_then(|r| r.user.clone())
+        {
             if !people.contains(&root_author) {
                 people.push(root_author);
             }
@@ -392,7 +513,16 @@ pub fn derive_ties(messages: &[SlackMessage], bots: &std::collections::HashSet<S
             }
         }
     }
-    acc.into_iter().map(|((kind, from, to, day, channel), weight)| ChatTie { kind, from, to, day, channel, weight }).collect()
+    acc.into_iter()
+        .map(|((kind, from, to, day, channel), weight)| ChatTie {
+            kind: kind.to_owned(),
+            from,
+            to,
+            day,
+            channel,
+            weight,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -409,7 +539,12 @@ mod tests {
         assert_eq!(t.timestamp(), 1452837318);
         assert_eq!(t.timestamp_subsec_micros(), 2);
         // 0.1 + 0.2 style float loss cannot happen: the fraction is digits, not a float.
-        assert_eq!(parse_ts("1700000000.999999").expect("ts").timestamp_subsec_micros(), 999_999);
+        assert_eq!(
+            parse_ts("1700000000.999999")
+                .expect("ts")
+                .timestamp_subsec_micros(),
+            999_999
+        );
         for bad in ["", "abc", "1.2.3", "-5.0", "1e9"] {
             assert_eq!(parse_ts(bad), None, "{bad}");
         }
@@ -417,7 +552,10 @@ mod tests {
 
     #[test]
     fn mention_forms() {
-        assert_eq!(mentions("<@U1>: hi <@U2|bob> and <@U1> again, <#C1> <!here>"), vec!["U1", "U2"]);
+        assert_eq!(
+            mentions("<@U1>: hi <@U2|bob> and <@U1> again, <#C1> <!here>"),
+            vec!["U1", "U2"]
+        );
     }
 
     #[test]
@@ -434,39 +572,78 @@ mod tests {
             assert!(msgs.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
         }
         assert_eq!(total, 158);
-        assert!(human > 0 && human < 60, "bots and joins are not people talking: {human}");
+        assert!(
+            human > 0 && human < 60,
+            "bots and joins are not people talking: {human}"
+        );
     }
 
     #[test]
     fn signals() {
-        let msg = |ts: &str, user: &str, text: &str, thread: Option<&str>, parent: Option<&str>| SlackMessage {
-            channel: "ai-help".into(),
-            ts: ts.into(),
-            at: parse_ts(ts).expect("ts"),
-            user: Some(user.into()),
-            subtype: None,
-            text: text.into(),
-            thread_ts: thread.map(Into::into),
-            parent_user_id: parent.map(Into::into),
-            reactions: vec![],
-            mentions: mentions(text),
+        let msg = |ts: &str, user: &str, text: &str, thread: Option<&str>, parent: Option<&str>| {
+            SlackMessage {
+                channel: "ai-help".into(),
+                ts: ts.into(),
+                at: parse_ts(ts).expect("ts"),
+                user: Some(user.into()),
+                subtype: None,
+                text: text.into(),
+                thread_ts: thread.map(Into::into),
+                parent_user_id: parent.map(Into::into),
+                reactions: vec![],
+                mentions: mentions(text),
+            }
         };
-        let mut root = msg("1700000000.000100", "UA", "how do I get access? <@UC>", Some("1700000000.000100"), None);
+        let mut root = msg(
+            "1700000000.000100",
+            "UA",
+            "how do I get access? <@UC>",
+            Some("1700000000.000100"),
+            None,
+        );
         root.reactions = vec![("+1".into(), vec!["UB".into(), "UA".into(), "UBOT".into()])];
-        let r1 = msg("1700000100.000200", "UB", "here is how", Some("1700000000.000100"), Some("UA"));
-        let r2 = msg("1700000200.000300", "UC", "also this", Some("1700000000.000100"), None);
+        let r1 = msg(
+            "1700000100.000200",
+            "UB",
+            "here is how",
+            Some("1700000000.000100"),
+            Some("UA"),
+        );
+        let r2 = msg(
+            "1700000200.000300",
+            "UC",
+            "also this",
+            Some("1700000000.000100"),
+            None,
+        );
         let mut join = msg("1700000300.000400", "UD", "<@UD> has joined", None, None);
         join.subtype = Some("channel_join".into());
         let bots = std::collections::HashSet::from(["UBOT".to_owned()]);
         let ties = derive_ties(&[root, r1, r2, join], &bots);
-        let has = |k: &str, f: &str, t: &str| ties.iter().find(|x| x.kind == k && x.from == f && x.to == t).map(|x| x.weight);
+        let has = |k: &str, f: &str, t: &str| {
+            ties.iter()
+                .find(|x| x.kind == k && x.from == f && x.to == t)
+                .map(|x| x.weight)
+        };
         assert_eq!(has("reply", "UB", "UA"), Some(1.0));
-        assert_eq!(has("reply", "UC", "UA"), Some(1.0), "parent found from the thread root");
+        assert_eq!(
+            has("reply", "UC", "UA"),
+            Some(1.0),
+            "parent found from the thread root"
+        );
         assert_eq!(has("mention", "UA", "UC"), Some(1.0));
         assert_eq!(has("reaction", "UB", "UA"), Some(1.0));
         assert_eq!(has("reaction", "UA", "UA"), None, "no self ties");
-        assert_eq!(has("thread", "UB", "UC"), Some(0.5), "three people: each pair weighs 1/2");
-        assert!(ties.iter().all(|t| t.from != "UD" && t.to != "UD" && t.from != "UBOT"), "joins and bots make no ties");
+        assert_eq!(
+            has("thread", "UB", "UC"),
+            Some(0.5),
+            "three people: each pair weighs 1/2"
+        );
+        assert!(
+            ties.iter()
+                .all(|t| t.from != "UD" && t.to != "UD" && t.from != "UBOT"),
+            "joins and bots make no ties"
+        );
     }
 
     #[test]
@@ -477,24 +654,53 @@ mod tests {
             let p = dir.join(name);
             let mut z = zip::ZipWriter::new(std::fs::File::create(&p).expect("create"));
             for (n, data) in entries {
-                z.start_file(*n, zip::write::SimpleFileOptions::default()).expect("start");
+                z.start_file(*n, zip::write::SimpleFileOptions::default())
+                    .expect("start");
                 std::io::Write::write_all(&mut z, data).expect("write");
             }
             z.finish().expect("finish");
             p
         };
-        let traversal = write_zip("trav.zip", &[("users.json", b"[]".to_vec()), ("../evil.json", b"[]".to_vec())]);
-        let err = SlackExport::open(&traversal).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("\"../evil.json\": path escapes the archive"), "{err}");
-        let bomb = write_zip("bomb.zip", &[("users.json", b"[]".to_vec()), ("c/2020-01-01.json", vec![b' '; 8 << 20])]);
-        let err = SlackExport::open(&bomb).err().map(|e| e.to_string()).unwrap_or_default();
+        let traversal = write_zip(
+            "trav.zip",
+            &[
+                ("users.json", b"[]".to_vec()),
+                ("../evil.json", b"[]".to_vec()),
+            ],
+        );
+        let err = SlackExport::open(&traversal)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("\"../evil.json\": path escapes the archive"),
+            "{err}"
+        );
+        let bomb = write_zip(
+            "bomb.zip",
+            &[
+                ("users.json", b"[]".to_vec()),
+                ("c/2020-01-01.json", vec![b' '; 8 << 20]),
+            ],
+        );
+        let err = SlackExport::open(&bomb)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("compression ratio"), "{err}");
         let not_slack = write_zip("other.zip", &[("readme.txt", b"hi".to_vec())]);
-        assert!(SlackExport::open(&not_slack).err().map(|e| e.to_string()).unwrap_or_default().contains("no users.json"));
+        assert!(SlackExport::open(&not_slack)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+            .contains("no users.json"));
         let bad_ts = write_zip("ts.zip", &[("users.json", b"[]".to_vec()), ("channels.json", br#"[{"name":"c"}]"#.to_vec()),
             ("c/2020-01-01.json", br#"[{"ts":"1577836800.1","user":"U1","text":"ok"},{"ts":1577836801.5,"user":"U1"}]"#.to_vec())]);
         let mut ex = SlackExport::open(&bad_ts).expect("opens");
-        let err = ex.channel_messages("c").expect_err("numeric ts").to_string();
+        let err = ex
+            .channel_messages("c")
+            .expect_err("numeric ts")
+            .to_string();
         assert!(err.contains("c/2020-01-01.json: message 2: no ts"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -12,6 +12,7 @@
 
 mod audit;
 mod bulk;
+mod chat;
 mod error;
 mod interactions;
 mod org;
@@ -26,6 +27,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use audit::AuditEntry;
+pub use chat::{ChatImport, ChatImportOutcome};
 pub use error::StoreError;
 pub use interactions::InteractionImportOutcome;
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount};
@@ -153,7 +155,7 @@ impl Store {
 
     /// Number of rows in a table (for tests and summaries). Only known table names pass.
     pub async fn count(&self, table: &str) -> Result<i64, StoreError> {
-        const TABLES: [&str; 13] = [
+        const TABLES: [&str; 15] = [
             "people",
             "org_units",
             "sites",
@@ -167,6 +169,8 @@ impl Store {
             "tools",
             "usage",
             "tool_access",
+            "chat_users",
+            "chat_ties",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Config(format!("unknown table {table:?}")));

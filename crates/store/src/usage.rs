@@ -211,41 +211,7 @@ impl UsageImport {
     /// Adds identity mappings: each names a person by HRIS id or work email. A mapping to
     /// nobody is an error naming its line.
     pub async fn add_mappings(&mut self, mappings: &[IdentityMapping]) -> Result<(), StoreError> {
-        let mut problems = Vec::new();
-        for m in mappings {
-            let person: Option<i64> = sqlx::query_scalar(
-                "SELECT person_id FROM identities WHERE (kind = 'hris' AND normalized = $1) OR (kind = 'email' AND normalized = $2) LIMIT 1",
-            )
-            .bind(IdentityKind::Hris.normalize(&m.person))
-            .bind(IdentityKind::Email.normalize(&m.person))
-            .fetch_optional(&mut *self.tx)
-            .await?;
-            let Some(person) = person else {
-                problems.push(format!(
-                    "line {}: {:?} is neither the HRIS id nor the work email of anyone",
-                    m.line, m.person
-                ));
-                continue;
-            };
-            let done = sqlx::query(
-                "INSERT INTO identities (person_id, kind, value, normalized) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (kind, normalized) DO UPDATE SET person_id = excluded.person_id, value = excluded.value \
-                 WHERE identities.person_id <> excluded.person_id",
-            )
-            .bind(person)
-            .bind(m.kind.as_str())
-            .bind(&m.value)
-            .bind(m.kind.normalize(&m.value))
-            .execute(&mut *self.tx)
-            .await?;
-            self.mappings += done.rows_affected();
-        }
-        if !problems.is_empty() {
-            return Err(StoreError::Invalid(format!(
-                "identity mappings: {}",
-                problems.join("; ")
-            )));
-        }
+        self.mappings += apply_mappings(&mut self.tx, mappings).await?;
         Ok(())
     }
 
@@ -303,27 +269,9 @@ impl UsageImport {
 
         let (seats_stored, seats_updated) = upsert_access(tx, &self.access, import_id).await?;
 
-        // Earlier usage and seats that identities known now resolve (from this import's
-        // mappings, or people imported since).
-        let attached_earlier = sqlx::query(
-            "UPDATE usage SET person_id = (SELECT i.person_id FROM identities i \
-               WHERE i.kind = usage.identity_kind AND i.normalized = usage.identity) \
-             WHERE person_id IS NULL AND EXISTS (SELECT 1 FROM identities i \
-               WHERE i.kind = usage.identity_kind AND i.normalized = usage.identity)",
-        )
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        let attached_earlier = attached_earlier
-            + sqlx::query(
-                "UPDATE tool_access SET person_id = (SELECT i.person_id FROM identities i \
-                   WHERE i.kind = tool_access.identity_kind AND i.normalized = tool_access.identity) \
-                 WHERE person_id IS NULL AND EXISTS (SELECT 1 FROM identities i \
-                   WHERE i.kind = tool_access.identity_kind AND i.normalized = tool_access.identity)",
-            )
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
+        // Earlier usage, seats and chat ties that identities known now resolve (from this
+        // import's mappings, or people imported since).
+        let attached_earlier = attach_resolved(tx).await?;
 
         let identities = identity_report(tx, &self.access).await?;
         sqlx::query("DROP TABLE usage_staging")
@@ -367,6 +315,75 @@ impl UsageImport {
         outcome.import_id = Some(ImportId(import_id));
         Ok(outcome)
     }
+}
+
+/// Stores identity mappings; returns how many identities were added or moved.
+pub(crate) async fn apply_mappings(
+    tx: &mut Transaction<'static, Any>,
+    mappings: &[IdentityMapping],
+) -> Result<u64, StoreError> {
+    let mut problems = Vec::new();
+    let mut changed = 0;
+    for m in mappings {
+        let person: Option<i64> = sqlx::query_scalar(
+            "SELECT person_id FROM identities WHERE (kind = 'hris' AND normalized = $1) OR (kind = 'email' AND normalized = $2) LIMIT 1",
+        )
+        .bind(IdentityKind::Hris.normalize(&m.person))
+        .bind(IdentityKind::Email.normalize(&m.person))
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(person) = person else {
+            problems.push(format!(
+                "line {}: {:?} is neither the HRIS id nor the work email of anyone",
+                m.line, m.person
+            ));
+            continue;
+        };
+        let done = sqlx::query(
+            "INSERT INTO identities (person_id, kind, value, normalized) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (kind, normalized) DO UPDATE SET person_id = excluded.person_id, value = excluded.value \
+             WHERE identities.person_id <> excluded.person_id",
+        )
+        .bind(person)
+        .bind(m.kind.as_str())
+        .bind(&m.value)
+        .bind(m.kind.normalize(&m.value))
+        .execute(&mut **tx)
+        .await?;
+        changed += done.rows_affected();
+    }
+    if !problems.is_empty() {
+        return Err(StoreError::Invalid(format!(
+            "identity mappings: {}",
+            problems.join("; ")
+        )));
+    }
+    Ok(changed)
+}
+
+/// Attaches usage, seats and chat ties whose identities resolve now; returns the rows changed.
+pub(crate) async fn attach_resolved(tx: &mut Transaction<'static, Any>) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for (table, kind_col, ident_col, person_col) in [
+        ("usage", "identity_kind", "identity", "person_id"),
+        ("tool_access", "identity_kind", "identity", "person_id"),
+        ("chat_ties", "'slack'", "from_identity", "from_person"),
+        ("chat_ties", "'slack'", "to_identity", "to_person"),
+    ] {
+        let kind_ref = if kind_col.starts_with('\'') {
+            kind_col.to_owned()
+        } else {
+            format!("{table}.{kind_col}")
+        };
+        let sql = format!(
+            "UPDATE {table} SET {person_col} = (SELECT i.person_id FROM identities i \
+               WHERE i.kind = {kind_ref} AND i.normalized = {table}.{ident_col}) \
+             WHERE {person_col} IS NULL AND EXISTS (SELECT 1 FROM identities i \
+               WHERE i.kind = {kind_ref} AND i.normalized = {table}.{ident_col})"
+        );
+        n += sqlx::query(&sql).execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(n)
 }
 
 async fn upsert_access(

@@ -1,0 +1,310 @@
+//! Chat imports: workspace members and the ties derived from their messages.
+
+use flywheel_domain::org::IdentityKind;
+use flywheel_domain::usage::{ChatTie, ChatUser, IdentityMapping};
+use flywheel_domain::ImportId;
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use crate::bulk::{insert_rows, Arg};
+use crate::usage::{apply_mappings, attach_resolved};
+use crate::{date_text, now_text, Store, StoreError};
+
+/// What a chat import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChatImportOutcome {
+    /// `None` when nothing changed (nothing was written).
+    pub import_id: Option<ImportId>,
+    pub users: u64,
+    pub bots: u64,
+    pub users_stored: u64,
+    pub users_updated: u64,
+    /// Members newly matched to people because their export email is a person's work email.
+    pub matched_by_email: u64,
+    /// Members (not bots) matched to people, and not matched.
+    pub members_matched: u64,
+    pub members_unmatched: u64,
+    pub unmatched_examples: Vec<String>,
+    pub messages: u64,
+    pub ties: u64,
+    pub ties_stored: u64,
+    pub ties_updated: u64,
+    /// Ties (and usage) from earlier imports attached to people by this import.
+    pub attached_earlier: u64,
+}
+
+/// An open chat import: add members and ties, then [`ChatImport::finish`] or drop to roll back.
+pub struct ChatImport {
+    tx: Transaction<'static, Any>,
+    import_id: i64,
+    outcome: ChatImportOutcome,
+    mappings: u64,
+}
+
+impl Store {
+    pub async fn begin_chat_import(
+        &self,
+        kind: &str,
+        source: &str,
+        sha256: &str,
+    ) -> Result<ChatImport, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO imports (kind, source, sha256, as_of, imported_at, records, summary) \
+             VALUES ($1, $2, $3, $4, $5, 0, '') RETURNING id",
+        )
+        .bind(kind)
+        .bind(source)
+        .bind(sha256)
+        .bind(date_text(chrono::Utc::now().date_naive()))
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(ChatImport {
+            tx,
+            import_id,
+            outcome: ChatImportOutcome::default(),
+            mappings: 0,
+        })
+    }
+
+    /// Chat ties, for tests and reports: `(kind, from, to, from person, to person, day, channel, weight)`.
+    #[allow(clippy::type_complexity)]
+    pub async fn chat_ties(
+        &self,
+    ) -> Result<
+        Vec<(
+            String,
+            String,
+            String,
+            Option<i64>,
+            Option<i64>,
+            String,
+            String,
+            f64,
+        )>,
+        StoreError,
+    > {
+        let rows = sqlx::query(
+            "SELECT kind, from_identity, to_identity, from_person, to_person, day, channel, weight FROM chat_ties \
+             ORDER BY kind, from_identity, to_identity, day, channel",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                    r.try_get(5)?,
+                    r.try_get(6)?,
+                    r.try_get(7)?,
+                ))
+            })
+            .collect()
+    }
+}
+
+impl ChatImport {
+    /// Identity mappings applied before members are matched.
+    pub async fn add_mappings(&mut self, mappings: &[IdentityMapping]) -> Result<(), StoreError> {
+        self.mappings += apply_mappings(&mut self.tx, mappings).await?;
+        Ok(())
+    }
+
+    /// Stores the workspace's members; a member whose email is a person's work email (and
+    /// whose chat id is not mapped yet) is matched to that person.
+    pub async fn add_users(
+        &mut self,
+        kind: IdentityKind,
+        users: &[ChatUser],
+    ) -> Result<(), StoreError> {
+        let tx = &mut self.tx;
+        for u in users {
+            self.outcome.users += 1;
+            if u.is_bot {
+                self.outcome.bots += 1;
+            }
+            let existing = sqlx::query("SELECT name, real_name, email, is_bot, deleted FROM chat_users WHERE kind = $1 AND identity = $2")
+                .bind(kind.as_str())
+                .bind(&u.id)
+                .fetch_optional(&mut **tx)
+                .await?;
+            let now = (
+                u.name.clone(),
+                u.real_name.clone(),
+                u.email.clone(),
+                i64::from(u.is_bot),
+                i64::from(u.deleted),
+            );
+            match existing {
+                None => {
+                    sqlx::query(
+                        "INSERT INTO chat_users (kind, identity, name, real_name, email, is_bot, deleted, import_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(kind.as_str())
+                    .bind(&u.id)
+                    .bind(&now.0)
+                    .bind(&now.1)
+                    .bind(&now.2)
+                    .bind(now.3)
+                    .bind(now.4)
+                    .bind(self.import_id)
+                    .execute(&mut **tx)
+                    .await?;
+                    self.outcome.users_stored += 1;
+                }
+                Some(r) => {
+                    let old: (String, Option<String>, Option<String>, i64, i64) = (
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                    );
+                    if old != now {
+                        sqlx::query(
+                            "UPDATE chat_users SET name = $1, real_name = $2, email = $3, is_bot = $4, deleted = $5, import_id = $6 \
+                             WHERE kind = $7 AND identity = $8",
+                        )
+                        .bind(&now.0)
+                        .bind(&now.1)
+                        .bind(&now.2)
+                        .bind(now.3)
+                        .bind(now.4)
+                        .bind(self.import_id)
+                        .bind(kind.as_str())
+                        .bind(&u.id)
+                        .execute(&mut **tx)
+                        .await?;
+                        self.outcome.users_updated += 1;
+                    }
+                }
+            }
+            if let (Some(email), false) = (&u.email, u.is_bot) {
+                let done = sqlx::query(
+                    "INSERT INTO identities (person_id, kind, value, normalized) \
+                     SELECT person_id, $1, $2, $3 FROM identities WHERE kind = 'email' AND normalized = $4 \
+                     ON CONFLICT (kind, normalized) DO NOTHING",
+                )
+                .bind(kind.as_str())
+                .bind(&u.id)
+                .bind(kind.normalize(&u.id))
+                .bind(IdentityKind::Email.normalize(email))
+                .execute(&mut **tx)
+                .await?;
+                self.outcome.matched_by_email += done.rows_affected();
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts messages read (for the summary).
+    pub fn count_messages(&mut self, n: u64) {
+        self.outcome.messages += n;
+    }
+
+    /// Upserts ties: a tie already stored with the same weight is unchanged.
+    pub async fn add_ties(
+        &mut self,
+        kind: IdentityKind,
+        ties: &[ChatTie],
+    ) -> Result<(), StoreError> {
+        self.outcome.ties += ties.len() as u64;
+        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chat_ties")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let changed = insert_rows(
+            &mut self.tx,
+            "chat_ties",
+            &["kind", "from_identity", "to_identity", "from_person", "to_person", "day", "channel", "weight", "import_id"],
+            "ON CONFLICT (kind, from_identity, to_identity, day, channel) DO UPDATE \
+             SET weight = excluded.weight, import_id = excluded.import_id WHERE chat_ties.weight <> excluded.weight",
+            ties.iter().map(|t| {
+                vec![
+                    Arg::Text(Some(t.kind.clone())),
+                    Arg::Text(Some(kind.normalize(&t.from))),
+                    Arg::Text(Some(kind.normalize(&t.to))),
+                    Arg::Int(None),
+                    Arg::Int(None),
+                    Arg::Text(Some(date_text(t.day))),
+                    Arg::Text(Some(t.channel.clone())),
+                    Arg::Real(f64::from(t.weight)),
+                    Arg::Int(Some(self.import_id)),
+                ]
+            }),
+        )
+        .await?;
+        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chat_ties")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let stored = (after - before).max(0) as u64;
+        self.outcome.ties_stored += stored;
+        self.outcome.ties_updated += changed.saturating_sub(stored);
+        Ok(())
+    }
+
+    /// Resolves people, reports, and commits (or writes nothing if nothing changed).
+    pub async fn finish(mut self, kind: IdentityKind) -> Result<ChatImportOutcome, StoreError> {
+        // New ties get their people now; older ones too if their ids resolve since.
+        let new_rows: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM chat_ties WHERE import_id = $1 AND (from_person IS NULL OR to_person IS NULL)")
+                .bind(self.import_id)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        let attached = attach_resolved(&mut self.tx).await?;
+        self.outcome.attached_earlier = attached.saturating_sub(new_rows.max(0) as u64);
+        let rows = sqlx::query(
+            "SELECT c.identity, i.person_id FROM chat_users c \
+             LEFT JOIN identities i ON i.kind = c.kind AND i.normalized = c.identity \
+             WHERE c.kind = $1 AND c.is_bot = 0 ORDER BY c.identity",
+        )
+        .bind(kind.as_str())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for r in &rows {
+            let person: Option<i64> = r.try_get(1)?;
+            if person.is_some() {
+                self.outcome.members_matched += 1;
+            } else {
+                self.outcome.members_unmatched += 1;
+                if self.outcome.unmatched_examples.len() < crate::usage::REPORT_LIMIT {
+                    self.outcome.unmatched_examples.push(format!(
+                        "{}:{}",
+                        kind.as_str(),
+                        r.try_get::<String, _>(0)?
+                    ));
+                }
+            }
+        }
+        let o = &self.outcome;
+        if o.users_stored
+            + o.users_updated
+            + o.matched_by_email
+            + o.ties_stored
+            + o.ties_updated
+            + o.attached_earlier
+            + self.mappings
+            == 0
+        {
+            self.tx.rollback().await?;
+            return Ok(self.outcome);
+        }
+        sqlx::query("UPDATE imports SET records = $1, summary = $2 WHERE id = $3")
+            .bind(o.messages as i64)
+            .bind(format!(
+                "{} members ({} bots), {} messages, {} ties ({} stored, {} updated), {} members unmatched",
+                o.users, o.bots, o.messages, o.ties, o.ties_stored, o.ties_updated, o.members_unmatched
+            ))
+            .bind(self.import_id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        self.outcome.import_id = Some(ImportId(self.import_id));
+        Ok(self.outcome)
+    }
+}
