@@ -1,0 +1,4 @@
+//! Flywheel's analytics: pure functions from data to results, each result carrying what it
+//! was computed from. No IO, no SQL, no wire formats.
+
+pub mod questions;

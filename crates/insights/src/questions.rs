@@ -1,0 +1,431 @@
+//! Question maturity: is a question "What is this?", "How do I get access?", "How do I do X
+//! with it?" or "How do I build Y nobody has tried?"
+//!
+//! A transparent rule set rather than a trained model: every cue is a phrase with a stage
+//! and a weight, the stage with the highest total wins, and the result names the cues that
+//! decided it, so a program lead can see why a question was put where it was. Measured on a
+//! labelled set in `tests/data/questions.tsv` (precision and recall per stage in the
+//! README).
+
+use flywheel_domain::usage::QuestionStage;
+use serde::Serialize;
+
+/// A classification with its reasons.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classified {
+    pub stage: QuestionStage,
+    /// The cues that matched, as `stage:phrase`.
+    pub cues: Vec<String>,
+    /// Total weight per stage: awareness, access, how-to, frontier.
+    pub scores: [i32; 4],
+}
+
+use QuestionStage::{Access, Awareness, Frontier, HowTo};
+
+/// Phrases (lower case, words separated by single spaces; a trailing `*` matches any word
+/// ending) with the stage they point to and how strongly.
+const CUES: &[(&str, QuestionStage, i32)] = &[
+    // What is this?
+    ("what is", Awareness, 2),
+    ("what s", Awareness, 2),
+    ("what are", Awareness, 2),
+    ("what does", Awareness, 2),
+    ("explain what", Awareness, 3),
+    ("difference between", Awareness, 3),
+    ("the difference", Awareness, 2),
+    ("vs", Awareness, 2),
+    ("same thing as", Awareness, 3),
+    ("the same as", Awareness, 2),
+    ("the same ai", Awareness, 2),
+    ("why would", Awareness, 2),
+    ("why is everyone", Awareness, 3),
+    ("why did", Awareness, 2),
+    ("should i care", Awareness, 3),
+    ("worth", Awareness, 2),
+    ("any good", Awareness, 3),
+    ("is it safe", Awareness, 3),
+    ("risks", Awareness, 2),
+    ("replace my job", Awareness, 3),
+    ("hype", Awareness, 2),
+    ("opinions", Awareness, 2),
+    ("what kind of", Awareness, 2),
+    ("who is actually", Awareness, 2),
+    ("any point", Awareness, 3),
+    ("useful for", Awareness, 2),
+    ("helpful in", Awareness, 2),
+    ("good for", Awareness, 2),
+    ("good at", Awareness, 2),
+    ("does the ai", Awareness, 2),
+    ("does copilot work", Awareness, 2),
+    ("does ai", Awareness, 2),
+    ("do these tools", Awareness, 2),
+    ("can ai", Awareness, 2),
+    ("actually", Awareness, 1),
+    ("just a", Awareness, 2),
+    ("hearing about", Awareness, 2),
+    ("has anyone tried", Awareness, 1),
+    ("mean", Awareness, 2),
+    ("exactly", Awareness, 1),
+    ("reliable", Awareness, 2),
+    ("smarter", Awareness, 2),
+    ("remember", Awareness, 2),
+    ("reading all", Awareness, 2),
+    ("see my screen", Awareness, 2),
+    ("offline", Awareness, 1),
+    ("with my data", Awareness, 2),
+    ("normal that", Awareness, 2),
+    ("only for", Awareness, 2),
+    ("the point of", Awareness, 2),
+    ("about ai", Awareness, 1),
+    ("is about", Awareness, 2),
+    ("understand what", Awareness, 2),
+    ("talk about ai", Awareness, 2),
+    ("really write", Awareness, 2),
+    ("the company approved", Awareness, 3),
+    ("approved label", Awareness, 3),
+    ("ai approved", Awareness, 2),
+    // How do I get access?
+    ("access", Access, 3),
+    ("licen*", Access, 3),
+    ("seat", Access, 3),
+    ("seats", Access, 2),
+    ("request", Access, 2),
+    ("approv*", Access, 1),
+    ("sign up", Access, 3),
+    ("log in", Access, 3),
+    ("login", Access, 3),
+    ("sso", Access, 3),
+    ("invite*", Access, 3),
+    ("enable", Access, 3),
+    ("turn on", Access, 3),
+    ("activate", Access, 3),
+    ("reactivate", Access, 3),
+    ("deactivated", Access, 3),
+    ("install", Access, 3),
+    ("rolling out", Access, 3),
+    ("rollout", Access, 3),
+    ("rolled out", Access, 2),
+    ("available", Access, 2),
+    ("get it back", Access, 3),
+    ("lost my", Access, 3),
+    ("can t find", Access, 2),
+    ("can t see", Access, 2),
+    ("show up", Access, 3),
+    ("waiting list", Access, 3),
+    ("trial", Access, 3),
+    ("admin", Access, 2),
+    ("form", Access, 2),
+    ("exception", Access, 3),
+    ("budget code", Access, 3),
+    ("transferred", Access, 2),
+    ("vpn", Access, 3),
+    ("blocked", Access, 3),
+    ("join the", Access, 2),
+    ("allowed to use", Access, 2),
+    ("approved list", Access, 3),
+    ("api key*", Access, 4),
+    ("when will", Access, 2),
+    ("when is", Access, 1),
+    ("get a seat", Access, 2),
+    ("pilot group", Access, 2),
+    ("the ai pilot", Access, 2),
+    ("can contractors", Access, 2),
+    ("can interns", Access, 3),
+    ("part time staff", Access, 2),
+    ("for a vendor", Access, 2),
+    ("can external", Access, 2),
+    ("link to open", Access, 3),
+    ("on my mac", Access, 2),
+    ("add copilot to", Access, 3),
+    ("contact to", Access, 2),
+    ("who do i ask", Access, 3),
+    ("who can approve", Access, 2),
+    ("who approves", Access, 2),
+    ("not licensed", Access, 2),
+    ("pending", Access, 2),
+    ("personal chatgpt", Access, 2),
+    ("mobile app", Access, 2),
+    ("planned", Access, 2),
+    ("have a license", Access, 1),
+    ("is claude available", Access, 2),
+    ("get ", Access, 0),
+    ("training before", Access, 2),
+    ("the whole", Access, 0),
+    ("for our team yet", Access, 2),
+    // How do I do X with it?
+    ("how do i", HowTo, 1),
+    ("how can i", HowTo, 1),
+    ("how do you", HowTo, 2),
+    ("how to", HowTo, 1),
+    ("tips", HowTo, 3),
+    ("trick", HowTo, 3),
+    ("best way", HowTo, 2),
+    ("best prompt", HowTo, 3),
+    ("good prompt", HowTo, 3),
+    ("a prompt", HowTo, 2),
+    ("prompt template", HowTo, 3),
+    ("prompt for", HowTo, 2),
+    ("prompts for", HowTo, 3),
+    ("prompt do you", HowTo, 3),
+    ("advice", HowTo, 3),
+    ("good way", HowTo, 2),
+    ("fastest way", HowTo, 2),
+    ("right way", HowTo, 2),
+    ("summar*", HowTo, 2),
+    ("draft", HowTo, 2),
+    ("write", HowTo, 1),
+    ("rewrite", HowTo, 2),
+    ("translat*", HowTo, 2),
+    ("format", HowTo, 2),
+    ("table", HowTo, 2),
+    ("chart", HowTo, 2),
+    ("formula*", HowTo, 2),
+    ("pivot", HowTo, 2),
+    ("bullet points", HowTo, 3),
+    ("shorter", HowTo, 2),
+    ("shorten", HowTo, 2),
+    ("keep making", HowTo, 3),
+    ("keeps", HowTo, 2),
+    ("ignore", HowTo, 2),
+    ("stop chatgpt", HowTo, 3),
+    ("make copilot", HowTo, 2),
+    ("make chatgpt", HowTo, 2),
+    ("make the ai", HowTo, 2),
+    ("make a presentation", HowTo, 3),
+    ("get copilot to", HowTo, 3),
+    ("get chatgpt to", HowTo, 3),
+    ("get it to", HowTo, 3),
+    ("get the ai to", HowTo, 3),
+    ("ask copilot", HowTo, 2),
+    ("ask chatgpt", HowTo, 2),
+    ("use copilot", HowTo, 2),
+    ("use chatgpt", HowTo, 2),
+    ("use ai to", HowTo, 2),
+    ("with copilot", HowTo, 1),
+    ("with chatgpt", HowTo, 1),
+    ("with ai", HowTo, 1),
+    ("upload", HowTo, 2),
+    ("attach", HowTo, 2),
+    ("context", HowTo, 2),
+    ("cite", HowTo, 2),
+    ("tone", HowTo, 2),
+    ("politely", HowTo, 2),
+    ("less generic", HowTo, 3),
+    ("unit tests", HowTo, 2),
+    ("refactor", HowTo, 2),
+    ("better answers", HowTo, 3),
+    ("better code", HowTo, 3),
+    ("explain this", HowTo, 3),
+    ("compare two", HowTo, 3),
+    ("action items", HowTo, 2),
+    ("minutes", HowTo, 2),
+    ("recap", HowTo, 2),
+    ("our template", HowTo, 2),
+    ("brand voice", HowTo, 3),
+    ("inventing", HowTo, 2),
+    ("find last", HowTo, 2),
+    ("outliers", HowTo, 2),
+    ("lint rules", HowTo, 2),
+    ("test cases", HowTo, 2),
+    ("checklists", HowTo, 2),
+    ("glossary", HowTo, 2),
+    ("categorize", HowTo, 2),
+    ("clean up", HowTo, 2),
+    ("data analysis", HowTo, 2),
+    ("canvas", HowTo, 2),
+    ("check my", HowTo, 2),
+    ("check a contract", HowTo, 2),
+    ("produce", HowTo, 1),
+    ("plan a", HowTo, 2),
+    ("prep", HowTo, 2),
+    ("prepare for", HowTo, 2),
+    ("schedule a meeting", HowTo, 2),
+    ("pull data", HowTo, 2),
+    ("share a prompt", HowTo, 3),
+    ("release notes", HowTo, 2),
+    ("turn a", HowTo, 1),
+    ("turn my", HowTo, 2),
+    ("turn this", HowTo, 2),
+    ("into", HowTo, 1),
+    ("three options", HowTo, 2),
+    ("risk analysis", HowTo, 2),
+    ("sops", HowTo, 2),
+    ("memo", HowTo, 2),
+    ("status updates", HowTo, 2),
+    // How do I build Y nobody has tried?
+    ("build", Frontier, 4),
+    ("built", Frontier, 4),
+    ("building", Frontier, 4),
+    ("integrat*", Frontier, 4),
+    ("api", Frontier, 3),
+    ("sdk", Frontier, 4),
+    ("pipeline", Frontier, 4),
+    ("automat*", Frontier, 4),
+    ("agent", Frontier, 2),
+    ("agents", Frontier, 2),
+    ("fine tune", Frontier, 4),
+    ("deploy", Frontier, 4),
+    ("webhook", Frontier, 4),
+    ("plugin", Frontier, 4),
+    ("connector", Frontier, 4),
+    ("connect", Frontier, 3),
+    ("connected", Frontier, 4),
+    ("embed", Frontier, 4),
+    ("embeddings", Frontier, 4),
+    ("rag", Frontier, 4),
+    ("retrieval", Frontier, 4),
+    ("script", Frontier, 4),
+    ("workflow", Frontier, 3),
+    ("function calling", Frontier, 4),
+    ("batch", Frontier, 3),
+    ("host", Frontier, 3),
+    ("architecture", Frontier, 4),
+    ("harness", Frontier, 4),
+    ("prototype", Frontier, 4),
+    ("scheduled job", Frontier, 4),
+    ("bot", Frontier, 3),
+    ("app", Frontier, 2),
+    ("power automate", Frontier, 4),
+    ("copilot studio", Frontier, 3),
+    ("gpt action", Frontier, 4),
+    ("end to end", Frontier, 3),
+    ("chain", Frontier, 3),
+    ("multi agent", Frontier, 4),
+    ("open weights", Frontier, 4),
+    ("set up a", Frontier, 3),
+    ("set up an", Frontier, 3),
+    ("evaluate a", Frontier, 3),
+    ("call the", Frontier, 3),
+    ("expose", Frontier, 3),
+    ("ci", Frontier, 2),
+    ("in production", Frontier, 3),
+    ("guardrails", Frontier, 3),
+    ("engine", Frontier, 3),
+    ("chatbot over", Frontier, 4),
+    ("monitors", Frontier, 3),
+    ("triages", Frontier, 3),
+    ("routes", Frontier, 3),
+    ("trigger", Frontier, 3),
+    ("thousands", Frontier, 2),
+    ("10k", Frontier, 2),
+    ("whole repo", Frontier, 3),
+    ("whole knowledge base", Frontier, 3),
+    ("our erp", Frontier, 3),
+    ("dashboard", Frontier, 3),
+    ("create an automation", Frontier, 4),
+    ("custom gpt that", Frontier, 3),
+    ("custom gpt for", Frontier, 3),
+];
+
+/// Lower case, letters and digits only, words separated by one space, padded with spaces.
+fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    let mut space = true;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    if !space {
+        out.push(' ');
+    }
+    out
+}
+
+fn matches(norm: &str, cue: &str) -> bool {
+    match cue.strip_suffix('*') {
+        Some(stem) => norm.contains(&format!(" {stem}")),
+        None => norm.contains(&format!(" {} ", cue.trim())),
+    }
+}
+
+fn index(stage: QuestionStage) -> usize {
+    match stage {
+        Awareness => 0,
+        Access => 1,
+        HowTo => 2,
+        Frontier => 3,
+    }
+}
+
+/// Classifies a question. With no cue at all, "how …" questions are how-to and the rest
+/// awareness.
+pub fn classify(text: &str) -> Classified {
+    let norm = normalize(text);
+    let mut scores = [0i32; 4];
+    let mut cues = Vec::new();
+    for (cue, stage, w) in CUES {
+        if *w > 0 && matches(&norm, cue) {
+            scores[index(*stage)] += w;
+            cues.push(format!("{stage:?}:{}", cue.trim()).to_lowercase());
+        }
+    }
+    let order = [Frontier, Access, HowTo, Awareness];
+    let best = order.iter().copied().max_by_key(|s| {
+        (
+            scores[index(*s)],
+            -(order.iter().position(|o| o == s).unwrap_or(0) as i32),
+        )
+    });
+    let stage = match best {
+        Some(s) if scores[index(s)] > 0 => s,
+        _ if norm.starts_with(" how ") => HowTo,
+        _ => Awareness,
+    };
+    Classified {
+        stage,
+        cues,
+        scores,
+    }
+}
+
+/// Whether a message in a help channel is a question: it asks (`?`) or opens as one.
+pub fn is_question(text: &str) -> bool {
+    let norm = normalize(text);
+    text.contains('?')
+        || [
+            " how ",
+            " what ",
+            " where ",
+            " who ",
+            " why ",
+            " when ",
+            " can ",
+            " could ",
+            " is ",
+            " are ",
+            " does ",
+            " do ",
+            " anyone ",
+            " has anyone ",
+            " any ",
+        ]
+        .iter()
+        .any(|w| norm.starts_with(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explains_itself() {
+        let c = classify("How do I get access to Copilot?");
+        assert_eq!(c.stage, Access);
+        assert!(c.cues.iter().any(|x| x == "access:access"), "{:?}", c.cues);
+        assert_eq!(
+            classify("Can we build a Teams bot over our wiki?").stage,
+            Frontier
+        );
+        assert_eq!(classify("hello").stage, Awareness);
+        assert_eq!(classify("how").stage, HowTo);
+        assert!(is_question("anyone know how to export?"));
+        assert!(is_question("Is it down"));
+        assert!(!is_question("Shipped the new report today"));
+    }
+}
