@@ -74,6 +74,22 @@ enum AdminCommand {
 const DEFAULT_DB: &str = "sqlite://flywheel.db";
 
 fn main() -> ExitCode {
+    // Like any Unix tool, stop quietly when the reader of our output goes away
+    // (`flywheel people | head`): println! panics on a closed pipe, so catch exactly that.
+    // Output is printed after every write is committed, so nothing is left half-done.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

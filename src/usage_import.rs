@@ -407,6 +407,17 @@ pub async fn edges(store: &Store, args: &EdgesArgs) -> anyhow::Result<()> {
 pub struct SlackArgs {
     /// The export: a .zip as Slack gives it, or the unpacked folder.
     pub path: PathBuf,
+    /// Channels where questions are asked: each question gets a maturity stage, and whoever
+    /// answers in its thread a peer-help tie to the asker.
+    #[arg(long, value_delimiter = ',', default_value = "ai-help,ask-ai")]
+    pub help_channels: Vec<String>,
+    /// Channels where people share wins: each post becomes a win, with the time saved when
+    /// it says ("20 minutes instead of 4 hours", "saved 3 hours a week").
+    #[arg(long, value_delimiter = ',', default_value = "ai-wins")]
+    pub wins_channels: Vec<String>,
+    /// Keep the text of questions and wins (off by default: only derived signals are kept).
+    #[arg(long)]
+    pub keep_text: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -451,7 +462,25 @@ pub async fn slack(
             .channel_messages(c)
             .map_err(|e| anyhow::anyhow!("{e}\nnothing was imported"))?;
         imp.count_messages(msgs.len() as u64);
-        let ties = derive_ties(&msgs, &bots);
+        let mut ties = derive_ties(&msgs, &bots);
+        let name = c.trim_start_matches('#');
+        if args
+            .help_channels
+            .iter()
+            .any(|h| h.trim_start_matches('#') == name)
+        {
+            let (questions, help) = questions_of(&msgs, &bots, args.keep_text);
+            ties.extend(help);
+            imp.add_questions(IdentityKind::Slack, &questions).await?;
+        }
+        if args
+            .wins_channels
+            .iter()
+            .any(|w| w.trim_start_matches('#') == name)
+        {
+            imp.add_wins(IdentityKind::Slack, &wins_of(&msgs, &bots, args.keep_text))
+                .await?;
+        }
         imp.add_ties(IdentityKind::Slack, &ties).await?;
         pb.inc(1);
     }
@@ -494,6 +523,121 @@ pub fn print_chat_outcome(
                 .join(", ")
         );
     }
-    println!("message text is not stored: only who interacted with whom, when and where");
+    if out.questions > 0 {
+        let mix: Vec<String> = out
+            .questions_by_stage
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        println!(
+            "questions: {} ({}), {} stored, {} updated",
+            out.questions,
+            mix.join(", "),
+            out.questions_stored,
+            out.questions_updated
+        );
+    }
+    if out.wins > 0 {
+        println!(
+            "wins: {} ({} say how much time they saved), {} stored, {} updated",
+            out.wins, out.wins_with_time_saved, out.wins_stored, out.wins_updated
+        );
+    }
+    println!("message text is not stored unless --keep-text: only who interacted with whom, when, where, and derived signals");
     Ok(())
+}
+
+type SlackMsg = flywheel_ingest::slack::SlackMessage;
+
+fn by_person(m: &SlackMsg, bots: &std::collections::HashSet<String>) -> bool {
+    m.is_human() && m.user.as_ref().is_some_and(|u| !bots.contains(u))
+}
+
+/// Questions of a help channel: top-level posts that ask, with their stage and the people
+/// who answered in the thread; each answerer gets a `help` tie to the asker on the day of
+/// their first answer.
+fn questions_of(
+    msgs: &[SlackMsg],
+    bots: &std::collections::HashSet<String>,
+    keep_text: bool,
+) -> (
+    Vec<flywheel_domain::usage::ChatQuestion>,
+    Vec<flywheel_domain::usage::ChatTie>,
+) {
+    use flywheel_insights::questions::{classify, is_question};
+    let mut questions = Vec::new();
+    let mut ties = Vec::new();
+    for q in msgs
+        .iter()
+        .filter(|m| by_person(m, bots) && !m.is_reply() && is_question(&m.text))
+    {
+        let Some(asker) = q.user.clone() else {
+            continue;
+        };
+        let mut answerers: Vec<(String, chrono::DateTime<chrono::Utc>)> = Vec::new();
+        for r in msgs.iter().filter(|r| {
+            by_person(r, bots) && r.is_reply() && r.thread_ts.as_deref() == Some(q.ts.as_str())
+        }) {
+            if let Some(u) = r.user.as_ref().filter(|u| **u != asker) {
+                if !answerers.iter().any(|(a, _)| a == u) {
+                    answerers.push((u.clone(), r.at));
+                }
+            }
+        }
+        for (a, at) in &answerers {
+            ties.push(flywheel_domain::usage::ChatTie {
+                kind: "help".into(),
+                from: a.clone(),
+                to: asker.clone(),
+                day: at.date_naive(),
+                channel: q.channel.clone(),
+                weight: 1.0,
+            });
+        }
+        let c = classify(&q.text);
+        questions.push(flywheel_domain::usage::ChatQuestion {
+            channel: q.channel.clone(),
+            ts: q.ts.clone(),
+            asker,
+            at: q.at,
+            stage: c.stage,
+            cues: c.cues,
+            first_answer_at: answerers.iter().map(|(_, t)| *t).min(),
+            answerers: answerers.into_iter().map(|(a, _)| a).collect(),
+            text: keep_text.then(|| q.text.clone()),
+        });
+    }
+    (questions, ties)
+}
+
+/// Wins of a wins channel: every top-level post by a person, with the time saved it states.
+fn wins_of(
+    msgs: &[SlackMsg],
+    bots: &std::collections::HashSet<String>,
+    keep_text: bool,
+) -> Vec<flywheel_domain::usage::ChatWin> {
+    use flywheel_insights::wins::time_saved;
+    msgs.iter()
+        .filter(|m| by_person(m, bots) && !m.is_reply())
+        .filter_map(|m| {
+            let saved = time_saved(&m.text);
+            Some(flywheel_domain::usage::ChatWin {
+                channel: m.channel.clone(),
+                ts: m.ts.clone(),
+                author: m.user.clone()?,
+                at: m.at,
+                minutes_before: saved.as_ref().and_then(|s| s.minutes_before),
+                minutes_after: saved.as_ref().and_then(|s| s.minutes_after),
+                minutes_saved: saved.as_ref().map(|s| s.minutes_saved),
+                per: saved.as_ref().map(|s| s.per.as_str().to_owned()),
+                phrase: saved.map(|s| s.phrase),
+                reactions: m
+                    .reactions
+                    .iter()
+                    .map(|(_, users)| users.len() as u32)
+                    .sum(),
+                text: keep_text.then(|| m.text.clone()),
+            })
+        })
+        .collect()
 }

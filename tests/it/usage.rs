@@ -287,3 +287,58 @@ both_backends! {
         assert_eq!(after, before, "failed imports changed nothing");
     }
 }
+
+both_backends! {
+    async fn slack_help_and_wins_channels_become_questions_help_ties_and_wins(url: String) {
+        oracle(&url);
+        let dir = tempdir();
+        let users = br#"[{"id":"UASK","name":"asker","profile":{"email":"SKing@example.com"}},
+            {"id":"UHLP","name":"helper","profile":{"email":"nyang@example.com"}},
+            {"id":"UOTH","name":"other","profile":{}},
+            {"id":"UBOT","name":"bot","is_bot":true,"profile":{}}]"#;
+        let channels = br#"[{"id":"C1","name":"ai-help"},{"id":"C2","name":"ai-wins"},{"id":"C3","name":"random"}]"#;
+        // Day files follow the workspace's time zone: this one is named the 2nd but its
+        // first message is on the 1st in UTC.
+        let help = br#"[
+            {"ts":"1772406000.000100","user":"UASK","text":"How do I get access to Copilot?","thread_ts":"1772406000.000100","reply_count":2},
+            {"ts":"1772406060.000200","user":"UHLP","text":"Request it in the portal","thread_ts":"1772406000.000100","parent_user_id":"UASK"},
+            {"ts":"1772406120.000300","user":"UBOT","subtype":"bot_message","text":"Ticket created","thread_ts":"1772406000.000100"},
+            {"ts":"1772409600.000400","user":"UOTH","text":"Can we build a bot that answers HR questions from the wiki?"},
+            {"ts":"1772409700.000500","user":"UOTH","text":"thanks all"}
+        ]"#;
+        let wins = br#"[
+            {"ts":"1772496000.000100","user":"UHLP","text":"Supplier report in 20 minutes instead of 4 hours!","reactions":[{"name":"tada","users":["UASK","UOTH"],"count":2}]},
+            {"ts":"1772496100.000200","user":"UASK","text":"Loving the meeting recaps"}
+        ]"#;
+        let random = br#"[{"ts":"1772496200.000100","user":"UOTH","text":"How do I get access to the gym?"}]"#;
+        let zip = dir.path().join("export.zip");
+        zip_file(&zip, &[("users.json", users), ("channels.json", channels), ("ai-help/2026-03-02.json", help),
+            ("ai-wins/2026-03-03.json", wins), ("random/2026-03-03.json", random)]);
+        let z = zip.display().to_string();
+        let v = json(&ok(&url, &["import", "slack", &z, "--json"]));
+        assert_eq!((v["questions"].as_u64(), v["wins"].as_u64(), v["wins_with_time_saved"].as_u64()), (Some(2), Some(2), Some(1)), "{v}");
+        assert_eq!(v["questions_by_stage"]["access"].as_u64(), Some(1));
+        assert_eq!(v["questions_by_stage"]["frontier"].as_u64(), Some(1));
+        assert_eq!(v["matched_by_email"].as_u64(), Some(2), "members matched through their export email");
+
+        let store = Store::open(&url).await.expect("open");
+        let qs = store.chat_questions().await.expect("questions");
+        assert_eq!(qs.len(), 2, "questions only from help channels, only top-level asks: {qs:?}");
+        assert_eq!((qs[0].1.as_str(), qs[0].3.as_str(), qs[0].4), ("UASK", "access", 1), "the bot's reply is no answer");
+        assert!(qs[0].2.is_some() && qs[0].5.is_none(), "asker resolved, text not kept");
+        let ties = store.chat_ties().await.expect("ties");
+        let help_tie = ties.iter().find(|t| t.0 == "help").expect("a help tie");
+        assert_eq!((help_tie.1.as_str(), help_tie.2.as_str(), help_tie.5.as_str()), ("UHLP", "UASK", "2026-03-01"), "dated by ts (UTC), not by the file name");
+        let ws = store.chat_wins().await.expect("wins");
+        assert_eq!((ws[0].1, ws[0].2.as_deref(), ws[0].3), (Some(220.0), Some("once"), 2));
+        assert_eq!(ws[1].1, None, "a win without figures is still a win");
+
+        let before = format!("{:?}{:?}{:?}", qs, ties, ws);
+        assert!(ok(&url, &["import", "slack", &z]).contains("no changes"));
+        let v = json(&ok(&url, &["import", "slack", &z, "--keep-text", "--json"]));
+        assert_eq!(v["questions_updated"].as_u64(), Some(2), "{v}");
+        let qs = store.chat_questions().await.expect("questions");
+        assert_eq!(qs[0].5.as_deref(), Some("How do I get access to Copilot?"));
+        assert_ne!(before, format!("{:?}", qs));
+    }
+}

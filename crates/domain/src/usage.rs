@@ -220,3 +220,51 @@ pub struct ChatTie {
     pub channel: String,
     pub weight: f32,
 }
+
+/// A question asked in a help channel, as derived signals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatQuestion {
+    pub channel: String,
+    pub ts: String,
+    /// Chat id of who asked.
+    pub asker: String,
+    pub at: DateTime<Utc>,
+    pub stage: QuestionStage,
+    /// The classifier's cues, so the stage can be explained.
+    pub cues: Vec<String>,
+    /// Chat ids of the people who answered in the thread (not the asker, not bots).
+    pub answerers: Vec<String>,
+    pub first_answer_at: Option<DateTime<Utc>>,
+    /// The text, only when the admin chose to keep it.
+    pub text: Option<String>,
+}
+
+/// A post in a wins channel, with the time saved when the post says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatWin {
+    pub channel: String,
+    pub ts: String,
+    pub author: String,
+    pub at: DateTime<Utc>,
+    pub minutes_before: Option<f64>,
+    pub minutes_after: Option<f64>,
+    pub minutes_saved: Option<f64>,
+    /// `once`, `day`, `week` or `month`.
+    pub per: Option<String>,
+    /// The words the figures were read from.
+    pub phrase: Option<String>,
+    /// How many reactions the post drew (visibility).
+    pub reactions: u32,
+    pub text: Option<String>,
+}
+
+impl QuestionStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Awareness => "awareness",
+            Self::Access => "access",
+            Self::HowTo => "how_to",
+            Self::Frontier => "frontier",
+        }
+    }
+}

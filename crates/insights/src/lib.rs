@@ -2,3 +2,4 @@
 //! was computed from. No IO, no SQL, no wire formats.
 
 pub mod questions;
+pub mod wins;

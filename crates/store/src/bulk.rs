@@ -12,6 +12,8 @@ use crate::StoreError;
 pub(crate) enum Arg {
     Int(Option<i64>),
     Real(f64),
+    /// A nullable real (bound as a typed NULL, which PostgreSQL needs).
+    RealOpt(Option<f64>),
     Text(Option<String>),
 }
 
@@ -22,6 +24,7 @@ fn bind_arg<'q>(
     match a {
         Arg::Int(v) => q.bind(v),
         Arg::Real(v) => q.bind(v),
+        Arg::RealOpt(v) => q.bind(v),
         Arg::Text(v) => q.bind(v),
     }
 }

@@ -1,7 +1,7 @@
 //! Chat imports: workspace members and the ties derived from their messages.
 
 use flywheel_domain::org::IdentityKind;
-use flywheel_domain::usage::{ChatTie, ChatUser, IdentityMapping};
+use flywheel_domain::usage::{ChatQuestion, ChatTie, ChatUser, ChatWin, IdentityMapping};
 use flywheel_domain::ImportId;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
@@ -29,6 +29,16 @@ pub struct ChatImportOutcome {
     pub ties: u64,
     pub ties_stored: u64,
     pub ties_updated: u64,
+    pub questions: u64,
+    pub questions_stored: u64,
+    pub questions_updated: u64,
+    /// Questions per stage, in this import.
+    pub questions_by_stage: std::collections::BTreeMap<String, u64>,
+    pub wins: u64,
+    pub wins_stored: u64,
+    pub wins_updated: u64,
+    /// Wins whose post said how much time it saved.
+    pub wins_with_time_saved: u64,
     /// Ties (and usage) from earlier imports attached to people by this import.
     pub attached_earlier: u64,
 }
@@ -102,6 +112,51 @@ impl Store {
                     r.try_get(5)?,
                     r.try_get(6)?,
                     r.try_get(7)?,
+                ))
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// Stored questions: `(channel, asker id, asker person, stage, answers, text)`.
+    #[allow(clippy::type_complexity)]
+    pub async fn chat_questions(
+        &self,
+    ) -> Result<Vec<(String, String, Option<i64>, String, i64, Option<String>)>, StoreError> {
+        let rows = sqlx::query("SELECT channel, asker_identity, asker_person, stage, answers, text FROM chat_questions ORDER BY at, ts")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                    r.try_get(5)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Stored wins: `(author id, minutes saved, per, reactions, text)`.
+    #[allow(clippy::type_complexity)]
+    pub async fn chat_wins(
+        &self,
+    ) -> Result<Vec<(String, Option<f64>, Option<String>, i64, Option<String>)>, StoreError> {
+        let rows = sqlx::query("SELECT author_identity, minutes_saved, per, reactions, text FROM chat_wins ORDER BY at, ts")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
                 ))
             })
             .collect()
@@ -248,6 +303,98 @@ impl ChatImport {
         Ok(())
     }
 
+    /// Upserts questions from help channels (keyed by channel and ts).
+    pub async fn add_questions(
+        &mut self,
+        kind: IdentityKind,
+        questions: &[ChatQuestion],
+    ) -> Result<(), StoreError> {
+        for q in questions {
+            self.outcome.questions += 1;
+            *self
+                .outcome
+                .questions_by_stage
+                .entry(q.stage.as_str().to_owned())
+                .or_insert(0) += 1;
+        }
+        let (stored, updated) = upsert_counted(
+            &mut self.tx,
+            "chat_questions",
+            &["channel", "ts", "asker_identity", "at", "stage", "cues", "answers", "first_answer_at", "text", "import_id"],
+            "ON CONFLICT (channel, ts) DO UPDATE SET asker_identity = excluded.asker_identity, at = excluded.at, \
+             stage = excluded.stage, cues = excluded.cues, answers = excluded.answers, first_answer_at = excluded.first_answer_at, \
+             text = excluded.text, import_id = excluded.import_id \
+             WHERE chat_questions.stage <> excluded.stage OR chat_questions.answers <> excluded.answers \
+             OR chat_questions.cues <> excluded.cues OR COALESCE(chat_questions.text, '') <> COALESCE(excluded.text, '') \
+             OR COALESCE(chat_questions.first_answer_at, '') <> COALESCE(excluded.first_answer_at, '')",
+            questions
+                .iter()
+                .map(|q| {
+                    vec![
+                        Arg::Text(Some(q.channel.clone())),
+                        Arg::Text(Some(q.ts.clone())),
+                        Arg::Text(Some(kind.normalize(&q.asker))),
+                        Arg::Text(Some(instant(q.at))),
+                        Arg::Text(Some(q.stage.as_str().to_owned())),
+                        Arg::Text(Some(q.cues.join(", "))),
+                        Arg::Int(Some(q.answerers.len() as i64)),
+                        Arg::Text(q.first_answer_at.map(instant)),
+                        Arg::Text(q.text.clone()),
+                        Arg::Int(Some(self.import_id)),
+                    ]
+                })
+                .collect(),
+        )
+        .await?;
+        self.outcome.questions_stored += stored;
+        self.outcome.questions_updated += updated;
+        Ok(())
+    }
+
+    /// Upserts wins from wins channels (keyed by channel and ts).
+    pub async fn add_wins(
+        &mut self,
+        kind: IdentityKind,
+        wins: &[ChatWin],
+    ) -> Result<(), StoreError> {
+        self.outcome.wins += wins.len() as u64;
+        self.outcome.wins_with_time_saved +=
+            wins.iter().filter(|w| w.minutes_saved.is_some()).count() as u64;
+        let real = Arg::RealOpt;
+        let (stored, updated) = upsert_counted(
+            &mut self.tx,
+            "chat_wins",
+            &["channel", "ts", "author_identity", "at", "minutes_before", "minutes_after", "minutes_saved", "per", "phrase", "reactions", "text", "import_id"],
+            "ON CONFLICT (channel, ts) DO UPDATE SET author_identity = excluded.author_identity, at = excluded.at, \
+             minutes_before = excluded.minutes_before, minutes_after = excluded.minutes_after, minutes_saved = excluded.minutes_saved, \
+             per = excluded.per, phrase = excluded.phrase, reactions = excluded.reactions, text = excluded.text, import_id = excluded.import_id \
+             WHERE chat_wins.reactions <> excluded.reactions OR COALESCE(chat_wins.minutes_saved, -1) <> COALESCE(excluded.minutes_saved, -1) \
+             OR COALESCE(chat_wins.phrase, '') <> COALESCE(excluded.phrase, '') OR COALESCE(chat_wins.text, '') <> COALESCE(excluded.text, '')",
+            wins.iter()
+                .map(|w| {
+                    vec![
+                        Arg::Text(Some(w.channel.clone())),
+                        Arg::Text(Some(w.ts.clone())),
+                        Arg::Text(Some(kind.normalize(&w.author))),
+                        Arg::Text(Some(instant(w.at))),
+                        real(w.minutes_before),
+                        real(w.minutes_after),
+                        real(w.minutes_saved),
+                        Arg::Text(w.per.clone()),
+                        Arg::Text(w.phrase.clone()),
+                        Arg::Int(Some(i64::from(w.reactions))),
+                        Arg::Text(w.text.clone()),
+                        Arg::Int(Some(self.import_id)),
+                    ]
+                })
+                .collect(),
+        )
+        .await?;
+        self.outcome.wins_stored += stored;
+        self.outcome.wins_updated += updated;
+        Ok(())
+    }
+
     /// Resolves people, reports, and commits (or writes nothing if nothing changed).
     pub async fn finish(mut self, kind: IdentityKind) -> Result<ChatImportOutcome, StoreError> {
         // New ties get their people now; older ones too if their ids resolve since.
@@ -287,6 +434,10 @@ impl ChatImport {
             + o.matched_by_email
             + o.ties_stored
             + o.ties_updated
+            + o.questions_stored
+            + o.questions_updated
+            + o.wins_stored
+            + o.wins_updated
             + o.attached_earlier
             + self.mappings
             == 0
@@ -307,4 +458,24 @@ impl ChatImport {
         self.outcome.import_id = Some(ImportId(self.import_id));
         Ok(self.outcome)
     }
+}
+
+fn instant(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Upserts rows and counts how many were new and how many changed.
+async fn upsert_counted(
+    tx: &mut Transaction<'static, Any>,
+    table: &'static str,
+    columns: &[&str],
+    suffix: &str,
+    rows: Vec<Vec<Arg>>,
+) -> Result<(u64, u64), StoreError> {
+    let count = format!("SELECT COUNT(*) FROM {table}");
+    let before: i64 = sqlx::query_scalar(&count).fetch_one(&mut **tx).await?;
+    let changed = insert_rows(tx, table, columns, suffix, rows).await?;
+    let after: i64 = sqlx::query_scalar(&count).fetch_one(&mut **tx).await?;
+    let stored = (after - before).max(0) as u64;
+    Ok((stored, changed.saturating_sub(stored)))
 }

@@ -155,7 +155,7 @@ impl Store {
 
     /// Number of rows in a table (for tests and summaries). Only known table names pass.
     pub async fn count(&self, table: &str) -> Result<i64, StoreError> {
-        const TABLES: [&str; 15] = [
+        const TABLES: [&str; 17] = [
             "people",
             "org_units",
             "sites",
@@ -171,6 +171,8 @@ impl Store {
             "tool_access",
             "chat_users",
             "chat_ties",
+            "chat_questions",
+            "chat_wins",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Config(format!("unknown table {table:?}")));

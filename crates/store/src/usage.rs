@@ -369,6 +369,13 @@ pub(crate) async fn attach_resolved(tx: &mut Transaction<'static, Any>) -> Resul
         ("tool_access", "identity_kind", "identity", "person_id"),
         ("chat_ties", "'slack'", "from_identity", "from_person"),
         ("chat_ties", "'slack'", "to_identity", "to_person"),
+        (
+            "chat_questions",
+            "'slack'",
+            "asker_identity",
+            "asker_person",
+        ),
+        ("chat_wins", "'slack'", "author_identity", "author_person"),
     ] {
         let kind_ref = if kind_col.starts_with('\'') {
             kind_col.to_owned()
