@@ -56,14 +56,14 @@ CREATE TABLE usage_raw (person TEXT NOT NULL, tool TEXT NOT NULL, day TEXT NOT N
 .import --skip 1 $work/usage.csv usage_raw
 SQL
 measure "sqlite3 .import" sqlite3 "$work/sq.db" ".read $work/import.sql"
-cat > "$work/pandas.py" <<PY
+cat > "$work/load_with_pandas.py" <<PY
 import sqlite3, pandas as pd
 con = sqlite3.connect("$work/pd.db")
 con.execute("CREATE TABLE usage_raw (person TEXT NOT NULL, tool TEXT NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL, UNIQUE (person, tool, day))")
 pd.read_csv("$work/usage.csv").to_sql("usage_raw", con, if_exists="append", index=False, chunksize=100_000)
 con.commit()
 PY
-measure "pandas read_csv + to_sql" "$venv/bin/python" "$work/pandas.py"
+measure "pandas read_csv + to_sql" "$venv/bin/python" "$work/load_with_pandas.py"
 echo "== checks"
 echo "rows stored: flywheel $(sqlite3 "$work/fw.db" 'select count(*) from usage') / sqlite3 $(sqlite3 "$work/sq.db" 'select count(*) from usage_raw') / pandas $(sqlite3 "$work/pd.db" 'select count(*) from usage_raw')"
 echo "flywheel rows matched to people: $(sqlite3 "$work/fw.db" 'select count(*) from usage where person_id is not null')"
