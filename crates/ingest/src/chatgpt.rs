@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use flywheel_domain::org::IdentityKind;
 use flywheel_domain::usage::{AccessRecord, UsageRecord};
 
+use crate::csvrows::CsvRows;
 use crate::error::{IngestError, Located};
 use crate::hris::normalize_header;
 use crate::parsed::Parsed;
@@ -30,16 +31,8 @@ pub fn read_chatgpt<R: Read + 'static>(
     input: R,
     source: &str,
 ) -> Result<Box<dyn Iterator<Item = Result<Parsed, Located>>>, IngestError> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| IngestError::Structure {
-            source_name: source.into(),
-            message: format!("cannot read the header: {e}"),
-        })?
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
-        .collect();
+    let rows = CsvRows::open(input, source, true)?;
+    let headers = rows.headers.clone();
     let index: HashMap<String, usize> = headers
         .iter()
         .enumerate()
@@ -52,10 +45,7 @@ pub fn read_chatgpt<R: Read + 'static>(
         });
     }
     let source = source.to_owned();
-    let mut line = 1u64;
-    Ok(Box::new(rdr.into_records().map(move |rec| {
-        line += 1;
-        let n = line;
+    Ok(Box::new(rows.map(move |(n, rec)| {
         let at = |f: &str, value: Option<String>, message: String| Located {
             source: source.clone(),
             line: n,
@@ -63,18 +53,7 @@ pub fn read_chatgpt<R: Read + 'static>(
             value,
             message,
         };
-        let rec = rec.map_err(|e| at("row", None, format!("malformed CSV: {e}")))?;
-        if rec.len() != headers.len() {
-            return Err(at(
-                "row",
-                None,
-                format!(
-                    "row has {} fields, the header has {}",
-                    rec.len(),
-                    headers.len()
-                ),
-            ));
-        }
+        let rec = rec?;
         let get = |k: &str| {
             index
                 .get(k)

@@ -23,6 +23,7 @@ use flywheel_domain::org::IdentityKind;
 use flywheel_domain::usage::UsageRecord;
 use serde_json::Value;
 
+use crate::csvrows::CsvRows;
 use crate::error::{IngestError, Located};
 use crate::hris::normalize_header;
 
@@ -141,10 +142,8 @@ pub struct EventsReader<R: Read> {
 
 enum Inner<R: Read> {
     Csv {
-        rdr: csv::Reader<R>,
-        headers: Vec<String>,
+        rows: CsvRows<R>,
         cols: HashMap<usize, usize>,
-        lines: u64,
     },
     Jsonl {
         lines: std::io::Lines<BufReader<R>>,
@@ -166,16 +165,8 @@ impl<R: Read> EventsReader<R> {
                 line: 0,
             }
         } else {
-            let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-            let headers: Vec<String> = rdr
-                .headers()
-                .map_err(|e| IngestError::Structure {
-                    source_name: source.to_owned(),
-                    message: format!("cannot read the header: {e}"),
-                })?
-                .iter()
-                .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
-                .collect();
+            let rows = CsvRows::open(input, source, false)?;
+            let headers = rows.headers.clone();
             let cols: HashMap<usize, usize> = headers
                 .iter()
                 .enumerate()
@@ -195,12 +186,7 @@ impl<R: Read> EventsReader<R> {
                     message: format!("no day or timestamp column among {headers:?}"),
                 });
             }
-            Inner::Csv {
-                rdr,
-                headers,
-                cols,
-                lines: 1,
-            }
+            Inner::Csv { rows, cols }
         };
         Ok(EventsReader {
             source: source.to_owned(),
@@ -217,33 +203,12 @@ impl<R: Read> Iterator for EventsReader<R> {
         let source = self.source.clone();
         let tool = self.default_tool.clone();
         match &mut self.inner {
-            Inner::Csv {
-                rdr,
-                headers,
-                cols,
-                lines,
-            } => {
-                let mut rec = csv::StringRecord::new();
-                let line = *lines + 1;
-                match rdr.read_record(&mut rec) {
-                    Ok(false) => None,
-                    Err(e) => {
-                        *lines += 1;
-                        Some(Err(Located {
-                            source,
-                            line,
-                            field: None,
-                            value: None,
-                            message: format!("malformed CSV: {e}"),
-                        }))
-                    }
-                    Ok(true) => {
-                        // Line numbers: one record per line unless a quoted field spans lines.
-                        *lines += 1 + rec
-                            .iter()
-                            .map(|f| f.matches('\n').count() as u64)
-                            .sum::<u64>();
-                        let headers = headers.clone();
+            Inner::Csv { rows, cols } => {
+                let (line, rec) = rows.next()?;
+                match rec {
+                    Err(e) => Some(Err(e)),
+                    Ok(rec) => {
+                        let headers = rows.headers.clone();
                         let at = move |f: &str, value: Option<String>, message: String| {
                             let field = cols_name(&headers, f).unwrap_or_else(|| f.to_owned());
                             Located {

@@ -9,6 +9,7 @@
 //!   half-read file.
 
 pub mod chatgpt;
+mod csvrows;
 pub mod dates;
 pub mod edges;
 pub mod error;

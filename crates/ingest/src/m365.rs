@@ -16,6 +16,7 @@ use flywheel_domain::org::IdentityKind;
 use flywheel_domain::usage::{AccessRecord, UsageRecord};
 use serde_json::Value;
 
+use crate::csvrows::CsvRows;
 use crate::error::{IngestError, Located};
 use crate::hris::normalize_header;
 use crate::parsed::{is_concealed, Parsed, CONCEALED};
@@ -213,16 +214,8 @@ pub fn read_m365<R: Read + 'static>(
     if first == Some('{') {
         return read_json(input, source);
     }
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| IngestError::Structure {
-            source_name: source.into(),
-            message: format!("cannot read the header: {e}"),
-        })?
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
-        .collect();
+    let rows = CsvRows::open(input, source, true)?;
+    let headers = rows.headers.clone();
     let cols: Vec<Col> = headers.iter().map(|h| classify(h)).collect();
     if !cols.contains(&Col::Upn) {
         return Err(IngestError::Structure {
@@ -231,10 +224,7 @@ pub fn read_m365<R: Read + 'static>(
         });
     }
     let source = source.to_owned();
-    let mut line = 1u64;
-    Ok(Box::new(rdr.into_records().map(move |rec| {
-        line += 1;
-        let n = line;
+    Ok(Box::new(rows.map(move |(n, rec)| {
         let src = source.clone();
         let at = move |f: &str, value: Option<String>, message: String| Located {
             source: src.clone(),
@@ -243,18 +233,7 @@ pub fn read_m365<R: Read + 'static>(
             value,
             message,
         };
-        let rec = rec.map_err(|e| at("row", None, format!("malformed CSV: {e}")))?;
-        if rec.len() != headers.len() {
-            return Err(at(
-                "row",
-                None,
-                format!(
-                    "row has {} fields, the header has {}",
-                    rec.len(),
-                    headers.len()
-                ),
-            ));
-        }
+        let rec = rec?;
         let cells: Vec<(Col, String, String)> = cols
             .iter()
             .zip(&headers)

@@ -8,7 +8,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::bulk::{insert_rows, Arg};
 use crate::usage::{apply_mappings, attach_resolved};
-use crate::{date_text, now_text, Store, StoreError};
+use crate::{date_text, Store, StoreError};
 
 /// What a chat import did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -59,17 +59,8 @@ impl Store {
         sha256: &str,
     ) -> Result<ChatImport, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let import_id: i64 = sqlx::query_scalar(
-            "INSERT INTO imports (kind, source, sha256, as_of, imported_at, records, summary) \
-             VALUES ($1, $2, $3, $4, $5, 0, '') RETURNING id",
-        )
-        .bind(kind)
-        .bind(source)
-        .bind(sha256)
-        .bind(date_text(chrono::Utc::now().date_naive()))
-        .bind(now_text())
-        .fetch_one(&mut *tx)
-        .await?;
+        let today = chrono::Utc::now().date_naive();
+        let import_id = crate::insert_import(&mut tx, kind, source, sha256, today, 0, "").await?;
         Ok(ChatImport {
             tx,
             import_id,
@@ -177,83 +168,50 @@ impl ChatImport {
         kind: IdentityKind,
         users: &[ChatUser],
     ) -> Result<(), StoreError> {
-        let tx = &mut self.tx;
-        for u in users {
-            self.outcome.users += 1;
-            if u.is_bot {
-                self.outcome.bots += 1;
-            }
-            let existing = sqlx::query("SELECT name, real_name, email, is_bot, deleted FROM chat_users WHERE kind = $1 AND identity = $2")
-                .bind(kind.as_str())
-                .bind(&u.id)
-                .fetch_optional(&mut **tx)
-                .await?;
-            let now = (
-                u.name.clone(),
-                u.real_name.clone(),
-                u.email.clone(),
-                i64::from(u.is_bot),
-                i64::from(u.deleted),
-            );
-            match existing {
-                None => {
-                    sqlx::query(
-                        "INSERT INTO chat_users (kind, identity, name, real_name, email, is_bot, deleted, import_id) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(kind.as_str())
-                    .bind(&u.id)
-                    .bind(&now.0)
-                    .bind(&now.1)
-                    .bind(&now.2)
-                    .bind(now.3)
-                    .bind(now.4)
-                    .bind(self.import_id)
-                    .execute(&mut **tx)
-                    .await?;
-                    self.outcome.users_stored += 1;
-                }
-                Some(r) => {
-                    let old: (String, Option<String>, Option<String>, i64, i64) = (
-                        r.try_get(0)?,
-                        r.try_get(1)?,
-                        r.try_get(2)?,
-                        r.try_get(3)?,
-                        r.try_get(4)?,
-                    );
-                    if old != now {
-                        sqlx::query(
-                            "UPDATE chat_users SET name = $1, real_name = $2, email = $3, is_bot = $4, deleted = $5, import_id = $6 \
-                             WHERE kind = $7 AND identity = $8",
-                        )
-                        .bind(&now.0)
-                        .bind(&now.1)
-                        .bind(&now.2)
-                        .bind(now.3)
-                        .bind(now.4)
-                        .bind(self.import_id)
-                        .bind(kind.as_str())
-                        .bind(&u.id)
-                        .execute(&mut **tx)
-                        .await?;
-                        self.outcome.users_updated += 1;
-                    }
-                }
-            }
-            if let (Some(email), false) = (&u.email, u.is_bot) {
-                let done = sqlx::query(
-                    "INSERT INTO identities (person_id, kind, value, normalized) \
-                     SELECT person_id, $1, $2, $3 FROM identities WHERE kind = 'email' AND normalized = $4 \
-                     ON CONFLICT (kind, normalized) DO NOTHING",
-                )
-                .bind(kind.as_str())
-                .bind(&u.id)
-                .bind(kind.normalize(&u.id))
-                .bind(IdentityKind::Email.normalize(email))
-                .execute(&mut **tx)
-                .await?;
-                self.outcome.matched_by_email += done.rows_affected();
-            }
+        self.outcome.users += users.len() as u64;
+        self.outcome.bots += users.iter().filter(|u| u.is_bot).count() as u64;
+        let (stored, updated) = upsert_counted(
+            &mut self.tx,
+            "chat_users",
+            &["kind", "identity", "name", "real_name", "email", "is_bot", "deleted", "import_id"],
+            "ON CONFLICT (kind, identity) DO UPDATE SET name = excluded.name, real_name = excluded.real_name, \
+             email = excluded.email, is_bot = excluded.is_bot, deleted = excluded.deleted, import_id = excluded.import_id \
+             WHERE chat_users.name <> excluded.name OR COALESCE(chat_users.real_name, '') <> COALESCE(excluded.real_name, '') \
+             OR COALESCE(chat_users.email, '') <> COALESCE(excluded.email, '') OR chat_users.is_bot <> excluded.is_bot \
+             OR chat_users.deleted <> excluded.deleted",
+            users
+                .iter()
+                .map(|u| {
+                    vec![
+                        Arg::Text(Some(kind.as_str().to_owned())),
+                        Arg::Text(Some(u.id.clone())),
+                        Arg::Text(Some(u.name.clone())),
+                        Arg::Text(u.real_name.clone()),
+                        Arg::Text(u.email.clone()),
+                        Arg::Int(Some(i64::from(u.is_bot))),
+                        Arg::Int(Some(i64::from(u.deleted))),
+                        Arg::Int(Some(self.import_id)),
+                    ]
+                })
+                .collect(),
+        )
+        .await?;
+        self.outcome.users_stored += stored;
+        self.outcome.users_updated += updated;
+        for u in users.iter().filter(|u| !u.is_bot) {
+            let Some(email) = &u.email else { continue };
+            let done = sqlx::query(
+                "INSERT INTO identities (person_id, kind, value, normalized) \
+                 SELECT person_id, $1, $2, $3 FROM identities WHERE kind = 'email' AND normalized = $4 \
+                 ON CONFLICT (kind, normalized) DO NOTHING",
+            )
+            .bind(kind.as_str())
+            .bind(&u.id)
+            .bind(kind.normalize(&u.id))
+            .bind(IdentityKind::Email.normalize(email))
+            .execute(&mut *self.tx)
+            .await?;
+            self.outcome.matched_by_email += done.rows_affected();
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use flywheel_domain::ImportId;
 use serde::Serialize;
 
 use crate::bulk::{insert_rows_with, Arg};
-use crate::{date_text, now_text, Store, StoreError};
+use crate::{date_text, Store, StoreError};
 
 /// What an interactions import did.
 #[derive(Debug, Clone, Serialize)]
@@ -47,17 +47,16 @@ impl Store {
         let mut unmatched = std::collections::BTreeSet::new();
         let mut rows = Vec::with_capacity(ties.len());
         let at_text = format!("{}T00:00:00Z", date_text(at));
-        let import_id: i64 = sqlx::query_scalar(
-            "INSERT INTO imports (kind, source, sha256, as_of, imported_at, records, summary) \
-             VALUES ($1, $2, $3, $4, $5, $6, '') RETURNING id",
+        let kind_name = format!("interactions:{}", kind.as_str());
+        let import_id = crate::insert_import(
+            &mut tx,
+            &kind_name,
+            source,
+            sha256,
+            at,
+            ties.len() as i64,
+            "",
         )
-        .bind(format!("interactions:{}", kind.as_str()))
-        .bind(source)
-        .bind(sha256)
-        .bind(date_text(at))
-        .bind(now_text())
-        .bind(ties.len() as i64)
-        .fetch_one(&mut *tx)
         .await?;
         for (a, b, w) in ties {
             if !(w.is_finite() && *w > 0.0) {

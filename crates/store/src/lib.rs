@@ -213,6 +213,32 @@ impl Store {
     }
 }
 
+/// Opens the record of an import (inside the import's transaction, so a failed import
+/// leaves no record either) and returns its id.
+pub(crate) async fn insert_import(
+    conn: &mut sqlx::AnyConnection,
+    kind: &str,
+    source: &str,
+    sha256: &str,
+    as_of: chrono::NaiveDate,
+    records: i64,
+    summary: &str,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO imports (kind, source, sha256, as_of, imported_at, records, summary) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(kind)
+    .bind(source)
+    .bind(sha256)
+    .bind(date_text(as_of))
+    .bind(now_text())
+    .bind(records)
+    .bind(summary)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
 /// Now, as stored: RFC 3339 UTC with seconds.
 pub(crate) fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::bulk::{insert_rows, Arg};
-use crate::{date_text, now_text, parse_date, Store, StoreError};
+use crate::{date_text, parse_date, Store, StoreError};
 
 /// What an org-chart import did.
 #[derive(Debug, Clone, Serialize)]
@@ -159,17 +159,15 @@ impl Store {
             outcome.hires, outcome.moves, outcome.updated, outcome.rejoined, outcome.departures, outcome.unchanged,
             outcome.new_units, outcome.new_sites, outcome.flagged_manager_links.len()
         );
-        let import_id: i64 = sqlx::query_scalar(
-            "INSERT INTO imports (kind, source, sha256, as_of, imported_at, records, summary) \
-             VALUES ('hris', $1, $2, $3, $4, $5, $6) RETURNING id",
+        let import_id = crate::insert_import(
+            &mut tx,
+            "hris",
+            source,
+            sha256,
+            as_of,
+            records.len() as i64,
+            &summary,
         )
-        .bind(source)
-        .bind(sha256)
-        .bind(date_text(as_of))
-        .bind(now_text())
-        .bind(records.len() as i64)
-        .bind(&summary)
-        .fetch_one(&mut *tx)
         .await?;
         apply_plan(&mut tx, &plan, import_id).await?;
         tx.commit().await?;

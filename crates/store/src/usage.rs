@@ -13,7 +13,7 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use crate::bulk::{insert_rows, Arg};
-use crate::{date_text, now_text, Store, StoreError};
+use crate::{date_text, Store, StoreError};
 
 /// How many unmatched or ambiguous identities a report lists by name (all are counted).
 pub const REPORT_LIMIT: usize = 100;
@@ -81,17 +81,8 @@ impl Store {
         )
         .execute(&mut *tx)
         .await?;
-        let import_id: i64 = sqlx::query_scalar(
-            "INSERT INTO imports (kind, source, sha256, as_of, imported_at, records, summary) \
-             VALUES ($1, $2, $3, $4, $5, 0, '') RETURNING id",
-        )
-        .bind(kind)
-        .bind(source)
-        .bind(sha256)
-        .bind(date_text(chrono::Utc::now().date_naive()))
-        .bind(now_text())
-        .fetch_one(&mut *tx)
-        .await?;
+        let today = chrono::Utc::now().date_naive();
+        let import_id = crate::insert_import(&mut tx, kind, source, sha256, today, 0, "").await?;
         Ok(UsageImport {
             tx,
             import_id,
