@@ -326,7 +326,7 @@ mod tests {
 
     #[test]
     fn moves_departures_and_returns() {
-        let old = vec![
+        let old = [
             rec("1", "Eng", None),
             rec("2", "Eng", Some("1")),
             rec("3", "Eng", Some("1")),
@@ -357,7 +357,7 @@ mod tests {
 
     #[test]
     fn older_snapshot_cannot_rewrite_history() {
-        let old = vec![rec("1", "Eng", None)];
+        let old = [rec("1", "Eng", None)];
         let cur = vec![stored(1, &old[0], "2024-06-01")];
         let new = vec![rec("1", "Sales", None)];
         let err = plan_org_import(

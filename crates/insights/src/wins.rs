@@ -242,8 +242,10 @@ pub fn time_saved(text: &str) -> Option<TimeSaved> {
 mod tests {
     use super::*;
 
-    /// (post, minutes before, minutes after, minutes saved, per)
-    const CASES: &[(&str, Option<f64>, Option<f64>, f64, Per)] = &[
+    /// A post, and the minutes before, after and saved, and how often, read from it.
+    type Case = (&'static str, Option<f64>, Option<f64>, f64, Per);
+
+    const CASES: &[Case] = &[
         (
             "Report in 20 minutes instead of 4 hours!",
             Some(240.0),
