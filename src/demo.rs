@@ -52,7 +52,7 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     let url = db.unwrap_or_else(|| format!("sqlite://{}", dir.join("flywheel.db").display()));
     let hris_path = dir.join("hris_orgchart.csv");
     let edges_path = dir.join("collaboration.edges");
-    write_exports(&args, as_of, &hris_path, &edges_path)?;
+    let history = write_exports(&args, as_of, &dir, &hris_path, &edges_path)?;
 
     let store = crate::open(&url).await?;
     let hris = HrisArgs {
@@ -94,6 +94,40 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         ),
     );
 
+    let pb = progress::items(history.m365_reports.len() as u64, "importing M365 reports");
+    let mut m365_stored = 0;
+    for report in &history.m365_reports {
+        let a = crate::usage_import::RowsArgs {
+            file: report.clone(),
+            common: crate::usage_import::CommonArgs {
+                identities: None,
+                json: false,
+            },
+        };
+        m365_stored += crate::usage_import::rows(&store, "m365-copilot", &a)
+            .await?
+            .stored;
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let gh = crate::usage_import::GithubArgs {
+        file: history.github_envelope.clone(),
+        common: crate::usage_import::CommonArgs {
+            identities: Some(history.github_identities.clone()),
+            json: false,
+        },
+    };
+    let gh_out = crate::usage_import::github(&store, &gh).await?;
+    println!(
+        "history: {} of the people adopted AI over six months ({} planted champions, in {}); imported {} M365 Copilot records from {} weekly reports and {} GitHub Copilot records",
+        history.adopters,
+        history.champions,
+        history.ground_truth.display(),
+        m365_stored,
+        history.m365_reports.len(),
+        gh_out.stored
+    );
+
     let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
     match store.create_user(DEMO_ADMIN, &password, Role::Admin).await {
         Ok(_) => {}
@@ -117,9 +151,10 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
 fn write_exports(
     args: &DemoArgs,
     as_of: NaiveDate,
+    dir: &Path,
     hris_path: &Path,
     edges_path: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<History> {
     let pb = progress::step(format!(
         "generating a company of {} people (seed {})",
         args.people, args.seed
@@ -165,5 +200,188 @@ fn write_exports(
         pb,
         format!("wrote {} and {}", hris_path.display(), edges_path.display()),
     );
-    Ok(())
+    drop(edges);
+    write_history(args, as_of, dir, &company)
+}
+
+/// The history files the demo wrote.
+pub struct History {
+    pub m365_reports: Vec<PathBuf>,
+    pub github_envelope: PathBuf,
+    pub github_identities: PathBuf,
+    pub ground_truth: PathBuf,
+    pub adopters: usize,
+    pub champions: usize,
+}
+
+/// Days of history before `as_of`.
+const HISTORY_DAYS: u32 = 182;
+
+/// Simulates six months of adoption and writes it as the exports a program lead would
+/// have: weekly Microsoft 365 Copilot usage reports (D7), GitHub Copilot user-level usage
+/// for engineers (one NDJSON file a week behind a report envelope) with the login mapping
+/// a GitHub SAML export gives, and the ground truth (who the planted champions are) in a
+/// side file for tests of the analytics.
+fn write_history(
+    args: &DemoArgs,
+    as_of: NaiveDate,
+    dir: &Path,
+    company: &flywheel_synth::Company,
+) -> anyhow::Result<History> {
+    use flywheel_ingest::github::{write_ndjson, DayRow};
+    use flywheel_ingest::m365::{write_report, ReportRow, V1_APPS};
+    let pb = progress::step("simulating six months of adoption");
+    let start = as_of - chrono::Duration::days(i64::from(HISTORY_DAYS));
+    let adoption = flywheel_synth::adoption::simulate(company, start, HISTORY_DAYS, args.seed);
+    let n = company.employees.len();
+    let m365_dir = dir.join("m365");
+    let gh_dir = dir.join("github-copilot");
+    std::fs::create_dir_all(&m365_dir)
+        .with_context(|| format!("cannot create {}", m365_dir.display()))?;
+    std::fs::create_dir_all(&gh_dir)
+        .with_context(|| format!("cannot create {}", gh_dir.display()))?;
+    // Each person favours one to three apps.
+    let apps_of = |e: usize| -> Vec<usize> {
+        (0..1 + e % 3)
+            .map(|k| (e / 3 + k * 3) % V1_APPS.len())
+            .collect()
+    };
+    let login = |e: usize| {
+        company.employees[e]
+            .email
+            .split('@')
+            .next()
+            .unwrap_or("")
+            .replace('.', "-")
+    };
+    let mut last: Vec<Option<NaiveDate>> = vec![None; n];
+    let mut app_last: Vec<Vec<(usize, NaiveDate)>> = vec![Vec::new(); n];
+    let mut m365_reports = Vec::new();
+    let mut gh_files = Vec::new();
+    let mut week_rows: Vec<DayRow> = Vec::new();
+    for day in 0..HISTORY_DAYS {
+        let today = start + chrono::Duration::days(i64::from(day));
+        for e in 0..n {
+            let Some(count) = adoption.usage_on(e, today, args.seed) else {
+                continue;
+            };
+            last[e] = Some(today);
+            let apps = apps_of(e);
+            let app = apps[(day as usize + e) % apps.len()];
+            match app_last[e].iter_mut().find(|(a, _)| *a == app) {
+                Some(slot) => slot.1 = today,
+                None => app_last[e].push((app, today)),
+            }
+            if company.employees[e].department == 0 {
+                let prompts = u64::from(count / 3);
+                let acceptances = u64::from(count) - prompts;
+                week_rows.push(DayRow {
+                    login: login(e),
+                    day: today,
+                    prompts,
+                    acceptances,
+                    features: vec![
+                        ("code_completion".into(), 0, acceptances),
+                        ("chat_panel_ask_mode".into(), prompts, 0),
+                    ],
+                });
+            }
+        }
+        if day % 7 == 6 {
+            // A weekly report covers everyone licensed by then: sites whose wave came, and
+            // anyone already using it.
+            let rows: Vec<ReportRow> = (0..n)
+                .filter(|&e| {
+                    adoption.site_wave[company.employees[e].site] <= today || last[e].is_some()
+                })
+                .map(|e| ReportRow {
+                    upn: company.employees[e].email.clone(),
+                    last_activity: last[e],
+                    apps: app_last[e].clone(),
+                })
+                .collect();
+            let path = m365_dir.join(format!("copilot_usage_user_detail_{today}.csv"));
+            let f = std::fs::File::create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            write_report(std::io::BufWriter::new(f), today, 7, &rows)
+                .with_context(|| format!("writing {}", path.display()))?;
+            m365_reports.push(path);
+            let name = format!("copilot_user_level_{today}.ndjson");
+            let path = gh_dir.join(&name);
+            let f = std::fs::File::create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            write_ndjson(std::io::BufWriter::new(f), &week_rows)
+                .with_context(|| format!("writing {}", path.display()))?;
+            week_rows.clear();
+            gh_files.push(name);
+        }
+    }
+    let links: Vec<String> = gh_files
+        .iter()
+        .map(|f| format!("https://example.invalid/copilot/reports/{f}?sig=demo"))
+        .collect();
+    let github_envelope = gh_dir.join("report.json");
+    std::fs::write(
+        &github_envelope,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "download_links": links,
+            "report_start_day": start.to_string(),
+            "report_end_day": (start + chrono::Duration::days(i64::from(HISTORY_DAYS) - 1)).to_string(),
+        }))?,
+    )
+    .with_context(|| format!("writing {}", github_envelope.display()))?;
+    let github_identities = gh_dir.join("saml_identities.csv");
+    let mut ids = String::from("kind,value,person\n");
+    for (e, emp) in company
+        .employees
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.department == 0)
+    {
+        ids.push_str(&format!("github,{},{}\n", login(e), emp.email));
+    }
+    std::fs::write(&github_identities, ids)
+        .with_context(|| format!("writing {}", github_identities.display()))?;
+    let ground_truth = dir.join("ground_truth.json");
+    let adopted: serde_json::Map<String, serde_json::Value> = adoption
+        .adopted_on
+        .iter()
+        .enumerate()
+        .filter_map(|(e, d)| {
+            d.map(|d| {
+                (
+                    company.employees[e].hris_id.clone(),
+                    serde_json::Value::String(d.to_string()),
+                )
+            })
+        })
+        .collect();
+    std::fs::write(
+        &ground_truth,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "about": "The demo generator's ground truth: not an export, never imported. Analytics tests check that they find the planted champions.",
+            "seed": args.seed,
+            "history_start": start.to_string(),
+            "ceo": company.employees[0].hris_id,
+            "champions": adoption.champions.iter().map(|&e| company.employees[e].hris_id.clone()).collect::<Vec<_>>(),
+            "adopted_on": adopted,
+        }))?,
+    )
+    .with_context(|| format!("writing {}", ground_truth.display()))?;
+    let adopters = adoption.adopted_on.iter().filter(|d| d.is_some()).count();
+    progress::done(
+        pb,
+        format!(
+            "simulated adoption: {adopters} of {n} people adopted, {} planted champions",
+            adoption.champions.len()
+        ),
+    );
+    Ok(History {
+        m365_reports,
+        github_envelope,
+        github_identities,
+        ground_truth,
+        adopters,
+        champions: adoption.champions.len(),
+    })
 }

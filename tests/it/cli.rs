@@ -124,6 +124,45 @@ fn demo_writes_real_exports_and_a_database_people_lists() {
     assert!(String::from_utf8_lossy(&again.stdout)
         .contains("0 hires, 0 moves, 0 departures, 500 unchanged"));
     assert_eq!(people_json(&db), people);
+    assert!(String::from_utf8_lossy(&again.stdout).contains(
+        "imported 0 M365 Copilot records from 26 weekly reports and 0 GitHub Copilot records"
+    ));
+
+    // Six months of history, written as real exports and imported through the importers.
+    assert_eq!(
+        std::fs::read_dir(out_dir.join("m365"))
+            .expect("m365 dir")
+            .count(),
+        26,
+        "26 weekly reports"
+    );
+    assert!(out_dir.join("github-copilot/report.json").is_file());
+    let truth: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("ground_truth.json")).expect("ground truth"),
+    )
+    .expect("json");
+    let champions = truth["champions"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(champions >= 3, "{truth}");
+    assert!(
+        truth["adopted_on"][truth["ceo"].as_str().unwrap_or("")].is_string(),
+        "the CEO adopted"
+    );
+    let rows = flywheel_testkit::block_on(async {
+        flywheel_store::Store::open(&db)
+            .await
+            .expect("open")
+            .usage_rows()
+            .await
+            .expect("usage")
+    });
+    for tool in ["Microsoft 365 Copilot", "GitHub Copilot"] {
+        let of_tool: Vec<_> = rows.iter().filter(|r| r.0 == tool).collect();
+        assert!(of_tool.len() > 100, "{tool}: {} rows", of_tool.len());
+        assert!(
+            of_tool.iter().all(|r| r.2.is_some()),
+            "{tool}: every row matched to a person"
+        );
+    }
 }
 
 #[test]

@@ -410,3 +410,108 @@ mod tests {
         assert!(read_m365(&b"{\"value\": 3}"[..], "m.json").is_err());
     }
 }
+
+/// The version 1 apps, as the report's column names spell them.
+pub const V1_APPS: [&str; 8] = [
+    "Copilot Chat",
+    "Microsoft Teams Copilot",
+    "Word Copilot",
+    "Excel Copilot",
+    "PowerPoint Copilot",
+    "Outlook Copilot",
+    "OneNote Copilot",
+    "Loop Copilot",
+];
+
+/// One user of a report to write: UPN, last activity overall, and last activity per app
+/// (index into [`V1_APPS`]).
+pub struct ReportRow {
+    pub upn: String,
+    pub last_activity: Option<NaiveDate>,
+    pub apps: Vec<(usize, NaiveDate)>,
+}
+
+/// Writes a usage user detail report in the version 1 CSV layout (with the UTF-8
+/// byte-order mark Microsoft's exports carry).
+pub fn write_report<W: std::io::Write>(
+    out: W,
+    refresh: NaiveDate,
+    period_days: u32,
+    rows: &[ReportRow],
+) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut header = vec![
+        "\u{feff}Report Refresh Date".to_owned(),
+        "User Principal Name".into(),
+        "Display Name".into(),
+        "Last Activity Date".into(),
+    ];
+    header.extend(V1_APPS.iter().map(|a| format!("{a} Last Activity Date")));
+    header.push("Report Period".into());
+    w.write_record(&header)?;
+    let date = |d: Option<NaiveDate>| {
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    for r in rows {
+        let mut rec = vec![
+            date(Some(refresh)),
+            r.upn.clone(),
+            r.upn.split('@').next().unwrap_or("").to_owned(),
+            date(r.last_activity),
+        ];
+        for i in 0..V1_APPS.len() {
+            rec.push(date(r.apps.iter().find(|(a, _)| *a == i).map(|(_, d)| *d)));
+        }
+        rec.push(period_days.to_string());
+        w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod writer_tests {
+    use super::*;
+
+    #[test]
+    fn written_reports_read_back() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let rows = vec![
+            ReportRow {
+                upn: "ada@example.com".into(),
+                last_activity: Some(d("2026-03-05")),
+                apps: vec![(1, d("2026-03-05")), (2, d("2026-03-02"))],
+            },
+            ReportRow {
+                upn: "bo@example.com".into(),
+                last_activity: None,
+                apps: vec![],
+            },
+        ];
+        let mut buf = Vec::new();
+        write_report(&mut buf, d("2026-03-06"), 7, &rows).expect("write");
+        assert!(buf.starts_with("\u{feff}".as_bytes()));
+        let back: Vec<Parsed> = read_m365(std::io::Cursor::new(buf), "w")
+            .expect("opens")
+            .map(|r| r.expect("row"))
+            .collect();
+        let feats: Vec<(String, NaiveDate)> = back[0]
+            .usage
+            .iter()
+            .map(|u| (u.feature.clone(), u.day))
+            .collect();
+        assert_eq!(
+            feats,
+            vec![
+                ("Word".to_owned(), d("2026-03-02")),
+                (String::new(), d("2026-03-05")),
+                ("Teams".to_owned(), d("2026-03-05"))
+            ]
+        );
+        assert!(
+            back[1].usage.is_empty() && back[1].access.is_some(),
+            "a licensed user without activity"
+        );
+    }
+}

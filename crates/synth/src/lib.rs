@@ -5,6 +5,7 @@
 //! Pure and deterministic: the same [`Params`] give the same company, on any machine
 //! (ChaCha8 is a portable generator; no clocks, no hashing of pointers).
 
+pub mod adoption;
 mod names;
 
 use chrono::{Duration, NaiveDate};
