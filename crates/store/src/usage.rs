@@ -262,7 +262,19 @@ impl UsageImport {
 
         // Earlier usage, seats and chat ties that identities known now resolve (from this
         // import's mappings, or people imported since).
-        let attached_earlier = attach_resolved(tx).await?;
+        // This import's own new seats are attached here too: they are not "earlier".
+        let unattached_own =
+            "SELECT COUNT(*) FROM tool_access WHERE import_id = $1 AND person_id IS NULL";
+        let own_before: i64 = sqlx::query_scalar(unattached_own)
+            .bind(import_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let attached = attach_resolved(tx).await?;
+        let own_after: i64 = sqlx::query_scalar(unattached_own)
+            .bind(import_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let attached_earlier = attached.saturating_sub((own_before - own_after).max(0) as u64);
 
         let identities = identity_report(tx, &self.access).await?;
         sqlx::query("DROP TABLE usage_staging")
@@ -389,70 +401,61 @@ async fn upsert_access(
     access: &[AccessRecord],
     import_id: i64,
 ) -> Result<(u64, u64), StoreError> {
-    let (mut stored, mut updated) = (0, 0);
+    if access.is_empty() {
+        return Ok((0, 0));
+    }
+    let mut tools: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     for a in access {
-        let kind = a.identity_kind.as_str();
-        let ident = a.identity_kind.normalize(&a.identity);
-        let tool: i64 = sqlx::query_scalar("SELECT id FROM tools WHERE name = $1")
-            .bind(&a.tool)
-            .fetch_one(&mut **tx)
-            .await?;
-        let existing = sqlx::query(
-            "SELECT granted_on, last_activity_on, ends_on FROM tool_access WHERE tool_id = $1 AND identity_kind = $2 AND identity = $3",
-        )
-        .bind(tool)
-        .bind(kind)
-        .bind(&ident)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let new = (
-            a.granted_on.map(date_text),
-            a.last_activity_on.map(date_text),
-            a.ends_on.map(date_text),
-        );
-        match existing {
-            Some(r) => {
-                let old: (Option<String>, Option<String>, Option<String>) = (
-                    r.try_get("granted_on")?,
-                    r.try_get("last_activity_on")?,
-                    r.try_get("ends_on")?,
-                );
-                if old != new {
-                    sqlx::query(
-                        "UPDATE tool_access SET granted_on = $1, last_activity_on = $2, ends_on = $3, import_id = $4 \
-                         WHERE tool_id = $5 AND identity_kind = $6 AND identity = $7",
-                    )
-                    .bind(&new.0)
-                    .bind(&new.1)
-                    .bind(&new.2)
-                    .bind(import_id)
-                    .bind(tool)
-                    .bind(kind)
-                    .bind(&ident)
-                    .execute(&mut **tx)
-                    .await?;
-                    updated += 1;
-                }
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO tool_access (tool_id, identity_kind, identity, person_id, granted_on, last_activity_on, ends_on, import_id) \
-                     VALUES ($1, $2, $3, (SELECT person_id FROM identities WHERE kind = $2 AND normalized = $3), $4, $5, $6, $7)",
-                )
-                .bind(tool)
-                .bind(kind)
-                .bind(&ident)
-                .bind(&new.0)
-                .bind(&new.1)
-                .bind(&new.2)
-                .bind(import_id)
-                .execute(&mut **tx)
+        if !tools.contains_key(&a.tool) {
+            let id: i64 = sqlx::query_scalar("SELECT id FROM tools WHERE name = $1")
+                .bind(&a.tool)
+                .fetch_one(&mut **tx)
                 .await?;
-                stored += 1;
-            }
+            tools.insert(a.tool.clone(), id);
         }
     }
-    Ok((stored, updated))
+    // One row per seat: the last a file states wins (PostgreSQL refuses to update one row
+    // twice in a statement).
+    let mut seats: BTreeMap<(i64, &'static str, String), &AccessRecord> = BTreeMap::new();
+    for a in access {
+        let tool = tools.get(&a.tool).copied().unwrap_or_default();
+        seats.insert(
+            (
+                tool,
+                a.identity_kind.as_str(),
+                a.identity_kind.normalize(&a.identity),
+            ),
+            a,
+        );
+    }
+    let count = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tool_access");
+    let before = count().fetch_one(&mut **tx).await?;
+    // People are attached afterwards, by the same step that attaches earlier rows.
+    let changed = insert_rows(
+        tx,
+        "tool_access",
+        &["tool_id", "identity_kind", "identity", "granted_on", "last_activity_on", "ends_on", "import_id"],
+        "ON CONFLICT (tool_id, identity_kind, identity) DO UPDATE SET granted_on = excluded.granted_on, \
+         last_activity_on = excluded.last_activity_on, ends_on = excluded.ends_on, import_id = excluded.import_id \
+         WHERE COALESCE(tool_access.granted_on, '') <> COALESCE(excluded.granted_on, '') \
+         OR COALESCE(tool_access.last_activity_on, '') <> COALESCE(excluded.last_activity_on, '') \
+         OR COALESCE(tool_access.ends_on, '') <> COALESCE(excluded.ends_on, '')",
+        seats.into_iter().map(|((tool, kind, ident), a)| {
+            vec![
+                Arg::Int(Some(tool)),
+                Arg::Text(Some(kind.to_owned())),
+                Arg::Text(Some(ident)),
+                Arg::Text(a.granted_on.map(date_text)),
+                Arg::Text(a.last_activity_on.map(date_text)),
+                Arg::Text(a.ends_on.map(date_text)),
+                Arg::Int(Some(import_id)),
+            ]
+        }),
+    )
+    .await?;
+    let after = count().fetch_one(&mut **tx).await?;
+    let stored = (after - before).max(0) as u64;
+    Ok((stored, changed.saturating_sub(stored)))
 }
 
 /// Which staged (and seat) identities are matched, unmatched or ambiguous.
