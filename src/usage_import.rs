@@ -332,23 +332,13 @@ pub fn print_usage_outcome(
     if !ids.unmatched_examples.is_empty() {
         println!(
             "  unmatched (usage kept; map them with --identities): {}",
-            ids.unmatched_examples
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            first_ten(&ids.unmatched_examples)
         );
     }
     if !ids.ambiguous_examples.is_empty() {
         println!(
             "  ambiguous (shared by several people): {}",
-            ids.ambiguous_examples
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            first_ten(&ids.ambiguous_examples)
         );
     }
     for (reason, n) in &out.skipped {
@@ -391,12 +381,7 @@ pub async fn edges(store: &Store, args: &EdgesArgs) -> anyhow::Result<()> {
             println!(
                 "{} node names match nobody (their edges are skipped): {}",
                 out.unmatched.len(),
-                out.unmatched
-                    .iter()
-                    .take(10)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                first_ten(&out.unmatched)
             );
         }
     }
@@ -513,15 +498,7 @@ pub fn print_chat_outcome(
         out.members_matched, out.matched_by_email, out.members_unmatched
     );
     if !out.unmatched_examples.is_empty() {
-        println!(
-            "  unmatched: {}",
-            out.unmatched_examples
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        println!("  unmatched: {}", first_ten(&out.unmatched_examples));
     }
     if out.questions > 0 {
         let mix: Vec<String> = out
@@ -640,4 +617,14 @@ fn wins_of(
             })
         })
         .collect()
+}
+
+/// The first ten of a list of identifiers, for summaries (`--json` has them all).
+fn first_ten(items: &[String]) -> String {
+    items
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -15,11 +15,9 @@ fn stage(s: &str) -> QuestionStage {
     }
 }
 
-#[test]
-fn precision_and_recall_per_stage() {
-    let data = include_str!("data/questions.tsv");
-    let labelled: Vec<(QuestionStage, &str)> = data
-        .lines()
+/// The (stage, question) pairs of a labelled TSV file.
+fn load(data: &str) -> Vec<(QuestionStage, &str)> {
+    data.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
             let (s, q) = l
@@ -27,7 +25,13 @@ fn precision_and_recall_per_stage() {
                 .unwrap_or_else(|| panic!("no tab in {l:?}"));
             (stage(s), q)
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn precision_and_recall_per_stage() {
+    let data = include_str!("data/questions.tsv");
+    let labelled = load(data);
     assert!(
         labelled.len() >= 200,
         "the labelled set has {} questions",
@@ -69,16 +73,7 @@ fn precision_and_recall_per_stage() {
 #[test]
 fn held_out_set() {
     let data = include_str!("data/questions_heldout.tsv");
-    let labelled: Vec<(QuestionStage, &str)> = data
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let (s, q) = l
-                .split_once('\t')
-                .unwrap_or_else(|| panic!("no tab in {l:?}"));
-            (stage(s), q)
-        })
-        .collect();
+    let labelled = load(data);
     let predicted: Vec<QuestionStage> = labelled.iter().map(|(_, q)| classify(q).stage).collect();
     let correct = labelled
         .iter()
