@@ -118,6 +118,30 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         },
     };
     let gh_out = crate::usage_import::github(&store, &gh).await?;
+    let mut gpt_stored = 0;
+    for export in &history.chatgpt_exports {
+        let a = crate::usage_import::RowsArgs {
+            file: export.clone(),
+            common: crate::usage_import::CommonArgs {
+                identities: None,
+                json: false,
+            },
+        };
+        gpt_stored += crate::usage_import::rows(&store, "chatgpt", &a)
+            .await?
+            .stored;
+    }
+    let slack = crate::usage_import::SlackArgs {
+        path: history.slack_export.clone(),
+        help_channels: vec!["ai-help".into(), "ask-ai".into()],
+        wins_channels: vec!["ai-wins".into()],
+        keep_text: false,
+        common: crate::usage_import::CommonArgs {
+            identities: None,
+            json: false,
+        },
+    };
+    let chat = crate::usage_import::slack(&store, &slack).await?;
     println!(
         "history: {} of the people adopted AI over six months ({} planted champions, in {}); imported {} M365 Copilot records from {} weekly reports and {} GitHub Copilot records",
         history.adopters,
@@ -126,6 +150,15 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         m365_stored,
         history.m365_reports.len(),
         gh_out.stored
+    );
+    println!(
+        "chat: {} ChatGPT Enterprise records from {} monthly exports; Slack: {} messages, {} questions in #ai-help, {} wins in #ai-wins, {} ties",
+        gpt_stored,
+        history.chatgpt_exports.len(),
+        chat.messages,
+        chat.questions_stored,
+        chat.wins_stored,
+        chat.ties_stored
     );
 
     let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
@@ -207,6 +240,8 @@ fn write_exports(
 /// The history files the demo wrote.
 pub struct History {
     pub m365_reports: Vec<PathBuf>,
+    pub chatgpt_exports: Vec<PathBuf>,
+    pub slack_export: PathBuf,
     pub github_envelope: PathBuf,
     pub github_identities: PathBuf,
     pub ground_truth: PathBuf,
@@ -228,8 +263,12 @@ fn write_history(
     dir: &Path,
     company: &flywheel_synth::Company,
 ) -> anyhow::Result<History> {
+    use chrono::Datelike;
+    use flywheel_ingest::chatgpt::{write_export, EngagementRow};
     use flywheel_ingest::github::{write_ndjson, DayRow};
     use flywheel_ingest::m365::{write_report, ReportRow, V1_APPS};
+    use flywheel_synth::chat::CHATGPT_DEPARTMENTS;
+    use flywheel_synth::DEPARTMENTS;
     let pb = progress::step("simulating six months of adoption");
     let start = as_of - chrono::Duration::days(i64::from(HISTORY_DAYS));
     let adoption = flywheel_synth::adoption::simulate(company, start, HISTORY_DAYS, args.seed);
@@ -259,12 +298,25 @@ fn write_history(
     let mut m365_reports = Vec::new();
     let mut gh_files = Vec::new();
     let mut week_rows: Vec<DayRow> = Vec::new();
+    let gpt_dir = dir.join("chatgpt-enterprise");
+    std::fs::create_dir_all(&gpt_dir)
+        .with_context(|| format!("cannot create {}", gpt_dir.display()))?;
+    let licensed_gpt = |e: usize| CHATGPT_DEPARTMENTS.contains(&company.employees[e].department);
+    // Per person, this month: messages, first and last active day.
+    let mut gpt_month: Vec<(u64, Option<NaiveDate>, Option<NaiveDate>)> = vec![(0, None, None); n];
+    let mut chatgpt_exports = Vec::new();
     for day in 0..HISTORY_DAYS {
         let today = start + chrono::Duration::days(i64::from(day));
         for e in 0..n {
             let Some(count) = adoption.usage_on(e, today, args.seed) else {
                 continue;
             };
+            if licensed_gpt(e) {
+                let m = &mut gpt_month[e];
+                m.0 += u64::from(count) * 2;
+                m.1.get_or_insert(today);
+                m.2 = Some(today);
+            }
             last[e] = Some(today);
             let apps = apps_of(e);
             let app = apps[(day as usize + e) % apps.len()];
@@ -315,7 +367,54 @@ fn write_history(
             week_rows.clear();
             gh_files.push(name);
         }
+        let tomorrow = today + chrono::Duration::days(1);
+        if tomorrow.month() != today.month() {
+            // A monthly ChatGPT Enterprise export, for the whole calendar month, of everyone
+            // invited by its end (their site's wave came, or they already use it).
+            let first = today.with_day(1).unwrap_or(today);
+            let rows: Vec<EngagementRow> = (0..n)
+                .filter(|&e| licensed_gpt(e))
+                .filter_map(|e| {
+                    let emp = &company.employees[e];
+                    let wave = adoption.site_wave[emp.site];
+                    let invited_on = match adoption.adopted_on[e] {
+                        Some(a) => a.min(wave),
+                        None => wave,
+                    };
+                    (invited_on <= today).then(|| {
+                        let (msgs, f, l) = gpt_month[e];
+                        let used = adoption.adopted_on[e].is_some_and(|a| a <= today);
+                        EngagementRow {
+                            email: emp.email.clone(),
+                            name: format!("{} {}", emp.first_name, emp.last_name),
+                            department: DEPARTMENTS[emp.department].to_owned(),
+                            invited_on,
+                            messages: used.then_some(msgs),
+                            first_active: f,
+                            last_active: l,
+                            models: [("gpt-4o", 7), ("o3", 2), ("gpt-4.1", 1)]
+                                .iter()
+                                .map(|(m, k)| ((*m).to_owned(), msgs * k / 10))
+                                .filter(|(_, k)| *k > 0)
+                                .collect(),
+                            last_day_active: last[e],
+                        }
+                    })
+                })
+                .collect();
+            let path = gpt_dir.join(format!(
+                "user-engagement_monthly_{}.csv",
+                first.format("%Y-%m")
+            ));
+            let f = std::fs::File::create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            write_export(std::io::BufWriter::new(f), "monthly", first, today, &rows)
+                .with_context(|| format!("writing {}", path.display()))?;
+            chatgpt_exports.push(path);
+            gpt_month.iter_mut().for_each(|m| *m = (0, None, None));
+        }
     }
+    let (slack_export, chat_truth) = write_slack(dir, company, &adoption, args.seed)?;
     let links: Vec<String> = gh_files
         .iter()
         .map(|f| format!("https://example.invalid/copilot/reports/{f}?sig=demo"))
@@ -365,6 +464,7 @@ fn write_history(
             "ceo": company.employees[0].hris_id,
             "champions": adoption.champions.iter().map(|&e| company.employees[e].hris_id.clone()).collect::<Vec<_>>(),
             "adopted_on": adopted,
+            "chat": chat_truth,
         }))?,
     )
     .with_context(|| format!("writing {}", ground_truth.display()))?;
@@ -378,10 +478,197 @@ fn write_history(
     );
     Ok(History {
         m365_reports,
+        chatgpt_exports,
+        slack_export,
         github_envelope,
         github_identities,
         ground_truth,
         adopters,
         champions: adoption.champions.len(),
     })
+}
+
+/// Slack ids of the demo's people (stable per employee index).
+fn slack_id(e: usize) -> String {
+    format!("U{:08X}", 0x1000_0000 + e)
+}
+
+/// Writes the chat side of the history as a Slack workspace export (zip): every employee
+/// a member, plus a digest bot; `#ai-help` with the questions and their answer threads,
+/// `#ai-wins` with wins, reactions and "tried it too" replies, and `#general`. Returns the
+/// path and the generator's truth about it (questions per stage and month, wins).
+fn write_slack(
+    dir: &Path,
+    company: &flywheel_synth::Company,
+    adoption: &flywheel_synth::adoption::Adoption,
+    seed: u64,
+) -> anyhow::Result<(PathBuf, serde_json::Value)> {
+    use chrono::{Datelike, NaiveDateTime};
+    use flywheel_ingest::slack::{mentions, write_export, SlackMessage, SlackUser};
+    let history = flywheel_synth::chat::simulate_chat(company, adoption, seed);
+    let mut users: Vec<SlackUser> = company
+        .employees
+        .iter()
+        .enumerate()
+        .map(|(e, emp)| SlackUser {
+            id: slack_id(e),
+            name: emp.email.split('@').next().unwrap_or("").to_owned(),
+            real_name: Some(format!("{} {}", emp.first_name, emp.last_name)),
+            email: Some(emp.email.clone()),
+            is_bot: false,
+            deleted: false,
+        })
+        .collect();
+    const BOT: &str = "B0DIGEST1";
+    users.push(SlackUser {
+        id: BOT.into(),
+        name: "ai-digest".into(),
+        real_name: Some("AI digest".into()),
+        email: None,
+        is_bot: true,
+        deleted: false,
+    });
+    let mut seq = 0u32;
+    let mut ts_of = |at: NaiveDateTime| {
+        seq = (seq + 1) % 1_000_000;
+        format!("{}.{seq:06}", at.and_utc().timestamp())
+    };
+    let msg =
+        |channel: &str, ts: String, at: NaiveDateTime, user: &str, text: String| SlackMessage {
+            channel: channel.into(),
+            at: at.and_utc(),
+            ts,
+            user: Some(user.into()),
+            subtype: None,
+            mentions: mentions(&text),
+            text,
+            thread_ts: None,
+            parent_user_id: None,
+            reactions: vec![],
+        };
+    let mut messages = Vec::new();
+    let mut joined = std::collections::HashSet::new();
+    let mut by_month: std::collections::BTreeMap<String, [u32; 4]> = Default::default();
+    for q in &history.questions {
+        let asker = slack_id(q.asker);
+        if joined.insert(q.asker) {
+            let at = q.at - chrono::Duration::minutes(3);
+            let mut j = msg(
+                "ai-help",
+                ts_of(at),
+                at,
+                &asker,
+                format!("<@{asker}> has joined the channel"),
+            );
+            j.subtype = Some("channel_join".into());
+            messages.push(j);
+        }
+        let ts = ts_of(q.at);
+        let mut root = msg("ai-help", ts.clone(), q.at, &asker, q.text.clone());
+        let thanked: Vec<String> = q
+            .answers
+            .iter()
+            .filter(|a| a.thanked)
+            .map(|a| slack_id(a.by))
+            .collect();
+        if !q.answers.is_empty() {
+            root.thread_ts = Some(ts.clone());
+        }
+        messages.push(root);
+        for a in &q.answers {
+            let text = if a.mentions_author {
+                format!("<@{asker}> {}", a.text)
+            } else {
+                a.text.clone()
+            };
+            let by = slack_id(a.by);
+            let mut r = msg("ai-help", ts_of(a.at), a.at, &by, text);
+            r.thread_ts = Some(ts.clone());
+            r.parent_user_id = Some(asker.clone());
+            if thanked.contains(&by) {
+                r.reactions = vec![("pray".into(), vec![asker.clone()])];
+            }
+            messages.push(r);
+        }
+        let stage = q.stage as usize;
+        by_month
+            .entry(q.at.format("%Y-%m").to_string())
+            .or_default()[stage] += 1;
+    }
+    for w in &history.wins {
+        let author = slack_id(w.author);
+        let ts = ts_of(w.at);
+        let mut root = msg("ai-wins", ts.clone(), w.at, &author, w.text.clone());
+        if !w.reactions.is_empty() {
+            root.reactions = vec![(
+                "raised_hands".into(),
+                w.reactions.iter().map(|&e| slack_id(e)).collect(),
+            )];
+        }
+        if !w.tried_by.is_empty() {
+            root.thread_ts = Some(ts.clone());
+        }
+        messages.push(root);
+        for r in &w.tried_by {
+            let mut m = msg(
+                "ai-wins",
+                ts_of(r.at),
+                r.at,
+                &slack_id(r.by),
+                r.text.clone(),
+            );
+            m.thread_ts = Some(ts.clone());
+            m.parent_user_id = Some(author.clone());
+            messages.push(m);
+        }
+    }
+    // A digest bot posts every Monday: bots are not people and make no ties.
+    let mut day = adoption.start;
+    let end = adoption.start + chrono::Duration::days(i64::from(adoption.days));
+    while day < end {
+        if day.weekday() == chrono::Weekday::Mon {
+            let at = day.and_hms_opt(7, 0, 0).unwrap_or_default();
+            let mut m = msg(
+                "ai-wins",
+                ts_of(at),
+                at,
+                BOT,
+                "This week's AI wins digest is out.".into(),
+            );
+            m.subtype = Some("bot_message".into());
+            messages.push(m);
+        }
+        day += chrono::Duration::days(1);
+    }
+    let path = dir.join("slack_export.zip");
+    let f = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    write_export(
+        std::io::BufWriter::new(f),
+        &users,
+        &["general", "ai-help", "ai-wins"],
+        &messages,
+    )
+    .with_context(|| format!("writing {}", path.display()))?;
+    let stages = ["awareness", "access", "how_to", "frontier"];
+    let months: serde_json::Map<String, serde_json::Value> = by_month
+        .into_iter()
+        .map(|(m, c)| {
+            let o: serde_json::Map<String, serde_json::Value> = stages
+                .iter()
+                .zip(c)
+                .map(|(s, n)| ((*s).to_owned(), n.into()))
+                .collect();
+            (m, o.into())
+        })
+        .collect();
+    let truth = serde_json::json!({
+        "slack_ids": "U + 8 hex digits of 0x10000000 + the employee's row in the HRIS file",
+        "help_questions": history.questions.len(),
+        "help_questions_by_month": months,
+        "answered": history.questions.iter().filter(|q| !q.answers.is_empty()).count(),
+        "wins": history.wins.len(),
+        "wins_stating_time_saved": history.wins.iter().filter(|w| w.states_time_saved).count(),
+    });
+    Ok((path, truth))
 }

@@ -127,6 +127,14 @@ fn demo_writes_real_exports_and_a_database_people_lists() {
     assert!(String::from_utf8_lossy(&again.stdout).contains(
         "imported 0 M365 Copilot records from 26 weekly reports and 0 GitHub Copilot records"
     ));
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .contains("chat: 0 ChatGPT Enterprise records from 6 monthly exports; Slack: ")
+            && String::from_utf8_lossy(&again.stdout)
+                .contains(" 0 questions in #ai-help, 0 wins in #ai-wins, 0 ties"),
+        "re-importing the chat history changes nothing: {}",
+        String::from_utf8_lossy(&again.stdout)
+    );
 
     // Six months of history, written as real exports and imported through the importers.
     assert_eq!(
@@ -147,15 +155,46 @@ fn demo_writes_real_exports_and_a_database_people_lists() {
         truth["adopted_on"][truth["ceo"].as_str().unwrap_or("")].is_string(),
         "the CEO adopted"
     );
-    let rows = flywheel_testkit::block_on(async {
-        flywheel_store::Store::open(&db)
-            .await
-            .expect("open")
-            .usage_rows()
-            .await
-            .expect("usage")
+    let (rows, questions, wins) = flywheel_testkit::block_on(async {
+        let store = flywheel_store::Store::open(&db).await.expect("open");
+        (
+            store.usage_rows().await.expect("usage"),
+            store.chat_questions().await.expect("questions"),
+            store.chat_wins().await.expect("wins"),
+        )
     });
-    for tool in ["Microsoft 365 Copilot", "GitHub Copilot"] {
+    // The chat history came through the Slack importer: every generated question was
+    // detected, asked by a matched person, and no text was kept.
+    let chat = &truth["chat"];
+    assert_eq!(
+        Some(questions.len() as u64),
+        chat["help_questions"].as_u64()
+    );
+    assert_eq!(Some(wins.len() as u64), chat["wins"].as_u64());
+    assert!(questions.iter().all(|q| q.2.is_some() && q.5.is_none()));
+    assert_eq!(
+        questions.iter().filter(|q| q.4 > 0).count() as u64,
+        chat["answered"].as_u64().unwrap_or(0)
+    );
+    assert_eq!(
+        wins.iter().filter(|w| w.1.is_some()).count() as u64,
+        chat["wins_stating_time_saved"].as_u64().unwrap_or(0),
+        "time saved read from every win that states it"
+    );
+    // The classified mix matures: "how do I build" grows, "what is this" fades.
+    let stages: Vec<&str> = questions.iter().map(|q| q.3.as_str()).collect();
+    let share = |qs: &[&str], stage: &str| {
+        qs.iter().filter(|q| **q == stage).count() as f64 / qs.len().max(1) as f64
+    };
+    let (first, last) = stages.split_at(stages.len() / 3);
+    let last = &last[last.len() / 2..];
+    assert!(share(last, "frontier") > 2.0 * share(first, "frontier"));
+    assert!(share(first, "awareness") > 2.0 * share(last, "awareness"));
+    for tool in [
+        "Microsoft 365 Copilot",
+        "GitHub Copilot",
+        "ChatGPT Enterprise",
+    ] {
         let of_tool: Vec<_> = rows.iter().filter(|r| r.0 == tool).collect();
         assert!(of_tool.len() > 100, "{tool}: {} rows", of_tool.len());
         assert!(

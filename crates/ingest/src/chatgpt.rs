@@ -198,6 +198,120 @@ pub fn read_chatgpt<R: Read + 'static>(
     })))
 }
 
+/// One user of an engagement export to write. `messages: None` is an invited user who
+/// never used the tool (written with empty `is_active` and `messages`, as the export does).
+pub struct EngagementRow {
+    pub email: String,
+    pub name: String,
+    pub department: String,
+    pub invited_on: NaiveDate,
+    pub messages: Option<u64>,
+    pub first_active: Option<NaiveDate>,
+    pub last_active: Option<NaiveDate>,
+    /// Messages per model (written as Python dict text, single quotes).
+    pub models: Vec<(String, u64)>,
+    /// Last day active ever.
+    pub last_day_active: Option<NaiveDate>,
+}
+
+/// The 30 columns of the user-engagement export, in the export's order.
+pub const COLUMNS: [&str; 30] = [
+    "cadence",
+    "period_start",
+    "period_end",
+    "account_id",
+    "public_id",
+    "name",
+    "email",
+    "role",
+    "user_role",
+    "department",
+    "groups",
+    "user_status",
+    "created_or_invited_date",
+    "is_active",
+    "first_day_active_in_period",
+    "last_day_active_in_period",
+    "messages",
+    "messages_rank",
+    "model_to_messages",
+    "gpt_messages",
+    "gpts_messaged",
+    "gpt_to_messages",
+    "tool_messages",
+    "tools_messaged",
+    "tool_to_messages",
+    "project_messages",
+    "projects_messaged",
+    "project_to_messages",
+    "projects_created",
+    "last_day_active",
+];
+
+/// Writes a user-engagement export (`cadence` "monthly" or "weekly") for one period.
+pub fn write_export<W: std::io::Write>(
+    out: W,
+    cadence: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+    rows: &[EngagementRow],
+) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(COLUMNS)?;
+    let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let mut ranked: Vec<u64> = rows.iter().filter_map(|r| r.messages).collect();
+    ranked.sort_unstable_by(|a, b| b.cmp(a));
+    for (i, r) in rows.iter().enumerate() {
+        let dict = |entries: &[(String, u64)]| {
+            let inner: Vec<String> = entries.iter().map(|(k, n)| format!("'{k}': {n}")).collect();
+            format!("{{{}}}", inner.join(", "))
+        };
+        let active = r.messages.map(|m| (m > 0).to_string()).unwrap_or_default();
+        let rank = r
+            .messages
+            .and_then(|m| ranked.iter().position(|&x| x == m))
+            .map(|p| (p + 1).to_string())
+            .unwrap_or_default();
+        let used = r.messages.is_some();
+        let zero = |v: &str| if used { v.to_owned() } else { String::new() };
+        let rec: [String; 30] = [
+            cadence.to_owned(),
+            start.to_string(),
+            end.to_string(),
+            "acct-demo".into(),
+            format!("user-{:06}", i + 1),
+            r.name.clone(),
+            r.email.clone(),
+            "standard-user".into(),
+            "standard-user".into(),
+            serde_json::json!([r.department]).to_string(),
+            "{}".into(),
+            "enabled".into(),
+            r.invited_on.to_string(),
+            active,
+            date(r.first_active),
+            date(r.last_active),
+            r.messages.map(|m| m.to_string()).unwrap_or_default(),
+            rank,
+            if used { dict(&r.models) } else { String::new() },
+            zero("0"),
+            zero("0"),
+            zero("{}"),
+            zero("0"),
+            zero("0"),
+            zero("{}"),
+            zero("0"),
+            zero("0"),
+            zero("{}"),
+            zero("0"),
+            date(r.last_day_active),
+        ];
+        w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +348,59 @@ mod tests {
         read_chatgpt(std::io::Cursor::new(text.into_bytes()), "gpt.csv")
             .expect("opens")
             .collect()
+    }
+
+    #[test]
+    fn written_exports_read_back() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let rows = vec![
+            EngagementRow {
+                email: "ada@example.com".into(),
+                name: "Ada Lovelace".into(),
+                department: "Legal".into(),
+                invited_on: d("2026-01-05"),
+                messages: Some(40),
+                first_active: Some(d("2026-02-02")),
+                last_active: Some(d("2026-02-20")),
+                models: vec![("gpt-4o".into(), 30), ("o3".into(), 10)],
+                last_day_active: Some(d("2026-02-20")),
+            },
+            EngagementRow {
+                email: "bo@example.com".into(),
+                name: "Bo".into(),
+                department: "Legal".into(),
+                invited_on: d("2026-02-10"),
+                messages: None,
+                first_active: None,
+                last_active: None,
+                models: vec![],
+                last_day_active: None,
+            },
+        ];
+        let mut buf = Vec::new();
+        write_export(&mut buf, "monthly", d("2026-02-01"), d("2026-02-28"), &rows).expect("write");
+        let text = String::from_utf8(buf.clone()).expect("utf-8");
+        assert_eq!(
+            text.lines().next(),
+            header().lines().next(),
+            "the export's header"
+        );
+        let back: Vec<Parsed> = read(text).into_iter().map(|r| r.expect("row")).collect();
+        let got: Vec<(String, u64)> = back[0]
+            .usage
+            .iter()
+            .map(|u| (u.feature.clone(), u.count))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (String::new(), 40),
+                ("model:gpt-4o".into(), 30),
+                ("model:o3".into(), 10)
+            ]
+        );
+        assert_eq!(back[0].usage[0].period_days, 28);
+        assert!(back[1].usage.is_empty() && back[1].skipped == Some(INVITED));
     }
 
     #[test]

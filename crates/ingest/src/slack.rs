@@ -525,6 +525,112 @@ pub fn derive_ties(
         .collect()
 }
 
+/// Writes a workspace export as Slack's zip does (for the demo and round-trip tests):
+/// `users.json`, `channels.json`, and per channel one file per UTC day of its messages.
+/// Thread roots get `reply_count`, `reply_users` and `replies` from their replies; `ts`
+/// and `thread_ts` are written as the text they are.
+pub fn write_export<W: std::io::Write + std::io::Seek>(
+    out: W,
+    users: &[SlackUser],
+    channels: &[&str],
+    messages: &[SlackMessage],
+) -> zip::result::ZipResult<W> {
+    use serde_json::json;
+    let mut z = zip::ZipWriter::new(out);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let to_json = |v: &Value| serde_json::to_vec_pretty(v).unwrap_or_default();
+    let users_json: Vec<Value> = users
+        .iter()
+        .map(|u| {
+            json!({
+                "id": u.id,
+                "name": u.name,
+                "real_name": u.real_name,
+                "deleted": u.deleted,
+                "is_bot": u.is_bot,
+                "profile": {
+                    "real_name": u.real_name,
+                    "display_name": u.name,
+                    "email": u.email,
+                },
+            })
+        })
+        .collect();
+    z.start_file("users.json", opts)?;
+    std::io::Write::write_all(&mut z, &to_json(&Value::Array(users_json)))?;
+    let channels_json: Vec<Value> = channels
+        .iter()
+        .enumerate()
+        .map(|(i, c)| json!({"id": format!("C{:08}", i + 1), "name": c, "is_archived": false}))
+        .collect();
+    z.start_file("channels.json", opts)?;
+    std::io::Write::write_all(&mut z, &to_json(&Value::Array(channels_json)))?;
+    let mut replies: HashMap<(&str, &str), Vec<&SlackMessage>> = HashMap::new();
+    for m in messages.iter().filter(|m| m.is_reply()) {
+        if let Some(t) = m.thread_ts.as_deref() {
+            replies.entry((m.channel.as_str(), t)).or_default().push(m);
+        }
+    }
+    let mut days: BTreeMap<(&str, NaiveDate), Vec<&SlackMessage>> = BTreeMap::new();
+    for m in messages {
+        days.entry((m.channel.as_str(), m.at.date_naive()))
+            .or_default()
+            .push(m);
+    }
+    for ((channel, day), mut msgs) in days {
+        msgs.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.ts.cmp(&b.ts)));
+        let arr: Vec<Value> = msgs
+            .iter()
+            .map(|m| {
+                let mut v = json!({"type": "message", "text": m.text, "ts": m.ts});
+                let o = v.as_object_mut().expect("a JSON object literal");
+                if let Some(u) = &m.user {
+                    o.insert("user".into(), json!(u));
+                }
+                if let Some(st) = &m.subtype {
+                    o.insert("subtype".into(), json!(st));
+                }
+                if let Some(t) = &m.thread_ts {
+                    o.insert("thread_ts".into(), json!(t));
+                }
+                if let Some(p) = &m.parent_user_id {
+                    o.insert("parent_user_id".into(), json!(p));
+                }
+                if let Some(rs) = replies.get(&(channel, m.ts.as_str())) {
+                    let mut who: Vec<&str> = rs.iter().filter_map(|r| r.user.as_deref()).collect();
+                    who.dedup();
+                    o.insert("reply_count".into(), json!(rs.len()));
+                    o.insert("reply_users".into(), json!(who));
+                    o.insert(
+                        "replies".into(),
+                        Value::Array(
+                            rs.iter()
+                                .map(|r| json!({"user": r.user, "ts": r.ts}))
+                                .collect(),
+                        ),
+                    );
+                }
+                if !m.reactions.is_empty() {
+                    o.insert(
+                        "reactions".into(),
+                        Value::Array(
+                            m.reactions
+                                .iter()
+                                .map(|(n, us)| json!({"name": n, "users": us, "count": us.len()}))
+                                .collect(),
+                        ),
+                    );
+                }
+                v
+            })
+            .collect();
+        z.start_file(format!("{channel}/{day}.json"), opts)?;
+        std::io::Write::write_all(&mut z, &to_json(&Value::Array(arr)))?;
+    }
+    z.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -644,6 +750,68 @@ mod tests {
                 .all(|t| t.from != "UD" && t.to != "UD" && t.from != "UBOT"),
             "joins and bots make no ties"
         );
+    }
+
+    #[test]
+    fn written_exports_read_back() {
+        let user = |id: &str, bot: bool| SlackUser {
+            id: id.into(),
+            name: id.to_lowercase(),
+            real_name: Some(format!("Person {id}")),
+            email: (!bot).then(|| format!("{}@example.com", id.to_lowercase())),
+            is_bot: bot,
+            deleted: false,
+        };
+        let users = vec![user("UA", false), user("UB", false), user("UBOT", true)];
+        let msg = |ts: &str, u: &str, text: &str, thread: Option<&str>| SlackMessage {
+            channel: "ai-help".into(),
+            ts: ts.into(),
+            at: parse_ts(ts).expect("ts"),
+            user: Some(u.into()),
+            subtype: None,
+            text: text.into(),
+            thread_ts: thread.map(Into::into),
+            parent_user_id: thread.filter(|t| *t != ts).map(|_| "UA".into()),
+            reactions: vec![],
+            mentions: mentions(text),
+        };
+        let mut root = msg(
+            "1700000000.000100",
+            "UA",
+            "how do I get access?",
+            Some("1700000000.000100"),
+        );
+        root.reactions = vec![("pray".into(), vec!["UB".into()])];
+        // The reply falls on the next UTC day: it goes to the next day's file.
+        let reply = msg(
+            "1700092800.000200",
+            "UB",
+            "<@UA> ask IT",
+            Some("1700000000.000100"),
+        );
+        let mut bot = msg("1700000050.000001", "UBOT", "digest", None);
+        bot.subtype = Some("bot_message".into());
+        let written = vec![root, bot, reply];
+        let dir = std::env::temp_dir().join(format!("fw-slack-w-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let p = dir.join("export.zip");
+        write_export(
+            std::fs::File::create(&p).expect("create"),
+            &users,
+            &["ai-help", "general"],
+            &written,
+        )
+        .expect("writes");
+        let mut ex = SlackExport::open(&p).expect("opens");
+        assert_eq!(ex.users, users);
+        assert_eq!(ex.channels, vec!["ai-help", "general"]);
+        let mut read = ex.channel_messages("ai-help").expect("reads");
+        let mut want = written.clone();
+        want.sort_by_key(|m| m.at);
+        read.sort_by_key(|m| m.at);
+        assert_eq!(read, want);
+        assert!(ex.channel_messages("general").expect("empty").is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

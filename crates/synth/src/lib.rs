@@ -6,6 +6,7 @@
 //! (ChaCha8 is a portable generator; no clocks, no hashing of pointers).
 
 pub mod adoption;
+pub mod chat;
 mod names;
 
 use chrono::{Duration, NaiveDate};
