@@ -65,7 +65,8 @@ con.commit()
 PY
 measure "pandas read_csv + to_sql" "$venv/bin/python" "$work/load_with_pandas.py"
 echo "== checks"
-echo "rows stored: flywheel $(sqlite3 "$work/fw.db" 'select count(*) from usage') / sqlite3 $(sqlite3 "$work/sq.db" 'select count(*) from usage_raw') / pandas $(sqlite3 "$work/pd.db" 'select count(*) from usage_raw')"
-echo "flywheel rows matched to people: $(sqlite3 "$work/fw.db" 'select count(*) from usage where person_id is not null')"
+last="(select max(id) from imports)"
+echo "rows stored: flywheel $(sqlite3 "$work/fw.db" "select count(*) from usage where import_id = $last") / sqlite3 $(sqlite3 "$work/sq.db" 'select count(*) from usage_raw') / pandas $(sqlite3 "$work/pd.db" 'select count(*) from usage_raw')"
+echo "flywheel rows matched to people: $(sqlite3 "$work/fw.db" "select count(*) from usage where import_id = $last and person_id is not null")"
 echo "== ratios (time, peak memory; > 1 means flywheel is slower / larger)"
 awk 'NR==1 {fs=$(NF-1); fm=$NF} NR>1 {name=$0; sub(/ [0-9.]+ [0-9]+$/, "", name); printf "flywheel / %-26s time %.2f  memory %.2f\n", name, fs/$(NF-1), fm/$NF}' "$work/results"

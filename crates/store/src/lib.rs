@@ -113,6 +113,9 @@ impl Store {
                         // 64 MiB of page cache: bulk imports into indexed tables touch far
                         // more pages than SQLite's 2 MiB default keeps.
                         conn.execute("PRAGMA cache_size = -65536").await?;
+                        // The temporary database (import staging, lookup tables) has a
+                        // cache of its own, also 2 MiB by default.
+                        conn.execute("PRAGMA temp.cache_size = -32768").await?;
                     }
                     Ok(())
                 })
