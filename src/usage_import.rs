@@ -250,17 +250,18 @@ pub async fn github(store: &Store, args: &GithubArgs) -> anyhow::Result<UsageImp
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let (input, handle) = open_tracked(&args.file)?;
-    let file = read_github(input, &name, &dir);
-    let sha = handle.finish();
-    let file = file.with_context(|| format!("{name}: nothing was imported"))?;
+    let file =
+        read_github(input, &name, &dir).with_context(|| format!("{name}: nothing was imported"))?;
     let mut imp = store
-        .begin_usage_import("github-copilot", &name, &sha)
+        .begin_usage_import("github-copilot", &name, "")
         .await?;
     apply_identities(&mut imp, args.common.identities.as_deref()).await?;
     match file {
-        GithubFile::Usage { records, rows } => {
-            imp.count_read(rows);
-            imp.stage(&records).await?;
+        GithubFile::Usage(rows) => {
+            let result = stage_all(&mut imp, rows).await;
+            imp.set_sha256(&handle.finish());
+            result.with_context(|| format!("{name}: nothing was imported"))?;
+            return finish(imp, &name).await;
         }
         GithubFile::Seats { seats, total_seats } => {
             if let Some(total) = total_seats.filter(|&t| t > seats.len() as u64) {
@@ -273,15 +274,15 @@ pub async fn github(store: &Store, args: &GithubArgs) -> anyhow::Result<UsageImp
                 let pname = p.display().to_string();
                 let f = std::fs::File::open(p).with_context(|| format!("cannot open {pname}"))?;
                 match read_github(BufReader::new(f), &pname, &dir).with_context(|| format!("{name}: nothing was imported"))? {
-                    GithubFile::Usage { records, rows } => {
-                        imp.count_read(rows);
-                        imp.stage(&records).await?;
-                    }
+                    GithubFile::Usage(rows) => stage_all(&mut imp, rows)
+                        .await
+                        .with_context(|| format!("{pname}: nothing was imported"))?,
                     _ => bail!("{pname}: an envelope's links must name usage files (NDJSON); nothing was imported"),
                 }
             }
         }
     }
+    imp.set_sha256(&handle.finish());
     finish(imp, &name).await
 }
 

@@ -14,6 +14,7 @@ use flywheel_domain::usage::{AccessRecord, UsageRecord};
 use serde_json::Value;
 
 use crate::error::{IngestError, Located};
+use crate::parsed::Parsed;
 
 /// The tool name GitHub Copilot usage and seats are stored under.
 pub const TOOL: &str = "GitHub Copilot";
@@ -21,11 +22,8 @@ pub const TOOL: &str = "GitHub Copilot";
 /// What a GitHub Copilot file turned out to be.
 #[derive(Debug)]
 pub enum GithubFile {
-    /// Usage records from NDJSON, and how many rows (JSON objects) they came from.
-    Usage {
-        records: Vec<UsageRecord>,
-        rows: u64,
-    },
+    /// Usage rows from NDJSON, streamed: one [`Parsed`] per JSON object.
+    Usage(UsageRows),
     /// The files an envelope's `download_links` point at, resolved to local paths.
     Envelope(Vec<PathBuf>),
     /// Seat assignments, with the `total_seats` the file announces (pages may hold fewer).
@@ -133,8 +131,13 @@ fn local_link(dir: &Path, link: &str) -> Result<PathBuf, String> {
 }
 
 /// Reads a GitHub Copilot file of any of the three kinds. `dir` is where an envelope's
-/// links are looked for. Usage rows are returned whole here; [`UsageStream`] streams them.
-pub fn read_github<R: Read>(input: R, source: &str, dir: &Path) -> Result<GithubFile, IngestError> {
+/// links are looked for. Usage rows stream ([`UsageRows`]); seats and envelopes are small
+/// and read whole.
+pub fn read_github<R: Read + 'static>(
+    input: R,
+    source: &str,
+    dir: &Path,
+) -> Result<GithubFile, IngestError> {
     let mut stream = serde_json::Deserializer::from_reader(input).into_iter::<Value>();
     let structure = |message: String| IngestError::Structure {
         source_name: source.to_owned(),
@@ -182,35 +185,81 @@ pub fn read_github<R: Read>(input: R, source: &str, dir: &Path) -> Result<Github
         }
         return Ok(GithubFile::Envelope(paths));
     }
-    let mut rows = Vec::new();
-    let mut record = 1u64;
-    let mut next = Some(Ok(first));
-    let mut problems = crate::error::Problems::default();
-    while let Some(item) = next {
+    Ok(GithubFile::Usage(UsageRows {
+        source: source.to_owned(),
+        first: Some(first),
+        rest: Box::new(stream),
+        record: 0,
+        done: false,
+    }))
+}
+
+/// The user-level rows of an NDJSON file, parsed one JSON object at a time (memory does not
+/// grow with the file).
+pub struct UsageRows {
+    source: String,
+    first: Option<Value>,
+    rest: Box<dyn Iterator<Item = serde_json::Result<Value>>>,
+    record: u64,
+    done: bool,
+}
+
+impl std::fmt::Debug for UsageRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UsageRows({}, at record {})", self.source, self.record)
+    }
+}
+
+impl Iterator for UsageRows {
+    type Item = Result<Parsed, Located>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let item = match self.first.take() {
+            Some(v) => Ok(v),
+            None => self.rest.next()?,
+        };
+        self.record += 1;
+        let (source, line) = (&self.source, self.record);
         let at = |f: &str, value: Option<String>, message: String| Located {
-            source: source.to_owned(),
-            line: record,
+            source: source.clone(),
+            line,
             field: Some(f.to_owned()),
             value,
             message,
         };
-        match item {
-            Ok(v) => match usage_of_row(&v, &at) {
-                Ok(r) => rows.extend(r),
-                Err(e) => problems.push(e),
-            },
+        Some(match item {
+            Ok(v) => usage_of_row(&v, &at).map(|usage| Parsed {
+                usage,
+                access: None,
+                skipped: None,
+            }),
             Err(e) => {
-                problems.push(at("json", None, format!("not JSON: {e}")));
-                break; // the stream cannot resynchronise after malformed JSON
+                // The stream cannot resynchronise after malformed JSON.
+                self.done = true;
+                Err(at("json", None, format!("not JSON: {e}")))
+            }
+        })
+    }
+}
+
+impl UsageRows {
+    /// All records and the number of rows, or every problem (for small files and tests).
+    pub fn collect_all(self) -> Result<(Vec<UsageRecord>, u64), IngestError> {
+        let mut records = Vec::new();
+        let mut rows = 0;
+        let mut problems = crate::error::Problems::default();
+        for r in self {
+            rows += 1;
+            match r {
+                Ok(p) => records.extend(p.usage),
+                Err(e) => problems.push(e),
             }
         }
-        record += 1;
-        next = stream.next();
+        problems.into_result((records, rows))
     }
-    problems.into_result(GithubFile::Usage {
-        records: rows,
-        rows: record - 1,
-    })
 }
 
 #[cfg(test)]
@@ -227,10 +276,8 @@ mod tests {
     fn fixture_rows_and_seats() {
         let f = std::fs::File::open(fixture("example-schema.user-level.ndjson")).expect("fixture");
         match read_github(f, "gh.ndjson", Path::new(".")).expect("reads") {
-            GithubFile::Usage {
-                records: rows,
-                rows: n,
-            } => {
+            GithubFile::Usage(u) => {
+                let (rows, n) = u.collect_all().expect("rows");
                 assert_eq!(n, 1);
                 assert_eq!(rows[0].identity, "login1");
                 assert_eq!(
@@ -262,7 +309,15 @@ mod tests {
     fn ndjson_stream_tolerates_new_fields_and_locates_errors() {
         let text = "{\"day\":\"2026-01-02\",\"user_login\":\"a\",\"user_initiated_interaction_count\":4,\"brand_new\":{\"x\":1}}\n\
                     {\"day\":\"2026-01-02\",\"user_login\":\"\"}\n{\"day\":\"02/01/2026\",\"user_login\":\"b\"}\n";
-        let err = read_github(text.as_bytes(), "u.ndjson", Path::new("."))
+        let usage = |bytes: Vec<u8>, name: &str| match read_github(
+            std::io::Cursor::new(bytes),
+            name,
+            Path::new("."),
+        )? {
+            GithubFile::Usage(u) => u.collect_all(),
+            other => panic!("{other:?}"),
+        };
+        let err = usage(text.as_bytes().to_vec(), "u.ndjson")
             .expect_err("bad rows")
             .to_string();
         assert!(
@@ -273,17 +328,24 @@ mod tests {
             err.contains("u.ndjson:3: column \"day\": value \"02/01/2026\""),
             "{err}"
         );
-        let ok = read_github(
-            &text.as_bytes()[..text.find('\n').unwrap_or(0)],
+        let (records, rows) = usage(
+            text.as_bytes()[..text.find('\n').unwrap_or(0)].to_vec(),
             "u",
-            Path::new("."),
         )
         .expect("one row");
-        assert!(matches!(ok, GithubFile::Usage { records, rows: 1 } if records[0].count == 4));
+        assert!(rows == 1 && records[0].count == 4);
         assert!(
             read_github(&b"{\"day\": \"2026-01-0"[..], "t", Path::new(".")).is_err(),
             "truncated"
         );
+        let truncated_later = format!(
+            "{}\n{{\"day\": \"2026-01-0",
+            &text[..text.find('\n').unwrap_or(0)]
+        );
+        let err = usage(truncated_later.into_bytes(), "t")
+            .expect_err("truncated")
+            .to_string();
+        assert!(err.contains("t:2") && err.contains("not JSON"), "{err}");
     }
 
     #[test]
@@ -373,8 +435,10 @@ mod writer_tests {
         }];
         let mut buf = Vec::new();
         write_ndjson(&mut buf, &rows).expect("write");
-        match read_github(&buf[..], "w", Path::new(".")).expect("reads") {
-            GithubFile::Usage { records, rows: 1 } => {
+        match read_github(std::io::Cursor::new(buf), "w", Path::new(".")).expect("reads") {
+            GithubFile::Usage(u) => {
+                let (records, rows) = u.collect_all().expect("rows");
+                assert_eq!(rows, 1);
                 assert_eq!(records[0].count, 8);
                 assert_eq!(records.len(), 3);
             }
