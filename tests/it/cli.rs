@@ -71,22 +71,26 @@ fn demo_writes_real_exports_and_a_database_people_lists() {
     let dir = tempdir();
     let out_dir = dir.path().join("d");
     let d = out_dir.display().to_string();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
-        .args([
-            "demo",
-            "--no-serve",
-            "--people",
-            "500",
-            "--seed",
-            "9",
-            "--as-of",
-            "2026-06-01",
-            "--out",
-            &d,
-        ])
-        .env_remove("FLYWHEEL_DB")
-        .output()
-        .expect("run demo");
+    // The same demo, run twice: the second run must change nothing.
+    let run_demo = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+            .args([
+                "demo",
+                "--no-serve",
+                "--people",
+                "500",
+                "--seed",
+                "9",
+                "--as-of",
+                "2026-06-01",
+                "--out",
+                &d,
+            ])
+            .env_remove("FLYWHEEL_DB")
+            .output()
+            .expect("run demo")
+    };
+    let out = run_demo();
     assert!(
         out.status.success(),
         "{}",
@@ -105,21 +109,7 @@ fn demo_writes_real_exports_and_a_database_people_lists() {
     assert!(csv.starts_with("Employee_ID,Full Name,Work Email"));
     assert_eq!(csv.lines().count(), 501);
     // Re-running the same demo changes no people.
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
-        .args([
-            "demo",
-            "--no-serve",
-            "--people",
-            "500",
-            "--seed",
-            "9",
-            "--as-of",
-            "2026-06-01",
-            "--out",
-            &d,
-        ])
-        .output()
-        .expect("run demo");
+    let again = run_demo();
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout)
         .contains("0 hires, 0 moves, 0 departures, 500 unchanged"));
