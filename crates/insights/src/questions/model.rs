@@ -43,9 +43,9 @@ impl Default for Params {
     fn default() -> Params {
         Params {
             epochs: 40,
-            learning_rate: 0.2,
-            l2: 1e-3,
-            char_grams: false,
+            learning_rate: 0.05,
+            l2: 1e-2,
+            char_grams: true,
         }
     }
 }
@@ -169,15 +169,34 @@ impl Model {
         let feats = features(text, self.char_grams);
         let p = self.probabilities_of(&feats);
         let best = (0..4).max_by(|a, b| p[*a].total_cmp(&p[*b])).unwrap_or(0);
-        let mut why: Vec<(String, f32)> = feats
-            .into_iter()
-            .filter_map(|f| {
-                let w = self.weights.get(&f)?;
-                // How much more this feature favours the winner than the average stage.
-                let push = w[best] - w.iter().sum::<f32>() / 4.0;
-                (push > 0.05).then_some((f, push))
-            })
+        // How much more each feature favours the winner than the average stage. Character
+        // 4-grams mean nothing to a reader, so their push is credited to the words they
+        // were cut from ("<acc" and "cess" both to "w:access").
+        let norm = normalize(text);
+        let padded: Vec<(&str, String)> = norm
+            .split_whitespace()
+            .map(|w| (w, format!("<{w}>")))
             .collect();
+        let mut push: HashMap<String, f32> = HashMap::new();
+        for f in feats {
+            let Some(w) = self.weights.get(&f) else {
+                continue;
+            };
+            let amount = w[best] - w.iter().sum::<f32>() / 4.0;
+            if let Some(gram) = f.strip_prefix("c:") {
+                let from: Vec<&str> = padded
+                    .iter()
+                    .filter(|(_, p)| p.contains(gram))
+                    .map(|(w, _)| *w)
+                    .collect();
+                for word in &from {
+                    *push.entry(format!("w:{word}")).or_default() += amount / from.len() as f32;
+                }
+            } else {
+                *push.entry(f).or_default() += amount;
+            }
+        }
+        let mut why: Vec<(String, f32)> = push.into_iter().filter(|(_, x)| *x > 0.05).collect();
         why.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         why.truncate(5);
         (p, why)
