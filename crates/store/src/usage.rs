@@ -81,13 +81,26 @@ const FEATURE_COLUMNS: &[(&str, JsonCol)] = &[
 const DAY_COLUMNS: &[(&str, JsonCol)] = &[("num", JsonCol::Int), ("day", JsonCol::Text)];
 
 /// Interned strings of one import: identity (per kind), feature; days as YYYYMMDD numbers.
-#[derive(Default)]
 struct Interned {
     /// Per identity kind: normalized identity → id (ids count up across kinds).
     identities: Vec<(&'static str, std::collections::HashMap<String, i64>)>,
     count: usize,
+    /// [`MAX_IDENTITIES`] except in tests.
+    limit: usize,
     features: std::collections::HashMap<String, i64>,
     days: std::collections::BTreeSet<i64>,
+}
+
+impl Default for Interned {
+    fn default() -> Interned {
+        Interned {
+            identities: Vec::new(),
+            count: 0,
+            limit: MAX_IDENTITIES,
+            features: Default::default(),
+            days: Default::default(),
+        }
+    }
 }
 
 impl Interned {
@@ -103,9 +116,10 @@ impl Interned {
         if let Some(&id) = map.get(identity) {
             return Ok(id);
         }
-        if self.count >= MAX_IDENTITIES {
+        if self.count >= self.limit {
             return Err(StoreError::Invalid(format!(
-                "more than {MAX_IDENTITIES} distinct identities in one import: this is not the usage export of one organisation"
+                "more than {} distinct identities in one import: this is not the usage export of one organisation",
+                self.limit
             )));
         }
         let id = self.count as i64;
@@ -691,4 +705,32 @@ async fn tool_id(tx: &mut Transaction<'static, Any>, name: &str) -> Result<i64, 
         .bind(name)
         .fetch_one(&mut **tx)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_many_identities_are_refused_and_repeats_are_free() {
+        assert_eq!(Interned::default().limit, MAX_IDENTITIES);
+        let mut i = Interned {
+            limit: 3,
+            ..Interned::default()
+        };
+        assert_eq!(i.identity("email", "a@x").ok(), Some(0));
+        assert_eq!(
+            i.identity("github", "a@x").ok(),
+            Some(1),
+            "kinds are separate"
+        );
+        assert_eq!(i.identity("email", "b@x").ok(), Some(2));
+        // Known identities cost nothing once the limit is reached; a new one is refused.
+        assert_eq!(i.identity("email", "a@x").ok(), Some(0));
+        let err = i.identity("email", "c@x").expect_err("a fourth identity");
+        assert!(
+            err.to_string().contains("more than 3 distinct identities"),
+            "{err}"
+        );
+    }
 }
