@@ -2,6 +2,7 @@
 
 mod demo;
 mod import;
+mod net;
 mod people;
 mod progress;
 mod usage_import;
@@ -45,6 +46,10 @@ enum Command {
     Import(import::ImportCommand),
     /// List people (individual-level data: every listing is recorded in the audit log).
     People(people::PeopleArgs),
+    /// Network science on any edge list: PageRank, betweenness, communities, k-core,
+    /// brokerage.
+    #[command(subcommand)]
+    Net(net::NetCommand),
     /// Manage accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -128,6 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import(cmd) => import::run(cmd, &url()).await,
         Command::People(args) => people::run(args, &url()).await,
+        Command::Net(cmd) => net::run(cmd),
         Command::Admin(AdminCommand::Create {
             email,
             password_stdin: _,

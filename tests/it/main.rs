@@ -3,6 +3,7 @@
 
 mod cli;
 mod http;
+mod net;
 mod usage;
 
 use std::path::Path;

@@ -1,0 +1,21 @@
+//! Flywheel's network-science engine.
+//!
+//! Pure computation on a compact graph ([`Graph`]): no IO beyond parsing an edge list from
+//! a reader the caller opened, no SQL, no HTTP. Parallel with rayon; every result that
+//! involves randomness takes a seed and is the same whatever the number of threads.
+//!
+//! * [`graph`]: the CSR graph (u32 node ids, f32 weights, out- and in-adjacency, the
+//!   in-adjacency shared with the out-adjacency when the graph is symmetric) and node
+//!   groups.
+//! * [`edgelist`]: SNAP-style edge lists, read streaming into a graph.
+//! * [`centrality`]: PageRank, k-core, approximate and exact betweenness.
+//! * [`brokerage`]: Burt's constraint and Gould–Fernandez brokerage roles.
+//! * [`community`]: Leiden for modularity, and modularity itself.
+
+pub mod brokerage;
+pub mod centrality;
+pub mod community;
+pub mod edgelist;
+pub mod graph;
+
+pub use graph::{Graph, Groups};

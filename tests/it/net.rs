@@ -1,0 +1,169 @@
+//! `flywheel net …` on edge lists written here, through the binary.
+
+use serde_json::Value;
+
+use crate::write;
+
+fn net(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .arg("net")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run flywheel: {e}"))
+}
+
+fn net_json(args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = net(&all);
+    assert!(
+        out.status.success(),
+        "flywheel net {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON: {e}"))
+}
+
+/// Three cliques of five people (text names), joined in a ring by one edge each; a
+/// comment, a duplicate edge and a self-loop.
+fn cliques(dir: &std::path::Path) -> String {
+    let mut text = String::from("# three teams\n% matrix-market style comment\n\n");
+    for team in ["ops", "eng", "law"] {
+        for i in 0..5 {
+            for j in i + 1..5 {
+                text.push_str(&format!("{team}{i}\t{team}{j}\n"));
+            }
+        }
+    }
+    text.push_str("ops0 eng1\neng0 law1\nlaw0 ops1\nops0 eng1\nops2 ops2\n");
+    write(dir, "cliques.txt", &text)
+}
+
+#[test]
+fn communities_find_the_teams_and_write_a_membership_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let edges = cliques(dir.path());
+    let membership = dir.path().join("m.txt").display().to_string();
+    let v = net_json(&[
+        "communities",
+        "--edges",
+        &edges,
+        "--membership",
+        &membership,
+    ]);
+    assert_eq!(v["communities"], 3);
+    assert_eq!(v["graph"]["nodes"], 15);
+    assert_eq!(v["graph"]["self_loops_dropped"], 2, "one loop, two arcs");
+    assert_eq!(v["graph"]["parallel_arcs_merged"], 2);
+    // 3 cliques of 10 edges, 3 ring edges, one of them listed twice (weight 2): 2m = 68,
+    // 20 inside each clique, total degrees 23, 23 and 22.
+    let q = v["modularity"].as_f64().expect("number");
+    let expected = 60.0 / 68.0 - (23.0f64.powi(2) * 2.0 + 22.0f64.powi(2)) / 68.0f64.powi(2);
+    assert!((q - expected).abs() < 1e-12, "{q} vs {expected}");
+    let text = std::fs::read_to_string(&membership).expect("membership written");
+    let of: std::collections::HashMap<&str, &str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .collect();
+    assert_eq!(of.len(), 15);
+    for team in ["ops", "eng", "law"] {
+        let first = of[format!("{team}0").as_str()];
+        assert!(
+            (1..5).all(|i| of[format!("{team}{i}").as_str()] == first),
+            "{team}"
+        );
+    }
+    assert_ne!(of["ops3"], of["eng3"]);
+
+    // The membership file is a groups file: brokers between teams are the ring's ends.
+    let v = net_json(&[
+        "brokerage",
+        "--edges",
+        &edges,
+        "--groups",
+        &membership,
+        "--top",
+        "3",
+    ]);
+    let top: Vec<&str> = v["top"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["node"].as_str())
+        .collect();
+    assert!(
+        top.iter().all(|n| n.ends_with('0') || n.ends_with('1')),
+        "{top:?}"
+    );
+    assert!(v["top"][0]["roles"]["representative"].as_u64().unwrap_or(0) > 0);
+}
+
+#[test]
+fn pagerank_betweenness_and_kcore_on_a_star_with_a_tail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // hub - a, b, c, d; d - e (a tail): the hub leads every measure.
+    let edges = write(dir.path(), "star.txt", "hub a\nhub b\nhub c\nhub d\nd e\n");
+    let v = net_json(&["pagerank", "--edges", &edges, "--top", "2"]);
+    assert_eq!(v["top"][0]["node"], "hub");
+    assert_eq!(v["converged"], true);
+    let v = net_json(&["betweenness", "--edges", &edges, "--exact"]);
+    assert_eq!(v["top"][0]["node"], "hub");
+    // hub lies on every path between {a, b, c, d, e} except d–e: 9 pairs, both ways,
+    // over n(n-1) = 30.
+    let b = v["top"][0]["score"].as_f64().expect("number");
+    assert!((b - 18.0 / 30.0).abs() < 1e-12, "{b}");
+    let v = net_json(&[
+        "betweenness",
+        "--edges",
+        &edges,
+        "--eps",
+        "0.05",
+        "--delta",
+        "0.1",
+    ]);
+    let b = v["top"][0]["score"].as_f64().expect("number");
+    assert!((b - 0.6).abs() <= 0.05, "{b}");
+    assert!(v["guarantee"]["samples"].as_u64().unwrap_or(0) > 100);
+    let v = net_json(&["kcore", "--edges", &edges]);
+    assert_eq!(v["max_core"], 1);
+
+    // Directed: a -> hub only; hub has no out-arcs.
+    let v = net_json(&["pagerank", "--edges", &edges, "--directed", "--top", "1"]);
+    assert_eq!(v["graph"]["symmetric"], false);
+    assert_eq!(v["graph"]["arcs"], 5);
+}
+
+#[test]
+fn bad_input_names_file_line_and_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let edges = write(dir.path(), "bad.txt", "a b\nb c 0.5\nc d heavy\n");
+    let out = net(&["pagerank", "--edges", &edges]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.txt")
+            && err.contains("line 3")
+            && err.contains("weight")
+            && err.contains("heavy"),
+        "{err}"
+    );
+
+    let edges = write(dir.path(), "ok.txt", "a b\n");
+    let groups = write(dir.path(), "groups.txt", "a Sales\nzed Legal\n");
+    let out = net(&["brokerage", "--edges", &edges, "--groups", &groups]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("groups.txt")
+            && err.contains("line 2")
+            && err.contains("zed"),
+        "{err}"
+    );
+
+    let empty = write(dir.path(), "empty.txt", "# nothing\n");
+    let out = net(&["kcore", "--edges", &empty]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no edges"));
+    let out = net(&["pagerank", "--edges", &edges, "--damping", "1.5"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--damping"));
+}
