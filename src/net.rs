@@ -11,7 +11,11 @@ use flywheel_netsci::centrality::{
     betweenness_approx, betweenness_exact, core_numbers, pagerank, PageRankOptions,
 };
 use flywheel_netsci::community::{leiden, LeidenOptions};
+use flywheel_netsci::diffusion::{
+    simulate, ArcProbability, Model, SimOptions, Thresholds, QUANTILES,
+};
 use flywheel_netsci::edgelist::{self, EdgeList, GroupLabels, ReadOptions};
+use flywheel_netsci::opinion::{binary_agreement, mean_field_critical_fraction, Population};
 use serde::Serialize;
 use serde_json::json;
 
@@ -63,6 +67,62 @@ pub enum NetCommand {
         /// Write `node community` lines here (usable as a --groups file).
         #[arg(long, value_name = "FILE")]
         membership: Option<PathBuf>,
+    },
+    /// Monte Carlo diffusion from a seed set: adoption curve with mean and quantile bands,
+    /// the final-spread distribution, and per-group results with --groups.
+    Simulate {
+        #[command(flatten)]
+        input: Input,
+        /// ic: independent cascade; lt: linear threshold (thresholds uniform on [0, 1]);
+        /// threshold: fractional-threshold complex contagion (see --threshold).
+        #[arg(long, value_parser = ["ic", "lt", "threshold"])]
+        model: String,
+        /// Seed nodes: a file of node names (whitespace- or line-separated, # comments) or
+        /// a comma-separated list.
+        #[arg(long, value_name = "FILE_OR_LIST")]
+        seeds: String,
+        #[arg(long, default_value_t = 100)]
+        runs: u32,
+        /// IC arc probabilities: wc (weighted cascade, 1/in-degree), uniform:P,
+        /// trivalency (0.1/0.01/0.001 at random), or given (the weights).
+        #[arg(long, default_value = "wc", value_name = "RULE")]
+        probability: String,
+        /// Thresholds of --model threshold: fixed:θ, uniform:LO:HI or normal:MEAN:SD
+        /// (clipped to [0, 1]); a node adopts once that weighted fraction of its contacts
+        /// has.
+        #[arg(long, default_value = "fixed:0.25", value_name = "DIST")]
+        threshold: String,
+        /// Lines `node group`, for adoption per group.
+        #[arg(long, value_name = "FILE")]
+        groups: Option<PathBuf>,
+        #[arg(long, default_value_t = 10_000)]
+        max_steps: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// The binary agreement model with a committed minority (Xie et al., Phys. Rev. E 84,
+    /// 011130, 2011) on a complete or Erdős–Rényi graph: does the minority's opinion take
+    /// over, and how fast (time in units of n interactions)?
+    CommittedMinority {
+        #[arg(long, value_parser = ["complete", "er"])]
+        graph: String,
+        #[arg(long)]
+        n: u32,
+        /// Share of nodes committed to the new opinion.
+        #[arg(long)]
+        fraction: f64,
+        /// Mean degree of the Erdős–Rényi graph.
+        #[arg(long, default_value_t = 10.0)]
+        degree: f64,
+        #[arg(long, default_value_t = 20)]
+        runs: u32,
+        /// Give up after this many time units.
+        #[arg(long, default_value_t = 500.0)]
+        max_time: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
     },
     /// Core numbers (k-core decomposition) of the undirected view.
     Kcore {
@@ -284,6 +344,169 @@ pub fn run(cmd: NetCommand) -> anyhow::Result<()> {
                 },
             )
         }
+        NetCommand::Simulate {
+            input,
+            model,
+            seeds,
+            runs,
+            probability,
+            threshold,
+            groups,
+            max_steps,
+            seed,
+        } => {
+            let model = parse_model(&model, &probability, &threshold)?;
+            let (e, summary) = load(&input)?;
+            let seed_ids = parse_seeds(&seeds, &e)?;
+            let labels = groups.as_deref().map(|p| load_groups(p, &e)).transpose()?;
+            let t = Instant::now();
+            let pb = progress::step(format!("{runs} runs"));
+            let sim = simulate(
+                &e.graph,
+                model,
+                &seed_ids,
+                labels.as_ref().map(|l| &l.groups),
+                SimOptions {
+                    runs,
+                    max_steps,
+                    seed,
+                },
+            )
+            .map_err(anyhow::Error::msg)?;
+            progress::done(pb, format!("{runs} runs"));
+            let n = f64::from(e.graph.node_count());
+            let per_group: Vec<serde_json::Value> = labels
+                .as_ref()
+                .map(|l| {
+                    sim.per_group
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (members, mean))| {
+                            json!({"group": l.names[i], "members": members, "mean_adopters": mean, "share": mean / f64::from((*members).max(1))})
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            output(
+                &input,
+                json!({
+                    "graph": summary,
+                    "seconds": t.elapsed().as_secs_f64(),
+                    "model": format!("{model:?}"),
+                    "seeds": seed_ids.len(),
+                    "runs": runs,
+                    "mean": sim.mean,
+                    "sd": sim.sd,
+                    "ci95": sim.ci95,
+                    "quantile_levels": QUANTILES,
+                    "curve": sim.mean_curve.iter().zip(&sim.bands).enumerate().map(|(t, (m, b))| json!({"step": t, "mean": m, "quantiles": b})).collect::<Vec<_>>(),
+                    "final_spread": sim.final_spread,
+                    "per_group": per_group,
+                }),
+                || {
+                    println!(
+                        "{model:?} from {} seeds, {runs} runs: {:.1} adopters on average (±{:.1} at 95%), {:.2}% of {} nodes",
+                        seed_ids.len(),
+                        sim.mean,
+                        sim.ci95,
+                        100.0 * sim.mean / n,
+                        e.graph.node_count()
+                    );
+                    println!(
+                        "{:>5} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                        "step", "mean", "5%", "25%", "50%", "75%", "95%"
+                    );
+                    let steps = sim.mean_curve.len();
+                    let every = steps.div_ceil(30).max(1);
+                    for (t, (m, b)) in sim.mean_curve.iter().zip(&sim.bands).enumerate() {
+                        if t % every == 0 || t + 1 == steps {
+                            println!(
+                                "{t:>5} {m:>10.1} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                                b[0], b[1], b[2], b[3], b[4]
+                            );
+                        }
+                    }
+                    if !per_group.is_empty() {
+                        println!(
+                            "{:<24} {:>8} {:>12} {:>7}",
+                            "group", "members", "adopters", "share"
+                        );
+                        for g in &per_group {
+                            println!(
+                                "{:<24} {:>8} {:>12.1} {:>6.1}%",
+                                g["group"].as_str().unwrap_or(""),
+                                g["members"],
+                                g["mean_adopters"].as_f64().unwrap_or(0.0),
+                                100.0 * g["share"].as_f64().unwrap_or(0.0)
+                            );
+                        }
+                    }
+                },
+            )
+        }
+        NetCommand::CommittedMinority {
+            graph,
+            n,
+            fraction,
+            degree,
+            runs,
+            max_time,
+            seed,
+            json: as_json,
+        } => {
+            let er;
+            let population = if graph == "complete" {
+                Population::Complete(n)
+            } else {
+                if !(degree > 0.0 && degree < f64::from(n)) {
+                    bail!("--degree must be between 0 and n");
+                }
+                er = flywheel_netsci::generate::erdos_renyi(n, degree, seed);
+                Population::Graph(&er)
+            };
+            let t = Instant::now();
+            let pb = progress::step(format!("{runs} runs"));
+            let r = binary_agreement(population, fraction, runs, max_time, seed)
+                .map_err(anyhow::Error::msg)?;
+            progress::done(pb, format!("{runs} runs"));
+            let v = json!({
+                "graph": graph,
+                "nodes": r.nodes,
+                "committed": r.committed,
+                "fraction": fraction,
+                "runs": runs,
+                "max_time": max_time,
+                "consensus_share": r.consensus_share,
+                "median_consensus_time": r.median_consensus_time,
+                "mean_field_critical_fraction": if graph == "complete" { Some(mean_field_critical_fraction(1e-4)) } else { None },
+                "results": r.runs,
+                "seconds": t.elapsed().as_secs_f64(),
+            });
+            if as_json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "{} of {} nodes committed ({:.1}%): consensus on their opinion in {:.0}% of {runs} runs{}",
+                    r.committed,
+                    r.nodes,
+                    100.0 * fraction,
+                    100.0 * r.consensus_share,
+                    r.median_consensus_time.map_or(String::new(), |t| format!(", median time {t:.1} (units of n interactions)"))
+                );
+                if graph == "complete" {
+                    println!(
+                        "mean-field critical fraction (Xie et al. 2011): {:.4}",
+                        mean_field_critical_fraction(1e-4)
+                    );
+                }
+                let mean_b = r.runs.iter().map(|x| x.final_b).sum::<f64>() / f64::from(runs.max(1));
+                println!(
+                    "share still holding only the old opinion at the end: {:.1}% on average",
+                    100.0 * mean_b
+                );
+            }
+            Ok(())
+        }
         NetCommand::Kcore { input } => {
             let (e, summary) = load(&input)?;
             let t = Instant::now();
@@ -396,6 +619,75 @@ pub fn run(cmd: NetCommand) -> anyhow::Result<()> {
             )
         }
     }
+}
+
+fn parse_model(model: &str, probability: &str, threshold: &str) -> anyhow::Result<Model> {
+    let number = |x: &str, what: &str| -> anyhow::Result<f64> {
+        x.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .with_context(|| format!("{what}: {x:?} is not a number"))
+    };
+    Ok(match model {
+        "ic" => Model::IndependentCascade(
+            match probability.split(':').collect::<Vec<_>>().as_slice() {
+                ["wc"] => ArcProbability::WeightedCascade,
+                ["uniform", p] => ArcProbability::Uniform(number(p, "--probability")?),
+                ["trivalency"] => ArcProbability::Trivalency(0),
+                ["given"] => ArcProbability::Given,
+                _ => bail!(
+                    "--probability must be wc, uniform:P, trivalency or given, got {probability:?}"
+                ),
+            },
+        ),
+        "lt" => Model::LINEAR_THRESHOLD,
+        _ => Model::Threshold(match threshold.split(':').collect::<Vec<_>>().as_slice() {
+            ["fixed", x] => Thresholds::Fixed(number(x, "--threshold")?),
+            ["uniform", lo, hi] => Thresholds::Uniform {
+                lo: number(lo, "--threshold")?,
+                hi: number(hi, "--threshold")?,
+            },
+            ["normal", m, sd] => Thresholds::Normal {
+                mean: number(m, "--threshold")?,
+                sd: number(sd, "--threshold")?,
+            },
+            _ => bail!(
+                "--threshold must be fixed:θ, uniform:LO:HI or normal:MEAN:SD, got {threshold:?}"
+            ),
+        }),
+    })
+}
+
+/// Seed nodes from a file of names or a comma-separated list; every name must be a node.
+fn parse_seeds(spec: &str, e: &EdgeList) -> anyhow::Result<Vec<u32>> {
+    let path = Path::new(spec);
+    let (text, source) = if path.is_file() {
+        (
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+            path.display().to_string(),
+        )
+    } else {
+        (spec.replace(',', " "), "--seeds".to_owned())
+    };
+    let mut seeds = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("");
+        for name in line.split_whitespace() {
+            let Some(v) = e.names.id(name) else {
+                bail!(
+                    "{source}: line {}: {name:?} is not a node of the edge list",
+                    i + 1
+                );
+            };
+            if !seeds.contains(&v) {
+                seeds.push(v);
+            }
+        }
+    }
+    if seeds.is_empty() {
+        bail!("{source}: no seed nodes");
+    }
+    Ok(seeds)
 }
 
 /// Reads the edge list with a progress bar over its bytes.

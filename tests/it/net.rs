@@ -167,3 +167,150 @@ fn bad_input_names_file_line_and_field() {
     let out = net(&["pagerank", "--edges", &edges, "--damping", "1.5"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--damping"));
 }
+
+#[test]
+fn simulate_spreads_within_the_seeded_team_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let edges = cliques(dir.path());
+    let groups = write(
+        dir.path(),
+        "teams.txt",
+        &["ops", "eng", "law"]
+            .iter()
+            .flat_map(|t| (0..5).map(move |i| format!("{t}{i} {t}\n")))
+            .collect::<String>(),
+    );
+    let seeds = write(dir.path(), "seeds.txt", "# the ops lead\nops3\n");
+    let v = net_json(&[
+        "simulate",
+        "--edges",
+        &edges,
+        "--model",
+        "ic",
+        "--probability",
+        "uniform:0.3",
+        "--seeds",
+        &seeds,
+        "--runs",
+        "400",
+        "--groups",
+        &groups,
+    ]);
+    assert_eq!(v["runs"], 400);
+    assert_eq!(v["curve"][0]["mean"], 1.0);
+    assert_eq!(v["final_spread"].as_array().map(Vec::len), Some(400));
+    let share = |g: &str| {
+        v["per_group"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|x| x["group"] == g)
+            .and_then(|x| x["share"].as_f64())
+            .expect("share")
+    };
+    assert!(
+        share("ops") > share("eng") + 0.2 && share("ops") > share("law") + 0.2,
+        "{}",
+        v["per_group"]
+    );
+    // Deterministic for a seed; the mean lies inside its own confidence interval's logic.
+    let again = net_json(&[
+        "simulate",
+        "--edges",
+        &edges,
+        "--model",
+        "ic",
+        "--probability",
+        "uniform:0.3",
+        "--seeds",
+        &seeds,
+        "--runs",
+        "400",
+        "--groups",
+        &groups,
+    ]);
+    assert_eq!(v["final_spread"], again["final_spread"]);
+
+    // Complex contagion with θ = 0.5: two seeds in a 5-clique (each other node sees 2 of
+    // its 4 or 5 contacts) take the whole team but cannot cross a single tie.
+    let v = net_json(&[
+        "simulate",
+        "--edges",
+        &edges,
+        "--model",
+        "threshold",
+        "--threshold",
+        "fixed:0.5",
+        "--seeds",
+        "eng2,eng3",
+        "--runs",
+        "3",
+    ]);
+    assert_eq!(v["mean"], 5.0);
+    let v = net_json(&[
+        "simulate", "--edges", &edges, "--model", "lt", "--seeds", "eng2", "--runs", "50",
+    ]);
+    assert!(v["mean"].as_f64().unwrap_or(0.0) >= 1.0);
+
+    let out = net(&[
+        "simulate",
+        "--edges",
+        &edges,
+        "--model",
+        "ic",
+        "--seeds",
+        "eng2,nobody",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"nobody\" is not a node"));
+    let out = net(&[
+        "simulate",
+        "--edges",
+        &edges,
+        "--model",
+        "ic",
+        "--seeds",
+        "eng2",
+        "--probability",
+        "uniform:2",
+    ]);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("outside [0, 1]")
+    );
+}
+
+#[test]
+fn committed_minority_takes_over_above_the_critical_fraction_only() {
+    let above = net_json(&[
+        "committed-minority",
+        "--graph",
+        "complete",
+        "--n",
+        "500",
+        "--fraction",
+        "0.2",
+        "--runs",
+        "4",
+    ]);
+    assert_eq!(above["consensus_share"], 1.0);
+    let p_c = above["mean_field_critical_fraction"]
+        .as_f64()
+        .expect("number");
+    assert!((p_c - 0.098).abs() < 0.001, "{p_c}");
+    let below = net_json(&[
+        "committed-minority",
+        "--graph",
+        "er",
+        "--n",
+        "500",
+        "--degree",
+        "12",
+        "--fraction",
+        "0.03",
+        "--runs",
+        "3",
+        "--max-time",
+        "50",
+    ]);
+    assert_eq!(below["consensus_share"], 0.0);
+    assert_eq!(below["committed"], 15);
+}

@@ -195,6 +195,12 @@ impl Graph {
         &self.out.targets[self.out.range(v)]
     }
 
+    /// Index of the first out-arc of `v` in out-adjacency order (arc data such as
+    /// probabilities can be kept in arrays aligned with it).
+    pub fn out_offset(&self, v: u32) -> usize {
+        self.out.offsets[v as usize] as usize
+    }
+
     /// In-neighbours of `v`, sorted.
     pub fn in_neighbors(&self, v: u32) -> &[u32] {
         let c = self.inc.as_ref().unwrap_or(&self.out);

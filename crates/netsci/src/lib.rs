@@ -11,11 +11,18 @@
 //! * [`centrality`]: PageRank, k-core, approximate and exact betweenness.
 //! * [`brokerage`]: Burt's constraint and Gould–Fernandez brokerage roles.
 //! * [`community`]: Leiden for modularity, and modularity itself.
+//! * [`diffusion`]: independent cascade, linear threshold and complex contagion by Monte
+//!   Carlo, with curves, bands and per-group results.
+//! * [`generate`]: random graphs (Erdős–Rényi).
+//! * [`opinion`]: committed-minority dynamics (the binary agreement model).
 
 pub mod brokerage;
 pub mod centrality;
 pub mod community;
+pub mod diffusion;
 pub mod edgelist;
+pub mod generate;
 pub mod graph;
+pub mod opinion;
 
 pub use graph::{Graph, Groups};
