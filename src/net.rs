@@ -15,6 +15,7 @@ use flywheel_netsci::diffusion::{
     simulate, ArcProbability, Model, SimOptions, Thresholds, QUANTILES,
 };
 use flywheel_netsci::edgelist::{self, EdgeList, GroupLabels, ReadOptions};
+use flywheel_netsci::im::{select_seeds, Constraints, ImModel, SeedOptions};
 use flywheel_netsci::opinion::{binary_agreement, mean_field_critical_fraction, Population};
 use serde::Serialize;
 use serde_json::json;
@@ -97,6 +98,44 @@ pub enum NetCommand {
         groups: Option<PathBuf>,
         #[arg(long, default_value_t = 10_000)]
         max_steps: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Choose k seeds that maximise expected spread (reverse-reachable sampling, OPIM-C):
+    /// a (1 − 1/e − ε)-approximation with probability 1 − δ; with --groups limits or
+    /// --eligible, (1/2 − ε) of the best allowed set (greedy over a matroid). Prints each
+    /// seed's marginal gain, the estimated spread with its interval, and the ratio to the
+    /// optimum certified on the samples.
+    Seeds {
+        #[command(flatten)]
+        input: Input,
+        #[arg(long)]
+        k: u32,
+        #[arg(long, value_parser = ["ic", "lt"])]
+        model: String,
+        /// ε of the guarantee.
+        #[arg(long = "eps", default_value_t = 0.1)]
+        epsilon: f64,
+        /// δ: the probability that the guarantee fails.
+        #[arg(long, default_value_t = 0.01)]
+        delta: f64,
+        /// IC arc probabilities: wc, uniform:P, trivalency or given.
+        #[arg(long, default_value = "wc", value_name = "RULE")]
+        probability: String,
+        /// Lines `node group` for the per-group limits.
+        #[arg(long, value_name = "FILE")]
+        groups: Option<PathBuf>,
+        #[arg(long, default_value_t = 0, requires = "groups")]
+        min_per_group: u32,
+        #[arg(long, requires = "groups")]
+        max_per_group: Option<u32>,
+        /// Only these nodes may be chosen: a file of node names or a comma-separated list.
+        #[arg(long, value_name = "FILE_OR_LIST")]
+        eligible: Option<String>,
+        /// Also simulate the seeds and the k highest-degree nodes with this many Monte
+        /// Carlo runs, for comparison.
+        #[arg(long, default_value_t = 0, value_name = "RUNS")]
+        compare: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -357,7 +396,7 @@ pub fn run(cmd: NetCommand) -> anyhow::Result<()> {
         } => {
             let model = parse_model(&model, &probability, &threshold)?;
             let (e, summary) = load(&input)?;
-            let seed_ids = parse_seeds(&seeds, &e)?;
+            let seed_ids = read_names(&seeds, &e, "--seeds")?;
             let labels = groups.as_deref().map(|p| load_groups(p, &e)).transpose()?;
             let t = Instant::now();
             let pb = progress::step(format!("{runs} runs"));
@@ -440,6 +479,152 @@ pub fn run(cmd: NetCommand) -> anyhow::Result<()> {
                                 100.0 * g["share"].as_f64().unwrap_or(0.0)
                             );
                         }
+                    }
+                },
+            )
+        }
+        NetCommand::Seeds {
+            input,
+            k,
+            model,
+            epsilon,
+            delta,
+            probability,
+            groups,
+            min_per_group,
+            max_per_group,
+            eligible,
+            compare,
+            seed,
+        } => {
+            let sim_model = parse_model(&model, &probability, "fixed:0")?;
+            let im_model = match sim_model {
+                Model::IndependentCascade(rule) => ImModel::IndependentCascade(rule),
+                Model::Threshold(_) => ImModel::LinearThreshold,
+            };
+            let (e, summary) = load(&input)?;
+            let labels = groups.as_deref().map(|p| load_groups(p, &e)).transpose()?;
+            let eligible_flags = eligible
+                .as_deref()
+                .map(|spec| -> anyhow::Result<Vec<bool>> {
+                    let mut flags = vec![false; e.graph.node_count() as usize];
+                    for v in read_names(spec, &e, "--eligible")? {
+                        flags[v as usize] = true;
+                    }
+                    Ok(flags)
+                })
+                .transpose()?;
+            let t = Instant::now();
+            let pb = progress::step(format!("choosing {k} seeds"));
+            let chosen = select_seeds(
+                &e.graph,
+                SeedOptions {
+                    k,
+                    epsilon,
+                    delta,
+                    model: im_model,
+                    seed,
+                },
+                Constraints {
+                    groups: labels.as_ref().map(|l| &l.groups),
+                    min_per_group,
+                    max_per_group,
+                    eligible: eligible_flags.as_deref(),
+                },
+            )
+            .map_err(anyhow::Error::msg)?;
+            progress::done(pb, format!("{k} seeds from {} RR sets", chosen.rr_sets));
+            let seconds = t.elapsed().as_secs_f64();
+            let comparison = if compare > 0 {
+                let nodes: Vec<u32> = chosen.seeds.iter().map(|s| s.node).collect();
+                let mut by_degree: Vec<u32> = (0..e.graph.node_count()).collect();
+                by_degree.sort_by_key(|v| (std::cmp::Reverse(e.graph.out_degree(*v)), *v));
+                by_degree.truncate(k as usize);
+                let options = SimOptions {
+                    runs: compare,
+                    seed,
+                    ..SimOptions::default()
+                };
+                let ours = simulate(&e.graph, sim_model, &nodes, None, options)
+                    .map_err(anyhow::Error::msg)?;
+                let degree = simulate(&e.graph, sim_model, &by_degree, None, options)
+                    .map_err(anyhow::Error::msg)?;
+                Some(json!({
+                    "runs": compare,
+                    "seeds": {"mean": ours.mean, "ci95": ours.ci95},
+                    "highest_degree": {"mean": degree.mean, "ci95": degree.ci95},
+                    "ratio": ours.mean / degree.mean.max(f64::MIN_POSITIVE),
+                }))
+            } else {
+                None
+            };
+            let group_of = |v: u32| {
+                labels
+                    .as_ref()
+                    .map(|l| l.names[l.groups.of(v) as usize].clone())
+            };
+            let rows: Vec<serde_json::Value> = chosen
+                .seeds
+                .iter()
+                .map(|s| json!({"node": e.names.name(s.node), "marginal_gain": s.marginal_gain, "group": group_of(s.node)}))
+                .collect();
+            output(
+                &input,
+                json!({
+                    "graph": summary,
+                    "seconds": seconds,
+                    "model": format!("{sim_model:?}"),
+                    "k": k,
+                    "epsilon": epsilon,
+                    "delta": delta,
+                    "seeds": rows,
+                    "spread": chosen.spread,
+                    "spread_interval": [chosen.spread_low, chosen.spread_high],
+                    "guarantee": chosen.guarantee,
+                    "certified_ratio": chosen.certified_ratio,
+                    "constrained": chosen.constrained,
+                    "rr_sets": chosen.rr_sets,
+                    "iterations": chosen.iterations,
+                    "comparison": comparison,
+                }),
+                || {
+                    println!(
+                        "{k} seeds for {sim_model:?}: expected spread {:.1} (between {:.1} and {:.1} with probability {:.0}%)",
+                        chosen.spread, chosen.spread_low, chosen.spread_high, 100.0 * (1.0 - delta)
+                    );
+                    println!(
+                        "guarantee: at least {:.3} × the best {}set with probability {:.0}%; certified on these samples: {:.3} ({} RR sets)",
+                        chosen.guarantee,
+                        if chosen.constrained { "allowed " } else { "" },
+                        100.0 * (1.0 - delta),
+                        chosen.certified_ratio,
+                        chosen.rr_sets
+                    );
+                    println!(
+                        "{:>5}  {:<24} {:>14} {}",
+                        "rank",
+                        "node",
+                        "marginal gain",
+                        if labels.is_some() { "group" } else { "" }
+                    );
+                    for (i, s) in chosen.seeds.iter().enumerate() {
+                        println!(
+                            "{:>5}  {:<24} {:>14.2} {}",
+                            i + 1,
+                            e.names.name(s.node),
+                            s.marginal_gain,
+                            group_of(s.node).unwrap_or_default()
+                        );
+                    }
+                    if let Some(c) = &comparison {
+                        println!(
+                            "Monte Carlo ({compare} runs): these seeds {:.1} ± {:.1}, the {k} highest-degree nodes {:.1} ± {:.1} (ratio {:.2})",
+                            c["seeds"]["mean"].as_f64().unwrap_or(0.0),
+                            c["seeds"]["ci95"].as_f64().unwrap_or(0.0),
+                            c["highest_degree"]["mean"].as_f64().unwrap_or(0.0),
+                            c["highest_degree"]["ci95"].as_f64().unwrap_or(0.0),
+                            c["ratio"].as_f64().unwrap_or(0.0)
+                        );
                     }
                 },
             )
@@ -658,8 +843,9 @@ fn parse_model(model: &str, probability: &str, threshold: &str) -> anyhow::Resul
     })
 }
 
-/// Seed nodes from a file of names or a comma-separated list; every name must be a node.
-fn parse_seeds(spec: &str, e: &EdgeList) -> anyhow::Result<Vec<u32>> {
+/// Node names from a file (whitespace- or line-separated, `#` comments) or a
+/// comma-separated list; every name must be a node. `what` names the option in errors.
+fn read_names(spec: &str, e: &EdgeList, what: &str) -> anyhow::Result<Vec<u32>> {
     let path = Path::new(spec);
     let (text, source) = if path.is_file() {
         (
@@ -667,7 +853,7 @@ fn parse_seeds(spec: &str, e: &EdgeList) -> anyhow::Result<Vec<u32>> {
             path.display().to_string(),
         )
     } else {
-        (spec.replace(',', " "), "--seeds".to_owned())
+        (spec.replace(',', " "), what.to_owned())
     };
     let mut seeds = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -685,7 +871,7 @@ fn parse_seeds(spec: &str, e: &EdgeList) -> anyhow::Result<Vec<u32>> {
         }
     }
     if seeds.is_empty() {
-        bail!("{source}: no seed nodes");
+        bail!("{source}: no nodes");
     }
     Ok(seeds)
 }

@@ -314,3 +314,95 @@ fn committed_minority_takes_over_above_the_critical_fraction_only() {
     assert_eq!(below["consensus_share"], 0.0);
     assert_eq!(below["committed"], 15);
 }
+
+#[test]
+fn seeds_respect_groups_and_eligibility_and_report_their_guarantee() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let edges = cliques(dir.path());
+    let groups = write(
+        dir.path(),
+        "teams.txt",
+        &["ops", "eng", "law"]
+            .iter()
+            .flat_map(|t| (0..5).map(move |i| format!("{t}{i} {t}\n")))
+            .collect::<String>(),
+    );
+    let v = net_json(&[
+        "seeds",
+        "--edges",
+        &edges,
+        "--k",
+        "3",
+        "--model",
+        "ic",
+        "--probability",
+        "uniform:0.2",
+        "--groups",
+        &groups,
+        "--min-per-group",
+        "1",
+        "--compare",
+        "200",
+    ]);
+    let teams: std::collections::BTreeSet<&str> = v["seeds"]
+        .as_array()
+        .expect("seeds")
+        .iter()
+        .filter_map(|s| s["group"].as_str())
+        .collect();
+    assert_eq!(teams.len(), 3, "one seed per team: {}", v["seeds"]);
+    assert_eq!(v["constrained"], true);
+    assert!((v["guarantee"].as_f64().unwrap_or(0.0) - 0.4).abs() < 1e-12);
+    assert!(v["certified_ratio"].as_f64().unwrap_or(0.0) >= 0.4);
+    let interval = v["spread_interval"].as_array().expect("interval");
+    let spread = v["spread"].as_f64().expect("spread");
+    assert!(
+        interval[0].as_f64().unwrap_or(f64::MAX) <= spread
+            && spread <= interval[1].as_f64().unwrap_or(0.0)
+    );
+    assert!(v["comparison"]["seeds"]["mean"].as_f64().unwrap_or(0.0) >= 3.0);
+
+    let v = net_json(&[
+        "seeds",
+        "--edges",
+        &edges,
+        "--k",
+        "2",
+        "--model",
+        "lt",
+        "--eligible",
+        "law3,law4,eng2",
+    ]);
+    let names: Vec<&str> = v["seeds"]
+        .as_array()
+        .expect("seeds")
+        .iter()
+        .filter_map(|s| s["node"].as_str())
+        .collect();
+    assert!(
+        names.iter().all(|n| ["law3", "law4", "eng2"].contains(n)),
+        "{names:?}"
+    );
+    assert!((v["guarantee"].as_f64().unwrap_or(0.0) - 0.4).abs() < 1e-12);
+    let v = net_json(&["seeds", "--edges", &edges, "--k", "2", "--model", "ic"]);
+    assert!((v["guarantee"].as_f64().unwrap_or(0.0) - (1.0 - (-1.0f64).exp() - 0.1)).abs() < 1e-12);
+
+    let out = net(&[
+        "seeds",
+        "--edges",
+        &edges,
+        "--k",
+        "2",
+        "--model",
+        "ic",
+        "--groups",
+        &groups,
+        "--min-per-group",
+        "1",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("need 3 seeds, more than k = 2"),
+        "{err}"
+    );
+}

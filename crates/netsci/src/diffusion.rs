@@ -97,34 +97,60 @@ pub struct Simulation {
 
 /// The arc probabilities of independent cascade, in out-adjacency order.
 pub fn arc_probabilities(g: &Graph, rule: ArcProbability) -> Result<Vec<f32>, String> {
+    let in_strength = in_strengths(g, rule);
     let mut p = Vec::with_capacity(g.arc_count() as usize);
-    let in_strength: Vec<f64> = match rule {
+    for u in 0..g.node_count() {
+        for (v, w) in g.out_arcs(u) {
+            p.push(probability(rule, u, v, w, &in_strength)?);
+        }
+    }
+    Ok(p)
+}
+
+/// The same probabilities in in-adjacency order (for reverse sampling).
+pub fn in_arc_probabilities(g: &Graph, rule: ArcProbability) -> Result<Vec<f32>, String> {
+    let in_strength = in_strengths(g, rule);
+    let mut p = Vec::with_capacity(g.arc_count() as usize);
+    for v in 0..g.node_count() {
+        for (u, w) in g.in_arcs(v) {
+            p.push(probability(rule, u, v, w, &in_strength)?);
+        }
+    }
+    Ok(p)
+}
+
+fn in_strengths(g: &Graph, rule: ArcProbability) -> Vec<f64> {
+    match rule {
         ArcProbability::WeightedCascade => (0..g.node_count())
             .into_par_iter()
             .map(|v| g.in_arcs(v).map(|(_, w)| f64::from(w)).sum())
             .collect(),
         _ => Vec::new(),
-    };
-    for u in 0..g.node_count() {
-        for (i, (v, w)) in g.out_arcs(u).enumerate() {
-            let x = match rule {
-                ArcProbability::WeightedCascade => f64::from(w) / in_strength[v as usize],
-                ArcProbability::Uniform(q) => q,
-                ArcProbability::Trivalency(seed) => {
-                    let h = mix(seed, (u64::from(u) << 32) | i as u64);
-                    [0.1, 0.01, 0.001][(h % 3) as usize]
-                }
-                ArcProbability::Given => f64::from(w),
-            };
-            if !(0.0..=1.0).contains(&x) {
-                return Err(format!(
-                    "arc {u} -> {v} has probability {x}, outside [0, 1]"
-                ));
-            }
-            p.push(x as f32);
-        }
     }
-    Ok(p)
+}
+
+fn probability(
+    rule: ArcProbability,
+    u: u32,
+    v: u32,
+    w: f32,
+    in_strength: &[f64],
+) -> Result<f32, String> {
+    let x = match rule {
+        ArcProbability::WeightedCascade => f64::from(w) / in_strength[v as usize],
+        ArcProbability::Uniform(q) => q,
+        ArcProbability::Trivalency(seed) => {
+            let h = mix(seed, (u64::from(u) << 32) | u64::from(v));
+            [0.1, 0.01, 0.001][(h % 3) as usize]
+        }
+        ArcProbability::Given => f64::from(w),
+    };
+    if !(0.0..=1.0).contains(&x) {
+        return Err(format!(
+            "arc {u} -> {v} has probability {x}, outside [0, 1]"
+        ));
+    }
+    Ok(x as f32)
 }
 
 /// A 64-bit mix (SplitMix64's finaliser) to derive independent seeds.

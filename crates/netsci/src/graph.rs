@@ -201,6 +201,11 @@ impl Graph {
         self.out.offsets[v as usize] as usize
     }
 
+    /// Index of the first in-arc of `v` in in-adjacency order.
+    pub fn in_offset(&self, v: u32) -> usize {
+        self.inc.as_ref().unwrap_or(&self.out).offsets[v as usize] as usize
+    }
+
     /// In-neighbours of `v`, sorted.
     pub fn in_neighbors(&self, v: u32) -> &[u32] {
         let c = self.inc.as_ref().unwrap_or(&self.out);

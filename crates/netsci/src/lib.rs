@@ -14,6 +14,8 @@
 //! * [`diffusion`]: independent cascade, linear threshold and complex contagion by Monte
 //!   Carlo, with curves, bands and per-group results.
 //! * [`generate`]: random graphs (Erdős–Rényi).
+//! * [`im`]: influence maximization (OPIM-C with SUBSIM sampling), constrained for
+//!   champion networks.
 //! * [`opinion`]: committed-minority dynamics (the binary agreement model).
 
 pub mod brokerage;
@@ -23,6 +25,7 @@ pub mod diffusion;
 pub mod edgelist;
 pub mod generate;
 pub mod graph;
+pub mod im;
 pub mod opinion;
 
 pub use graph::{Graph, Groups};
