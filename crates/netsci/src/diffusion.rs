@@ -400,3 +400,33 @@ impl<'g> Engine<'g> {
         curve
     }
 }
+
+/// One run of `model` from `seeds`, as an episode: every adopter with the step it adopted
+/// at (seeds at step 0). What [`crate::learn`] learns from, when generated data is needed.
+pub fn cascade(
+    g: &Graph,
+    model: Model,
+    seeds: &[u32],
+    seed: u64,
+) -> Result<Vec<(u32, u32)>, String> {
+    let n = g.node_count() as usize;
+    if let Some(s) = seeds.iter().find(|s| **s as usize >= n) {
+        return Err(format!("seed {s} is not a node (the graph has {n})"));
+    }
+    let engine = Engine::new(g, model)?;
+    let mut scratch = Scratch::new(n);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let curve = engine.run(seeds, u32::MAX, &mut rng, &mut scratch);
+    let mut step = 0u32;
+    Ok(scratch
+        .active
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            while curve[step as usize] as usize <= i {
+                step += 1;
+            }
+            (v, step)
+        })
+        .collect())
+}

@@ -16,6 +16,8 @@
 //! * [`generate`]: random graphs (Erdős–Rényi).
 //! * [`im`]: influence maximization (OPIM-C with SUBSIM sampling), constrained for
 //!   champion networks.
+//! * [`learn`]: influence probabilities learned from observed adoptions (Saito et al.'s EM,
+//!   Goyal et al.'s Bernoulli estimate).
 //! * [`opinion`]: committed-minority dynamics (the binary agreement model).
 
 pub mod brokerage;
@@ -26,6 +28,7 @@ pub mod edgelist;
 pub mod generate;
 pub mod graph;
 pub mod im;
+pub mod learn;
 pub mod opinion;
 
 pub use graph::{Graph, Groups};
