@@ -276,35 +276,32 @@ pub fn betweenness_approx(g: &Graph, epsilon: f64, delta: f64, seed: u64) -> Bet
             vertex_diameter_bound: vd,
         };
     }
-    let blocks: Vec<u64> = (0..samples.div_ceil(256)).collect();
-    let counts: Vec<Vec<(u32, u32)>> = blocks
-        .par_iter()
-        .map_init(
-            || PathSampler::new(n),
-            |sampler, &b| {
-                let mut hits: Vec<u32> = Vec::new();
-                for i in b * 256..((b + 1) * 256).min(samples) {
-                    let mut rng =
-                        ChaCha8Rng::seed_from_u64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                    let s = rng.random_range(0..n as u32);
-                    let mut t = rng.random_range(0..n as u32 - 1);
-                    if t >= s {
-                        t += 1;
-                    }
-                    sampler.sample(g, s, t, &mut rng, &mut hits);
+    let counts: Vec<Vec<(u32, u32)>> = crate::par::map_with_scratch(
+        samples.div_ceil(256),
+        || PathSampler::new(n),
+        |sampler, b| {
+            let mut hits: Vec<u32> = Vec::new();
+            for i in b * 256..((b + 1) * 256).min(samples) {
+                let mut rng =
+                    ChaCha8Rng::seed_from_u64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let s = rng.random_range(0..n as u32);
+                let mut t = rng.random_range(0..n as u32 - 1);
+                if t >= s {
+                    t += 1;
                 }
-                hits.sort_unstable();
-                let mut out: Vec<(u32, u32)> = Vec::new();
-                for v in hits {
-                    match out.last_mut() {
-                        Some((u, c)) if *u == v => *c += 1,
-                        _ => out.push((v, 1)),
-                    }
+                sampler.sample(g, s, t, &mut rng, &mut hits);
+            }
+            hits.sort_unstable();
+            let mut out: Vec<(u32, u32)> = Vec::new();
+            for v in hits {
+                match out.last_mut() {
+                    Some((u, c)) if *u == v => *c += 1,
+                    _ => out.push((v, 1)),
                 }
-                out
-            },
-        )
-        .collect();
+            }
+            out
+        },
+    );
     for block in counts {
         for (v, c) in block {
             scores[v as usize] += f64::from(c);

@@ -162,6 +162,7 @@ struct Level {
 }
 
 impl Level {
+    #[inline(never)]
     fn from_graph(g: &Graph) -> Level {
         let n = g.node_count() as usize;
         let mut offsets = Vec::with_capacity(n + 1);
@@ -203,6 +204,7 @@ impl Level {
 
     /// The graph of `parts` (`parts[v]` in `0..count`): ties between parts summed, ties
     /// inside a part dropped (they live on in the degrees).
+    #[inline(never)]
     fn aggregate(&self, parts: &[u32], count: usize) -> Level {
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
         for (v, &p) in parts.iter().enumerate() {
@@ -250,6 +252,7 @@ impl Level {
 /// Leiden's fast local moving: nodes are visited from a queue (all nodes in random order
 /// first); a node moves to the neighbouring community (or an empty one) with the largest
 /// modularity gain, and its neighbours outside that community are queued again.
+#[inline(never)]
 fn move_nodes(
     level: &Level,
     partition: &mut [u32],
@@ -338,6 +341,7 @@ fn move_nodes(
 /// same community) with the largest non-negative gain. The paper picks randomly with
 /// probability growing with the gain; taking the largest is its limit θ → 0 and keeps the
 /// guarantee, which comes from merging only along ties. Returns refined labels, dense.
+#[inline(never)]
 fn refine(level: &Level, partition: &[u32], gamma: f64, rng: &mut ChaCha8Rng) -> Vec<u32> {
     let n = level.len();
     let scale = gamma / level.two_m.max(f64::MIN_POSITIVE);
@@ -426,6 +430,7 @@ fn refine(level: &Level, partition: &[u32], gamma: f64, rng: &mut ChaCha8Rng) ->
 }
 
 /// Labels renumbered `0..count` by first appearance.
+#[inline(never)]
 fn renumber(labels: &[u32]) -> Vec<u32> {
     let mut map: rustc_hash::FxHashMap<u32, u32> = Default::default();
     labels
@@ -438,6 +443,7 @@ fn renumber(labels: &[u32]) -> Vec<u32> {
 }
 
 /// Splits every community into its connected components (within the community).
+#[inline(never)]
 fn split_disconnected(g: &Graph, membership: &[u32]) -> Vec<u32> {
     let n = g.node_count() as usize;
     let mut out = vec![u32::MAX; n];

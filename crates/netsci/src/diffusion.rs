@@ -95,62 +95,74 @@ pub struct Simulation {
     pub per_group: Vec<(u32, f64)>,
 }
 
+/// Arc probabilities of a rule, computed where they are used: materialising one per arc
+/// would cost more than a hundred simulation runs on a large graph.
+#[derive(Debug, Clone)]
+pub(crate) struct ArcProbs {
+    rule: ArcProbability,
+    /// Weighted cascade: the weight into each node.
+    in_strength: Vec<f32>,
+}
+
+impl ArcProbs {
+    pub(crate) fn new(g: &Graph, rule: ArcProbability) -> Result<ArcProbs, String> {
+        match rule {
+            ArcProbability::Uniform(q) if !(0.0..=1.0).contains(&q) => {
+                return Err(format!("probability {q} is outside [0, 1]"));
+            }
+            ArcProbability::Given => {
+                if let Some((u, v, w)) = g.arcs().find(|a| a.2 > 1.0) {
+                    return Err(format!(
+                        "arc {u} -> {v} has probability {w}, outside [0, 1]"
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let in_strength = match rule {
+            ArcProbability::WeightedCascade => (0..g.node_count())
+                .into_par_iter()
+                .map(|v| match g.in_weights(v) {
+                    Some(w) => w.iter().sum::<f32>(),
+                    None => g.in_degree(v) as f32,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(ArcProbs { rule, in_strength })
+    }
+
+    /// The probability of arc `u → v` of weight `w`.
+    #[inline]
+    pub(crate) fn p(&self, u: u32, v: u32, w: f32) -> f32 {
+        match self.rule {
+            ArcProbability::WeightedCascade => w / self.in_strength[v as usize],
+            ArcProbability::Uniform(q) => q as f32,
+            ArcProbability::Trivalency(seed) => {
+                let h = mix(seed, (u64::from(u) << 32) | u64::from(v));
+                [0.1, 0.01, 0.001][(h % 3) as usize]
+            }
+            ArcProbability::Given => w,
+        }
+    }
+
+    /// True when every in-arc of `v` has the same probability (what geometric skipping
+    /// needs).
+    pub(crate) fn uniform_into(&self, g: &Graph, v: u32) -> bool {
+        match self.rule {
+            ArcProbability::Uniform(_) => true,
+            ArcProbability::Trivalency(_) => g.in_degree(v) <= 1,
+            ArcProbability::WeightedCascade | ArcProbability::Given => {
+                g.in_weights(v).is_none_or(|w| w.iter().all(|x| *x == w[0]))
+            }
+        }
+    }
+}
+
 /// The arc probabilities of independent cascade, in out-adjacency order.
 pub fn arc_probabilities(g: &Graph, rule: ArcProbability) -> Result<Vec<f32>, String> {
-    let in_strength = in_strengths(g, rule);
-    let mut p = Vec::with_capacity(g.arc_count() as usize);
-    for u in 0..g.node_count() {
-        for (v, w) in g.out_arcs(u) {
-            p.push(probability(rule, u, v, w, &in_strength)?);
-        }
-    }
-    Ok(p)
-}
-
-/// The same probabilities in in-adjacency order (for reverse sampling).
-pub fn in_arc_probabilities(g: &Graph, rule: ArcProbability) -> Result<Vec<f32>, String> {
-    let in_strength = in_strengths(g, rule);
-    let mut p = Vec::with_capacity(g.arc_count() as usize);
-    for v in 0..g.node_count() {
-        for (u, w) in g.in_arcs(v) {
-            p.push(probability(rule, u, v, w, &in_strength)?);
-        }
-    }
-    Ok(p)
-}
-
-fn in_strengths(g: &Graph, rule: ArcProbability) -> Vec<f64> {
-    match rule {
-        ArcProbability::WeightedCascade => (0..g.node_count())
-            .into_par_iter()
-            .map(|v| g.in_arcs(v).map(|(_, w)| f64::from(w)).sum())
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn probability(
-    rule: ArcProbability,
-    u: u32,
-    v: u32,
-    w: f32,
-    in_strength: &[f64],
-) -> Result<f32, String> {
-    let x = match rule {
-        ArcProbability::WeightedCascade => f64::from(w) / in_strength[v as usize],
-        ArcProbability::Uniform(q) => q,
-        ArcProbability::Trivalency(seed) => {
-            let h = mix(seed, (u64::from(u) << 32) | u64::from(v));
-            [0.1, 0.01, 0.001][(h % 3) as usize]
-        }
-        ArcProbability::Given => f64::from(w),
-    };
-    if !(0.0..=1.0).contains(&x) {
-        return Err(format!(
-            "arc {u} -> {v} has probability {x}, outside [0, 1]"
-        ));
-    }
-    Ok(x as f32)
+    let probs = ArcProbs::new(g, rule)?;
+    Ok(g.arcs().map(|(u, v, w)| probs.p(u, v, w)).collect())
 }
 
 /// A 64-bit mix (SplitMix64's finaliser) to derive independent seeds.
@@ -182,23 +194,21 @@ pub fn simulate(
     }
     let engine = Engine::new(g, model)?;
     let group_count = groups.map_or(0, |g| g.count() as usize);
-    let runs: Vec<(Vec<u32>, Vec<u32>)> = (0..options.runs)
-        .into_par_iter()
-        .map_init(
-            || Scratch::new(n),
-            |scratch, r| {
-                let mut rng = ChaCha8Rng::seed_from_u64(mix(options.seed, u64::from(r)));
-                let curve = engine.run(seeds, options.max_steps, &mut rng, scratch);
-                let mut per_group = vec![0u32; group_count];
-                if let Some(gr) = groups {
-                    for &v in &scratch.active {
-                        per_group[gr.of(v) as usize] += 1;
-                    }
+    let runs: Vec<(Vec<u32>, Vec<u32>)> = crate::par::map_with_scratch(
+        u64::from(options.runs),
+        || Scratch::new(n),
+        |scratch, r| {
+            let mut rng = ChaCha8Rng::seed_from_u64(mix(options.seed, r));
+            let curve = engine.run(seeds, options.max_steps, &mut rng, scratch);
+            let mut per_group = vec![0u32; group_count];
+            if let Some(gr) = groups {
+                for &v in &scratch.active {
+                    per_group[gr.of(v) as usize] += 1;
                 }
-                (curve, per_group)
-            },
-        )
-        .collect();
+            }
+            (curve, per_group)
+        },
+    );
     Ok(summarise(runs, groups, options.runs))
 }
 
@@ -295,18 +305,18 @@ impl Scratch {
     }
 }
 
-/// A model prepared for a graph (arc probabilities or normalised arc weights).
+/// A model prepared for a graph.
 pub(crate) struct Engine<'g> {
     g: &'g Graph,
     model: Model,
-    /// IC: probability per out-arc; threshold: `w_uv / Σ_x w_xv` per out-arc.
-    arc: Vec<f32>,
+    /// IC: the arc probabilities; threshold models: `w_uv / Σ_x w_xv` per arc.
+    probs: ArcProbs,
 }
 
 impl<'g> Engine<'g> {
     pub(crate) fn new(g: &'g Graph, model: Model) -> Result<Engine<'g>, String> {
-        let arc = match model {
-            Model::IndependentCascade(rule) => arc_probabilities(g, rule)?,
+        let probs = match model {
+            Model::IndependentCascade(rule) => ArcProbs::new(g, rule)?,
             Model::Threshold(t) => {
                 let ok = match t {
                     Thresholds::Uniform { lo, hi } => {
@@ -320,10 +330,10 @@ impl<'g> Engine<'g> {
                 if !ok {
                     return Err(format!("thresholds {t:?} are not within [0, 1]"));
                 }
-                arc_probabilities(g, ArcProbability::WeightedCascade)?
+                ArcProbs::new(g, ArcProbability::WeightedCascade)?
             }
         };
-        Ok(Engine { g, model, arc })
+        Ok(Engine { g, model, probs })
     }
 
     fn draw_threshold(&self, rng: &mut ChaCha8Rng) -> f64 {
@@ -367,13 +377,12 @@ impl<'g> Engine<'g> {
             }
             for i in start..end {
                 let u = s.active[i];
-                let base = self.g.out_offset(u);
-                for (j, &v) in self.g.out_neighbors(u).iter().enumerate() {
+                for (v, w) in self.g.out_arcs(u) {
                     let vi = v as usize;
                     if s.is_active[vi] {
                         continue;
                     }
-                    let p = f64::from(self.arc[base + j]);
+                    let p = f64::from(self.probs.p(u, v, w));
                     let fire = match self.model {
                         Model::IndependentCascade(_) => rng.random::<f64>() < p,
                         Model::Threshold(_) => {

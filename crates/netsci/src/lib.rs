@@ -30,5 +30,6 @@ pub mod graph;
 pub mod im;
 pub mod learn;
 pub mod opinion;
+mod par;
 
 pub use graph::{Graph, Groups};

@@ -156,6 +156,8 @@ fn seeds_beat_the_highest_degree_nodes_and_ignore_thread_count() {
     };
     let got = run(2);
     assert_eq!(got, run(1));
+    assert_eq!(got.chosen_by, "greedy");
+    assert!(got.spread > got.baseline_spread);
     let ours: Vec<u32> = got.seeds.iter().map(|s| s.node).collect();
     let mut by_degree: Vec<u32> = (0..n).collect();
     by_degree.sort_by_key(|v| (std::cmp::Reverse(g.out_degree(*v)), *v));
