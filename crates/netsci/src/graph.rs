@@ -398,6 +398,29 @@ mod tests {
         assert!(Graph::try_from_arcs(2, vec![(0, 1, f32::NAN)]).is_err());
     }
 
+    /// The layout is the size claim: 8 bytes per node for offsets, 4 per arc for targets,
+    /// 4 more per arc only when weighted, and the in-adjacency only when not symmetric. A
+    /// 2M-node graph of 17M undirected edges (34M arcs) is therefore 152 MB unweighted and
+    /// 288 MB weighted, inside the 400 MB the issue allows.
+    #[test]
+    fn memory_is_offsets_targets_and_weights_only_when_needed() {
+        let edges: Vec<(u32, u32, f32)> = (0..1000).map(|i| (i, (i * 7 + 1) % 1000, 1.0)).collect();
+        let (g, _) = Graph::undirected_from_edges(1000, &edges);
+        let (n, m) = (1000usize, g.arc_count() as usize);
+        assert_eq!(g.memory_bytes(), 8 * (n + 1) + 4 * m);
+        let weighted: Vec<(u32, u32, f32)> = edges.iter().map(|&(u, v, _)| (u, v, 2.5)).collect();
+        let (g, _) = Graph::undirected_from_edges(1000, &weighted);
+        assert_eq!(g.memory_bytes(), 8 * (n + 1) + 8 * m);
+        let (g, _) = Graph::from_arcs(1000, weighted);
+        assert_eq!(
+            g.memory_bytes(),
+            2 * (8 * (n + 1) + 8 * 1000),
+            "directed: both directions"
+        );
+        let bytes_2m = 8 * 2_000_001u64 + 8 * 34_000_000;
+        assert!(bytes_2m < 400_000_000, "{bytes_2m}");
+    }
+
     #[test]
     fn groups_are_renumbered_densely() {
         let g = Groups::new(&[7, 3, 7, 9]);
