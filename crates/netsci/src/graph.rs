@@ -404,7 +404,7 @@ mod tests {
     /// 288 MB weighted, inside the 400 MB the issue allows.
     #[test]
     fn memory_is_offsets_targets_and_weights_only_when_needed() {
-        let edges: Vec<(u32, u32, f32)> = (0..1000).map(|i| (i, (i * 7 + 1) % 1000, 1.0)).collect();
+        let edges: Vec<(u32, u32, f32)> = (0..1000).map(|i| (i, (i + 1) % 1000, 1.0)).collect();
         let (g, _) = Graph::undirected_from_edges(1000, &edges);
         let (n, m) = (1000usize, g.arc_count() as usize);
         assert_eq!(g.memory_bytes(), 8 * (n + 1) + 4 * m);
