@@ -39,6 +39,16 @@ fn cliques(dir: &std::path::Path) -> String {
     write(dir, "cliques.txt", &text)
 }
 
+/// The `field` strings of the objects in a JSON array.
+fn strings<'a>(array: &'a Value, field: &str) -> Vec<&'a str> {
+    array
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {array}"))
+        .iter()
+        .filter_map(|x| x[field].as_str())
+        .collect()
+}
+
 /// The labels file of [`cliques`]: each node's team.
 fn teams(dir: &std::path::Path) -> String {
     let text: String = ["ops", "eng", "law"]
@@ -95,12 +105,7 @@ fn communities_find_the_teams_and_write_a_membership_file() {
         "--top",
         "3",
     ]);
-    let top: Vec<&str> = v["top"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .filter_map(|r| r["node"].as_str())
-        .collect();
+    let top: Vec<&str> = strings(&v["top"], "node");
     assert!(
         top.iter().all(|n| n.ends_with('0') || n.ends_with('1')),
         "{top:?}"
@@ -326,12 +331,8 @@ fn seeds_respect_groups_and_eligibility_and_report_their_guarantee() {
         "--compare",
         "200",
     ]);
-    let teams: std::collections::BTreeSet<&str> = v["seeds"]
-        .as_array()
-        .expect("seeds")
-        .iter()
-        .filter_map(|s| s["group"].as_str())
-        .collect();
+    let teams: std::collections::BTreeSet<&str> =
+        strings(&v["seeds"], "group").into_iter().collect();
     assert_eq!(teams.len(), 3, "one seed per team: {}", v["seeds"]);
     assert_eq!(v["constrained"], true);
     assert!((v["guarantee"].as_f64().unwrap_or(0.0) - 0.4).abs() < 1e-12);
@@ -355,12 +356,7 @@ fn seeds_respect_groups_and_eligibility_and_report_their_guarantee() {
         "--eligible",
         "law3,law4,eng2",
     ]);
-    let names: Vec<&str> = v["seeds"]
-        .as_array()
-        .expect("seeds")
-        .iter()
-        .filter_map(|s| s["node"].as_str())
-        .collect();
+    let names: Vec<&str> = strings(&v["seeds"], "node");
     assert!(
         names.iter().all(|n| ["law3", "law4", "eng2"].contains(n)),
         "{names:?}"

@@ -86,26 +86,12 @@ impl Store {
         )>,
         StoreError,
     > {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT kind, from_identity, to_identity, from_person, to_person, day, channel, weight FROM chat_ties \
              ORDER BY kind, from_identity, to_identity, day, channel",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                    r.try_get(6)?,
-                    r.try_get(7)?,
-                ))
-            })
-            .collect()
+        .await?)
     }
 }
 
@@ -115,21 +101,9 @@ impl Store {
     pub async fn chat_questions(
         &self,
     ) -> Result<Vec<(String, String, Option<i64>, String, i64, Option<String>)>, StoreError> {
-        let rows = sqlx::query("SELECT channel, asker_identity, asker_person, stage, answers, text FROM chat_questions ORDER BY at, ts")
+        Ok(sqlx::query_as("SELECT channel, asker_identity, asker_person, stage, answers, text FROM chat_questions ORDER BY at, ts")
             .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                ))
-            })
-            .collect()
+            .await?)
     }
 
     /// Stored wins: `(author id, minutes saved, per, reactions, text)`.
@@ -137,20 +111,9 @@ impl Store {
     pub async fn chat_wins(
         &self,
     ) -> Result<Vec<(String, Option<f64>, Option<String>, i64, Option<String>)>, StoreError> {
-        let rows = sqlx::query("SELECT author_identity, minutes_saved, per, reactions, text FROM chat_wins ORDER BY at, ts")
+        Ok(sqlx::query_as("SELECT author_identity, minutes_saved, per, reactions, text FROM chat_wins ORDER BY at, ts")
             .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                ))
-            })
-            .collect()
+            .await?)
     }
 }
 
