@@ -609,6 +609,7 @@ pub fn run(cmd: NetCommand) -> anyhow::Result<()> {
                     "constrained": chosen.constrained,
                     "rr_sets": chosen.rr_sets,
                     "rr_nodes": chosen.rr_nodes,
+                    "sampling_seconds": chosen.sampling_seconds,
                     "highest_degree_spread": chosen.baseline_spread,
                     "chosen_by": chosen.chosen_by,
                     "iterations": chosen.iterations,

@@ -4,9 +4,11 @@
 //! Run `r` draws from its own generator seeded by `(seed, r)` and runs are combined with
 //! integer sums or in run order, so results are identical whatever the number of threads.
 
+use fixedbitset::FixedBitSet;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::graph::{Graph, Groups};
@@ -100,7 +102,9 @@ pub struct Simulation {
 #[derive(Debug, Clone)]
 pub(crate) struct ArcProbs {
     rule: ArcProbability,
-    /// Weighted cascade: the weight into each node.
+    /// Weighted cascade on a weighted graph: the weight into each node. Empty otherwise
+    /// (an unweighted graph's in-strength is its in-degree, read from the offsets: a
+    /// table of `n` floats would cost more to build than a short simulation takes).
     in_strength: Vec<f32>,
 }
 
@@ -120,7 +124,7 @@ impl ArcProbs {
             _ => {}
         }
         let in_strength = match rule {
-            ArcProbability::WeightedCascade => (0..g.node_count())
+            ArcProbability::WeightedCascade if g.is_weighted() => (0..g.node_count())
                 .into_par_iter()
                 .map(|v| match g.in_weights(v) {
                     Some(w) => w.iter().sum::<f32>(),
@@ -134,9 +138,12 @@ impl ArcProbs {
 
     /// The probability of arc `u → v` of weight `w`.
     #[inline]
-    pub(crate) fn p(&self, u: u32, v: u32, w: f32) -> f32 {
+    pub(crate) fn p(&self, g: &Graph, u: u32, v: u32, w: f32) -> f32 {
         match self.rule {
-            ArcProbability::WeightedCascade => w / self.in_strength[v as usize],
+            ArcProbability::WeightedCascade => match self.in_strength.get(v as usize) {
+                Some(s) => w / s,
+                None => w / g.in_degree(v) as f32,
+            },
             ArcProbability::Uniform(q) => q as f32,
             ArcProbability::Trivalency(seed) => {
                 let h = mix(seed, (u64::from(u) << 32) | u64::from(v));
@@ -162,7 +169,7 @@ impl ArcProbs {
 /// The arc probabilities of independent cascade, in out-adjacency order.
 pub fn arc_probabilities(g: &Graph, rule: ArcProbability) -> Result<Vec<f32>, String> {
     let probs = ArcProbs::new(g, rule)?;
-    Ok(g.arcs().map(|(u, v, w)| probs.p(u, v, w)).collect())
+    Ok(g.arcs().map(|(u, v, w)| probs.p(g, u, v, w)).collect())
 }
 
 /// A 64-bit mix (SplitMix64's finaliser) to derive independent seeds.
@@ -271,37 +278,37 @@ fn quantile(sorted: &[u32], q: f64) -> u32 {
 }
 
 /// Per-thread state of a run, reset through the list of what it touched.
+///
+/// A run usually touches a few thousand of millions of nodes, so its state must be cheap
+/// to create and to keep in cache. The active set is a bit set (250 KB at two million
+/// nodes, where a `Vec<bool>` would be 2 MB). The threshold models' state (accumulated
+/// fraction, drawn threshold) lives in a hash map of the nodes a run has touched: dense
+/// arrays cost 32 MB per worker whose page faults alone took longer than a hundred runs,
+/// while the map of a typical run fits in the second-level cache.
 pub(crate) struct Scratch {
-    is_active: Vec<bool>,
+    is_active: FixedBitSet,
     /// Active nodes in activation order.
     pub(crate) active: Vec<u32>,
-    /// Threshold models: accumulated fraction and drawn threshold (NaN until drawn).
-    pressure: Vec<f64>,
-    threshold: Vec<f64>,
-    touched: Vec<u32>,
+    /// Threshold models: node → (accumulated fraction, threshold), drawn on first touch;
+    /// on unweighted graphs (arcs counted, threshold × in-degree).
+    pressure: FxHashMap<u32, (f64, f64)>,
 }
 
 impl Scratch {
     pub(crate) fn new(n: usize) -> Scratch {
         Scratch {
-            is_active: vec![false; n],
+            is_active: FixedBitSet::with_capacity(n),
             active: Vec::new(),
-            pressure: vec![0.0; n],
-            threshold: vec![f64::NAN; n],
-            touched: Vec::new(),
+            pressure: FxHashMap::default(),
         }
     }
 
     fn reset(&mut self) {
         for &v in &self.active {
-            self.is_active[v as usize] = false;
-        }
-        for &v in &self.touched {
-            self.pressure[v as usize] = 0.0;
-            self.threshold[v as usize] = f64::NAN;
+            self.is_active.remove(v as usize);
         }
         self.active.clear();
-        self.touched.clear();
+        self.pressure.clear();
     }
 }
 
@@ -363,8 +370,7 @@ impl<'g> Engine<'g> {
     ) -> Vec<u32> {
         s.reset();
         for &v in seeds {
-            if !s.is_active[v as usize] {
-                s.is_active[v as usize] = true;
+            if !s.is_active.put(v as usize) {
                 s.active.push(v);
             }
         }
@@ -379,24 +385,39 @@ impl<'g> Engine<'g> {
                 let u = s.active[i];
                 for (v, w) in self.g.out_arcs(u) {
                     let vi = v as usize;
-                    if s.is_active[vi] {
+                    if s.is_active.contains(vi) {
                         continue;
                     }
-                    let p = f64::from(self.probs.p(u, v, w));
+                    // A tolerance in the threshold models so that, e.g., 5 × 1/25 reaches
+                    // θ = 0.2 although the f32 nearest 1/25 is below it: sums of f32
+                    // shares of at most 1 are off by less than 2⁻²⁴ ≈ 6·10⁻⁸.
+                    const TOLERANCE: f64 = 1e-6;
                     let fire = match self.model {
-                        Model::IndependentCascade(_) => rng.random::<f64>() < p,
+                        Model::IndependentCascade(_) => {
+                            rng.random::<f64>() < f64::from(self.probs.p(self.g, u, v, w))
+                        }
+                        Model::Threshold(_) if !self.g.is_weighted() => {
+                            // Every in-arc of v carries 1/d(v): count arcs against θ·d(v),
+                            // so d(v) — a cache miss, most of a run's time — is read once
+                            // per node instead of once per arc.
+                            let (count, need) = s.pressure.entry(v).or_insert_with(|| {
+                                let d = f64::from(self.g.in_degree(v));
+                                (0.0, (self.draw_threshold(rng) - TOLERANCE) * d)
+                            });
+                            *count += 1.0;
+                            *count >= *need
+                        }
                         Model::Threshold(_) => {
-                            if s.threshold[vi].is_nan() {
-                                s.threshold[vi] = self.draw_threshold(rng);
-                                s.touched.push(v);
-                            }
-                            s.pressure[vi] += p;
-                            // A small tolerance so that, e.g., 3 × 1/3 reaches θ = 1.
-                            s.pressure[vi] >= s.threshold[vi] - 1e-9
+                            let (pressure, threshold) = s
+                                .pressure
+                                .entry(v)
+                                .or_insert_with(|| (0.0, self.draw_threshold(rng)));
+                            *pressure += f64::from(self.probs.p(self.g, u, v, w));
+                            *pressure >= *threshold - TOLERANCE
                         }
                     };
                     if fire {
-                        s.is_active[vi] = true;
+                        s.is_active.insert(vi);
                         s.active.push(v);
                     }
                 }

@@ -36,6 +36,7 @@
 
 use std::collections::BinaryHeap;
 
+use fixedbitset::FixedBitSet;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -111,6 +112,9 @@ pub struct SeedSet {
     pub rr_sets: u64,
     /// Nodes in all RR sets together (the sampling work).
     pub rr_nodes: u64,
+    /// Wall-clock time spent drawing RR sets (on all threads together); the only field
+    /// that differs between runs with the same seed.
+    pub sampling_seconds: f64,
     pub iterations: u32,
     pub constrained: bool,
 }
@@ -218,6 +222,7 @@ pub fn select_seeds(
                 baseline_spread: baseline_cov * nf / t2,
                 rr_sets: r1.len() + r2.len(),
                 rr_nodes: (r1.nodes.len() + r2.nodes.len()) as u64,
+                sampling_seconds: (r1.sampling + r2.sampling).as_secs_f64(),
                 iterations: iteration,
                 constrained,
             });
@@ -436,6 +441,8 @@ fn greedy(rr: &RrSets, n: u32, k: u32, f: &Feasibility) -> GreedyPick {
 struct RrSets {
     offsets: Vec<usize>,
     nodes: Vec<u32>,
+    /// Time spent in [`RrSets::extend`].
+    sampling: std::time::Duration,
 }
 
 impl RrSets {
@@ -458,9 +465,10 @@ impl RrSets {
         if last <= first {
             return;
         }
+        let started = std::time::Instant::now();
         let blocks: Vec<(Vec<u32>, Vec<u32>)> = crate::par::map_with_scratch(
             last - first,
-            || vec![false; sampler.g.node_count() as usize],
+            || FixedBitSet::with_capacity(sampler.g.node_count() as usize),
             |mark, i| {
                 let mut rng = ChaCha8Rng::seed_from_u64(mix(stream, first + i));
                 let (mut nodes, mut lens) = (Vec::new(), Vec::with_capacity(BLOCK as usize));
@@ -479,6 +487,7 @@ impl RrSets {
                 self.offsets.push(last + l as usize);
             }
         }
+        self.sampling += started.elapsed();
     }
 
     /// For every node, the RR sets containing it (CSR: offsets, set ids).
@@ -553,7 +562,7 @@ impl<'g> Sampler<'g> {
             .into_par_iter()
             .map(|v| match g.in_arcs(v).next() {
                 Some((u, w)) if probs.uniform_into(g, v) => {
-                    (1.0 - f64::from(probs.p(u, v, w))).ln()
+                    (1.0 - f64::from(probs.p(g, u, v, w))).ln()
                 }
                 _ => f64::NAN,
             })
@@ -567,10 +576,10 @@ impl<'g> Sampler<'g> {
     }
 
     /// Appends one RR set to `out`; `mark` is all false before and after.
-    fn rr_set(&self, rng: &mut ChaCha8Rng, mark: &mut [bool], out: &mut Vec<u32>) {
+    fn rr_set(&self, rng: &mut ChaCha8Rng, mark: &mut FixedBitSet, out: &mut Vec<u32>) {
         let start = out.len();
         let target = rng.random_range(0..self.g.node_count());
-        mark[target as usize] = true;
+        mark.insert(target as usize);
         out.push(target);
         match self.model {
             ImModel::IndependentCascade(_) => {
@@ -582,8 +591,10 @@ impl<'g> Sampler<'g> {
                     let skip = self.skip[v as usize];
                     if skip.is_nan() {
                         for (u, w) in self.g.in_arcs(v) {
-                            if !mark[u as usize] && rng.random::<f32>() < self.probs.p(u, v, w) {
-                                mark[u as usize] = true;
+                            if !mark.contains(u as usize)
+                                && rng.random::<f32>() < self.probs.p(self.g, u, v, w)
+                            {
+                                mark.insert(u as usize);
                                 out.push(u);
                             }
                         }
@@ -599,8 +610,7 @@ impl<'g> Sampler<'g> {
                             }
                             j += gap as usize;
                             let u = nb[j];
-                            if !mark[u as usize] {
-                                mark[u as usize] = true;
+                            if !mark.put(u as usize) {
                                 out.push(u);
                             }
                             j += 1;
@@ -625,7 +635,7 @@ impl<'g> Sampler<'g> {
                         let mut x = rng.random::<f32>();
                         let mut pick = nb[nb.len() - 1];
                         for (u, w) in self.g.in_arcs(v) {
-                            let p = self.probs.p(u, v, w);
+                            let p = self.probs.p(self.g, u, v, w);
                             if x < p {
                                 pick = u;
                                 break;
@@ -636,17 +646,16 @@ impl<'g> Sampler<'g> {
                     } else {
                         nb[rng.random_range(0..nb.len())]
                     };
-                    if mark[u as usize] {
+                    if mark.put(u as usize) {
                         break;
                     }
-                    mark[u as usize] = true;
                     out.push(u);
                     v = u;
                 }
             }
         }
         for &v in &out[start..] {
-            mark[v as usize] = false;
+            mark.remove(v as usize);
         }
     }
 }

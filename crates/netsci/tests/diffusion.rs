@@ -151,6 +151,32 @@ fn curves_bands_groups_and_threads() {
     .is_err());
 }
 
+#[test]
+fn threshold_models_count_arcs_as_they_sum_weights() {
+    // Unweighted graphs take a counting path (arcs against θ·d); weighting every edge 2
+    // gives the same shares 1/d through the summing path. Thresholds such as 0.2 with
+    // d = 25 (5 × f32(1/25) < 0.2) check that both paths agree at exact ties.
+    let c = flywheel_netsci::generate::company(3_000, 12.0, 5);
+    let edges =
+        |w: f32| -> Vec<(u32, u32, f32)> { c.edges.iter().map(|&(u, v)| (u, v, w)).collect() };
+    let g = Graph::undirected_from_edges(c.nodes, &edges(1.0)).0;
+    let weighted = Graph::undirected_from_edges(c.nodes, &edges(2.0)).0;
+    assert!(weighted.is_weighted() && !g.is_weighted());
+    let seeds: Vec<u32> = (0..60).map(|i| i * 50).collect();
+    for t in [
+        Thresholds::Fixed(0.2),
+        Thresholds::Fixed(0.5),
+        Thresholds::Uniform { lo: 0.0, hi: 1.0 },
+        Thresholds::Normal { mean: 0.3, sd: 0.1 },
+    ] {
+        let sim = |g: &Graph| simulate(g, Model::Threshold(t), &seeds, None, runs(40, 9));
+        let (a, b) = (sim(&g).expect("valid"), sim(&weighted).expect("valid"));
+        assert_eq!(a.final_spread, b.final_spread, "{t:?}");
+        assert_eq!(a.mean_curve, b.mean_curve, "{t:?}");
+        assert!(a.mean > seeds.len() as f64, "{t:?} spreads: {}", a.mean);
+    }
+}
+
 /// Xie et al. 2011: on a complete graph the critical committed fraction is p_c ≈ 0.0979.
 /// The mean-field equations give it to three decimals; the agent-based simulation (2,000
 /// nodes, 8 runs per fraction, consensus within 200 time units) must put it within ±0.01.
