@@ -70,32 +70,41 @@ pub fn pagerank(g: &Graph, options: PageRankOptions) -> PageRank {
     let d = options.damping;
     let mut scores = vec![1.0 / n as f64; n];
     let mut next = vec![0.0; n];
-    let mut share = vec![0.0; n];
+    // Shares are pulled along every arc in near-random order, so while far from the fixed
+    // point they are kept as f32: half the table (8 MB at two million nodes) stays in the
+    // last-level cache, which made an iteration three times faster there. f32 shares put
+    // a floor under the L1 residual (about 10⁻⁹ there, 10⁻⁷ on a tiny graph), so the
+    // last iterations pull f64 shares and converge to any tolerance: from the first
+    // residual below `PRECISE`, or that shrank by less than the damping factor (in exact
+    // arithmetic the step is a contraction by d in L1, so that is the floor showing).
+    const PRECISE: f64 = 1e-7;
+    let mut share32 = vec![0.0f32; n];
+    let mut share64: Vec<f64> = Vec::new();
     let (mut iterations, mut residual) = (0, f64::INFINITY);
+    let mut previous = f64::INFINITY;
     while iterations < options.max_iterations && residual > options.tolerance {
         iterations += 1;
         let dangling: f64 = chunked_sum(&scores, |v, x| if strength[v] == 0.0 { x } else { 0.0 });
-        share
-            .par_iter_mut()
-            .zip(scores.par_iter())
-            .zip(strength.par_iter())
-            .for_each(|((s, x), k)| *s = if *k > 0.0 { x / k } else { 0.0 });
         let base = (1.0 - d) / n as f64 + d * dangling / n as f64;
-        next.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
-            for (i, slot) in out.iter_mut().enumerate() {
-                let v = (c * CHUNK + i) as u32;
-                let pulled: f64 = match (weighted, g.in_weights(v)) {
-                    (true, Some(w)) => g
-                        .in_neighbors(v)
-                        .iter()
-                        .zip(w)
-                        .map(|(u, w)| share[*u as usize] * f64::from(*w))
-                        .sum(),
-                    _ => g.in_neighbors(v).iter().map(|u| share[*u as usize]).sum(),
-                };
-                *slot = base + d * pulled;
-            }
-        });
+        let share_of = |x: &f64, k: &f64| if *k > 0.0 { x / k } else { 0.0 };
+        let precise = !share64.is_empty() || residual <= PRECISE || residual > d * previous;
+        previous = residual;
+        if !precise {
+            share32
+                .par_iter_mut()
+                .zip(scores.par_iter())
+                .zip(strength.par_iter())
+                .for_each(|((s, x), k)| *s = share_of(x, k) as f32);
+            pull(g, weighted, &share32, base, d, &mut next);
+        } else {
+            share64.resize(n, 0.0);
+            share64
+                .par_iter_mut()
+                .zip(scores.par_iter())
+                .zip(strength.par_iter())
+                .for_each(|((s, x), k)| *s = share_of(x, k));
+            pull(g, weighted, &share64, base, d, &mut next);
+        }
         residual = chunked_sum(&next, |v, x| (x - scores[v]).abs());
         std::mem::swap(&mut scores, &mut next);
     }
@@ -105,6 +114,36 @@ pub fn pagerank(g: &Graph, options: PageRankOptions) -> PageRank {
         residual,
         converged: residual <= options.tolerance,
     }
+}
+
+/// One PageRank step: `next[v] = base + d · Σ_{u → v} share[u] · w_uv`.
+fn pull<S: Copy + Into<f64> + Sync>(
+    g: &Graph,
+    weighted: bool,
+    share: &[S],
+    base: f64,
+    d: f64,
+    next: &mut [f64],
+) {
+    next.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
+        for (i, slot) in out.iter_mut().enumerate() {
+            let v = (c * CHUNK + i) as u32;
+            let pulled: f64 = match (weighted, g.in_weights(v)) {
+                (true, Some(w)) => g
+                    .in_neighbors(v)
+                    .iter()
+                    .zip(w)
+                    .map(|(u, w)| share[*u as usize].into() * f64::from(*w))
+                    .sum(),
+                _ => g
+                    .in_neighbors(v)
+                    .iter()
+                    .map(|u| share[*u as usize].into())
+                    .sum(),
+            };
+            *slot = base + d * pulled;
+        }
+    });
 }
 
 /// `Σ f(i, x[i])`, summed per chunk in parallel and the chunk sums in order: the same
