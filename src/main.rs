@@ -1,5 +1,6 @@
 //! `flywheel`: the command line of the Flywheel platform.
 
+mod champions;
 mod demo;
 mod import;
 mod net;
@@ -46,6 +47,9 @@ enum Command {
     Import(import::ImportCommand),
     /// List people (individual-level data: every listing is recorded in the audit log).
     People(people::PeopleArgs),
+    /// Natural champions (evidence and suggestions), champion-network plans, statuses.
+    #[command(subcommand)]
+    Champions(champions::ChampionsCommand),
     /// Network science on any edge list: PageRank, betweenness, communities, k-core,
     /// brokerage.
     #[command(subcommand)]
@@ -133,6 +137,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import(cmd) => import::run(cmd, &url()).await,
         Command::People(args) => people::run(args, &url()).await,
+        Command::Champions(cmd) => champions::run(cmd, &url()).await,
         Command::Net(cmd) => net::run(cmd),
         Command::Admin(AdminCommand::Create {
             email,

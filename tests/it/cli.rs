@@ -201,7 +201,15 @@ fn help_documents_every_command() {
         .output()
         .expect("help");
     let text = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["demo", "serve", "import", "people", "net", "admin"] {
+    for cmd in [
+        "demo",
+        "serve",
+        "import",
+        "people",
+        "champions",
+        "net",
+        "admin",
+    ] {
         assert!(text.contains(cmd), "--help lists {cmd}:\n{text}");
     }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))

@@ -1,5 +1,8 @@
 //! Flywheel's analytics: pure functions from data to results, each result carrying what it
 //! was computed from. No IO, no SQL, no wire formats.
 
+pub mod champions;
+pub mod plan;
+pub mod population;
 pub mod questions;
 pub mod wins;

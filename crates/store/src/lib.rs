@@ -17,6 +17,7 @@ mod error;
 mod interactions;
 mod org;
 mod people;
+mod program;
 mod usage;
 mod users;
 
@@ -32,6 +33,7 @@ pub use error::StoreError;
 pub use interactions::InteractionImportOutcome;
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount};
 pub use people::{Page, PeopleFilter, PersonRow};
+pub use program::ChampionStatus;
 pub use usage::{IdentityReport, UsageImport, UsageImportOutcome};
 pub use users::{Role, User};
 

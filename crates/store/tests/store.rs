@@ -83,6 +83,33 @@ both_backends! {
         assert_eq!(again.schema_version().await.expect("version"), v);
     }
 
+    async fn population_places_people_and_keeps_champion_statuses(url: String) {
+        use flywheel_store::ChampionStatus;
+        let store = Store::open(&url).await.expect("open");
+        store.import_org_chart("oracle.csv", "sha", &oracle(), d("2024-01-01")).await.expect("import");
+        let pop = store.population(None).await.expect("population");
+        assert_eq!(pop.len(), 107);
+        let king = pop.people.iter().find(|p| p.name == "Steven King").expect("king");
+        assert_eq!((king.level, king.span), (0, 106), "the root has everyone below");
+        assert!(pop.people.iter().all(|p| p.level > 0 || p.name == "Steven King"));
+        assert!(pop.departments.iter().any(|d| d == "Shipping"), "{:?}", pop.departments);
+        assert!(pop.departments.iter().any(|d| d == "(no unit)"), "one person without a department");
+        assert!(pop.usage.is_empty() && pop.ties.is_empty() && pop.help.is_empty());
+
+        let id = king.id;
+        store.set_champion_status(id, ChampionStatus::Active, d("2025-01-01")).await.expect("set");
+        store.set_champion_status(id, ChampionStatus::Active, d("2025-06-01")).await.expect("again");
+        let pop = store.population(None).await.expect("population");
+        let king = pop.people.iter().find(|p| p.id == id).expect("king");
+        assert_eq!(king.champion_since, Some(d("2025-01-01")), "the same status keeps its day");
+        store.set_champion_status(id, ChampionStatus::OptedOut, d("2025-07-01")).await.expect("opt out");
+        let pop = store.population(None).await.expect("population");
+        let king = pop.people.iter().find(|p| p.id == id).expect("king");
+        assert!(king.opted_out && !king.volunteer && king.champion_since.is_none());
+        let err = store.set_champion_status(999_999, ChampionStatus::Volunteer, d("2025-01-01")).await;
+        assert!(err.is_err_and(|e| e.to_string().contains("no person with id 999999")));
+    }
+
     async fn oracle_fixture_imports_once(url: String) {
         let store = Store::open(&url).await.expect("open");
         let recs = oracle();
