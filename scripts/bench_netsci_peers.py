@@ -91,14 +91,18 @@ def main():
         out["seconds"] = time.perf_counter() - t
         out["modularity"] = g.modularity(part.membership)
         out["communities"] = len(part)
-    elif task == "nk-kadabra":
+    elif task in ("nk-kadabra", "nk-rk"):
         import networkit as nk
 
         nk.setNumberOfThreads(2)
+        nk.engineering.setSeed(1, True)
         eps, delta = float(sys.argv[3]), float(sys.argv[4])
         g = networkit_graph(path)
         t = time.perf_counter()
-        k = nk.centrality.KADABRA(g, eps, delta)
+        if task == "nk-kadabra":
+            k = nk.centrality.KadabraBetweenness(g, eps, delta)
+        else:
+            k = nk.centrality.ApproxBetweenness(g, eps, delta)
         k.run()
         out["seconds"] = time.perf_counter() - t
         out["scores"] = [float(x) for x in k.scores()]
