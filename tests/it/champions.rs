@@ -8,22 +8,7 @@ use crate::{flywheel, ok, people_json};
 fn demo(people: &str, seed: &str) -> (String, serde_json::Value, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().join("d").display().to_string();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
-        .args([
-            "demo",
-            "--no-serve",
-            "--people",
-            people,
-            "--seed",
-            seed,
-            "--as-of",
-            "2026-06-01",
-            "--out",
-            &d,
-        ])
-        .env_remove("FLYWHEEL_DB")
-        .output()
-        .expect("run demo");
+    let out = crate::run_demo(&d, people, seed);
     assert!(
         out.status.success(),
         "{}",

@@ -72,24 +72,7 @@ fn demo_writes_real_exports_and_a_database_people_lists() {
     let out_dir = dir.path().join("d");
     let d = out_dir.display().to_string();
     // The same demo, run twice: the second run must change nothing.
-    let run_demo = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
-            .args([
-                "demo",
-                "--no-serve",
-                "--people",
-                "500",
-                "--seed",
-                "9",
-                "--as-of",
-                "2026-06-01",
-                "--out",
-                &d,
-            ])
-            .env_remove("FLYWHEEL_DB")
-            .output()
-            .expect("run demo")
-    };
+    let run_demo = || crate::run_demo(&d, "500", "9");
     let out = run_demo();
     assert!(
         out.status.success(),

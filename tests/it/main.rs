@@ -33,6 +33,26 @@ pub fn ok(db: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `flywheel demo --no-serve` with a fixed as-of day (2026-06-01) into `out`.
+pub fn run_demo(out: &str, people: &str, seed: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .args([
+            "demo",
+            "--no-serve",
+            "--people",
+            people,
+            "--seed",
+            seed,
+            "--as-of",
+            "2026-06-01",
+            "--out",
+            out,
+        ])
+        .env_remove("FLYWHEEL_DB")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the demo: {e}"))
+}
+
 /// All people (departed included) as JSON values.
 pub fn people_json(db: &str) -> Vec<serde_json::Value> {
     let text = ok(db, &["people", "--json", "--include-departed"]);

@@ -209,21 +209,7 @@ impl Level {
     /// inside a part dropped (they live on in the degrees).
     #[inline(never)]
     fn aggregate(&self, parts: &[u32], count: usize) -> Level {
-        // Members of each part, grouped by a counting sort (CSR).
-        let mut start = vec![0usize; count + 1];
-        for &p in parts {
-            start[p as usize + 1] += 1;
-        }
-        for p in 0..count {
-            start[p + 1] += start[p];
-        }
-        let mut fill = start.clone();
-        let mut members = vec![0u32; parts.len()];
-        for (v, &p) in parts.iter().enumerate() {
-            members[fill[p as usize]] = v as u32;
-            fill[p as usize] += 1;
-        }
-        drop(fill);
+        let (start, members) = group_by_label(parts, count, 0..parts.len());
         // Rows are independent: blocks of parts in parallel, each with its own
         // accumulator, concatenated in order (the same result on any number of threads).
         const ROWS: u64 = 4096;
@@ -391,23 +377,13 @@ fn refine(level: &Level, partition: &[u32], gamma: f64, rng: &mut ChaCha8Rng) ->
     // single sequential pass gives, on any number of threads. Members of each community in
     // visiting order come from a stable counting sort; `local[v]` is v's index there.
     let order = visiting_order(n, rng);
-    let mut start = vec![0usize; communities + 1];
-    for &c in partition {
-        start[c as usize + 1] += 1;
-    }
-    for c in 0..communities {
-        start[c + 1] += start[c];
-    }
-    let mut fill = start.clone();
-    let mut members = vec![0u32; n];
+    let (start, members) = group_by_label(partition, communities, order.into_iter());
     let mut local = vec![0u32; n];
-    for &v in &order {
-        let c = partition[v] as usize;
-        members[fill[c]] = v as u32;
-        local[v] = (fill[c] - start[c]) as u32;
-        fill[c] += 1;
+    for c in 0..communities {
+        for (i, &v) in members[start[c]..start[c + 1]].iter().enumerate() {
+            local[v as usize] = i as u32;
+        }
     }
-    drop((order, fill));
     let leaders: Vec<Vec<u32>> = (0..communities)
         .into_par_iter()
         .map(|c| {
@@ -519,6 +495,30 @@ impl Part<'_> {
         }
         refined.iter().map(|&r| self.members[r as usize]).collect()
     }
+}
+
+/// Nodes grouped by label with a stable counting sort, in the order `order` yields them:
+/// the members of label `c` are `members[start[c]..start[c + 1]]`.
+fn group_by_label(
+    labels: &[u32],
+    count: usize,
+    order: impl Iterator<Item = usize>,
+) -> (Vec<usize>, Vec<u32>) {
+    let mut start = vec![0usize; count + 1];
+    for &c in labels {
+        start[c as usize + 1] += 1;
+    }
+    for c in 0..count {
+        start[c + 1] += start[c];
+    }
+    let mut fill = start.clone();
+    let mut members = vec![0u32; labels.len()];
+    for v in order {
+        let c = labels[v] as usize;
+        members[fill[c]] = v as u32;
+        fill[c] += 1;
+    }
+    (start, members)
 }
 
 /// The order nodes are first visited in: runs of [`RUN`] consecutive ids, the runs
