@@ -21,6 +21,23 @@ fn demo(people: &str, seed: &str) -> (String, serde_json::Value, tempfile::TempD
     (format!("sqlite://{d}/flywheel.db"), truth, dir)
 }
 
+/// `flywheel champions plan --json` with `args`.
+fn plan_json(db: &str, args: &[&str]) -> serde_json::Value {
+    json(db, &[&["champions", "plan", "--json"], args].concat())
+}
+
+/// `flywheel champions set --person ID --status STATUS` with any further `args`.
+fn set(db: &str, person: &str, status: &str, args: &[&str]) {
+    ok(
+        db,
+        &[
+            &["champions", "set", "--person", person, "--status", status],
+            args,
+        ]
+        .concat(),
+    );
+}
+
 fn json(db: &str, args: &[&str]) -> serde_json::Value {
     let text = ok(db, args);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON: {e}\n{text}"))
@@ -80,18 +97,7 @@ fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
 
     // The Walk plan (nobody volunteered: the invite list) beats seniority and random in
     // simulation, and covers every department.
-    let p = json(
-        &db,
-        &[
-            "champions",
-            "plan",
-            "--stage",
-            "walk",
-            "--json",
-            "--runs",
-            "300",
-        ],
-    );
+    let p = plan_json(&db, &["--stage", "walk", "--runs", "300"]);
     let arm = |name: &str| {
         p["comparison"]
             .as_array()
@@ -136,17 +142,7 @@ fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
 
     // Opting out removes a person from suggestions and plans; volunteers become the pool.
     let top_person = suggested[0].to_string();
-    ok(
-        &db,
-        &[
-            "champions",
-            "set",
-            "--person",
-            &top_person,
-            "--status",
-            "opted-out",
-        ],
-    );
+    set(&db, &top_person, "opted-out", &[]);
     let s2 = json(&db, &["champions", "suggest", "--json", "--top", "1000"]);
     assert!(s2["suggestions"]
         .as_array()
@@ -155,23 +151,9 @@ fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
         .all(|x| x["person"].as_i64() != Some(suggested[0])));
     let volunteers: Vec<String> = suggested[1..].iter().take(6).map(i64::to_string).collect();
     for v in &volunteers {
-        ok(
-            &db,
-            &["champions", "set", "--person", v, "--status", "volunteer"],
-        );
+        set(&db, v, "volunteer", &[]);
     }
-    let p2 = json(
-        &db,
-        &[
-            "champions",
-            "plan",
-            "--stage",
-            "walk",
-            "--json",
-            "--runs",
-            "50",
-        ],
-    );
+    let p2 = plan_json(&db, &["--stage", "walk", "--runs", "50"]);
     assert_eq!(p2["candidates"], "volunteers");
     let chosen: Vec<String> = p2["champions"]
         .as_array()
@@ -185,32 +167,10 @@ fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
     );
 
     // Serving champions past their term are flagged for rotation.
-    ok(
+    set(&db, &volunteers[0], "active", &["--since", "2025-01-01"]);
+    let p3 = plan_json(
         &db,
-        &[
-            "champions",
-            "set",
-            "--person",
-            &volunteers[0],
-            "--status",
-            "active",
-            "--since",
-            "2025-01-01",
-        ],
-    );
-    let p3 = json(
-        &db,
-        &[
-            "champions",
-            "plan",
-            "--stage",
-            "run",
-            "--json",
-            "--runs",
-            "20",
-            "--term-days",
-            "180",
-        ],
+        &["--stage", "run", "--runs", "20", "--term-days", "180"],
     );
     let past = p3["rotation"]["past_term"].as_array().expect("past_term");
     assert!(
@@ -219,7 +179,21 @@ fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
         "{}",
         p3["rotation"]
     );
-    // Reading individual-level evidence is audited.
+    // Reading individual-level evidence and changing statuses are audited.
+    let actions: Vec<String> = flywheel_testkit::block_on(async {
+        let store = flywheel_store::Store::open(&db).await.expect("open");
+        store.audit_log(1000).await.expect("audit log")
+    })
+    .into_iter()
+    .map(|e| e.action)
+    .collect();
+    for action in ["champions.suggest", "champions.plan", "champion.status"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+    // An unknown person is a clear error.
     let bad = flywheel(
         &db,
         &[

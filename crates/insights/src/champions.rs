@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use flywheel_netsci::brokerage::gould_fernandez;
 use flywheel_netsci::learn::expectation_maximization;
-use flywheel_netsci::{Graph, Groups};
+use flywheel_netsci::Groups;
 use serde::Serialize;
 
 use crate::population::Population;
@@ -414,14 +414,6 @@ fn plural(n: u32) -> &'static str {
     } else {
         "s"
     }
-}
-
-/// The graph `pop` implies, with the department groups — for callers that plan.
-pub fn graph_and_departments(pop: &Population) -> (Graph, Groups) {
-    (
-        pop.graph(),
-        Groups::new(&pop.people.iter().map(|p| p.department).collect::<Vec<_>>()),
-    )
 }
 
 #[cfg(test)]
