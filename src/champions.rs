@@ -369,7 +369,7 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
     }
 }
 
-fn truncate(s: &str, n: usize) -> String {
+pub fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_owned()
     } else {

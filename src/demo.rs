@@ -161,6 +161,8 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         chat.ties_stored
     );
 
+    record_program(&store, &history.program).await?;
+
     let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
     match store.create_user(DEMO_ADMIN, &password, Role::Admin).await {
         Ok(_) => {}
@@ -247,6 +249,20 @@ pub struct History {
     pub ground_truth: PathBuf,
     pub adopters: usize,
     pub champions: usize,
+    /// What the program recorded itself (not exports): waves, trainings, access requests
+    /// and incidents, by names and HRIS ids, entered through the store as the CLI would.
+    pub program: ProgramRecords,
+}
+
+/// The demo program's own records.
+#[derive(Debug, Default)]
+pub struct ProgramRecords {
+    pub waves: Vec<(String, NaiveDate)>,
+    /// (department unit path, day).
+    pub trainings: Vec<(String, NaiveDate)>,
+    /// (HRIS id, requested, granted).
+    pub requests: Vec<(String, NaiveDate, NaiveDate)>,
+    pub incidents: Vec<(String, flywheel_synth::adoption::IncidentRecord)>,
 }
 
 /// Days of history before `as_of`.
@@ -464,10 +480,34 @@ fn write_history(
             "ceo": company.employees[0].hris_id,
             "champions": adoption.champions.iter().map(|&e| company.employees[e].hris_id.clone()).collect::<Vec<_>>(),
             "adopted_on": adopted,
+            "trainings": adoption.trainings.iter().map(|(d, day)| serde_json::json!({"department": DEPARTMENTS[*d], "day": day.to_string()})).collect::<Vec<_>>(),
+            "training_effect": flywheel_synth::adoption::TRAINING_EFFECT,
             "chat": chat_truth,
         }))?,
     )
     .with_context(|| format!("writing {}", ground_truth.display()))?;
+    let hris = |e: usize| company.employees[e].hris_id.clone();
+    let program = ProgramRecords {
+        waves: adoption
+            .site_wave
+            .iter()
+            .enumerate()
+            .map(|(s, d)| (flywheel_synth::SITES[s].0.to_owned(), *d))
+            .collect(),
+        trainings: adoption
+            .trainings
+            .iter()
+            .map(|(d, day)| (DEPARTMENTS[*d].to_owned(), *day))
+            .collect(),
+        requests: flywheel_synth::adoption::access_requests(company, &adoption, args.seed)
+            .into_iter()
+            .map(|r| (hris(r.employee), r.requested, r.granted))
+            .collect(),
+        incidents: flywheel_synth::adoption::incidents(&adoption, args.seed)
+            .into_iter()
+            .map(|i| (hris(i.employee), i))
+            .collect(),
+    };
     let adopters = adoption.adopted_on.iter().filter(|d| d.is_some()).count();
     progress::done(
         pb,
@@ -485,6 +525,7 @@ fn write_history(
         ground_truth,
         adopters,
         champions: adoption.champions.len(),
+        program,
     })
 }
 
@@ -671,4 +712,74 @@ fn write_slack(
         "wins_stating_time_saved": history.wins.iter().filter(|w| w.states_time_saved).count(),
     });
     Ok((path, truth))
+}
+
+/// Enters the program's own records (waves, trainings, access requests, incidents) the way
+/// the CLI and the web would; running the demo again changes nothing.
+async fn record_program(store: &flywheel_store::Store, p: &ProgramRecords) -> anyhow::Result<()> {
+    use chrono::TimeZone;
+    let pb = progress::step("recording waves, trainings, access requests and incidents");
+    store.set_waves(&p.waves).await?;
+    for (dept, day) in &p.trainings {
+        store
+            .record_intervention(&flywheel_store::NewIntervention {
+                kind: "training",
+                unit_path: Some(dept),
+                day: Some(*day),
+                note: "AI basics, two hours, whole department",
+                ..Default::default()
+            })
+            .await?;
+    }
+    let ids = store.person_ids_by_hris().await?;
+    let at = |d: NaiveDate, hour: u32| {
+        chrono::Utc.from_utc_datetime(&d.and_hms_opt(hour, 0, 0).unwrap_or_default())
+    };
+    let requests: Vec<flywheel_store::NewAccessRequest> = p
+        .requests
+        .iter()
+        .filter_map(|(h, requested, granted)| {
+            Some(flywheel_store::NewAccessRequest {
+                person: *ids.get(h)?,
+                tool: Some(flywheel_ingest::m365::TOOL.to_owned()),
+                requested_at: at(*requested, 9),
+                decided_at: Some(at(*granted, 15)),
+                state: "granted",
+            })
+        })
+        .collect();
+    store.record_access_requests(&requests).await?;
+    if store.count("incidents").await? == 0 {
+        let incidents: Vec<flywheel_store::NewIncident> = p
+            .incidents
+            .iter()
+            .filter_map(|(h, i)| {
+                let reported = at(i.reported, 10);
+                Some(flywheel_store::NewIncident {
+                    tool: Some(flywheel_ingest::m365::TOOL.to_owned()),
+                    person: Some(*ids.get(h)?),
+                    data_class: i.data_class.to_owned(),
+                    severity: i.severity,
+                    what: i.what.to_owned(),
+                    state: "resolved",
+                    reported_at: reported,
+                    intervened_at: Some(
+                        reported + chrono::Duration::minutes((i.hours_to_intervene * 60.0) as i64),
+                    ),
+                })
+            })
+            .collect();
+        store.record_incidents(&incidents).await?;
+    }
+    progress::done(
+        pb,
+        format!(
+            "program: {} waves, {} trainings, {} access requests, {} incidents",
+            p.waves.len(),
+            p.trainings.len(),
+            p.requests.len(),
+            p.incidents.len()
+        ),
+    );
+    Ok(())
 }

@@ -5,6 +5,7 @@ mod demo;
 mod import;
 mod net;
 mod people;
+mod program;
 mod progress;
 mod usage_import;
 
@@ -50,6 +51,15 @@ enum Command {
     /// Natural champions (evidence and suggestions), champion-network plans, statuses.
     #[command(subcommand)]
     Champions(champions::ChampionsCommand),
+    /// Is the wheel turning: the adoption funnel over time (overall and by department,
+    /// team, site or tool), activity, breadth, question maturity, organic demand, peer
+    /// teaching, re-use, time to first use, inequality, quiet power users, incidents, and
+    /// the momentum index with its parts. Definitions: docs/METRICS.md.
+    Momentum(program::MomentumArgs),
+    /// Record and list the program's interventions (trainings, champions assigned, tools
+    /// approved) for impact analysis.
+    #[command(subcommand)]
+    Interventions(program::InterventionsCommand),
     /// Network science on any edge list: PageRank, betweenness, communities, k-core,
     /// brokerage.
     #[command(subcommand)]
@@ -68,6 +78,12 @@ struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
+    /// Show or set the minimum group size: every aggregate over fewer people is withheld,
+    /// and says so (default 5).
+    MinGroupSize {
+        #[arg(value_parser = clap::value_parser!(u32).range(2..=1000))]
+        value: Option<u32>,
+    },
     /// Create an account; the password is read from the first line of standard input.
     Create {
         #[arg(long)]
@@ -139,6 +155,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::People(args) => people::run(args, &url()).await,
         Command::Champions(cmd) => champions::run(cmd, &url()).await,
         Command::Net(cmd) => net::run(cmd),
+        Command::Momentum(args) => program::run_momentum(args, &url()).await,
+        Command::Interventions(cmd) => program::run_interventions(cmd, &url()).await,
+        Command::Admin(AdminCommand::MinGroupSize { value }) => {
+            let store = open(&url()).await?;
+            if let Some(v) = value {
+                store.set_setting("min_group_size", &v.to_string()).await?;
+                store
+                    .audit(None, "settings.min_group_size", "settings", &v.to_string())
+                    .await?;
+            }
+            println!(
+                "minimum group size: {} (aggregates over fewer people are withheld)",
+                program::min_group_size(&store).await?
+            );
+            Ok(())
+        }
         Command::Admin(AdminCommand::Create {
             email,
             password_stdin: _,

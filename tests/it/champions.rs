@@ -2,24 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::{flywheel, ok, people_json};
-
-/// A demo company in a temporary directory: (database URL, ground truth, the directory).
-fn demo(people: &str, seed: &str) -> (String, serde_json::Value, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path().join("d").display().to_string();
-    let out = crate::run_demo(&d, people, seed);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let truth: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{d}/ground_truth.json")).expect("ground truth"),
-    )
-    .expect("json");
-    (format!("sqlite://{d}/flywheel.db"), truth, dir)
-}
+use crate::{demo, flywheel, json, ok, people_json};
 
 /// `flywheel champions plan --json` with `args`.
 fn plan_json(db: &str, args: &[&str]) -> serde_json::Value {
@@ -36,11 +19,6 @@ fn set(db: &str, person: &str, status: &str, args: &[&str]) {
         ]
         .concat(),
     );
-}
-
-fn json(db: &str, args: &[&str]) -> serde_json::Value {
-    let text = ok(db, args);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON: {e}\n{text}"))
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod champions;
 mod cli;
 mod http;
 mod net;
+mod program;
 mod usage;
 
 use std::path::Path;
@@ -63,4 +64,27 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
     p.display().to_string()
+}
+
+/// A demo company in a temporary directory: (database URL, ground truth, the directory).
+pub fn demo(people: &str, seed: &str) -> (String, serde_json::Value, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().join("d").display().to_string();
+    let out = crate::run_demo(&d, people, seed);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let truth: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{d}/ground_truth.json")).expect("ground truth"),
+    )
+    .expect("json");
+    (format!("sqlite://{d}/flywheel.db"), truth, dir)
+}
+
+/// Runs `flywheel` with `args` and parses its standard output as JSON.
+pub fn json(db: &str, args: &[&str]) -> serde_json::Value {
+    let text = ok(db, args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON: {e}\n{text}"))
 }

@@ -2,7 +2,9 @@
 //! was computed from. No IO, no SQL, no wire formats.
 
 pub mod champions;
+pub mod momentum;
 pub mod plan;
 pub mod population;
+pub mod privacy;
 pub mod questions;
 pub mod wins;

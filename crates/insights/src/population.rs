@@ -2,7 +2,8 @@
 //! collaboration network, usage, help given and wins — already reduced to indexes, so that
 //! every analysis is a pure function of one value. The store builds it (`Store::population`).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use flywheel_domain::usage::QuestionStage;
 use serde::Serialize;
 
 /// One person. Indexes into [`Population`]'s name lists.
@@ -12,6 +13,8 @@ pub struct Person {
     pub id: i64,
     pub name: String,
     pub department: u32,
+    /// Their own unit (a team, or the department for people above teams).
+    pub unit: Option<u32>,
     pub site: Option<u32>,
     /// Depth in the manager tree: 0 for people without a manager (the top).
     pub level: u32,
@@ -53,6 +56,94 @@ pub struct Win {
     pub reactions: u32,
 }
 
+/// A unit of the organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unit {
+    pub name: String,
+    /// The full path, e.g. `Engineering/Platform/Team Kestrel`.
+    pub path: String,
+    pub parent: Option<u32>,
+    /// `division`, `department` or `team`.
+    pub kind: String,
+}
+
+/// A licence or seat: `person` has access to `tool` (since `granted`, when the source says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Access {
+    pub person: u32,
+    pub tool: u32,
+    pub granted: Option<NaiveDate>,
+}
+
+/// Someone asked for access to an AI tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Request {
+    pub person: u32,
+    pub day: NaiveDate,
+    pub granted: Option<NaiveDate>,
+}
+
+/// A question asked in a help channel, with its maturity stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Question {
+    pub asker: u32,
+    pub day: NaiveDate,
+    pub stage: QuestionStage,
+    pub answered: bool,
+}
+
+/// What the program did, for impact analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterventionKind {
+    /// A training session for a unit or site.
+    Training,
+    /// A champion assigned to a unit or site.
+    Champion,
+    /// A tool approved for a unit or site (or everyone).
+    ToolApproved,
+}
+
+impl InterventionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Training => "training",
+            Self::Champion => "champion",
+            Self::ToolApproved => "tool_approved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InterventionKind> {
+        match s.replace('-', "_").as_str() {
+            "training" => Some(Self::Training),
+            "champion" => Some(Self::Champion),
+            "tool_approved" | "tool" => Some(Self::ToolApproved),
+            _ => None,
+        }
+    }
+}
+
+/// An intervention: what, for whom (a unit with everything below it, a site, or both), when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Intervention {
+    /// The store's id (what `flywheel impact --intervention` names).
+    pub id: i64,
+    pub kind: InterventionKind,
+    pub unit: Option<u32>,
+    pub site: Option<u32>,
+    pub tool: Option<u32>,
+    pub day: NaiveDate,
+    pub note: String,
+}
+
+/// An incident with an AI tool, and when someone intervened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    pub reported: DateTime<Utc>,
+    pub intervened: Option<DateTime<Utc>>,
+    pub severity: String,
+}
+
 /// Everything the analytics read, as of one day.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Population {
@@ -67,6 +158,14 @@ pub struct Population {
     pub usage: Vec<Use>,
     pub help: Vec<Help>,
     pub wins: Vec<Win>,
+    pub units: Vec<Unit>,
+    pub access: Vec<Access>,
+    pub requests: Vec<Request>,
+    pub questions: Vec<Question>,
+    pub interventions: Vec<Intervention>,
+    /// Per site: the first day of its rollout wave, if scheduled.
+    pub waves: Vec<Option<NaiveDate>>,
+    pub incidents: Vec<Incident>,
 }
 
 impl Population {
@@ -93,6 +192,27 @@ impl Population {
             }
         }
         first
+    }
+
+    /// Whether `unit` is `ancestor` or lies below it.
+    pub fn unit_within(&self, mut unit: u32, ancestor: u32) -> bool {
+        for _ in 0..=self.units.len() {
+            if unit == ancestor {
+                return true;
+            }
+            match self.units.get(unit as usize).and_then(|u| u.parent) {
+                Some(p) => unit = p,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// Whether person `p` is in the scope of an intervention (its unit and site, when given).
+    pub fn in_scope(&self, p: u32, unit: Option<u32>, site: Option<u32>) -> bool {
+        let person = &self.people[p as usize];
+        unit.is_none_or(|u| person.unit.is_some_and(|x| self.unit_within(x, u)))
+            && site.is_none_or(|s| person.site == Some(s))
     }
 
     /// The first day anyone used a tool: the program's day 0.

@@ -14,6 +14,7 @@ mod audit;
 mod bulk;
 mod chat;
 mod error;
+mod events;
 mod interactions;
 mod org;
 mod people;
@@ -30,6 +31,9 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use audit::AuditEntry;
 pub use chat::{ChatImport, ChatImportOutcome};
 pub use error::StoreError;
+pub use events::{
+    InterventionRow, NewAccessRequest, NewIncident, NewIntervention, StageEvaluationRow,
+};
 pub use interactions::InteractionImportOutcome;
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount};
 pub use people::{Page, PeopleFilter, PersonRow};
@@ -160,7 +164,7 @@ impl Store {
 
     /// Number of rows in a table (for tests and summaries). Only known table names pass.
     pub async fn count(&self, table: &str) -> Result<i64, StoreError> {
-        const TABLES: [&str; 17] = [
+        const TABLES: [&str; 23] = [
             "people",
             "org_units",
             "sites",
@@ -178,6 +182,12 @@ impl Store {
             "chat_ties",
             "chat_questions",
             "chat_wins",
+            "champions",
+            "interventions",
+            "rollout_waves",
+            "access_requests",
+            "incidents",
+            "stage_evaluations",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Config(format!("unknown table {table:?}")));

@@ -4,7 +4,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use flywheel_insights::population::{Help, Person, Population, Use, Win};
+use flywheel_domain::usage::QuestionStage;
+use flywheel_insights::population::{
+    Access, Help, Incident, Intervention, InterventionKind, Person, Population, Question, Request,
+    Unit, Use, Win,
+};
 use serde::Serialize;
 
 use crate::{date_text, parse_date, Store, StoreError};
@@ -88,13 +92,27 @@ impl Store {
     /// chat ties, summed per pair); their usage; help given (replies in the channels that
     /// questions were asked in); and wins. People are indexed in id order.
     pub async fn population(&self, as_of: Option<NaiveDate>) -> Result<Population, StoreError> {
-        let units: Vec<(i64, String, Option<i64>, String)> =
-            sqlx::query_as("SELECT id, name, parent_id, kind FROM org_units ORDER BY id")
+        let unit_rows: Vec<(i64, String, String, Option<i64>, String)> =
+            sqlx::query_as("SELECT id, name, path, parent_id, kind FROM org_units ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
-        let unit_by_id: HashMap<i64, (String, Option<i64>, String)> = units
+        let unit_index: HashMap<i64, u32> = unit_rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.0, i as u32))
+            .collect();
+        let units: Vec<Unit> = unit_rows
+            .iter()
+            .map(|(_, name, path, parent, kind)| Unit {
+                name: name.clone(),
+                path: path.clone(),
+                parent: parent.and_then(|p| unit_index.get(&p).copied()),
+                kind: kind.clone(),
+            })
+            .collect();
+        let unit_by_id: HashMap<i64, (String, Option<i64>, String)> = unit_rows
             .into_iter()
-            .map(|(id, name, parent, kind)| (id, (name, parent, kind)))
+            .map(|(id, name, _, parent, kind)| (id, (name, parent, kind)))
             .collect();
         // A unit's department: the nearest ancestor-or-self of kind department, else the
         // topmost unit of its chain.
@@ -151,6 +169,7 @@ impl Store {
                 id: *id,
                 name: name.clone(),
                 department: d,
+                unit: unit.and_then(|u| unit_index.get(&u).copied()),
                 site: site.and_then(|s| site_index.get(&s).copied()),
                 level: 0,
                 span: 0,
@@ -207,30 +226,36 @@ impl Store {
             pairs.into_iter().map(|((a, b), w)| (a, b, w)).collect();
         ties.sort_unstable_by_key(|t| (t.0, t.1));
 
-        let mut tools: Vec<String> = Vec::new();
-        let mut tool_index: HashMap<i64, u32> = HashMap::new();
+        let tool_rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM tools ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        let tool_index: HashMap<i64, u32> = tool_rows
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i as u32))
+            .collect();
+        let tools: Vec<String> = tool_rows.into_iter().map(|(_, name)| name).collect();
         let mut features: Vec<String> = Vec::new();
         let mut feature_index: HashMap<String, u32> = HashMap::new();
-        let usage_rows: Vec<(i64, String, i64, String, String, i64)> = sqlx::query_as(
-            "SELECT u.person_id, t.name, t.id, u.feature, u.day, u.count FROM usage u \
-             JOIN tools t ON t.id = u.tool_id WHERE u.person_id IS NOT NULL AND u.count > 0 \
-             ORDER BY u.person_id, u.day",
+        let usage_rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
+            "SELECT person_id, tool_id, feature, day, count FROM usage \
+             WHERE person_id IS NOT NULL AND count > 0 ORDER BY person_id, day",
         )
         .fetch_all(&self.pool)
         .await?;
         let mut usage = Vec::with_capacity(usage_rows.len());
-        for (person, tool_name, tool_id, feature, day, count) in usage_rows {
-            let (Some(&p), Some(day)) = (index.get(&person), parse_date(Some(day))) else {
+        for (person, tool_id, feature, day, count) in usage_rows {
+            let (Some(&p), Some(day), Some(&tool)) = (
+                index.get(&person),
+                parse_date(Some(day)),
+                tool_index.get(&tool_id),
+            ) else {
                 continue;
             };
             if as_of.is_some_and(|a| day > a) {
                 continue;
             }
-            let next = tools.len() as u32;
-            let tool = *tool_index.entry(tool_id).or_insert_with(|| {
-                tools.push(tool_name);
-                next
-            });
             let next = features.len() as u32;
             let feature = *feature_index.entry(feature.clone()).or_insert_with(|| {
                 features.push(feature);
@@ -285,6 +310,119 @@ impl Store {
             })
             .collect();
         let as_of = as_of.or_else(|| usage.iter().map(|u: &Use| u.day).max());
+        let until = |day: Option<NaiveDate>| day.filter(|d| as_of.is_none_or(|a| *d <= a));
+
+        let access_rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT person_id, tool_id, granted_on FROM tool_access WHERE person_id IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let access = access_rows
+            .into_iter()
+            .filter_map(|(person, tool, granted)| {
+                let granted = parse_date(granted);
+                if granted.is_some() && until(granted).is_none() {
+                    return None;
+                }
+                Some(Access {
+                    person: *index.get(&person)?,
+                    tool: *tool_index.get(&tool)?,
+                    granted,
+                })
+            })
+            .collect();
+        let request_rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT person_id, requested_at, decided_at FROM access_requests \
+             ORDER BY requested_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let requests = request_rows
+            .into_iter()
+            .filter_map(|(person, at, decided)| {
+                Some(Request {
+                    person: *index.get(&person)?,
+                    day: until(parse_date(at.get(..10).map(str::to_owned)))?,
+                    granted: until(parse_date(
+                        decided.and_then(|d| d.get(..10).map(str::to_owned)),
+                    )),
+                })
+            })
+            .collect();
+        let question_rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT asker_person, at, stage, answers FROM chat_questions \
+             WHERE asker_person IS NOT NULL ORDER BY at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let questions = question_rows
+            .into_iter()
+            .filter_map(|(asker, at, stage, answers)| {
+                let stage = match stage.as_str() {
+                    "awareness" => QuestionStage::Awareness,
+                    "access" => QuestionStage::Access,
+                    "how_to" => QuestionStage::HowTo,
+                    "frontier" => QuestionStage::Frontier,
+                    _ => return None,
+                };
+                Some(Question {
+                    asker: *index.get(&asker)?,
+                    day: until(parse_date(at.get(..10).map(str::to_owned)))?,
+                    stage,
+                    answered: answers > 0,
+                })
+            })
+            .collect();
+        let interventions = self
+            .intervention_rows()
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                Some(Intervention {
+                    id: r.id,
+                    kind: InterventionKind::parse(&r.kind)?,
+                    unit: r.unit_id.and_then(|u| unit_index.get(&u).copied()),
+                    site: r.site_id.and_then(|x| site_index.get(&x).copied()),
+                    tool: r.tool_id.and_then(|t| tool_index.get(&t).copied()),
+                    day: parse_date(Some(r.day))?,
+                    note: r.note,
+                })
+            })
+            .collect();
+        let wave_rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT site_id, starts_on FROM rollout_waves")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut waves = vec![None; sites.len()];
+        for (site, day) in wave_rows {
+            if let Some(&i) = site_index.get(&site) {
+                waves[i as usize] = parse_date(Some(day));
+            }
+        }
+        let incident_rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT reported_at, intervened_at, severity FROM incidents ORDER BY reported_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let instant = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&chrono::Utc))
+        };
+        let incidents = incident_rows
+            .into_iter()
+            .filter_map(|(reported, intervened, severity)| {
+                let reported = instant(&reported)?;
+                if as_of.is_some_and(|a| reported.date_naive() > a) {
+                    return None;
+                }
+                Some(Incident {
+                    reported,
+                    intervened: intervened.as_deref().and_then(instant),
+                    severity,
+                })
+            })
+            .collect();
         Ok(Population {
             as_of,
             people,
@@ -296,6 +434,13 @@ impl Store {
             usage,
             help,
             wins,
+            units,
+            access,
+            requests,
+            questions,
+            interventions,
+            waves,
+            incidents,
         })
     }
 }

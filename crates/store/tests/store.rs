@@ -110,6 +110,79 @@ both_backends! {
         assert!(err.is_err_and(|e| e.to_string().contains("no person with id 999999")));
     }
 
+    async fn program_events_are_recorded_once_and_reach_the_population(url: String) {
+        use chrono::TimeZone;
+        use flywheel_store::{NewAccessRequest, NewIncident, NewIntervention};
+        let store = Store::open(&url).await.expect("open");
+        store.import_org_chart("oracle.csv", "sha", &oracle(), d("2024-01-01")).await.expect("import");
+        let pop = store.population(None).await.expect("population");
+        let site = pop.sites[0].clone();
+        let shipping = NewIntervention {
+            kind: "training",
+            unit_path: Some("Shipping"),
+            day: Some(d("2025-03-01")),
+            ..Default::default()
+        };
+        let (id, new) = store.record_intervention(&shipping).await.expect("record");
+        assert!(new);
+        assert_eq!(store.record_intervention(&shipping).await.expect("again"), (id, false));
+        let unknown = NewIntervention { unit_path: Some("Nowhere"), ..shipping.clone() };
+        let err = store.record_intervention(&unknown).await.expect_err("unknown unit");
+        assert!(err.to_string().contains("no unit with path \"Nowhere\""), "{err}");
+        let err = store
+            .set_waves(&[(site.clone(), d("2025-02-01")), ("Atlantis".into(), d("2025-03-01"))])
+            .await
+            .expect_err("unknown site");
+        assert!(err.to_string().contains("Atlantis"));
+        assert_eq!(store.count("rollout_waves").await.expect("count"), 0, "all or nothing");
+        store.set_waves(&[(site.clone(), d("2025-02-01"))]).await.expect("waves");
+        store.set_waves(&[(site.clone(), d("2025-04-01"))]).await.expect("moved");
+
+        let at = |day: &str| chrono::Utc.from_utc_datetime(&d(day).and_hms_opt(9, 0, 0).expect("time"));
+        let person = pop.people[3].id;
+        let req = NewAccessRequest {
+            person,
+            tool: None,
+            requested_at: at("2025-03-02"),
+            decided_at: Some(at("2025-03-04")),
+            state: "granted",
+        };
+        assert_eq!(store.record_access_requests(std::slice::from_ref(&req)).await.expect("req"), 1);
+        assert_eq!(store.record_access_requests(&[req]).await.expect("again"), 0);
+        store
+            .record_incidents(&[NewIncident {
+                tool: None,
+                person: Some(person),
+                data_class: "confidential".into(),
+                severity: "high",
+                what: "pasted a contract".into(),
+                state: "resolved",
+                reported_at: at("2025-03-05"),
+                intervened_at: Some(at("2025-03-06")),
+            }])
+            .await
+            .expect("incident");
+
+        let pop = store.population(None).await.expect("population");
+        assert_eq!(pop.interventions.len(), 1);
+        let shipping_unit = pop.interventions[0].unit.expect("unit");
+        assert_eq!(pop.units[shipping_unit as usize].path, "Shipping");
+        let in_shipping = pop.people.iter().enumerate().filter(|(i, _)| pop.in_scope(*i as u32, Some(shipping_unit), None)).count();
+        let dept = pop.departments.iter().position(|x| x == "Shipping").expect("dept") as u32;
+        assert_eq!(in_shipping, pop.people.iter().filter(|p| p.department == dept).count());
+        assert!(in_shipping > 1, "the unit and everything below it");
+        assert_eq!(pop.waves.iter().flatten().collect::<Vec<_>>(), vec![&d("2025-04-01")]);
+        assert_eq!(pop.requests.len(), 1);
+        assert_eq!(pop.requests[0].granted, Some(d("2025-03-04")));
+        assert_eq!(pop.incidents.len(), 1);
+
+        let id = store.save_stage_evaluation(d("2025-03-31"), "walk", "defaults", "{}").await.expect("save");
+        let id2 = store.save_stage_evaluation(d("2025-04-30"), "run", "defaults", "{}").await.expect("save");
+        let history = store.stage_evaluations(10).await.expect("history");
+        assert_eq!(history.iter().map(|h| h.id).collect::<Vec<_>>(), vec![id2, id]);
+        assert_eq!(history[0].reached, "run");
+    }
+
     async fn oracle_fixture_imports_once(url: String) {
         let store = Store::open(&url).await.expect("open");
         let recs = oracle();

@@ -27,6 +27,32 @@ pub struct Adoption {
     pub intensity: Vec<f64>,
     /// Per site: the first day of its rollout wave.
     pub site_wave: Vec<NaiveDate>,
+    /// Departments trained, and the day: afterwards their people adopt on their own
+    /// [`TRAINING_EFFECT`] times as often (the planted effect impact analysis must find).
+    pub trainings: Vec<(usize, NaiveDate)>,
+}
+
+/// How much a training multiplies a department's spontaneous adoption rate.
+pub const TRAINING_EFFECT: f64 = 6.0;
+
+/// Someone asked for access and got it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessRequest {
+    pub employee: usize,
+    pub requested: NaiveDate,
+    pub granted: NaiveDate,
+}
+
+/// An incident with an AI tool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IncidentRecord {
+    pub employee: usize,
+    pub reported: NaiveDate,
+    /// Hours from the report until someone intervened.
+    pub hours_to_intervene: f64,
+    pub severity: &'static str,
+    pub data_class: &'static str,
+    pub what: &'static str,
 }
 
 impl Adoption {
@@ -107,6 +133,20 @@ pub fn simulate(company: &Company, start: NaiveDate, days: u32, seed: u64) -> Ad
     for &c in &champions {
         adopted_on[c] = Some(start + Duration::days(rng.random_range(3..21)));
     }
+    // Two departments (not Engineering, the early one) get a training, a month apart.
+    let mut trng = ChaCha8Rng::seed_from_u64(seed ^ 0x07A1_17EE);
+    let first = trng.random_range(1..crate::DEPARTMENTS.len());
+    let mut second = trng.random_range(1..crate::DEPARTMENTS.len() - 1);
+    if second >= first {
+        second += 1;
+    }
+    let trainings = vec![
+        (first, start + Duration::days(i64::from(days) * 2 / 5)),
+        (second, start + Duration::days(i64::from(days) * 3 / 5)),
+    ];
+    let trained_on: Vec<Option<NaiveDate>> = (0..crate::DEPARTMENTS.len())
+        .map(|d| trainings.iter().find(|t| t.0 == d).map(|t| t.1))
+        .collect();
     let is_champion: Vec<bool> = (0..n)
         .map(|i| champions.binary_search(&i).is_ok())
         .collect();
@@ -126,7 +166,10 @@ pub fn simulate(company: &Company, start: NaiveDate, days: u32, seed: u64) -> Ad
                 }
             }
             let wave = site_wave[company.employees[v].site];
-            let spontaneous = if today >= wave { 0.0015 } else { 0.0002 };
+            let mut spontaneous = if today >= wave { 0.0015 } else { 0.0002 };
+            if trained_on[company.employees[v].department].is_some_and(|d| today >= d) {
+                spontaneous *= TRAINING_EFFECT;
+            }
             stay *= 1.0 - spontaneous;
             if rng.random_bool((1.0 - stay).clamp(0.0, 1.0)) {
                 newly.push(v);
@@ -157,7 +200,79 @@ pub fn simulate(company: &Company, start: NaiveDate, days: u32, seed: u64) -> Ad
         champions,
         intensity,
         site_wave,
+        trainings,
     }
+}
+
+/// Access requests: everyone who adopted before their site's wave asked first (the pull a
+/// rollout plan should notice), and some later adopters asked too.
+pub fn access_requests(company: &Company, adoption: &Adoption, seed: u64) -> Vec<AccessRequest> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x00AC_CE55);
+    let mut out = Vec::new();
+    for (e, adopted) in adoption.adopted_on.iter().enumerate() {
+        let Some(adopted) = *adopted else { continue };
+        let wave = adoption.site_wave[company.employees[e].site];
+        let pulled = adopted < wave;
+        if !pulled && !rng.random_bool(0.15) {
+            continue;
+        }
+        let ahead = Duration::days(rng.random_range(0..5));
+        let requested = (adopted - ahead).max(adoption.start);
+        out.push(AccessRequest {
+            employee: e,
+            requested,
+            granted: adopted.max(requested),
+        });
+    }
+    out
+}
+
+/// About one incident per 150 adopters, on days they used AI; most handled within a day.
+pub fn incidents(adoption: &Adoption, seed: u64) -> Vec<IncidentRecord> {
+    const KINDS: [(&str, &str, &str); 4] = [
+        (
+            "low",
+            "internal",
+            "Shared an internal wiki page in a prompt",
+        ),
+        (
+            "medium",
+            "confidential",
+            "Pasted a customer contract into an unapproved tool",
+        ),
+        (
+            "high",
+            "personal",
+            "Uploaded a spreadsheet with employee salaries",
+        ),
+        ("low", "public", "Published an AI draft without review"),
+    ];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x01C1_DE27);
+    let adopters: Vec<(usize, NaiveDate)> = adoption
+        .adopted_on
+        .iter()
+        .enumerate()
+        .filter_map(|(e, d)| d.map(|d| (e, d)))
+        .collect();
+    let end = adoption.start + Duration::days(i64::from(adoption.days) - 1);
+    (0..adopters.len() / 150)
+        .filter_map(|_| {
+            let (e, from) = adopters[rng.random_range(0..adopters.len())];
+            let span = (end - from).num_days();
+            if span < 1 {
+                return None;
+            }
+            let (severity, data_class, what) = KINDS[rng.random_range(0..KINDS.len())];
+            Some(IncidentRecord {
+                employee: e,
+                reported: from + Duration::days(rng.random_range(0..span)),
+                hours_to_intervene: -20.0 * (1.0 - rng.random::<f64>()).ln(),
+                severity,
+                data_class,
+                what,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

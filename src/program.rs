@@ -1,0 +1,393 @@
+//! `flywheel momentum` and `flywheel interventions`: is the wheel turning, and what the
+//! program did.
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use flywheel_insights::momentum::{momentum, GroupBy, Momentum, Options};
+use flywheel_insights::privacy::Cell;
+use flywheel_store::Store;
+
+#[derive(Debug, Args)]
+pub struct MomentumArgs {
+    /// Group the funnel by department (`unit`), team, site or tool.
+    #[arg(long, default_value = "unit", value_parser = ["unit", "department", "team", "site", "tool"])]
+    pub by: String,
+    /// Use only data up to this day (YYYY-MM-DD); default: the latest usage.
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    /// Also list quiet power users by person id (individual-level: admins only, audited).
+    #[arg(long)]
+    pub individuals: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InterventionsCommand {
+    /// Record an intervention, for impact analysis: a training, a champion assigned, or a
+    /// tool approved, for a unit (with everything below it), a site, or both. Recording
+    /// the same one twice changes nothing.
+    Add {
+        #[arg(long, value_parser = ["training", "champion", "tool-approved"])]
+        kind: String,
+        /// The unit's path as the org chart names it, e.g. "Finance" or "Engineering > Platform".
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        site: Option<String>,
+        /// The tool approved (for tool-approved).
+        #[arg(long)]
+        tool: Option<String>,
+        /// The day it happened (default: today).
+        #[arg(long)]
+        day: Option<NaiveDate>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// List the recorded interventions.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn min_group_size(store: &Store) -> anyhow::Result<usize> {
+    let min = store.min_group_size().await?;
+    usize::try_from(min)
+        .ok()
+        .filter(|m| *m >= 1)
+        .with_context(|| format!("setting min_group_size must be at least 1, not {min}"))
+}
+
+pub async fn run_momentum(args: MomentumArgs, url: &str) -> anyhow::Result<()> {
+    let store = crate::open(url).await?;
+    let by = GroupBy::parse(&args.by).with_context(|| format!("unknown grouping {:?}", args.by))?;
+    let pb = crate::progress::step("reading the program's data".to_owned());
+    let pop = store.population(args.as_of).await?;
+    crate::progress::done(pb, format!("{} people", pop.len()));
+    let opts = Options {
+        as_of: args.as_of,
+        by,
+        min_group_size: min_group_size(&store).await?,
+        individuals: args.individuals,
+    };
+    let m = momentum(&pop, &opts).map_err(anyhow::Error::msg)?;
+    if args.individuals {
+        store
+            .audit(
+                None,
+                "momentum.individuals",
+                "cli",
+                &format!(
+                    "{} quiet power users listed",
+                    m.quiet_power_users.people.len()
+                ),
+            )
+            .await?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+    } else {
+        print_momentum(&m);
+    }
+    Ok(())
+}
+
+fn cell(c: &Cell, digits: usize) -> String {
+    match (c.value, &c.suppressed) {
+        (_, Some(_)) => "(suppressed)".into(),
+        (Some(v), None) => format!("{v:.digits$}"),
+        (None, None) => "–".into(),
+    }
+}
+
+fn print_momentum(m: &Momentum) {
+    let b = &m.basis;
+    println!(
+        "momentum as of {} · {} people · {}-day window · minimum group size {} ({} {}s withheld) · {} sites scheduled · {} trainings",
+        b.as_of,
+        b.people,
+        b.window_days,
+        b.min_group_size,
+        b.groups_suppressed,
+        b.grouped_by.as_str(),
+        b.waves_scheduled,
+        b.trainings
+    );
+    println!();
+    match m.index.value {
+        Some(v) => println!("MOMENTUM INDEX {v:.0} / 100 (mean of the parts' scores)"),
+        None => println!("MOMENTUM INDEX – (no part could be computed)"),
+    }
+    println!(
+        "  {:<15} {:>8} {:>8} {:>6}  from",
+        "part", "value", "target", "score"
+    );
+    for p in &m.index.parts {
+        println!(
+            "  {:<15} {:>8} {:>8.2} {:>6}  {}",
+            p.name,
+            p.value.map_or("–".into(), |v| format!("{v:.2}")),
+            p.target,
+            p.score.map_or("–".into(), |v| format!("{:.0}%", v * 100.0)),
+            p.from
+        );
+    }
+    let hist: Vec<String> = m
+        .index
+        .history
+        .iter()
+        .map(|(d, v)| format!("{d}: {}", v.map_or("–".into(), |v| format!("{v:.0}"))))
+        .collect();
+    println!("  over time: {}", hist.join(" · "));
+    println!();
+    println!("FUNNEL (eligible → access → tried → active 28 d → habitual 3 of 4 weeks → builder)");
+    if m.funnel.is_empty() {
+        println!("  (suppressed: fewer people than the minimum group size)");
+    }
+    println!(
+        "  {:<12} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {:>6} {:>6} {:>6}",
+        "day", "eligible", "access", "tried", "active", "habitual", "builder", "WAU", "MAU", "W/M"
+    );
+    for ((d, f), a) in m.snapshots.iter().zip(&m.funnel).zip(&m.activity) {
+        println!(
+            "  {:<12} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {:>6} {:>6} {:>6}",
+            d.to_string(),
+            f.eligible,
+            f.access,
+            f.tried,
+            f.active,
+            f.habitual,
+            f.builder,
+            a.wau,
+            a.mau,
+            a.stickiness.percent()
+        );
+    }
+    println!();
+    println!(
+        "BY {} (now; active share 4 weeks ago → now)",
+        b.grouped_by.as_str().to_uppercase()
+    );
+    println!(
+        "  {:<34} {:>6} {:>8} {:>7} {:>7} {:>8} {:>8}  trend",
+        "group", "people", "eligible", "tried", "active", "habitual", "builder"
+    );
+    for g in &m.groups {
+        match (g.funnel.last(), &g.suppressed) {
+            (Some(f), None) => {
+                let share = |f: &flywheel_insights::momentum::Funnel| {
+                    Cell::ratio(f.active, f.eligible, 1).percent()
+                };
+                let before = g.funnel.len().checked_sub(2).map(|i| share(&g.funnel[i]));
+                println!(
+                    "  {:<34} {:>6} {:>8} {:>7} {:>7} {:>8} {:>8}  {} → {}",
+                    crate::champions::truncate(&g.group, 34),
+                    g.people.unwrap_or(0),
+                    f.eligible,
+                    f.tried,
+                    f.active,
+                    f.habitual,
+                    f.builder,
+                    before.unwrap_or_else(|| "–".into()),
+                    share(f)
+                );
+            }
+            _ => println!(
+                "  {:<34} {}",
+                crate::champions::truncate(&g.group, 34),
+                g.suppressed.as_deref().unwrap_or("")
+            ),
+        }
+    }
+    println!();
+    let br = &m.breadth;
+    println!(
+        "BREADTH  tools per active person {} · use cases per active person {} · using more than one tool {}",
+        cell(&br.tools_per_active, 2),
+        cell(&br.use_cases_per_active, 2),
+        br.multi_tool_share.percent()
+    );
+    let t = &m.teaching;
+    println!(
+        "PEER TEACHING  {} questions in the window, {} answered · {} helping replies per 100 active · {} of active people helped someone",
+        t.questions,
+        t.answered_share.percent(),
+        cell(&t.helps_per_100_active, 1),
+        t.helper_share.percent()
+    );
+    let r = &m.reuse;
+    println!(
+        "RE-USE  {} use cases (tool + feature), {} used in two or more departments, {} departments per use case on average",
+        r.use_cases,
+        r.reused_across_departments,
+        r.mean_departments_per_use_case
+            .map_or("–".into(), |v| format!("{v:.1}"))
+    );
+    let u = &m.time_to_first_use;
+    println!(
+        "ACCESS → FIRST USE  {} dated grants, {} used · median {} days, p75 {} days, same day {} · requests: {} decided, median {} days to decide",
+        u.grants,
+        u.used,
+        cell(&u.median_days, 0),
+        cell(&u.p75_days, 0),
+        u.same_day_share.percent(),
+        u.requests_decided,
+        cell(&u.median_request_days, 0)
+    );
+    let o = &m.organic;
+    println!(
+        "ORGANIC DEMAND (last {} days)  {} of {} access requests and {} of {} questions came from untrained units or sites before their wave ({})",
+        o.window_days,
+        o.organic_requests,
+        o.requests,
+        o.organic_questions,
+        o.questions,
+        o.organic_share.percent()
+    );
+    for (name, c) in o.by_department.iter().take(5) {
+        println!("  department {name}: {} people", cell(c, 0));
+    }
+    for (name, c) in &o.by_site_before_wave {
+        println!("  site {name} before its wave: {} people", cell(c, 0));
+    }
+    let q = &m.questions;
+    if !q.is_empty() {
+        println!("QUESTION MATURITY (share of the month's questions: awareness / access / how-to / frontier)");
+        for month in q {
+            match &month.suppressed {
+                Some(reason) => println!(
+                    "  {}  {:>4} questions  {reason}",
+                    month.month, month.questions
+                ),
+                None => println!(
+                    "  {}  {:>4} questions  {}",
+                    month.month,
+                    month.questions,
+                    month
+                        .mix
+                        .iter()
+                        .map(|(_, s)| format!("{:>3.0}%", s * 100.0))
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                ),
+            }
+        }
+    }
+    let i = &m.inequality;
+    println!(
+        "INEQUALITY  Gini of teams' active shares {} over {} teams ({} withheld as too small); {} laggard teams",
+        i.gini.map_or("–".into(), |g| format!("{g:.2}")),
+        i.teams,
+        i.teams_suppressed,
+        i.laggards.len()
+    );
+    for l in i.laggards.iter().take(10) {
+        println!(
+            "  {} ({} people): {:.0}% active vs {:.0}% in the rest of {} (z = {:.1})",
+            l.team,
+            l.people,
+            l.active_share * 100.0,
+            l.peers_active_share * 100.0,
+            l.department,
+            l.z
+        );
+    }
+    let qp = &m.quiet_power_users;
+    println!(
+        "QUIET POWER USERS  {} people active on ≥ {} of the last 28 days who never shared a win nor answered a colleague{}",
+        qp.count,
+        qp.min_active_days,
+        if qp.people.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ": {}",
+                qp.people
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    let inc = &m.incidents;
+    println!(
+        "INCIDENTS  {} in total, {} in the window, {} open · median {} hours to intervene · {}",
+        inc.total,
+        inc.in_window,
+        inc.open,
+        inc.median_hours_to_intervene
+            .map_or("–".into(), |h| format!("{h:.1}")),
+        inc.by_severity
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+pub async fn run_interventions(cmd: InterventionsCommand, url: &str) -> anyhow::Result<()> {
+    let store = crate::open(url).await?;
+    match cmd {
+        InterventionsCommand::Add {
+            kind,
+            unit,
+            site,
+            tool,
+            day,
+            note,
+        } => {
+            let kind = kind.replace('-', "_");
+            let (id, new) = store
+                .record_intervention(&flywheel_store::NewIntervention {
+                    kind: &kind,
+                    unit_path: unit.as_deref(),
+                    site: site.as_deref(),
+                    tool: tool.as_deref(),
+                    day,
+                    note: &note,
+                })
+                .await?;
+            if new {
+                store
+                    .audit(
+                        None,
+                        "intervention.add",
+                        &format!("intervention:{id}"),
+                        &kind,
+                    )
+                    .await?;
+                println!("recorded intervention {id} ({kind})");
+            } else {
+                println!("intervention {id} was already recorded; nothing changed");
+            }
+            Ok(())
+        }
+        InterventionsCommand::List { json } => {
+            let rows = store.intervention_rows().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+                return Ok(());
+            }
+            println!(
+                "{:>4}  {:<14} {:<11} {:<30} {:<16} {:<20} note",
+                "id", "kind", "day", "unit", "site", "tool"
+            );
+            for r in rows {
+                println!(
+                    "{:>4}  {:<14} {:<11} {:<30} {:<16} {:<20} {}",
+                    r.id,
+                    r.kind,
+                    r.day,
+                    r.unit_path.as_deref().unwrap_or("-"),
+                    r.site_name.as_deref().unwrap_or("-"),
+                    r.tool_name.as_deref().unwrap_or("-"),
+                    r.note
+                );
+            }
+            Ok(())
+        }
+    }
+}
