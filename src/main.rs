@@ -56,6 +56,12 @@ enum Command {
     /// teaching, re-use, time to first use, inequality, quiet power users, incidents, and
     /// the momentum index with its parts. Definitions: docs/METRICS.md.
     Momentum(program::MomentumArgs),
+    /// Stage gates: evaluate Crawl → Walk → Run → Fly against criteria from a TOML file
+    /// (default: the program's definition), every criterion with its value, threshold and
+    /// verdict; each evaluation is stored (see --history).
+    Stages(program::StagesArgs),
+    /// Rollout waves per site, pull (demand before a site's wave) and a monthly plan.
+    Waves(program::WavesArgs),
     /// Record and list the program's interventions (trainings, champions assigned, tools
     /// approved) for impact analysis.
     #[command(subcommand)]
@@ -156,6 +162,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Champions(cmd) => champions::run(cmd, &url()).await,
         Command::Net(cmd) => net::run(cmd),
         Command::Momentum(args) => program::run_momentum(args, &url()).await,
+        Command::Stages(args) => program::run_stages(args, &url()).await,
+        Command::Waves(args) => program::run_waves(args, &url()).await,
         Command::Interventions(cmd) => program::run_interventions(cmd, &url()).await,
         Command::Admin(AdminCommand::MinGroupSize { value }) => {
             let store = open(&url()).await?;

@@ -391,3 +391,305 @@ pub async fn run_interventions(cmd: InterventionsCommand, url: &str) -> anyhow::
         }
     }
 }
+
+/// The default stage gates (`config/stages.toml`).
+pub const DEFAULT_STAGES: &str = include_str!("../config/stages.toml");
+
+#[derive(Debug, Args)]
+pub struct StagesArgs {
+    /// Stage gates in TOML (default: the program's definition, `--print-defaults`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Print the default gates as TOML (a starting point for --config) and stop.
+    #[arg(long)]
+    pub print_defaults: bool,
+    /// List the metrics a criterion may name and stop.
+    #[arg(long)]
+    pub metrics: bool,
+    /// Show the last N stored evaluations instead of evaluating.
+    #[arg(long, value_name = "N")]
+    pub history: Option<u32>,
+    /// Evaluate without storing the evaluation in the history.
+    #[arg(long)]
+    pub no_save: bool,
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads and validates gates from TOML; errors name the file and what is wrong.
+pub fn parse_gates(
+    text: &str,
+    source: &str,
+) -> anyhow::Result<flywheel_insights::gates::GateConfig> {
+    let config: flywheel_insights::gates::GateConfig =
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+    config
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+    Ok(config)
+}
+
+async fn momentum_of(
+    store: &Store,
+    as_of: Option<NaiveDate>,
+) -> anyhow::Result<(flywheel_insights::population::Population, Momentum)> {
+    let pb = crate::progress::step("reading the program's data".to_owned());
+    let pop = store.population(as_of).await?;
+    crate::progress::done(pb, format!("{} people", pop.len()));
+    let m = momentum(
+        &pop,
+        &Options {
+            as_of,
+            by: GroupBy::Department,
+            min_group_size: min_group_size(store).await?,
+            individuals: false,
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
+    Ok((pop, m))
+}
+
+pub async fn run_stages(args: StagesArgs, url: &str) -> anyhow::Result<()> {
+    use flywheel_insights::gates::{evaluate, METRICS};
+    if args.print_defaults {
+        print!("{DEFAULT_STAGES}");
+        return Ok(());
+    }
+    if args.metrics {
+        for (m, about) in METRICS {
+            println!("{m:<30} {about}");
+        }
+        return Ok(());
+    }
+    let (text, source) = match &args.config {
+        Some(path) => {
+            let (bytes, _) = crate::import::read_bounded(path)?;
+            let text = String::from_utf8(bytes)
+                .with_context(|| format!("{} is not UTF-8", path.display()))?;
+            (text, path.display().to_string())
+        }
+        None => (DEFAULT_STAGES.to_owned(), "defaults".to_owned()),
+    };
+    let config = parse_gates(&text, &source)?;
+    let store = crate::open(url).await?;
+    if let Some(n) = args.history {
+        let rows = store.stage_evaluations(n).await?;
+        if args.json {
+            let parsed: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id, "at": r.at, "as_of": r.as_of, "reached": r.reached,
+                        "config": r.config,
+                        "evaluation": serde_json::from_str::<serde_json::Value>(&r.detail).unwrap_or(serde_json::Value::Null),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&parsed)?);
+        } else {
+            println!(
+                "{:>4}  {:<20}  {:<10}  {:<8}  config",
+                "id", "evaluated at", "as of", "reached"
+            );
+            for r in rows {
+                println!(
+                    "{:>4}  {:<20}  {:<10}  {:<8}  {}",
+                    r.id, r.at, r.as_of, r.reached, r.config
+                );
+            }
+        }
+        return Ok(());
+    }
+    let (pop, m) = momentum_of(&store, args.as_of).await?;
+    let e = evaluate(&config, &pop, &m).map_err(anyhow::Error::msg)?;
+    let detail = serde_json::to_string(&e)?;
+    let id = if args.no_save {
+        None
+    } else {
+        Some(
+            store
+                .save_stage_evaluation(
+                    e.as_of,
+                    e.reached.as_deref().unwrap_or("none"),
+                    &source,
+                    &detail,
+                )
+                .await?,
+        )
+    };
+    if args.json {
+        let mut v = serde_json::to_value(&e)?;
+        v["saved_as"] = serde_json::json!(id);
+        v["config"] = serde_json::json!(source);
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!(
+        "stage evaluation as of {} ({} people, minimum group size {}, gates: {source}){}",
+        e.as_of,
+        e.people,
+        e.min_group_size,
+        id.map_or(String::new(), |i| format!(", stored as evaluation {i}"))
+    );
+    println!(
+        "reached: {} · next: {}",
+        e.reached.as_deref().unwrap_or("none (crawl not passed)"),
+        e.next.as_deref().unwrap_or("none: every stage passed")
+    );
+    for s in &e.stages {
+        println!();
+        println!(
+            "{} {}  {}",
+            s.name.to_uppercase(),
+            if s.pass { "PASS" } else { "not yet" },
+            s.about
+        );
+        println!(
+            "  {:<5} {:<62} {:>9} {:>9}  evidence",
+            "", "criterion", "value", "threshold"
+        );
+        for c in &s.criteria {
+            println!(
+                "  {:<5} {:<62} {:>9} {:>9}  {}",
+                if c.pass { "pass" } else { "FAIL" },
+                crate::champions::truncate(&c.label, 62),
+                c.value.map_or("–".into(), |v| if v.fract() == 0.0 {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:.2}")
+                }),
+                c.threshold(),
+                c.detail
+            );
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct WavesArgs {
+    /// Plan the sites not yet scheduled into monthly waves from this month (YYYY-MM-DD;
+    /// default: the month after the as-of day).
+    #[arg(long)]
+    pub plan: bool,
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<NaiveDate>,
+    /// Sites per monthly wave.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub per_month: u32,
+    /// Re-plan sites already scheduled whose wave has not started, too.
+    #[arg(long)]
+    pub replan: bool,
+    /// Pull (people asking or starting before the wave, per 100 people of the site) from
+    /// which a site not yet started is flagged to move forward.
+    #[arg(long, default_value_t = flywheel_insights::waves::PULL_PER_100)]
+    pub pull_threshold: f64,
+    /// Store the planned waves (audited).
+    #[arg(long, requires = "plan")]
+    pub apply: bool,
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run_waves(args: WavesArgs, url: &str) -> anyhow::Result<()> {
+    use chrono::{Datelike, Months};
+    use flywheel_insights::waves::{waves, WaveOptions};
+    let store = crate::open(url).await?;
+    let pop = store.population(args.as_of).await?;
+    let as_of = args
+        .as_of
+        .or(pop.as_of)
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let plan_from = args.plan.then(|| {
+        args.start.unwrap_or_else(|| {
+            as_of
+                .with_day(1)
+                .and_then(|d| d.checked_add_months(Months::new(1)))
+                .unwrap_or(as_of)
+        })
+    });
+    let w = waves(
+        &pop,
+        &WaveOptions {
+            as_of: Some(as_of),
+            min_group_size: min_group_size(&store).await?,
+            plan_from,
+            replan: args.replan,
+            per_month: args.per_month as usize,
+            pull_per_100: args.pull_threshold,
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
+    if args.apply {
+        let planned: Vec<(String, NaiveDate)> = w
+            .plan
+            .iter()
+            .flat_map(|wave| wave.sites.iter().map(|s| (s.clone(), wave.starts_on)))
+            .collect();
+        store.set_waves(&planned).await?;
+        store
+            .audit(
+                None,
+                "waves.apply",
+                "rollout",
+                &format!("{} sites scheduled", planned.len()),
+            )
+            .await?;
+    }
+    if args.json {
+        let mut v = serde_json::to_value(&w)?;
+        v["applied"] = serde_json::json!(args.apply);
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!(
+        "rollout waves as of {} (pull: people asking or starting before their site's wave, in the 91 days before it; move forward at ≥ {} per 100)",
+        w.as_of, w.pull_per_100
+    );
+    println!(
+        "  {:<20} {:>6}  {:<11} {:<8} {:>6} {:>9}  signal",
+        "site", "people", "wave", "status", "pull", "per 100"
+    );
+    for s in &w.sites {
+        println!(
+            "  {:<20} {:>6}  {:<11} {:<8} {:>6} {:>9}  {}",
+            crate::champions::truncate(&s.site, 20),
+            s.people,
+            s.wave.map_or("-".into(), |d| d.to_string()),
+            if s.started {
+                "started"
+            } else if s.wave.is_some() {
+                "planned"
+            } else {
+                "unplanned"
+            },
+            s.pull_people.map_or("–".into(), |n| n.to_string()),
+            s.pull_per_100.map_or("–".into(), |x| format!("{x:.1}")),
+            if s.move_forward {
+                "PULL: move forward".to_owned()
+            } else {
+                s.suppressed.clone().unwrap_or_default()
+            }
+        );
+    }
+    if !w.plan.is_empty() {
+        println!();
+        println!(
+            "plan ({} sites per month; {}){}",
+            w.per_month,
+            w.order,
+            if args.apply { ", stored" } else { "" }
+        );
+        for wave in &w.plan {
+            println!("  {}  {}", wave.starts_on, wave.sites.join(", "));
+        }
+    } else if args.plan {
+        println!();
+        println!("plan: every site already has a wave (use --replan to re-plan those not started)");
+    }
+    Ok(())
+}

@@ -169,3 +169,196 @@ fn interventions_are_recorded_once_and_name_what_is_unknown() {
     let bad = flywheel(&db, &["interventions", "add", "--kind", "training"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("needs a scope"));
 }
+
+#[test]
+fn stage_gates_show_their_evidence_and_keep_a_history() {
+    let (db, _truth, dir) = demo("800", "5");
+    let e = json(&db, &["stages", "--json"]);
+    let stages = e["stages"].as_array().expect("stages");
+    let names: Vec<&str> = stages.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["crawl", "walk", "run", "fly"]);
+    for s in stages {
+        for c in s["criteria"].as_array().expect("criteria") {
+            assert!(c["label"].is_string() && c["detail"].is_string(), "{c}");
+            assert!(c["at_least"].is_number() || c["at_most"].is_number(), "{c}");
+            assert!(c["pass"].is_boolean());
+        }
+    }
+    let criterion = |e: &serde_json::Value, metric: &str| {
+        e["stages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s["criteria"].as_array().into_iter().flatten())
+            .find(|c| c["metric"] == metric)
+            .unwrap_or_else(|| panic!("no {metric}"))
+            .clone()
+    };
+    // The demo's pilot works (the CEO among the first users) but nobody serves as a
+    // champion yet: Crawl is reached, Walk is not, and says why.
+    assert_eq!(e["reached"], "crawl", "{e}");
+    assert_eq!(e["next"], "walk");
+    assert_eq!(criterion(&e, "ceo_active")["value"], 1.0);
+    let serving = criterion(&e, "champions_serving");
+    assert_eq!(
+        (serving["value"].as_f64(), serving["pass"].as_bool()),
+        (Some(0.0), Some(false))
+    );
+    assert!(criterion(&e, "organic_demand_untrained")["pass"].as_bool() == Some(true));
+    let first_id = e["saved_as"].as_i64().expect("stored");
+
+    // Appoint one champion in each department (two where there is room): Walk's champion
+    // criteria pass.
+    let s = json(&db, &["champions", "suggest", "--json", "--top", "400"]);
+    let mut per_dept: std::collections::HashMap<String, usize> = Default::default();
+    let mut appointed = 0;
+    for x in s["suggestions"].as_array().expect("suggestions") {
+        let dept = x["department"].as_str().unwrap_or("").to_owned();
+        let n = per_dept.entry(dept).or_default();
+        if *n < 2 && appointed < 15 {
+            *n += 1;
+            appointed += 1;
+            let id = x["person"].to_string();
+            ok(
+                &db,
+                &["champions", "set", "--person", &id, "--status", "active"],
+            );
+        }
+    }
+    let e2 = json(&db, &["stages", "--json"]);
+    let coverage = criterion(&e2, "champion_department_coverage");
+    assert!(coverage["pass"].as_bool() == Some(true), "{coverage}");
+    assert!(criterion(&e2, "champions_serving")["pass"].as_bool() == Some(true));
+    // Every evaluation is stored, newest first.
+    let h = json(&db, &["stages", "--history", "10", "--json"]);
+    let ids: Vec<i64> = h
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|r| r["id"].as_i64())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[1], first_id);
+    assert_eq!(
+        h[0]["evaluation"]["stages"].as_array().map(Vec::len),
+        Some(4)
+    );
+    let _ = json(&db, &["stages", "--json", "--no-save"]);
+    assert_eq!(
+        json(&db, &["stages", "--history", "10", "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    // The gates come from TOML: the defaults round-trip, and mistakes are named.
+    let defaults = ok(&db, &["stages", "--print-defaults"]);
+    let path = crate::write(dir.path(), "stages.toml", &defaults);
+    let e3 = json(&db, &["stages", "--json", "--no-save", "--config", &path]);
+    assert_eq!(e3["reached"], e2["reached"]);
+    let strict = defaults.replace("at_least = 50", "at_least = 100000");
+    let path = crate::write(dir.path(), "strict.toml", &strict);
+    let e4 = json(&db, &["stages", "--json", "--no-save", "--config", &path]);
+    assert_eq!(criterion(&e4, "active_users")["pass"], false);
+    let bad = defaults.replace("metric = \"wins_shared\"", "metric = \"vibes\"");
+    let path = crate::write(dir.path(), "bad.toml", &bad);
+    let out = flywheel(&db, &["stages", "--config", &path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("bad.toml")
+            && err.contains("unknown metric \"vibes\""),
+        "{err}"
+    );
+    let path = crate::write(dir.path(), "broken.toml", "[[stage]\nname = 1\n");
+    let out = flywheel(&db, &["stages", "--config", &path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("broken.toml") && err.contains("line 1"),
+        "{err}"
+    );
+    let text = ok(&db, &["stages", "--no-save"]);
+    assert!(
+        text.contains("WALK") && text.contains("threshold") && text.contains("evidence"),
+        "{text}"
+    );
+}
+
+#[test]
+fn waves_detect_pull_and_plan_sites_by_it() {
+    let (db, _truth, _dir) = demo("800", "5");
+    // Early in the history, most sites' waves are still ahead; people at some of them
+    // already ask and start on their own (the demo plants this pull).
+    let w = json(&db, &["waves", "--json", "--as-of", "2026-02-01"]);
+    let sites = w["sites"].as_array().expect("sites");
+    let threshold = w["pull_per_100"].as_f64().expect("threshold");
+    let flagged: Vec<&serde_json::Value> =
+        sites.iter().filter(|s| s["move_forward"] == true).collect();
+    assert!(!flagged.is_empty(), "{w}");
+    for s in &flagged {
+        assert_eq!(s["started"], false);
+        assert!(s["pull_per_100"].as_f64().unwrap_or(0.0) >= threshold);
+    }
+    // Plan the sites not started into waves of 3, pull first, and store it.
+    let p = json(
+        &db,
+        &[
+            "waves",
+            "--json",
+            "--as-of",
+            "2026-02-01",
+            "--plan",
+            "--replan",
+            "--per-month",
+            "3",
+            "--start",
+            "2026-03-01",
+            "--apply",
+        ],
+    );
+    let plan = p["plan"].as_array().expect("plan");
+    let not_started = sites.iter().filter(|s| s["started"] == false).count();
+    assert_eq!(
+        plan.iter()
+            .map(|x| x["sites"].as_array().map_or(0, Vec::len))
+            .sum::<usize>(),
+        not_started
+    );
+    assert!(plan
+        .iter()
+        .all(|x| x["sites"].as_array().is_some_and(|s| s.len() <= 3)));
+    assert_eq!(plan[0]["starts_on"], "2026-03-01");
+    assert_eq!(plan[1]["starts_on"], "2026-04-01");
+    let top_pull = sites
+        .iter()
+        .filter(|s| s["started"] == false)
+        .max_by(|a, b| {
+            a["pull_per_100"]
+                .as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&b["pull_per_100"].as_f64().unwrap_or(0.0))
+        })
+        .expect("a site");
+    assert_eq!(
+        plan[0]["sites"][0], top_pull["site"],
+        "the site that pulls most goes first"
+    );
+    let after = json(&db, &["waves", "--json", "--as-of", "2026-02-01"]);
+    let wave_of = |name: &serde_json::Value| {
+        after["sites"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| &s["site"] == name)
+            .map(|s| s["wave"].clone())
+    };
+    assert_eq!(
+        wave_of(&top_pull["site"]),
+        Some(serde_json::json!("2026-03-01"))
+    );
+    let text = ok(&db, &["waves", "--as-of", "2026-02-01"]);
+    assert!(
+        text.contains("PULL: move forward") || flagged.is_empty(),
+        "{text}"
+    );
+}

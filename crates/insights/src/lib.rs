@@ -2,9 +2,11 @@
 //! was computed from. No IO, no SQL, no wire formats.
 
 pub mod champions;
+pub mod gates;
 pub mod momentum;
 pub mod plan;
 pub mod population;
 pub mod privacy;
 pub mod questions;
+pub mod waves;
 pub mod wins;

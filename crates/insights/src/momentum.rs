@@ -723,7 +723,7 @@ fn demand(ctx: &Ctx, t: NaiveDate, days: i64) -> Vec<(u32, NaiveDate, bool)> {
 }
 
 /// Organic demand is counted over a quarter: it is sparse by nature.
-const ORGANIC_DAYS: i64 = 91;
+pub const ORGANIC_DAYS: i64 = 91;
 
 fn organic(ctx: &Ctx, t: NaiveDate, min: usize) -> Organic {
     let pop = ctx.pop;
