@@ -62,6 +62,12 @@ enum Command {
     Stages(program::StagesArgs),
     /// Rollout waves per site, pull (demand before a site's wave) and a monthly plan.
     Waves(program::WavesArgs),
+    /// When will we reach critical mass: the Bass model fitted overall and per department
+    /// (p, q, m with 95% intervals) and a calibrated network simulation, both with bands.
+    Forecast(program::ForecastArgs),
+    /// Did an intervention work: difference-in-differences of the weekly active share
+    /// against comparable units, with a 95% interval and a pre-trend check.
+    Impact(program::ImpactArgs),
     /// Record and list the program's interventions (trainings, champions assigned, tools
     /// approved) for impact analysis.
     #[command(subcommand)]
@@ -164,6 +170,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Momentum(args) => program::run_momentum(args, &url()).await,
         Command::Stages(args) => program::run_stages(args, &url()).await,
         Command::Waves(args) => program::run_waves(args, &url()).await,
+        Command::Forecast(args) => program::run_forecast(args, &url()).await,
+        Command::Impact(args) => program::run_impact(args, &url()).await,
         Command::Interventions(cmd) => program::run_interventions(cmd, &url()).await,
         Command::Admin(AdminCommand::MinGroupSize { value }) => {
             let store = open(&url()).await?;

@@ -693,3 +693,214 @@ pub async fn run_waves(args: WavesArgs, url: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// Critical mass: this share of everyone using AI.
+    #[arg(long, default_value_t = 0.5)]
+    pub share: f64,
+    /// Weeks to forecast beyond the as-of day.
+    #[arg(long, default_value_t = 26)]
+    pub horizon: u32,
+    /// Runs of the network simulation.
+    #[arg(long, default_value_t = 200)]
+    pub runs: u32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run_forecast(args: ForecastArgs, url: &str) -> anyhow::Result<()> {
+    use flywheel_insights::forecast::{forecast, CriticalMass, ForecastOptions};
+    let store = crate::open(url).await?;
+    let pb = crate::progress::step("reading the program's data".to_owned());
+    let pop = store.population(args.as_of).await?;
+    crate::progress::done(pb, format!("{} people", pop.len()));
+    let pb = crate::progress::step("fitting Bass and simulating the network".to_owned());
+    let f = forecast(
+        &pop,
+        &ForecastOptions {
+            as_of: args.as_of,
+            critical_share: args.share,
+            horizon_weeks: args.horizon as usize,
+            runs: args.runs,
+            seed: args.seed,
+            min_group_size: min_group_size(&store).await?,
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
+    crate::progress::done(pb, "forecast ready".to_owned());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&f)?);
+        return Ok(());
+    }
+    let cm = |c: &CriticalMass| -> String {
+        if c.already {
+            return "already reached".into();
+        }
+        match c.dates {
+            Some([lo, mid, hi]) => format!(
+                "{mid} (90% between {lo} and {hi}; reached in {:.0}% of draws within the horizon)",
+                c.reached_share * 100.0
+            ),
+            None => "not within the horizon".into(),
+        }
+    };
+    println!(
+        "forecast as of {}: {} of {} people use AI; week 0 = {} (first use); horizon {} weeks; critical mass = {:.0}% ({:.0} people)",
+        f.as_of,
+        f.adopters,
+        f.people,
+        f.start,
+        f.horizon_weeks,
+        args.share * 100.0,
+        args.share * f.people as f64
+    );
+    println!();
+    match &f.bass.fit {
+        Some(b) => {
+            println!("BASS (weekly new adopters, nonlinear least squares; 95% intervals)");
+            println!(
+                "  p (innovation)  {:.4}  [{:.4}, {:.4}]",
+                b.p.value, b.p.low, b.p.high
+            );
+            println!(
+                "  q (imitation)   {:.4}  [{:.4}, {:.4}]",
+                b.q.value, b.q.low, b.q.high
+            );
+            println!(
+                "  m (potential)   {:.0}  [{:.0}, {:.0}]",
+                b.m.value, b.m.low, b.m.high
+            );
+            println!(
+                "  fit over {} weeks, RMSE {:.1} adopters a week",
+                b.weeks, b.rmse
+            );
+            if let Some(c) = &f.bass_critical_mass {
+                println!("  critical mass: {}", cm(c));
+            }
+        }
+        None => println!("BASS: no fit ({})", f.bass.note.as_deref().unwrap_or("")),
+    }
+    let n = &f.network;
+    println!();
+    println!(
+        "NETWORK SIMULATION ({} runs; α = {:.5} spontaneous, β = {:.4} per colleague, weekly)",
+        n.runs, n.alpha, n.beta
+    );
+    println!("  critical mass: {}", cm(&n.critical_mass));
+    println!();
+    println!(
+        "  {:>5}  {:>26}  {:>26}",
+        "week", "Bass 5% · median · 95%", "network 5% · median · 95%"
+    );
+    let step = (f.horizon_weeks / 6).max(1);
+    for (i, w) in n.curve.week.iter().enumerate().step_by(step) {
+        let bass = f.bass_curve.as_ref().map_or("–".to_owned(), |c| {
+            format!("{:.0} · {:.0} · {:.0}", c.low[*w], c.median[*w], c.high[*w])
+        });
+        println!(
+            "  {:>5}  {:>26}  {:>26}",
+            w,
+            bass,
+            format!(
+                "{:.0} · {:.0} · {:.0}",
+                n.curve.low[i], n.curve.median[i], n.curve.high[i]
+            )
+        );
+    }
+    println!();
+    println!("BY DEPARTMENT (Bass)");
+    println!(
+        "  {:<24} {:>6} {:>8}  {:>22} {:>22} {:>18}",
+        "department", "people", "adopters", "p [95%]", "q [95%]", "m [95%]"
+    );
+    for d in &f.by_department {
+        match (&d.fit, &d.note) {
+            (Some(b), _) => println!(
+                "  {:<24} {:>6} {:>8}  {:>22} {:>22} {:>18}",
+                crate::champions::truncate(&d.group, 24),
+                d.people,
+                d.adopters,
+                format!("{:.4} [{:.4}, {:.4}]", b.p.value, b.p.low, b.p.high),
+                format!("{:.3} [{:.3}, {:.3}]", b.q.value, b.q.low, b.q.high),
+                format!("{:.0} [{:.0}, {:.0}]", b.m.value, b.m.low, b.m.high)
+            ),
+            (None, note) => println!(
+                "  {:<24} {}",
+                crate::champions::truncate(&d.group, 24),
+                note.as_deref().unwrap_or("")
+            ),
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// The intervention's id (`flywheel interventions list`).
+    #[arg(long)]
+    pub intervention: i64,
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run_impact(args: ImpactArgs, url: &str) -> anyhow::Result<()> {
+    let store = crate::open(url).await?;
+    let pop = store.population(args.as_of).await?;
+    let i =
+        flywheel_insights::impact::impact(&pop, args.intervention, min_group_size(&store).await?)
+            .map_err(anyhow::Error::msg)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&i)?);
+        return Ok(());
+    }
+    println!(
+        "intervention {} ({} on {}{}): {} people reached, compared with {} {}",
+        i.intervention.id,
+        i.intervention.kind.as_str(),
+        i.intervention.day,
+        if i.intervention.note.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", i.intervention.note)
+        },
+        i.treated_people,
+        i.comparison_people,
+        i.comparison_scope
+    );
+    println!("treated: {}", i.treated_scope);
+    println!();
+    println!("{}", i.verdict);
+    println!(
+        "pre-trend of the gap: {:+.2} points a week (95% CI {:+.2} to {:+.2}) over {} weeks; {} weeks after",
+        i.pre_trend_slope * 100.0,
+        i.pre_trend_ci95[0] * 100.0,
+        i.pre_trend_ci95[1] * 100.0,
+        i.pre_weeks,
+        i.post_weeks
+    );
+    println!();
+    println!(
+        "  {:>5}  {:<11} {:>8} {:>11} {:>7}",
+        "week", "from", "treated", "comparison", "gap"
+    );
+    for w in &i.weeks {
+        println!(
+            "  {:>5}  {:<11} {:>7.1}% {:>10.1}% {:>+6.1}",
+            w.week,
+            w.start.to_string(),
+            w.treated * 100.0,
+            w.comparison * 100.0,
+            (w.treated - w.comparison) * 100.0
+        );
+    }
+    println!();
+    println!("method: {}", i.method);
+    Ok(())
+}

@@ -362,3 +362,163 @@ fn waves_detect_pull_and_plan_sites_by_it() {
         "{text}"
     );
 }
+
+#[test]
+fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
+    let (db, truth, _dir) = demo("1500", "21");
+    // Forecast from the first half of the history: both models give bands, and the Bass fit
+    // its parameters with intervals.
+    let f = json(
+        &db,
+        &[
+            "forecast",
+            "--json",
+            "--as-of",
+            "2026-03-15",
+            "--runs",
+            "100",
+            "--horizon",
+            "20",
+        ],
+    );
+    let fit = &f["bass"]["fit"];
+    for k in ["p", "q", "m"] {
+        let (lo, v, hi) = (
+            fit[k]["low"].as_f64(),
+            fit[k]["value"].as_f64(),
+            fit[k]["high"].as_f64(),
+        );
+        assert!(
+            matches!((lo, v, hi), (Some(a), Some(b), Some(c)) if a <= b && b <= c && b > 0.0),
+            "{k}: {fit}"
+        );
+    }
+    assert!(
+        fit["m"]["value"].as_f64().unwrap_or(f64::MAX) <= 1500.0,
+        "m is at most everyone"
+    );
+    for curve in [&f["bass_curve"], &f["network"]["curve"]] {
+        let (lo, mid, hi) = (
+            curve["low"].as_array().expect("low"),
+            curve["median"].as_array().expect("median"),
+            curve["high"].as_array().expect("high"),
+        );
+        assert!(!lo.is_empty() && lo.len() == mid.len() && mid.len() == hi.len());
+        assert!(lo
+            .iter()
+            .zip(mid)
+            .zip(hi)
+            .all(|((a, b), c)| a.as_f64() <= b.as_f64() && b.as_f64() <= c.as_f64()));
+        let last = |v: &Vec<serde_json::Value>| {
+            v.last().and_then(serde_json::Value::as_f64).unwrap_or(0.0)
+        };
+        assert!(last(hi) > last(lo), "a band, not a line: {curve}");
+    }
+    // Critical mass (half the company) was reached in the real history around May: both
+    // forecasts from mid-March see it coming within the horizon.
+    for cm in [&f["bass_critical_mass"], &f["network"]["critical_mass"]] {
+        assert!(cm["reached_share"].as_f64().unwrap_or(0.0) > 0.5, "{cm}");
+        assert!(cm["dates"].as_array().is_some_and(|d| d.len() == 3), "{cm}");
+    }
+    assert!(
+        f["network"]["alpha"].as_f64().unwrap_or(0.0) > 0.0
+            && f["network"]["beta"].as_f64().unwrap_or(0.0) > 0.0
+    );
+    // Departments are fitted one by one; the executive office is withheld.
+    let depts = f["by_department"].as_array().expect("departments");
+    assert!(
+        depts.iter().filter(|d| d["fit"].is_object()).count() >= 3,
+        "{depts:?}"
+    );
+    assert!(depts.iter().any(|d| d["note"]
+        .as_str()
+        .is_some_and(|n| n.contains("fewer than 5"))));
+    let text = ok(&db, &["forecast", "--runs", "20"]);
+    assert!(
+        text.contains("BASS") && text.contains("NETWORK SIMULATION") && text.contains("95%"),
+        "{text}"
+    );
+
+    // The demo trained two departments, and training made people start on their own six
+    // times as often: difference-in-differences finds a positive effect, and the
+    // pre-trends check passes.
+    let first_training = truth["trainings"][0]["department"]
+        .as_str()
+        .expect("trained")
+        .to_owned();
+    let list = json(&db, &["interventions", "list", "--json"]);
+    let id = list
+        .as_array()
+        .and_then(|l| l.iter().find(|i| i["unit_path"] == first_training.as_str()))
+        .and_then(|i| i["id"].as_i64())
+        .expect("the first training")
+        .to_string();
+    let i = json(&db, &["impact", "--intervention", &id, "--json"]);
+    let ci = |i: &serde_json::Value| {
+        (
+            i["ci95"][0].as_f64().unwrap_or(0.0),
+            i["ci95"][1].as_f64().unwrap_or(0.0),
+        )
+    };
+    let effect = i["effect"].as_f64().expect("effect");
+    assert!(
+        ci(&i).0 > 0.0,
+        "the planted effect is found: {effect} {:?}",
+        ci(&i)
+    );
+    assert_eq!(i["parallel_pre_trends"], true, "{i}");
+    assert!(i["pre_weeks"].as_u64() >= Some(3) && i["post_weeks"].as_u64() >= Some(3));
+    // A placebo: the same day in a department nobody trained shows a smaller effect than the
+    // real training.
+    let trained: Vec<&str> = truth["trainings"]
+        .as_array()
+        .expect("t")
+        .iter()
+        .filter_map(|t| t["department"].as_str())
+        .collect();
+    let placebo_dept = [
+        "Legal",
+        "Finance",
+        "Operations",
+        "IT",
+        "Marketing",
+        "Product",
+    ]
+    .into_iter()
+    .find(|d| !trained.contains(d))
+    .expect("an untrained department");
+    let day = truth["trainings"][0]["day"].as_str().expect("day");
+    ok(
+        &db,
+        &[
+            "interventions",
+            "add",
+            "--kind",
+            "training",
+            "--unit",
+            placebo_dept,
+            "--day",
+            day,
+        ],
+    );
+    let list = json(&db, &["interventions", "list", "--json"]);
+    let placebo_id = list
+        .as_array()
+        .and_then(|l| l.iter().find(|i| i["unit_path"] == placebo_dept))
+        .and_then(|i| i["id"].as_i64())
+        .expect("placebo")
+        .to_string();
+    let p = json(&db, &["impact", "--intervention", &placebo_id, "--json"]);
+    assert!(
+        p["effect"].as_f64().unwrap_or(f64::MAX) < effect,
+        "placebo {} vs real {effect}",
+        p["effect"]
+    );
+    let text = ok(&db, &["impact", "--intervention", &id]);
+    assert!(
+        text.contains("pre-trend") && text.contains("comparison"),
+        "{text}"
+    );
+    let bad = flywheel(&db, &["impact", "--intervention", "9999"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no intervention with id 9999"));
+}

@@ -2,7 +2,9 @@
 //! was computed from. No IO, no SQL, no wire formats.
 
 pub mod champions;
+pub mod forecast;
 pub mod gates;
+pub mod impact;
 pub mod momentum;
 pub mod plan;
 pub mod population;
