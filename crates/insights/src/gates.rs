@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::momentum::{Momentum, ORGANIC_DAYS, WINDOW_DAYS};
-use crate::population::{InterventionKind, Population};
+use crate::population::Population;
 use crate::privacy::suppressed;
 
 /// The gates, stage by stage in order.
@@ -244,34 +244,9 @@ fn measure(metric: &str, pop: &Population, m: &Momentum) -> Measured {
                 "departments have a serving champion",
             )
         }
-        "organic_demand_untrained" => {
-            let from = t - Duration::days(ORGANIC_DAYS - 1);
-            let trained = |p: u32, day: NaiveDate| {
-                pop.interventions.iter().any(|i| {
-                    i.kind == InterventionKind::Training
-                        && i.day <= day
-                        && pop.in_scope(p, i.unit, i.site)
-                })
-            };
-            let people: HashSet<u32> = pop
-                .requests
-                .iter()
-                .map(|r| (r.person, r.day))
-                .chain(pop.questions.iter().map(|q| (q.asker, q.day)))
-                .filter(|(p, d)| *d >= from && *d <= t && !trained(*p, *d))
-                .map(|(p, _)| p)
-                .collect();
-            match suppressed(people.len(), min) {
-                Some(r) if !people.is_empty() => missing(r),
-                _ => measured(
-                    people.len() as f64,
-                    format!(
-                        "{} people from untrained units asked in the 91 days to {t}",
-                        people.len()
-                    ),
-                ),
-            }
-        }
+        "organic_demand_untrained" => people_asking(pop, t, min, "from untrained units", |p, d| {
+            !pop.trained(p, d)
+        }),
         "sites_per_month" => {
             if pop.waves.iter().all(Option::is_none) {
                 return missing("no rollout waves scheduled");
@@ -317,47 +292,15 @@ fn measure(metric: &str, pop: &Population, m: &Momentum) -> Measured {
                 "rolled-out sites with adoption data",
             )
         }
-        "pull_people" => {
-            let from = t - Duration::days(ORGANIC_DAYS - 1);
-            let before_wave = |p: u32, day: NaiveDate| {
-                pop.people[p as usize].site.is_some_and(|s| {
-                    pop.waves
-                        .get(s as usize)
-                        .copied()
-                        .flatten()
-                        .is_none_or(|w| w > day)
-                })
-            };
-            let people: HashSet<u32> = pop
-                .requests
-                .iter()
-                .map(|r| (r.person, r.day))
-                .chain(pop.questions.iter().map(|q| (q.asker, q.day)))
-                .filter(|(p, d)| *d >= from && *d <= t && before_wave(*p, *d))
-                .map(|(p, _)| p)
-                .collect();
-            match suppressed(people.len(), min) {
-                Some(r) if !people.is_empty() => missing(r),
-                _ => measured(
-                    people.len() as f64,
-                    format!(
-                        "{} people asked before their site's wave in the 91 days to {t}",
-                        people.len()
-                    ),
-                ),
-            }
-        }
+        "pull_people" => people_asking(pop, t, min, "before their site's wave", |p, d| {
+            pop.people[p as usize].site.is_some() && pop.wave_of(p).is_none_or(|w| w > d)
+        }),
         "habitual_share" => match now {
             Some(f) => share(f.habitual, f.eligible, "eligible people are habitual users"),
             None => withheld(),
         },
         "frontier_share" => {
-            let from = t - Duration::days(WINDOW_DAYS - 1);
-            let qs: Vec<_> = pop
-                .questions
-                .iter()
-                .filter(|q| q.day >= from && q.day <= t)
-                .collect();
+            let qs = pop.questions_between(t - Duration::days(WINDOW_DAYS - 1), t);
             let askers = qs.iter().map(|q| q.asker).collect::<HashSet<_>>().len();
             if let Some(r) = suppressed(askers, min) {
                 return missing(if qs.is_empty() {
@@ -400,6 +343,30 @@ fn measure(metric: &str, pop: &Population, m: &Momentum) -> Measured {
             )
         }
         other => missing(format!("unknown metric {other:?}")),
+    }
+}
+
+/// Distinct people who asked (an access request or a question) in the 91 days to `t` and
+/// meet `pred`; withheld below the minimum group size.
+fn people_asking(
+    pop: &Population,
+    t: NaiveDate,
+    min: usize,
+    what: &str,
+    pred: impl Fn(u32, NaiveDate) -> bool,
+) -> Measured {
+    let people: HashSet<u32> = pop
+        .demand(t - Duration::days(ORGANIC_DAYS - 1), t)
+        .into_iter()
+        .filter(|(p, d, _)| pred(*p, *d))
+        .map(|(p, _, _)| p)
+        .collect();
+    match suppressed(people.len(), min) {
+        Some(r) if !people.is_empty() => missing(r),
+        _ => measured(
+            people.len() as f64,
+            format!("{} people {what} asked in the 91 days to {t}", people.len()),
+        ),
     }
 }
 

@@ -417,26 +417,14 @@ impl<'a> Ctx<'a> {
         days.len()
     }
 
-    /// Whether a training covered person `p` before `day`.
-    fn trained(&self, p: u32, day: NaiveDate) -> bool {
-        self.pop.interventions.iter().any(|i| {
-            i.kind == InterventionKind::Training
-                && i.day <= day
-                && self.pop.in_scope(p, i.unit, i.site)
-        })
-    }
-
     fn wave_come(&self, p: u32, day: NaiveDate) -> bool {
-        self.pop.people[p as usize]
-            .site
-            .and_then(|s| self.pop.waves.get(s as usize).copied().flatten())
-            .is_some_and(|w| w <= day)
+        self.pop.wave_of(p).is_some_and(|w| w <= day)
     }
 
     /// Organic: nobody trained their unit yet, or their site's wave has not come (when
     /// waves are scheduled).
     fn organic(&self, p: u32, day: NaiveDate) -> bool {
-        !self.trained(p, day) || (self.any_waves && !self.wave_come(p, day))
+        !self.pop.trained(p, day) || (self.any_waves && !self.wave_come(p, day))
     }
 }
 
@@ -703,23 +691,9 @@ fn question_months(pop: &Population, min: usize) -> Vec<QuestionMonth> {
         .collect()
 }
 
-/// Demand events in the window ending `t`: (person, day, is a request).
+/// Demand events in the `days` days ending `t`.
 fn demand(ctx: &Ctx, t: NaiveDate, days: i64) -> Vec<(u32, NaiveDate, bool)> {
-    let from = t - Duration::days(days - 1);
-    let inside = |d: NaiveDate| d >= from && d <= t;
-    ctx.pop
-        .requests
-        .iter()
-        .filter(|r| inside(r.day))
-        .map(|r| (r.person, r.day, true))
-        .chain(
-            ctx.pop
-                .questions
-                .iter()
-                .filter(|q| inside(q.day))
-                .map(|q| (q.asker, q.day, false)),
-        )
-        .collect()
+    ctx.pop.demand(t - Duration::days(days - 1), t)
 }
 
 /// Organic demand is counted over a quarter: it is sparse by nature.
@@ -790,7 +764,7 @@ fn organic(ctx: &Ctx, t: NaiveDate, min: usize) -> Organic {
 fn teaching(ctx: &Ctx, t: NaiveDate, levels: &[u8], min: usize) -> Teaching {
     let from = t - Duration::days(WINDOW_DAYS - 1);
     let inside = |d: NaiveDate| d >= from && d <= t;
-    let qs: Vec<_> = ctx.pop.questions.iter().filter(|q| inside(q.day)).collect();
+    let qs = ctx.pop.questions_between(from, t);
     let askers: HashSet<u32> = qs.iter().map(|q| q.asker).collect();
     let answered = qs.iter().filter(|q| q.answered).count();
     let helps: Vec<_> = ctx.pop.help.iter().filter(|h| inside(h.day)).collect();
@@ -1040,12 +1014,7 @@ fn index_parts(ctx: &Ctx, t: NaiveDate, levels: &[u8], min: usize) -> Vec<Part> 
             converted += usize::from(l >= 3);
         }
     }
-    let from = t - Duration::days(WINDOW_DAYS - 1);
-    let qs: Vec<_> = pop
-        .questions
-        .iter()
-        .filter(|q| q.day >= from && q.day <= t)
-        .collect();
+    let qs = pop.questions_between(t - Duration::days(WINDOW_DAYS - 1), t);
     let askers = qs.iter().map(|q| q.asker).collect::<HashSet<_>>().len();
     let q_share = |pred: &dyn Fn(QuestionStage) -> bool| {
         Cell::of(

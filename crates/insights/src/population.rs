@@ -215,6 +215,44 @@ impl Population {
             && site.is_none_or(|s| person.site == Some(s))
     }
 
+    /// Demand events in `[from, to]`: (person, day, is an access request — else a question).
+    pub fn demand(&self, from: NaiveDate, to: NaiveDate) -> Vec<(u32, NaiveDate, bool)> {
+        let inside = |d: NaiveDate| d >= from && d <= to;
+        self.requests
+            .iter()
+            .filter(|r| inside(r.day))
+            .map(|r| (r.person, r.day, true))
+            .chain(
+                self.questions
+                    .iter()
+                    .filter(|q| inside(q.day))
+                    .map(|q| (q.asker, q.day, false)),
+            )
+            .collect()
+    }
+
+    /// Questions asked in `[from, to]`.
+    pub fn questions_between(&self, from: NaiveDate, to: NaiveDate) -> Vec<&Question> {
+        self.questions
+            .iter()
+            .filter(|q| q.day >= from && q.day <= to)
+            .collect()
+    }
+
+    /// Whether a training reached person `p` by `day`.
+    pub fn trained(&self, p: u32, day: NaiveDate) -> bool {
+        self.interventions.iter().any(|i| {
+            i.kind == InterventionKind::Training && i.day <= day && self.in_scope(p, i.unit, i.site)
+        })
+    }
+
+    /// The first day of person `p`'s site's rollout wave, if scheduled.
+    pub fn wave_of(&self, p: u32) -> Option<NaiveDate> {
+        self.people[p as usize]
+            .site
+            .and_then(|s| self.waves.get(s as usize).copied().flatten())
+    }
+
     /// The first day anyone used a tool: the program's day 0.
     pub fn start(&self) -> Option<NaiveDate> {
         self.usage
