@@ -6,6 +6,26 @@ fn as_u64(v: &serde_json::Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
 }
 
+/// The departments the demo trained (its ground truth), in order.
+fn trained_departments(truth: &serde_json::Value) -> Vec<&str> {
+    truth["trainings"]
+        .as_array()
+        .expect("trainings")
+        .iter()
+        .filter_map(|t| t["department"].as_str())
+        .collect()
+}
+
+/// The id of the intervention recorded for the unit at `path`.
+fn intervention_id(db: &str, path: &str) -> String {
+    let list = json(db, &["interventions", "list", "--json"]);
+    list.as_array()
+        .and_then(|l| l.iter().find(|i| i["unit_path"] == path))
+        .and_then(|i| i["id"].as_i64())
+        .unwrap_or_else(|| panic!("no intervention for {path}: {list}"))
+        .to_string()
+}
+
 #[test]
 fn momentum_shows_its_parts_and_withholds_small_groups() {
     let (db, _truth, _dir) = demo("800", "5");
@@ -130,12 +150,7 @@ fn interventions_are_recorded_once_and_name_what_is_unknown() {
         .iter()
         .filter_map(|i| i["unit_path"].as_str())
         .collect();
-    let planted: Vec<&str> = truth["trainings"]
-        .as_array()
-        .expect("trainings")
-        .iter()
-        .filter_map(|t| t["department"].as_str())
-        .collect();
+    let planted = trained_departments(&truth);
     assert_eq!(trained, planted);
     let add = [
         "interventions",
@@ -446,13 +461,7 @@ fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
         .as_str()
         .expect("trained")
         .to_owned();
-    let list = json(&db, &["interventions", "list", "--json"]);
-    let id = list
-        .as_array()
-        .and_then(|l| l.iter().find(|i| i["unit_path"] == first_training.as_str()))
-        .and_then(|i| i["id"].as_i64())
-        .expect("the first training")
-        .to_string();
+    let id = intervention_id(&db, &first_training);
     let i = json(&db, &["impact", "--intervention", &id, "--json"]);
     let ci = |i: &serde_json::Value| {
         (
@@ -470,12 +479,7 @@ fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
     assert!(i["pre_weeks"].as_u64() >= Some(3) && i["post_weeks"].as_u64() >= Some(3));
     // A placebo: the same day in a department nobody trained shows a smaller effect than the
     // real training.
-    let trained: Vec<&str> = truth["trainings"]
-        .as_array()
-        .expect("t")
-        .iter()
-        .filter_map(|t| t["department"].as_str())
-        .collect();
+    let trained = trained_departments(&truth);
     let placebo_dept = [
         "Legal",
         "Finance",
@@ -501,13 +505,7 @@ fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
             day,
         ],
     );
-    let list = json(&db, &["interventions", "list", "--json"]);
-    let placebo_id = list
-        .as_array()
-        .and_then(|l| l.iter().find(|i| i["unit_path"] == placebo_dept))
-        .and_then(|i| i["id"].as_i64())
-        .expect("placebo")
-        .to_string();
+    let placebo_id = intervention_id(&db, placebo_dept);
     let p = json(&db, &["impact", "--intervention", &placebo_id, "--json"]);
     assert!(
         p["effect"].as_f64().unwrap_or(f64::MAX) < effect,
