@@ -162,6 +162,10 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     );
 
     record_program(&store, &history.program).await?;
+    let catalog = crate::policy::parse_catalog(crate::policy::DEMO_CATALOG, "config/catalog.toml")?;
+    let n = catalog.len();
+    crate::policy::load_catalog(&store, catalog).await?;
+    println!("catalog: {n} tools (config/catalog.toml); policies: the built-in defaults");
 
     let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
     match store.create_user(DEMO_ADMIN, &password, Role::Admin).await {

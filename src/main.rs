@@ -5,6 +5,7 @@ mod demo;
 mod import;
 mod net;
 mod people;
+mod policy;
 mod program;
 mod progress;
 mod usage_import;
@@ -76,6 +77,16 @@ enum Command {
     /// brokerage.
     #[command(subcommand)]
     Net(net::NetCommand),
+    /// "Can I use this AI tool for this purpose with this data?" Answers "Yes — here's
+    /// how" or "No — but try this instead" from the Cedar policies and the catalog, like
+    /// the web form; every question is logged as a demand signal.
+    CanI(policy::CanIArgs),
+    /// The tools catalog: load entries from TOML, list them.
+    #[command(subcommand)]
+    Tools(policy::ToolsCommand),
+    /// The Cedar policies behind "Can I?": show, check a file, set a new version.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
     /// Manage accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -173,6 +184,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Forecast(args) => program::run_forecast(args, &url()).await,
         Command::Impact(args) => program::run_impact(args, &url()).await,
         Command::Interventions(cmd) => program::run_interventions(cmd, &url()).await,
+        Command::CanI(args) => policy::run_can_i(args, &url()).await,
+        Command::Tools(cmd) => policy::run_tools(cmd, &url()).await,
+        Command::Policy(cmd) => policy::run_policy(cmd, &url()).await,
         Command::Admin(AdminCommand::MinGroupSize { value }) => {
             let store = open(&url()).await?;
             if let Some(v) = value {

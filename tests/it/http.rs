@@ -9,9 +9,9 @@ use flywheel_testkit::{both_backends, fixture};
 use crate::{ok, people_json};
 
 /// A running `flywheel serve`, stopped on drop.
-struct Server {
+pub struct Server {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Drop for Server {
@@ -21,7 +21,7 @@ impl Drop for Server {
     }
 }
 
-fn start(db: &str) -> Server {
+pub fn start(db: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
         .args(["--db", db, "serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -42,7 +42,7 @@ fn start(db: &str) -> Server {
     Server { child, base }
 }
 
-fn get(url: &str, auth: Option<(&str, &str)>) -> (u16, String) {
+pub fn get(url: &str, auth: Option<(&str, &str)>) -> (u16, String) {
     let mut req = ureq::get(url);
     if let Some((u, p)) = auth {
         use base64_shim::encode;
@@ -81,7 +81,7 @@ mod base64_shim {
     }
 }
 
-fn admin(db: &str, email: &str, password: &str, role: &str) {
+pub fn admin(db: &str, email: &str, password: &str, role: &str) {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
         .args([
@@ -121,7 +121,8 @@ both_backends! {
         assert_eq!(health["status"], "ok");
         assert!(health["schema_version"].as_i64().unwrap_or(0) >= 1);
 
-        let (code, home) = get(&format!("{}/", s.base), None);
+        // Pages need an account; any role sees the aggregates.
+        let (code, home) = get(&format!("{}/", s.base), Some(("exec@example.com", "a long viewer password")));
         assert_eq!(code, 200);
         assert!(home.contains("<svg") && home.contains("Headcount by department"), "home has a chart");
         assert!(home.contains("<b>107</b>"), "home shows the headcount");
@@ -189,4 +190,9 @@ both_backends! {
         assert!(api_reads.iter().all(|e| e.user_id.is_some()));
         assert!(log.iter().any(|e| e.action == "people.list" && e.subject == "cli"));
     }
+}
+
+/// The value of an HTTP Basic `Authorization` header for an account.
+pub fn basic(email: &str, password: &str) -> String {
+    base64_shim::encode(&format!("{email}:{password}"))
 }

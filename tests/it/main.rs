@@ -7,6 +7,7 @@ mod http;
 mod net;
 mod program;
 mod usage;
+mod web;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -9,14 +9,146 @@ use crate::{
     UnitId, UseCaseId, UserId, WinId,
 };
 
-/// A tool of the approved catalog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The classes of data a question can be about, least sensitive first, each with what
+/// it covers (shown beside the "Can I?" form).
+pub const DATA_CLASSES: [(&str, &str); 5] = [
+    (
+        "public",
+        "published or meant for anyone: press releases, public docs, open source",
+    ),
+    (
+        "internal",
+        "ordinary work material not meant for outsiders: plans, wikis, meeting notes",
+    ),
+    (
+        "confidential",
+        "contracts, customer data, pricing, unreleased product details",
+    ),
+    (
+        "personal",
+        "data about identifiable people: HR records, CVs, performance reviews",
+    ),
+    (
+        "restricted",
+        "credentials, health or payment card data, inside information",
+    ),
+];
+
+/// The names of [`DATA_CLASSES`], for error messages.
+pub const DATA_CLASS_NAMES: &str = "public, internal, confidential, personal, restricted";
+
+/// Checks a data class name (case-insensitive) and returns it in lower case.
+pub fn data_class(value: &str) -> Result<String, DomainError> {
+    let v = value.trim().to_lowercase();
+    if DATA_CLASSES.iter().any(|(n, _)| *n == v) {
+        Ok(v)
+    } else {
+        Err(DomainError::UnknownValue {
+            what: "data class",
+            value: value.to_owned(),
+            allowed: DATA_CLASS_NAMES,
+        })
+    }
+}
+
+/// A purpose as compared: trimmed, lower case, inner whitespace collapsed to one space.
+pub fn purpose(value: &str) -> Result<String, DomainError> {
+    let v = value
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    if v.is_empty() {
+        return Err(DomainError::Empty { what: "purpose" });
+    }
+    Ok(v)
+}
+
+/// A tool of the catalog: what it is for, how to get it, and what data may go into it.
+/// Whether a use is allowed is decided by the policies (crate `policy`), which read the
+/// purposes, data classes and approval as the tool's attributes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tool {
-    pub id: ToolId,
     pub name: String,
     pub category: String,
-    pub access_url: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    /// One click to access or request the tool; empty when there is none.
+    #[serde(default)]
+    pub access_url: String,
+    /// How to get started, step by step.
+    #[serde(default)]
     pub how_to: Vec<String>,
+    #[serde(default)]
+    pub purposes: Vec<String>,
+    #[serde(default)]
+    pub data_classes: Vec<String>,
+    /// Names of tools to suggest first when this one is not allowed.
+    #[serde(default)]
+    pub alternatives: Vec<String>,
+    #[serde(default)]
+    pub approved: bool,
+}
+
+impl Tool {
+    /// The tool with its fields checked and normalised: a name and category, a link that
+    /// is `http(s)://` or empty, purposes in the compared form, known data classes,
+    /// no duplicates.
+    pub fn normalized(mut self) -> Result<Tool, DomainError> {
+        self.name = self.name.trim().to_owned();
+        self.category = self.category.trim().to_lowercase();
+        if self.name.is_empty() {
+            return Err(DomainError::Empty { what: "tool name" });
+        }
+        if self.category.is_empty() {
+            return Err(DomainError::Empty {
+                what: "tool category",
+            });
+        }
+        self.access_url = self.access_url.trim().to_owned();
+        if !(self.access_url.is_empty()
+            || self.access_url.starts_with("https://")
+            || self.access_url.starts_with("http://"))
+        {
+            return Err(DomainError::UnknownValue {
+                what: "access link",
+                value: self.access_url,
+                allowed: "an http:// or https:// address, or nothing",
+            });
+        }
+        self.how_to = self
+            .how_to
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let mut purposes = Vec::new();
+        for p in &self.purposes {
+            let p = purpose(p)?;
+            if !purposes.contains(&p) {
+                purposes.push(p);
+            }
+        }
+        self.purposes = purposes;
+        let mut classes = Vec::new();
+        for c in &self.data_classes {
+            let c = data_class(c)?;
+            if !classes.contains(&c) {
+                classes.push(c);
+            }
+        }
+        self.data_classes = classes;
+        let mut alts: Vec<String> = Vec::new();
+        for a in &self.alternatives {
+            let a = a.trim();
+            if !a.is_empty() && a != self.name && !alts.iter().any(|x| x == a) {
+                alts.push(a.to_owned());
+            }
+        }
+        self.alternatives = alts;
+        Ok(self)
+    }
 }
 
 /// How often a win's task recurs.

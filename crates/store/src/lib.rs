@@ -12,6 +12,7 @@
 
 mod audit;
 mod bulk;
+mod catalog;
 mod chat;
 mod error;
 mod events;
@@ -19,6 +20,7 @@ mod interactions;
 mod org;
 mod people;
 mod program;
+mod sessions;
 mod usage;
 mod users;
 
@@ -29,6 +31,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use audit::AuditEntry;
+pub use catalog::{CanIDemand, CanIRecord, Channel, PolicyVersion};
 pub use chat::{ChatImport, ChatImportOutcome};
 pub use error::StoreError;
 pub use events::{
@@ -36,8 +39,9 @@ pub use events::{
 };
 pub use interactions::InteractionImportOutcome;
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount};
-pub use people::{Page, PeopleFilter, PersonRow};
+pub use people::{Page, PeopleFilter, PersonPlace, PersonRow};
 pub use program::ChampionStatus;
+pub use sessions::{random_token, Session};
 pub use usage::{IdentityReport, UsageImport, UsageImportOutcome};
 pub use users::{Role, User};
 

@@ -124,3 +124,36 @@ impl Store {
         })
     }
 }
+
+/// Where a person sits, as the policies and pages see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct PersonPlace {
+    pub display_name: String,
+    /// The top-level unit of the person's unit path ("Sales" for "Sales > EMEA").
+    pub department: String,
+    pub unit_path: String,
+    pub site: String,
+}
+
+impl Store {
+    /// The name, department, unit and site of a person.
+    pub async fn person_place(&self, person_id: i64) -> Result<Option<PersonPlace>, StoreError> {
+        let row = sqlx::query(
+            "SELECT p.display_name, u.path, s.name AS site FROM people p
+             LEFT JOIN org_units u ON u.id = p.unit_id LEFT JOIN sites s ON s.id = p.site_id
+             WHERE p.id = $1",
+        )
+        .bind(person_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let path: Option<String> = r.try_get("path")?;
+        let path = path.unwrap_or_default();
+        Ok(Some(PersonPlace {
+            display_name: r.try_get("display_name")?,
+            department: path.split(" > ").next().unwrap_or_default().to_owned(),
+            unit_path: path,
+            site: r.try_get::<Option<String>, _>("site")?.unwrap_or_default(),
+        }))
+    }
+}

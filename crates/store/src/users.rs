@@ -47,6 +47,8 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub role: Role,
+    /// The person of the org chart this account belongs to, if linked.
+    pub person_id: Option<i64>,
 }
 
 /// The shortest password accepted.
@@ -108,7 +110,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(User { id, email, role })
+        Ok(User {
+            id,
+            email,
+            role,
+            person_id: None,
+        })
     }
 
     /// Sets a new password for an existing account (audited).
@@ -142,10 +149,11 @@ impl Store {
     ) -> Result<Option<User>, StoreError> {
         const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2nHq1H7vCkR5xVH7Ak2Q9Qp5w2Xe8yKzv3w1Zl0rJ6s";
         let email = email.trim().to_lowercase();
-        let row = sqlx::query("SELECT id, password_hash, role FROM users WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, password_hash, role, person_id FROM users WHERE email = $1")
+                .bind(&email)
+                .fetch_optional(&self.pool)
+                .await?;
         let (hash, found) = match &row {
             Some(r) => (r.try_get::<String, _>("password_hash")?, true),
             None => (DUMMY.to_owned(), false),
@@ -162,8 +170,90 @@ impl Store {
                 id: r.try_get("id")?,
                 email,
                 role: Role::parse(&r.try_get::<String, _>("role")?)?,
+                person_id: r.try_get("person_id")?,
             })),
             _ => Ok(None),
         }
     }
+}
+
+impl Store {
+    /// The account with `email`, if any.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let email = email.trim().to_lowercase();
+        let row = sqlx::query("SELECT id, email, role, person_id FROM users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| user_row(&r)).transpose()
+    }
+
+    /// Every account, by email.
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query("SELECT id, email, role, person_id FROM users ORDER BY email")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_row).collect()
+    }
+
+    /// Changes an account's role; audited with who did it.
+    pub async fn set_role(
+        &self,
+        email: &str,
+        role: Role,
+        by: Option<i64>,
+    ) -> Result<User, StoreError> {
+        let user = self
+            .user_by_email(email)
+            .await?
+            .ok_or_else(|| StoreError::Invalid(format!("no account for {}", email.trim())))?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+            .bind(role.as_str())
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, $2, 'user.role', $3, $4)")
+            .bind(now_text())
+            .bind(by)
+            .bind(format!("user:{}", user.id))
+            .bind(format!("{}: {} -> {}", user.email, user.role.as_str(), role.as_str()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(User { role, ..user })
+    }
+
+    /// Links an account to the person with HRIS id `hris_id` (their unit and site then
+    /// shape what they see and what the policies decide for them).
+    pub async fn link_person(&self, email: &str, hris_id: &str) -> Result<User, StoreError> {
+        let user = self
+            .user_by_email(email)
+            .await?
+            .ok_or_else(|| StoreError::Invalid(format!("no account for {}", email.trim())))?;
+        let person: Option<i64> = sqlx::query_scalar("SELECT id FROM people WHERE hris_id = $1")
+            .bind(hris_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let person = person
+            .ok_or_else(|| StoreError::Invalid(format!("no person with HRIS id {hris_id:?}")))?;
+        sqlx::query("UPDATE users SET person_id = $1 WHERE id = $2")
+            .bind(person)
+            .bind(user.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(User {
+            person_id: Some(person),
+            ..user
+        })
+    }
+}
+
+pub(crate) fn user_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        role: Role::parse(&r.try_get::<String, _>("role")?)?,
+        person_id: r.try_get("person_id")?,
+    })
 }

@@ -339,4 +339,84 @@ both_backends! {
         store.set_setting("min_group_size", "8").await.expect("set");
         assert_eq!(store.min_group_size().await.expect("setting"), 8);
     }
+
+    async fn sessions_expire_end_and_never_store_the_token(url: String) {
+        let store = Store::open(&url).await.expect("open");
+        let u = store.create_user("amy@example.com", "correct horse battery", Role::Employee).await.expect("create");
+        let (token, s) = store.create_session(&u, chrono::Duration::hours(8)).await.expect("session");
+        assert_eq!(token.len(), 64);
+        assert_ne!(s.csrf, token);
+        let found = store.session(&token).await.expect("lookup").expect("live");
+        assert_eq!(found.user, u);
+        assert_eq!(found.csrf, s.csrf);
+        // Garbage and unknown tokens find nothing; a second session is independent.
+        assert_eq!(store.session("nope").await.expect("lookup"), None);
+        assert_eq!(store.session(&"0".repeat(64)).await.expect("lookup"), None);
+        let (other, _) = store.create_session(&u, chrono::Duration::hours(8)).await.expect("session");
+        store.end_session(&token).await.expect("logout");
+        assert_eq!(store.session(&token).await.expect("lookup"), None);
+        assert!(store.session(&other).await.expect("lookup").is_some());
+        // An expired session is not served.
+        let (old, _) = store.create_session(&u, chrono::Duration::seconds(-1)).await.expect("session");
+        assert_eq!(store.session(&old).await.expect("lookup"), None);
+        // A role change is audited with who made it; all sessions can be ended at once.
+        let changed = store.set_role("AMY@example.com", Role::Champion, Some(u.id)).await.expect("role");
+        assert_eq!(changed.role, Role::Champion);
+        assert_eq!(store.audit_log(1).await.expect("log")[0].action, "user.role");
+        assert!(store.end_sessions_of(u.id).await.expect("end") >= 1);
+        assert_eq!(store.session(&other).await.expect("lookup"), None);
+    }
+
+    async fn catalog_policies_and_questions(url: String) {
+        use flywheel_domain::program::Tool;
+        use flywheel_store::{CanIRecord, Channel};
+        let store = Store::open(&url).await.expect("open");
+        let tool = Tool {
+            name: " Writer ".into(),
+            category: "AI-Assistant".into(),
+            description: "drafts".into(),
+            access_url: "https://writer.example.com".into(),
+            how_to: vec!["Open it".into(), " ".into()],
+            purposes: vec!["Drafting".into(), "drafting".into()],
+            data_classes: vec!["Internal".into()],
+            alternatives: vec![],
+            approved: true,
+        };
+        assert!(store.save_tool(tool.clone(), None).await.expect("save"));
+        assert!(!store.save_tool(tool.clone(), None).await.expect("save again"), "saving the same entry twice changes nothing");
+        let cat = store.catalog().await.expect("catalog");
+        assert_eq!(cat.len(), 1);
+        assert_eq!(cat[0].name, "Writer");
+        assert_eq!(cat[0].category, "ai-assistant");
+        assert_eq!(cat[0].purposes, ["drafting"]);
+        assert_eq!(cat[0].how_to, ["Open it"]);
+        let mut bad = tool.clone();
+        bad.data_classes = vec!["secret".into()];
+        let e = store.save_tool(bad, None).await.expect_err("unknown class");
+        assert!(e.to_string().contains("\"secret\""), "{e}");
+
+        assert_eq!(store.policy().await.expect("policy"), None);
+        assert_eq!(store.save_policy("permit (principal, action, resource);", None, "first").await.expect("v1"), 1);
+        assert_eq!(store.save_policy("permit (principal, action, resource);", None, "same").await.expect("same"), 1);
+        assert_eq!(store.save_policy("forbid (principal, action, resource);", None, "").await.expect("v2"), 2);
+        let p = store.policy().await.expect("policy").expect("some");
+        assert_eq!((p.version, p.text.as_str()), (2, "forbid (principal, action, resource);"));
+        assert_eq!(store.policy_history(10).await.expect("history").len(), 2);
+        assert_eq!(store.audit_log(1).await.expect("log")[0].action, "policy.change");
+
+        for allowed in [true, false, false] {
+            store.log_can_i(&CanIRecord {
+                user_id: None, person_id: None, tool: "Writer", purpose: "drafting",
+                data_class: if allowed { "internal" } else { "personal" }, allowed,
+                policy_version: Some(2), channel: Channel::Cli,
+            }).await.expect("log");
+        }
+        let demand = store.can_i_demand().await.expect("demand");
+        assert_eq!(demand.len(), 2);
+        assert_eq!((demand[0].data_class.as_str(), demand[0].allowed, demand[0].questions), ("personal", false, 2));
+        assert!(store.log_can_i(&CanIRecord {
+            user_id: None, person_id: None, tool: "Nope", purpose: "x", data_class: "public",
+            allowed: true, policy_version: None, channel: Channel::Web,
+        }).await.is_err());
+    }
 }

@@ -8,9 +8,10 @@ use flywheel_store::PeopleFilter;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::auth::require_admin;
+use crate::auth;
 use crate::chart::{escape, shown_summary, ShownSummary};
 use crate::error::{ApiError, ErrorCode};
+use crate::page::ClientIp;
 use crate::AppState;
 
 pub async fn healthz(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -53,23 +54,64 @@ where
     Ok(Some(n))
 }
 
-#[derive(Serialize)]
-struct PageOut<T> {
-    items: Vec<T>,
-    page: u32,
-    per_page: u32,
-    total: i64,
-    next_page: Option<u32>,
+/// One page of a list: every list endpoint answers in this shape.
+#[derive(Debug, Serialize)]
+pub struct PageOut<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+    pub next_page: Option<u32>,
+}
+
+/// `?page=&per_page=` of a list endpoint (pages count from 1; at most 500 per page).
+#[derive(Debug, Default, Deserialize)]
+pub struct PageParams {
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+impl PageParams {
+    /// The page and page size, checked.
+    pub fn get(&self) -> Result<(u32, u32), ApiError> {
+        Ok((
+            num::<u32>("page", self.page.as_ref(), 1, 1_000_000)?.unwrap_or(1),
+            num::<u32>("per_page", self.per_page.as_ref(), 1, 500)?.unwrap_or(50),
+        ))
+    }
+}
+
+/// Pages a list that is already in memory.
+pub fn paged<T: Serialize>(all: Vec<T>, q: &PageParams) -> Result<Json<PageOut<T>>, ApiError> {
+    let (page, per_page) = q.get()?;
+    let total = all.len() as i64;
+    let start = (page as usize - 1).saturating_mul(per_page as usize);
+    let items: Vec<T> = all
+        .into_iter()
+        .skip(start)
+        .take(per_page as usize)
+        .collect();
+    let shown = i64::from(page) * i64::from(per_page);
+    Ok(Json(PageOut {
+        items,
+        page,
+        per_page,
+        total,
+        next_page: (shown < total).then_some(page + 1),
+    }))
 }
 
 /// `GET /api/v1/people`: people, paged, filtered by unit (with its sub-units) and site.
 /// Admin only; every call is audited.
 pub async fn people(
     State(st): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     Query(q): Query<PeopleQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let user = require_admin(&st.store, &headers).await?;
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_admin("read individual-level data")?;
+    let user = caller.user;
     let page = num::<u32>("page", q.page.as_ref(), 1, 1_000_000)?.unwrap_or(1);
     let per_page = num::<u32>("per_page", q.per_page.as_ref(), 1, 500)?.unwrap_or(50);
     let unit = num::<i64>("unit", q.unit.as_ref(), 1, i64::MAX)?;

@@ -13,16 +13,24 @@ pub enum ErrorCode {
     AuthenticationRequired,
     InvalidCredentials,
     Forbidden,
+    CsrfFailed,
+    TooManyRequests,
+    InvalidPolicy,
+    PayloadTooLarge,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 6] = [
+    pub const ALL: [ErrorCode; 10] = [
         Self::InvalidParameter,
         Self::NotFound,
         Self::AuthenticationRequired,
         Self::InvalidCredentials,
         Self::Forbidden,
+        Self::CsrfFailed,
+        Self::TooManyRequests,
+        Self::InvalidPolicy,
+        Self::PayloadTooLarge,
         Self::Internal,
     ];
 
@@ -33,6 +41,10 @@ impl ErrorCode {
             Self::AuthenticationRequired => "authentication_required",
             Self::InvalidCredentials => "invalid_credentials",
             Self::Forbidden => "forbidden",
+            Self::CsrfFailed => "csrf_failed",
+            Self::TooManyRequests => "too_many_requests",
+            Self::InvalidPolicy => "invalid_policy",
+            Self::PayloadTooLarge => "payload_too_large",
             Self::Internal => "internal",
         }
     }
@@ -42,16 +54,27 @@ impl ErrorCode {
             Self::InvalidParameter => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::AuthenticationRequired | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CsrfFailed => StatusCode::FORBIDDEN,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::InvalidPolicy => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// The family: `invalid_request` (fix the request), `auth`, or `internal` (our fault).
+    /// The family: `invalid_request` (fix the request), `auth`, `rate_limit`, or
+    /// `internal` (our fault).
     pub fn kind(self) -> &'static str {
         match self {
-            Self::InvalidParameter | Self::NotFound => "invalid_request",
-            Self::AuthenticationRequired | Self::InvalidCredentials | Self::Forbidden => "auth",
+            Self::InvalidParameter
+            | Self::NotFound
+            | Self::InvalidPolicy
+            | Self::PayloadTooLarge => "invalid_request",
+            Self::AuthenticationRequired
+            | Self::InvalidCredentials
+            | Self::Forbidden
+            | Self::CsrfFailed => "auth",
+            Self::TooManyRequests => "rate_limit",
             Self::Internal => "internal",
         }
     }
@@ -60,9 +83,13 @@ impl ErrorCode {
         match self {
             Self::InvalidParameter => "A query or body parameter is missing, malformed or out of range; the message names it.",
             Self::NotFound => "No such route or object.",
-            Self::AuthenticationRequired => "This endpoint needs credentials (HTTP Basic with an account's email and password).",
+            Self::AuthenticationRequired => "This endpoint needs credentials: a session cookie from /login, or HTTP Basic with an account's email and password.",
             Self::InvalidCredentials => "The email or password is wrong.",
-            Self::Forbidden => "The account's role may not do this (individual-level data is for admins).",
+            Self::Forbidden => "The account's role may not do this: viewers only read, individual-level data and administration are for admins.",
+            Self::CsrfFailed => "A form or cookie-authenticated write came without the session's CSRF token, or from another site.",
+            Self::TooManyRequests => "Too many failed logins from this address or for this account; wait for the time in Retry-After.",
+            Self::InvalidPolicy => "The Cedar policies do not parse or do not fit the schema; the message is Cedar's, with the line and column.",
+            Self::PayloadTooLarge => "The request body is larger than the limit (256 KiB).",
             Self::Internal => "Something failed on the server; the log has the details.",
         }
     }
@@ -78,6 +105,8 @@ pub struct ApiError {
     pub link: String,
     #[serde(skip)]
     status: u16,
+    #[serde(skip)]
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -88,14 +117,35 @@ impl ApiError {
             kind: code.kind(),
             link: format!("/api/v1/errors#{}", code.code()),
             status: code.status().as_u16(),
+            retry_after: None,
+        }
+    }
+
+    /// Adds a `Retry-After` header (seconds).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Adds the headers of the error (`Retry-After`, `WWW-Authenticate`) to a response.
+    pub fn decorate(&self, res: &mut Response) {
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = (status, Json(self)).into_response();
+        let status = self.status();
+        let mut res = (status, Json(self.clone())).into_response();
+        self.decorate(&mut res);
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

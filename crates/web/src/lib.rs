@@ -7,35 +7,64 @@
 //! * API errors are JSON `{message, code, type, link}` with codes from [`error::ErrorCode`],
 //!   whose HTTP status never changes once published.
 
+mod account;
 mod api;
 pub mod auth;
+pub mod can_i;
 pub mod chart;
 pub mod error;
+mod page;
 mod pages;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
 use axum::Router;
 use flywheel_store::Store;
 use tokio::net::TcpListener;
+
+/// The largest request body accepted (forms, JSON, policy text).
+pub const BODY_LIMIT: usize = 256 * 1024;
 
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub limiter: Arc<auth::LoginLimiter>,
 }
 
 /// All routes.
 pub fn router(store: Store) -> Router {
     Router::new()
         .route("/", get(pages::home))
+        .route("/login", get(account::login_page).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/can-i", get(can_i::page))
+        .route("/tools", get(can_i::tools_page))
+        .route(
+            "/admin/policies",
+            get(can_i::policies_page).post(can_i::policies_post),
+        )
         .route("/healthz", get(api::healthz))
+        .route("/api/v1/me", get(account::me))
         .route("/api/v1/people", get(api::people))
         .route("/api/v1/org/summary", get(api::org_summary))
+        .route("/api/v1/can-i", get(can_i::api))
+        .route("/api/v1/tools", get(can_i::tools_api))
+        .route("/api/v1/tools/{name}", put(can_i::put_tool))
+        .route(
+            "/api/v1/policies",
+            get(can_i::policies_api).put(can_i::put_policies),
+        )
         .route("/api/v1/errors", get(api::errors))
         .fallback(api::not_found)
-        .with_state(AppState { store })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(AppState {
+            store,
+            limiter: Arc::new(auth::LoginLimiter::default()),
+        })
 }
 
 /// Serves on `listener` (bind it first to learn the address, e.g. with port 0) until

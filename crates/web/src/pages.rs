@@ -2,15 +2,17 @@
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Html;
 
 use crate::chart::{bar_chart, shown_summary, ShownSummary};
-use crate::error::ApiError;
+use crate::page::{self, render, ClientIp, Nav, PageError};
 use crate::AppState;
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home {
+    nav: Nav,
     people: i64,
     departed: i64,
     units: i64,
@@ -23,7 +25,12 @@ struct Home {
     rows: Vec<(String, i64)>,
 }
 
-pub async fn home(State(st): State<AppState>) -> Result<Html<String>, ApiError> {
+pub async fn home(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/").await?;
     let ShownSummary {
         org: s,
         min_group_size: min,
@@ -31,6 +38,7 @@ pub async fn home(State(st): State<AppState>) -> Result<Html<String>, ApiError> 
         suppressed,
     } = shown_summary(&st.store).await?;
     let page = Home {
+        nav: Nav::of(&caller, "/"),
         people: s.people,
         departed: s.departed,
         units: s.units,
@@ -42,8 +50,5 @@ pub async fn home(State(st): State<AppState>) -> Result<Html<String>, ApiError> 
         chart: bar_chart("Headcount by department", &rows),
         rows,
     };
-    page.render().map(Html).map_err(|e| {
-        tracing::error!("template: {e}");
-        ApiError::new(crate::error::ErrorCode::Internal, "cannot render the page")
-    })
+    render(&page)
 }

@@ -1,0 +1,153 @@
+//! Logging in and out.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use flywheel_store::random_token;
+
+use crate::auth::{self, LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS};
+use crate::error::ApiError;
+use crate::page::{render_with, safe_next, ClientIp, Nav, PageError};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct Login {
+    nav: Nav,
+    csrf: String,
+    next: String,
+    email: String,
+    error: String,
+}
+
+/// The login form with a fresh double-submit token.
+fn form(status: StatusCode, next: &str, email: &str, error: &str) -> Result<Response, PageError> {
+    let token = random_token();
+    let page = Login {
+        nav: Nav::default(),
+        csrf: token.clone(),
+        next: next.to_owned(),
+        email: email.to_owned(),
+        error: error.to_owned(),
+    };
+    let mut res = render_with(status, &page)?.into_response();
+    if let Ok(v) = auth::set_cookie(LOGIN_COOKIE, &token, 3600).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// `GET /login`.
+pub async fn login_page(Query(q): Query<HashMap<String, String>>) -> Result<Response, PageError> {
+    form(
+        StatusCode::OK,
+        &safe_next(q.get("next").map(String::as_str)),
+        "",
+        "",
+    )
+}
+
+/// `POST /login`: checks the double-submit token, the limits and the password; opens a
+/// session and goes to `next`.
+pub async fn login(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let next = safe_next(f.get("next").map(String::as_str));
+    let email = f.get("email").map(|s| s.trim()).unwrap_or("");
+    auth::check_origin(&headers)?;
+    let cookie = auth::cookie(&headers, LOGIN_COOKIE);
+    let sent = f.get("csrf").map(String::as_str);
+    match (cookie, sent) {
+        (Some(c), Some(s)) if auth::same_token(c, s) => {}
+        _ => {
+            return form(
+                StatusCode::FORBIDDEN,
+                &next,
+                email,
+                "The login form expired. Please try again.",
+            )
+        }
+    }
+    let password = f.get("password").map(String::as_str).unwrap_or("");
+    let user = match auth::login(&st.store, &st.limiter, ip.0, email, password).await {
+        Ok(u) => u,
+        Err(e) => {
+            let mut res = form(e.status(), &next, email, &e.message)?;
+            e.decorate(&mut res);
+            return Ok(res);
+        }
+    };
+    let (token, _) = st
+        .store
+        .create_session(&user, chrono::Duration::hours(SESSION_HOURS))
+        .await?;
+    st.store
+        .audit(
+            Some(user.id),
+            "session.login",
+            &format!("user:{}", user.id),
+            "logged in",
+        )
+        .await?;
+    let mut res = Redirect::to(&next).into_response();
+    let cookies = [
+        auth::set_cookie(SESSION_COOKIE, &token, SESSION_HOURS * 3600),
+        auth::set_cookie(LOGIN_COOKIE, "", 0),
+    ];
+    for c in cookies {
+        if let Ok(v) = c.parse() {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    // 303: the browser follows with a GET.
+    *res.status_mut() = StatusCode::SEE_OTHER;
+    Ok(res)
+}
+
+/// `POST /logout`: ends the session (CSRF-checked, so another site cannot log you out).
+pub async fn logout(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    if let Some(caller) = auth::caller(&st.store, &st.limiter, ip.0, &headers).await? {
+        auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+        if let Some(token) = auth::cookie(&headers, SESSION_COOKIE) {
+            st.store.end_session(token).await?;
+        }
+    }
+    let mut res = Redirect::to("/login").into_response();
+    *res.status_mut() = StatusCode::SEE_OTHER;
+    if let Ok(v) = auth::set_cookie(SESSION_COOKIE, "", 0).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// `GET /api/v1/me`: the caller's account and, for a session, its CSRF token (for
+/// scripts on Flywheel's own pages).
+pub async fn me(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let c = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    let place = match c.user.person_id {
+        Some(p) => st.store.person_place(p).await?,
+        None => None,
+    };
+    Ok(axum::Json(serde_json::json!({
+        "id": c.user.id,
+        "email": c.user.email,
+        "role": c.user.role,
+        "person": place,
+        "csrf_token": c.session.as_ref().map(|s| s.csrf.clone()),
+    })))
+}

@@ -1,0 +1,381 @@
+//! "Can I?", the tools catalog and the policies: one place that loads the policies in
+//! force, answers a question for an account, and logs it as a demand signal; the pages and
+//! API endpoints over it; and the admin's policy editor.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Json;
+use flywheel_domain::program::{Tool, DATA_CLASSES};
+use flywheel_policy::{Answer, Asker, Decider, PolicyError, PolicySummary, Question};
+use flywheel_store::{CanIRecord, Channel, PolicyVersion, Store, User};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{paged, PageParams};
+use crate::auth::{self, Caller};
+use crate::error::{ApiError, ErrorCode};
+use crate::page::{self, render, render_with, ClientIp, Nav, PageError};
+use crate::AppState;
+
+/// The policies in force and their version (`None`: the built-in defaults, never saved).
+pub async fn policies(store: &Store) -> Result<(flywheel_policy::Policies, Option<i64>), ApiError> {
+    match store.policy().await? {
+        Some(v) => flywheel_policy::Policies::parse(&v.text)
+            .map(|p| (p, Some(v.version)))
+            .map_err(|e| {
+                tracing::error!("stored policy version {} is invalid: {e}", v.version);
+                ApiError::new(ErrorCode::Internal, "the stored policies are invalid")
+            }),
+        None => flywheel_policy::Policies::defaults()
+            .map(|p| (p, None))
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string())),
+    }
+}
+
+fn policy_error(e: PolicyError) -> ApiError {
+    match e {
+        PolicyError::UnknownTool { .. } | PolicyError::Domain(_) => {
+            ApiError::new(ErrorCode::InvalidParameter, e.to_string())
+        }
+        PolicyError::Parse(_) | PolicyError::Invalid(_) => {
+            ApiError::new(ErrorCode::InvalidPolicy, e.to_string())
+        }
+        PolicyError::Internal(m) => {
+            tracing::error!("policy evaluation: {m}");
+            ApiError::new(ErrorCode::Internal, "cannot evaluate the question")
+        }
+    }
+}
+
+/// Who asks, as the policies see them: role, and the department and site of the linked
+/// person (empty when the account is not linked, or for the command line).
+pub async fn asker(store: &Store, user: Option<&User>) -> Result<Asker, ApiError> {
+    let Some(user) = user else {
+        return Ok(Asker::default());
+    };
+    let place = match user.person_id {
+        Some(p) => store.person_place(p).await?.unwrap_or_default(),
+        None => Default::default(),
+    };
+    Ok(Asker {
+        role: user.role.as_str().to_owned(),
+        department: place.department,
+        site: place.site,
+    })
+}
+
+/// An answer with the version of the policies that gave it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answered {
+    #[serde(flatten)]
+    pub answer: Answer,
+    /// The policy version in force; `null` while the built-in defaults have never been
+    /// edited.
+    pub policy_version: Option<i64>,
+}
+
+/// Answers a question for `user` and logs it.
+pub async fn ask(
+    store: &Store,
+    user: Option<&User>,
+    q: &Question,
+    channel: Channel,
+) -> Result<Answered, ApiError> {
+    let (policies, version) = policies(store).await?;
+    let catalog = store.catalog().await?;
+    let decider = Decider::new(&policies, &catalog).map_err(policy_error)?;
+    let who = asker(store, user).await?;
+    let answer = decider.ask(&who, q).map_err(policy_error)?;
+    store
+        .log_can_i(&CanIRecord {
+            user_id: user.map(|u| u.id),
+            person_id: user.and_then(|u| u.person_id),
+            tool: &answer.tool,
+            purpose: &answer.purpose,
+            data_class: &answer.data_class,
+            allowed: answer.allowed,
+            policy_version: version,
+            channel,
+        })
+        .await?;
+    Ok(Answered {
+        answer,
+        policy_version: version,
+    })
+}
+
+fn question(q: &HashMap<String, String>) -> Option<Question> {
+    let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+    Some(Question {
+        tool: get("tool")?.to_owned(),
+        purpose: get("purpose")?.to_owned(),
+        data_class: get("data")?.to_owned(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "can_i.html")]
+struct CanIPage {
+    nav: Nav,
+    tools: Vec<String>,
+    purposes: Vec<String>,
+    classes: Vec<(&'static str, &'static str)>,
+    tool: String,
+    purpose: String,
+    data: String,
+    answer: Option<Answer>,
+    error: String,
+}
+
+/// `GET /can-i?tool=&purpose=&data=`: the form, and the answer when all three are given.
+pub async fn page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/can-i").await?;
+    let catalog = st.store.catalog().await?;
+    let (policies, _) = policies(&st.store).await?;
+    let purposes = Decider::new(&policies, &catalog)
+        .map_err(policy_error)?
+        .purposes();
+    let mut p = CanIPage {
+        nav: Nav::of(&caller, "/can-i"),
+        tools: catalog.iter().map(|t| t.name.clone()).collect(),
+        purposes,
+        classes: DATA_CLASSES.to_vec(),
+        tool: q.get("tool").cloned().unwrap_or_default(),
+        purpose: q.get("purpose").cloned().unwrap_or_default(),
+        data: q.get("data").cloned().unwrap_or_default(),
+        answer: None,
+        error: String::new(),
+    };
+    let mut status = StatusCode::OK;
+    if let Some(question) = question(&q) {
+        match ask(&st.store, Some(&caller.user), &question, Channel::Web).await {
+            Ok(a) => p.answer = Some(a.answer),
+            Err(e) if e.status() == StatusCode::BAD_REQUEST => {
+                status = e.status();
+                p.error = e.message;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(render_with(status, &p)?.into_response())
+}
+
+/// `GET /api/v1/can-i?tool=&purpose=&data=`.
+pub async fn api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Answered>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    let question = question(&q).ok_or_else(|| {
+        let missing: Vec<&str> = ["tool", "purpose", "data"]
+            .into_iter()
+            .filter(|k| q.get(*k).is_none_or(|v| v.trim().is_empty()))
+            .collect();
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("parameter `{}` is required", missing.join("`, `")),
+        )
+    })?;
+    Ok(Json(
+        ask(&st.store, Some(&caller.user), &question, Channel::Api).await?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "tools.html")]
+struct ToolsPage {
+    nav: Nav,
+    tools: Vec<Tool>,
+}
+
+/// `GET /tools`: the catalog.
+pub async fn tools_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/tools").await?;
+    render(&ToolsPage {
+        nav: Nav::of(&caller, "/tools"),
+        tools: st.store.catalog().await?,
+    })
+}
+
+/// `GET /api/v1/tools`: the catalog, paged.
+pub async fn tools_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<PageParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    let all = st.store.catalog().await?;
+    paged(all, &q)
+}
+
+/// `PUT /api/v1/tools/{name}`: adds or replaces a catalog entry (admin).
+pub async fn put_tool(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Json(mut tool): Json<Tool>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_admin("edit the catalog")?;
+    auth::check_api_write(&caller, &headers)?;
+    if tool.name.trim().is_empty() {
+        tool.name = name.clone();
+    }
+    if tool.name.trim() != name.trim() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!(
+                "field `name` ({:?}) differs from the path ({name:?})",
+                tool.name
+            ),
+        ));
+    }
+    let changed = st.store.save_tool(tool, Some(caller.user.id)).await?;
+    Ok(Json(
+        serde_json::json!({ "name": name.trim(), "changed": changed }),
+    ))
+}
+
+/// The policies as the API shows them.
+#[derive(Debug, Serialize)]
+pub struct PoliciesOut {
+    pub version: Option<i64>,
+    pub text: String,
+    pub policies: Vec<PolicySummary>,
+    pub schema: &'static str,
+}
+
+/// `GET /api/v1/policies`: the policies in force (readable by every role: people may see
+/// the rules that decide for them).
+pub async fn policies_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> Result<Json<PoliciesOut>, ApiError> {
+    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    let (p, version) = policies(&st.store).await?;
+    Ok(Json(PoliciesOut {
+        version,
+        text: p.text().to_owned(),
+        policies: p.summaries(),
+        schema: flywheel_policy::SCHEMA,
+    }))
+}
+
+/// Body of `PUT /api/v1/policies`.
+#[derive(Debug, Deserialize)]
+pub struct PolicyIn {
+    pub text: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Validates and saves a policy set for `caller` (an admin); the version in force after.
+async fn save(st: &AppState, caller: &Caller, text: &str, note: &str) -> Result<i64, ApiError> {
+    caller.require_admin("change the policies")?;
+    flywheel_policy::Policies::parse(text).map_err(policy_error)?;
+    Ok(st
+        .store
+        .save_policy(text, Some(caller.user.id), note.trim())
+        .await?)
+}
+
+/// `PUT /api/v1/policies`: a new version (admin); refused with Cedar's message when the
+/// text does not parse or fit the schema.
+pub async fn put_policies(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Json(body): Json<PolicyIn>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_admin("change the policies")?;
+    auth::check_api_write(&caller, &headers)?;
+    let version = save(&st, &caller, &body.text, &body.note).await?;
+    Ok(Json(serde_json::json!({ "version": version })))
+}
+
+#[derive(Template)]
+#[template(path = "policies.html")]
+struct PoliciesPage {
+    nav: Nav,
+    text: String,
+    version: Option<i64>,
+    summaries: Vec<PolicySummary>,
+    history: Vec<PolicyVersion>,
+    schema: &'static str,
+    error: String,
+    saved: bool,
+}
+
+async fn policies_page_with(
+    st: &AppState,
+    caller: &Caller,
+    text: Option<String>,
+    error: String,
+    saved: bool,
+) -> Result<PoliciesPage, PageError> {
+    let (p, version) = policies(&st.store).await?;
+    Ok(PoliciesPage {
+        nav: Nav::of(caller, "/admin/policies"),
+        text: text.unwrap_or_else(|| p.text().to_owned()),
+        version,
+        summaries: p.summaries(),
+        history: st.store.policy_history(20).await?,
+        schema: flywheel_policy::SCHEMA,
+        error,
+        saved,
+    })
+}
+
+/// `GET /admin/policies`: the editor (admin).
+pub async fn policies_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/admin/policies").await?;
+    caller.require_admin("change the policies")?;
+    let saved = q.contains_key("saved");
+    render(&policies_page_with(&st, &caller, None, String::new(), saved).await?)
+}
+
+/// `POST /admin/policies`: saves a new version, or shows the text again with Cedar's
+/// message (422).
+pub async fn policies_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/admin/policies").await?;
+    caller.require_admin("change the policies")?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let text = f.get("text").cloned().unwrap_or_default();
+    let note = f.get("note").cloned().unwrap_or_default();
+    match save(&st, &caller, &text, &note).await {
+        Ok(_) => Ok(Redirect::to("/admin/policies?saved=1").into_response()),
+        Err(e) if e.code == ErrorCode::InvalidPolicy.code() => {
+            let p = policies_page_with(&st, &caller, Some(text), e.message, false).await?;
+            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &p)?.into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,169 @@
+//! What every HTML page shares: the caller (redirected to `/login` when there is none),
+//! the navigation bar with the CSRF token for its logout form, rendering, and errors shown
+//! as HTML with the same codes and statuses as the API's.
+
+use std::net::{IpAddr, SocketAddr};
+
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::auth::{self, Caller};
+use crate::chart::escape;
+use crate::error::{ApiError, ErrorCode};
+use crate::AppState;
+
+/// The client's address (for the login limits). Falls back to loopback when the router
+/// runs without connection info (in-process tests).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip()),
+        ))
+    }
+}
+
+/// The top bar: who is logged in, the links their role may follow, and the logout form.
+#[derive(Debug, Clone, Default)]
+pub struct Nav {
+    pub email: String,
+    pub role: &'static str,
+    pub csrf: String,
+    pub admin: bool,
+    /// The path of the page, to mark its link.
+    pub here: String,
+}
+
+impl Nav {
+    pub fn of(caller: &Caller, here: &str) -> Nav {
+        Nav {
+            email: caller.user.email.clone(),
+            role: caller.user.role.as_str(),
+            csrf: caller
+                .session
+                .as_ref()
+                .map(|s| s.csrf.clone())
+                .unwrap_or_default(),
+            admin: caller.is_admin(),
+            here: here.to_owned(),
+        }
+    }
+
+    /// `aria-current` for the link to `path`.
+    pub fn current(&self, path: &str) -> &'static str {
+        if self.here == path {
+            "page"
+        } else {
+            "false"
+        }
+    }
+}
+
+/// Why a page is not shown.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not logged in: to the login page, and back here after.
+    Login {
+        next: String,
+    },
+    Api(ApiError),
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError::Api(e)
+    }
+}
+
+impl From<flywheel_store::StoreError> for PageError {
+    fn from(e: flywheel_store::StoreError) -> Self {
+        PageError::Api(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Login { next } => {
+                Redirect::to(&format!("/login?next={}", url_encode(&next))).into_response()
+            }
+            PageError::Api(e) => {
+                let body = format!(
+                    "<!doctype html><html lang=en><meta charset=utf-8>\
+                     <meta name=viewport content=\"width=device-width, initial-scale=1\">\
+                     <title>{status} — Flywheel</title>\
+                     <main style=\"font:16px system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem\">\
+                     <h1>{status}</h1><p role=alert>{msg}</p><p><small>code <code>{code}</code></small></p>\
+                     <p><a href=\"/\">Back to Flywheel</a></p></main>",
+                    status = e.status(),
+                    msg = escape(&e.message),
+                    code = e.code,
+                );
+                let mut res = (e.status(), Html(body)).into_response();
+                e.decorate(&mut res);
+                res
+            }
+        }
+    }
+}
+
+/// The caller of a page; redirects to `/login?next=…` when there is none.
+pub async fn caller(
+    st: &AppState,
+    ip: ClientIp,
+    headers: &HeaderMap,
+    here: &str,
+) -> Result<Caller, PageError> {
+    auth::caller(&st.store, &st.limiter, ip.0, headers)
+        .await?
+        .ok_or_else(|| PageError::Login {
+            next: here.to_owned(),
+        })
+}
+
+/// Renders a template.
+pub fn render(t: &impl Template) -> Result<Html<String>, PageError> {
+    render_with(StatusCode::OK, t).map(|(_, h)| h)
+}
+
+/// Renders a template with a status (422 for a form shown again with its errors).
+pub fn render_with(
+    status: StatusCode,
+    t: &impl Template,
+) -> Result<(StatusCode, Html<String>), PageError> {
+    t.render().map(|s| (status, Html(s))).map_err(|e| {
+        tracing::error!("template: {e}");
+        PageError::Api(ApiError::new(ErrorCode::Internal, "cannot render the page"))
+    })
+}
+
+/// Percent-encodes a query value.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A local path to return to after login: only paths on this site (`/x`, not `//host`).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}

@@ -1,0 +1,260 @@
+//! `flywheel can-i`, `flywheel tools` and `flywheel policy`: the catalog and the Cedar
+//! policies from the command line, with the same answers as the web form.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use flywheel_domain::program::Tool;
+use flywheel_policy::{Policies, Question};
+use flywheel_store::{Channel, Store};
+use serde::Deserialize;
+
+use crate::import::read_bounded;
+
+/// The demo's catalog (also a template for your own).
+pub const DEMO_CATALOG: &str = include_str!("../config/catalog.toml");
+
+#[derive(Debug, Args)]
+pub struct CanIArgs {
+    /// The tool, as named in the catalog (`flywheel tools list`).
+    #[arg(long)]
+    tool: String,
+    /// What for, e.g. "summarising".
+    #[arg(long)]
+    purpose: String,
+    /// The class of data: public, internal, confidential, personal or restricted.
+    #[arg(long = "data", value_name = "CLASS")]
+    data: String,
+    /// Ask as this account (its role, department and site go into the decision);
+    /// otherwise the question is asked with no role, department or site.
+    #[arg(long = "as", value_name = "EMAIL")]
+    as_user: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ToolsCommand {
+    /// Add or replace catalog entries from a TOML file of `[[tool]]` tables (see
+    /// config/catalog.toml); entries already the same are left alone. Audited.
+    Load { file: PathBuf },
+    /// The catalog.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// The policies in force, with each policy's id, effect and reason.
+    Show {
+        /// Print the Cedar schema the policies are checked against instead.
+        #[arg(long)]
+        schema: bool,
+    },
+    /// Check a Cedar policy file against the schema without saving it.
+    Check { file: PathBuf },
+    /// Check a Cedar policy file and make it the policies in force (a new version; audited).
+    Set {
+        file: PathBuf,
+        /// What changed and why (shown in the history).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    tool: Vec<Tool>,
+}
+
+/// Reads a catalog file: every entry checked, with the file and entry named on error.
+pub fn parse_catalog(text: &str, name: &str) -> anyhow::Result<Vec<Tool>> {
+    let file: CatalogFile = toml::from_str(text).with_context(|| name.to_string())?;
+    file.tool
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let label = t.name.clone();
+            t.normalized()
+                .with_context(|| format!("{name}: tool {} ({label:?})", i + 1))
+        })
+        .collect()
+}
+
+/// Saves every entry; returns how many changed.
+pub async fn load_catalog(store: &Store, tools: Vec<Tool>) -> anyhow::Result<usize> {
+    let mut changed = 0;
+    for t in tools {
+        if store.save_tool(t, None).await? {
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+fn read_text(file: &std::path::Path) -> anyhow::Result<String> {
+    let (bytes, _) = read_bounded(file)?;
+    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", file.display()))
+}
+
+pub async fn run_can_i(args: CanIArgs, url: &str) -> anyhow::Result<()> {
+    let store = crate::open(url).await?;
+    let user = match &args.as_user {
+        Some(email) => Some(
+            store
+                .user_by_email(email)
+                .await?
+                .with_context(|| format!("no account for {email}"))?,
+        ),
+        None => None,
+    };
+    let q = Question {
+        tool: args.tool,
+        purpose: args.purpose,
+        data_class: args.data,
+    };
+    let a = flywheel_web::can_i::ask(&store, user.as_ref(), &q, Channel::Cli)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&a)?);
+        return Ok(());
+    }
+    let a = a.answer;
+    if a.allowed {
+        println!(
+            "Yes — here's how: {} for {} with {} data.",
+            a.tool, a.purpose, a.data_class
+        );
+        for (i, s) in a.how_to.iter().enumerate() {
+            println!("  {}. {s}", i + 1);
+        }
+        if !a.access_url.is_empty() {
+            println!("  access: {}", a.access_url);
+        }
+    } else {
+        println!(
+            "No — but try this instead. {} may not be used for {} with {} data:",
+            a.tool, a.purpose, a.data_class
+        );
+        for r in &a.reasons {
+            println!("  - {r}");
+        }
+        if a.alternatives.is_empty() {
+            println!("No tool in the catalog is allowed for this; ask the AI program team.");
+        }
+        for alt in &a.alternatives {
+            let link = if alt.access_url.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", alt.access_url)
+            };
+            println!("  try: {}{link}", alt.tool);
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_tools(cmd: ToolsCommand, url: &str) -> anyhow::Result<()> {
+    let store = crate::open(url).await?;
+    match cmd {
+        ToolsCommand::Load { file } => {
+            let text = read_text(&file)?;
+            let tools = parse_catalog(&text, &file.display().to_string())?;
+            let n = tools.len();
+            let changed = load_catalog(&store, tools).await?;
+            println!(
+                "catalog: {n} tools in {}, {changed} added or changed",
+                file.display()
+            );
+        }
+        ToolsCommand::List { json } => {
+            let tools = store.catalog().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tools)?);
+            } else {
+                for t in tools {
+                    println!(
+                        "{}{} [{}] for {}; data: {}",
+                        t.name,
+                        if t.approved { "" } else { " (not approved)" },
+                        t.category,
+                        t.purposes.join(", "),
+                        t.data_classes.join(", ")
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_policy(cmd: PolicyCommand, url: &str) -> anyhow::Result<()> {
+    match cmd {
+        PolicyCommand::Show { schema: true } => {
+            print!("{}", flywheel_policy::SCHEMA);
+        }
+        PolicyCommand::Show { schema: false } => {
+            let store = crate::open(url).await?;
+            let (p, version) = flywheel_web::can_i::policies(&store)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            match version {
+                Some(v) => println!("// version {v}"),
+                None => println!("// the built-in defaults (never edited)"),
+            }
+            print!("{}", p.text());
+        }
+        PolicyCommand::Check { file } => {
+            let text = read_text(&file)?;
+            let p = Policies::parse(&text).with_context(|| file.display().to_string())?;
+            for s in p.summaries() {
+                println!(
+                    "{} {}{}",
+                    s.effect,
+                    s.id,
+                    s.reason.map(|r| format!(": {r}")).unwrap_or_default()
+                );
+            }
+            println!("{}: valid against the schema", file.display());
+        }
+        PolicyCommand::Set { file, note } => {
+            let text = read_text(&file)?;
+            if let Err(e) = Policies::parse(&text) {
+                bail!("{}: {e}", file.display());
+            }
+            let store = crate::open(url).await?;
+            let v = store.save_policy(&text, None, &note).await?;
+            println!("policies in force: version {v}");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_catalog_parses_and_its_alternatives_exist() {
+        let tools = parse_catalog(DEMO_CATALOG, "catalog.toml").expect("valid");
+        assert_eq!(tools.len(), 5);
+        for t in &tools {
+            for a in &t.alternatives {
+                assert!(tools.iter().any(|x| &x.name == a), "{}: {a}", t.name);
+            }
+        }
+        let e = parse_catalog(
+            "[[tool]]\nname = \"X\"\ncategory = \"a\"\ndata_classes = [\"secret\"]\n",
+            "c.toml",
+        )
+        .expect_err("bad class");
+        assert!(format!("{e:#}").contains("c.toml: tool 1 (\"X\")"), "{e:#}");
+        let e = parse_catalog("[[tool]]\nnme = \"X\"\n", "c.toml").expect_err("typo");
+        assert!(format!("{e:#}").contains("line 2"), "{e:#}");
+    }
+}
