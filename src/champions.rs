@@ -63,6 +63,10 @@ pub enum ChampionsCommand {
         seed: u64,
         #[arg(long)]
         as_of: Option<NaiveDate>,
+        /// Invite the planned champions who are not champions yet (they see the invitation
+        /// on the Champions page and volunteer or decline there). Audited.
+        #[arg(long)]
+        send_invitations: bool,
         #[arg(long)]
         json: bool,
     },
@@ -198,6 +202,7 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
             eps,
             seed,
             as_of,
+            send_invitations,
             json,
         } => {
             let stage = Stage::parse(&stage).context("unknown stage")?;
@@ -225,6 +230,21 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
                     &format!("{:?} plan of {} champions", p.stage, p.champions.len()),
                 )
                 .await?;
+            if send_invitations {
+                let ids: Vec<i64> = p
+                    .champions
+                    .iter()
+                    .map(|c| pop.people[c.person as usize].id)
+                    .collect();
+                let sent = store
+                    .invite_champions(&ids, &format!("from the {:?} plan", p.stage), None)
+                    .await?;
+                eprintln!(
+                    "invitations: {} sent ({} planned people are champions already, opted out or invited)",
+                    sent.len(),
+                    ids.len() - sent.len()
+                );
+            }
             let person = |v: u32| {
                 let x = &pop.people[v as usize];
                 json!({"person": x.id, "name": x.name, "department": pop.departments[x.department as usize]})

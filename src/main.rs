@@ -116,6 +116,24 @@ enum AdminCommand {
         password_stdin: bool,
         #[arg(long, default_value = "admin", value_parser = ["admin", "champion", "employee", "viewer"])]
         role: String,
+        /// Link the account to the person with this HRIS id (their department and site
+        /// then go into "Can I?" answers; wins and champion profiles are theirs).
+        #[arg(long, value_name = "HRIS_ID")]
+        person: Option<String>,
+    },
+    /// Link an existing account to a person of the org chart.
+    Link {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_name = "HRIS_ID")]
+        person: String,
+    },
+    /// Change an account's role (audited; the account's sessions end).
+    Role {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "champion", "employee", "viewer"])]
+        role: String,
     },
 }
 
@@ -205,6 +223,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             password_stdin: _,
             role,
+            person,
         }) => {
             let mut password = String::new();
             std::io::stdin()
@@ -212,15 +231,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
             let store = open(&url()).await?;
+            if let Some(p) = &person {
+                // Checked before the account is created, so a typo creates nothing.
+                if !store.person_ids_by_hris().await?.contains_key(p) {
+                    anyhow::bail!("no person with HRIS id {p:?}");
+                }
+            }
             let user = store
                 .create_user(&email, password, Role::parse(&role)?)
                 .await?;
+            if let Some(p) = &person {
+                store.link_person(&user.email, p).await?;
+            }
             println!(
-                "created {} account {} (id {})",
+                "created {} account {} (id {}){}",
                 user.role.as_str(),
                 user.email,
-                user.id
+                user.id,
+                person
+                    .map(|p| format!(", linked to {p}"))
+                    .unwrap_or_default()
             );
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Link { email, person }) => {
+            let store = open(&url()).await?;
+            let user = store.link_person(&email, &person).await?;
+            println!("{} is linked to {person}", user.email);
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Role { email, role }) => {
+            let store = open(&url()).await?;
+            let user = store.set_role(&email, Role::parse(&role)?, None).await?;
+            store.end_sessions_of(user.id).await?;
+            println!("{} is now {}", user.email, user.role.as_str());
             Ok(())
         }
     }

@@ -82,19 +82,32 @@ mod base64_shim {
 }
 
 pub fn admin(db: &str, email: &str, password: &str, role: &str) {
+    create_account(db, email, password, role, None);
+}
+
+/// Creates an account linked to the person with an HRIS id.
+pub fn admin_linked(db: &str, email: &str, password: &str, role: &str, hris: &str) {
+    create_account(db, email, password, role, Some(hris));
+}
+
+fn create_account(db: &str, email: &str, password: &str, role: &str, hris: Option<&str>) {
     use std::io::Write;
+    let mut args = vec![
+        "--db",
+        db,
+        "admin",
+        "create",
+        "--email",
+        email,
+        "--password-stdin",
+        "--role",
+        role,
+    ];
+    if let Some(h) = hris {
+        args.extend(["--person", h]);
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
-        .args([
-            "--db",
-            db,
-            "admin",
-            "create",
-            "--email",
-            email,
-            "--password-stdin",
-            "--role",
-            role,
-        ])
+        .args(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

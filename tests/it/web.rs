@@ -348,3 +348,163 @@ both_backends! {
         assert_eq!(asked, 2 + 2 + 1 + 2, "api 2, page 2, api after the change 1, cli 2");
     }
 }
+
+/// `(status, body)` of a JSON request with HTTP Basic credentials.
+fn api(
+    method: &str,
+    url: &str,
+    who: (&str, &str),
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let req = ureq::request(method, url).set(
+        "Authorization",
+        &format!("Basic {}", crate::http::basic(who.0, who.1)),
+    );
+    let r = match body {
+        Some(b) => req.send_json(b),
+        None => req.call(),
+    };
+    let (code, text) = match r {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    (
+        code,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+both_backends! {
+    async fn wins_tried_too_library_digest_and_champions(url: String) {
+        ok(&url, &["import", "hris", &flywheel_testkit::fixture("hris/oracle-hr_as_hris_orgchart.csv").display().to_string(), "--as-of", "2024-01-01"]);
+        ok(&url, &["tools", "load", &catalog_path()]);
+        admin(&url, "lead@example.com", "a long admin password", "admin");
+        crate::http::admin_linked(&url, "ana@example.com", "a long password ana", "employee", "120");
+        crate::http::admin_linked(&url, "bo@example.com", "a long password bo!", "employee", "145");
+        admin(&url, "vic@example.com", "a long viewer password", "viewer");
+        admin(&url, "nobody@example.com", "a long unlinked password", "employee");
+        let s = start(&url);
+        let (ana, bo) = (("ana@example.com", "a long password ana"), ("bo@example.com", "a long password bo!"));
+        let lead = ("lead@example.com", "a long admin password");
+
+        // Ana posts a win through the form.
+        let mut a = Client::new(&s.base);
+        assert_eq!(a.login(ana.0, ana.1).status, 303);
+        let page = a.get("/wins");
+        assert!(page.body.contains("Share a win"));
+        let csrf = hidden(&page.body, "csrf");
+        let form = [("csrf", csrf.as_str()), ("title", "Stock report in 20 minutes"), ("what", "Copilot drafts the weekly stock report from the export"),
+                    ("tool", "Microsoft 365 Copilot"), ("minutes_before", "120"), ("minutes_after", "20"), ("frequency", "weekly")];
+        let r = a.post("/wins", &form[1..], None);
+        assert_eq!(r.status, 403, "no CSRF token");
+        let r = a.post("/wins", &form, None);
+        assert_eq!(r.status, 303);
+        let win_path = r.location.clone();
+        let id: i64 = win_path.trim_start_matches("/wins/").parse().expect("win id");
+        let mine = a.get(&win_path);
+        assert!(mine.body.contains("Stock report in 20 minutes") && !mine.body.contains("id=\"tried-too\""), "no button on your own win");
+        let r = a.post("/wins", &[("csrf", &csrf), ("title", "x"), ("minutes_before", "ten"), ("minutes_after", "1"), ("frequency", "weekly")], None);
+        assert_eq!(r.status, 400);
+        assert!(r.body.contains("minutes_before"));
+
+        // Bo, in Sales, tried it too; twice changes nothing; re-use is shown by department
+        // with counts below the minimum group size withheld.
+        let mut b = Client::new(&s.base);
+        assert_eq!(b.login(bo.0, bo.1).status, 303);
+        let page = b.get(&win_path);
+        assert!(page.body.contains("id=\"tried-too\""));
+        let bcsrf = hidden(&page.body, "csrf");
+        assert_eq!(b.post(&format!("{win_path}/tried"), &[("csrf", &bcsrf)], None).status, 303);
+        let page = b.get(&win_path);
+        assert!(page.body.contains("You tried this too") && page.body.contains("<b id=\"tried-count\">1</b>"));
+        assert!(page.body.contains("<td>Sales</td><td class=\"num\">fewer than 5</td>"), "{}", page.body);
+        let (code, v) = api("POST", &format!("{}/api/v1/wins/{id}/tried-too", s.base), bo, None);
+        assert_eq!((code, v["new"].as_bool()), (200, Some(false)));
+        let (code, v) = api("POST", &format!("{}/api/v1/wins/{id}/tried-too", s.base), ana, None);
+        assert_eq!(code, 400, "{v}");
+        let (_, v) = api("GET", &format!("{}/api/v1/wins/{id}", s.base), vic_of(), None);
+        assert_eq!(v["tried_by_department"], serde_json::json!([{"department": "Sales", "count": null}]));
+
+        // The API: post, refuse viewers and unlinked accounts, filter, search, page.
+        let body = serde_json::json!({"title": "Invoice checks halved", "minutes_before": 60, "minutes_after": 30, "frequency": "daily", "tool": "ChatGPT Enterprise"});
+        let (code, v) = api("POST", &format!("{}/api/v1/wins", s.base), bo, Some(body.clone()));
+        assert_eq!(code, 201, "{v}");
+        assert_eq!(v["department"], "Sales");
+        assert!((v["minutes_saved_per_month"].as_f64().unwrap_or(0.0) - 630.0).abs() < 1e-9);
+        assert_eq!(api("POST", &format!("{}/api/v1/wins", s.base), vic_of(), Some(body.clone())).0, 403);
+        let (code, v) = api("POST", &format!("{}/api/v1/wins", s.base), ("nobody@example.com", "a long unlinked password"), Some(body.clone()));
+        assert_eq!((code, v["code"].as_str()), (409, Some("account_not_linked")));
+        let (code, v) = api("POST", &format!("{}/api/v1/wins", s.base), bo, Some(serde_json::json!({"title": "x", "minutes_before": 1, "minutes_after": 1, "frequency": "hourly"})));
+        assert_eq!(code, 400);
+        assert!(v["message"].as_str().unwrap_or("").contains("frequency"), "{v}");
+        let (_, v) = api("GET", &format!("{}/api/v1/wins?q=stock%20REPORT", s.base), vic_of(), None);
+        assert_eq!(v["total"], 1);
+        let (_, v) = api("GET", &format!("{}/api/v1/wins?department=Sales", s.base), vic_of(), None);
+        assert_eq!(v["items"][0]["title"], "Invoice checks halved");
+        let (_, v) = api("GET", &format!("{}/api/v1/wins?per_page=1", s.base), vic_of(), None);
+        assert_eq!((v["total"].as_i64(), v["next_page"].as_i64()), (Some(2), Some(2)));
+
+        // Promotion: admins only; the library and the digest show it.
+        assert_eq!(api("POST", &format!("{}/api/v1/wins/{id}/promote", s.base), ana, Some(serde_json::json!({}))).0, 403);
+        let (code, v) = api("POST", &format!("{}/api/v1/wins/{id}/promote", s.base), lead, Some(serde_json::json!({"steps": ["Export the stock list", "Ask Copilot for the report"]})));
+        assert_eq!(code, 200, "{v}");
+        let uc = v["use_case"].as_i64().expect("id");
+        let lib = b.get("/use-cases?q=stock");
+        assert!(lib.body.contains(&format!("id=\"use-case-{uc}\"")) && lib.body.contains("Ask Copilot for the report"));
+        assert!(lib.body.contains("Sales (&lt;5)"), "{}", lib.body);
+        let (_, d) = api("GET", &format!("{}/api/v1/digest", s.base), vic_of(), None);
+        assert_eq!(d["wins_posted"], 2);
+        assert_eq!(d["top_wins"][0]["title"], "Invoice checks halved");
+        assert_eq!(d["most_tried"][0]["id"], id);
+        assert_eq!(d["new_use_cases"][0]["id"], uc);
+        assert!(b.get("/digest").body.contains("Stock report in 20 minutes"));
+
+        // Champions: an invitation from the plan, volunteering (listed or not), the
+        // directory and its filters, help sessions, opting out.
+        let (code, v) = api("POST", &format!("{}/api/v1/champions/invitations", s.base), lead, Some(serde_json::json!({"person_ids": [person_id(&url, "120")], "note": "walk plan"})));
+        assert_eq!((code, v["invited"].as_array().map(Vec::len)), (200, Some(1)));
+        let page = a.get("/champions");
+        assert!(page.body.contains("You are invited to become a champion (walk plan)"));
+        let r = b.post("/champions/volunteer", &[("csrf", &bcsrf), ("bio", "Reports and Excel"), ("tools", "Microsoft 365 Copilot, ChatGPT Enterprise"), ("office_hours", "Thursdays 10-11"), ("listed", "on")], None);
+        assert_eq!((r.status, r.location.as_str()), (303, "/champions?done=volunteer"));
+        let r = a.post("/champions/volunteer", &[("csrf", &csrf), ("bio", "Stock reports")], None);
+        assert_eq!(r.status, 303);
+        let page = a.get("/champions");
+        assert!(page.body.contains("<b id=\"my-status\">volunteer</b>") && !page.body.contains("You are invited"));
+        assert!(page.body.contains("John Singh") && !page.body.contains("<h2 style=\"font-size:1.05rem;margin:0\">Matthew Weiss</h2>"), "only opted-in profiles are listed");
+        let (_, v) = api("GET", &format!("{}/api/v1/champions?tool=chatgpt%20enterprise", s.base), vic_of(), None);
+        assert_eq!(v["total"], 1);
+        assert_eq!(v["items"][0]["office_hours"], "Thursdays 10-11");
+        let (_, v) = api("GET", &format!("{}/api/v1/champions?department=Shipping", s.base), vic_of(), None);
+        assert_eq!(v["total"], 0);
+        let r = b.post("/champions/help", &[("csrf", &bcsrf), ("topic", "Copilot in Excel"), ("minutes", "30"), ("people", "3")], None);
+        assert_eq!((r.status, r.location.as_str()), (303, "/champions?done=help"));
+        let (code, _) = api("POST", &format!("{}/api/v1/champions/help-sessions", s.base), ("nobody@example.com", "a long unlinked password"), Some(serde_json::json!({"topic": "x", "minutes": 5})));
+        assert_eq!(code, 409);
+        let (code, _) = api("POST", &format!("{}/api/v1/champions/help-sessions", s.base), vic_of(), Some(serde_json::json!({"topic": "x", "minutes": 5})));
+        assert_eq!(code, 403);
+        let r = b.post("/champions/opt-out", &[("csrf", &bcsrf)], None);
+        assert_eq!(r.status, 303);
+        let (_, v) = api("GET", &format!("{}/api/v1/champions", s.base), vic_of(), None);
+        assert_eq!(v["total"], 0, "opting out leaves the directory");
+        drop(s);
+
+        let store = flywheel_store::Store::open(&url).await.expect("open");
+        let help = store.help_by_champion("2000-01-01").await.expect("help");
+        assert_eq!((help[0].1.as_str(), help[0].3, help[0].4), ("John Singh", 30, 3));
+    }
+}
+
+fn vic_of() -> (&'static str, &'static str) {
+    ("vic@example.com", "a long viewer password")
+}
+
+/// The store id of the person with an HRIS id.
+fn person_id(db: &str, hris: &str) -> i64 {
+    crate::people_json(db)
+        .iter()
+        .find(|p| p["hris_id"] == hris)
+        .and_then(|p| p["id"].as_i64())
+        .unwrap_or_else(|| panic!("no person {hris}"))
+}

@@ -162,6 +162,31 @@ pub enum Frequency {
 }
 
 impl Frequency {
+    pub const NAMES: &'static str = "once, daily, weekly, monthly";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Once => "once",
+            Self::Daily => "daily",
+            Self::Weekly => "weekly",
+            Self::Monthly => "monthly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Frequency, DomainError> {
+        match s.trim().to_lowercase().as_str() {
+            "once" => Ok(Self::Once),
+            "daily" => Ok(Self::Daily),
+            "weekly" => Ok(Self::Weekly),
+            "monthly" => Ok(Self::Monthly),
+            _ => Err(DomainError::UnknownValue {
+                what: "frequency",
+                value: s.to_owned(),
+                allowed: Self::NAMES,
+            }),
+        }
+    }
+
     /// Occurrences in an average month (21 working days).
     pub fn per_month(self) -> f64 {
         match self {

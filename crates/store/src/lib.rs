@@ -14,6 +14,7 @@ mod audit;
 mod bulk;
 mod catalog;
 mod chat;
+mod community;
 mod error;
 mod events;
 mod interactions;
@@ -33,6 +34,10 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use audit::AuditEntry;
 pub use catalog::{CanIDemand, CanIRecord, Channel, PolicyVersion};
 pub use chat::{ChatImport, ChatImportOutcome};
+pub use community::{
+    DirectoryEntry, DirectoryFilter, Invitation, NewHelpSession, NewWin, Profile, UseCaseRow,
+    WinFilter, WinRow,
+};
 pub use error::StoreError;
 pub use events::{
     InterventionRow, NewAccessRequest, NewIncident, NewIntervention, StageEvaluationRow,

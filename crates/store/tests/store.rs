@@ -419,4 +419,91 @@ both_backends! {
             allowed: true, policy_version: None, channel: Channel::Web,
         }).await.is_err());
     }
+
+    async fn wins_reuse_use_cases_and_champions(url: String) {
+        use flywheel_domain::program::{Frequency, Tool};
+        use flywheel_store::{ChampionStatus, DirectoryFilter, NewHelpSession, NewWin, Profile, WinFilter};
+        let store = Store::open(&url).await.expect("open");
+        store.import_org_chart("oracle.csv", "sha", &oracle(), d("2024-01-01")).await.expect("import");
+        let pop = store.population(None).await.expect("population");
+        let in_dept = |d: &str| pop.people.iter().filter(|p| pop.departments[p.department as usize] == d).map(|p| p.id).collect::<Vec<_>>();
+        let (shipping, sales) = (in_dept("Shipping"), in_dept("Sales"));
+        let tool = Tool { name: "Writer".into(), category: "ai-assistant".into(), description: String::new(), access_url: String::new(),
+            how_to: vec![], purposes: vec!["drafting".into()], data_classes: vec!["internal".into()], alternatives: vec![], approved: true };
+        store.save_tool(tool, None).await.expect("tool");
+
+        let win = |title: &'static str, person: i64| NewWin { person_id: person, user_id: None, tool: Some("Writer"), title,
+            what: "Weekly shipping report drafted from the tracker export", minutes_before: 120, minutes_after: 20, frequency: Frequency::Weekly };
+        let w1 = store.post_win(&win("Shipping report in 20 minutes", shipping[0])).await.expect("post");
+        let w2 = store.post_win(&win("100% of invoices_checked", sales[0])).await.expect("post");
+        assert!(store.post_win(&NewWin { tool: Some("Nope"), ..win("x", sales[0]) }).await.is_err());
+        assert!(store.post_win(&win("  ", sales[0])).await.is_err());
+
+        // Re-use: once per person, never by the author, by unit.
+        assert!(store.tried_too(w1, sales[1]).await.expect("try"));
+        assert!(!store.tried_too(w1, sales[1]).await.expect("again"), "twice changes nothing");
+        assert!(store.tried_too(w1, sales[2]).await.expect("try"));
+        assert!(store.tried_too(w1, shipping[1]).await.expect("try"));
+        assert!(store.tried_too(w1, shipping[0]).await.is_err(), "not by the author");
+        assert_eq!(store.reuse_by_department(w1).await.expect("by dept"), [("Sales".to_string(), 2), ("Shipping".to_string(), 1)]);
+
+        // Search (words anywhere, LIKE wildcards taken literally), filters, paging.
+        let all = store.wins(&WinFilter::default(), 1, 10).await.expect("list");
+        assert_eq!(all.total, 2);
+        let r = store.wins(&WinFilter { q: Some("SHIPPING report".into()), ..Default::default() }, 1, 10).await.expect("q");
+        assert_eq!(r.total, 2, "both descriptions mention the shipping report");
+        let r = store.wins(&WinFilter { q: Some("100%".into()), ..Default::default() }, 1, 10).await.expect("q");
+        assert_eq!(r.items.iter().map(|w| w.id).collect::<Vec<_>>(), [w2]);
+        let r = store.wins(&WinFilter { q: Some("invoices_c".into()), ..Default::default() }, 1, 10).await.expect("q");
+        assert_eq!(r.total, 1);
+        let r = store.wins(&WinFilter { department: Some("Shipping".into()), ..Default::default() }, 1, 10).await.expect("dept");
+        assert_eq!(r.items.iter().map(|w| w.id).collect::<Vec<_>>(), [w1]);
+        assert_eq!(r.items[0].tried_too, 3);
+        assert!((r.items[0].minutes_saved_per_month - 100.0 * 52.0 / 12.0).abs() < 1e-9);
+        let r = store.wins(&WinFilter::default(), 2, 1).await.expect("page 2");
+        assert_eq!((r.total, r.items.len()), (2, 1));
+
+        // Promotion into the library, once.
+        let uc = store.promote_win(w1, "", &["Export the tracker".into(), " ".into(), "Ask for a draft".into()], None).await.expect("promote");
+        assert_eq!(store.promote_win(w1, "other", &[], None).await.expect("again"), uc);
+        let lib = store.use_cases(Some("tracker")).await.expect("library");
+        assert_eq!(lib.len(), 1);
+        assert_eq!(lib[0].steps, ["Export the tracker", "Ask for a draft"]);
+        assert_eq!(lib[0].tools, ["Writer"]);
+        assert_eq!(lib[0].departments[0], ("Sales".to_string(), 2));
+        assert!(store.use_cases(Some("nothing like it")).await.expect("library").is_empty());
+        assert_eq!(store.win(w1).await.expect("win").expect("some").use_case_id, Some(uc));
+
+        // Champions: invitations, volunteering (accepts the invitation), the opt-in
+        // directory and its filters, opting out.
+        let invited = store.invite_champions(&[sales[0], sales[1]], "from the plan", None).await.expect("invite");
+        assert_eq!(invited, [sales[0], sales[1]]);
+        assert!(store.invite_champions(&[sales[0]], "", None).await.expect("again").is_empty(), "one open invitation");
+        let listed = Profile { listed: true, bio: "Ask me about reports".into(), tools: vec!["Writer".into()], office_hours: "Tue 14-15".into() };
+        assert_eq!(store.volunteer(sales[0], &listed, None).await.expect("volunteer"), ChampionStatus::Volunteer);
+        assert_eq!(store.invitations(sales[0]).await.expect("inv")[0].answer.as_deref(), Some("accepted"));
+        store.volunteer(shipping[0], &Profile { listed: false, ..listed.clone() }, None).await.expect("unlisted");
+        let dir = store.directory(&DirectoryFilter::default()).await.expect("directory");
+        assert_eq!(dir.iter().map(|e| e.person_id).collect::<Vec<_>>(), [sales[0]], "only opted-in profiles");
+        assert_eq!(dir[0].office_hours, "Tue 14-15");
+        assert_eq!(store.directory(&DirectoryFilter { tool: Some("writer".into()), ..Default::default() }).await.expect("d").len(), 1);
+        assert!(store.directory(&DirectoryFilter { department: Some("Shipping".into()), ..Default::default() }).await.expect("d").is_empty());
+        store.opt_out(sales[0], None).await.expect("opt out");
+        assert!(store.directory(&DirectoryFilter::default()).await.expect("d").is_empty());
+        assert_eq!(store.champion_profile(sales[0]).await.expect("p").0, Some(ChampionStatus::OptedOut));
+        assert!(store.invite_champions(&[sales[0]], "", None).await.expect("inv").is_empty(), "opted-out people are not invited");
+        store.opt_out(sales[1], None).await.expect("opt out");
+        assert_eq!(store.invitations(sales[1]).await.expect("inv")[0].answer.as_deref(), Some("declined"));
+
+        let h = NewHelpSession { champion_id: shipping[0], unit_id: None, tool: Some("Writer"), topic: "prompting for reports", minutes: 30, people: 3 };
+        store.log_help_session(&h).await.expect("help");
+        store.log_help_session(&NewHelpSession { minutes: 15, people: 1, ..h.clone() }).await.expect("help");
+        assert!(store.log_help_session(&NewHelpSession { minutes: 0, ..h.clone() }).await.is_err());
+        let by = store.help_by_champion("2000-01-01").await.expect("help");
+        assert_eq!((by[0].0, by[0].2, by[0].3, by[0].4), (shipping[0], 2, 45, 4));
+        let log = store.audit_log(20).await.expect("log");
+        for action in ["champion.volunteer", "champion.opt_out", "champion.invite", "usecase.promote"] {
+            assert!(log.iter().any(|a| a.action == action), "{action} audited");
+        }
+    }
 }

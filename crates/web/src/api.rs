@@ -72,6 +72,14 @@ pub struct PageParams {
 }
 
 impl PageParams {
+    /// From a query already parsed into a map (for endpoints with more parameters).
+    pub fn from_map(q: &std::collections::HashMap<String, String>) -> PageParams {
+        PageParams {
+            page: q.get("page").cloned(),
+            per_page: q.get("per_page").cloned(),
+        }
+    }
+
     /// The page and page size, checked.
     pub fn get(&self) -> Result<(u32, u32), ApiError> {
         Ok((

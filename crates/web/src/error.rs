@@ -17,11 +17,12 @@ pub enum ErrorCode {
     TooManyRequests,
     InvalidPolicy,
     PayloadTooLarge,
+    AccountNotLinked,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 11] = [
         Self::InvalidParameter,
         Self::NotFound,
         Self::AuthenticationRequired,
@@ -31,6 +32,7 @@ impl ErrorCode {
         Self::TooManyRequests,
         Self::InvalidPolicy,
         Self::PayloadTooLarge,
+        Self::AccountNotLinked,
         Self::Internal,
     ];
 
@@ -45,6 +47,7 @@ impl ErrorCode {
             Self::TooManyRequests => "too_many_requests",
             Self::InvalidPolicy => "invalid_policy",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::AccountNotLinked => "account_not_linked",
             Self::Internal => "internal",
         }
     }
@@ -58,6 +61,7 @@ impl ErrorCode {
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::InvalidPolicy => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::AccountNotLinked => StatusCode::CONFLICT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,7 +73,8 @@ impl ErrorCode {
             Self::InvalidParameter
             | Self::NotFound
             | Self::InvalidPolicy
-            | Self::PayloadTooLarge => "invalid_request",
+            | Self::PayloadTooLarge
+            | Self::AccountNotLinked => "invalid_request",
             Self::AuthenticationRequired
             | Self::InvalidCredentials
             | Self::Forbidden
@@ -90,6 +95,7 @@ impl ErrorCode {
             Self::TooManyRequests => "Too many failed logins from this address or for this account; wait for the time in Retry-After.",
             Self::InvalidPolicy => "The Cedar policies do not parse or do not fit the schema; the message is Cedar's, with the line and column.",
             Self::PayloadTooLarge => "The request body is larger than the limit (256 KiB).",
+            Self::AccountNotLinked => "The account is not linked to a person of the org chart, which posting wins, trying them and volunteering need; an admin links it with `flywheel admin link`.",
             Self::Internal => "Something failed on the server; the log has the details.",
         }
     }

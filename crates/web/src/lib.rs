@@ -12,6 +12,7 @@ mod api;
 pub mod auth;
 pub mod can_i;
 pub mod chart;
+mod community;
 pub mod error;
 mod page;
 mod pages;
@@ -47,6 +48,19 @@ pub fn router(store: Store) -> Router {
             "/admin/policies",
             get(can_i::policies_page).post(can_i::policies_post),
         )
+        .route(
+            "/wins",
+            get(community::wins_page).post(community::wins_post),
+        )
+        .route("/wins/{id}", get(community::win_page))
+        .route("/wins/{id}/tried", post(community::win_tried))
+        .route("/wins/{id}/promote", post(community::win_promote))
+        .route("/use-cases", get(community::use_cases_page))
+        .route("/digest", get(community::digest_page))
+        .route("/champions", get(community::champions_page))
+        .route("/champions/volunteer", post(community::volunteer_post))
+        .route("/champions/opt-out", post(community::opt_out_post))
+        .route("/champions/help", post(community::help_post))
         .route("/healthz", get(api::healthz))
         .route("/api/v1/me", get(account::me))
         .route("/api/v1/people", get(api::people))
@@ -58,6 +72,29 @@ pub fn router(store: Store) -> Router {
             "/api/v1/policies",
             get(can_i::policies_api).put(can_i::put_policies),
         )
+        .route(
+            "/api/v1/wins",
+            get(community::wins_api).post(community::wins_api_post),
+        )
+        .route("/api/v1/wins/{id}", get(community::win_api))
+        .route(
+            "/api/v1/wins/{id}/tried-too",
+            post(community::win_tried_api),
+        )
+        .route(
+            "/api/v1/wins/{id}/promote",
+            post(community::win_promote_api),
+        )
+        .route("/api/v1/use-cases", get(community::use_cases_api))
+        .route("/api/v1/digest", get(community::digest_api))
+        .route("/api/v1/champions", get(community::champions_api))
+        .route(
+            "/api/v1/champions/volunteer",
+            post(community::volunteer_api),
+        )
+        .route("/api/v1/champions/opt-out", post(community::opt_out_api))
+        .route("/api/v1/champions/help-sessions", post(community::help_api))
+        .route("/api/v1/champions/invitations", post(community::invite_api))
         .route("/api/v1/errors", get(api::errors))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

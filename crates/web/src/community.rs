@@ -1,0 +1,942 @@
+//! Wins, "I tried this too", the use-case library, the weekly digest, and champions (the
+//! directory, volunteering and opting out, invitations, peer-help sessions): each action
+//! is one function used by both its page (form) and its API endpoint (JSON).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Json;
+use chrono::{Duration, Utc};
+use flywheel_domain::program::Frequency;
+use flywheel_store::{
+    CanIDemand, ChampionStatus, DirectoryEntry, DirectoryFilter, Invitation, NewHelpSession,
+    NewWin, Profile, UseCaseRow, WinFilter, WinRow,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{paged, PageOut, PageParams};
+use crate::auth::{self, Caller};
+use crate::error::{ApiError, ErrorCode};
+use crate::page::{self, render, ClientIp, Nav, PageError};
+use crate::AppState;
+
+fn invalid(m: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidParameter, m)
+}
+
+/// The caller's person, needed to post, try, volunteer.
+fn person_of(caller: &Caller) -> Result<i64, ApiError> {
+    caller.user.person_id.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AccountNotLinked,
+            "your account is not linked to a person in the org chart; ask an admin to link it",
+        )
+    })
+}
+
+fn num_field(name: &str, v: Option<&str>) -> Result<u32, ApiError> {
+    let v = v.map(str::trim).unwrap_or("");
+    v.parse::<u32>().map_err(|_| {
+        invalid(format!(
+            "field `{name}`: {v:?} is not a whole number of minutes"
+        ))
+    })
+}
+
+// ---------------------------------------------------------------- wins
+
+/// A win as posted (JSON body of `POST /api/v1/wins`, or the form).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WinIn {
+    pub title: String,
+    #[serde(default)]
+    pub what: String,
+    #[serde(default)]
+    pub tool: Option<String>,
+    pub minutes_before: u32,
+    pub minutes_after: u32,
+    /// once, daily, weekly or monthly.
+    pub frequency: String,
+}
+
+impl WinIn {
+    fn from_form(f: &HashMap<String, String>) -> Result<WinIn, ApiError> {
+        Ok(WinIn {
+            title: f.get("title").cloned().unwrap_or_default(),
+            what: f.get("what").cloned().unwrap_or_default(),
+            tool: f.get("tool").cloned().filter(|t| !t.trim().is_empty()),
+            minutes_before: num_field(
+                "minutes_before",
+                f.get("minutes_before").map(String::as_str),
+            )?,
+            minutes_after: num_field("minutes_after", f.get("minutes_after").map(String::as_str))?,
+            frequency: f.get("frequency").cloned().unwrap_or_default(),
+        })
+    }
+}
+
+async fn post_win(st: &AppState, caller: &Caller, w: &WinIn) -> Result<i64, ApiError> {
+    caller.require_write("post wins")?;
+    let person = person_of(caller)?;
+    let frequency = Frequency::parse(&w.frequency).map_err(|e| invalid(e.to_string()))?;
+    Ok(st
+        .store
+        .post_win(&NewWin {
+            person_id: person,
+            user_id: Some(caller.user.id),
+            tool: w.tool.as_deref(),
+            title: &w.title,
+            what: &w.what,
+            minutes_before: w.minutes_before,
+            minutes_after: w.minutes_after,
+            frequency,
+        })
+        .await?)
+}
+
+async fn tried_too(st: &AppState, caller: &Caller, id: i64) -> Result<bool, ApiError> {
+    caller.require_write("say \"I tried this too\"")?;
+    let person = person_of(caller)?;
+    if st.store.win(id).await?.is_none() {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("no win {id}")));
+    }
+    Ok(st.store.tried_too(id, person).await?)
+}
+
+/// Body of `POST /api/v1/wins/{id}/promote`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromoteIn {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub steps: Vec<String>,
+}
+
+async fn promote(st: &AppState, caller: &Caller, id: i64, p: &PromoteIn) -> Result<i64, ApiError> {
+    caller.require_admin("promote wins into the library")?;
+    if st.store.win(id).await?.is_none() {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("no win {id}")));
+    }
+    Ok(st
+        .store
+        .promote_win(id, &p.title, &p.steps, Some(caller.user.id))
+        .await?)
+}
+
+/// Counts per department, each `None` when below the minimum group size.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeptCount {
+    pub department: String,
+    /// `null`: fewer than the minimum group size (withheld).
+    pub count: Option<i64>,
+}
+
+async fn suppressed(st: &AppState, counts: Vec<(String, i64)>) -> Result<Vec<DeptCount>, ApiError> {
+    let min = st.store.min_group_size().await?;
+    Ok(counts
+        .into_iter()
+        .map(|(department, n)| DeptCount {
+            department,
+            count: (n >= min).then_some(n),
+        })
+        .collect())
+}
+
+fn win_filter(q: &HashMap<String, String>) -> WinFilter {
+    let get = |k: &str| {
+        q.get(k)
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    WinFilter {
+        q: get("q"),
+        tool: get("tool"),
+        department: get("department"),
+        since: get("since"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "wins.html")]
+struct WinsPage {
+    nav: Nav,
+    wins: Vec<WinRow>,
+    total: i64,
+    page: u32,
+    next_page: Option<u32>,
+    q: String,
+    tool: String,
+    department: String,
+    tools: Vec<String>,
+    can_post: bool,
+    query: String,
+}
+
+/// `GET /wins`: search, filter, and the form to post one.
+pub async fn wins_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/wins").await?;
+    let (page_no, per_page) = PageParams::from_map(&q).get()?;
+    let list = st.store.wins(&win_filter(&q), page_no, per_page).await?;
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let query = ["q", "tool", "department"]
+        .iter()
+        .filter_map(|k| {
+            q.get(*k)
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", page::url_encode(v)))
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    render(&WinsPage {
+        nav: Nav::of(&caller, "/wins"),
+        next_page: (i64::from(page_no) * i64::from(per_page) < list.total).then_some(page_no + 1),
+        total: list.total,
+        page: page_no,
+        wins: list.items,
+        q: get("q"),
+        tool: get("tool"),
+        department: get("department"),
+        tools: st
+            .store
+            .catalog()
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
+        can_post: caller.require_write("").is_ok() && caller.user.person_id.is_some(),
+        query,
+    })
+}
+
+/// `POST /wins`.
+pub async fn wins_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/wins").await?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let id = post_win(&st, &caller, &WinIn::from_form(&f)?).await?;
+    Ok(Redirect::to(&format!("/wins/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "win.html")]
+struct WinPage {
+    nav: Nav,
+    win: WinRow,
+    departments: Vec<DeptCount>,
+    min_group_size: i64,
+    can_try: bool,
+    mine: bool,
+    already: bool,
+}
+
+fn win_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("no win {raw:?}")))
+}
+
+/// `GET /wins/{id}`.
+pub async fn win_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let here = format!("/wins/{raw}");
+    let caller = page::caller(&st, ip, &headers, &here).await?;
+    let id = win_id(&raw)?;
+    let win = st
+        .store
+        .win(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no win {id}")))?;
+    let (mine, already) = match caller.user.person_id {
+        Some(p) => (
+            st.store.win_author(id).await? == Some(p),
+            st.store.has_tried(id, p).await?,
+        ),
+        None => (false, false),
+    };
+    render(&WinPage {
+        nav: Nav::of(&caller, "/wins"),
+        departments: suppressed(&st, st.store.reuse_by_department(id).await?).await?,
+        min_group_size: st.store.min_group_size().await?,
+        can_try: caller.require_write("").is_ok() && caller.user.person_id.is_some(),
+        mine,
+        already,
+        win,
+    })
+}
+
+/// `POST /wins/{id}/tried`.
+pub async fn win_tried(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, &format!("/wins/{raw}")).await?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let id = win_id(&raw)?;
+    tried_too(&st, &caller, id).await?;
+    Ok(Redirect::to(&format!("/wins/{id}")).into_response())
+}
+
+/// `POST /wins/{id}/promote` (admins).
+pub async fn win_promote(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, &format!("/wins/{raw}")).await?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let id = win_id(&raw)?;
+    let p = PromoteIn {
+        title: f.get("title").cloned().unwrap_or_default(),
+        steps: f
+            .get("steps")
+            .map(|s| s.lines().map(str::to_owned).collect())
+            .unwrap_or_default(),
+    };
+    let uc = promote(&st, &caller, id, &p).await?;
+    Ok(Redirect::to(&format!("/use-cases#use-case-{uc}")).into_response())
+}
+
+/// `GET /api/v1/wins?q=&tool=&department=&since=&page=&per_page=`.
+pub async fn wins_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<PageOut<WinRow>>, ApiError> {
+    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    let (page_no, per_page) = PageParams::from_map(&q).get()?;
+    let list = st.store.wins(&win_filter(&q), page_no, per_page).await?;
+    Ok(Json(PageOut {
+        next_page: (i64::from(page_no) * i64::from(per_page) < list.total).then_some(page_no + 1),
+        items: list.items,
+        page: page_no,
+        per_page,
+        total: list.total,
+    }))
+}
+
+/// `POST /api/v1/wins`: 201 with the win.
+pub async fn wins_api_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Json(w): Json<WinIn>,
+) -> Result<Response, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_write("post wins")?;
+    auth::check_api_write(&caller, &headers)?;
+    let id = post_win(&st, &caller, &w).await?;
+    let win = st.store.win(id).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(win)).into_response())
+}
+
+/// A win with its re-use by department.
+#[derive(Debug, Serialize)]
+pub struct WinOut {
+    #[serde(flatten)]
+    pub win: WinRow,
+    pub tried_by_department: Vec<DeptCount>,
+}
+
+/// `GET /api/v1/wins/{id}`.
+pub async fn win_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Json<WinOut>, ApiError> {
+    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    let id = win_id(&raw)?;
+    let win = st
+        .store
+        .win(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no win {id}")))?;
+    Ok(Json(WinOut {
+        tried_by_department: suppressed(&st, st.store.reuse_by_department(id).await?).await?,
+        win,
+    }))
+}
+
+/// `POST /api/v1/wins/{id}/tried-too`: `{"new": bool}` (saying it twice changes nothing).
+pub async fn win_tried_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_write("say \"I tried this too\"")?;
+    auth::check_api_write(&caller, &headers)?;
+    let new = tried_too(&st, &caller, win_id(&raw)?).await?;
+    Ok(Json(serde_json::json!({ "new": new })))
+}
+
+/// `POST /api/v1/wins/{id}/promote` (admins): `{"use_case": id}`.
+pub async fn win_promote_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Json(p): Json<PromoteIn>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_admin("promote wins into the library")?;
+    auth::check_api_write(&caller, &headers)?;
+    let uc = promote(&st, &caller, win_id(&raw)?, &p).await?;
+    Ok(Json(serde_json::json!({ "use_case": uc })))
+}
+
+// ---------------------------------------------------------------- use cases, digest
+
+/// A use case with its departments' counts suppressed below the minimum group size.
+#[derive(Debug, Serialize)]
+pub struct UseCaseOut {
+    pub id: i64,
+    pub title: String,
+    pub summary: String,
+    pub steps: Vec<String>,
+    pub tools: Vec<String>,
+    pub from_win: Option<i64>,
+    pub departments: Vec<DeptCount>,
+    pub created_at: String,
+}
+
+async fn use_cases(st: &AppState, q: Option<&str>) -> Result<Vec<UseCaseOut>, ApiError> {
+    let mut out = Vec::new();
+    for u in st.store.use_cases(q).await? {
+        let UseCaseRow {
+            id,
+            title,
+            summary,
+            steps,
+            tools,
+            from_win,
+            departments,
+            created_at,
+        } = u;
+        out.push(UseCaseOut {
+            id,
+            title,
+            summary,
+            steps,
+            tools,
+            from_win,
+            departments: suppressed(st, departments).await?,
+            created_at,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "use_cases.html")]
+struct UseCasesPage {
+    nav: Nav,
+    q: String,
+    cases: Vec<UseCaseOut>,
+    min_group_size: i64,
+}
+
+/// `GET /use-cases?q=`.
+pub async fn use_cases_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/use-cases").await?;
+    let text = q.get("q").cloned().unwrap_or_default();
+    render(&UseCasesPage {
+        nav: Nav::of(&caller, "/use-cases"),
+        cases: use_cases(&st, Some(&text)).await?,
+        min_group_size: st.store.min_group_size().await?,
+        q: text,
+    })
+}
+
+/// `GET /api/v1/use-cases?q=&page=&per_page=`.
+pub async fn use_cases_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<PageOut<UseCaseOut>>, ApiError> {
+    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    let all = use_cases(&st, q.get("q").map(String::as_str)).await?;
+    paged(all, &PageParams::from_map(&q))
+}
+
+/// The weekly digest.
+#[derive(Debug, Serialize)]
+pub struct Digest {
+    pub from: String,
+    pub to: String,
+    pub wins_posted: i64,
+    /// The week's wins by minutes saved per month.
+    pub top_wins: Vec<WinRow>,
+    /// The most tried wins posted in the last 90 days.
+    pub most_tried: Vec<WinRow>,
+    pub new_use_cases: Vec<UseCaseOut>,
+    /// "Can I?" questions asked most (all time), each `null` below the minimum group size.
+    pub top_questions: Vec<QuestionCount>,
+    pub champions_listed: usize,
+}
+
+/// How often a question was asked.
+#[derive(Debug, Serialize)]
+pub struct QuestionCount {
+    pub tool: String,
+    pub purpose: String,
+    pub data_class: String,
+    pub allowed: bool,
+    pub questions: i64,
+}
+
+async fn digest(st: &AppState) -> Result<Digest, ApiError> {
+    let now = Utc::now();
+    let from = now - Duration::days(7);
+    let since = from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let week = st
+        .store
+        .wins(
+            &WinFilter {
+                since: Some(since.clone()),
+                ..Default::default()
+            },
+            1,
+            500,
+        )
+        .await?;
+    let mut top = week.items.clone();
+    top.sort_by(|a, b| {
+        b.minutes_saved_per_month
+            .total_cmp(&a.minutes_saved_per_month)
+    });
+    top.truncate(5);
+    let recent = st
+        .store
+        .wins(
+            &WinFilter {
+                since: Some(
+                    (now - Duration::days(90)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                ),
+                ..Default::default()
+            },
+            1,
+            500,
+        )
+        .await?;
+    let mut most_tried: Vec<WinRow> = recent
+        .items
+        .into_iter()
+        .filter(|w| w.tried_too > 0)
+        .collect();
+    most_tried.sort_by(|a, b| b.tried_too.cmp(&a.tried_too).then(b.id.cmp(&a.id)));
+    most_tried.truncate(5);
+    let min = st.store.min_group_size().await?;
+    let top_questions = st
+        .store
+        .can_i_demand()
+        .await?
+        .into_iter()
+        .filter(|d| d.questions >= min)
+        .take(10)
+        .map(|d: CanIDemand| QuestionCount {
+            tool: d.tool,
+            purpose: d.purpose,
+            data_class: d.data_class,
+            allowed: d.allowed,
+            questions: d.questions,
+        })
+        .collect();
+    let new_use_cases = use_cases(st, None)
+        .await?
+        .into_iter()
+        .filter(|u| u.created_at >= since)
+        .collect();
+    Ok(Digest {
+        from: from.date_naive().to_string(),
+        to: now.date_naive().to_string(),
+        wins_posted: week.total,
+        top_wins: top,
+        most_tried,
+        new_use_cases,
+        top_questions,
+        champions_listed: st.store.directory(&DirectoryFilter::default()).await?.len(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "digest.html")]
+struct DigestPage {
+    nav: Nav,
+    d: Digest,
+    min_group_size: i64,
+}
+
+/// `GET /digest`: the last seven days.
+pub async fn digest_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/digest").await?;
+    render(&DigestPage {
+        nav: Nav::of(&caller, "/digest"),
+        d: digest(&st).await?,
+        min_group_size: st.store.min_group_size().await?,
+    })
+}
+
+/// `GET /api/v1/digest`.
+pub async fn digest_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> Result<Json<Digest>, ApiError> {
+    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    Ok(Json(digest(&st).await?))
+}
+
+// ---------------------------------------------------------------- champions
+
+/// A champion profile as sent (JSON body of `POST /api/v1/champions/volunteer`, or the form).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolunteerIn {
+    /// Show me in the directory.
+    #[serde(default)]
+    pub listed: bool,
+    #[serde(default)]
+    pub bio: String,
+    #[serde(default)]
+    pub tools: Vec<String>,
+    #[serde(default)]
+    pub office_hours: String,
+}
+
+async fn volunteer(
+    st: &AppState,
+    caller: &Caller,
+    v: &VolunteerIn,
+) -> Result<ChampionStatus, ApiError> {
+    caller.require_write("volunteer")?;
+    let person = person_of(caller)?;
+    Ok(st
+        .store
+        .volunteer(
+            person,
+            &Profile {
+                listed: v.listed,
+                bio: v.bio.clone(),
+                tools: v.tools.clone(),
+                office_hours: v.office_hours.clone(),
+            },
+            Some(caller.user.id),
+        )
+        .await?)
+}
+
+async fn opt_out(st: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    caller.require_write("opt out")?;
+    let person = person_of(caller)?;
+    Ok(st.store.opt_out(person, Some(caller.user.id)).await?)
+}
+
+/// A peer-help session as logged.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpIn {
+    pub topic: String,
+    pub minutes: u32,
+    #[serde(default = "one")]
+    pub people: u32,
+    #[serde(default)]
+    pub tool: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Champions (volunteers and active ones) and admins log help they gave.
+async fn log_help(st: &AppState, caller: &Caller, h: &HelpIn) -> Result<i64, ApiError> {
+    caller.require_write("log help sessions")?;
+    let person = person_of(caller)?;
+    let (status, _) = st.store.champion_profile(person).await?;
+    if !matches!(
+        status,
+        Some(ChampionStatus::Volunteer | ChampionStatus::Active)
+    ) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only champions log help sessions; volunteer first",
+        ));
+    }
+    Ok(st
+        .store
+        .log_help_session(&NewHelpSession {
+            champion_id: person,
+            unit_id: None,
+            tool: h.tool.as_deref().filter(|t| !t.trim().is_empty()),
+            topic: &h.topic,
+            minutes: h.minutes,
+            people: h.people,
+        })
+        .await?)
+}
+
+fn directory_filter(q: &HashMap<String, String>) -> DirectoryFilter {
+    let get = |k: &str| {
+        q.get(k)
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    DirectoryFilter {
+        department: get("department"),
+        site: get("site"),
+        tool: get("tool"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "champions.html")]
+struct ChampionsPage {
+    nav: Nav,
+    entries: Vec<DirectoryEntry>,
+    department: String,
+    site: String,
+    tool: String,
+    tools: Vec<String>,
+    linked: bool,
+    can_write: bool,
+    status: String,
+    profile: Profile,
+    invitation: Option<Invitation>,
+    message: String,
+}
+
+/// `GET /champions?department=&site=&tool=`: the directory and the caller's own panel.
+pub async fn champions_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/champions").await?;
+    let (status, profile, invitation) = match caller.user.person_id {
+        Some(p) => {
+            let (s, prof) = st.store.champion_profile(p).await?;
+            let inv = st
+                .store
+                .invitations(p)
+                .await?
+                .into_iter()
+                .find(|i| i.answer.is_none());
+            (s, prof, inv)
+        }
+        None => (None, None, None),
+    };
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    render(&ChampionsPage {
+        nav: Nav::of(&caller, "/champions"),
+        entries: st.store.directory(&directory_filter(&q)).await?,
+        department: get("department"),
+        site: get("site"),
+        tool: get("tool"),
+        tools: st
+            .store
+            .catalog()
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
+        linked: caller.user.person_id.is_some(),
+        can_write: caller.require_write("").is_ok(),
+        status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        profile: profile.unwrap_or_default(),
+        invitation,
+        message: match q.get("done").map(String::as_str) {
+            Some("volunteer") => "Thank you for volunteering! Your profile is saved.".into(),
+            Some("opt-out") => {
+                "You have opted out: you are not listed or suggested as a champion.".into()
+            }
+            Some("help") => "Help session logged. Thank you!".into(),
+            _ => String::new(),
+        },
+    })
+}
+
+/// `POST /champions/volunteer` (form: listed, bio, tools (one per line or comma), office_hours).
+pub async fn volunteer_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/champions").await?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let v = VolunteerIn {
+        listed: f
+            .get("listed")
+            .is_some_and(|v| v == "on" || v == "true" || v == "1"),
+        bio: f.get("bio").cloned().unwrap_or_default(),
+        tools: f
+            .get("tools")
+            .map(|t| {
+                t.split([',', '\n'])
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        office_hours: f.get("office_hours").cloned().unwrap_or_default(),
+    };
+    volunteer(&st, &caller, &v).await?;
+    Ok(Redirect::to("/champions?done=volunteer").into_response())
+}
+
+/// `POST /champions/opt-out`.
+pub async fn opt_out_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/champions").await?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    opt_out(&st, &caller).await?;
+    Ok(Redirect::to("/champions?done=opt-out").into_response())
+}
+
+/// `POST /champions/help`.
+pub async fn help_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/champions").await?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let h = HelpIn {
+        topic: f.get("topic").cloned().unwrap_or_default(),
+        minutes: num_field("minutes", f.get("minutes").map(String::as_str))?,
+        people: match f.get("people").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            Some(p) => num_field("people", Some(p))?,
+            None => 1,
+        },
+        tool: f.get("tool").cloned(),
+    };
+    log_help(&st, &caller, &h).await?;
+    Ok(Redirect::to("/champions?done=help").into_response())
+}
+
+/// `GET /api/v1/champions?department=&site=&tool=&page=&per_page=`: the directory.
+pub async fn champions_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<PageOut<DirectoryEntry>>, ApiError> {
+    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    let all = st.store.directory(&directory_filter(&q)).await?;
+    paged(all, &PageParams::from_map(&q))
+}
+
+/// `POST /api/v1/champions/volunteer`: `{"status": …}`.
+pub async fn volunteer_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Json(v): Json<VolunteerIn>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_write("volunteer")?;
+    auth::check_api_write(&caller, &headers)?;
+    let s = volunteer(&st, &caller, &v).await?;
+    Ok(Json(serde_json::json!({ "status": s.as_str() })))
+}
+
+/// `POST /api/v1/champions/opt-out`.
+pub async fn opt_out_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_write("opt out")?;
+    auth::check_api_write(&caller, &headers)?;
+    opt_out(&st, &caller).await?;
+    Ok(Json(serde_json::json!({ "status": "opted_out" })))
+}
+
+/// `POST /api/v1/champions/help-sessions`: 201 `{"id": …}`.
+pub async fn help_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Json(h): Json<HelpIn>,
+) -> Result<Response, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_write("log help sessions")?;
+    auth::check_api_write(&caller, &headers)?;
+    let id = log_help(&st, &caller, &h).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({ "id": id })),
+    )
+        .into_response())
+}
+
+/// Body of `POST /api/v1/champions/invitations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteIn {
+    pub person_ids: Vec<i64>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST /api/v1/champions/invitations` (admins): invites people (e.g. from the champion
+/// plan); `{"invited": [ids]}` lists who was new.
+pub async fn invite_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Json(i): Json<InviteIn>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_admin("invite champions")?;
+    auth::check_api_write(&caller, &headers)?;
+    if i.person_ids.len() > 10_000 {
+        return Err(invalid("at most 10,000 people per request"));
+    }
+    let invited = st
+        .store
+        .invite_champions(&i.person_ids, &i.note, Some(caller.user.id))
+        .await?;
+    Ok(Json(serde_json::json!({ "invited": invited })))
+}
