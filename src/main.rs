@@ -8,6 +8,7 @@ mod people;
 mod policy;
 mod program;
 mod progress;
+mod requests;
 mod usage_import;
 
 use std::net::SocketAddr;
@@ -84,6 +85,9 @@ enum Command {
     /// The tools catalog: load entries from TOML, list them.
     #[command(subcommand)]
     Tools(policy::ToolsCommand),
+    /// Access requests: the queue, the response clock, reminders past the target.
+    #[command(subcommand)]
+    Requests(requests::RequestsCommand),
     /// The Cedar policies behind "Can I?": show, check a file, set a new version.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -205,6 +209,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CanI(args) => policy::run_can_i(args, &url()).await,
         Command::Tools(cmd) => policy::run_tools(cmd, &url()).await,
         Command::Policy(cmd) => policy::run_policy(cmd, &url()).await,
+        Command::Requests(cmd) => requests::run(cmd, &url()).await,
         Command::Admin(AdminCommand::MinGroupSize { value }) => {
             let store = open(&url()).await?;
             if let Some(v) = value {

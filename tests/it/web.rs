@@ -508,3 +508,95 @@ fn person_id(db: &str, hris: &str) -> i64 {
         .and_then(|p| p["id"].as_i64())
         .unwrap_or_else(|| panic!("no person {hris}"))
 }
+
+both_backends! {
+    async fn access_requests_and_incidents(url: String) {
+        ok(&url, &["import", "hris", &flywheel_testkit::fixture("hris/oracle-hr_as_hris_orgchart.csv").display().to_string(), "--as-of", "2024-01-01"]);
+        ok(&url, &["tools", "load", &catalog_path()]);
+        admin(&url, "lead@example.com", "a long admin password", "admin");
+        crate::http::admin_linked(&url, "ana@example.com", "a long password ana", "employee", "120");
+        admin(&url, "vic@example.com", "a long viewer password", "viewer");
+        let s = start(&url);
+        let (ana, lead) = (("ana@example.com", "a long password ana"), ("lead@example.com", "a long admin password"));
+
+        // Ana asks "Can I?", follows the link to request access, and sends the form.
+        let mut a = Client::new(&s.base);
+        assert_eq!(a.login(ana.0, ana.1).status, 303);
+        let yes = a.get("/can-i?tool=ChatGPT+Enterprise&purpose=analysis&data=internal");
+        assert!(yes.body.contains("href=\"/requests?tool=ChatGPT%20Enterprise\""), "{}", yes.body);
+        let page = a.get("/requests?tool=ChatGPT%20Enterprise");
+        assert!(page.body.contains("<option selected>ChatGPT Enterprise</option>"));
+        let csrf = hidden(&page.body, "csrf");
+        let r = a.post("/requests", &[("csrf", &csrf), ("tool", "ChatGPT Enterprise"), ("reason", "customer analysis")], None);
+        assert_eq!((r.status, r.location.as_str()), (303, "/requests?done=requested"));
+        let (code, v) = api("POST", &format!("{}/api/v1/access-requests", s.base), ana, Some(serde_json::json!({"tool": "ChatGPT Enterprise"})));
+        assert_eq!(code, 400, "one open request per tool: {v}");
+        assert_eq!(api("POST", &format!("{}/api/v1/access-requests", s.base), vic_of(), Some(serde_json::json!({"tool": "GitHub Copilot"}))).0, 403);
+        let (code, v) = api("POST", &format!("{}/api/v1/access-requests", s.base), ana, Some(serde_json::json!({"tool": "GitHub Copilot"})));
+        assert_eq!(code, 201, "{v}");
+        let second = v["id"].as_i64().expect("id");
+        let (_, mine) = api("GET", &format!("{}/api/v1/access-requests", s.base), ana, None);
+        assert_eq!(mine["total"], 2);
+        let first = mine["items"].as_array().expect("items").iter().find(|r| r["tool"] == "ChatGPT Enterprise").and_then(|r| r["id"].as_i64()).expect("first");
+        assert_eq!(api("GET", &format!("{}/api/v1/access-requests", s.base), vic_of(), None).1["total"], 0, "viewers see no one's requests");
+        let (code, _) = api("POST", &format!("{}/api/v1/access-requests/{first}/decision", s.base), ana, Some(serde_json::json!({"decision": "granted"})));
+        assert_eq!(code, 403, "no self-approval");
+
+        // The approver's queue names the person and the reason; granting stops the clock.
+        let mut l = Client::new(&s.base);
+        assert_eq!(l.login(lead.0, lead.1).status, 303);
+        let queue = l.get("/requests");
+        assert!(queue.body.contains("Matthew Weiss") && queue.body.contains("customer analysis"));
+        let lcsrf = hidden(&queue.body, "csrf");
+        let r = l.post(&format!("/requests/{first}/decision"), &[("csrf", &lcsrf), ("decision", "granted")], None);
+        assert_eq!(r.status, 303);
+        let (code, v) = api("POST", &format!("{}/api/v1/access-requests/{first}/decision", s.base), lead, Some(serde_json::json!({"decision": "denied"})));
+        assert_eq!(code, 400, "decided requests stay decided: {v}");
+        let (code, _) = api("POST", &format!("{}/api/v1/access-requests/{second}/decision", s.base), lead, Some(serde_json::json!({"decision": "withdrawn"})));
+        assert_eq!(code, 403, "only the requester withdraws");
+        let (code, v) = api("POST", &format!("{}/api/v1/access-requests/{second}/decision", s.base), ana, Some(serde_json::json!({"decision": "withdrawn"})));
+        assert_eq!((code, v["state"].as_str()), (200, Some("withdrawn")));
+        let (_, clock) = api("GET", &format!("{}/api/v1/access-requests/clock", s.base), vic_of(), None);
+        assert_eq!((clock["open"].as_i64(), clock["decided"].as_i64(), clock["granted"].as_i64()), (Some(0), Some(1), Some(1)));
+        assert_eq!(clock["share_within_target"], 1.0, "granted within the hour");
+        let (code, v) = api("GET", &format!("{}/api/v1/access-requests?state=maybe", s.base), lead, None);
+        assert_eq!(code, 400, "{v}");
+
+        // Incidents: reported by anyone who writes, seen by the reporter and admins,
+        // triaged and linked to the guardrail by admins.
+        let page = a.get("/incidents");
+        let r = a.post("/incidents", &[("csrf", &hidden(&page.body, "csrf")), ("tool", "Public AI chatbots"), ("data_class", "confidential"), ("severity", "high"), ("what", "A contract pasted into a public chatbot")], None);
+        assert_eq!((r.status, r.location.as_str()), (303, "/incidents?done=reported"));
+        let body = serde_json::json!({"data_class": "public", "severity": "low", "what": "x"});
+        assert_eq!(api("POST", &format!("{}/api/v1/incidents", s.base), vic_of(), Some(body)).0, 403);
+        let (_, v) = api("GET", &format!("{}/api/v1/incidents", s.base), ana, None);
+        assert_eq!(v["total"], 1);
+        let id = v["items"][0]["id"].as_i64().expect("id");
+        assert_eq!(api("GET", &format!("{}/api/v1/incidents", s.base), vic_of(), None).1["total"], 0);
+        assert_eq!(api("POST", &format!("{}/api/v1/incidents/{id}/triage", s.base), ana, Some(serde_json::json!({"state": "triaged"}))).0, 403);
+        let page = l.get("/incidents");
+        assert!(page.body.contains("A contract pasted into a public chatbot"));
+        let r = l.post(&format!("/incidents/{id}/triage"), &[("csrf", &lcsrf), ("state", "contained")], None);
+        assert_eq!(r.status, 303);
+        let (code, v) = api("POST", &format!("{}/api/v1/incidents/{id}/triage", s.base), lead, Some(serde_json::json!({"state": "triaged"})));
+        assert_eq!(code, 400, "never backwards: {v}");
+        let text = format!("{}\n@id(\"no-contracts\")\n@reason(\"contracts only go into approved enterprise tools\")\nforbid (principal, action, resource) when {{ resource.category == \"consumer-chatbot\" && context.data_class == \"confidential\" }};\n", flywheel_policy::DEFAULT_POLICIES);
+        let (code, v) = api("PUT", &format!("{}/api/v1/policies", s.base), lead, Some(serde_json::json!({"text": text, "note": "after incident"})));
+        assert_eq!(code, 200, "{v}");
+        let (code, v) = api("POST", &format!("{}/api/v1/incidents/{id}/guardrail", s.base), lead, Some(serde_json::json!({"policy_version": 1, "note": "no contracts in consumer chatbots"})));
+        assert_eq!((code, v["guardrail_version"].as_i64()), (200, Some(1)), "{v}");
+        assert!(v["hours_to_intervene"].as_f64().is_some_and(|h| h >= 0.0));
+        let page = a.get("/incidents");
+        assert!(page.body.contains("led to <a href=\"/admin/policies\">policy version 1</a> (no contracts in consumer chatbots)"), "{}", page.body);
+        drop(s);
+
+        let out = ok(&url, &["requests", "remind"]);
+        assert!(out.contains("no open request is past the target"), "{out}");
+        let out = ok(&url, &["requests", "target", "4"]);
+        assert!(out.contains("4 hours"), "{out}");
+        let c = json(&url, &["requests", "clock", "--json"]);
+        assert_eq!((c["granted"].as_i64(), c["target_hours"].as_f64()), (Some(1), Some(4.0)));
+        let out = ok(&url, &["requests", "list"]);
+        assert!(out.contains("withdrawn") && out.contains("Matthew Weiss"), "{out}");
+    }
+}

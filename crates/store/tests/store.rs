@@ -506,4 +506,67 @@ both_backends! {
             assert!(log.iter().any(|a| a.action == action), "{action} audited");
         }
     }
+
+    async fn access_requests_clock_reminders_and_incidents(url: String) {
+        use flywheel_domain::program::Tool;
+        let store = Store::open(&url).await.expect("open");
+        store.import_org_chart("oracle.csv", "sha", &oracle(), d("2024-01-01")).await.expect("import");
+        let pop = store.population(None).await.expect("population");
+        let (p1, p2) = (pop.people[1].id, pop.people[2].id);
+        let approver = store.create_user("it@example.com", "a long approver password", Role::Admin).await.expect("user");
+        let tool = Tool { name: "Writer".into(), category: "ai-assistant".into(), description: String::new(), access_url: String::new(),
+            how_to: vec![], purposes: vec!["drafting".into()], data_classes: vec!["internal".into()], alternatives: vec![], approved: true };
+        store.save_tool(tool, None).await.expect("tool");
+
+        let r1 = store.request_access(p1, None, "Writer", "weekly reports").await.expect("request");
+        let e = store.request_access(p1, None, "Writer", "again").await.expect_err("one open request per tool");
+        assert!(e.to_string().contains(&format!("request {r1}")), "{e}");
+        assert!(store.request_access(p1, None, "Unknown", "").await.is_err());
+        let r2 = store.request_access(p2, None, "Writer", "").await.expect("request");
+        assert_eq!(store.access_requests(Some(p1), None).await.expect("mine").len(), 1);
+        assert_eq!(store.access_requests(None, Some("open")).await.expect("open").len(), 2);
+
+        // A target of about one second (instants are kept to the second): both requests run past it, are reminded once per
+        // period, and the clock reports them.
+        store.set_setting("access_target_hours", "0.0003").await.expect("target");
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let due = store.remind_overdue().await.expect("remind");
+        assert_eq!(due.iter().map(|r| r.id).collect::<Vec<_>>(), [r1, r2]);
+        assert!(due.iter().all(|r| r.overdue && r.reminders == 1));
+        assert!(store.remind_overdue().await.expect("again").is_empty(), "not again within the period");
+        assert_eq!(store.audit_log(1).await.expect("log")[0].action, "request.remind");
+
+        let granted = store.decide_request(r1, "granted", Some(approver.id), "enjoy").await.expect("grant");
+        assert_eq!((granted.state.as_str(), granted.decided_by.as_deref()), ("granted", Some("it@example.com")));
+        assert!(granted.clock_hours > 0.0 && !granted.overdue);
+        let e = store.decide_request(r1, "denied", None, "").await.expect_err("final");
+        assert!(e.to_string().contains("cannot go from granted to denied"), "{e}");
+        assert!(store.decide_request(r2, "maybe", None, "").await.is_err());
+        store.decide_request(r2, "withdrawn", None, "").await.expect("withdraw");
+        let clock = store.access_clock().await.expect("clock");
+        assert_eq!((clock.open, clock.decided, clock.granted, clock.overdue), (0, 1, 1, 0));
+        assert_eq!(clock.share_within_target, Some(0.0), "decided after the one-second target");
+        assert_eq!(clock.used_after_grant, 0);
+
+        // Incidents: reported, moved forward only, the time to intervene stamped once, and
+        // linked to the policy version they led to.
+        let i = store.report_incident(Some(approver.id), Some(p1), Some("Writer"), "Personal", "HIGH", "Pasted a CV").await.expect("report");
+        assert!(store.report_incident(None, None, None, "secret", "low", "x").await.is_err());
+        assert!(store.report_incident(None, None, None, "public", "urgent", "x").await.is_err());
+        assert!(store.report_incident(None, None, None, "public", "low", " ").await.is_err());
+        let row = store.move_incident(i, "triaged", Some(approver.id)).await.expect("triage");
+        assert_eq!((row.state.as_str(), row.data_class.as_str(), row.severity.as_str()), ("triaged", "personal", "high"));
+        let first = row.intervened_at.clone();
+        assert!(row.hours_to_intervene.is_some_and(|h| h >= 0.0));
+        assert!(store.move_incident(i, "reported", None).await.is_err(), "never backwards");
+        let row = store.move_incident(i, "resolved", None).await.expect("resolve");
+        assert_eq!(row.intervened_at, first, "the time of intervention is the first move");
+        assert!(row.resolved_at.is_some());
+        assert!(store.link_guardrail(i, 1, "", None).await.is_err(), "no such version yet");
+        let v = store.save_policy("forbid (principal, action, resource);", None, "after the CV").await.expect("policy");
+        let row = store.link_guardrail(i, v, "no personal data in Writer", Some(approver.id)).await.expect("link");
+        assert_eq!((row.guardrail_version, row.reported_by.as_deref()), (Some(v), Some("it@example.com")));
+        assert_eq!(store.incidents(Some(approver.id)).await.expect("mine").len(), 1);
+        assert_eq!(store.audit_log(1).await.expect("log")[0].action, "incident.guardrail");
+    }
 }

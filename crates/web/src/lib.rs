@@ -16,6 +16,7 @@ mod community;
 pub mod error;
 mod page;
 mod pages;
+mod requests;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,6 +62,19 @@ pub fn router(store: Store) -> Router {
         .route("/champions/volunteer", post(community::volunteer_post))
         .route("/champions/opt-out", post(community::opt_out_post))
         .route("/champions/help", post(community::help_post))
+        .route(
+            "/requests",
+            get(requests::requests_page).post(requests::requests_post),
+        )
+        .route("/requests/{id}/decision", post(requests::decision_post))
+        .route(
+            "/incidents",
+            get(requests::incidents_page).post(requests::incidents_post),
+        )
+        .route(
+            "/incidents/{id}/{action}",
+            post(requests::incident_update_post),
+        )
         .route("/healthz", get(api::healthz))
         .route("/api/v1/me", get(account::me))
         .route("/api/v1/people", get(api::people))
@@ -95,6 +109,24 @@ pub fn router(store: Store) -> Router {
         .route("/api/v1/champions/opt-out", post(community::opt_out_api))
         .route("/api/v1/champions/help-sessions", post(community::help_api))
         .route("/api/v1/champions/invitations", post(community::invite_api))
+        .route(
+            "/api/v1/access-requests",
+            get(requests::requests_api).post(requests::requests_api_post),
+        )
+        .route("/api/v1/access-requests/clock", get(requests::clock_api))
+        .route(
+            "/api/v1/access-requests/{id}/decision",
+            post(requests::decision_api),
+        )
+        .route(
+            "/api/v1/incidents",
+            get(requests::incidents_api).post(requests::incidents_api_post),
+        )
+        .route("/api/v1/incidents/{id}/triage", post(requests::triage_api))
+        .route(
+            "/api/v1/incidents/{id}/guardrail",
+            post(requests::guardrail_api),
+        )
         .route("/api/v1/errors", get(api::errors))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -111,10 +143,33 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // Reminders: every five minutes, open access requests past the response-clock target
+    // are marked reminded and logged (what `flywheel requests remind` prints for cron).
+    let reminders = store.clone();
+    let task = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            match reminders.remind_overdue().await {
+                Ok(due) if !due.is_empty() => tracing::warn!(
+                    "{} access requests are past the response-clock target: {}",
+                    due.len(),
+                    due.iter()
+                        .map(|r| format!("#{} ({:.1} h)", r.id, r.clock_hours))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!("reminders: {e}"),
+            }
+        }
+    });
+    let served = axum::serve(
         listener,
         router(store).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    task.abort();
+    served
 }

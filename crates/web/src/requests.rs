@@ -1,0 +1,529 @@
+//! Access requests with their response clock (request, grant or deny, withdraw, reminders
+//! past the target) and incidents (report, triage, the guardrail each led to). Requests
+//! and incidents name people: employees see their own, admins see all.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Json;
+use flywheel_domain::program::DATA_CLASSES;
+use flywheel_store::{
+    AccessClock, AccessRequestRow, IncidentRow, PolicyVersion, INCIDENT_STATES, SEVERITIES,
+};
+use serde::Deserialize;
+
+use crate::api::{paged, PageOut, PageParams};
+use crate::auth::{self, Caller};
+use crate::error::{ApiError, ErrorCode};
+use crate::page::{self, render, ClientIp, Nav, PageError};
+use crate::AppState;
+
+fn person_of(caller: &Caller) -> Result<i64, ApiError> {
+    caller.user.person_id.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AccountNotLinked,
+            "your account is not linked to a person in the org chart; ask an admin to link it",
+        )
+    })
+}
+
+fn id_of(what: &str, raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("no {what} {raw:?}")))
+}
+
+// ---------------------------------------------------------------- access requests
+
+/// Body of `POST /api/v1/access-requests`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestIn {
+    pub tool: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+async fn request(st: &AppState, caller: &Caller, r: &RequestIn) -> Result<i64, ApiError> {
+    caller.require_write("request access")?;
+    let person = person_of(caller)?;
+    Ok(st
+        .store
+        .request_access(person, Some(caller.user.id), &r.tool, &r.reason)
+        .await?)
+}
+
+/// Body of `POST /api/v1/access-requests/{id}/decision`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionIn {
+    /// granted, denied (admins) or withdrawn (the requester).
+    pub decision: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+async fn decide(
+    st: &AppState,
+    caller: &Caller,
+    id: i64,
+    d: &DecisionIn,
+) -> Result<AccessRequestRow, ApiError> {
+    let current = st
+        .store
+        .access_request(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no request {id}")))?;
+    if d.decision == "withdrawn" {
+        caller.require_write("withdraw requests")?;
+        if caller.user.person_id != Some(current.person_id) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "only the requester withdraws a request",
+            ));
+        }
+    } else {
+        caller.require_admin("grant or deny access")?;
+    }
+    Ok(st
+        .store
+        .decide_request(id, &d.decision, Some(caller.user.id), &d.note)
+        .await?)
+}
+
+/// The requests a caller may see: all for admins, their own for others.
+async fn visible_requests(
+    st: &AppState,
+    caller: &Caller,
+    state: Option<&str>,
+) -> Result<Vec<AccessRequestRow>, ApiError> {
+    if caller.is_admin() {
+        st.store
+            .audit(
+                Some(caller.user.id),
+                "requests.list",
+                "access_requests",
+                "listed access requests",
+            )
+            .await?;
+        Ok(st.store.access_requests(None, state).await?)
+    } else {
+        match caller.user.person_id {
+            Some(p) => Ok(st.store.access_requests(Some(p), state).await?),
+            None => Ok(vec![]),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "requests.html")]
+struct RequestsPage {
+    nav: Nav,
+    clock: AccessClock,
+    requests: Vec<AccessRequestRow>,
+    tools: Vec<String>,
+    tool: String,
+    can_request: bool,
+    message: String,
+}
+
+fn fmt_opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "—".to_owned(), |x| format!("{x:.digits$}"))
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |x| format!("{:.0}%", x * 100.0))
+}
+
+impl RequestsPage {
+    fn median(&self) -> String {
+        fmt_opt(self.clock.median_hours_to_decision, 1)
+    }
+    fn p90(&self) -> String {
+        fmt_opt(self.clock.p90_hours_to_decision, 1)
+    }
+    fn within(&self) -> String {
+        pct(self.clock.share_within_target)
+    }
+    fn first_use(&self) -> String {
+        fmt_opt(self.clock.median_days_grant_to_first_use, 0)
+    }
+    fn same_day(&self) -> String {
+        pct(self.clock.share_used_same_day)
+    }
+}
+
+/// `GET /requests?tool=`: request access; for admins, the queue with its clock.
+pub async fn requests_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/requests").await?;
+    render(&RequestsPage {
+        nav: Nav::of(&caller, "/requests"),
+        clock: st.store.access_clock().await?,
+        requests: visible_requests(&st, &caller, None).await?,
+        tools: st
+            .store
+            .catalog()
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
+        tool: q.get("tool").cloned().unwrap_or_default(),
+        can_request: caller.require_write("").is_ok() && caller.user.person_id.is_some(),
+        message: match q.get("done").map(String::as_str) {
+            Some("requested") => "Request sent. You will see the decision here.".into(),
+            Some("decided") => "Decision recorded.".into(),
+            _ => String::new(),
+        },
+    })
+}
+
+/// `POST /requests`.
+pub async fn requests_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/requests").await?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let r = RequestIn {
+        tool: f.get("tool").cloned().unwrap_or_default(),
+        reason: f.get("reason").cloned().unwrap_or_default(),
+    };
+    request(&st, &caller, &r).await?;
+    Ok(Redirect::to("/requests?done=requested").into_response())
+}
+
+/// `POST /requests/{id}/decision` (granted or denied by admins, withdrawn by the requester).
+pub async fn decision_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/requests").await?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let d = DecisionIn {
+        decision: f.get("decision").cloned().unwrap_or_default(),
+        note: f.get("note").cloned().unwrap_or_default(),
+    };
+    decide(&st, &caller, id_of("request", &raw)?, &d).await?;
+    Ok(Redirect::to("/requests?done=decided").into_response())
+}
+
+/// `GET /api/v1/access-requests?state=&page=&per_page=`: admins see all (audited),
+/// others their own.
+pub async fn requests_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<PageOut<AccessRequestRow>>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    let state = q.get("state").map(String::as_str);
+    if let Some(s) = state {
+        if !["open", "granted", "denied", "withdrawn"].contains(&s) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("parameter `state`: {s:?} is not open, granted, denied or withdrawn"),
+            ));
+        }
+    }
+    paged(
+        visible_requests(&st, &caller, state).await?,
+        &PageParams::from_map(&q),
+    )
+}
+
+/// `POST /api/v1/access-requests`: 201 with the request.
+pub async fn requests_api_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Json(r): Json<RequestIn>,
+) -> Result<Response, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_write("request access")?;
+    auth::check_api_write(&caller, &headers)?;
+    let id = request(&st, &caller, &r).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(st.store.access_request(id).await?),
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/access-requests/{id}/decision`.
+pub async fn decision_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Json(d): Json<DecisionIn>,
+) -> Result<Json<AccessRequestRow>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_write("decide requests")?;
+    auth::check_api_write(&caller, &headers)?;
+    Ok(Json(
+        decide(&st, &caller, id_of("request", &raw)?, &d).await?,
+    ))
+}
+
+/// `GET /api/v1/access-requests/clock`: the response clock (aggregates, any role).
+pub async fn clock_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> Result<Json<AccessClock>, ApiError> {
+    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    Ok(Json(st.store.access_clock().await?))
+}
+
+// ---------------------------------------------------------------- incidents
+
+/// Body of `POST /api/v1/incidents`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentIn {
+    #[serde(default)]
+    pub tool: Option<String>,
+    pub data_class: String,
+    pub severity: String,
+    pub what: String,
+}
+
+async fn report(st: &AppState, caller: &Caller, i: &IncidentIn) -> Result<i64, ApiError> {
+    caller.require_write("report incidents")?;
+    Ok(st
+        .store
+        .report_incident(
+            Some(caller.user.id),
+            caller.user.person_id,
+            i.tool.as_deref(),
+            &i.data_class,
+            &i.severity,
+            &i.what,
+        )
+        .await?)
+}
+
+async fn visible_incidents(st: &AppState, caller: &Caller) -> Result<Vec<IncidentRow>, ApiError> {
+    if caller.is_admin() {
+        Ok(st.store.incidents(None).await?)
+    } else {
+        Ok(st.store.incidents(Some(caller.user.id)).await?)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct IncidentsPage {
+    nav: Nav,
+    incidents: Vec<IncidentRow>,
+    tools: Vec<String>,
+    classes: Vec<(&'static str, &'static str)>,
+    severities: Vec<&'static str>,
+    states: Vec<&'static str>,
+    versions: Vec<PolicyVersion>,
+    can_report: bool,
+    message: String,
+}
+
+/// `GET /incidents`: report one; admins triage all and link guardrails.
+pub async fn incidents_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/incidents").await?;
+    render(&IncidentsPage {
+        nav: Nav::of(&caller, "/incidents"),
+        incidents: visible_incidents(&st, &caller).await?,
+        tools: st
+            .store
+            .catalog()
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
+        classes: DATA_CLASSES.to_vec(),
+        severities: SEVERITIES.to_vec(),
+        states: INCIDENT_STATES.to_vec(),
+        versions: if caller.is_admin() {
+            st.store.policy_history(50).await?
+        } else {
+            vec![]
+        },
+        can_report: caller.require_write("").is_ok(),
+        message: match q.get("done").map(String::as_str) {
+            Some("reported") => {
+                "Thank you. Reporting is how guardrails get better, not how people get blamed."
+                    .into()
+            }
+            Some("updated") => "Incident updated.".into(),
+            _ => String::new(),
+        },
+    })
+}
+
+/// `POST /incidents`.
+pub async fn incidents_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/incidents").await?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let i = IncidentIn {
+        tool: f.get("tool").cloned().filter(|t| !t.is_empty()),
+        data_class: f.get("data_class").cloned().unwrap_or_default(),
+        severity: f.get("severity").cloned().unwrap_or_default(),
+        what: f.get("what").cloned().unwrap_or_default(),
+    };
+    report(&st, &caller, &i).await?;
+    Ok(Redirect::to("/incidents?done=reported").into_response())
+}
+
+/// Body of `POST /api/v1/incidents/{id}/triage`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageIn {
+    pub state: String,
+}
+
+/// Body of `POST /api/v1/incidents/{id}/guardrail`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardrailIn {
+    pub policy_version: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST /incidents/{id}/triage` and `/incidents/{id}/guardrail` (admins).
+pub async fn incident_update_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path((raw, action)): Path<(String, String)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/incidents").await?;
+    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    caller.require_admin("triage incidents")?;
+    let id = id_of("incident", &raw)?;
+    match action.as_str() {
+        "triage" => {
+            st.store
+                .move_incident(
+                    id,
+                    f.get("state").map_or("", String::as_str),
+                    Some(caller.user.id),
+                )
+                .await?;
+        }
+        "guardrail" => {
+            let v = f.get("policy_version").map_or("", String::as_str);
+            let v = v.parse::<i64>().map_err(|_| {
+                ApiError::new(
+                    ErrorCode::InvalidParameter,
+                    format!("field `policy_version`: {v:?} is not a version"),
+                )
+            })?;
+            st.store
+                .link_guardrail(
+                    id,
+                    v,
+                    f.get("note").map_or("", String::as_str),
+                    Some(caller.user.id),
+                )
+                .await?;
+        }
+        _ => {
+            return Err(ApiError::new(ErrorCode::NotFound, format!("no action {action:?}")).into())
+        }
+    }
+    Ok(Redirect::to("/incidents?done=updated").into_response())
+}
+
+/// `GET /api/v1/incidents?page=&per_page=`: admins see all, others what they reported.
+pub async fn incidents_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<PageOut<IncidentRow>>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    paged(
+        visible_incidents(&st, &caller).await?,
+        &PageParams::from_map(&q),
+    )
+}
+
+/// `POST /api/v1/incidents`: 201 with the incident.
+pub async fn incidents_api_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Json(i): Json<IncidentIn>,
+) -> Result<Response, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_write("report incidents")?;
+    auth::check_api_write(&caller, &headers)?;
+    let id = report(&st, &caller, &i).await?;
+    Ok((StatusCode::CREATED, Json(st.store.incident(id).await?)).into_response())
+}
+
+/// `POST /api/v1/incidents/{id}/triage` (admins).
+pub async fn triage_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Json(t): Json<TriageIn>,
+) -> Result<Json<IncidentRow>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_admin("triage incidents")?;
+    auth::check_api_write(&caller, &headers)?;
+    let id = id_of("incident", &raw)?;
+    if st.store.incident(id).await?.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no incident {id}"),
+        ));
+    }
+    Ok(Json(
+        st.store
+            .move_incident(id, &t.state, Some(caller.user.id))
+            .await?,
+    ))
+}
+
+/// `POST /api/v1/incidents/{id}/guardrail` (admins).
+pub async fn guardrail_api(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Json(g): Json<GuardrailIn>,
+) -> Result<Json<IncidentRow>, ApiError> {
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    caller.require_admin("link guardrails")?;
+    auth::check_api_write(&caller, &headers)?;
+    let id = id_of("incident", &raw)?;
+    Ok(Json(
+        st.store
+            .link_guardrail(id, g.policy_version, &g.note, Some(caller.user.id))
+            .await?,
+    ))
+}
