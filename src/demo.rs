@@ -182,7 +182,8 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         return Ok(());
     }
     crate::init_logging();
-    crate::serve(store, args.bind, true).await
+    let gates = crate::program::gates(None)?;
+    crate::serve(store, gates, args.bind, true).await
 }
 
 /// Generates the company and writes it as export files; the database is filled only from

@@ -101,6 +101,10 @@ struct ServeArgs {
     /// Address to listen on (use 0.0.0.0:PORT to accept connections from other machines).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     bind: SocketAddr,
+    /// Stage gates for the dashboard, as for `flywheel stages --config` (default: the
+    /// program's definition, `flywheel stages --print-defaults`).
+    #[arg(long, value_name = "FILE")]
+    stages: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,8 +197,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args, db).await,
         Command::Serve(args) => {
             init_logging();
+            let gates = program::gates(args.stages.as_deref())?;
             let store = open(&url()).await?;
-            serve(store, args.bind, false).await
+            serve(store, gates, args.bind, false).await
         }
         Command::Import(cmd) => import::run(cmd, &url()).await,
         Command::People(args) => people::run(args, &url()).await,
@@ -285,7 +290,12 @@ fn init_logging() {
 }
 
 /// Binds and serves until Ctrl-C. With `fallback`, a busy port falls back to any free one.
-async fn serve(store: Store, bind: SocketAddr, fallback: bool) -> anyhow::Result<()> {
+async fn serve(
+    store: Store,
+    gates: flywheel_insights::gates::GateConfig,
+    bind: SocketAddr,
+    fallback: bool,
+) -> anyhow::Result<()> {
     let listener = match tokio::net::TcpListener::bind(bind).await {
         Ok(l) => l,
         Err(e) if fallback && e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -299,7 +309,8 @@ async fn serve(store: Store, bind: SocketAddr, fallback: bool) -> anyhow::Result
     println!("Flywheel is serving on http://{addr}/ (Ctrl-C to stop)");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    flywheel_web::serve(store, listener, async {
+    let state = flywheel_web::AppState::new(store, Some(gates));
+    flywheel_web::serve(state, listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

@@ -418,6 +418,29 @@ pub struct StagesArgs {
     pub json: bool,
 }
 
+/// The gates in `path`, or the defaults; with where they came from.
+fn gates_from(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<(flywheel_insights::gates::GateConfig, String)> {
+    let (text, source) = match path {
+        Some(path) => {
+            let (bytes, _) = crate::import::read_bounded(path)?;
+            let text = String::from_utf8(bytes)
+                .with_context(|| format!("{} is not UTF-8", path.display()))?;
+            (text, path.display().to_string())
+        }
+        None => (DEFAULT_STAGES.to_owned(), "defaults".to_owned()),
+    };
+    Ok((parse_gates(&text, &source)?, source))
+}
+
+/// The gates the server's dashboard evaluates.
+pub fn gates(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<flywheel_insights::gates::GateConfig> {
+    gates_from(path).map(|(g, _)| g)
+}
+
 /// Reads and validates gates from TOML; errors name the file and what is wrong.
 pub fn parse_gates(
     text: &str,
@@ -463,16 +486,7 @@ pub async fn run_stages(args: StagesArgs, url: &str) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let (text, source) = match &args.config {
-        Some(path) => {
-            let (bytes, _) = crate::import::read_bounded(path)?;
-            let text = String::from_utf8(bytes)
-                .with_context(|| format!("{} is not UTF-8", path.display()))?;
-            (text, path.display().to_string())
-        }
-        None => (DEFAULT_STAGES.to_owned(), "defaults".to_owned()),
-    };
-    let config = parse_gates(&text, &source)?;
+    let (config, source) = gates_from(args.config.as_deref())?;
     let store = crate::open(url).await?;
     if let Some(n) = args.history {
         let rows = store.stage_evaluations(n).await?;

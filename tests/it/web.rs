@@ -600,3 +600,111 @@ both_backends! {
         assert!(out.contains("withdrawn") && out.contains("Matthew Weiss"), "{out}");
     }
 }
+
+#[test]
+fn the_dashboard_tells_the_demo_story_with_charts_tables_and_suppression() {
+    let (db, _truth, _dir) = crate::demo("800", "5");
+    admin(&db, "vic@example.com", "a long viewer password", "viewer");
+    let s = start(&db);
+    let (code, html) = get(&format!("{}/", s.base), Some(vic_of()));
+    assert_eq!(code, 200);
+    for id in [
+        "status",
+        "momentum",
+        "funnel",
+        "questions",
+        "inequality",
+        "organic",
+        "forecast",
+        "plan",
+        "waves",
+        "organisation",
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{id}\"")),
+            "section {id}"
+        );
+    }
+    assert!(
+        !html.contains("Not available yet"),
+        "every section computes on the demo"
+    );
+    assert!(
+        html.contains("Stage reached: crawl. Next: walk."),
+        "the demo reached crawl"
+    );
+    // Every chart is an accessible SVG with a title and a description, next to a table.
+    let charts = html.matches("<svg").count();
+    assert!(charts >= 10, "{charts} charts");
+    assert_eq!(
+        html.matches("role=\"img\" aria-labelledby=").count(),
+        charts
+    );
+    assert_eq!(html.matches("<desc id=").count(), charts);
+    assert!(html.matches("the numbers</caption>").count() >= 8);
+
+    let (code, body) = get(&format!("{}/api/v1/dashboard", s.base), Some(vic_of()));
+    assert_eq!(code, 200);
+    let d: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(d["stages"]["value"]["reached"], "crawl");
+    assert!(d["momentum"]["value"]["index"]["value"]
+        .as_f64()
+        .is_some_and(|v| v > 50.0));
+    let arms = d["champion_plan"]["value"]["arms"]
+        .as_array()
+        .expect("arms");
+    assert!(
+        arms.len() >= 3 && arms.iter().any(|a| a["name"] == "seniority"),
+        "{arms:?}"
+    );
+    assert!(
+        !body.contains("\"seeds\"") && !body.contains("\"champions\":["),
+        "no individuals on the dashboard"
+    );
+    assert!(d["forecast"]["value"]["bass_curve"]["median"]
+        .as_array()
+        .is_some_and(|m| !m.is_empty()));
+    assert_eq!(get(&format!("{}/api/v1/dashboard", s.base), None).0, 401);
+
+    // With a minimum group size of 100, every smaller department, team and site is
+    // withheld, on the page and in the API: at once, though the server cached the
+    // dashboard computed with 5.
+    ok(&db, &["admin", "min-group-size", "100"]);
+    let (_, body) = get(&format!("{}/api/v1/dashboard", s.base), Some(vic_of()));
+    let d: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let m = &d["momentum"]["value"];
+    assert_eq!(m["inequality"]["teams"], 0, "no team has 100 people");
+    let mut checked = 0;
+    for (dept, cell) in m["organic"]["by_department"]
+        .as_array()
+        .expect("by department")
+        .iter()
+        .map(|x| (&x[0], &x[1]))
+    {
+        let people = m["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| &g["group"] == dept)
+            .and_then(|g| g["people"].as_u64());
+        if people.is_none_or(|p| p < 100) {
+            assert!(
+                cell["suppressed"].is_string() && cell["value"].is_null(),
+                "{dept}: {cell}"
+            );
+            checked += 1;
+        }
+    }
+    for site in d["waves"]["value"]["sites"].as_array().expect("sites") {
+        if site["people"].as_u64().unwrap_or(0) < 100 {
+            assert!(site["pull_per_100"].is_null(), "{site}");
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 3,
+        "small departments and sites were checked ({checked})"
+    );
+    let (_, html) = get(&format!("{}/", s.base), Some(vic_of()));
+    assert!(html.contains("withheld"));
+}

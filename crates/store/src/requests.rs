@@ -470,12 +470,14 @@ impl Store {
         reported_by: Option<i64>,
     ) -> Result<Vec<IncidentRow>, StoreError> {
         let rows = match reported_by {
-            Some(u) => sqlx::query(&format!(
+            Some(u) => {
+                sqlx::query(&format!(
                 "{INCIDENT_SELECT} WHERE i.reported_by = $1 ORDER BY i.reported_at DESC, i.id DESC"
             ))
-            .bind(u)
-            .fetch_all(&self.pool)
-            .await?,
+                .bind(u)
+                .fetch_all(&self.pool)
+                .await?
+            }
             None => {
                 sqlx::query(&format!(
                     "{INCIDENT_SELECT} ORDER BY i.reported_at DESC, i.id DESC"

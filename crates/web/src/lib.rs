@@ -13,9 +13,9 @@ pub mod auth;
 pub mod can_i;
 pub mod chart;
 mod community;
+pub mod dashboard;
 pub mod error;
 mod page;
-mod pages;
 mod requests;
 
 use std::net::SocketAddr;
@@ -24,6 +24,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
+use flywheel_insights::gates::GateConfig;
 use flywheel_store::Store;
 use tokio::net::TcpListener;
 
@@ -35,12 +36,26 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 pub struct AppState {
     pub store: Store,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// The stage gates the dashboard evaluates (the binary reads them from TOML).
+    pub gates: Option<Arc<GateConfig>>,
+    pub dashboard: Arc<dashboard::Cache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, gates: Option<GateConfig>) -> AppState {
+        AppState {
+            store,
+            limiter: Arc::new(auth::LoginLimiter::default()),
+            gates: gates.map(Arc::new),
+            dashboard: Arc::new(dashboard::Cache::default()),
+        }
+    }
 }
 
 /// All routes.
-pub fn router(store: Store) -> Router {
+pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(dashboard::page))
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", post(account::logout))
         .route("/can-i", get(can_i::page))
@@ -79,6 +94,7 @@ pub fn router(store: Store) -> Router {
         .route("/api/v1/me", get(account::me))
         .route("/api/v1/people", get(api::people))
         .route("/api/v1/org/summary", get(api::org_summary))
+        .route("/api/v1/dashboard", get(dashboard::api))
         .route("/api/v1/can-i", get(can_i::api))
         .route("/api/v1/tools", get(can_i::tools_api))
         .route("/api/v1/tools/{name}", put(can_i::put_tool))
@@ -130,22 +146,27 @@ pub fn router(store: Store) -> Router {
         .route("/api/v1/errors", get(api::errors))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(AppState {
-            store,
-            limiter: Arc::new(auth::LoginLimiter::default()),
-        })
+        .with_state(state)
 }
 
 /// Serves on `listener` (bind it first to learn the address, e.g. with port 0) until
 /// `shutdown` resolves.
 pub async fn serve(
-    store: Store,
+    state: AppState,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Reminders: every five minutes, open access requests past the response-clock target
     // are marked reminded and logged (what `flywheel requests remind` prints for cron).
-    let reminders = store.clone();
+    let reminders = state.store.clone();
+    // The dashboard is computed once in the background at start, so the first visitor
+    // does not wait for it.
+    let warm = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = dashboard::Cache::get(&warm).await {
+            tracing::error!("computing the dashboard: {}", e.message);
+        }
+    });
     let task = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
         loop {
@@ -166,7 +187,7 @@ pub async fn serve(
     });
     let served = axum::serve(
         listener,
-        router(store).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await;
