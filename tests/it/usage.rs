@@ -263,7 +263,7 @@ both_backends! {
         let m = rows.iter().find(|t| t.0 == "mention" && t.1 == "U0BMQB6JE" && t.2 == "U0BMYT2FL").expect("mention");
         assert!(m.3.is_some() && m.4.is_some(), "the mapped members' ties are attached: {m:?}");
 
-        let before = usage_state(&url).await + &format!("{:?}", store.chat_ties().await.expect("ties"));
+        let before = usage_state(&url).await + format!("{:?}", store.chat_ties().await.expect("ties")).as_str();
         let v = json(&ok(&url, &["import", "slack", &zip, "--json"]));
         assert_eq!(v["import_id"], serde_json::Value::Null, "re-import writes nothing: {v}");
 
@@ -283,7 +283,7 @@ both_backends! {
             ("c/2020-01-02.json", br#"[{"ts":"1577923200.0001","user":"U1","text":"trunc"#)]);
         let out = flywheel(&url, &["import", "slack", &broken.display().to_string()]);
         assert!(String::from_utf8_lossy(&out.stderr).contains("c/2020-01-02.json: not JSON"), "{}", String::from_utf8_lossy(&out.stderr));
-        let after = usage_state(&url).await + &format!("{:?}", store.chat_ties().await.expect("ties"));
+        let after = usage_state(&url).await + format!("{:?}", store.chat_ties().await.expect("ties")).as_str();
         assert_eq!(after, before, "failed imports changed nothing");
     }
 }

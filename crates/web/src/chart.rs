@@ -71,10 +71,10 @@ pub fn hbars(
         let w = ((value.max(0.0) * plot / max).round() as i64).max(1);
         let _ = write!(
             svg,
-            r##"<text x="{}" y="{}" text-anchor="end" font-size="13" dominant-baseline="middle">{}</text><rect x="{LABEL}" y="{y}" width="{w}" height="{BAR_H}" rx="3" fill="{}"/><text x="{}" y="{}" font-size="12" dominant-baseline="middle">{}</text>"##,
+            r##"<text x="{}" y="{}" text-anchor="end" font-size="12" dominant-baseline="middle">{}</text><rect x="{LABEL}" y="{y}" width="{w}" height="{BAR_H}" rx="3" fill="{}"/><text x="{}" y="{}" font-size="12" dominant-baseline="middle">{}</text>"##,
             LABEL - 8,
             y + BAR_H / 2,
-            escape(&clip(label, 30)),
+            escape(&clip(label, 27)),
             PALETTE[0],
             LABEL + w + 6,
             y + BAR_H / 2,

@@ -758,7 +758,9 @@ impl Cache {
     /// setting takes effect on the next request.
     pub async fn get(st: &AppState) -> Result<Arc<Built>, ApiError> {
         let cache = &st.dashboard;
-        let min = usize::try_from(st.store.min_group_size().await?).unwrap_or(5).max(1);
+        let min = usize::try_from(st.store.min_group_size().await?)
+            .unwrap_or(5)
+            .max(1);
         let usable = |b: &Arc<Built>| b.dashboard.min_group_size == min;
         if let Some(b) = cache.cached().filter(usable) {
             if b.at.elapsed() >= TTL && !cache.refreshing.swap(true, Ordering::SeqCst) {
@@ -781,7 +783,6 @@ impl Cache {
         cache.store(b.clone());
         Ok(b)
     }
-
 }
 
 #[derive(Template)]

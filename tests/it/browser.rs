@@ -1,0 +1,444 @@
+//! The web application in a real headless Chromium, driven over WebDriver (Debian's
+//! `chromium` and `chromium-driver`, through thirtyfour): log in, ask "Can I?" and get a
+//! yes and a "no, but try", post a win and say "I tried this too" as another user,
+//! volunteer as a champion, and see the dashboard's charts rendered, on a desktop and a
+//! phone-sized window. Screenshots of every step are saved under
+//! `target/browser-artifacts/` (CI keeps them as artifacts).
+//!
+//! When Chromium or ChromeDriver is missing the test fails if `CI` is set, and otherwise
+//! says loudly that it skipped.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use thirtyfour::prelude::*;
+
+use crate::http::{admin, admin_linked, start};
+
+/// A running ChromeDriver, stopped on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Starts ChromeDriver on a free port, or says why it cannot.
+fn chromedriver() -> Result<(Driver, PathBuf), String> {
+    let driver =
+        on_path("chromedriver").ok_or("chromedriver is not on PATH (Debian: chromium-driver)")?;
+    let browser = on_path("chromium")
+        .or_else(|| on_path("chromium-browser"))
+        .ok_or("chromium is not on PATH (Debian: chromium)")?;
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))?
+        .port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start chromedriver: {e}"))?;
+    let d = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let until = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > until {
+            return Err("chromedriver did not listen within 20 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok((d, browser))
+}
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-artifacts");
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
+async fn shot(d: &WebDriver, name: &str) {
+    let png = d.screenshot_as_png().await.expect("screenshot");
+    let path = artifacts().join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+/// The first element matching `css`, waiting for it to appear (pages load after clicks).
+async fn el(d: &WebDriver, css: &str) -> WebElement {
+    d.query(By::Css(css))
+        .first()
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+}
+
+/// Waits until the current path satisfies `ok` and the page has loaded (a click that
+/// navigates returns before the next page is there).
+async fn wait_path(d: &WebDriver, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let until = Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = d.current_url().await.expect("url");
+        let ready = d
+            .execute("return document.readyState;", vec![])
+            .await
+            .expect("script")
+            .json()
+            .clone();
+        if ok(url.path()) && ready == "complete" {
+            return url.to_string();
+        }
+        if Instant::now() > until {
+            shot(d, &format!("failed-{what}")).await;
+            let body = d
+                .find(By::Css("body"))
+                .await
+                .expect("body")
+                .text()
+                .await
+                .unwrap_or_default();
+            panic!("{what}: still at {url}: {body}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn text_of(d: &WebDriver, css: &str) -> String {
+    d.query(By::Css(css))
+        .first()
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn fill(d: &WebDriver, css: &str, value: &str) {
+    let e = d
+        .find(By::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"));
+    e.clear().await.expect("clear");
+    e.send_keys(value).await.expect("type");
+}
+
+/// Picks an option (by its value, or its text when it has none) of the `<select>` named
+/// `name` inside the element matching `scope`.
+async fn choose(d: &WebDriver, scope: &str, name: &str, value: &str) {
+    d.find(By::Css(scope))
+        .await
+        .unwrap_or_else(|e| panic!("no {scope}: {e}"))
+        .find(By::XPath(format!(
+            ".//select[@name='{name}']/option[@value='{value}' or (not(@value) and normalize-space(.)='{value}')]"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("no option {value} in {scope} select {name}: {e}"))
+        .click()
+        .await
+        .expect("choose");
+}
+
+async fn login(d: &WebDriver, base: &str, email: &str, password: &str) {
+    d.goto(format!("{base}/")).await.expect("goto");
+    // Not logged in: the dashboard sends us to the login page.
+    assert!(d
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .starts_with("/login"));
+    fill(d, "input[name=email]", email).await;
+    fill(d, "input[name=password]", password).await;
+    d.find(By::Css("form button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    wait_path(d, "login", |p| p == "/").await;
+}
+
+async fn logout(d: &WebDriver) {
+    d.find(By::Css("header form button"))
+        .await
+        .expect("logout")
+        .click()
+        .await
+        .expect("logout");
+    wait_path(d, "logout", |p| p.starts_with("/login")).await;
+}
+
+async fn session(driver: &Driver, browser: &Path) -> WebDriver {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(&browser.display().to_string())
+        .expect("binary");
+    let profile = tempfile::tempdir().expect("profile dir").keep();
+    for arg in [
+        "--headless=new".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--no-first-run".to_owned(),
+        "--window-size=1280,1000".to_owned(),
+        format!("--user-data-dir={}", profile.display()),
+    ] {
+        caps.add_arg(&arg).expect("arg");
+    }
+    WebDriver::new(&driver.url, caps)
+        .await
+        .expect("a Chromium session")
+}
+
+#[test]
+fn the_main_flows_in_a_real_browser() {
+    let (driver, browser) = match chromedriver() {
+        Ok(x) => x,
+        Err(why) => {
+            if std::env::var_os("CI").is_some() {
+                panic!("the browser tests cannot run and CI is set, so this is a failure: {why}");
+            }
+            let _ = std::io::stderr().lock().write_all(
+                format!("\n!!! SKIPPING the browser tests: {why}\n!!! Install Debian's chromium and chromium-driver to run them (CI fails here).\n").as_bytes(),
+            );
+            return;
+        }
+    };
+    let (db, _truth, _dir) = crate::demo("300", "3");
+    // Two employees in different departments, linked to people of the demo company.
+    let people = crate::people_json(&db);
+    let first = &people[10];
+    let other = people
+        .iter()
+        .find(|p| {
+            p["unit"].as_str().and_then(|u| u.split(" > ").next())
+                != first["unit"].as_str().and_then(|u| u.split(" > ").next())
+        })
+        .expect("someone in another department");
+    let (ana_email, ana_pw) = ("ana@example.com", "ana's long password");
+    let (bo_email, bo_pw) = ("bo@example.com", "bo's long password!");
+    admin_linked(
+        &db,
+        ana_email,
+        ana_pw,
+        "employee",
+        first["hris_id"].as_str().expect("hris"),
+    );
+    admin_linked(
+        &db,
+        bo_email,
+        bo_pw,
+        "employee",
+        other["hris_id"].as_str().expect("hris"),
+    );
+    admin(&db, "lead@example.com", "the lead's long password", "admin");
+    let server = start(&db);
+    let base = server.base.clone();
+
+    flywheel_testkit::block_on(async move {
+        let d = session(&driver, &browser).await;
+        let result = async {
+            // Log in; the dashboard opens with its charts drawn.
+            login(&d, &base, ana_email, ana_pw).await;
+            assert_eq!(d.title().await.expect("title"), "Flywheel — dashboard");
+            let charts = d.find_all(By::Css("svg.chart")).await.expect("charts");
+            assert!(charts.len() >= 10, "{} charts", charts.len());
+            for c in &charts {
+                let r = c.rect().await.expect("rect");
+                assert!(
+                    r.width > 100.0 && r.height > 20.0,
+                    "a chart is drawn with a size: {r:?}"
+                );
+            }
+            let bars = d
+                .find_all(By::Css("#funnel-chart rect"))
+                .await
+                .expect("bars");
+            assert_eq!(bars.len(), 6, "six funnel stages");
+            assert!(text_of(&d, "#status")
+                .await
+                .contains("Stage reached: crawl"));
+            shot(&d, "01-dashboard").await;
+
+            // "Can I?": a yes with steps and a link, then a no with alternatives.
+            d.goto(format!("{base}/can-i")).await.expect("goto");
+            choose(&d, "#can-i", "tool", "Microsoft 365 Copilot").await;
+            fill(&d, "input[name=purpose]", "summarising").await;
+            choose(&d, "#can-i", "data", "confidential").await;
+            d.find(By::Css("#can-i button"))
+                .await
+                .expect("ask")
+                .click()
+                .await
+                .expect("ask");
+            let answer = el(&d, "#answer").await;
+            assert_eq!(
+                answer.attr("data-allowed").await.expect("attr").as_deref(),
+                Some("true")
+            );
+            let t = answer.text().await.expect("text");
+            assert!(
+                t.contains("Yes — here's how") && t.contains("Restart Teams"),
+                "{t}"
+            );
+            shot(&d, "02-can-i-yes").await;
+            choose(&d, "#can-i", "tool", "Public AI chatbots").await;
+            d.find(By::Css("#can-i button"))
+                .await
+                .expect("ask")
+                .click()
+                .await
+                .expect("ask");
+            let t = text_of(&d, "#answer[data-allowed=false]").await;
+            assert!(t.contains("No — but try this instead"), "{t}");
+            assert!(
+                t.contains("public data only") && t.contains("ChatGPT Enterprise"),
+                "{t}"
+            );
+            shot(&d, "03-can-i-no-but-try").await;
+
+            // Post a win.
+            d.goto(format!("{base}/wins")).await.expect("goto");
+            fill(
+                &d,
+                "#post-win input[name=title]",
+                "Board pack summary in 15 minutes",
+            )
+            .await;
+            fill(
+                &d,
+                "#post-win textarea[name=what]",
+                "Copilot summarises the 80-page pack into one page",
+            )
+            .await;
+            choose(&d, "#post-win", "tool", "Microsoft 365 Copilot").await;
+            fill(&d, "#post-win input[name=minutes_before]", "90").await;
+            fill(&d, "#post-win input[name=minutes_after]", "15").await;
+            choose(&d, "#post-win", "frequency", "monthly").await;
+            d.find(By::Css("#post-win button"))
+                .await
+                .expect("post")
+                .click()
+                .await
+                .expect("post");
+            let win_url = wait_path(&d, "post-win", |p| p.starts_with("/wins/")).await;
+            assert_eq!(text_of(&d, "h1").await, "Board pack summary in 15 minutes");
+            shot(&d, "04-win-posted").await;
+            logout(&d).await;
+
+            // Another user tries it too.
+            login(&d, &base, bo_email, bo_pw).await;
+            d.goto(win_url.as_str()).await.expect("goto");
+            d.find(By::Css("#tried-too"))
+                .await
+                .expect("button")
+                .click()
+                .await
+                .expect("tried");
+            // #tried-state exists only on the page after the click.
+            assert!(text_of(&d, "#tried-state")
+                .await
+                .contains("You tried this too"));
+            assert_eq!(text_of(&d, "#tried-count").await, "1");
+            shot(&d, "05-tried-too").await;
+
+            // Volunteer as a champion, listed in the directory.
+            d.goto(format!("{base}/champions")).await.expect("goto");
+            fill(
+                &d,
+                "#volunteer textarea[name=bio]",
+                "Happy to show Copilot in Excel",
+            )
+            .await;
+            fill(&d, "#volunteer input[name=tools]", "Microsoft 365 Copilot").await;
+            fill(
+                &d,
+                "#volunteer input[name=office_hours]",
+                "Thursdays 10:00-11:00",
+            )
+            .await;
+            d.find(By::Css("#volunteer input[name=listed]"))
+                .await
+                .expect("box")
+                .click()
+                .await
+                .expect("tick");
+            d.find(By::Css("#volunteer button"))
+                .await
+                .expect("volunteer")
+                .click()
+                .await
+                .expect("volunteer");
+            assert!(text_of(&d, "#message")
+                .await
+                .contains("Thank you for volunteering"));
+            assert_eq!(text_of(&d, "#my-status").await, "volunteer");
+            let directory = text_of(&d, "#directory").await;
+            assert!(
+                directory.contains(other["display_name"].as_str().expect("name"))
+                    && directory.contains("Thursdays 10:00-11:00"),
+                "{directory}"
+            );
+            shot(&d, "06-volunteered").await;
+
+            // A phone-sized window: the dashboard fits its width, charts and all.
+            d.set_window_rect(0, 0, 390, 844).await.expect("resize");
+            d.goto(format!("{base}/")).await.expect("goto");
+            let overflow = d
+                .execute(
+                    "return document.documentElement.scrollWidth - window.innerWidth;",
+                    vec![],
+                )
+                .await
+                .expect("script")
+                .json()
+                .as_i64()
+                .unwrap_or(999);
+            assert!(
+                overflow <= 1,
+                "the page is {overflow} px wider than a phone"
+            );
+            let first_chart = d
+                .find(By::Css("svg.chart"))
+                .await
+                .expect("chart")
+                .rect()
+                .await
+                .expect("rect");
+            assert!(first_chart.width <= 390.0, "{first_chart:?}");
+            shot(&d, "07-phone-dashboard").await;
+            d.goto(format!(
+                "{base}/can-i?tool=Public+AI+chatbots&purpose=drafting&data=confidential"
+            ))
+            .await
+            .expect("goto");
+            shot(&d, "08-phone-can-i").await;
+            Ok::<(), WebDriverError>(())
+        }
+        .await;
+        let quit = d.quit().await;
+        result.expect("browser flow");
+        quit.expect("quit");
+    });
+    drop(server);
+}
