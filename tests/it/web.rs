@@ -708,3 +708,340 @@ fn the_dashboard_tells_the_demo_story_with_charts_tables_and_suppression() {
     let (_, html) = get(&format!("{}/", s.base), Some(vic_of()));
     assert!(html.contains("withheld"));
 }
+
+/// Validates `value` against a schema of the OpenAPI document.
+fn conforms(
+    doc: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    what: &str,
+) {
+    let root = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "allOf": [schema],
+    });
+    let v = jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{what}: bad schema: {e}"));
+    let errors: Vec<String> = v
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match its documented schema: {errors:#?}\n{value}"
+    );
+}
+
+/// The documented schema of an operation's response with `status`.
+fn response_schema<'a>(
+    doc: &'a serde_json::Value,
+    path: &str,
+    method: &str,
+    status: u16,
+) -> &'a serde_json::Value {
+    let r = &doc["paths"][path][method]["responses"][status.to_string()];
+    assert!(
+        r.is_object(),
+        "{method} {path} does not document status {status}"
+    );
+    &r["content"]["application/json"]["schema"]
+}
+
+/// A request as `who` (None: anonymous); `(status, JSON body)`.
+fn call(
+    method: &str,
+    url: &str,
+    who: Option<(&str, &str)>,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = ureq::request(method, url);
+    if let Some((u, p)) = who {
+        req = req.set(
+            "Authorization",
+            &format!("Basic {}", crate::http::basic(u, p)),
+        );
+    }
+    let r = match body {
+        Some(b) => req.send_json(b.clone()),
+        None => req.call(),
+    };
+    let (code, text) = match r {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    (
+        code,
+        serde_json::from_str(&text).unwrap_or_else(|_| serde_json::Value::String(text)),
+    )
+}
+
+#[test]
+fn the_api_answers_with_its_documented_schemas_and_every_route_is_authorized() {
+    let (db, _truth, _dir) = crate::demo("300", "3");
+    let people = crate::people_json(&db);
+    admin(&db, "lead@example.com", "a long admin password", "admin");
+    admin(&db, "vic@example.com", "a long viewer password", "viewer");
+    crate::http::admin_linked(
+        &db,
+        "emp@example.com",
+        "a long employee password",
+        "employee",
+        people[5]["hris_id"].as_str().expect("hris"),
+    );
+    crate::http::admin_linked(
+        &db,
+        "bo@example.com",
+        "a long password bo!",
+        "employee",
+        people[6]["hris_id"].as_str().expect("hris"),
+    );
+    let s = start(&db);
+    let lead = Some(("lead@example.com", "a long admin password"));
+    let emp = Some(("emp@example.com", "a long employee password"));
+    let viewer = Some(vic_of());
+    let (code, doc) = call(
+        "GET",
+        &format!("{}/api/v1/openapi.json", s.base),
+        None,
+        None,
+    );
+    assert_eq!(code, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    // The validation can fail: a win without its fields does not conform.
+    let win_schema = serde_json::json!({"$ref": "#/components/schemas/Win"});
+    assert!(std::panic::catch_unwind(|| conforms(
+        &doc,
+        &win_schema,
+        &serde_json::json!({"id": 1}),
+        "an empty win"
+    ))
+    .is_err());
+
+    // Fill every list: a win tried by a colleague and promoted, a champion, a request, an incident.
+    let url = |p: &str| format!("{}{p}", s.base);
+    let check = |method: &str, path: &str, concrete: &str, who, body: Option<serde_json::Value>| {
+        let (code, v) = call(&method.to_uppercase(), &url(concrete), who, body.as_ref());
+        let schema = if code < 400 {
+            response_schema(&doc, path, method, code).clone()
+        } else {
+            doc["components"]["schemas"]["Error"].clone()
+        };
+        conforms(&doc, &schema, &v, &format!("{method} {concrete} ({code})"));
+        (code, v)
+    };
+    let (code, win) = check(
+        "post",
+        "/api/v1/wins",
+        "/api/v1/wins",
+        emp,
+        Some(
+            serde_json::json!({"title": "Minutes in 5 minutes", "minutes_before": 30, "minutes_after": 5, "frequency": "weekly", "tool": "Microsoft 365 Copilot"}),
+        ),
+    );
+    assert_eq!(code, 201);
+    let win_id = win["id"].as_i64().expect("id");
+    assert_eq!(
+        check(
+            "post",
+            "/api/v1/wins/{id}/tried-too",
+            &format!("/api/v1/wins/{win_id}/tried-too"),
+            Some(("bo@example.com", "a long password bo!")),
+            None
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        check(
+            "post",
+            "/api/v1/wins/{id}/promote",
+            &format!("/api/v1/wins/{win_id}/promote"),
+            lead,
+            Some(serde_json::json!({"steps": ["Record", "Summarise"]}))
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        check(
+            "post",
+            "/api/v1/champions/volunteer",
+            "/api/v1/champions/volunteer",
+            emp,
+            Some(serde_json::json!({"listed": true, "tools": ["Microsoft 365 Copilot"]}))
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        check(
+            "post",
+            "/api/v1/champions/help-sessions",
+            "/api/v1/champions/help-sessions",
+            emp,
+            Some(serde_json::json!({"topic": "prompting", "minutes": 20}))
+        )
+        .0,
+        201
+    );
+    let (code, req) = check(
+        "post",
+        "/api/v1/access-requests",
+        "/api/v1/access-requests",
+        emp,
+        Some(serde_json::json!({"tool": "GitHub Copilot"})),
+    );
+    assert_eq!(code, 201);
+    assert_eq!(
+        check(
+            "post",
+            "/api/v1/access-requests/{id}/decision",
+            &format!("/api/v1/access-requests/{}/decision", req["id"]),
+            lead,
+            Some(serde_json::json!({"decision": "granted"}))
+        )
+        .0,
+        200
+    );
+    let (code, inc) = check(
+        "post",
+        "/api/v1/incidents",
+        "/api/v1/incidents",
+        emp,
+        Some(
+            serde_json::json!({"data_class": "personal", "severity": "medium", "what": "A CV in a chatbot"}),
+        ),
+    );
+    assert_eq!(code, 201);
+    assert_eq!(
+        check(
+            "post",
+            "/api/v1/incidents/{id}/triage",
+            &format!("/api/v1/incidents/{}/triage", inc["id"]),
+            lead,
+            Some(serde_json::json!({"state": "triaged"}))
+        )
+        .0,
+        200
+    );
+    assert_eq!(check("put", "/api/v1/tools/{name}", "/api/v1/tools/Copilot%20Studio", lead, Some(serde_json::json!({"name": "Copilot Studio", "category": "builder", "purposes": ["automation"], "data_classes": ["internal"], "approved": true}))).0, 200);
+    assert_eq!(check("put", "/api/v1/policies", "/api/v1/policies", lead, Some(serde_json::json!({"text": flywheel_policy::DEFAULT_POLICIES, "note": "saved as is"}))).0, 200);
+    assert_eq!(
+        check(
+            "post",
+            "/api/v1/incidents/{id}/guardrail",
+            &format!("/api/v1/incidents/{}/guardrail", inc["id"]),
+            lead,
+            Some(serde_json::json!({"policy_version": 1}))
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        check(
+            "post",
+            "/api/v1/champions/invitations",
+            "/api/v1/champions/invitations",
+            lead,
+            Some(serde_json::json!({"person_ids": [people[7]["id"]]}))
+        )
+        .0,
+        200
+    );
+    // Errors are documented too: a bad body, a wrong type, a missing parameter.
+    let (code, e) = check(
+        "post",
+        "/api/v1/wins",
+        "/api/v1/wins",
+        emp,
+        Some(
+            serde_json::json!({"title": "x", "minutes_before": -1, "minutes_after": 1, "frequency": "weekly"}),
+        ),
+    );
+    assert_eq!((code, e["code"].as_str()), (400, Some("invalid_parameter")));
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("minutes_before")),
+        "{e}"
+    );
+    let r = ureq::post(&url("/api/v1/wins"))
+        .set(
+            "Authorization",
+            &format!(
+                "Basic {}",
+                crate::http::basic("emp@example.com", "a long employee password")
+            ),
+        )
+        .set("Content-Type", "text/plain")
+        .send_string("{}");
+    assert!(
+        matches!(r, Err(ureq::Error::Status(415, _))),
+        "writes must be JSON"
+    );
+
+    // Every documented GET answers as documented, for an admin.
+    for (path, ops) in doc["paths"].as_object().expect("paths").clone() {
+        if ops["get"].is_null() {
+            continue;
+        }
+        let concrete = path.replace("{id}", &win_id.to_string());
+        let concrete = if path == "/api/v1/can-i" {
+            format!("{concrete}?tool=GitHub%20Copilot&purpose=coding&data=internal")
+        } else {
+            concrete
+        };
+        let (code, _) = check("get", &path, &concrete, lead, None);
+        assert_eq!(code, 200, "GET {concrete}");
+    }
+
+    // The authorization matrix, over every documented operation: anonymous callers get
+    // 401 (but for the two public endpoints), viewers cannot write, employees cannot use
+    // admin endpoints or read individual-level data.
+    let public = ["/healthz", "/api/v1/org/summary"];
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().expect("paths").clone() {
+        for (method, op) in ops.as_object().expect("ops") {
+            let concrete = path
+                .replace("{id}", "1")
+                .replace("{name}", "Copilot%20Studio");
+            let concrete = if path == "/api/v1/can-i" {
+                format!("{concrete}?tool=GitHub%20Copilot&purpose=coding&data=internal")
+            } else {
+                concrete
+            };
+            let body = (method != "get").then(|| serde_json::json!({}));
+            let m = method.to_uppercase();
+            let (code, e) = call(&m, &url(&concrete), None, body.as_ref());
+            if public.contains(&path.as_str()) {
+                assert_eq!(code, 200, "{m} {path} is public");
+            } else {
+                assert_eq!(
+                    (code, e["code"].as_str()),
+                    (401, Some("authentication_required")),
+                    "{m} {path} anonymous"
+                );
+            }
+            if method != "get" {
+                let (code, e) = call(&m, &url(&concrete), viewer, body.as_ref());
+                assert_eq!(
+                    (code, e["code"].as_str()),
+                    (403, Some("forbidden")),
+                    "{m} {path}: viewers cannot write"
+                );
+            }
+            let who = op["description"].as_str().unwrap_or("");
+            if who == "Who: admins." {
+                let (code, e) = call(&m, &url(&concrete), emp, body.as_ref());
+                assert_eq!(
+                    (code, e["code"].as_str()),
+                    (403, Some("forbidden")),
+                    "{m} {path}: employees are not admins"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} operations checked");
+}

@@ -214,3 +214,90 @@ pub async fn errors() -> Html<String> {
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(ErrorCode::NotFound, format!("no route for {}", uri.path()))
 }
+
+/// The authenticated caller of an API endpoint, extracted before the body is read, so that
+/// a request without credentials is told so (401) whatever its body.
+pub struct ApiCaller(pub auth::Caller);
+
+impl axum::extract::FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = ClientIp::from_request_parts(parts, st)
+            .await
+            .unwrap_or(ClientIp(std::net::IpAddr::from([127, 0, 0, 1])));
+        auth::required(&st.store, &st.limiter, ip.0, &parts.headers)
+            .await
+            .map(ApiCaller)
+    }
+}
+
+/// A JSON request body, read but not yet parsed: handlers check who may call them first,
+/// then [`JsonBody::parse`] it, so a caller without the right is told 403 before any
+/// validation. Errors are the API's JSON errors (axum's own rejections are plain text).
+pub struct JsonBody {
+    bytes: axum::body::Bytes,
+    is_json: bool,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, st: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim();
+                m.eq_ignore_ascii_case("application/json")
+                    || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        let bytes = axum::body::Bytes::from_request(req, st)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        ErrorCode::PayloadTooLarge,
+                        format!("the body is larger than {} KiB", crate::BODY_LIMIT / 1024),
+                    )
+                } else {
+                    ApiError::new(
+                        ErrorCode::InvalidParameter,
+                        format!("cannot read the body: {e}"),
+                    )
+                }
+            })?;
+        Ok(JsonBody { bytes, is_json })
+    }
+}
+
+impl JsonBody {
+    /// The body as `T`; the message names the field and place at fault.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if !self.is_json {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON (Content-Type: application/json)",
+            ));
+        }
+        let de = &mut serde_json::Deserializer::from_slice(&self.bytes);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let place = if field == "." {
+                String::new()
+            } else {
+                format!(", field `{field}`")
+            };
+            ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("the JSON body{place}: {inner}"),
+            )
+        })
+    }
+}

@@ -14,7 +14,7 @@ use flywheel_policy::{Answer, Asker, Decider, PolicyError, PolicySummary, Questi
 use flywheel_store::{CanIRecord, Channel, PolicyVersion, Store, User};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{paged, PageParams};
+use crate::api::{paged, ApiCaller, JsonBody, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, render_with, ClientIp, Nav, PageError};
@@ -226,14 +226,14 @@ pub async fn tools_api(
 /// `PUT /api/v1/tools/{name}`: adds or replaces a catalog entry (admin).
 pub async fn put_tool(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(name): Path<String>,
-    Json(mut tool): Json<Tool>,
+    body: JsonBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_admin("edit the catalog")?;
     auth::check_api_write(&caller, &headers)?;
+    let mut tool: Tool = body.parse()?;
     if tool.name.trim().is_empty() {
         tool.name = name.clone();
     }
@@ -300,13 +300,13 @@ async fn save(st: &AppState, caller: &Caller, text: &str, note: &str) -> Result<
 /// text does not parse or fit the schema.
 pub async fn put_policies(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-    Json(body): Json<PolicyIn>,
+    body: JsonBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_admin("change the policies")?;
     auth::check_api_write(&caller, &headers)?;
+    let body: PolicyIn = body.parse()?;
     let version = save(&st, &caller, &body.text, &body.note).await?;
     Ok(Json(serde_json::json!({ "version": version })))
 }

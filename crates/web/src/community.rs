@@ -17,7 +17,7 @@ use flywheel_store::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::api::{paged, PageOut, PageParams};
+use crate::api::{paged, ApiCaller, JsonBody, PageOut, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, ClientIp, Nav, PageError};
@@ -340,13 +340,13 @@ pub async fn wins_api(
 /// `POST /api/v1/wins`: 201 with the win.
 pub async fn wins_api_post(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-    Json(w): Json<WinIn>,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_write("post wins")?;
     auth::check_api_write(&caller, &headers)?;
+    let w: WinIn = body.parse()?;
     let id = post_win(&st, &caller, &w).await?;
     let win = st.store.win(id).await?;
     Ok((axum::http::StatusCode::CREATED, Json(win)).into_response())
@@ -397,14 +397,14 @@ pub async fn win_tried_api(
 /// `POST /api/v1/wins/{id}/promote` (admins): `{"use_case": id}`.
 pub async fn win_promote_api(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    Json(p): Json<PromoteIn>,
+    body: JsonBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_admin("promote wins into the library")?;
     auth::check_api_write(&caller, &headers)?;
+    let p: PromoteIn = body.parse()?;
     let uc = promote(&st, &caller, win_id(&raw)?, &p).await?;
     Ok(Json(serde_json::json!({ "use_case": uc })))
 }
@@ -869,13 +869,13 @@ pub async fn champions_api(
 /// `POST /api/v1/champions/volunteer`: `{"status": …}`.
 pub async fn volunteer_api(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-    Json(v): Json<VolunteerIn>,
+    body: JsonBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_write("volunteer")?;
     auth::check_api_write(&caller, &headers)?;
+    let v: VolunteerIn = body.parse()?;
     let s = volunteer(&st, &caller, &v).await?;
     Ok(Json(serde_json::json!({ "status": s.as_str() })))
 }
@@ -896,13 +896,13 @@ pub async fn opt_out_api(
 /// `POST /api/v1/champions/help-sessions`: 201 `{"id": …}`.
 pub async fn help_api(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-    Json(h): Json<HelpIn>,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_write("log help sessions")?;
     auth::check_api_write(&caller, &headers)?;
+    let h: HelpIn = body.parse()?;
     let id = log_help(&st, &caller, &h).await?;
     Ok((
         axum::http::StatusCode::CREATED,
@@ -924,13 +924,13 @@ pub struct InviteIn {
 /// plan); `{"invited": [ids]}` lists who was new.
 pub async fn invite_api(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-    Json(i): Json<InviteIn>,
+    body: JsonBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_admin("invite champions")?;
     auth::check_api_write(&caller, &headers)?;
+    let i: InviteIn = body.parse()?;
     if i.person_ids.len() > 10_000 {
         return Err(invalid("at most 10,000 people per request"));
     }

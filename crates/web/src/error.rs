@@ -18,11 +18,12 @@ pub enum ErrorCode {
     InvalidPolicy,
     PayloadTooLarge,
     AccountNotLinked,
+    UnsupportedMediaType,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         Self::InvalidParameter,
         Self::NotFound,
         Self::AuthenticationRequired,
@@ -33,6 +34,7 @@ impl ErrorCode {
         Self::InvalidPolicy,
         Self::PayloadTooLarge,
         Self::AccountNotLinked,
+        Self::UnsupportedMediaType,
         Self::Internal,
     ];
 
@@ -48,6 +50,7 @@ impl ErrorCode {
             Self::InvalidPolicy => "invalid_policy",
             Self::PayloadTooLarge => "payload_too_large",
             Self::AccountNotLinked => "account_not_linked",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Internal => "internal",
         }
     }
@@ -62,6 +65,7 @@ impl ErrorCode {
             Self::InvalidPolicy => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::AccountNotLinked => StatusCode::CONFLICT,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,7 +78,8 @@ impl ErrorCode {
             | Self::NotFound
             | Self::InvalidPolicy
             | Self::PayloadTooLarge
-            | Self::AccountNotLinked => "invalid_request",
+            | Self::AccountNotLinked
+            | Self::UnsupportedMediaType => "invalid_request",
             Self::AuthenticationRequired
             | Self::InvalidCredentials
             | Self::Forbidden
@@ -95,6 +100,7 @@ impl ErrorCode {
             Self::TooManyRequests => "Too many failed logins from this address or for this account; wait for the time in Retry-After.",
             Self::InvalidPolicy => "The Cedar policies do not parse or do not fit the schema; the message is Cedar's, with the line and column.",
             Self::PayloadTooLarge => "The request body is larger than the limit (256 KiB).",
+            Self::UnsupportedMediaType => "A write's body must be JSON (Content-Type: application/json); a cross-site form cannot send that.",
             Self::AccountNotLinked => "The account is not linked to a person of the org chart, which posting wins, trying them and volunteering need; an admin links it with `flywheel admin link`.",
             Self::Internal => "Something failed on the server; the log has the details.",
         }

@@ -15,6 +15,7 @@ pub mod chart;
 mod community;
 pub mod dashboard;
 pub mod error;
+pub mod openapi;
 mod page;
 mod requests;
 
@@ -144,6 +145,7 @@ pub fn router(state: AppState) -> Router {
             post(requests::guardrail_api),
         )
         .route("/api/v1/errors", get(api::errors))
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

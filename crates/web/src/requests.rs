@@ -15,7 +15,7 @@ use flywheel_store::{
 };
 use serde::Deserialize;
 
-use crate::api::{paged, PageOut, PageParams};
+use crate::api::{paged, ApiCaller, JsonBody, PageOut, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, ClientIp, Nav, PageError};
@@ -246,13 +246,13 @@ pub async fn requests_api(
 /// `POST /api/v1/access-requests`: 201 with the request.
 pub async fn requests_api_post(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-    Json(r): Json<RequestIn>,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_write("request access")?;
     auth::check_api_write(&caller, &headers)?;
+    let r: RequestIn = body.parse()?;
     let id = request(&st, &caller, &r).await?;
     Ok((
         StatusCode::CREATED,
@@ -264,14 +264,14 @@ pub async fn requests_api_post(
 /// `POST /api/v1/access-requests/{id}/decision`.
 pub async fn decision_api(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    Json(d): Json<DecisionIn>,
+    body: JsonBody,
 ) -> Result<Json<AccessRequestRow>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_write("decide requests")?;
     auth::check_api_write(&caller, &headers)?;
+    let d: DecisionIn = body.parse()?;
     Ok(Json(
         decide(&st, &caller, id_of("request", &raw)?, &d).await?,
     ))
@@ -473,13 +473,13 @@ pub async fn incidents_api(
 /// `POST /api/v1/incidents`: 201 with the incident.
 pub async fn incidents_api_post(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-    Json(i): Json<IncidentIn>,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_write("report incidents")?;
     auth::check_api_write(&caller, &headers)?;
+    let i: IncidentIn = body.parse()?;
     let id = report(&st, &caller, &i).await?;
     Ok((StatusCode::CREATED, Json(st.store.incident(id).await?)).into_response())
 }
@@ -487,14 +487,14 @@ pub async fn incidents_api_post(
 /// `POST /api/v1/incidents/{id}/triage` (admins).
 pub async fn triage_api(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    Json(t): Json<TriageIn>,
+    body: JsonBody,
 ) -> Result<Json<IncidentRow>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_admin("triage incidents")?;
     auth::check_api_write(&caller, &headers)?;
+    let t: TriageIn = body.parse()?;
     let id = id_of("incident", &raw)?;
     if st.store.incident(id).await?.is_none() {
         return Err(ApiError::new(
@@ -512,14 +512,14 @@ pub async fn triage_api(
 /// `POST /api/v1/incidents/{id}/guardrail` (admins).
 pub async fn guardrail_api(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    Json(g): Json<GuardrailIn>,
+    body: JsonBody,
 ) -> Result<Json<IncidentRow>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_admin("link guardrails")?;
     auth::check_api_write(&caller, &headers)?;
+    let g: GuardrailIn = body.parse()?;
     let id = id_of("incident", &raw)?;
     Ok(Json(
         st.store
