@@ -117,9 +117,15 @@ pub async fn run_can_i(args: CanIArgs, url: &str) -> anyhow::Result<()> {
         purpose: args.purpose,
         data_class: args.data,
     };
-    let a = flywheel_web::can_i::ask(&store, user.as_ref(), &q, Channel::Cli)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let a = flywheel_web::can_i::ask(
+        &store,
+        &flywheel_web::can_i::PolicyCache::default(),
+        user.as_ref(),
+        &q,
+        Channel::Cli,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&a)?);
         return Ok(());

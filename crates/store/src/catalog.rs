@@ -154,6 +154,13 @@ impl Store {
         Ok(self.policy_history(1).await?.into_iter().next())
     }
 
+    /// The version in force, if any was saved (one cheap query, for caches).
+    pub async fn policy_version(&self) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT MAX(version) FROM policies")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// The latest `limit` versions, newest first.
     pub async fn policy_history(&self, limit: u32) -> Result<Vec<PolicyVersion>, StoreError> {
         let rows = sqlx::query(

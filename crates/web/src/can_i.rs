@@ -3,6 +3,7 @@
 //! API endpoints over it; and the admin's policy editor.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -32,6 +33,32 @@ pub async fn policies(store: &Store) -> Result<(flywheel_policy::Policies, Optio
         None => flywheel_policy::Policies::defaults()
             .map(|p| (p, None))
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string())),
+    }
+}
+
+/// The parsed policies in force, kept between questions: parsing and validating a policy
+/// set costs far more than answering with it. Checked against the version in force (one
+/// query) on every use, so a saved change applies to the next question.
+#[derive(Default)]
+pub struct PolicyCache {
+    slot: std::sync::RwLock<Option<(Option<i64>, Arc<flywheel_policy::Policies>)>>,
+}
+
+impl PolicyCache {
+    pub async fn get(
+        &self,
+        store: &Store,
+    ) -> Result<(Arc<flywheel_policy::Policies>, Option<i64>), ApiError> {
+        let version = store.policy_version().await?;
+        if let Some((v, p)) = self.slot.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if *v == version {
+                return Ok((p.clone(), version));
+            }
+        }
+        let (p, v) = policies(store).await?;
+        let p = Arc::new(p);
+        *self.slot.write().unwrap_or_else(|e| e.into_inner()) = Some((v, p.clone()));
+        Ok((p, v))
     }
 }
 
@@ -80,11 +107,12 @@ pub struct Answered {
 /// Answers a question for `user` and logs it.
 pub async fn ask(
     store: &Store,
+    cache: &PolicyCache,
     user: Option<&User>,
     q: &Question,
     channel: Channel,
 ) -> Result<Answered, ApiError> {
-    let (policies, version) = policies(store).await?;
+    let (policies, version) = cache.get(store).await?;
     let catalog = store.catalog().await?;
     let decider = Decider::new(&policies, &catalog).map_err(policy_error)?;
     let who = asker(store, user).await?;
@@ -139,7 +167,7 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let caller = page::caller(&st, ip, &headers, "/can-i").await?;
     let catalog = st.store.catalog().await?;
-    let (policies, _) = policies(&st.store).await?;
+    let (policies, _) = st.policies.get(&st.store).await?;
     let purposes = Decider::new(&policies, &catalog)
         .map_err(policy_error)?
         .purposes();
@@ -156,7 +184,15 @@ pub async fn page(
     };
     let mut status = StatusCode::OK;
     if let Some(question) = question(&q) {
-        match ask(&st.store, Some(&caller.user), &question, Channel::Web).await {
+        match ask(
+            &st.store,
+            &st.policies,
+            Some(&caller.user),
+            &question,
+            Channel::Web,
+        )
+        .await
+        {
             Ok(a) => p.answer = Some(a.answer),
             Err(e) if e.status() == StatusCode::BAD_REQUEST => {
                 status = e.status();
@@ -187,7 +223,14 @@ pub async fn api(
         )
     })?;
     Ok(Json(
-        ask(&st.store, Some(&caller.user), &question, Channel::Api).await?,
+        ask(
+            &st.store,
+            &st.policies,
+            Some(&caller.user),
+            &question,
+            Channel::Api,
+        )
+        .await?,
     ))
 }
 
@@ -269,7 +312,7 @@ pub async fn policies_api(
     headers: HeaderMap,
 ) -> Result<Json<PoliciesOut>, ApiError> {
     auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
-    let (p, version) = policies(&st.store).await?;
+    let (p, version) = st.policies.get(&st.store).await?;
     Ok(Json(PoliciesOut {
         version,
         text: p.text().to_owned(),
@@ -331,7 +374,7 @@ async fn policies_page_with(
     error: String,
     saved: bool,
 ) -> Result<PoliciesPage, PageError> {
-    let (p, version) = policies(&st.store).await?;
+    let (p, version) = st.policies.get(&st.store).await?;
     Ok(PoliciesPage {
         nav: Nav::of(caller, "/admin/policies"),
         text: text.unwrap_or_else(|| p.text().to_owned()),

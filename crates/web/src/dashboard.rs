@@ -693,6 +693,8 @@ pub struct Built {
     pub at: Instant,
     pub dashboard: Dashboard,
     pub sections: Vec<Section>,
+    /// The page's body, rendered once.
+    pub body: String,
     /// The dashboard as JSON, serialised once.
     pub json: axum::body::Bytes,
 }
@@ -719,14 +721,33 @@ async fn compute(st: &AppState) -> Result<Arc<Built>, ApiError> {
         .unwrap_or(5)
         .max(1);
     let pop = st.store.population(None).await?;
+    let org = chart::shown_summary(&st.store).await?;
     let gates = st.gates.clone();
     let built = tokio::task::spawn_blocking(move || {
         let dashboard = build(&pop, min, gates.as_deref());
         let sections = sections(&dashboard);
-        serde_json::to_vec(&dashboard).map(|json| Built {
+        let body = Body {
+            dashboard: &dashboard,
+            sections: &sections,
+            headcount: chart::bar_chart("Headcount by department", &org.bars),
+            headcount_rows: &org.bars,
+            people: org.org.people,
+            units: org.org.units,
+            sites: org.org.sites,
+            departed: org.org.departed,
+            without_unit: org.org.without_unit,
+            flagged: org.org.flagged_manager_links,
+            suppressed: org.suppressed,
+        }
+        .render()
+        .map_err(|e| format!("the dashboard's page: {e}"))?;
+        let json =
+            serde_json::to_vec(&dashboard).map_err(|e| format!("the dashboard as JSON: {e}"))?;
+        Ok::<Built, String>(Built {
             at: Instant::now(),
             sections,
             dashboard,
+            body,
             json: json.into(),
         })
     })
@@ -737,7 +758,7 @@ async fn compute(st: &AppState) -> Result<Arc<Built>, ApiError> {
             format!("the dashboard computation failed: {e}"),
         )
     })?
-    .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the dashboard as JSON: {e}")))?;
+    .map_err(|e| ApiError::new(ErrorCode::Internal, e))?;
     Ok(Arc::new(built))
 }
 
@@ -786,12 +807,12 @@ impl Cache {
 }
 
 #[derive(Template)]
-#[template(path = "dashboard.html")]
-struct DashboardPage<'a> {
-    nav: Nav,
-    built: &'a Built,
+#[template(path = "dashboard_body.html")]
+struct Body<'a> {
+    dashboard: &'a Dashboard,
+    sections: &'a [Section],
     headcount: String,
-    headcount_rows: Vec<(String, i64)>,
+    headcount_rows: &'a [(String, i64)],
     people: i64,
     units: i64,
     sites: i64,
@@ -801,7 +822,14 @@ struct DashboardPage<'a> {
     suppressed: usize,
 }
 
-/// `GET /`: the dashboard.
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage<'a> {
+    nav: Nav,
+    body: &'a str,
+}
+
+/// `GET /`: the dashboard (its body rendered once per computation).
 pub async fn page(
     State(st): State<AppState>,
     ip: ClientIp,
@@ -809,19 +837,9 @@ pub async fn page(
 ) -> Result<Html<String>, PageError> {
     let caller = page::caller(&st, ip, &headers, "/").await?;
     let built = Cache::get(&st).await?;
-    let s = chart::shown_summary(&st.store).await?;
     render(&DashboardPage {
         nav: Nav::of(&caller, "/"),
-        built: &built,
-        headcount: chart::bar_chart("Headcount by department", &s.bars),
-        headcount_rows: s.bars,
-        people: s.org.people,
-        units: s.org.units,
-        sites: s.org.sites,
-        departed: s.org.departed,
-        without_unit: s.org.without_unit,
-        flagged: s.org.flagged_manager_links,
-        suppressed: s.suppressed,
+        body: &built.body,
     })
 }
 

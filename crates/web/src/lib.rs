@@ -40,6 +40,8 @@ pub struct AppState {
     /// The stage gates the dashboard evaluates (the binary reads them from TOML).
     pub gates: Option<Arc<GateConfig>>,
     pub dashboard: Arc<dashboard::Cache>,
+    /// The parsed policies in force.
+    pub policies: Arc<can_i::PolicyCache>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             limiter: Arc::new(auth::LoginLimiter::default()),
             gates: gates.map(Arc::new),
             dashboard: Arc::new(dashboard::Cache::default()),
+            policies: Arc::new(can_i::PolicyCache::default()),
         }
     }
 }
