@@ -545,6 +545,15 @@ fn questions_of(
     use flywheel_insights::questions::{classify, is_question};
     let mut questions = Vec::new();
     let mut ties = Vec::new();
+    // Replies by thread, in message order: one pass, not one scan per question (a large
+    // help channel has tens of thousands of questions).
+    let mut replies: std::collections::HashMap<&str, Vec<&SlackMsg>> =
+        std::collections::HashMap::new();
+    for r in msgs.iter().filter(|r| by_person(r, bots) && r.is_reply()) {
+        if let Some(t) = r.thread_ts.as_deref() {
+            replies.entry(t).or_default().push(r);
+        }
+    }
     for q in msgs
         .iter()
         .filter(|m| by_person(m, bots) && !m.is_reply() && is_question(&m.text))
@@ -553,9 +562,7 @@ fn questions_of(
             continue;
         };
         let mut answerers: Vec<(String, chrono::DateTime<chrono::Utc>)> = Vec::new();
-        for r in msgs.iter().filter(|r| {
-            by_person(r, bots) && r.is_reply() && r.thread_ts.as_deref() == Some(q.ts.as_str())
-        }) {
+        for r in replies.get(q.ts.as_str()).into_iter().flatten() {
             if let Some(u) = r.user.as_ref().filter(|u| **u != asker) {
                 if !answerers.iter().any(|(a, _)| a == u) {
                     answerers.push((u.clone(), r.at));
