@@ -78,11 +78,13 @@ for people in "${sizes[@]}"; do
   until [ "$(curl -s -o "$work/dash-$people.html" -w '%{http_code}' -H "Cookie: flywheel_session=$viewer" "$base/")" = 200 ]; do sleep 0.5; done
   t1=$(date +%s.%N)
   echo "| $people people: dashboard first computed in $(python3 -c "print(f\"{$t1 - $t0:.1f}\")") s after start | | | | |"
-  total=$(curl -s -u "admin@example.com:$admin_pw" "$base/api/v1/people?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+  total=$(curl -s -H "Cookie: flywheel_session=$admin" "$base/api/v1/people?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
   deep=$(( total / 50 / 2 + 1 ))
+  mid=$(curl -s -H "Cookie: flywheel_session=$admin" "$base/api/v1/people?per_page=1&page=$(( total / 2 ))" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
   run "$people · dashboard (GET /)" "$base/" "$viewer"
   run "$people · Can I? (GET /api/v1/can-i)" "$base/api/v1/can-i?tool=Public%20AI%20chatbots&purpose=summarising&data=confidential" "$viewer"
-  run "$people · paged list (GET /api/v1/people?page=$deep&per_page=50)" "$base/api/v1/people?page=$deep&per_page=50" "$admin"
+  run "$people · paged list, middle page by cursor (GET /api/v1/people?after=$mid&per_page=50)" "$base/api/v1/people?after=$mid&per_page=50" "$admin"
+  run "$people · paged list, middle page by number (GET /api/v1/people?page=$deep&per_page=50)" "$base/api/v1/people?page=$deep&per_page=50" "$admin"
 
   # Peer: nginx serving the same dashboard HTML as a static file.
   nport=$(free_port)

@@ -28,6 +28,7 @@ pub async fn run(args: PeopleArgs, url: &str) -> anyhow::Result<()> {
         unit: args.unit,
         site: args.site,
         include_departed: args.include_departed,
+        after: None,
     };
     let mut people = Vec::new();
     let per_page = 5_000;

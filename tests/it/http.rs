@@ -165,6 +165,15 @@ both_backends! {
         assert_eq!(page["total"], 107);
         assert_eq!(page["items"].as_array().map(Vec::len), Some(7));
         assert_eq!(page["next_page"], serde_json::Value::Null);
+        // Keyset paging: the cursor of a full page leads to the rest.
+        let (_, body) = get(&format!("{people}?per_page=100"), lead);
+        let first: serde_json::Value = serde_json::from_str(&body).expect("json");
+        let cursor = first["next_after"].as_i64().expect("a full page has a cursor");
+        assert_eq!(first["items"][99]["id"].as_i64(), Some(cursor));
+        let (_, body) = get(&format!("{people}?per_page=100&after={cursor}"), lead);
+        let rest: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(rest["items"].as_array().map(Vec::len), Some(7));
+        assert_eq!((rest["next_after"].is_null(), rest["next_page"].is_null(), rest["total"].as_i64()), (true, true, Some(107)));
 
         // Filters: a unit (with its sub-units) and a site, as ids from the listing.
         let all = people_json(&url);
@@ -199,7 +208,7 @@ both_backends! {
         let store = flywheel_store::Store::open(&url).await.expect("open");
         let log = store.audit_log(100).await.expect("audit log");
         let api_reads: Vec<_> = log.iter().filter(|e| e.action == "people.list" && e.subject.starts_with("api:")).collect();
-        assert_eq!(api_reads.len(), 3, "three successful API listings: {log:?}");
+        assert_eq!(api_reads.len(), 5, "five successful API listings: {log:?}");
         assert!(api_reads.iter().all(|e| e.user_id.is_some()));
         assert!(log.iter().any(|e| e.action == "people.list" && e.subject == "cli"));
     }

@@ -1045,3 +1045,183 @@ fn the_api_answers_with_its_documented_schemas_and_every_route_is_authorized() {
     }
     assert!(checked >= 30, "{checked} operations checked");
 }
+
+/// A form's path, its fields, and whether only admins may send it.
+type FormRoute<'a> = (String, Vec<(&'a str, &'a str)>, bool);
+
+#[test]
+fn every_page_route_is_authorized() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    ok(
+        &db,
+        &[
+            "import",
+            "hris",
+            &flywheel_testkit::fixture("hris/oracle-hr_as_hris_orgchart.csv")
+                .display()
+                .to_string(),
+            "--as-of",
+            "2024-01-01",
+        ],
+    );
+    ok(&db, &["tools", "load", &catalog_path()]);
+    admin(&db, "vic@example.com", "a long viewer password", "viewer");
+    crate::http::admin_linked(
+        &db,
+        "emp@example.com",
+        "a long employee password",
+        "employee",
+        "120",
+    );
+    let s = start(&db);
+    let emp = ("emp@example.com", "a long employee password");
+    let (code, win) = api(
+        "POST",
+        &format!("{}/api/v1/wins", s.base),
+        emp,
+        Some(
+            serde_json::json!({"title": "x", "minutes_before": 2, "minutes_after": 1, "frequency": "once"}),
+        ),
+    );
+    assert_eq!(code, 201);
+    let id = win["id"].as_i64().expect("id").to_string();
+    let (code, _) = api(
+        "POST",
+        &format!("{}/api/v1/incidents", s.base),
+        emp,
+        Some(serde_json::json!({"data_class": "public", "severity": "low", "what": "x"})),
+    );
+    assert_eq!(code, 201);
+    let (code, _) = api(
+        "POST",
+        &format!("{}/api/v1/access-requests", s.base),
+        emp,
+        Some(serde_json::json!({"tool": "GitHub Copilot"})),
+    );
+    assert_eq!(code, 201);
+
+    let pages = [
+        "/",
+        "/can-i",
+        "/tools",
+        "/wins",
+        &format!("/wins/{id}"),
+        "/use-cases",
+        "/digest",
+        "/champions",
+        "/requests",
+        "/incidents",
+        "/admin/policies",
+    ];
+    // (path, form, admin only)
+    let writes: Vec<FormRoute> = vec![
+        (
+            "/wins".into(),
+            vec![
+                ("title", "t"),
+                ("minutes_before", "2"),
+                ("minutes_after", "1"),
+                ("frequency", "once"),
+            ],
+            false,
+        ),
+        (format!("/wins/{id}/tried"), vec![], false),
+        (format!("/wins/{id}/promote"), vec![("title", "t")], true),
+        ("/champions/volunteer".into(), vec![("bio", "b")], false),
+        ("/champions/opt-out".into(), vec![], false),
+        (
+            "/champions/help".into(),
+            vec![("topic", "t"), ("minutes", "5")],
+            false,
+        ),
+        (
+            "/requests".into(),
+            vec![("tool", "ChatGPT Enterprise")],
+            false,
+        ),
+        (
+            "/requests/1/decision".into(),
+            vec![("decision", "granted")],
+            true,
+        ),
+        (
+            "/incidents".into(),
+            vec![("data_class", "public"), ("severity", "low"), ("what", "x")],
+            false,
+        ),
+        (
+            "/incidents/1/triage".into(),
+            vec![("state", "triaged")],
+            true,
+        ),
+        (
+            "/incidents/1/guardrail".into(),
+            vec![("policy_version", "1")],
+            true,
+        ),
+        (
+            "/admin/policies".into(),
+            vec![("text", flywheel_policy::DEFAULT_POLICIES)],
+            true,
+        ),
+    ];
+
+    // Anonymous: every page and every form goes to the login page, and comes back after.
+    let mut anon = Client::new(&s.base);
+    for p in pages {
+        let r = anon.get(p);
+        assert_eq!(
+            (r.status, r.location.starts_with("/login?next=")),
+            (303, true),
+            "GET {p}"
+        );
+    }
+    for (p, form, _) in &writes {
+        assert_eq!(anon.post(p, form, None).status, 303, "POST {p}");
+    }
+
+    // A viewer reads every page but the policy editor, and writes nothing.
+    let mut v = Client::new(&s.base);
+    assert_eq!(
+        v.login("vic@example.com", "a long viewer password").status,
+        303
+    );
+    for p in pages {
+        let expected = if p == "/admin/policies" { 403 } else { 200 };
+        assert_eq!(v.get(p).status, expected, "viewer GET {p}");
+    }
+    let csrf = hidden(&v.get("/can-i").body, "csrf");
+    for (p, form, _) in &writes {
+        let mut f = form.clone();
+        f.push(("csrf", &csrf));
+        let r = v.post(p, &f, None);
+        assert_eq!(r.status, 403, "viewer POST {p}: {}", r.body);
+        assert!(
+            r.body.contains("<code>forbidden</code>"),
+            "viewer POST {p}: {}",
+            r.body
+        );
+    }
+
+    // An employee does everything but administration.
+    let mut e = Client::new(&s.base);
+    assert_eq!(e.login(emp.0, emp.1).status, 303);
+    assert_eq!(e.get("/admin/policies").status, 403);
+    let csrf = hidden(&e.get("/can-i").body, "csrf");
+    for (p, form, admin_only) in &writes {
+        if !admin_only {
+            continue;
+        }
+        let mut f = form.clone();
+        f.push(("csrf", &csrf));
+        let r = e.post(p, &f, None);
+        assert_eq!(r.status, 403, "employee POST {p}: {}", r.body);
+    }
+    // And no form is accepted without the session's token.
+    for (p, form, _) in &writes {
+        let r = e.post(p, form, None);
+        assert_eq!(r.status, 403, "POST {p} without a token");
+        assert!(r.body.contains("csrf_failed"), "POST {p}: {}", r.body);
+    }
+}

@@ -73,6 +73,8 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// People counts per listing filter, with the import they were counted after.
+    counts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -148,7 +150,11 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            counts: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

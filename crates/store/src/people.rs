@@ -32,6 +32,9 @@ pub struct PeopleFilter {
     pub site: Option<i64>,
     /// Include people who have left.
     pub include_departed: bool,
+    /// Keyset paging: only people with an id greater than this (the page number is then
+    /// ignored). Reading page after page this way costs the same at any depth.
+    pub after: Option<i64>,
 }
 
 /// One page of a listing.
@@ -90,21 +93,49 @@ impl Store {
              AND (CAST($3 AS BIGINT) IS NULL OR p.site_id = $3)"
         );
         let include = i64::from(filter.include_departed);
-        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter_sql}"))
-            .bind(include)
-            .bind(&unit_path)
-            .bind(filter.site)
+        // People change only by imports, so a count is kept until the next import.
+        let generation: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM imports")
             .fetch_one(&self.pool)
             .await?;
+        let key = format!("{include}|{unit_path:?}|{:?}", filter.site);
+        let cached = self
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, n)| *n);
+        let total: i64 = match cached {
+            Some(n) => n,
+            None => {
+                let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter_sql}"))
+                    .bind(include)
+                    .bind(&unit_path)
+                    .bind(filter.site)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+                if counts.len() > 10_000 {
+                    counts.clear();
+                }
+                counts.insert(key, (generation, n));
+                n
+            }
+        };
         // The page's ids first (no joins while skipping), then their rows with names.
+        let (start, offset) = match filter.after {
+            Some(a) => (a, 0),
+            None => (i64::MIN, i64::from(page - 1) * i64::from(per_page)),
+        };
         let ids: Vec<i64> = sqlx::query_scalar(&format!(
-            "SELECT p.id {filter_sql} ORDER BY p.id LIMIT $4 OFFSET $5"
+            "SELECT p.id {filter_sql} AND p.id > $6 ORDER BY p.id LIMIT $4 OFFSET $5"
         ))
         .bind(include)
         .bind(&unit_path)
         .bind(filter.site)
         .bind(i64::from(per_page))
-        .bind(i64::from(page - 1) * i64::from(per_page))
+        .bind(offset)
+        .bind(start)
         .fetch_all(&self.pool)
         .await?;
         let rows = if ids.is_empty() {

@@ -292,11 +292,25 @@ both_backends! {
         let p2 = store.list_people(&PeopleFilter::default(), 2, 2).await.expect("page 2");
         assert_eq!((p2.total, p2.items.len(), p2.items[0].hris_id.as_deref()), (5, 2, Some("3")));
         assert!(store.list_people(&PeopleFilter { unit: Some(9999), ..Default::default() }, 1, 10).await.is_err());
+        // Keyset paging walks the same people as page numbers do.
+        let mut walked = Vec::new();
+        let mut after = None;
+        loop {
+            let p = store.list_people(&PeopleFilter { after, ..Default::default() }, 1, 2).await.expect("keyset");
+            walked.extend(p.items.iter().map(|x| x.id));
+            match p.items.last() {
+                Some(last) if p.items.len() == 2 => after = Some(last.id),
+                _ => break,
+            }
+        }
+        let all_ids: Vec<i64> = store.list_people(&PeopleFilter::default(), 1, 100).await.expect("all").items.iter().map(|x| x.id).collect();
+        assert_eq!(walked, all_ids);
 
         // Unit names with LIKE wildcards match only themselves and their sub-units.
         let odd = "10,J,R_D,,Oslo\n11,K,RxD,Lab,Oslo\n12,L,R%,,Oslo\n13,M,R_D,Lab,Oslo\n";
         store.import_org_chart("v2", "b", &parse(&format!("{csv}{odd}")), d("2024-02-01")).await.expect("import");
         let all = store.list_people(&PeopleFilter::default(), 1, 100).await.expect("list");
+        assert_eq!(all.total, 9, "the cached count is renewed by the import");
         let unit_of = |h: &str| all.items.iter().find(|p| p.hris_id.as_deref() == Some(h)).and_then(|p| p.unit_id);
         assert_eq!(ids_in(&store, unit_of("10")).await, vec!["10", "13"]);
         assert_eq!(ids_in(&store, unit_of("12")).await, vec!["12"]);

@@ -32,6 +32,16 @@ pub struct PeopleQuery {
     unit: Option<String>,
     site: Option<String>,
     include_departed: Option<String>,
+    after: Option<String>,
+}
+
+/// A page of people, with the cursor of the next one.
+#[derive(Serialize)]
+struct PeopleOut {
+    #[serde(flatten)]
+    page: PageOut<flywheel_store::PersonRow>,
+    /// Pass as `after` for the next page (the same cost at any depth); `null` at the end.
+    next_after: Option<i64>,
 }
 
 fn num<T>(name: &str, v: Option<&String>, min: T, max: T) -> Result<Option<T>, ApiError>
@@ -134,10 +144,12 @@ pub async fn people(
             ))
         }
     };
+    let after = num::<i64>("after", q.after.as_ref(), 0, i64::MAX)?;
     let filter = PeopleFilter {
         unit,
         site,
         include_departed,
+        after,
     };
     let result = st
         .store
@@ -157,18 +169,22 @@ pub async fn people(
             "people.list",
             "api:/api/v1/people",
             &format!(
-                "page {page} of {per_page}, unit {unit:?}, site {site:?}, {} people returned",
+                "page {page} of {per_page} (after {after:?}), unit {unit:?}, site {site:?}, {} people returned",
                 result.items.len()
             ),
         )
         .await?;
     let shown = i64::from(page) * i64::from(per_page);
-    Ok(Json(PageOut {
-        next_page: (shown < result.total).then_some(page + 1),
-        items: result.items,
-        page: result.page,
-        per_page: result.per_page,
-        total: result.total,
+    let full = result.items.len() == per_page as usize;
+    Ok(Json(PeopleOut {
+        next_after: full.then(|| result.items.last().map(|p| p.id)).flatten(),
+        page: PageOut {
+            next_page: (after.is_none() && shown < result.total).then_some(page + 1),
+            items: result.items,
+            page: result.page,
+            per_page: result.per_page,
+            total: result.total,
+        },
     }))
 }
 

@@ -409,8 +409,8 @@ pub async fn policies_post(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let caller = page::caller(&st, ip, &headers, "/admin/policies").await?;
-    caller.require_admin("change the policies")?;
     auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    caller.require_admin("change the policies")?;
     let text = f.get("text").cloned().unwrap_or_default();
     let note = f.get("note").cloned().unwrap_or_default();
     match save(&st, &caller, &text, &note).await {

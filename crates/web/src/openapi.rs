@@ -306,8 +306,9 @@ pub fn document() -> Value {
             p.push(param("unit", "query", false, int(), "A unit id; its sub-units are included."));
             p.push(param("site", "query", false, int(), "A site id."));
             p.push(param("include_departed", "query", false, boolean(), "Include people who left."));
+            p.push(param("after", "query", false, int(), "Keyset paging: people with ids after this one (`next_after` of the previous page); `page` is then ignored and the cost is the same at any depth."));
             p
-        }, page_of("Person")).json() },
+        }, json!({ "allOf": [page_of("Person"), object(&[("next_after", nullable("integer"))])] })).json() },
         "/api/v1/org/summary": { "get": get("Headcounts with small units merged", "anyone", vec![], r("OrgSummary")).json() },
         "/api/v1/dashboard": { "get": get("The dashboard's numbers", any, vec![], r("Dashboard")).json() },
         "/api/v1/can-i": { "get": get("\"Can I use this tool for this purpose with this data?\" (logged as demand)", any, vec![
