@@ -23,6 +23,7 @@ impl Store {
         subject: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
             .bind(now_text())
             .bind(user_id)

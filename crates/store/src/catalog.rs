@@ -233,6 +233,7 @@ impl Store {
             .await?;
         let tool =
             tool.ok_or_else(|| StoreError::Invalid(format!("no tool named {:?}", q.tool)))?;
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO can_i_questions (at, user_id, person_id, tool_id, purpose, data_class, allowed, policy_version, channel)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -73,8 +73,15 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// People counts per listing filter, with the import they were counted after.
-    counts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
+    /// People counts per listing filter, with when they were counted.
+    counts: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, i64)>>,
+    >,
+    /// Serialises the small writes of the request path (audit events, logged questions,
+    /// sessions) on SQLite, which allows one writer at a time: queued here they wait their
+    /// turn in order instead of meeting SQLITE_BUSY and its backing-off sleeps (which
+    /// reach 100 ms and made the p99 of every audited request).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -154,7 +161,16 @@ impl Store {
             pool,
             backend,
             counts: Default::default(),
+            writer: Default::default(),
         })
+    }
+
+    /// The turn of a small write on SQLite (none needed on PostgreSQL).
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub fn backend(&self) -> Backend {

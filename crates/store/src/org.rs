@@ -146,6 +146,10 @@ impl Store {
         records: &[HrisRecord],
         as_of: NaiveDate,
     ) -> Result<OrgImportOutcome, StoreError> {
+        self.counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         let mut tx = self.pool.begin().await?;
         let (people, units, sites) = Self::org_state(&mut tx).await?;
         let plan = plan_org_import(&people, &units, &sites, records, as_of)?;

@@ -46,6 +46,9 @@ pub struct Page<T> {
     pub total: i64,
 }
 
+/// How long a people count is reused.
+const COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Store {
     /// People matching `filter`, ordered by id, one page at a time (pages count from 1).
     pub async fn list_people(
@@ -93,17 +96,15 @@ impl Store {
              AND (CAST($3 AS BIGINT) IS NULL OR p.site_id = $3)"
         );
         let include = i64::from(filter.include_departed);
-        // People change only by imports, so a count is kept until the next import.
-        let generation: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM imports")
-            .fetch_one(&self.pool)
-            .await?;
+        // People change only by imports: a count is kept for a few seconds (an import by
+        // this process clears it at once; one by another process shows within the TTL).
         let key = format!("{include}|{unit_path:?}|{:?}", filter.site);
         let cached = self
             .counts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
-            .filter(|(g, _)| *g == generation)
+            .filter(|(at, _)| at.elapsed() < COUNT_TTL)
             .map(|(_, n)| *n);
         let total: i64 = match cached {
             Some(n) => n,
@@ -118,39 +119,62 @@ impl Store {
                 if counts.len() > 10_000 {
                     counts.clear();
                 }
-                counts.insert(key, (generation, n));
+                counts.insert(key, (std::time::Instant::now(), n));
                 n
             }
         };
-        // The page's ids first (no joins while skipping), then their rows with names.
-        let (start, offset) = match filter.after {
-            Some(a) => (a, 0),
-            None => (i64::MIN, i64::from(page - 1) * i64::from(per_page)),
-        };
-        let ids: Vec<i64> = sqlx::query_scalar(&format!(
-            "SELECT p.id {filter_sql} AND p.id > $6 ORDER BY p.id LIMIT $4 OFFSET $5"
-        ))
-        .bind(include)
-        .bind(&unit_path)
-        .bind(filter.site)
-        .bind(i64::from(per_page))
-        .bind(offset)
-        .bind(start)
-        .fetch_all(&self.pool)
-        .await?;
-        let rows = if ids.is_empty() {
-            vec![]
-        } else {
-            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            // The ids are integers read from the database, so they are inlined safely.
+        let select = "SELECT p.id, p.hris_id, p.display_name, p.email, p.title, p.unit_id, u.path, p.site_id, s.name AS site, \
+                      p.manager_id, p.manager_issue, p.hire_date, p.left_on";
+        let rows = if let Some(after) = filter.after {
+            // Keyset: straight to the page along the primary key, names joined for 50 rows.
+            let (unit_join, unit_cond) = if unit_path.is_some() {
+                (
+                    "JOIN org_units u ON u.id = p.unit_id",
+                    "AND (u.path = $2 OR substr(u.path, 1, length($2) + 3) = $2 || ' > ')",
+                )
+            } else {
+                (
+                    "LEFT JOIN org_units u ON u.id = p.unit_id",
+                    "AND CAST($2 AS TEXT) IS NULL",
+                )
+            };
             sqlx::query(&format!(
-                "SELECT p.id, p.hris_id, p.display_name, p.email, p.title, p.unit_id, u.path, p.site_id, s.name AS site, \
-                        p.manager_id, p.manager_issue, p.hire_date, p.left_on \
-                 FROM people p LEFT JOIN org_units u ON u.id = p.unit_id LEFT JOIN sites s ON s.id = p.site_id \
-                 WHERE p.id IN ({list}) ORDER BY p.id"
+                "{select} FROM people p {unit_join} LEFT JOIN sites s ON s.id = p.site_id \
+                 WHERE ($1 = 1 OR p.left_on IS NULL) {unit_cond} AND (CAST($3 AS BIGINT) IS NULL OR p.site_id = $3) \
+                 AND p.id > $4 ORDER BY p.id LIMIT $5"
             ))
+            .bind(include)
+            .bind(&unit_path)
+            .bind(filter.site)
+            .bind(after)
+            .bind(i64::from(per_page))
             .fetch_all(&self.pool)
             .await?
+        } else {
+            // By page number: the page's ids first (no joins while skipping), then their
+            // rows with names.
+            let ids: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT p.id {filter_sql} ORDER BY p.id LIMIT $4 OFFSET $5"
+            ))
+            .bind(include)
+            .bind(&unit_path)
+            .bind(filter.site)
+            .bind(i64::from(per_page))
+            .bind(i64::from(page - 1) * i64::from(per_page))
+            .fetch_all(&self.pool)
+            .await?;
+            if ids.is_empty() {
+                vec![]
+            } else {
+                let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                // The ids are integers read from the database, so they are inlined safely.
+                sqlx::query(&format!(
+                    "{select} FROM people p LEFT JOIN org_units u ON u.id = p.unit_id LEFT JOIN sites s ON s.id = p.site_id \
+                     WHERE p.id IN ({list}) ORDER BY p.id"
+                ))
+                .fetch_all(&self.pool)
+                .await?
+            }
         };
         let items = rows
             .into_iter()

@@ -48,6 +48,7 @@ impl Store {
         let csrf = random_token();
         let now = Utc::now();
         let expires_at = now + ttl;
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
