@@ -47,7 +47,7 @@ pub struct Page<T> {
 }
 
 /// How long a people count is reused.
-const COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+const COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Store {
     /// People matching `filter`, ordered by id, one page at a time (pages count from 1).
@@ -96,7 +96,7 @@ impl Store {
              AND (CAST($3 AS BIGINT) IS NULL OR p.site_id = $3)"
         );
         let include = i64::from(filter.include_departed);
-        // People change only by imports: a count is kept for a few seconds (an import by
+        // People change only by imports: a count is kept for half a minute (an import by
         // this process clears it at once; one by another process shows within the TTL).
         let key = format!("{include}|{unit_path:?}|{:?}", filter.site);
         let cached = self

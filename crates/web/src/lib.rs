@@ -190,6 +190,17 @@ pub async fn serve(
             }
         }
     });
+    // Checkpoints of the SQLite log, every two seconds, off the request path.
+    let store = state.store.clone();
+    let checkpoints = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            every.tick().await;
+            if let Err(e) = store.checkpoint().await {
+                tracing::warn!("checkpoint: {e}");
+            }
+        }
+    });
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -197,5 +208,6 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     task.abort();
+    checkpoints.abort();
     served
 }
