@@ -136,6 +136,14 @@ enum AdminCommand {
         #[arg(long, value_name = "HRIS_ID")]
         person: String,
     },
+    /// The audit log, newest first: logins, reads of individual-level data, policy, catalog,
+    /// role and champion changes, decisions on requests and incidents.
+    Audit {
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Change an account's role (audited; the account's sessions end).
     Role {
         #[arg(long)]
@@ -268,6 +276,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&url()).await?;
             let user = store.link_person(&email, &person).await?;
             println!("{} is linked to {person}", user.email);
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Audit { limit, json }) => {
+            let store = open(&url()).await?;
+            let log = store.audit_log(limit).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&log)?);
+            } else {
+                for e in log {
+                    println!(
+                        "{}  {:<6} {:<24} {:<28} {}",
+                        e.at,
+                        e.user_id.map_or("-".to_owned(), |u| u.to_string()),
+                        e.action,
+                        e.subject,
+                        e.detail
+                    );
+                }
+            }
             Ok(())
         }
         Command::Admin(AdminCommand::Role { email, role }) => {

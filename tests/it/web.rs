@@ -243,6 +243,8 @@ both_backends! {
         let log = store.audit_log(50).await.expect("log");
         assert!(log.iter().any(|a| a.action == "policy.change" && a.detail.contains("guardrail after incident 1")));
         assert_eq!(log.iter().filter(|a| a.action == "session.login").count(), 2);
+        let printed = json(&url, &["admin", "audit", "--limit", "100", "--json"]);
+        assert!(printed.as_array().is_some_and(|a| a.iter().any(|e| e["action"] == "policy.change")), "{printed}");
     }
 
     async fn can_i_through_page_api_and_cli(url: String) {
