@@ -71,6 +71,17 @@ impl Caller {
         }
     }
 
+    /// The person of the org chart the account is linked to: posting wins, trying them,
+    /// volunteering and requesting access need one.
+    pub fn person(&self) -> Result<i64, ApiError> {
+        self.user.person_id.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::AccountNotLinked,
+                "your account is not linked to a person in the org chart; ask an admin to link it",
+            )
+        })
+    }
+
     pub fn is_admin(&self) -> bool {
         self.user.role == Role::Admin
     }

@@ -27,16 +27,6 @@ fn invalid(m: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameter, m)
 }
 
-/// The caller's person, needed to post, try, volunteer.
-fn person_of(caller: &Caller) -> Result<i64, ApiError> {
-    caller.user.person_id.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::AccountNotLinked,
-            "your account is not linked to a person in the org chart; ask an admin to link it",
-        )
-    })
-}
-
 fn num_field(name: &str, v: Option<&str>) -> Result<u32, ApiError> {
     let v = v.map(str::trim).unwrap_or("");
     v.parse::<u32>().map_err(|_| {
@@ -81,7 +71,7 @@ impl WinIn {
 
 async fn post_win(st: &AppState, caller: &Caller, w: &WinIn) -> Result<i64, ApiError> {
     caller.require_write("post wins")?;
-    let person = person_of(caller)?;
+    let person = caller.person()?;
     let frequency = Frequency::parse(&w.frequency).map_err(|e| invalid(e.to_string()))?;
     Ok(st
         .store
@@ -100,7 +90,7 @@ async fn post_win(st: &AppState, caller: &Caller, w: &WinIn) -> Result<i64, ApiE
 
 async fn tried_too(st: &AppState, caller: &Caller, id: i64) -> Result<bool, ApiError> {
     caller.require_write("say \"I tried this too\"")?;
-    let person = person_of(caller)?;
+    let person = caller.person()?;
     if st.store.win(id).await?.is_none() {
         return Err(ApiError::new(ErrorCode::NotFound, format!("no win {id}")));
     }
@@ -644,7 +634,7 @@ async fn volunteer(
     v: &VolunteerIn,
 ) -> Result<ChampionStatus, ApiError> {
     caller.require_write("volunteer")?;
-    let person = person_of(caller)?;
+    let person = caller.person()?;
     Ok(st
         .store
         .volunteer(
@@ -662,7 +652,7 @@ async fn volunteer(
 
 async fn opt_out(st: &AppState, caller: &Caller) -> Result<(), ApiError> {
     caller.require_write("opt out")?;
-    let person = person_of(caller)?;
+    let person = caller.person()?;
     Ok(st.store.opt_out(person, Some(caller.user.id)).await?)
 }
 
@@ -685,7 +675,7 @@ fn one() -> u32 {
 /// Champions (volunteers and active ones) and admins log help they gave.
 async fn log_help(st: &AppState, caller: &Caller, h: &HelpIn) -> Result<i64, ApiError> {
     caller.require_write("log help sessions")?;
-    let person = person_of(caller)?;
+    let person = caller.person()?;
     let (status, _) = st.store.champion_profile(person).await?;
     if !matches!(
         status,

@@ -21,15 +21,6 @@ use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, ClientIp, Nav, PageError};
 use crate::AppState;
 
-fn person_of(caller: &Caller) -> Result<i64, ApiError> {
-    caller.user.person_id.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::AccountNotLinked,
-            "your account is not linked to a person in the org chart; ask an admin to link it",
-        )
-    })
-}
-
 fn id_of(what: &str, raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
         .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("no {what} {raw:?}")))
@@ -48,7 +39,7 @@ pub struct RequestIn {
 
 async fn request(st: &AppState, caller: &Caller, r: &RequestIn) -> Result<i64, ApiError> {
     caller.require_write("request access")?;
-    let person = person_of(caller)?;
+    let person = caller.person()?;
     Ok(st
         .store
         .request_access(person, Some(caller.user.id), &r.tool, &r.reason)
