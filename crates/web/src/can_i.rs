@@ -408,8 +408,7 @@ pub async fn policies_post(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/admin/policies").await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, "/admin/policies", &f).await?;
     caller.require_admin("change the policies")?;
     let text = f.get("text").cloned().unwrap_or_default();
     let note = f.get("note").cloned().unwrap_or_default();

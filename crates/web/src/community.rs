@@ -215,8 +215,7 @@ pub async fn wins_post(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/wins").await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, "/wins", &f).await?;
     let id = post_win(&st, &caller, &WinIn::from_form(&f)?).await?;
     Ok(Redirect::to(&format!("/wins/{id}")).into_response())
 }
@@ -279,8 +278,7 @@ pub async fn win_tried(
     Path(raw): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, &format!("/wins/{raw}")).await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, &format!("/wins/{raw}"), &f).await?;
     let id = win_id(&raw)?;
     tried_too(&st, &caller, id).await?;
     Ok(Redirect::to(&format!("/wins/{id}")).into_response())
@@ -294,8 +292,7 @@ pub async fn win_promote(
     Path(raw): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, &format!("/wins/{raw}")).await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, &format!("/wins/{raw}"), &f).await?;
     let id = win_id(&raw)?;
     let p = PromoteIn {
         title: f.get("title").cloned().unwrap_or_default(),
@@ -787,8 +784,7 @@ pub async fn volunteer_post(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/champions").await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, "/champions", &f).await?;
     let v = VolunteerIn {
         listed: f
             .get("listed")
@@ -816,8 +812,7 @@ pub async fn opt_out_post(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/champions").await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, "/champions", &f).await?;
     opt_out(&st, &caller).await?;
     Ok(Redirect::to("/champions?done=opt-out").into_response())
 }
@@ -829,8 +824,7 @@ pub async fn help_post(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/champions").await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, "/champions", &f).await?;
     let h = HelpIn {
         topic: f.get("topic").cloned().unwrap_or_default(),
         minutes: num_field("minutes", f.get("minutes").map(String::as_str))?,

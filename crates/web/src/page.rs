@@ -131,6 +131,19 @@ pub async fn caller(
         })
 }
 
+/// The caller of a form post, with its CSRF token checked (see [`auth::check_form`]).
+pub async fn form_caller(
+    st: &AppState,
+    ip: ClientIp,
+    headers: &HeaderMap,
+    here: &str,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<Caller, PageError> {
+    let c = caller(st, ip, headers, here).await?;
+    auth::check_form(&c, headers, form.get("csrf").map(String::as_str))?;
+    Ok(c)
+}
+
 /// Renders a template.
 pub fn render(t: &impl Template) -> Result<Html<String>, PageError> {
     render_with(StatusCode::OK, t).map(|(_, h)| h)

@@ -182,8 +182,7 @@ pub async fn requests_post(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/requests").await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, "/requests", &f).await?;
     let r = RequestIn {
         tool: f.get("tool").cloned().unwrap_or_default(),
         reason: f.get("reason").cloned().unwrap_or_default(),
@@ -200,8 +199,7 @@ pub async fn decision_post(
     Path(raw): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/requests").await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, "/requests", &f).await?;
     let d = DecisionIn {
         decision: f.get("decision").cloned().unwrap_or_default(),
         note: f.get("note").cloned().unwrap_or_default(),
@@ -373,8 +371,7 @@ pub async fn incidents_post(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/incidents").await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, "/incidents", &f).await?;
     let i = IncidentIn {
         tool: f.get("tool").cloned().filter(|t| !t.is_empty()),
         data_class: f.get("data_class").cloned().unwrap_or_default(),
@@ -409,8 +406,7 @@ pub async fn incident_update_post(
     Path((raw, action)): Path<(String, String)>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/incidents").await?;
-    auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
+    let caller = page::form_caller(&st, ip, &headers, "/incidents", &f).await?;
     caller.require_admin("triage incidents")?;
     let id = id_of("incident", &raw)?;
     match action.as_str() {
