@@ -166,6 +166,14 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     let n = catalog.len();
     crate::policy::load_catalog(&store, catalog).await?;
     println!("catalog: {n} tools (config/catalog.toml); policies: the built-in defaults");
+    let learning =
+        crate::badges::parse_learning(crate::badges::DEMO_LEARNING, "config/learning.toml")?;
+    store.load_learning(&learning, None).await?;
+    println!(
+        "learning: {} courses and {} badges (config/learning.toml)",
+        learning.courses.len(),
+        learning.badges.len()
+    );
 
     let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
     match store.create_user(DEMO_ADMIN, &password, Role::Admin).await {

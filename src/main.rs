@@ -1,5 +1,6 @@
 //! `flywheel`: the command line of the Flywheel platform.
 
+mod badges;
 mod champions;
 mod demo;
 mod import;
@@ -91,6 +92,13 @@ enum Command {
     /// The Cedar policies behind "Can I?": show, check a file, set a new version.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Badges as Open Badges 3.0 credentials: load the learning catalog, issue, verify,
+    /// revoke, list, end campaigns, the issuer.
+    #[command(subcommand)]
+    Badges(badges::BadgesCommand),
+    /// Courses: list, record a completion, completion rates by department.
+    #[command(subcommand)]
+    Courses(badges::CoursesCommand),
     /// Manage accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -223,6 +231,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tools(cmd) => policy::run_tools(cmd, &url()).await,
         Command::Policy(cmd) => policy::run_policy(cmd, &url()).await,
         Command::Requests(cmd) => requests::run(cmd, &url()).await,
+        Command::Badges(cmd) => badges::run(cmd, &url()).await,
+        Command::Courses(cmd) => badges::run_courses(cmd, &url()).await,
         Command::Admin(AdminCommand::MinGroupSize { value }) => {
             let store = open(&url()).await?;
             if let Some(v) = value {

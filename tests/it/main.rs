@@ -1,6 +1,7 @@
 //! End-to-end tests: the `flywheel` binary as a user runs it, over SQLite and PostgreSQL,
 //! and its HTTP server over real sockets.
 
+mod badges;
 mod browser;
 mod champions;
 mod cli;

@@ -6,12 +6,14 @@
 //! * [`proof`]: Data Integrity proofs, cryptosuite `eddsa-rdfc-2022`.
 //! * [`jwt`]: VC-JWT (the credential as the JWS payload).
 //! * [`status`]: Bitstring Status List, for revocation.
+//! * [`criteria`]: what earns a badge, and the order of tiers.
 //! * [`credential`]: an award as an `OpenBadgeCredential`.
 //! * [`verify`]: the check-by-check verification report.
 //!
 //! No IO: callers pass in keys, time, randomness and what their records say.
 
 pub mod credential;
+pub mod criteria;
 pub mod jwt;
 pub mod keys;
 pub mod ld;

@@ -134,7 +134,7 @@ fn json_list(s: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::Invalid(format!("not a JSON list: {e}")))
 }
 
-fn department_of(path: Option<String>) -> String {
+pub(crate) fn department_of(path: Option<String>) -> String {
     path.unwrap_or_default()
         .split(" > ")
         .next()

@@ -11,6 +11,7 @@
 //!   fails leaves the database exactly as it was.
 
 mod audit;
+mod badges;
 mod bulk;
 mod catalog;
 mod chat;
@@ -18,6 +19,7 @@ mod community;
 mod error;
 mod events;
 mod interactions;
+mod learning;
 mod org;
 mod people;
 mod program;
@@ -33,6 +35,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use audit::AuditEntry;
+pub use badges::{
+    AwardRow, BadgeClass, BadgeDef, Campaign, CampaignDef, IssuerRow, LearningCatalog, NewAward,
+};
 pub use catalog::{CanIDemand, CanIRecord, Channel, PolicyVersion};
 pub use chat::{ChatImport, ChatImportOutcome};
 pub use community::{
@@ -44,6 +49,7 @@ pub use events::{
     InterventionRow, NewAccessRequest, NewIncident, NewIntervention, StageEvaluationRow,
 };
 pub use interactions::InteractionImportOutcome;
+pub use learning::{CompletionRate, CourseDef, CourseRow, ModuleDef, Progress, Verification};
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount};
 pub use people::{Page, PeopleFilter, PersonPlace, PersonRow};
 pub use program::ChampionStatus;

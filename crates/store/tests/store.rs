@@ -521,6 +521,91 @@ both_backends! {
         }
     }
 
+    async fn courses_verified_wins_awards_and_campaigns(url: String) {
+        use flywheel_domain::program::Frequency;
+        use flywheel_store::{BadgeDef, CampaignDef, CourseDef, LearningCatalog, ModuleDef, NewAward, NewWin};
+        let store = Store::open(&url).await.expect("open");
+        store.import_org_chart("oracle.csv", "sha", &oracle(), d("2024-01-01")).await.expect("import");
+        let ids: Vec<String> = oracle().iter().map(|r| r.hris_id.clone()).collect();
+        store.create_user("ada@example.com", "correct horse battery", Role::Employee).await.expect("create");
+        store.create_user("grace@example.com", "correct horse battery", Role::Champion).await.expect("create");
+        let ada = store.link_person("ada@example.com", &ids[3]).await.expect("link");
+        let grace = store.link_person("grace@example.com", &ids[4]).await.expect("link");
+        let module = |t: &str| ModuleDef { title: t.into(), minutes: 5, body: "Read this.".into(), link: String::new() };
+        let badge = |slug: &str, courses: Vec<String>, wins: u32, campaign: Option<String>| BadgeDef {
+            slug: slug.into(), name: slug.to_uppercase(), description: String::new(), tier: None, criteria: String::new(),
+            courses, wins, requires: vec![], valid_days: None, campaign };
+        let cat = LearningCatalog {
+            courses: vec![CourseDef { slug: "basics".into(), title: "Basics".into(), summary: String::new(), modules: vec![module("one"), module("two")] }],
+            campaigns: vec![CampaignDef { slug: "sprint".into(), name: "Sprint".into(), ends_on: Some("2030-01-31".into()) }],
+            badges: vec![badge("explorer", vec!["basics".into()], 0, None), badge("sprinter", vec![], 1, Some("sprint".into()))],
+        };
+        // A reference to an unknown course fails the whole load.
+        let mut bad = cat.clone();
+        bad.badges.push(badge("ghost", vec!["nope".into()], 0, None));
+        assert!(store.load_learning(&bad, None).await.is_err());
+        assert!(store.courses().await.expect("courses").is_empty(), "nothing of a failed load remains");
+        store.load_learning(&cat, None).await.expect("load");
+        store.load_learning(&cat, None).await.expect("load again changes nothing");
+        let classes = store.badge_classes().await.expect("classes");
+        assert_eq!(classes.iter().map(|b| (b.slug.as_str(), b.courses.len(), b.wins)).collect::<Vec<_>>(), [("explorer", 1, 0), ("sprinter", 0, 1)]);
+        assert_eq!(classes[1].campaign.as_ref().map(|c| c.slug.as_str()), Some("sprint"));
+
+        // Courses: module by module; the last one completes the course, once.
+        let course = store.courses().await.expect("courses")[0].clone();
+        assert_eq!((course.modules, course.minutes), (2, 10));
+        assert!(!store.complete_module(course.id, &ada, 1).await.expect("one"));
+        assert!(store.complete_module(course.id, &ada, 3).await.is_err(), "no module 3");
+        assert!(store.complete_module(course.id, &ada, 2).await.expect("two"));
+        assert!(!store.complete_module(course.id, &ada, 2).await.expect("again"));
+        store.enrol(course.id, &grace).await.expect("enrol");
+        assert_eq!(store.completed_courses(ada.id).await.expect("done"), ["basics"]);
+        assert_eq!(store.progress(course.id, ada.id).await.expect("p").map(|p| p.done), Some(vec![1, 2]));
+        let shown = store.completion_by_department(course.id, 1).await.expect("rates");
+        assert_eq!(shown.iter().map(|r| r.enrolled.unwrap_or(0)).sum::<i64>(), 2);
+        assert_eq!(shown.iter().map(|r| r.completed.unwrap_or(0)).sum::<i64>(), 1);
+        let withheld = store.completion_by_department(course.id, 5).await.expect("rates");
+        assert!(withheld.iter().all(|r| r.enrolled.is_none() && r.rate.is_none()));
+
+        // Verification of a win: never by its author, once per verifier.
+        let person = ada.person_id.expect("linked");
+        let win = store.post_win(&NewWin { person_id: person, user_id: Some(ada.id), tool: None, title: "Minutes in two minutes",
+            what: "Drafted the minutes", minutes_before: 30, minutes_after: 2, frequency: Frequency::Weekly }).await.expect("win");
+        let own = store.verify_win(win, &ada, "I saw it").await;
+        assert!(matches!(own, Err(flywheel_store::StoreError::Domain(flywheel_domain::DomainError::SelfVerification(_)))), "{own:?}");
+        assert!(store.verify_win(win, &grace, "  ").await.is_err(), "evidence is required");
+        store.verify_win(win, &grace, "Saw the minutes of the 3 March meeting").await.expect("verify");
+        store.verify_win(win, &grace, "again").await.expect("twice changes nothing");
+        let v = store.verified_wins(&ada).await.expect("verified");
+        assert_eq!(v.iter().map(|v| (v.win_id, v.as_role.as_str())).collect::<Vec<_>>(), [(win, "champion")]);
+
+        // Awards: one current award per badge and person; revocation and a campaign's end
+        // keep the history.
+        let award = |uuid: &'static str, badge_id: i64| NewAward { uuid, badge_id, user_id: ada.id,
+            issued_at: "2026-01-01T00:00:00Z", valid_until: None, win_id: None };
+        let signed = |i: i64| Ok((format!("{{\"index\": {i}}}"), "jwt".to_string()));
+        let a1 = store.insert_award(&award("urn:uuid:1", classes[0].id), None, signed).await.expect("award");
+        let a2 = store.insert_award(&award("urn:uuid:2", classes[1].id), None, signed).await.expect("award");
+        assert_eq!((a1.status_index, a2.status_index), (0, 1));
+        assert_eq!(a2.credential, "{\"index\": 1}");
+        assert!(store.insert_award(&award("urn:uuid:3", classes[0].id), None, signed).await.is_err(), "already held");
+        assert_eq!(store.end_campaign("sprint", "expire", None).await.expect("end"), 1);
+        assert!(store.end_campaign("sprint", "revoke", None).await.is_err(), "ended once");
+        assert!(store.revoke_award("urn:uuid:1", "mistake", None).await.expect("revoke"));
+        assert!(!store.revoke_award("urn:uuid:1", "mistake", None).await.expect("again"));
+        assert_eq!(store.revoked_indices(0, 10).await.expect("indices"), [0]);
+        let now = "2099-01-01T00:00:00Z";
+        let history = store.awards_of(ada.id).await.expect("history");
+        assert_eq!(history.iter().map(|a| a.state(now)).collect::<Vec<_>>(), ["revoked", "expired"]);
+        assert_eq!(history[0].revoke_reason.as_deref(), Some("mistake"));
+        // Revoked, the badge can be earned again.
+        store.insert_award(&award("urn:uuid:4", classes[0].id), None, signed).await.expect("earned again");
+        let actions: Vec<String> = store.audit_log(100).await.expect("audit").into_iter().map(|e| e.action).collect();
+        for a in ["badges.load", "win.verify", "badge.award", "campaign.end", "badge.revoke"] {
+            assert!(actions.iter().any(|x| x == a), "{a} audited: {actions:?}");
+        }
+    }
+
     async fn access_requests_clock_reminders_and_incidents(url: String) {
         use flywheel_domain::program::Tool;
         let store = Store::open(&url).await.expect("open");

@@ -10,9 +10,11 @@
 mod account;
 mod api;
 pub mod auth;
+pub mod awarding;
 pub mod can_i;
 pub mod chart;
 mod community;
+mod credentials;
 pub mod dashboard;
 pub mod error;
 pub mod openapi;
@@ -146,6 +148,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/incidents/{id}/guardrail",
             post(requests::guardrail_api),
+        )
+        .route("/api/v1/issuer", get(credentials::issuer))
+        .route("/api/v1/credentials/verify", post(credentials::verify))
+        .route(
+            "/api/v1/credentials/status/{id}",
+            get(credentials::status_list),
         )
         .route("/api/v1/errors", get(api::errors))
         .route("/api/v1/openapi.json", get(openapi::serve))

@@ -179,6 +179,17 @@ fn schemas() -> Value {
             ("person", json!({ "type": ["object", "null"] })),
             ("csrf_token", nullable("string")),
         ]),
+        "Verification": object(&[
+            ("valid", boolean()),
+            ("format", json!({"type": "string", "enum": ["data-integrity", "vc-jwt"]})),
+            ("credential_id", nullable("string")), ("issuer", nullable("string")), ("issuer_name", nullable("string")),
+            ("achievement", nullable("string")), ("valid_from", nullable("string")), ("valid_until", nullable("string")),
+            ("checks", json!({"type": "array", "items": object(&[
+                ("check", json!({"type": "string", "enum": ["format", "signature", "issuer", "validity", "revocation"]})),
+                ("outcome", json!({"type": "string", "enum": ["passed", "failed", "skipped"]})),
+                ("detail", string()),
+            ])})),
+        ]),
         "Health": object(&[("status", string()), ("backend", string()), ("schema_version", int())]),
         "Person": object(&[
             ("id", int()), ("hris_id", nullable("string")), ("display_name", string()), ("email", nullable("string")),
@@ -310,6 +321,9 @@ pub fn document() -> Value {
             p
         }, json!({ "allOf": [page_of("Person"), object(&[("next_after", nullable("integer"))])] })).json() },
         "/api/v1/org/summary": { "get": get("Headcounts with small units merged", "anyone", vec![], r("OrgSummary")).json() },
+        "/api/v1/issuer": { "get": Op { errors: &["429"], ..get("This Flywheel's badge issuer: an Open Badges Profile whose id is a did:key, with its Multikey", "anyone", vec![], json!({"type": "object"})) }.json() },
+        "/api/v1/credentials/verify": { "post": Op { errors: &["400", "413", "429"], ..write("Verify an Open Badges 3.0 credential (JSON with an eddsa-rdfc-2022 proof, {\"credential\": …}, or a VC-JWT as text/plain): signature, issuer, validity and revocation, each with its outcome", "anyone", vec![], json!({"type": "object"}), "200", r("Verification")) }.json() },
+        "/api/v1/credentials/status/{id}": { "get": Op { errors: &["404", "429"], ..get("Revocation status list number id: a signed BitstringStatusListCredential", "anyone", vec![id()], json!({"type": "object"})) }.json() },
         "/api/v1/dashboard": { "get": get("The dashboard's numbers", any, vec![], r("Dashboard")).json() },
         "/api/v1/can-i": { "get": get("\"Can I use this tool for this purpose with this data?\" (logged as demand)", any, vec![
             param("tool", "query", true, string(), "A catalog tool's name (case-insensitive)."),

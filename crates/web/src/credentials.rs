@@ -1,0 +1,89 @@
+//! Public credential endpoints: verification of any Open Badges 3.0 credential, this
+//! Flywheel's issuer profile, and its revocation status lists. No account needed: a
+//! recruiter or another company's verifier must be able to check a badge.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use serde_json::Value;
+
+use crate::awarding;
+use crate::error::{ApiError, ErrorCode};
+use crate::AppState;
+
+/// Credentials larger than this are refused (real ones are a few KiB).
+pub const MAX_CREDENTIAL_BYTES: usize = 64 * 1024;
+
+/// The text to verify from a request body: a credential as JSON, `{"credential": …}`
+/// (an object, or a VC-JWT string), or a bare VC-JWT (`text/plain`, `application/jwt`,
+/// `application/vc+jwt`).
+pub fn credential_text(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
+    if body.len() > MAX_CREDENTIAL_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "a credential is at most {} KiB",
+                MAX_CREDENTIAL_BYTES / 1024
+            ),
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, "the body is not UTF-8"))?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    if !content_type.starts_with("application/json") && !content_type.contains("+json") {
+        return Ok(text.to_owned());
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!(
+                "the body is not JSON: {e} (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(match value.get("credential") {
+        Some(Value::String(jwt)) => jwt.clone(),
+        Some(inner @ Value::Object(_)) => inner.to_string(),
+        _ => text.to_owned(),
+    })
+}
+
+/// `POST /api/v1/credentials/verify`: the check-by-check report (200 whether or not the
+/// credential is valid; `valid` says which).
+pub async fn verify(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<flywheel_badges::verify::Report>, ApiError> {
+    let text = credential_text(&headers, &body)?;
+    Ok(Json(awarding::verify_credential(&st.store, &text).await?))
+}
+
+/// `GET /api/v1/issuer`: the issuer profile with its public key (a `did:key`).
+pub async fn issuer(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let signer = awarding::default_signer(&st.store).await?;
+    Ok(Json(signer.issuer.document()))
+}
+
+/// `GET /api/v1/credentials/status/{id}`: status list number `id`, a signed
+/// `BitstringStatusListCredential`.
+pub async fn status_list(
+    State(st): State<AppState>,
+    Path(n): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let n: i64 = n
+        .parse()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no status list {n:?}")))?;
+    let signer = awarding::default_signer(&st.store).await?;
+    Ok(Json(
+        awarding::status_list_credential(&st.store, &signer, n).await?,
+    ))
+}

@@ -1,0 +1,580 @@
+//! `flywheel badges` and `flywheel courses`: the learning catalog, awards as Open Badges
+//! 3.0 credentials, their verification and revocation, campaigns.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use clap::Subcommand;
+use flywheel_badges::verify::Outcome;
+use flywheel_store::{BadgeDef, CampaignDef, CourseDef, LearningCatalog, ModuleDef, Store};
+use flywheel_web::awarding;
+use serde::Deserialize;
+
+/// The demo's learning catalog.
+pub const DEMO_LEARNING: &str = include_str!("../config/learning.toml");
+
+#[derive(Debug, Subcommand)]
+pub enum BadgesCommand {
+    /// Load courses, campaigns and badge classes from a TOML file (see
+    /// config/learning.toml), matched by slug; all or nothing. Audited.
+    Load { file: PathBuf },
+    /// Issue a badge to an account that has earned it (courses completed, wins verified by
+    /// someone else, lower tiers held); says what is missing otherwise. Audited.
+    Issue {
+        #[arg(long)]
+        badge: String,
+        #[arg(long)]
+        email: String,
+        /// Write the signed credential (JSON with its Data Integrity proof) here.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Award every badge each account has earned and does not hold yet (for cron, after a
+    /// bulk import of completions).
+    AwardEarned {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a credential file (Open Badges 3.0 JSON with an eddsa-rdfc-2022 proof, or a
+    /// VC-JWT): signature, issuer, validity, revocation. Exits 1 when a check fails and
+    /// names it.
+    Verify {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an award: it stays in the history, its status bit is set, verification
+    /// says "revoked". Audited.
+    Revoke {
+        /// The award's id (`urn:uuid:…`, as `badges list` shows).
+        award: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Awards, revoked and ended ones included (individual-level: audited).
+    List {
+        #[arg(long)]
+        badge: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print an award's credential: the JSON with its proof, or with --jwt the VC-JWT.
+    Export {
+        award: String,
+        #[arg(long)]
+        jwt: bool,
+    },
+    /// Badge classes with their criteria, tiers, campaigns and holder counts.
+    Classes {
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a campaign: revoke or expire all its current awards in one action (history
+    /// and audit trail kept).
+    EndCampaign {
+        campaign: String,
+        #[arg(long, value_parser = ["revoke", "expire"])]
+        mode: String,
+    },
+    /// Show the issuer (its did:key), or set its name and public address (the URL this
+    /// Flywheel is reached at; achievement ids and the status list live under it).
+    Issuer {
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoursesCommand {
+    /// Courses with modules, minutes, enrolments and completions.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that an account completed a course (all modules), e.g. a classroom
+    /// session, and award what that earns. Audited.
+    Complete {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        course: String,
+    },
+    /// Completion by department (numbers under the minimum group size withheld).
+    Rates {
+        course: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LearningFile {
+    #[serde(default)]
+    course: Vec<CourseEntry>,
+    #[serde(default)]
+    campaign: Vec<CampaignEntry>,
+    #[serde(default)]
+    badge: Vec<BadgeEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CourseEntry {
+    slug: String,
+    title: String,
+    #[serde(default)]
+    summary: String,
+    module: Vec<ModuleEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModuleEntry {
+    title: String,
+    minutes: u32,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    link: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CampaignEntry {
+    slug: String,
+    name: String,
+    ends_on: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BadgeEntry {
+    slug: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    tier: Option<String>,
+    #[serde(default)]
+    criteria: String,
+    #[serde(default)]
+    courses: Vec<String>,
+    #[serde(default)]
+    wins: u32,
+    #[serde(default)]
+    requires: Vec<String>,
+    valid_days: Option<u32>,
+    campaign: Option<String>,
+}
+
+fn check_slug(kind: &str, i: usize, slug: &str) -> anyhow::Result<()> {
+    if slug.is_empty()
+        || slug.len() > 64
+        || !slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        bail!(
+            "{kind} {}: slug {slug:?} must be 1–64 of a-z, 0-9 and -",
+            i + 1
+        );
+    }
+    Ok(())
+}
+
+/// Reads a learning catalog: every reference checked (courses, campaigns, required
+/// badges, no circles of tiers), with the file and entry named on error.
+pub fn parse_learning(text: &str, name: &str) -> anyhow::Result<LearningCatalog> {
+    let file: LearningFile = toml::from_str(text).with_context(|| name.to_string())?;
+    let ctx = |m: String| anyhow::anyhow!("{name}: {m}");
+    for (i, c) in file.course.iter().enumerate() {
+        check_slug("course", i, &c.slug).map_err(|e| ctx(e.to_string()))?;
+        if c.module.is_empty() {
+            return Err(ctx(format!(
+                "course {} ({:?}) has no modules",
+                i + 1,
+                c.slug
+            )));
+        }
+        if let Some(m) = c
+            .module
+            .iter()
+            .find(|m| m.body.is_empty() && m.link.is_empty())
+        {
+            return Err(ctx(format!(
+                "course {:?}: module {:?} needs a body or a link",
+                c.slug, m.title
+            )));
+        }
+    }
+    for (i, c) in file.campaign.iter().enumerate() {
+        check_slug("campaign", i, &c.slug).map_err(|e| ctx(e.to_string()))?;
+    }
+    let mut requires = BTreeMap::new();
+    for (i, b) in file.badge.iter().enumerate() {
+        check_slug("badge", i, &b.slug).map_err(|e| ctx(e.to_string()))?;
+        if let Some(c) = b
+            .courses
+            .iter()
+            .find(|c| !file.course.iter().any(|k| &k.slug == *c))
+        {
+            return Err(ctx(format!(
+                "badge {:?} names course {c:?}, which the file does not define",
+                b.slug
+            )));
+        }
+        if let Some(c) = &b.campaign {
+            if !file.campaign.iter().any(|k| &k.slug == c) {
+                return Err(ctx(format!(
+                    "badge {:?} names campaign {c:?}, which the file does not define",
+                    b.slug
+                )));
+            }
+        }
+        if b.courses.is_empty() && b.wins == 0 && b.requires.is_empty() {
+            return Err(ctx(format!(
+                "badge {:?} has no criteria (courses, wins or required badges)",
+                b.slug
+            )));
+        }
+        requires.insert(b.slug.clone(), b.requires.clone());
+    }
+    flywheel_badges::criteria::tier_order(&requires).map_err(|e| ctx(e.to_string()))?;
+    Ok(LearningCatalog {
+        courses: file
+            .course
+            .into_iter()
+            .map(|c| CourseDef {
+                slug: c.slug,
+                title: c.title,
+                summary: c.summary,
+                modules: c
+                    .module
+                    .into_iter()
+                    .map(|m| ModuleDef {
+                        title: m.title,
+                        minutes: m.minutes,
+                        body: m.body,
+                        link: m.link,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        campaigns: file
+            .campaign
+            .into_iter()
+            .map(|c| CampaignDef {
+                slug: c.slug,
+                name: c.name,
+                ends_on: c.ends_on.map(|d| d.format("%Y-%m-%d").to_string()),
+            })
+            .collect(),
+        badges: file
+            .badge
+            .into_iter()
+            .map(|b| BadgeDef {
+                slug: b.slug,
+                name: b.name,
+                description: b.description,
+                tier: b.tier,
+                criteria: b.criteria,
+                courses: b.courses,
+                wins: b.wins,
+                requires: b.requires,
+                valid_days: b.valid_days,
+                campaign: b.campaign,
+            })
+            .collect(),
+    })
+}
+
+pub async fn signer(store: &Store) -> anyhow::Result<awarding::Signer> {
+    Ok(awarding::default_signer(store).await?)
+}
+
+fn read_text(file: &Path) -> anyhow::Result<String> {
+    let (bytes, _) = crate::import::read_bounded(file)?;
+    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", file.display()))
+}
+
+async fn user(store: &Store, email: &str) -> anyhow::Result<flywheel_store::User> {
+    store
+        .user_by_email(email)
+        .await?
+        .with_context(|| format!("no account for {email}"))
+}
+
+pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
+    let store = crate::open(url).await?;
+    match cmd {
+        BadgesCommand::Load { file } => {
+            let cat = parse_learning(&read_text(&file)?, &file.display().to_string())?;
+            store.load_learning(&cat, None).await?;
+            println!(
+                "loaded {} courses, {} campaigns, {} badges from {}",
+                cat.courses.len(),
+                cat.campaigns.len(),
+                cat.badges.len(),
+                file.display()
+            );
+        }
+        BadgesCommand::Issue {
+            badge,
+            email,
+            out,
+            json,
+        } => {
+            let signer = signer(&store).await?;
+            let class = store
+                .badge_class(&badge)
+                .await?
+                .with_context(|| format!("no badge {badge:?} (see `flywheel badges classes`)"))?;
+            let user = user(&store, &email).await?;
+            let row = awarding::issue(&store, &signer, &class, &user, None)
+                .await
+                .with_context(|| format!("{email} cannot have {badge:?}"))?;
+            if let Some(out) = out {
+                std::fs::write(&out, &row.credential)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&row)?);
+            } else {
+                println!("issued {} to {email}: {}", class.name, row.uuid);
+            }
+        }
+        BadgesCommand::AwardEarned { json } => {
+            let signer = signer(&store).await?;
+            let mut all = Vec::new();
+            for u in store.users().await? {
+                all.extend(awarding::award_earned(&store, &signer, &u).await?);
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                for a in &all {
+                    println!("issued {} to {}: {}", a.badge_name, a.email, a.uuid);
+                }
+                println!("{} new awards", all.len());
+            }
+        }
+        BadgesCommand::Verify { file, json } => {
+            let text = read_text(&file)?;
+            let report = awarding::verify_credential(&store, &text).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "{}: {} ({})",
+                    file.display(),
+                    if report.valid { "VALID" } else { "NOT VALID" },
+                    report.format
+                );
+                for c in &report.checks {
+                    let mark = match c.outcome {
+                        Outcome::Passed => "ok  ",
+                        Outcome::Failed => "FAIL",
+                        Outcome::Skipped => "skip",
+                    };
+                    println!("  {mark} {:<10} {}", c.check, c.detail);
+                }
+            }
+            if let Some(failed) = report.failure() {
+                bail!(
+                    "not valid: the {} check failed: {}",
+                    failed.check,
+                    failed.detail
+                );
+            }
+        }
+        BadgesCommand::Revoke { award, reason } => {
+            if store.award(&award).await?.is_none() {
+                bail!("no award {award:?} (see `flywheel badges list`)");
+            }
+            if store.revoke_award(&award, &reason, None).await? {
+                println!("revoked {award}: {reason}");
+            } else {
+                println!("{award} was already revoked");
+            }
+        }
+        BadgesCommand::List { badge, email, json } => {
+            let mut rows = store.awards(badge.as_deref()).await?;
+            if let Some(e) = &email {
+                let e = e.trim().to_lowercase();
+                rows.retain(|r| r.email == e);
+            }
+            store
+                .audit(
+                    None,
+                    "badges.list",
+                    "cli",
+                    &format!("{} awards listed", rows.len()),
+                )
+                .await?;
+            let now = flywheel_badges::xsd_datetime(chrono::Utc::now());
+            if json {
+                let out: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|r| {
+                        let mut v = serde_json::to_value(r).unwrap_or_default();
+                        v["state"] = r.state(&now).into();
+                        v
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                for r in rows {
+                    println!(
+                        "{}  {:<8} {:<20} {:<30} {}",
+                        r.uuid,
+                        r.state(&now),
+                        r.badge,
+                        r.email,
+                        r.issued_at
+                    );
+                }
+            }
+        }
+        BadgesCommand::Export { award, jwt } => {
+            let row = store
+                .award(&award)
+                .await?
+                .with_context(|| format!("no award {award:?}"))?;
+            println!("{}", if jwt { &row.jwt } else { &row.credential });
+        }
+        BadgesCommand::Classes { json } => {
+            let classes = store.badge_classes().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&classes)?);
+            } else {
+                for b in classes {
+                    println!(
+                        "{:<16} {:<22} {:<13} holders {:>4}  courses [{}]  wins {}  requires [{}]{}",
+                        b.slug,
+                        b.name,
+                        b.tier.unwrap_or_default(),
+                        b.holders,
+                        b.courses.join(", "),
+                        b.wins,
+                        b.requires.join(", "),
+                        b.campaign.map(|c| format!("  campaign {}", c.slug)).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        BadgesCommand::EndCampaign { campaign, mode } => {
+            let n = store.end_campaign(&campaign, &mode, None).await?;
+            println!(
+                "campaign {campaign} ended: {n} awards {}",
+                if mode == "revoke" {
+                    "revoked"
+                } else {
+                    "expired"
+                }
+            );
+        }
+        BadgesCommand::Issuer {
+            name,
+            url: public,
+            json,
+        } => {
+            let signer = signer(&store).await?;
+            if name.is_some() || public.is_some() {
+                let name = name.unwrap_or(signer.issuer.name.clone());
+                let public = public.unwrap_or(signer.issuer.url.clone());
+                store
+                    .set_issuer_profile(&name, public.trim_end_matches('/'), None)
+                    .await?;
+            }
+            let signer = self::signer(&store).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&signer.issuer.document())?
+                );
+            } else {
+                println!("issuer: {}", signer.issuer.name);
+                println!("id:     {}", signer.issuer.key.did());
+                println!("url:    {}", signer.issuer.url);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_courses(cmd: CoursesCommand, url: &str) -> anyhow::Result<()> {
+    let store = crate::open(url).await?;
+    match cmd {
+        CoursesCommand::List { json } => {
+            let rows = store.courses().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for c in rows {
+                    println!(
+                        "{:<16} {:<32} {} modules, {} min; {} enrolled, {} completed",
+                        c.slug, c.title, c.modules, c.minutes, c.enrolled, c.completed
+                    );
+                }
+            }
+        }
+        CoursesCommand::Complete { email, course } => {
+            let (row, modules) = store
+                .course(&course)
+                .await?
+                .with_context(|| format!("no course {course:?}"))?;
+            let user = user(&store, &email).await?;
+            for position in 1..=modules.len() as i64 {
+                store.complete_module(row.id, &user, position).await?;
+            }
+            store
+                .audit(
+                    None,
+                    "course.complete",
+                    &format!("course:{course}"),
+                    &format!("recorded for {email}"),
+                )
+                .await?;
+            let signer = signer(&store).await?;
+            let new = awarding::award_earned(&store, &signer, &user).await?;
+            println!("{email} completed {}", row.title);
+            for a in new {
+                println!("issued {} to {email}: {}", a.badge_name, a.uuid);
+            }
+        }
+        CoursesCommand::Rates { course, json } => {
+            let (row, _) = store
+                .course(&course)
+                .await?
+                .with_context(|| format!("no course {course:?}"))?;
+            let min = store.min_group_size().await?;
+            let rates = store.completion_by_department(row.id, min).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rates)?);
+            } else {
+                for r in rates {
+                    match (r.enrolled, r.completed, r.rate) {
+                        (Some(e), Some(c), Some(rate)) => {
+                            println!(
+                                "{:<24} {c:>5} of {e:<5} {:>5.1}%",
+                                r.department,
+                                rate * 100.0
+                            )
+                        }
+                        _ => println!("{:<24} fewer than {min} enrolled: withheld", r.department),
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
