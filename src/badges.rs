@@ -2,7 +2,7 @@
 //! 3.0 credentials, their verification and revocation, campaigns.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
@@ -10,6 +10,8 @@ use flywheel_badges::verify::Outcome;
 use flywheel_store::{BadgeDef, CampaignDef, CourseDef, LearningCatalog, ModuleDef, Store};
 use flywheel_web::awarding;
 use serde::Deserialize;
+
+use crate::policy::read_text;
 
 /// The demo's learning catalog.
 pub const DEMO_LEARNING: &str = include_str!("../config/learning.toml");
@@ -299,11 +301,6 @@ pub fn parse_learning(text: &str, name: &str) -> anyhow::Result<LearningCatalog>
 
 pub async fn signer(store: &Store) -> anyhow::Result<awarding::Signer> {
     Ok(awarding::default_signer(store).await?)
-}
-
-fn read_text(file: &Path) -> anyhow::Result<String> {
-    let (bytes, _) = crate::import::read_bounded(file)?;
-    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", file.display()))
 }
 
 async fn user(store: &Store, email: &str) -> anyhow::Result<flywheel_store::User> {

@@ -96,7 +96,7 @@ pub async fn load_catalog(store: &Store, tools: Vec<Tool>) -> anyhow::Result<usi
     Ok(changed)
 }
 
-fn read_text(file: &std::path::Path) -> anyhow::Result<String> {
+pub(crate) fn read_text(file: &std::path::Path) -> anyhow::Result<String> {
     let (bytes, _) = read_bounded(file)?;
     String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", file.display()))
 }
