@@ -204,7 +204,7 @@ impl Store {
         by: Option<i64>,
     ) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         self.upsert_courses(&mut tx, &cat.courses).await?;
         for c in &cat.campaigns {
             sqlx::query(
@@ -415,7 +415,7 @@ impl Store {
         by: Option<i64>,
     ) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE issuer SET name = $1, url = $2 WHERE id = 1")
             .bind(name)
             .bind(url)
@@ -446,7 +446,7 @@ impl Store {
         F: FnOnce(i64) -> Result<(String, String), String>,
     {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_text();
         // An award whose own validity ran out no longer blocks earning the badge again.
         sqlx::query(
@@ -581,7 +581,7 @@ impl Store {
         by: Option<i64>,
     ) -> Result<bool, StoreError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE awards SET revoked_at = $2, revoked_by = $3, revoke_reason = $4 WHERE uuid = $1 AND revoked_at IS NULL",
         )
@@ -620,7 +620,7 @@ impl Store {
             )));
         }
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = id_by_slug(&mut tx, "campaigns", slug, "campaign").await?;
         let ended: Option<String> =
             sqlx::query_scalar("SELECT ended_at FROM campaigns WHERE id = $1")

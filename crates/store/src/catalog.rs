@@ -100,7 +100,7 @@ impl Store {
         if self.catalog().await?.contains(&tool) {
             return Ok(false);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: Option<i64> = sqlx::query_scalar("SELECT id FROM tools WHERE name = $1")
             .bind(&tool.name)
             .fetch_optional(&mut *tx)
@@ -191,7 +191,7 @@ impl Store {
         by: Option<i64>,
         note: &str,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current =
             sqlx::query("SELECT version, text FROM policies ORDER BY version DESC LIMIT 1")
                 .fetch_optional(&mut *tx)

@@ -58,7 +58,7 @@ impl Store {
         source: &str,
         sha256: &str,
     ) -> Result<ChatImport, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let today = chrono::Utc::now().date_naive();
         let import_id = crate::insert_import(&mut tx, kind, source, sha256, today, 0, "").await?;
         Ok(ChatImport {

@@ -403,7 +403,7 @@ impl Store {
             .filter(|s| !s.is_empty())
             .collect();
         let tools: Vec<String> = win.tool.iter().cloned().collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO use_cases (title, summary, steps, tools, from_win, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -520,7 +520,7 @@ impl Store {
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
             .collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO champion_profiles (person_id, listed, bio, tools, office_hours, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)
@@ -559,7 +559,7 @@ impl Store {
         self.set_champion_status(person_id, ChampionStatus::OptedOut, Utc::now().date_naive())
             .await?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE champion_profiles SET listed = 0, updated_at = $1 WHERE person_id = $2",
         )
@@ -643,7 +643,7 @@ impl Store {
     ) -> Result<Vec<i64>, StoreError> {
         let mut invited = Vec::new();
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for &p in person_ids {
             let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM people WHERE id = $1")
                 .bind(p)

@@ -195,7 +195,7 @@ impl Store {
         for (site, day) in waves {
             ids.push((self.site_id(site).await?, *day));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (site, day) in ids {
             sqlx::query(
                 "INSERT INTO rollout_waves (site_id, starts_on, updated_at) VALUES ($1, $2, $3) \
@@ -237,7 +237,7 @@ impl Store {
                 }
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut new = 0;
         for r in requests {
             let tool = r.tool.as_ref().and_then(|t| tools.get(t).copied());
@@ -295,7 +295,7 @@ impl Store {
                 None => None,
             });
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut ids = Vec::with_capacity(incidents.len());
         for (i, tool) in incidents.iter().zip(resolved) {
             let id: i64 = sqlx::query_scalar(

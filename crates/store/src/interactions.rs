@@ -33,7 +33,7 @@ impl Store {
         at: NaiveDate,
         ties: &[(String, String, f32)],
     ) -> Result<InteractionImportOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let people: std::collections::HashMap<String, i64> = {
             use sqlx::Row;
             let rows = sqlx::query("SELECT normalized, person_id FROM identities WHERE kind = $1")

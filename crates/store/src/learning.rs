@@ -244,7 +244,7 @@ impl Store {
         }
         self.enrol(course_id, user).await?;
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_text();
         sqlx::query(
             "INSERT INTO module_completions (course_id, user_id, position, at) VALUES ($1, $2, $3, $4)
@@ -365,7 +365,7 @@ impl Store {
             "peer"
         };
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_text();
         let inserted = sqlx::query(
             "INSERT INTO win_verifications (win_id, verifier_id, as_role, evidence, at) VALUES ($1, $2, $3, $4, $5)

@@ -187,6 +187,20 @@ impl Store {
         Ok(())
     }
 
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so waiting for another writer goes through the busy timeout;
+    /// a deferred transaction that reads first and then writes would instead fail at once
+    /// with "database is locked" when another connection still holds the lock (for example
+    /// while a dropped transaction's rollback is still on its way).
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// The turn of a small write on SQLite (none needed on PostgreSQL).
     pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match self.backend {

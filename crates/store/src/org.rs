@@ -150,7 +150,7 @@ impl Store {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (people, units, sites) = Self::org_state(&mut tx).await?;
         let plan = plan_org_import(&people, &units, &sites, records, as_of)?;
         let mut outcome = OrgImportOutcome::of_plan(&plan, records);

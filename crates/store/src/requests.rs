@@ -297,7 +297,7 @@ impl Store {
         from.transition(target)
             .map_err(|e| StoreError::Invalid(format!("request {id}: {e}")))?;
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE access_requests SET state = $1, decided_at = $2, decided_by = $3, decision_note = $4 WHERE id = $5",
         )
@@ -342,7 +342,7 @@ impl Store {
         if due.is_empty() {
             return Ok(due);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for r in &due {
             sqlx::query("UPDATE access_requests SET reminded_at = $1, reminders = reminders + 1 WHERE id = $2")
                 .bind(text(now))
@@ -525,7 +525,7 @@ impl Store {
             )));
         }
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE incidents SET state = $1, intervened_at = COALESCE(intervened_at, $2),
              resolved_at = CASE WHEN $1 = 'resolved' THEN $2 ELSE resolved_at END WHERE id = $3",
@@ -568,7 +568,7 @@ impl Store {
             return Err(StoreError::Invalid(format!("no policy version {version}")));
         }
         let now = now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE incidents SET guardrail_version = $1, guardrail_note = $2 WHERE id = $3",
         )

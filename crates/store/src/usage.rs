@@ -160,7 +160,7 @@ impl Store {
         source: &str,
         sha256: &str,
     ) -> Result<UsageImport, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DROP TABLE IF EXISTS usage_staging")
             .execute(&mut *tx)
             .await?;

@@ -84,7 +84,7 @@ impl Store {
             )));
         }
         let hash = hash_password(password)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(&email)
             .fetch_optional(&mut *tx)
@@ -122,7 +122,7 @@ impl Store {
     pub async fn set_password(&self, email: &str, password: &str) -> Result<(), StoreError> {
         let email = email.trim().to_lowercase();
         let hash = hash_password(password)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
             .bind(&hash)
             .bind(&email)
@@ -207,7 +207,7 @@ impl Store {
             .user_by_email(email)
             .await?
             .ok_or_else(|| StoreError::Invalid(format!("no account for {}", email.trim())))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
             .bind(role.as_str())
             .bind(user.id)
