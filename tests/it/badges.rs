@@ -277,3 +277,391 @@ fn a_learning_catalog_with_a_circle_of_tiers_is_refused_and_nothing_is_loaded() 
         serde_json::from_str(&ok(&db, &["badges", "classes", "--json"])).expect("json");
     assert_eq!(classes, serde_json::json!([]));
 }
+
+/// A `multipart/form-data` body with text fields and one file field; `(content type, body)`.
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str)>) -> (String, String) {
+    let boundary = "flywheel-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    if let Some((name, value)) = file {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// `(status, page)` of a verify-page post (anonymous).
+fn verify_page(base: &str, content_type: &str, body: &str) -> (u16, String) {
+    match ureq::post(&format!("{base}/verify"))
+        .set("Content-Type", content_type)
+        .send_string(body)
+    {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("POST /verify: {e}"),
+    }
+}
+
+fn outcome_of(page: &str, check: &str) -> String {
+    let needle = format!("data-check=\"{check}\" data-outcome=\"");
+    page.split(&needle)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[test]
+fn on_the_web_courses_and_a_verified_win_earn_badges_that_are_downloaded_shared_verified_and_ended()
+{
+    use crate::web::{call, hidden, Client};
+
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let hris = flywheel_testkit::fixture("hris/oracle-hr_as_hris_orgchart.csv");
+    ok(
+        &db,
+        &[
+            "import",
+            "hris",
+            &hris.display().to_string(),
+            "--as-of",
+            "2024-01-01",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "badges",
+            "load",
+            &root().join("config/learning.toml").display().to_string(),
+        ],
+    );
+    let ada = ("ada@example.com", "a long employee password");
+    let grace = ("grace@example.com", "a long champion password");
+    let lead = ("lead@example.com", "a long admin password");
+    crate::http::admin_linked(&db, ada.0, ada.1, "employee", "103");
+    crate::http::admin_linked(&db, grace.0, grace.1, "champion", "104");
+    crate::http::admin(&db, lead.0, lead.1, "admin");
+    let s = crate::http::start(&db);
+    let url = |p: &str| format!("{}{p}", s.base);
+
+    // Ada posts a win and takes the basics course through the pages.
+    let (code, win) = call(
+        "POST",
+        &url("/api/v1/wins"),
+        Some(ada),
+        Some(
+            &serde_json::json!({"title": "Minutes in 5 minutes", "minutes_before": 30, "minutes_after": 5, "frequency": "weekly"}),
+        ),
+    );
+    assert_eq!(code, 201, "{win}");
+    let win_id = win["id"].as_i64().expect("id");
+    let mut a = Client::new(&s.base);
+    assert_eq!(a.login(ada.0, ada.1).status, 303);
+    let learn = a.get("/learn");
+    assert!(
+        learn.body.contains("AI at work: the basics"),
+        "{}",
+        learn.body
+    );
+    let course = a.get("/learn/ai-basics");
+    let csrf = hidden(&course.body, "csrf");
+    let mut last = String::new();
+    for m in 1..=3 {
+        let r = a.post(
+            &format!("/learn/ai-basics/modules/{m}/complete"),
+            &[("csrf", &csrf)],
+            None,
+        );
+        assert_eq!(r.status, 303, "{}", r.body);
+        last = r.location;
+    }
+    assert!(last.contains("awarded=AI%20Explorer"), "{last}");
+    let page = a.get(&last);
+    assert!(
+        page.body.contains("You earned: AI Explorer"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("You completed this course"));
+
+    // Grace, a champion, saw the win work; Ada cannot verify her own.
+    let mut g = Client::new(&s.base);
+    assert_eq!(g.login(grace.0, grace.1).status, 303);
+    let win_page = g.get(&format!("/wins/{win_id}"));
+    assert!(win_page.body.contains("id=\"verify-win\""));
+    assert!(!a
+        .get(&format!("/wins/{win_id}"))
+        .body
+        .contains("id=\"verify-win\""));
+    let own = a.post(
+        &format!("/wins/{win_id}/verify"),
+        &[("csrf", &csrf), ("evidence", "trust me")],
+        None,
+    );
+    assert_eq!(own.status, 403);
+    assert!(own.body.contains("self_verification"), "{}", own.body);
+    let gcsrf = hidden(&win_page.body, "csrf");
+    let r = g.post(
+        &format!("/wins/{win_id}/verify"),
+        &[
+            ("csrf", &gcsrf),
+            ("evidence", "Saw Monday's minutes drafted live"),
+        ],
+        None,
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(g
+        .get(&format!("/wins/{win_id}"))
+        .body
+        .contains("a champion on"));
+    // The verified win earned the campaign badge; the prompting course then completes the
+    // Practitioner tier.
+    for m in 1..=3 {
+        let (code, done) = call(
+            "POST",
+            &url(&format!("/api/v1/courses/prompting/modules/{m}/complete")),
+            Some(ada),
+            None,
+        );
+        assert_eq!(code, 200, "{done}");
+        if m == 3 {
+            assert_eq!(done["awarded"][0]["badge"], "practitioner", "{done}");
+        }
+    }
+    let (_, mine) = call("GET", &url("/api/v1/me/badges"), Some(ada), None);
+    let held: Vec<&str> = mine["awards"]
+        .as_array()
+        .expect("awards")
+        .iter()
+        .filter_map(|a| a["badge"].as_str())
+        .collect();
+    assert_eq!(held, ["practitioner", "sprinter", "explorer"], "{mine}");
+    let uuid_of = |badge: &str| {
+        mine["awards"]
+            .as_array()
+            .and_then(|l| l.iter().find(|a| a["badge"] == badge))
+            .and_then(|a| a["uuid"].as_str())
+            .expect("award")
+            .to_owned()
+    };
+    let builder = mine["next"]
+        .as_array()
+        .and_then(|l| l.iter().find(|n| n["badge"] == "builder"))
+        .expect("builder is next");
+    assert_eq!(
+        builder["missing"],
+        serde_json::json!([
+            "have 2 wins verified by a champion or a peer, not yourself (1 so far)"
+        ]),
+        "{builder}"
+    );
+
+    // Downloads, by the holder only.
+    let badges_page = a.get("/badges");
+    assert!(badges_page.body.contains("AI Practitioner"));
+    let practitioner = uuid_of("practitioner");
+    let sprinter = uuid_of("sprinter");
+    let json_path = dir.path().join("practitioner.json");
+    let jwt_path = dir.path().join("practitioner.jwt");
+    let sprint_path = dir.path().join("sprinter.json");
+    let cred = a.get(&format!("/badges/awards/{practitioner}/credential.json"));
+    assert_eq!(cred.status, 200);
+    std::fs::write(&json_path, &cred.body).expect("write");
+    let jwt = a.get(&format!("/badges/awards/{practitioner}/credential.jwt"));
+    std::fs::write(&jwt_path, jwt.body.trim()).expect("write");
+    let sprint = a.get(&format!("/badges/awards/{sprinter}/credential.json"));
+    std::fs::write(&sprint_path, &sprint.body).expect("write");
+    assert_eq!(
+        g.get(&format!("/badges/awards/{practitioner}/credential.json"))
+            .status,
+        404,
+        "only the holder downloads"
+    );
+    let c: Value = serde_json::from_str(&cred.body).expect("credential JSON");
+    let evidence = &c["evidence"][0];
+    assert!(
+        evidence["narrative"]
+            .as_str()
+            .is_some_and(|n| n.contains("Verified by a champion") && n.contains("Monday's minutes")),
+        "{evidence}"
+    );
+    let s_cred: Value = serde_json::from_str(&sprint.body).expect("credential JSON");
+    assert_eq!(s_cred["validUntil"], "2027-06-30T23:59:59Z");
+
+    // The independent verifier accepts the win-evidence award in both formats and the
+    // campaign award with its end date.
+    let status_url = c["credentialStatus"]["statusListCredential"]
+        .as_str()
+        .expect("status")
+        .to_owned();
+    let (_, list) = crate::http::get(&url("/api/v1/credentials/status/1"), None);
+    let status_path = dir.path().join("status.json");
+    std::fs::write(&status_path, &list).expect("write");
+    let results = js_verify(
+        &[(status_url.as_str(), status_path.as_path())],
+        &[&json_path, &jwt_path, &sprint_path],
+    );
+    let verified: Vec<bool> = results.iter().map(|r| r["verified"] == true).collect();
+    assert_eq!(verified, [true, true, true], "{results:#?}");
+
+    // "Add to profile": a share link anyone can open, verified live; the digest names it.
+    let r = a.post(
+        &format!("/badges/awards/{practitioner}/profile"),
+        &[("csrf", &csrf), ("show", "on")],
+        None,
+    );
+    assert_eq!((r.status, r.location.as_str()), (303, "/badges?done=shown"));
+    let badges_page = a.get("/badges");
+    let share = badges_page
+        .body
+        .split("class=\"share-link\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("a share link")
+        .to_owned();
+    let share_path = &share[share.find("/credentials/").expect("path")..];
+    let (code, shared) = crate::http::get(&url(share_path), None);
+    assert_eq!(code, 200, "{shared}");
+    assert!(
+        shared.contains("Alexander James") && shared.contains("Verified"),
+        "{shared}"
+    );
+    assert_eq!(outcome_of(&shared, "signature"), "passed");
+    let (code, copy) = crate::http::get(&url(&format!("{share_path}/credential.json")), None);
+    assert_eq!((code, copy.as_str()), (200, cred.body.as_str()));
+    let (_, digest) = call("GET", &url("/api/v1/digest"), Some(grace), None);
+    assert_eq!(
+        digest["badges_shown"],
+        serde_json::json!([{"holder": "Alexander James", "badge": "AI Practitioner", "share_url": share}]),
+        "{digest}"
+    );
+    assert!(
+        digest["badges_awarded"]
+            .as_array()
+            .is_some_and(|l| l.len() == 3 && l.iter().all(|b| b["awarded"].is_null())),
+        "one award each is below the minimum group size: {digest}"
+    );
+
+    // The public verify page: an uploaded VC-JWT is valid; a pasted changed copy is not,
+    // and the page says which check failed.
+    assert_eq!(crate::http::get(&url("/verify"), None).0, 200);
+    let (ct, body) = multipart(&[("credential", "")], Some(("badge.jwt", jwt.body.trim())));
+    let (code, page) = verify_page(&s.base, &ct, &body);
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("id=\"verdict\">Valid<"), "{page}");
+    let mut changed = c.clone();
+    changed["credentialSubject"]["achievement"]["name"] = "AI Builder".into();
+    let (ct, body) = multipart(&[("credential", &changed.to_string())], None);
+    let (code, page) = verify_page(&s.base, &ct, &body);
+    assert_eq!(code, 200);
+    assert!(page.contains("Not valid"), "{page}");
+    assert_eq!(outcome_of(&page, "signature"), "failed");
+    let (code, page) = verify_page(&s.base, "application/x-www-form-urlencoded", "credential=x");
+    assert_eq!(code, 400);
+    assert!(page.contains("multipart/form-data"), "{page}");
+
+    // Admins: who holds the badge (audited), as CSV; revocation from the page.
+    let mut l = Client::new(&s.base);
+    assert_eq!(l.login(lead.0, lead.1).status, 303);
+    let holders = l.get("/admin/badges/explorer");
+    assert!(holders.body.contains("Alexander James"), "{}", holders.body);
+    let csv = l.get("/admin/badges/explorer/holders.csv");
+    let rows: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(rows.len(), 2, "{}", csv.body);
+    assert!(rows[0].starts_with("award,holder,email,department"));
+    assert!(rows[1].contains("ada@example.com"));
+    let lcsrf = hidden(&holders.body, "csrf");
+    let explorer = uuid_of("explorer");
+    let r = l.post(
+        &format!("/admin/awards/{explorer}/revoke"),
+        &[("csrf", &lcsrf), ("reason", "duplicate account")],
+        None,
+    );
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (303, "/admin/badges/explorer")
+    );
+    assert!(l
+        .get("/admin/badges/explorer")
+        .body
+        .contains("data-state=\"revoked\""));
+    let explorer_json = a.get(&format!("/badges/awards/{explorer}/credential.json"));
+    let report = post_verify(&s.base, "application/json", &explorer_json.body);
+    assert_eq!(
+        failed_check(&report).as_deref(),
+        Some("revocation"),
+        "{report}"
+    );
+
+    // Ending the campaign expires its badges in one action; history and audit stay.
+    let (code, ended) = call(
+        "POST",
+        &url("/api/v1/campaigns/spring-sprint/end"),
+        Some(lead),
+        Some(&serde_json::json!({"mode": "expire"})),
+    );
+    assert_eq!((code, ended["awards"].as_i64()), (200, Some(1)), "{ended}");
+    let (code, again) = call(
+        "POST",
+        &url("/api/v1/campaigns/spring-sprint/end"),
+        Some(lead),
+        Some(&serde_json::json!({"mode": "revoke"})),
+    );
+    assert_eq!(code, 400, "{again}");
+    let report = post_verify(&s.base, "application/json", &sprint.body);
+    assert_eq!(
+        failed_check(&report).as_deref(),
+        Some("validity"),
+        "{report}"
+    );
+    let (_, mine) = call("GET", &url("/api/v1/me/badges"), Some(ada), None);
+    let states: Vec<(&str, &str)> = mine["awards"]
+        .as_array()
+        .expect("awards")
+        .iter()
+        .filter_map(|a| Some((a["badge"].as_str()?, a["state"].as_str()?)))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("practitioner", "active"),
+            ("sprinter", "expired"),
+            ("explorer", "revoked")
+        ]
+    );
+    let log: Value =
+        serde_json::from_str(&ok(&db, &["admin", "audit", "--limit", "100", "--json"]))
+            .expect("json");
+    let actions: Vec<&str> = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for a in [
+        "badge.holders",
+        "badge.revoke",
+        "campaign.end",
+        "win.verify",
+        "badge.award",
+    ] {
+        assert!(actions.contains(&a), "{a} is audited: {actions:?}");
+    }
+
+    // Hidden again: the share link stops working.
+    let r = a.post(
+        &format!("/badges/awards/{practitioner}/profile"),
+        &[("csrf", &csrf), ("show", "off")],
+        None,
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(crate::http::get(&url(share_path), None).0, 404);
+}

@@ -186,7 +186,31 @@ async fn logout(d: &WebDriver) {
     wait_path(d, "logout", |p| p.starts_with("/login")).await;
 }
 
-async fn session(driver: &Driver, browser: &Path) -> WebDriver {
+/// Waits for a finished download ending in `ext` in `dir` (Chromium writes a
+/// `.crdownload` first and renames it when done).
+async fn downloaded(dir: &Path, ext: &str) -> PathBuf {
+    let until = Instant::now() + Duration::from_secs(15);
+    loop {
+        let found = std::fs::read_dir(dir)
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.display().to_string().ends_with(ext));
+        if let Some(f) = found {
+            return f;
+        }
+        assert!(
+            Instant::now() < until,
+            "no {ext} download in {} within 15 s",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn session(driver: &Driver, browser: &Path, downloads: &Path) -> WebDriver {
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary(&browser.display().to_string())
         .expect("binary");
@@ -205,6 +229,14 @@ async fn session(driver: &Driver, browser: &Path) -> WebDriver {
     ] {
         caps.add_arg(&arg).expect("arg");
     }
+    caps.add_experimental_option(
+        "prefs",
+        serde_json::json!({
+            "download.default_directory": downloads.display().to_string(),
+            "download.prompt_for_download": false,
+        }),
+    )
+    .expect("prefs");
     WebDriver::new(&driver.url, caps)
         .await
         .expect("a Chromium session")
@@ -254,9 +286,11 @@ fn the_main_flows_in_a_real_browser() {
     admin(&db, "lead@example.com", "the lead's long password", "admin");
     let server = start(&db);
     let base = server.base.clone();
+    let downloads_dir = tempfile::tempdir().expect("downloads");
+    let downloads = downloads_dir.path().to_owned();
 
     flywheel_testkit::block_on(async move {
-        let d = session(&driver, &browser).await;
+        let d = session(&driver, &browser, &downloads).await;
         let result = async {
             // Log in; the dashboard opens with its charts drawn.
             login(&d, &base, ana_email, ana_pw).await;
@@ -362,6 +396,24 @@ fn the_main_flows_in_a_real_browser() {
             assert_eq!(text_of(&d, "#tried-count").await, "1");
             shot(&d, "05-tried-too").await;
 
+            // ... and saw it work: a peer verifies the win, with the evidence.
+            fill(
+                &d,
+                "#verify-win textarea[name=evidence]",
+                "Watched the pack summary at the March board prep",
+            )
+            .await;
+            d.find(By::Css("#verify-win button"))
+                .await
+                .expect("verify")
+                .click()
+                .await
+                .expect("verify");
+            wait_path(&d, "verify-win", |p| p.starts_with("/wins/")).await;
+            let verified = text_of(&d, "#verifications + ul").await;
+            assert!(verified.contains("a peer on"), "{verified}");
+            shot(&d, "05b-win-verified").await;
+
             // Volunteer as a champion, listed in the directory.
             d.goto(format!("{base}/champions")).await.expect("goto");
             fill(
@@ -400,6 +452,61 @@ fn the_main_flows_in_a_real_browser() {
                 "{directory}"
             );
             shot(&d, "06-volunteered").await;
+
+            // Learn: complete the basics course, receive the badge, download its credential
+            // and check it on the public verify page, as anyone would.
+            d.goto(format!("{base}/learn/ai-basics"))
+                .await
+                .expect("goto");
+            for _ in 0..3 {
+                d.find(By::Css("button.complete"))
+                    .await
+                    .expect("a module to mark done")
+                    .click()
+                    .await
+                    .expect("done");
+                wait_path(&d, "module", |p| p == "/learn/ai-basics").await;
+            }
+            assert!(text_of(&d, "#message")
+                .await
+                .contains("You earned: AI Explorer"));
+            shot(&d, "06b-course-complete").await;
+            d.goto(format!("{base}/badges")).await.expect("goto");
+            let card = text_of(&d, "#my-badges [data-badge=explorer]").await;
+            assert!(
+                card.contains("AI Explorer") && card.contains("active"),
+                "{card}"
+            );
+            shot(&d, "06c-my-badges").await;
+            d.find(By::Css("#my-badges [data-badge=explorer] a.download-json"))
+                .await
+                .expect("download link")
+                .click()
+                .await
+                .expect("download");
+            let file = downloaded(&downloads, ".json").await;
+            let credential = std::fs::read_to_string(&file).expect("the downloaded credential");
+            assert!(credential.contains("OpenBadgeCredential"), "{credential}");
+            d.goto(format!("{base}/verify")).await.expect("goto");
+            d.find(By::Css("#file"))
+                .await
+                .expect("file input")
+                .send_keys(file.display().to_string())
+                .await
+                .expect("choose the file");
+            d.find(By::Css("#verify"))
+                .await
+                .expect("verify")
+                .click()
+                .await
+                .expect("verify");
+            assert_eq!(text_of(&d, "#verdict").await, "Valid");
+            let checks = d
+                .find_all(By::Css("#checks tr[data-outcome=passed]"))
+                .await
+                .expect("checks");
+            assert!(checks.len() >= 4, "{} checks passed", checks.len());
+            shot(&d, "06d-verified").await;
 
             // A phone-sized window: the dashboard fits its width, charts and all.
             d.set_window_rect(0, 0, 390, 844).await.expect("resize");

@@ -10,7 +10,7 @@ use crate::http::{admin, get, start};
 use crate::{json, ok};
 
 /// An HTTP client that keeps cookies and does not follow redirects.
-struct Client {
+pub(crate) struct Client {
     agent: ureq::Agent,
     base: String,
     cookies: HashMap<String, String>,
@@ -18,15 +18,15 @@ struct Client {
     set_cookies: Vec<String>,
 }
 
-struct Resp {
-    status: u16,
-    location: String,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) location: String,
     retry_after: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Client {
-    fn new(base: &str) -> Client {
+    pub(crate) fn new(base: &str) -> Client {
         Client {
             agent: ureq::AgentBuilder::new().redirects(0).build(),
             base: base.to_owned(),
@@ -68,7 +68,7 @@ impl Client {
         }
     }
 
-    fn get(&mut self, path: &str) -> Resp {
+    pub(crate) fn get(&mut self, path: &str) -> Resp {
         let req = self
             .agent
             .get(&format!("{}{path}", self.base))
@@ -77,7 +77,7 @@ impl Client {
         self.finish(r)
     }
 
-    fn post(&mut self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Resp {
+    pub(crate) fn post(&mut self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Resp {
         let mut req = self
             .agent
             .post(&format!("{}{path}", self.base))
@@ -102,7 +102,7 @@ impl Client {
     }
 
     /// Logs in through the form; returns the response to the POST.
-    fn login(&mut self, email: &str, password: &str) -> Resp {
+    pub(crate) fn login(&mut self, email: &str, password: &str) -> Resp {
         let page = self.get("/login?next=/can-i");
         assert_eq!(page.status, 200);
         let token = hidden(&page.body, "csrf");
@@ -120,7 +120,7 @@ impl Client {
 }
 
 /// The value of a hidden form field.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let needle = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&needle)
@@ -750,7 +750,7 @@ fn response_schema<'a>(
 }
 
 /// A request as `who` (None: anonymous); `(status, JSON body)`.
-fn call(
+pub(crate) fn call(
     method: &str,
     url: &str,
     who: Option<(&str, &str)>,
@@ -951,6 +951,65 @@ fn the_api_answers_with_its_documented_schemas_and_every_route_is_authorized() {
         .0,
         200
     );
+    // Learning: the lead completes a course and earns AI Explorer, shows it on their
+    // profile; a colleague verifies the employee's win (earning them the campaign badge),
+    // and nobody verifies their own.
+    for position in 1..=3 {
+        let (code, done) = check(
+            "post",
+            "/api/v1/courses/{course}/modules/{position}/complete",
+            &format!("/api/v1/courses/ai-basics/modules/{position}/complete"),
+            lead,
+            None,
+        );
+        assert_eq!(
+            (code, done["course_completed"].as_bool()),
+            (200, Some(position == 3))
+        );
+    }
+    let (_, mine) = check("get", "/api/v1/me/badges", "/api/v1/me/badges", lead, None);
+    assert_eq!(mine["awards"][0]["badge"], "explorer", "{mine}");
+    let lead_award = mine["awards"][0]["uuid"]
+        .as_str()
+        .expect("award")
+        .to_owned();
+    let (code, shown) = check(
+        "put",
+        "/api/v1/me/badges/{uuid}/profile",
+        &format!("/api/v1/me/badges/{lead_award}/profile"),
+        lead,
+        Some(serde_json::json!({"show": true})),
+    );
+    assert_eq!(code, 200);
+    assert!(
+        shown["share_url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/credentials/")),
+        "{shown}"
+    );
+    let (code, v) = check(
+        "post",
+        "/api/v1/wins/{id}/verify",
+        &format!("/api/v1/wins/{win_id}/verify"),
+        Some(("bo@example.com", "a long password bo!")),
+        Some(serde_json::json!({"evidence": "Saw the minutes of Monday's meeting"})),
+    );
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["as_role"], "peer");
+    assert_eq!(v["badges_awarded"], serde_json::json!(["Spring Sprinter"]));
+    let (code, e) = check(
+        "post",
+        "/api/v1/wins/{id}/verify",
+        &format!("/api/v1/wins/{win_id}/verify"),
+        emp,
+        Some(serde_json::json!({"evidence": "my own"})),
+    );
+    assert_eq!(
+        (code, e["code"].as_str()),
+        (403, Some("self_verification")),
+        "{e}"
+    );
+
     // Errors are documented too: a bad body, a wrong type, a missing parameter.
     let (code, e) = check(
         "post",
@@ -988,7 +1047,11 @@ fn the_api_answers_with_its_documented_schemas_and_every_route_is_authorized() {
         if ops["get"].is_null() {
             continue;
         }
-        let concrete = path.replace("{id}", &win_id.to_string());
+        let concrete = path
+            .replace("{id}", &win_id.to_string())
+            .replace("{course}", "ai-basics")
+            .replace("{badge}", "explorer")
+            .replace("{uuid}", &lead_award);
         let concrete = if path == "/api/v1/can-i" {
             format!("{concrete}?tool=GitHub%20Copilot&purpose=coding&data=internal")
         } else {
@@ -1013,7 +1076,12 @@ fn the_api_answers_with_its_documented_schemas_and_every_route_is_authorized() {
         for (method, op) in ops.as_object().expect("ops") {
             let concrete = path
                 .replace("{id}", "1")
-                .replace("{name}", "Copilot%20Studio");
+                .replace("{name}", "Copilot%20Studio")
+                .replace("{course}", "ai-basics")
+                .replace("{position}", "1")
+                .replace("{badge}", "explorer")
+                .replace("{uuid}", &lead_award)
+                .replace("{campaign}", "spring-sprint");
             let concrete = if path == "/api/v1/can-i" {
                 format!("{concrete}?tool=GitHub%20Copilot&purpose=coding&data=internal")
             } else {
@@ -1074,6 +1142,14 @@ fn every_page_route_is_authorized() {
         ],
     );
     ok(&db, &["tools", "load", &catalog_path()]);
+    ok(
+        &db,
+        &[
+            "badges",
+            "load",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config/learning.toml"),
+        ],
+    );
     admin(&db, "vic@example.com", "a long viewer password", "viewer");
     crate::http::admin_linked(
         &db,
@@ -1120,7 +1196,12 @@ fn every_page_route_is_authorized() {
         "/champions",
         "/requests",
         "/incidents",
+        "/learn",
+        "/learn/ai-basics",
+        "/badges",
         "/admin/policies",
+        "/admin/badges/explorer",
+        "/admin/badges/explorer/holders.csv",
     ];
     // (path, form, admin only)
     let writes: Vec<FormRoute> = vec![
@@ -1173,6 +1254,29 @@ fn every_page_route_is_authorized() {
             vec![("text", flywheel_policy::DEFAULT_POLICIES)],
             true,
         ),
+        ("/learn/ai-basics/enrol".into(), vec![], false),
+        ("/learn/ai-basics/modules/1/complete".into(), vec![], false),
+        ("/badges".into(), vec![], false),
+        (
+            format!("/wins/{id}/verify"),
+            vec![("evidence", "saw it")],
+            false,
+        ),
+        (
+            "/badges/awards/urn:uuid:0/profile".into(),
+            vec![("show", "on")],
+            false,
+        ),
+        (
+            "/admin/awards/urn:uuid:0/revoke".into(),
+            vec![("reason", "r")],
+            true,
+        ),
+        (
+            "/admin/campaigns/spring-sprint/end".into(),
+            vec![("mode", "expire")],
+            true,
+        ),
     ];
 
     // Anonymous: every page and every form goes to the login page, and comes back after.
@@ -1196,7 +1300,7 @@ fn every_page_route_is_authorized() {
         303
     );
     for p in pages {
-        let expected = if p == "/admin/policies" { 403 } else { 200 };
+        let expected = if p.starts_with("/admin/") { 403 } else { 200 };
         assert_eq!(v.get(p).status, expected, "viewer GET {p}");
     }
     let csrf = hidden(&v.get("/can-i").body, "csrf");
@@ -1215,7 +1319,9 @@ fn every_page_route_is_authorized() {
     // An employee does everything but administration.
     let mut e = Client::new(&s.base);
     assert_eq!(e.login(emp.0, emp.1).status, 303);
-    assert_eq!(e.get("/admin/policies").status, 403);
+    for p in pages.iter().filter(|p| p.starts_with("/admin/")) {
+        assert_eq!(e.get(p).status, 403, "employee GET {p}");
+    }
     let csrf = hidden(&e.get("/can-i").body, "csrf");
     for (p, form, admin_only) in &writes {
         if !admin_only {

@@ -18,6 +18,17 @@ pub enum Outcome {
     Skipped,
 }
 
+impl Outcome {
+    /// `passed`, `failed` or `skipped`, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// `format`, `signature`, `issuer`, `validity` or `revocation`.

@@ -87,6 +87,9 @@ pub struct AwardRow {
     pub tier: Option<String>,
     pub user_id: i64,
     pub email: String,
+    pub person_id: Option<i64>,
+    /// The holder's name (their email when no person is linked).
+    pub holder: String,
     pub department: String,
     pub issued_at: String,
     pub valid_until: Option<String>,
@@ -128,10 +131,12 @@ pub struct NewAward<'a> {
     pub win_id: Option<i64>,
 }
 
-const AWARD_COLUMNS: &str = "a.uuid, b.slug, b.name, b.tier, a.user_id, us.email, ou.path, a.issued_at,
+const AWARD_COLUMNS: &str = "a.uuid, b.slug, b.name, b.tier, a.user_id, us.email, us.person_id,
+    COALESCE(pe.display_name, us.email) AS holder, ou.path, a.issued_at,
     a.valid_until, a.win_id, a.status_index, a.revoked_at, a.revoke_reason, a.expired_at, a.on_profile,
     a.share_token, a.credential, a.jwt
     FROM awards a JOIN badge_classes b ON b.id = a.badge_id JOIN users us ON us.id = a.user_id
+    LEFT JOIN people pe ON pe.id = us.person_id
     LEFT JOIN org_units ou ON ou.id = a.unit_id";
 
 fn award_row(r: &sqlx::any::AnyRow) -> Result<AwardRow, StoreError> {
@@ -143,6 +148,8 @@ fn award_row(r: &sqlx::any::AnyRow) -> Result<AwardRow, StoreError> {
         tier: r.try_get("tier")?,
         user_id: r.try_get("user_id")?,
         email: r.try_get("email")?,
+        person_id: r.try_get("person_id")?,
+        holder: r.try_get("holder")?,
         department: department_of(r.try_get("path")?),
         issued_at: r.try_get("issued_at")?,
         valid_until: r.try_get("valid_until")?,
@@ -554,6 +561,12 @@ impl Store {
             Some(slug) => self.awards_where("b.slug = $1", Bind::Text(slug)).await,
             None => self.awards_where("a.id > $1", Bind::Int(0)).await,
         }
+    }
+
+    /// Awards their holders chose to show on their profile (current or not; callers filter
+    /// by [`AwardRow::state`]).
+    pub async fn shown_awards(&self) -> Result<Vec<AwardRow>, StoreError> {
+        self.awards_where("a.on_profile = $1", Bind::Int(1)).await
     }
 
     /// Awards issued since `since` (RFC 3339), for the digest.

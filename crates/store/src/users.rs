@@ -188,6 +188,19 @@ impl Store {
         row.map(|r| user_row(&r)).transpose()
     }
 
+    /// The accounts of a win's author: the account that posted it and any account linked
+    /// to its person (who earn badges from its verification).
+    pub async fn win_author_users(&self, win_id: i64) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, u.role, u.person_id FROM users u JOIN wins w ON w.id = $1
+             WHERE u.id = w.user_id OR u.person_id = w.person_id ORDER BY u.id",
+        )
+        .bind(win_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_row).collect()
+    }
+
     /// Every account, by email.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
         let rows = sqlx::query("SELECT id, email, role, person_id FROM users ORDER BY email")

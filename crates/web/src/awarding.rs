@@ -196,7 +196,7 @@ pub async fn issue(
         let v = store.win_verifications(win_id).await?;
         let Some(first) = v.first() else { continue };
         evidence.push(Evidence {
-            id: Some(format!("{}/wins#win-{win_id}", signer.issuer.url)),
+            id: Some(format!("{}/wins/{win_id}", signer.issuer.url)),
             name: first.win_title.clone(),
             narrative: format!(
                 "Verified by a {} on {}: {}",

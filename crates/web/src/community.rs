@@ -230,6 +230,8 @@ struct WinPage {
     can_try: bool,
     mine: bool,
     already: bool,
+    verifications: Vec<flywheel_store::Verification>,
+    can_verify: bool,
 }
 
 fn win_id(raw: &str) -> Result<i64, ApiError> {
@@ -259,7 +261,10 @@ pub async fn win_page(
         ),
         None => (false, false),
     };
+    let (verifications, can_verify) = crate::learning::verifications_of(&st, &caller, id).await?;
     render(&WinPage {
+        verifications,
+        can_verify,
         nav: Nav::of(&caller, "/wins"),
         departments: suppressed(&st, st.store.reuse_by_department(id).await?).await?,
         min_group_size: st.store.min_group_size().await?,
@@ -345,6 +350,16 @@ pub struct WinOut {
     #[serde(flatten)]
     pub win: WinRow,
     pub tried_by_department: Vec<DeptCount>,
+    /// Who saw it work (as `champion` or `peer`), when, and what they saw.
+    pub verifications: Vec<VerificationOut>,
+}
+
+/// A verification of a win, without the verifier's identity.
+#[derive(Debug, Serialize)]
+pub struct VerificationOut {
+    pub as_role: String,
+    pub evidence: String,
+    pub at: String,
 }
 
 /// `GET /api/v1/wins/{id}`.
@@ -363,6 +378,17 @@ pub async fn win_api(
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no win {id}")))?;
     Ok(Json(WinOut {
         tried_by_department: suppressed(&st, st.store.reuse_by_department(id).await?).await?,
+        verifications: st
+            .store
+            .win_verifications(id)
+            .await?
+            .into_iter()
+            .map(|v| VerificationOut {
+                as_role: v.as_role,
+                evidence: v.evidence,
+                at: v.at,
+            })
+            .collect(),
         win,
     }))
 }
@@ -490,6 +516,25 @@ pub struct Digest {
     /// "Can I?" questions asked most (all time), each `null` below the minimum group size.
     pub top_questions: Vec<QuestionCount>,
     pub champions_listed: usize,
+    /// Badges awarded this week, per badge; `null` below the minimum group size.
+    pub badges_awarded: Vec<BadgeWeek>,
+    /// This week's badges whose holders show them on their profile.
+    pub badges_shown: Vec<ShownBadge>,
+}
+
+/// Awards of one badge in the week.
+#[derive(Debug, Serialize)]
+pub struct BadgeWeek {
+    pub badge: String,
+    pub awarded: Option<i64>,
+}
+
+/// A badge its holder chose to show.
+#[derive(Debug, Serialize)]
+pub struct ShownBadge {
+    pub holder: String,
+    pub badge: String,
+    pub share_url: Option<String>,
 }
 
 /// How often a question was asked.
@@ -564,7 +609,33 @@ async fn digest(st: &AppState) -> Result<Digest, ApiError> {
         .into_iter()
         .filter(|u| u.created_at >= since)
         .collect();
+    let mut per_badge: std::collections::BTreeMap<String, i64> = Default::default();
+    let mut badges_shown = Vec::new();
+    let week_awards = st.store.awards_since(&since).await?;
+    let shown = crate::learning::shown_badges(st).await?;
+    for a in &week_awards {
+        *per_badge.entry(a.badge_name.clone()).or_default() += 1;
+        if let Some(s) = a
+            .person_id
+            .and_then(|p| shown.get(&p))
+            .and_then(|list| list.iter().find(|s| s.uuid == a.uuid))
+        {
+            badges_shown.push(ShownBadge {
+                holder: a.holder.clone(),
+                badge: a.badge_name.clone(),
+                share_url: s.share_url.clone(),
+            });
+        }
+    }
     Ok(Digest {
+        badges_awarded: per_badge
+            .into_iter()
+            .map(|(badge, n)| BadgeWeek {
+                badge,
+                awarded: (n >= min).then_some(n),
+            })
+            .collect(),
+        badges_shown,
         from: from.date_naive().to_string(),
         to: now.date_naive().to_string(),
         wins_posted: week.total,
@@ -714,6 +785,8 @@ fn directory_filter(q: &HashMap<String, String>) -> DirectoryFilter {
 struct ChampionsPage {
     nav: Nav,
     entries: Vec<DirectoryEntry>,
+    /// Badges each person shows on their profile.
+    badges: std::collections::BTreeMap<i64, Vec<crate::learning::AwardOut>>,
     department: String,
     site: String,
     tool: String,
@@ -724,6 +797,12 @@ struct ChampionsPage {
     profile: Profile,
     invitation: Option<Invitation>,
     message: String,
+}
+
+impl ChampionsPage {
+    fn shown(&self, person: &i64) -> &[crate::learning::AwardOut] {
+        self.badges.get(person).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// `GET /champions?department=&site=&tool=`: the directory and the caller's own panel.
@@ -751,6 +830,7 @@ pub async fn champions_page(
     render(&ChampionsPage {
         nav: Nav::of(&caller, "/champions"),
         entries: st.store.directory(&directory_filter(&q)).await?,
+        badges: crate::learning::shown_badges(&st).await?,
         department: get("department"),
         site: get("site"),
         tool: get("tool"),

@@ -19,11 +19,12 @@ pub enum ErrorCode {
     PayloadTooLarge,
     AccountNotLinked,
     UnsupportedMediaType,
+    SelfVerification,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         Self::InvalidParameter,
         Self::NotFound,
         Self::AuthenticationRequired,
@@ -35,6 +36,7 @@ impl ErrorCode {
         Self::PayloadTooLarge,
         Self::AccountNotLinked,
         Self::UnsupportedMediaType,
+        Self::SelfVerification,
         Self::Internal,
     ];
 
@@ -51,6 +53,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => "payload_too_large",
             Self::AccountNotLinked => "account_not_linked",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::SelfVerification => "self_verification",
             Self::Internal => "internal",
         }
     }
@@ -60,7 +63,7 @@ impl ErrorCode {
             Self::InvalidParameter => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::AuthenticationRequired | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::CsrfFailed => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CsrfFailed | Self::SelfVerification => StatusCode::FORBIDDEN,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::InvalidPolicy => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -83,7 +86,8 @@ impl ErrorCode {
             Self::AuthenticationRequired
             | Self::InvalidCredentials
             | Self::Forbidden
-            | Self::CsrfFailed => "auth",
+            | Self::CsrfFailed
+            | Self::SelfVerification => "auth",
             Self::TooManyRequests => "rate_limit",
             Self::Internal => "internal",
         }
@@ -102,6 +106,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => "The request body is larger than the limit (256 KiB).",
             Self::UnsupportedMediaType => "A write's body must be JSON (Content-Type: application/json); a cross-site form cannot send that.",
             Self::AccountNotLinked => "The account is not linked to a person of the org chart, which posting wins, trying them and volunteering need; an admin links it with `flywheel admin link`.",
+            Self::SelfVerification => "Nobody verifies their own win: a champion or a peer who saw the evidence does.",
             Self::Internal => "Something failed on the server; the log has the details.",
         }
     }
@@ -172,6 +177,15 @@ impl From<flywheel_store::StoreError> for ApiError {
     fn from(e: flywheel_store::StoreError) -> Self {
         match e {
             flywheel_store::StoreError::Invalid(m) => ApiError::new(ErrorCode::InvalidParameter, m),
+            flywheel_store::StoreError::Domain(d) => {
+                let code = match d {
+                    flywheel_domain::DomainError::SelfVerification(_) => {
+                        ErrorCode::SelfVerification
+                    }
+                    _ => ErrorCode::InvalidParameter,
+                };
+                ApiError::new(code, d.to_string())
+            }
             other => {
                 tracing::error!("store error: {other}");
                 ApiError::new(ErrorCode::Internal, "internal error")

@@ -17,6 +17,7 @@ mod community;
 mod credentials;
 pub mod dashboard;
 pub mod error;
+pub mod learning;
 pub mod openapi;
 mod page;
 mod requests;
@@ -77,6 +78,40 @@ pub fn router(state: AppState) -> Router {
         .route("/wins/{id}", get(community::win_page))
         .route("/wins/{id}/tried", post(community::win_tried))
         .route("/wins/{id}/promote", post(community::win_promote))
+        .route("/wins/{id}/verify", post(learning::verify_win_post))
+        .route("/learn", get(learning::learn_page))
+        .route("/learn/{course}", get(learning::course_page))
+        .route("/learn/{course}/enrol", post(learning::enrol_post))
+        .route(
+            "/learn/{course}/modules/{position}/complete",
+            post(learning::complete_post),
+        )
+        .route(
+            "/badges",
+            get(learning::badges_page).post(learning::claim_post),
+        )
+        .route("/badges/{badge}", get(learning::achievement_page))
+        .route("/badges/awards/{uuid}/{file}", get(learning::download_page))
+        .route(
+            "/badges/awards/{uuid}/profile",
+            post(learning::profile_post),
+        )
+        .route(
+            "/verify",
+            get(learning::verify_page).post(learning::verify_post),
+        )
+        .route("/credentials/{token}", get(learning::shared_page))
+        .route(
+            "/credentials/{token}/{file}",
+            get(learning::shared_download),
+        )
+        .route("/admin/badges/{badge}", get(learning::holders_page))
+        .route(
+            "/admin/badges/{badge}/holders.csv",
+            get(learning::holders_csv_page),
+        )
+        .route("/admin/awards/{uuid}/revoke", post(learning::revoke_post))
+        .route("/admin/campaigns/{campaign}/end", post(learning::end_post))
         .route("/use-cases", get(community::use_cases_page))
         .route("/digest", get(community::digest_page))
         .route("/champions", get(community::champions_page))
@@ -121,6 +156,28 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/wins/{id}/promote",
             post(community::win_promote_api),
         )
+        .route("/api/v1/wins/{id}/verify", post(learning::verify_win_api))
+        .route("/api/v1/courses", get(learning::courses_api))
+        .route("/api/v1/courses/{course}", get(learning::course_api))
+        .route("/api/v1/courses/{course}/enrol", post(learning::enrol_api))
+        .route(
+            "/api/v1/courses/{course}/modules/{position}/complete",
+            post(learning::complete_api),
+        )
+        .route("/api/v1/badges", get(learning::badges_api))
+        .route("/api/v1/badges/{badge}/holders", get(learning::holders_api))
+        .route("/api/v1/me/badges", get(learning::my_badges_api))
+        .route("/api/v1/me/badges/claim", post(learning::claim_api))
+        .route(
+            "/api/v1/me/badges/{uuid}/credential",
+            get(learning::credential_api),
+        )
+        .route(
+            "/api/v1/me/badges/{uuid}/profile",
+            put(learning::profile_api),
+        )
+        .route("/api/v1/awards/{uuid}/revoke", post(learning::revoke_api))
+        .route("/api/v1/campaigns/{campaign}/end", post(learning::end_api))
         .route("/api/v1/use-cases", get(community::use_cases_api))
         .route("/api/v1/digest", get(community::digest_api))
         .route("/api/v1/champions", get(community::champions_api))

@@ -191,6 +191,55 @@ fn schemas() -> Value {
             ])})),
         ]),
         "Health": object(&[("status", string()), ("backend", string()), ("schema_version", int())]),
+        "Award": object(&[
+            ("uuid", string()), ("badge", string()), ("badge_name", string()), ("tier", nullable("string")),
+            ("issued_at", string()), ("valid_until", nullable("string")),
+            ("state", json!({"type": "string", "enum": ["active", "revoked", "expired"]})),
+            ("revoke_reason", nullable("string")), ("win_id", nullable("integer")), ("on_profile", boolean()),
+            ("share_url", nullable("string")),
+        ]),
+        "Progress": object(&[("enrolled_at", string()), ("completed_at", nullable("string")), ("done", json!({"type": "array", "items": int()}))]),
+        "Course": object(&[
+            ("slug", string()), ("title", string()), ("summary", string()), ("modules", int()), ("minutes", int()),
+            ("enrolled", nullable("integer")), ("completed", nullable("integer")),
+            ("progress", json!({"anyOf": [r("Progress"), {"type": "null"}]})),
+        ]),
+        "CourseDetail": {
+            "allOf": [r("Course"), object(&[
+                ("contents", json!({"type": "array", "items": object(&[
+                    ("position", int()), ("title", string()), ("minutes", int()), ("body", string()), ("link", nullable("string")),
+                ])})),
+                ("by_department", json!({"type": "array", "items": object(&[
+                    ("department", string()), ("enrolled", nullable("integer")), ("completed", nullable("integer")), ("rate", nullable("number")),
+                ])})),
+                ("badges", strings()),
+            ])],
+        },
+        "Campaign": object(&[
+            ("slug", string()), ("name", string()), ("ends_on", nullable("string")), ("ended_at", nullable("string")),
+            ("end_mode", json!({"type": ["string", "null"], "enum": ["revoke", "expire", null]})),
+        ]),
+        "BadgeClass": object(&[
+            ("slug", string()), ("name", string()), ("description", string()), ("tier", nullable("string")),
+            ("criteria", string()), ("courses", strings()), ("wins", int()), ("requires", strings()),
+            ("valid_days", nullable("integer")), ("campaign", json!({"anyOf": [r("Campaign"), {"type": "null"}]})),
+            ("holders", nullable("integer")),
+        ]),
+        "Badges": object(&[
+            ("classes", json!({"type": "array", "items": r("BadgeClass")})),
+            ("by_department", json!({"type": "array", "items": object(&[("department", string()), ("badge", string()), ("holders", nullable("integer"))])})),
+            ("campaigns", json!({"type": "array", "items": r("Campaign")})),
+            ("min_group_size", int()),
+        ]),
+        "MyBadges": object(&[
+            ("awards", json!({"type": "array", "items": r("Award")})),
+            ("next", json!({"type": "array", "items": object(&[("badge", string()), ("name", string()), ("tier", nullable("string")), ("missing", strings())])})),
+        ]),
+        "Holder": object(&[
+            ("uuid", string()), ("holder", string()), ("email", string()), ("department", string()), ("issued_at", string()),
+            ("valid_until", nullable("string")), ("state", json!({"type": "string", "enum": ["active", "revoked", "expired"]})),
+            ("revoked_at", nullable("string")), ("revoke_reason", nullable("string")), ("win_id", nullable("integer")),
+        ]),
         "Person": object(&[
             ("id", int()), ("hris_id", nullable("string")), ("display_name", string()), ("email", nullable("string")),
             ("title", nullable("string")), ("unit_id", nullable("integer")), ("unit", nullable("string")),
@@ -241,7 +290,12 @@ fn schemas() -> Value {
         ]),
         "DepartmentCount": object(&[("department", string()), ("count", nullable("integer"))]),
         "WinDetail": {
-            "allOf": [r("Win"), object(&[("tried_by_department", json!({ "type": "array", "items": r("DepartmentCount") }))])],
+            "allOf": [r("Win"), object(&[
+                ("tried_by_department", json!({ "type": "array", "items": r("DepartmentCount") })),
+                ("verifications", json!({ "type": "array", "items": object(&[
+                    ("as_role", json!({"type": "string", "enum": ["champion", "peer"]})), ("evidence", string()), ("at", string()),
+                ]) })),
+            ])],
         },
         "UseCase": object(&[
             ("id", int()), ("title", string()), ("summary", string()), ("steps", strings()), ("tools", strings()),
@@ -257,6 +311,8 @@ fn schemas() -> Value {
                 ("tool", string()), ("purpose", string()), ("data_class", string()), ("allowed", boolean()), ("questions", int()),
             ]) })),
             ("champions_listed", int()),
+            ("badges_awarded", json!({ "type": "array", "items": object(&[("badge", string()), ("awarded", nullable("integer"))]) })),
+            ("badges_shown", json!({ "type": "array", "items": object(&[("holder", string()), ("badge", string()), ("share_url", nullable("string"))]) })),
         ]),
         "Champion": object(&[
             ("person_id", int()), ("name", string()), ("department", string()), ("unit", string()), ("site", string()),
@@ -304,12 +360,58 @@ fn body(props: &[(&str, Value)], required: &[&str]) -> Value {
     json!({ "type": "object", "properties": p, "required": required, "additionalProperties": false })
 }
 
+/// Courses, win verification and badges (a separate literal: one `json!` this size would
+/// pass the macro recursion limit).
+fn learning_paths() -> Value {
+    let any = "any role";
+    let admin = "admins";
+    let doer = "every role but viewer";
+    let course = || param("course", "path", true, string(), "The course's slug.");
+    let badge = || param("badge", "path", true, string(), "The badge's slug.");
+    let uuid = || {
+        param(
+            "uuid",
+            "path",
+            true,
+            string(),
+            "The award's id (urn:uuid:…).",
+        )
+    };
+    let not_found_read: &[&str] = &["401", "404", "429"];
+    let not_found_write: &[&str] = &["400", "401", "403", "404", "409", "413", "429"];
+    json!({
+        "/api/v1/courses": { "get": get("Courses with your progress (org-wide counts below the minimum group size are null)", any, vec![], json!({"type": "array", "items": r("Course")})).json() },
+        "/api/v1/courses/{course}": { "get": Op { errors: not_found_read, ..get("A course: its modules, your progress, completion by department (withheld below the minimum group size)", any, vec![course()], r("CourseDetail")) }.json() },
+        "/api/v1/courses/{course}/enrol": { "post": Op { body: None, errors: not_found_write, ..write("Enrol (again changes nothing)", doer, vec![course()], json!({}), "200", object(&[("enrolled", boolean())])) }.json() },
+        "/api/v1/courses/{course}/modules/{position}/complete": { "post": Op { body: None, errors: not_found_write, ..write("Mark a module done (enrolling first); completing the course awards the badges it earns", doer,
+            vec![course(), param("position", "path", true, json!({"type": "integer", "minimum": 1}), "The module's position, from 1.")], json!({}), "200",
+            object(&[("course_completed", boolean()), ("awarded", json!({"type": "array", "items": r("Award")}))])) }.json() },
+        "/api/v1/wins/{id}/verify": { "post": Op { errors: &["400", "401", "403", "404", "409", "413", "415", "429"], ..write("Verify a colleague's win with the evidence you saw (never your own); awards its author the badges this earns", doer, vec![id()],
+            body(&[("evidence", json!({"type": "string", "minLength": 1, "maxLength": 2000}))], &["evidence"]), "200",
+            object(&[("as_role", json!({"type": "string", "enum": ["champion", "peer"]})), ("badges_awarded", strings())])) }.json() },
+        "/api/v1/badges": { "get": get("Every badge class with its holders, and holders per department (withheld below the minimum group size)", any, vec![], r("Badges")).json() },
+        "/api/v1/badges/{badge}/holders": { "get": Op { errors: &["400", "401", "403", "404", "429"], ..get("Who holds (and held) a badge, revoked and ended awards included (individual-level; audited); format=csv for a spreadsheet-safe CSV", admin, vec![badge(),
+            param("format", "query", false, json!({"type": "string", "enum": ["json", "csv"]}), "json (default) or csv.")], json!({"type": "array", "items": r("Holder")})) }.json() },
+        "/api/v1/me/badges": { "get": get("Your badges, with their history, and what you can earn next", any, vec![], r("MyBadges")).json() },
+        "/api/v1/me/badges/claim": { "post": Op { body: None, ..write("Award yourself every badge you have earned and do not hold", doer, vec![], json!({}), "200", object(&[("awarded", json!({"type": "array", "items": r("Award")}))])) }.json() },
+        "/api/v1/me/badges/{uuid}/credential": { "get": Op { errors: &["400", "401", "404", "429"], ..get("Your signed credential: an Open Badges 3.0 OpenBadgeCredential with an eddsa-rdfc-2022 proof (application/vc+ld+json), or format=jwt for the VC-JWT (application/vc+jwt)", any, vec![uuid(),
+            param("format", "query", false, json!({"type": "string", "enum": ["json", "jwt"]}), "json (default) or jwt.")], json!({"type": "object"})) }.json() },
+        "/api/v1/me/badges/{uuid}/profile": { "put": Op { errors: not_found_write, ..write("Show a badge on your profile (with a public share link) or hide it (the link stops working)", doer, vec![uuid()],
+            body(&[("show", boolean())], &["show"]), "200", r("Award")) }.json() },
+        "/api/v1/awards/{uuid}/revoke": { "post": Op { errors: not_found_write, ..write("Revoke an award: its status-list bit is set, the award and why stay in the history (audited)", admin, vec![uuid()],
+            body(&[("reason", json!({"type": "string", "minLength": 1}))], &["reason"]), "200", object(&[("revoked", boolean())])) }.json() },
+        "/api/v1/campaigns/{campaign}/end": { "post": Op { errors: not_found_write, ..write("End a campaign: revoke or expire all its current awards in one action, keeping the history (audited)", admin,
+            vec![param("campaign", "path", true, string(), "The campaign's slug.")],
+            body(&[("mode", json!({"type": "string", "enum": ["revoke", "expire"]}))], &["mode"]), "200", object(&[("awards", int())])) }.json() },
+    })
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let any = "any role";
     let admin = "admins";
     let writer = "every role but viewer, with an account linked to a person";
-    let paths = json!({
+    let mut paths = json!({
         "/healthz": { "get": get("Health and schema version", "anyone", vec![], r("Health")).json() },
         "/api/v1/me": { "get": get("The calling account", any, vec![], r("Me")).json() },
         "/api/v1/people": { "get": get("People, paged and filtered (individual-level; audited)", admin, {
@@ -406,6 +508,9 @@ pub fn document() -> Value {
         "/api/v1/incidents/{id}/guardrail": { "post": write("Link the policy version an incident led to", admin, vec![id()],
             body(&[("policy_version", int()), ("note", string())], &["policy_version"]), "200", r("Incident")).json() },
     });
+    if let (Some(all), Value::Object(more)) = (paths.as_object_mut(), learning_paths()) {
+        all.extend(more);
+    }
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -1,0 +1,1406 @@
+//! Learning and badges on the web: courses (enrol, complete modules, completion by
+//! department), verifying a colleague's win, "my badges" (download, show on the profile,
+//! share link), the public achievement, share and verify pages, and for admins who holds a
+//! badge (with a CSV export), revocation and ending campaigns. Each action is one function
+//! used by its page (form) and its API endpoint (JSON).
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Json;
+use chrono::Utc;
+use flywheel_badges::verify::Report;
+use flywheel_store::{
+    random_token, AwardRow, BadgeClass, Campaign, CompletionRate, CourseRow, ModuleDef, Progress,
+    User, Verification,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{ApiCaller, JsonBody};
+use crate::auth::{self, Caller};
+use crate::awarding;
+use crate::error::{ApiError, ErrorCode};
+use crate::page::{self, render, render_with, ClientIp, Nav, PageError};
+use crate::AppState;
+
+fn not_found(m: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, m)
+}
+
+fn invalid(m: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidParameter, m)
+}
+
+fn now() -> String {
+    flywheel_badges::xsd_datetime(Utc::now())
+}
+
+/// `n` when at least the minimum group size, else withheld.
+fn shown(n: i64, min: i64) -> Option<i64> {
+    (n >= min).then_some(n)
+}
+
+// ---------------------------------------------------------------- awards as shown
+
+/// An award as its holder sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AwardOut {
+    pub uuid: String,
+    pub badge: String,
+    pub badge_name: String,
+    pub tier: Option<String>,
+    pub issued_at: String,
+    pub valid_until: Option<String>,
+    /// `active`, `revoked` or `expired`.
+    pub state: &'static str,
+    pub revoke_reason: Option<String>,
+    pub win_id: Option<i64>,
+    pub on_profile: bool,
+    /// The public page of the credential, while it is shown on the profile.
+    pub share_url: Option<String>,
+}
+
+fn award_out(a: &AwardRow, base: &str, now: &str) -> AwardOut {
+    AwardOut {
+        uuid: a.uuid.clone(),
+        badge: a.badge.clone(),
+        badge_name: a.badge_name.clone(),
+        tier: a.tier.clone(),
+        issued_at: a.issued_at.clone(),
+        valid_until: a.valid_until.clone(),
+        state: a.state(now),
+        revoke_reason: a.revoke_reason.clone(),
+        win_id: a.win_id,
+        on_profile: a.on_profile,
+        share_url: a
+            .share_token
+            .as_ref()
+            .map(|t| format!("{base}/credentials/{t}")),
+    }
+}
+
+async fn base_url(st: &AppState) -> Result<String, ApiError> {
+    Ok(awarding::default_signer(&st.store).await?.issuer.url)
+}
+
+/// Awards every badge `user` newly earned; their names.
+async fn award_earned(st: &AppState, user: &User) -> Result<Vec<AwardRow>, ApiError> {
+    let signer = awarding::default_signer(&st.store).await?;
+    Ok(awarding::award_earned(&st.store, &signer, user).await?)
+}
+
+// ---------------------------------------------------------------- courses
+
+async fn course_of(st: &AppState, slug: &str) -> Result<(CourseRow, Vec<ModuleDef>), ApiError> {
+    st.store
+        .course(slug)
+        .await?
+        .ok_or_else(|| not_found(format!("no course {slug:?}")))
+}
+
+/// A course with the caller's progress; org-wide counts below the minimum group size are
+/// withheld.
+#[derive(Debug, Serialize)]
+pub struct CourseOut {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub modules: i64,
+    pub minutes: i64,
+    pub enrolled: Option<i64>,
+    pub completed: Option<i64>,
+    pub progress: Option<Progress>,
+}
+
+async fn course_out(
+    st: &AppState,
+    c: CourseRow,
+    user: &User,
+    min: i64,
+) -> Result<CourseOut, ApiError> {
+    Ok(CourseOut {
+        progress: st.store.progress(c.id, user.id).await?,
+        enrolled: shown(c.enrolled, min),
+        completed: shown(c.completed, min),
+        slug: c.slug,
+        title: c.title,
+        summary: c.summary,
+        modules: c.modules,
+        minutes: c.minutes,
+    })
+}
+
+async fn courses(st: &AppState, user: &User) -> Result<Vec<CourseOut>, ApiError> {
+    let min = st.store.min_group_size().await?;
+    let mut out = Vec::new();
+    for c in st.store.courses().await? {
+        out.push(course_out(st, c, user, min).await?);
+    }
+    Ok(out)
+}
+
+/// A module as shown: its link only when it is a web address.
+#[derive(Debug, Serialize)]
+pub struct ModuleOut {
+    pub position: i64,
+    pub title: String,
+    pub minutes: u32,
+    pub body: String,
+    pub link: Option<String>,
+}
+
+/// One course in full, with completion by department.
+#[derive(Debug, Serialize)]
+pub struct CourseDetail {
+    #[serde(flatten)]
+    pub course: CourseOut,
+    pub contents: Vec<ModuleOut>,
+    pub by_department: Vec<CompletionRate>,
+    /// The badges this course counts towards.
+    pub badges: Vec<String>,
+}
+
+async fn course_detail(st: &AppState, slug: &str, user: &User) -> Result<CourseDetail, ApiError> {
+    let (c, modules) = course_of(st, slug).await?;
+    let min = st.store.min_group_size().await?;
+    let by_department = st.store.completion_by_department(c.id, min).await?;
+    let badges = st
+        .store
+        .badge_classes()
+        .await?
+        .into_iter()
+        .filter(|b| b.courses.iter().any(|s| s == slug))
+        .map(|b| b.name)
+        .collect();
+    Ok(CourseDetail {
+        course: course_out(st, c, user, min).await?,
+        contents: modules
+            .into_iter()
+            .zip(1..)
+            .map(|(m, position)| ModuleOut {
+                position,
+                link: (m.link.starts_with("https://") || m.link.starts_with("http://"))
+                    .then_some(m.link),
+                title: m.title,
+                minutes: m.minutes,
+                body: m.body,
+            })
+            .collect(),
+        by_department,
+        badges,
+    })
+}
+
+async fn enrol(st: &AppState, caller: &Caller, slug: &str) -> Result<(), ApiError> {
+    caller.require_write("enrol in courses")?;
+    let (c, _) = course_of(st, slug).await?;
+    Ok(st.store.enrol(c.id, &caller.user).await?)
+}
+
+/// What completing a module did.
+#[derive(Debug, Serialize)]
+pub struct Completed {
+    /// This module completed the course.
+    pub course_completed: bool,
+    /// Badges awarded because of it.
+    pub awarded: Vec<AwardOut>,
+}
+
+async fn complete(
+    st: &AppState,
+    caller: &Caller,
+    slug: &str,
+    position: &str,
+) -> Result<Completed, ApiError> {
+    caller.require_write("complete course modules")?;
+    let (c, modules) = course_of(st, slug).await?;
+    let position = position
+        .parse::<i64>()
+        .ok()
+        .filter(|p| (1..=modules.len() as i64).contains(p))
+        .ok_or_else(|| {
+            not_found(format!(
+                "course {slug:?} has no module {position:?} (it has {})",
+                modules.len()
+            ))
+        })?;
+    let done = st
+        .store
+        .complete_module(c.id, &caller.user, position)
+        .await?;
+    let awarded = if done {
+        award_earned(st, &caller.user).await?
+    } else {
+        Vec::new()
+    };
+    let base = base_url(st).await?;
+    let now = now();
+    Ok(Completed {
+        course_completed: done,
+        awarded: awarded.iter().map(|a| award_out(a, &base, &now)).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "learn.html")]
+struct LearnPage {
+    nav: Nav,
+    courses: Vec<CourseOut>,
+}
+
+/// `GET /learn`: the courses and the caller's progress.
+pub async fn learn_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/learn").await?;
+    render(&LearnPage {
+        nav: Nav::of(&caller, "/learn"),
+        courses: courses(&st, &caller.user).await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "course.html")]
+struct CoursePage {
+    nav: Nav,
+    c: CourseDetail,
+    can_write: bool,
+    min_group_size: i64,
+    message: String,
+}
+
+impl CoursePage {
+    fn done(&self, position: &i64) -> bool {
+        self.c
+            .course
+            .progress
+            .as_ref()
+            .is_some_and(|p| p.done.contains(position))
+    }
+}
+
+/// `GET /learn/{course}?awarded=`: the modules, the caller's progress, completion by
+/// department.
+pub async fn course_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    let here = format!("/learn/{}", page::url_encode(&slug));
+    let caller = page::caller(&st, ip, &headers, &here).await?;
+    let c = course_detail(&st, &slug, &caller.user).await?;
+    let message = match (
+        q.get("awarded").filter(|a| !a.is_empty()),
+        q.contains_key("completed"),
+    ) {
+        (Some(a), _) => format!("Course complete. You earned: {a}. See My badges."),
+        (None, true) => "Course complete.".to_owned(),
+        _ => String::new(),
+    };
+    render(&CoursePage {
+        nav: Nav::of(&caller, "/learn"),
+        can_write: caller.require_write("").is_ok(),
+        min_group_size: st.store.min_group_size().await?,
+        message,
+        c,
+    })
+}
+
+/// `POST /learn/{course}/enrol`.
+pub async fn enrol_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let here = format!("/learn/{}", page::url_encode(&slug));
+    let caller = page::form_caller(&st, ip, &headers, &here, &f).await?;
+    enrol(&st, &caller, &slug).await?;
+    Ok(Redirect::to(&here).into_response())
+}
+
+/// `POST /learn/{course}/modules/{position}/complete`.
+pub async fn complete_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path((slug, position)): Path<(String, String)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let here = format!("/learn/{}", page::url_encode(&slug));
+    let caller = page::form_caller(&st, ip, &headers, &here, &f).await?;
+    let c = complete(&st, &caller, &slug, &position).await?;
+    let to = if !c.awarded.is_empty() {
+        let names: Vec<&str> = c.awarded.iter().map(|a| a.badge_name.as_str()).collect();
+        format!("{here}?awarded={}", page::url_encode(&names.join(", ")))
+    } else if c.course_completed {
+        format!("{here}?completed")
+    } else {
+        format!("{here}#module-{position}")
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// `GET /api/v1/courses`.
+pub async fn courses_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<Vec<CourseOut>>, ApiError> {
+    Ok(Json(courses(&st, &caller.user).await?))
+}
+
+/// `GET /api/v1/courses/{course}`.
+pub async fn course_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+) -> Result<Json<CourseDetail>, ApiError> {
+    Ok(Json(course_detail(&st, &slug, &caller.user).await?))
+}
+
+/// `POST /api/v1/courses/{course}/enrol`: `{"enrolled": true}` (again changes nothing).
+pub async fn enrol_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_write("enrol in courses")?;
+    auth::check_api_write(&caller, &headers)?;
+    enrol(&st, &caller, &slug).await?;
+    Ok(Json(serde_json::json!({ "enrolled": true })))
+}
+
+/// `POST /api/v1/courses/{course}/modules/{position}/complete`.
+pub async fn complete_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+    Path((slug, position)): Path<(String, String)>,
+) -> Result<Json<Completed>, ApiError> {
+    caller.require_write("complete course modules")?;
+    auth::check_api_write(&caller, &headers)?;
+    Ok(Json(complete(&st, &caller, &slug, &position).await?))
+}
+
+// ---------------------------------------------------------------- verifying wins
+
+/// Body of `POST /api/v1/wins/{id}/verify`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyWinIn {
+    /// What the verifier saw: a link, a document, a demo.
+    pub evidence: String,
+}
+
+/// A verification recorded.
+#[derive(Debug, Serialize)]
+pub struct WinVerified {
+    /// `champion` or `peer`.
+    pub as_role: String,
+    /// Badges the win's author earned by it.
+    pub badges_awarded: Vec<String>,
+}
+
+/// Records that the caller saw the evidence of win `id`, then awards its author what that
+/// earned them.
+pub async fn verify_win(
+    st: &AppState,
+    caller: &Caller,
+    id: i64,
+    evidence: &str,
+) -> Result<WinVerified, ApiError> {
+    caller.require_write("verify wins")?;
+    if st.store.win(id).await?.is_none() {
+        return Err(not_found(format!("no win {id}")));
+    }
+    if evidence.chars().count() > 2000 {
+        return Err(invalid("evidence: at most 2000 characters"));
+    }
+    st.store.verify_win(id, &caller.user, evidence).await?;
+    let mut badges_awarded = Vec::new();
+    for author in st.store.win_author_users(id).await? {
+        badges_awarded.extend(
+            award_earned(st, &author)
+                .await?
+                .into_iter()
+                .map(|a| a.badge_name),
+        );
+    }
+    let as_role = st
+        .store
+        .win_verifications(id)
+        .await?
+        .into_iter()
+        .find(|v| v.verifier == caller.user.email)
+        .map(|v| v.as_role)
+        .unwrap_or_default();
+    Ok(WinVerified {
+        as_role,
+        badges_awarded,
+    })
+}
+
+/// The verifications of a win, and whether the caller may add theirs.
+pub async fn verifications_of(
+    st: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<(Vec<Verification>, bool), ApiError> {
+    let v = st.store.win_verifications(id).await?;
+    let mine = st
+        .store
+        .win_author_users(id)
+        .await?
+        .iter()
+        .any(|u| u.id == caller.user.id);
+    let can = caller.require_write("").is_ok()
+        && !mine
+        && !v.iter().any(|v| v.verifier == caller.user.email);
+    Ok((v, can))
+}
+
+fn win_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .map_err(|_| not_found(format!("no win {raw:?}")))
+}
+
+/// `POST /wins/{id}/verify` (form: evidence).
+pub async fn verify_win_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let here = format!("/wins/{}", page::url_encode(&raw));
+    let caller = page::form_caller(&st, ip, &headers, &here, &f).await?;
+    let id = win_id(&raw)?;
+    verify_win(
+        &st,
+        &caller,
+        id,
+        f.get("evidence").map(String::as_str).unwrap_or(""),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/wins/{id}#verifications")).into_response())
+}
+
+/// `POST /api/v1/wins/{id}/verify`.
+pub async fn verify_win_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    body: JsonBody,
+) -> Result<Json<WinVerified>, ApiError> {
+    caller.require_write("verify wins")?;
+    auth::check_api_write(&caller, &headers)?;
+    let v: VerifyWinIn = body.parse()?;
+    Ok(Json(
+        verify_win(&st, &caller, win_id(&raw)?, &v.evidence).await?,
+    ))
+}
+
+// ---------------------------------------------------------------- badges
+
+/// A badge class; its holder count is withheld below the minimum group size.
+#[derive(Debug, Serialize)]
+pub struct BadgeClassOut {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub tier: Option<String>,
+    pub criteria: String,
+    pub courses: Vec<String>,
+    /// Wins verified by someone else that it asks for.
+    pub wins: i64,
+    pub requires: Vec<String>,
+    pub valid_days: Option<i64>,
+    pub campaign: Option<Campaign>,
+    pub holders: Option<i64>,
+}
+
+fn class_out(b: BadgeClass, min: i64) -> BadgeClassOut {
+    BadgeClassOut {
+        holders: shown(b.holders, min),
+        slug: b.slug,
+        name: b.name,
+        description: b.description,
+        tier: b.tier,
+        criteria: b.criteria,
+        courses: b.courses,
+        wins: b.wins,
+        requires: b.requires,
+        valid_days: b.valid_days,
+        campaign: b.campaign,
+    }
+}
+
+/// Current holders of a badge in a department.
+#[derive(Debug, Serialize)]
+pub struct DeptBadges {
+    pub department: String,
+    pub badge: String,
+    /// `null`: fewer than the minimum group size (withheld).
+    pub holders: Option<i64>,
+}
+
+/// Every badge class and the counts per department (the team view).
+#[derive(Debug, Serialize)]
+pub struct BadgesOut {
+    pub classes: Vec<BadgeClassOut>,
+    pub by_department: Vec<DeptBadges>,
+    pub campaigns: Vec<Campaign>,
+    pub min_group_size: i64,
+}
+
+async fn badges(st: &AppState) -> Result<BadgesOut, ApiError> {
+    let min = st.store.min_group_size().await?;
+    Ok(BadgesOut {
+        classes: st
+            .store
+            .badge_classes()
+            .await?
+            .into_iter()
+            .map(|b| class_out(b, min))
+            .collect(),
+        by_department: st
+            .store
+            .badge_counts_by_department(min)
+            .await?
+            .into_iter()
+            .map(|(department, badge, holders)| DeptBadges {
+                department,
+                badge,
+                holders,
+            })
+            .collect(),
+        campaigns: st.store.campaigns().await?,
+        min_group_size: min,
+    })
+}
+
+/// A badge the caller does not hold yet, and what is missing.
+#[derive(Debug, Serialize)]
+pub struct NextBadge {
+    pub badge: String,
+    pub name: String,
+    pub tier: Option<String>,
+    /// Empty: earned, waiting to be claimed.
+    pub missing: Vec<String>,
+}
+
+/// The caller's badges (with their history) and what they can earn next.
+#[derive(Debug, Serialize)]
+pub struct MyBadges {
+    pub awards: Vec<AwardOut>,
+    pub next: Vec<NextBadge>,
+}
+
+async fn my_badges(st: &AppState, user: &User) -> Result<MyBadges, ApiError> {
+    let base = base_url(st).await?;
+    let now = now();
+    let awards: Vec<AwardOut> = st
+        .store
+        .awards_of(user.id)
+        .await?
+        .iter()
+        .rev()
+        .map(|a| award_out(a, &base, &now))
+        .collect();
+    let mut next = Vec::new();
+    for b in st.store.badge_classes().await? {
+        let held = awards
+            .iter()
+            .any(|a| a.badge == b.slug && a.state == "active");
+        let ended = b.campaign.as_ref().is_some_and(|c| c.ended_at.is_some());
+        if held || ended {
+            continue;
+        }
+        let missing = match awarding::evaluate(&st.store, &b, user).await? {
+            Ok(_) => Vec::new(),
+            Err(unmet) => unmet.iter().map(ToString::to_string).collect(),
+        };
+        next.push(NextBadge {
+            badge: b.slug,
+            name: b.name,
+            tier: b.tier,
+            missing,
+        });
+    }
+    Ok(MyBadges { awards, next })
+}
+
+/// The caller's own award `uuid`.
+async fn own_award(st: &AppState, caller: &Caller, uuid: &str) -> Result<AwardRow, ApiError> {
+    st.store
+        .award(uuid)
+        .await?
+        .filter(|a| a.user_id == caller.user.id)
+        .ok_or_else(|| not_found(format!("you hold no award {uuid:?}")))
+}
+
+async fn set_profile(
+    st: &AppState,
+    caller: &Caller,
+    uuid: &str,
+    show: bool,
+) -> Result<AwardOut, ApiError> {
+    caller.require_write("change what your profile shows")?;
+    let a = own_award(st, caller, uuid).await?;
+    let now = now();
+    if show && a.state(&now) != "active" {
+        return Err(invalid(format!(
+            "award {uuid} is {}: only a current badge can be shown",
+            a.state(&now)
+        )));
+    }
+    st.store
+        .set_award_visibility(uuid, caller.user.id, show, &random_token())
+        .await?;
+    let a = own_award(st, caller, uuid).await?;
+    Ok(award_out(&a, &base_url(st).await?, &now))
+}
+
+/// A credential to download: as JSON-LD with its proof, or as a VC-JWT.
+fn download(a: &AwardRow, jwt: bool) -> Response {
+    let short: String = a
+        .uuid
+        .trim_start_matches("urn:uuid:")
+        .chars()
+        .take(8)
+        .collect();
+    let (body, content_type, ext) = if jwt {
+        (a.jwt.clone(), "application/vc+jwt", "jwt")
+    } else {
+        (a.credential.clone(), "application/vc+ld+json", "json")
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}-{short}.{ext}\"", a.badge),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "badges.html")]
+struct BadgesPage {
+    nav: Nav,
+    mine: MyBadges,
+    all: BadgesOut,
+    can_write: bool,
+    message: String,
+}
+
+/// `GET /badges`: the caller's badges, what they can earn next, every badge class and
+/// the counts per department; for admins, the campaigns to end.
+pub async fn badges_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/badges").await?;
+    let message = match q.get("done").map(String::as_str) {
+        Some("claimed") => match q.get("awarded").filter(|a| !a.is_empty()) {
+            Some(a) => format!("You earned: {a}."),
+            None => "Nothing new to claim yet.".to_owned(),
+        },
+        Some("shown") => "Shown on your profile. Copy the share link below.".to_owned(),
+        Some("hidden") => "Hidden from your profile; its share link no longer works.".to_owned(),
+        Some("ended") => format!(
+            "Campaign ended: {} awards changed.",
+            q.get("n").map_or("0", String::as_str)
+        ),
+        _ => String::new(),
+    };
+    render(&BadgesPage {
+        nav: Nav::of(&caller, "/badges"),
+        mine: my_badges(&st, &caller.user).await?,
+        all: badges(&st).await?,
+        can_write: caller.require_write("").is_ok(),
+        message,
+    })
+}
+
+/// `POST /badges`: claims every badge earned but not yet awarded (e.g. when a badge was
+/// added to the catalog after its criteria were met).
+pub async fn claim_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::form_caller(&st, ip, &headers, "/badges", &f).await?;
+    caller.require_write("claim badges")?;
+    let names: Vec<String> = award_earned(&st, &caller.user)
+        .await?
+        .into_iter()
+        .map(|a| a.badge_name)
+        .collect();
+    Ok(Redirect::to(&format!(
+        "/badges?done=claimed&awarded={}",
+        page::url_encode(&names.join(", "))
+    ))
+    .into_response())
+}
+
+/// `GET /badges/awards/{uuid}/{file}`: the holder's download, `credential.json` or
+/// `credential.jwt`.
+pub async fn download_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path((uuid, file)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let caller = page::caller(&st, ip, &headers, "/badges").await?;
+    let jwt = match file.as_str() {
+        "credential.json" => false,
+        "credential.jwt" => true,
+        _ => return Err(not_found(format!("no file {file:?}")).into()),
+    };
+    Ok(download(&own_award(&st, &caller, &uuid).await?, jwt))
+}
+
+/// `POST /badges/awards/{uuid}/profile` (form: show = on | off).
+pub async fn profile_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::form_caller(&st, ip, &headers, "/badges", &f).await?;
+    let show = f.get("show").is_some_and(|v| v == "on" || v == "true");
+    set_profile(&st, &caller, &uuid, show).await?;
+    let done = if show { "shown" } else { "hidden" };
+    Ok(Redirect::to(&format!("/badges?done={done}")).into_response())
+}
+
+/// `GET /api/v1/badges`: every badge class and the counts per department.
+pub async fn badges_api(
+    State(st): State<AppState>,
+    ApiCaller(_): ApiCaller,
+) -> Result<Json<BadgesOut>, ApiError> {
+    Ok(Json(badges(&st).await?))
+}
+
+/// `GET /api/v1/me/badges`.
+pub async fn my_badges_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<MyBadges>, ApiError> {
+    Ok(Json(my_badges(&st, &caller.user).await?))
+}
+
+/// `POST /api/v1/me/badges/claim`: `{"awarded": [...]}`.
+pub async fn claim_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_write("claim badges")?;
+    auth::check_api_write(&caller, &headers)?;
+    let base = base_url(&st).await?;
+    let now = now();
+    let awarded: Vec<AwardOut> = award_earned(&st, &caller.user)
+        .await?
+        .iter()
+        .map(|a| award_out(a, &base, &now))
+        .collect();
+    Ok(Json(serde_json::json!({ "awarded": awarded })))
+}
+
+/// `GET /api/v1/me/badges/{uuid}/credential?format=json|jwt`.
+pub async fn credential_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(uuid): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let jwt = match q.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("jwt") => true,
+        Some(other) => {
+            return Err(invalid(format!(
+                "format {other:?}: use json (the default) or jwt"
+            )))
+        }
+    };
+    Ok(download(&own_award(&st, &caller, &uuid).await?, jwt))
+}
+
+/// Body of `PUT /api/v1/me/badges/{uuid}/profile`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileIn {
+    pub show: bool,
+}
+
+/// `PUT /api/v1/me/badges/{uuid}/profile`: shows (with a share link) or hides a badge.
+pub async fn profile_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+    body: JsonBody,
+) -> Result<Json<AwardOut>, ApiError> {
+    caller.require_write("change what your profile shows")?;
+    auth::check_api_write(&caller, &headers)?;
+    let p: ProfileIn = body.parse()?;
+    Ok(Json(set_profile(&st, &caller, &uuid, p.show).await?))
+}
+
+/// Current badges shown on profiles, by person: what the champion directory shows.
+pub async fn shown_badges(st: &AppState) -> Result<BTreeMap<i64, Vec<AwardOut>>, ApiError> {
+    let base = base_url(st).await?;
+    let now = now();
+    let mut out: BTreeMap<i64, Vec<AwardOut>> = BTreeMap::new();
+    for a in st.store.shown_awards().await? {
+        if let (Some(p), "active") = (a.person_id, a.state(&now)) {
+            out.entry(p).or_default().push(award_out(&a, &base, &now));
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- public pages
+
+#[derive(Template)]
+#[template(path = "achievement.html")]
+struct AchievementPage {
+    nav: Nav,
+    b: BadgeClassOut,
+}
+
+/// `GET /badges/{badge}`: the achievement a credential names (public: verifiers follow
+/// its id here).
+pub async fn achievement_page(
+    State(st): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let b = st
+        .store
+        .badge_class(&slug)
+        .await?
+        .ok_or_else(|| not_found(format!("no badge {slug:?}")))?;
+    render(&AchievementPage {
+        nav: Nav::default(),
+        b: class_out(b, i64::MAX),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "shared_credential.html")]
+struct SharedPage {
+    nav: Nav,
+    a: AwardOut,
+    holder: String,
+    issuer: String,
+    token: String,
+    report: Report,
+}
+
+async fn shared(st: &AppState, token: &str) -> Result<AwardRow, ApiError> {
+    let gone =
+        || not_found("no credential is shared at this address (its holder may have hidden it)");
+    if token.len() > 100 {
+        return Err(gone());
+    }
+    st.store
+        .award_by_share_token(token)
+        .await?
+        .filter(|a| a.on_profile)
+        .ok_or_else(gone)
+}
+
+/// `GET /credentials/{token}`: a credential its holder shares, verified live.
+pub async fn shared_page(
+    State(st): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let a = shared(&st, &token).await?;
+    let signer = awarding::default_signer(&st.store).await?;
+    let report = awarding::verify_credential(&st.store, &a.credential).await?;
+    render(&SharedPage {
+        nav: Nav::default(),
+        a: award_out(&a, &signer.issuer.url, &now()),
+        holder: a.holder.clone(),
+        issuer: signer.issuer.name,
+        token,
+        report,
+    })
+}
+
+/// `GET /credentials/{token}/credential.json`.
+pub async fn shared_download(
+    State(st): State<AppState>,
+    Path((token, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let a = shared(&st, &token).await?;
+    match file.as_str() {
+        "credential.json" => Ok(download(&a, false)),
+        "credential.jwt" => Ok(download(&a, true)),
+        _ => Err(not_found(format!("no file {file:?}"))),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    nav: Nav,
+    text: String,
+    report: Option<Report>,
+    error: String,
+}
+
+/// `GET /verify`: paste or upload a credential (public).
+pub async fn verify_page() -> Result<Html<String>, PageError> {
+    render(&VerifyPage {
+        nav: Nav::default(),
+        text: String::new(),
+        report: None,
+        error: String::new(),
+    })
+}
+
+/// The credential of a verify form: the uploaded file if any, else the pasted text.
+async fn verify_form_text(mut m: Multipart) -> Result<String, ApiError> {
+    let mut pasted = String::new();
+    let mut file = String::new();
+    let too_big = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "a credential is at most {} KiB",
+                crate::credentials::MAX_CREDENTIAL_BYTES / 1024
+            ),
+        )
+    };
+    while let Some(field) = m
+        .next_field()
+        .await
+        .map_err(|e| invalid(format!("the form cannot be read: {e}")))?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| invalid(format!("field `{name}` cannot be read: {e}")))?;
+        if bytes.len() > crate::credentials::MAX_CREDENTIAL_BYTES {
+            return Err(too_big());
+        }
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| invalid(format!("field `{name}`: the file is not UTF-8 text")))?;
+        match name.as_str() {
+            "credential" => pasted = text,
+            "file" => file = text,
+            _ => {}
+        }
+    }
+    let text = if file.trim().is_empty() { pasted } else { file };
+    if text.trim().is_empty() {
+        return Err(invalid(
+            "paste a credential (JSON or VC-JWT) or choose its file",
+        ));
+    }
+    Ok(text.trim().to_owned())
+}
+
+/// `POST /verify` (multipart: `credential` pasted, or `file`): the check-by-check report.
+pub async fn verify_post(
+    State(st): State<AppState>,
+    m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Html<String>), PageError> {
+    let text = match m {
+        Ok(m) => verify_form_text(m).await,
+        Err(e) => Err(invalid(format!(
+            "send the form as multipart/form-data: {e}"
+        ))),
+    };
+    match text {
+        Ok(text) => {
+            let report = awarding::verify_credential(&st.store, &text).await?;
+            render_with(
+                StatusCode::OK,
+                &VerifyPage {
+                    nav: Nav::default(),
+                    text,
+                    report: Some(report),
+                    error: String::new(),
+                },
+            )
+        }
+        Err(e) => render_with(
+            e.status(),
+            &VerifyPage {
+                nav: Nav::default(),
+                text: String::new(),
+                report: None,
+                error: e.message,
+            },
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- administration
+
+/// One award of a badge, for admins.
+#[derive(Debug, Serialize)]
+pub struct Holder {
+    pub uuid: String,
+    pub holder: String,
+    pub email: String,
+    pub department: String,
+    pub issued_at: String,
+    pub valid_until: Option<String>,
+    pub state: &'static str,
+    pub revoked_at: Option<String>,
+    pub revoke_reason: Option<String>,
+    pub win_id: Option<i64>,
+}
+
+/// Who holds (and held) badge `slug`: admins only, every read audited.
+async fn holders(
+    st: &AppState,
+    caller: &Caller,
+    slug: &str,
+    via: &str,
+) -> Result<(BadgeClass, Vec<Holder>), ApiError> {
+    caller.require_admin("see who holds a badge")?;
+    let class = st
+        .store
+        .badge_class(slug)
+        .await?
+        .ok_or_else(|| not_found(format!("no badge {slug:?}")))?;
+    let now = now();
+    let list: Vec<Holder> = st
+        .store
+        .awards(Some(slug))
+        .await?
+        .into_iter()
+        .map(|a| Holder {
+            state: a.state(&now),
+            uuid: a.uuid,
+            holder: a.holder,
+            email: a.email,
+            department: a.department,
+            issued_at: a.issued_at,
+            valid_until: a.valid_until,
+            revoked_at: a.revoked_at,
+            revoke_reason: a.revoke_reason,
+            win_id: a.win_id,
+        })
+        .collect();
+    st.store
+        .audit(
+            Some(caller.user.id),
+            "badge.holders",
+            &format!("badge:{slug}"),
+            &format!("{} awards listed via {via}", list.len()),
+        )
+        .await?;
+    Ok((class, list))
+}
+
+/// A CSV cell that a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return gets a leading `'` (OWASP's advice against CSV injection).
+pub fn csv_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+/// The holders as CSV, every cell made safe for spreadsheets.
+pub fn holders_csv(list: &[Holder]) -> Result<String, ApiError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| ApiError::new(ErrorCode::Internal, format!("writing CSV: {e}"));
+    w.write_record([
+        "award",
+        "holder",
+        "email",
+        "department",
+        "issued_at",
+        "valid_until",
+        "state",
+        "revoked_at",
+        "revoke_reason",
+        "win",
+    ])
+    .map_err(fail)?;
+    for h in list {
+        let win = h.win_id.map(|w| w.to_string()).unwrap_or_default();
+        let row = [
+            h.uuid.as_str(),
+            &h.holder,
+            &h.email,
+            &h.department,
+            &h.issued_at,
+            h.valid_until.as_deref().unwrap_or(""),
+            h.state,
+            h.revoked_at.as_deref().unwrap_or(""),
+            h.revoke_reason.as_deref().unwrap_or(""),
+            &win,
+        ];
+        w.write_record(row.iter().map(|c| csv_safe(c).into_owned()))
+            .map_err(fail)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("writing CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| ApiError::new(ErrorCode::Internal, "the CSV is not UTF-8"))
+}
+
+fn csv_response(slug: &str, text: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{slug}-holders.csv\""),
+            ),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// Body of `POST /api/v1/awards/{uuid}/revoke`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeIn {
+    pub reason: String,
+}
+
+async fn revoke(
+    st: &AppState,
+    caller: &Caller,
+    uuid: &str,
+    reason: &str,
+) -> Result<bool, ApiError> {
+    caller.require_admin("revoke badges")?;
+    if reason.trim().is_empty() {
+        return Err(invalid("reason: say why the badge is revoked"));
+    }
+    if st.store.award(uuid).await?.is_none() {
+        return Err(not_found(format!("no award {uuid:?}")));
+    }
+    Ok(st
+        .store
+        .revoke_award(uuid, reason.trim(), Some(caller.user.id))
+        .await?)
+}
+
+/// Body of `POST /api/v1/campaigns/{campaign}/end`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndIn {
+    /// `revoke` or `expire`.
+    pub mode: String,
+}
+
+async fn end_campaign(
+    st: &AppState,
+    caller: &Caller,
+    slug: &str,
+    mode: &str,
+) -> Result<u64, ApiError> {
+    caller.require_admin("end campaigns")?;
+    if !st.store.campaigns().await?.iter().any(|c| c.slug == slug) {
+        return Err(not_found(format!("no campaign {slug:?}")));
+    }
+    Ok(st
+        .store
+        .end_campaign(slug, mode, Some(caller.user.id))
+        .await?)
+}
+
+#[derive(Template)]
+#[template(path = "badge_holders.html")]
+struct HoldersPage {
+    nav: Nav,
+    b: BadgeClass,
+    holders: Vec<Holder>,
+}
+
+/// `GET /admin/badges/{badge}`: who holds it (admins; audited).
+pub async fn holders_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let here = format!("/admin/badges/{}", page::url_encode(&slug));
+    let caller = page::caller(&st, ip, &headers, &here).await?;
+    let (b, holders) = holders(&st, &caller, &slug, "page").await?;
+    render(&HoldersPage {
+        nav: Nav::of(&caller, "/badges"),
+        b,
+        holders,
+    })
+}
+
+/// `GET /admin/badges/{badge}/holders.csv` (admins; audited).
+pub async fn holders_csv_page(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let here = format!("/admin/badges/{}", page::url_encode(&slug));
+    let caller = page::caller(&st, ip, &headers, &here).await?;
+    let (_, list) = holders(&st, &caller, &slug, "CSV export").await?;
+    Ok(csv_response(&slug, holders_csv(&list)?))
+}
+
+/// `POST /admin/awards/{uuid}/revoke` (form: reason, badge to return to).
+pub async fn revoke_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::form_caller(&st, ip, &headers, "/badges", &f).await?;
+    revoke(
+        &st,
+        &caller,
+        &uuid,
+        f.get("reason").map(String::as_str).unwrap_or(""),
+    )
+    .await?;
+    let back = st
+        .store
+        .award(&uuid)
+        .await?
+        .map_or("/badges".to_owned(), |a| {
+            format!("/admin/badges/{}", page::url_encode(&a.badge))
+        });
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// `POST /admin/campaigns/{campaign}/end` (form: mode = revoke | expire).
+pub async fn end_post(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let caller = page::form_caller(&st, ip, &headers, "/badges", &f).await?;
+    let n = end_campaign(
+        &st,
+        &caller,
+        &slug,
+        f.get("mode").map(String::as_str).unwrap_or(""),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/badges?done=ended&n={n}")).into_response())
+}
+
+/// `GET /api/v1/badges/{badge}/holders?format=json|csv` (admins; audited).
+pub async fn holders_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    caller.require_admin("see who holds a badge")?;
+    let csv = match q.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(invalid(format!(
+                "format {other:?}: use json (the default) or csv"
+            )))
+        }
+    };
+    let (_, list) = holders(&st, &caller, &slug, if csv { "API CSV" } else { "API" }).await?;
+    Ok(if csv {
+        csv_response(&slug, holders_csv(&list)?)
+    } else {
+        Json(list).into_response()
+    })
+}
+
+/// `POST /api/v1/awards/{uuid}/revoke` (admins): `{"revoked": bool}` (false: already).
+pub async fn revoke_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+    body: JsonBody,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_admin("revoke badges")?;
+    auth::check_api_write(&caller, &headers)?;
+    let r: RevokeIn = body.parse()?;
+    let revoked = revoke(&st, &caller, &uuid, &r.reason).await?;
+    Ok(Json(serde_json::json!({ "revoked": revoked })))
+}
+
+/// `POST /api/v1/campaigns/{campaign}/end` (admins): `{"awards": n}` changed.
+pub async fn end_api(
+    State(st): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    body: JsonBody,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_admin("end campaigns")?;
+    auth::check_api_write(&caller, &headers)?;
+    let e: EndIn = body.parse()?;
+    let n = end_campaign(&st, &caller, &slug, &e.mode).await?;
+    Ok(Json(serde_json::json!({ "awards": n })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_cannot_become_formulas() {
+        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_safe(bad), format!("'{bad}"));
+        }
+        for fine in ["Ada", "", "1-2", "a=b", "urn:uuid:1"] {
+            assert_eq!(csv_safe(fine), fine);
+        }
+        let h = Holder {
+            uuid: "urn:uuid:1".into(),
+            holder: "=HYPERLINK(\"http://x\",\"y\")".into(),
+            email: "@a".into(),
+            department: "Sales, \"East\"".into(),
+            issued_at: "2026-01-01T00:00:00Z".into(),
+            valid_until: None,
+            state: "active",
+            revoked_at: None,
+            revoke_reason: Some("-".into()),
+            win_id: Some(3),
+        };
+        let text = holders_csv(&[h]).expect("csv");
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let row = r.records().next().expect("row").expect("record");
+        assert_eq!(&row[1], "'=HYPERLINK(\"http://x\",\"y\")");
+        assert_eq!(&row[2], "'@a");
+        assert_eq!(&row[3], "Sales, \"East\"");
+        assert_eq!(&row[8], "'-");
+        assert_eq!(&row[9], "3");
+    }
+}
