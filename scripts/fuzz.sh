@@ -13,7 +13,7 @@ cp -n ../../shared/fixtures/hris/*.csv corpus/hris/ 2>/dev/null || true
 cp -n ../../shared/fixtures/github-copilot/* corpus/github/ 2>/dev/null || true
 cp -n ../../shared/fixtures/m365/* corpus/m365/ 2>/dev/null || true
 cp -n ../../shared/fixtures/chatgpt-enterprise/* corpus/chatgpt/ 2>/dev/null || true
-for t in hris edges events github m365 chatgpt pydict; do
+for t in hris edges events github m365 chatgpt pydict credential; do
   echo "== fuzz $t (${secs}s)"
   cargo +nightly fuzz run "$t" -- -max_total_time="$secs" 2>&1 | tail -2
 done

@@ -222,3 +222,53 @@ fn the_identity_hash_is_of_the_lowercased_email_and_salt() {
         "sha256$00ac5c281384071285032f378dde7dfa9977ae8f4e5accdd93d8ce6682bda05a"
     );
 }
+
+mod mutations {
+    //! The verifier is a parser of untrusted input (the verify endpoint is public): it must
+    //! answer every input without panicking, and no changed byte may leave a credential
+    //! valid unless the change is one JSON does not see (whitespace between tokens).
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn signed_pair() -> (String, String) {
+        let (key, issuer) = our_issuer(7);
+        let unsigned = credential::build(&issuer, &our_award(Some(at(2027, 3, 1))));
+        let signed = proof::sign(&unsigned, &key, at(2026, 3, 1)).expect("sign");
+        let token = jwt::sign(&unsigned, &key).expect("sign");
+        (signed.to_string(), token)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_gets_a_report(input in "\\PC{0,300}") {
+            let report = run(&input, at(2026, 6, 1), StatusAnswer::Active);
+            prop_assert!(!report.valid);
+            prop_assert!(report.failure().is_some());
+        }
+
+        #[test]
+        fn a_changed_byte_never_leaves_a_credential_valid_with_other_content(
+            jwt_form in any::<bool>(),
+            at_fraction in 0.0f64..1.0,
+            byte in 0x20u8..0x7f,
+        ) {
+            let (json, token) = signed_pair();
+            let original = if jwt_form { token } else { json };
+            let mut bytes = original.clone().into_bytes();
+            let i = ((bytes.len() - 1) as f64 * at_fraction) as usize;
+            prop_assume!(bytes[i] != byte);
+            bytes[i] = byte;
+            let changed = String::from_utf8(bytes).expect("ASCII");
+            let report = run(&changed, at(2026, 6, 1), StatusAnswer::Active);
+            if report.valid {
+                prop_assert!(!jwt_form, "a changed VC-JWT verified: {changed}");
+                let a: Value = serde_json::from_str(&original).expect("json");
+                let b: Value = serde_json::from_str(&changed).expect("valid means it parsed");
+                prop_assert_eq!(a, b, "a changed credential verified");
+            }
+        }
+    }
+}
