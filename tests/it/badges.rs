@@ -552,7 +552,13 @@ fn on_the_web_courses_and_a_verified_win_earn_badges_that_are_downloaded_shared_
 
     // The public verify page: an uploaded VC-JWT is valid; a pasted changed copy is not,
     // and the page says which check failed.
-    assert_eq!(crate::http::get(&url("/verify"), None).0, 200);
+    let (code, anonymous) = crate::http::get(&url("/verify"), None);
+    assert_eq!(code, 200);
+    assert!(!anonymous.contains("Log out"));
+    assert!(
+        a.get("/verify").body.contains("Log out"),
+        "a logged-in visitor keeps the menu"
+    );
     let (ct, body) = multipart(&[("credential", "")], Some(("badge.jwt", jwt.body.trim())));
     let (code, page) = verify_page(&s.base, &ct, &body);
     assert_eq!(code, 200, "{page}");

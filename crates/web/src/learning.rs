@@ -892,6 +892,7 @@ struct AchievementPage {
 /// its id here).
 pub async fn achievement_page(
     State(st): State<AppState>,
+    headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let b = st
@@ -900,7 +901,7 @@ pub async fn achievement_page(
         .await?
         .ok_or_else(|| not_found(format!("no badge {slug:?}")))?;
     render(&AchievementPage {
-        nav: Nav::default(),
+        nav: page::public_nav(&st, &headers, "/badges").await,
         b: class_out(b, i64::MAX),
     })
 }
@@ -932,13 +933,14 @@ async fn shared(st: &AppState, token: &str) -> Result<AwardRow, ApiError> {
 /// `GET /credentials/{token}`: a credential its holder shares, verified live.
 pub async fn shared_page(
     State(st): State<AppState>,
+    headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let a = shared(&st, &token).await?;
     let signer = awarding::default_signer(&st.store).await?;
     let report = awarding::verify_credential(&st.store, &a.credential).await?;
     render(&SharedPage {
-        nav: Nav::default(),
+        nav: page::public_nav(&st, &headers, "/badges").await,
         a: award_out(&a, &signer.issuer.url, &now()),
         holder: a.holder.clone(),
         issuer: signer.issuer.name,
@@ -970,9 +972,12 @@ struct VerifyPage {
 }
 
 /// `GET /verify`: paste or upload a credential (public).
-pub async fn verify_page() -> Result<Html<String>, PageError> {
+pub async fn verify_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
     render(&VerifyPage {
-        nav: Nav::default(),
+        nav: page::public_nav(&st, &headers, "/verify").await,
         text: String::new(),
         report: None,
         error: String::new(),
@@ -1025,8 +1030,10 @@ async fn verify_form_text(mut m: Multipart) -> Result<String, ApiError> {
 /// `POST /verify` (multipart: `credential` pasted, or `file`): the check-by-check report.
 pub async fn verify_post(
     State(st): State<AppState>,
+    headers: HeaderMap,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Html<String>), PageError> {
+    let nav = page::public_nav(&st, &headers, "/verify").await;
     let text = match m {
         Ok(m) => verify_form_text(m).await,
         Err(e) => Err(invalid(format!(
@@ -1039,7 +1046,7 @@ pub async fn verify_post(
             render_with(
                 StatusCode::OK,
                 &VerifyPage {
-                    nav: Nav::default(),
+                    nav,
                     text,
                     report: Some(report),
                     error: String::new(),
@@ -1049,7 +1056,7 @@ pub async fn verify_post(
         Err(e) => render_with(
             e.status(),
             &VerifyPage {
-                nav: Nav::default(),
+                nav,
                 text: String::new(),
                 report: None,
                 error: e.message,

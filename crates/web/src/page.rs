@@ -131,6 +131,24 @@ pub async fn caller(
         })
 }
 
+/// The navigation bar of a public page: the caller's when they are logged in (by session
+/// cookie only: a public page never checks a password), an empty one otherwise.
+pub async fn public_nav(st: &AppState, headers: &HeaderMap, here: &str) -> Nav {
+    let Some(token) = auth::cookie(headers, auth::SESSION_COOKIE) else {
+        return Nav::default();
+    };
+    match st.store.session(token).await {
+        Ok(Some(session)) => Nav::of(
+            &Caller {
+                user: session.user.clone(),
+                session: Some(session),
+            },
+            here,
+        ),
+        _ => Nav::default(),
+    }
+}
+
 /// The caller of a form post, with its CSRF token checked (see [`auth::check_form`]).
 pub async fn form_caller(
     st: &AppState,
