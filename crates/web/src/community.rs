@@ -234,7 +234,7 @@ struct WinPage {
     can_verify: bool,
 }
 
-fn win_id(raw: &str) -> Result<i64, ApiError> {
+pub(crate) fn win_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
         .map_err(|_| ApiError::new(ErrorCode::NotFound, format!("no win {raw:?}")))
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{ApiCaller, JsonBody};
 use crate::auth::{self, Caller};
 use crate::awarding;
+use crate::community::win_id;
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, render_with, ClientIp, Nav, PageError};
 use crate::AppState;
@@ -466,11 +467,6 @@ pub async fn verifications_of(
         && !mine
         && !v.iter().any(|v| v.verifier == caller.user.email);
     Ok((v, can))
-}
-
-fn win_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .map_err(|_| not_found(format!("no win {raw:?}")))
 }
 
 /// `POST /wins/{id}/verify` (form: evidence).
