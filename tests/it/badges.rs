@@ -573,6 +573,11 @@ fn on_the_web_courses_and_a_verified_win_earn_badges_that_are_downloaded_shared_
     let (code, page) = verify_page(&s.base, "application/x-www-form-urlencoded", "credential=x");
     assert_eq!(code, 400);
     assert!(page.contains("multipart/form-data"), "{page}");
+    let huge = "x".repeat(70 * 1024);
+    let (ct, body) = multipart(&[("credential", "")], Some(("huge.json", &huge)));
+    let (code, page) = verify_page(&s.base, &ct, &body);
+    assert_eq!(code, 413);
+    assert!(page.contains("at most 64 KiB"), "{page}");
 
     // Admins: who holds the badge (audited), as CSV; revocation from the page.
     let mut l = Client::new(&s.base);
