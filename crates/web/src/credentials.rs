@@ -15,11 +15,10 @@ use crate::AppState;
 /// Credentials larger than this are refused (real ones are a few KiB).
 pub const MAX_CREDENTIAL_BYTES: usize = 64 * 1024;
 
-/// The text to verify from a request body: a credential as JSON, `{"credential": …}`
-/// (an object, or a VC-JWT string), or a bare VC-JWT (`text/plain`, `application/jwt`,
-/// `application/vc+jwt`).
-pub fn credential_text(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
-    if body.len() > MAX_CREDENTIAL_BYTES {
+/// Refuses a credential of more than [`MAX_CREDENTIAL_BYTES`] (the API's body or the
+/// verify page's field).
+pub fn check_size(len: usize) -> Result<(), ApiError> {
+    if len > MAX_CREDENTIAL_BYTES {
         return Err(ApiError::new(
             ErrorCode::PayloadTooLarge,
             format!(
@@ -28,6 +27,14 @@ pub fn credential_text(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiEr
             ),
         ));
     }
+    Ok(())
+}
+
+/// The text to verify from a request body: a credential as JSON, `{"credential": …}`
+/// (an object, or a VC-JWT string), or a bare VC-JWT (`text/plain`, `application/jwt`,
+/// `application/vc+jwt`).
+pub fn credential_text(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
+    check_size(body.len())?;
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, "the body is not UTF-8"))?;
     let content_type = headers

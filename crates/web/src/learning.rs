@@ -984,15 +984,6 @@ pub async fn verify_page(
 async fn verify_form_text(mut m: Multipart) -> Result<String, ApiError> {
     let mut pasted = String::new();
     let mut file = String::new();
-    let too_big = || {
-        ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!(
-                "a credential is at most {} KiB",
-                crate::credentials::MAX_CREDENTIAL_BYTES / 1024
-            ),
-        )
-    };
     while let Some(field) = m
         .next_field()
         .await
@@ -1003,9 +994,7 @@ async fn verify_form_text(mut m: Multipart) -> Result<String, ApiError> {
             .bytes()
             .await
             .map_err(|e| invalid(format!("field `{name}` cannot be read: {e}")))?;
-        if bytes.len() > crate::credentials::MAX_CREDENTIAL_BYTES {
-            return Err(too_big());
-        }
+        crate::credentials::check_size(bytes.len())?;
         let text = String::from_utf8(bytes.to_vec())
             .map_err(|_| invalid(format!("field `{name}`: the file is not UTF-8 text")))?;
         match name.as_str() {
