@@ -191,7 +191,14 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     }
     crate::init_logging();
     let gates = crate::program::gates(None)?;
-    crate::serve(store, gates, args.bind, true).await
+    crate::serve(
+        store,
+        gates,
+        args.bind,
+        &crate::ServerOptions::default(),
+        true,
+    )
+    .await
 }
 
 /// Generates the company and writes it as export files; the database is filled only from

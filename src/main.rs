@@ -28,7 +28,10 @@ use flywheel_store::{Role, Store};
     name = "flywheel",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "Exit status: 0 success; 1 an error (the message names it); 74 the database's \
+storage is full; 75 the database is unavailable for now (retry). A command that fails has \
+stored nothing of what it was writing."
 )]
 struct Cli {
     /// Database: sqlite://PATH (a file, created if missing) or postgres://USER@HOST[:PORT]/DB.
@@ -113,6 +116,33 @@ struct ServeArgs {
     /// program's definition, `flywheel stages --print-defaults`).
     #[arg(long, value_name = "FILE")]
     stages: Option<PathBuf>,
+    #[command(flatten)]
+    server: ServerOptions,
+}
+
+/// How the server meets the network (shared by `serve` and `demo`).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ServerOptions {
+    /// A reverse proxy whose `X-Forwarded-For` (the client's address, for per-address login
+    /// limits) and `X-Forwarded-Proto` (HTTPS, for HSTS) are believed: an address or a
+    /// CIDR block; repeat it, or list them comma-separated in FLYWHEEL_TRUSTED_PROXIES.
+    /// Without it those headers are ignored, since any client can send them.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "CIDR",
+        env = "FLYWHEEL_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_net
+    )]
+    trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// An address (`10.0.0.7`) or a CIDR block (`10.0.0.0/8`).
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is neither an address nor a CIDR block (e.g. 10.0.0.0/8)"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,9 +225,23 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            exit_code(&e)
         }
     }
+}
+
+/// The exit status of a failed command: 74 (`EX_IOERR`) when the database's storage is
+/// full, 75 (`EX_TEMPFAIL`) when the database is unavailable for now (retrying may work),
+/// 1 for everything else. In every case nothing of the failed write was stored.
+fn exit_code(e: &anyhow::Error) -> ExitCode {
+    for cause in e.chain() {
+        match cause.downcast_ref::<flywheel_store::StoreError>() {
+            Some(flywheel_store::StoreError::Full(_)) => return ExitCode::from(74),
+            Some(flywheel_store::StoreError::Unavailable(_)) => return ExitCode::from(75),
+            _ => {}
+        }
+    }
+    ExitCode::FAILURE
 }
 
 async fn open(url: &str) -> anyhow::Result<Store> {
@@ -215,7 +259,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging();
             let gates = program::gates(args.stages.as_deref())?;
             let store = open(&url()).await?;
-            serve(store, gates, args.bind, false).await
+            serve(store, gates, args.bind, &args.server, false).await
         }
         Command::Import(cmd) => import::run(cmd, &url()).await,
         Command::People(args) => people::run(args, &url()).await,
@@ -331,6 +375,7 @@ async fn serve(
     store: Store,
     gates: flywheel_insights::gates::GateConfig,
     bind: SocketAddr,
+    opts: &ServerOptions,
     fallback: bool,
 ) -> anyhow::Result<()> {
     let listener = match tokio::net::TcpListener::bind(bind).await {
@@ -346,12 +391,37 @@ async fn serve(
     println!("Flywheel is serving on http://{addr}/ (Ctrl-C to stop)");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let state = flywheel_web::AppState::new(store, Some(gates));
-    flywheel_web::serve(state, listener, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let state = flywheel_web::AppState::new(store.clone(), Some(gates))
+        .with_trusted_proxies(opts.trusted_proxies.clone());
+    flywheel_web::serve(state, listener, shutdown_signal()).await?;
+    // Requests are drained; fold the write-ahead log into the database before exiting.
+    if let Err(e) = store.checkpoint_truncate().await {
+        tracing::warn!("final checkpoint: {e}");
+    }
+    store.close().await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM (what `kill`, systemd and container runtimes
+/// send): the server then stops accepting, finishes the requests in flight and exits.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
 }
 
 /// The default demo output directory.

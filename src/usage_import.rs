@@ -319,6 +319,10 @@ pub fn print_usage_outcome(
         return Ok(());
     }
     match out.import_id {
+        None if out.read == 0 && out.skipped.is_empty() => println!(
+            "{}: no records (a quiet period: nobody used the tool in it); nothing to change",
+            file.display()
+        ),
         None => println!("{}: no changes ({} rows read, {} records already stored)", file.display(), out.read, out.unchanged),
         Some(id) => println!(
             "{} imported (import #{id}): {} rows read, {} records: {} stored, {} updated, {} unchanged; seats {} stored, {} updated; {} earlier rows attached to people",

@@ -317,13 +317,17 @@ fn outcome_of(page: &str, check: &str) -> String {
         .to_owned()
 }
 
-#[test]
-fn on_the_web_courses_and_a_verified_win_earn_badges_that_are_downloaded_shared_verified_and_ended()
-{
+flywheel_testkit::both_backends! {
+    async fn on_the_web_courses_and_a_verified_win_earn_badges_that_are_downloaded_shared_verified_and_ended(url: String) {
+        web_badges_flow(&url);
+    }
+}
+
+fn web_badges_flow(db: &str) {
     use crate::web::{call, hidden, Client};
 
     let dir = flywheel_testkit::tempdir();
-    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let db = db.to_owned();
     let hris = flywheel_testkit::fixture("hris/oracle-hr_as_hris_orgchart.csv");
     ok(
         &db,

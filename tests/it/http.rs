@@ -22,10 +22,22 @@ impl Drop for Server {
 }
 
 pub fn start(db: &str) -> Server {
+    start_with(db, &[])
+}
+
+/// Starts `flywheel serve` with extra arguments.
+pub fn start_with(db: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
         .args(["--db", db, "serve", "--bind", "127.0.0.1:0"])
+        .args(extra)
+        .env_remove("FLYWHEEL_TRUSTED_PROXIES")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // FLYWHEEL_TEST_SERVER_LOG=1 shows the servers' logs, for debugging a test.
+        .stderr(if std::env::var_os("FLYWHEEL_TEST_SERVER_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .expect("spawn serve");
     let stdout = child.stdout.take().expect("stdout");

@@ -5,6 +5,8 @@ mod badges;
 mod browser;
 mod champions;
 mod cli;
+mod faults;
+mod hardening;
 mod http;
 mod net;
 mod program;
@@ -39,22 +41,30 @@ pub fn ok(db: &str, args: &[&str]) -> String {
 
 /// Runs `flywheel demo --no-serve` with a fixed as-of day (2026-06-01) into `out`.
 pub fn run_demo(out: &str, people: &str, seed: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flywheel"))
-        .args([
-            "demo",
-            "--no-serve",
-            "--people",
-            people,
-            "--seed",
-            seed,
-            "--as-of",
-            "2026-06-01",
-            "--out",
-            out,
-        ])
-        .env_remove("FLYWHEEL_DB")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run the demo: {e}"))
+    run_demo_on(None, out, people, seed)
+}
+
+/// Runs the demo into `out`, importing into `db` (default: SQLite in `out`).
+pub fn run_demo_on(db: Option<&str>, out: &str, people: &str, seed: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flywheel"));
+    if let Some(db) = db {
+        cmd.args(["--db", db]);
+    }
+    cmd.args([
+        "demo",
+        "--no-serve",
+        "--people",
+        people,
+        "--seed",
+        seed,
+        "--as-of",
+        "2026-06-01",
+        "--out",
+        out,
+    ])
+    .env_remove("FLYWHEEL_DB")
+    .output()
+    .unwrap_or_else(|e| panic!("cannot run the demo: {e}"))
 }
 
 /// All people (departed included) as JSON values.
@@ -71,9 +81,19 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
 
 /// A demo company in a temporary directory: (database URL, ground truth, the directory).
 pub fn demo(people: &str, seed: &str) -> (String, serde_json::Value, tempfile::TempDir) {
+    demo_on(None, people, seed)
+}
+
+/// A demo company imported into `db` (a PostgreSQL URL, say), or into SQLite in the
+/// temporary directory when `None`.
+pub fn demo_on(
+    db: Option<&str>,
+    people: &str,
+    seed: &str,
+) -> (String, serde_json::Value, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().join("d").display().to_string();
-    let out = crate::run_demo(&d, people, seed);
+    let out = crate::run_demo_on(db, &d, people, seed);
     assert!(
         out.status.success(),
         "{}",
@@ -83,11 +103,32 @@ pub fn demo(people: &str, seed: &str) -> (String, serde_json::Value, tempfile::T
         &std::fs::read_to_string(format!("{d}/ground_truth.json")).expect("ground truth"),
     )
     .expect("json");
-    (format!("sqlite://{d}/flywheel.db"), truth, dir)
+    let url = db.map_or_else(|| format!("sqlite://{d}/flywheel.db"), str::to_owned);
+    (url, truth, dir)
 }
 
 /// Runs `flywheel` with `args` and parses its standard output as JSON.
 pub fn json(db: &str, args: &[&str]) -> serde_json::Value {
     let text = ok(db, args);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON: {e}\n{text}"))
+}
+
+/// Reads `(text, integer, text)` rows straight from the database, for tests that check
+/// what is stored without going through Flywheel.
+pub fn block_on_rows(db: &str, sql: &str) -> Vec<(String, i64, String)> {
+    flywheel_testkit::block_on(async {
+        sqlx::any::install_default_drivers();
+        let url = if db.starts_with("sqlite://") && !db.contains('?') {
+            format!("{db}?mode=rw")
+        } else {
+            db.to_owned()
+        };
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {db}: {e}"));
+        sqlx::query_as::<_, (String, i64, String)>(sql)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    })
 }

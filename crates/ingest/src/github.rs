@@ -144,7 +144,17 @@ pub fn read_github<R: Read + 'static>(
         message,
     };
     let first = match stream.next() {
-        None => return Err(structure("the file is empty".into())),
+        // A report with no records is a quiet period (nobody used Copilot that day or
+        // week), not an error: it imports as zero records.
+        None => {
+            return Ok(GithubFile::Usage(UsageRows {
+                source: source.to_owned(),
+                first: None,
+                rest: Box::new(stream),
+                record: 0,
+                done: true,
+            }))
+        }
         Some(Err(e)) => return Err(structure(format!("record 1: not JSON: {e}"))),
         Some(Ok(v)) => v,
     };

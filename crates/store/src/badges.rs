@@ -465,6 +465,8 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        // Concurrent awards would otherwise read the same MAX on PostgreSQL.
+        self.serialize(&mut tx, crate::TxLock::StatusIndex).await?;
         let index: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(status_index), -1) + 1 FROM awards")
                 .fetch_one(&mut *tx)
@@ -495,7 +497,7 @@ impl Store {
         .await
         .map_err(|e| match e {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
-                StoreError::Invalid("already holds this badge".into())
+                StoreError::Conflict("already holds this badge".into())
             }
             other => other.into(),
         })?;

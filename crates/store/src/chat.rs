@@ -191,6 +191,22 @@ impl ChatImport {
         ties: &[ChatTie],
     ) -> Result<(), StoreError> {
         self.outcome.ties += ties.len() as u64;
+        // One row per key: the same tie twice in one statement is an error on PostgreSQL
+        // ("ON CONFLICT DO UPDATE command cannot affect row a second time") and a silent
+        // overwrite on SQLite. Ties of one key (after normalising the identities) add up.
+        let mut merged: std::collections::BTreeMap<(&str, String, String, String, &str), f64> =
+            std::collections::BTreeMap::new();
+        for t in ties {
+            *merged
+                .entry((
+                    t.kind.as_str(),
+                    kind.normalize(&t.from),
+                    kind.normalize(&t.to),
+                    date_text(t.day),
+                    t.channel.as_str(),
+                ))
+                .or_insert(0.0) += f64::from(t.weight);
+        }
         let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chat_ties")
             .fetch_one(&mut *self.tx)
             .await?;
@@ -200,16 +216,16 @@ impl ChatImport {
             &["kind", "from_identity", "to_identity", "from_person", "to_person", "day", "channel", "weight", "import_id"],
             "ON CONFLICT (kind, from_identity, to_identity, day, channel) DO UPDATE \
              SET weight = excluded.weight, import_id = excluded.import_id WHERE chat_ties.weight <> excluded.weight",
-            ties.iter().map(|t| {
+            merged.into_iter().map(|((k, from, to, day, channel), weight)| {
                 vec![
-                    Arg::Text(Some(t.kind.clone())),
-                    Arg::Text(Some(kind.normalize(&t.from))),
-                    Arg::Text(Some(kind.normalize(&t.to))),
+                    Arg::Text(Some(k.to_owned())),
+                    Arg::Text(Some(from)),
+                    Arg::Text(Some(to)),
                     Arg::Int(None),
                     Arg::Int(None),
-                    Arg::Text(Some(date_text(t.day))),
-                    Arg::Text(Some(t.channel.clone())),
-                    Arg::Real(f64::from(t.weight)),
+                    Arg::Text(Some(day)),
+                    Arg::Text(Some(channel.to_owned())),
+                    Arg::Real(weight),
                     Arg::Int(Some(self.import_id)),
                 ]
             }),

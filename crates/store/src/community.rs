@@ -215,6 +215,9 @@ impl Store {
             ));
         }
         let tool = self.tool_id_of(w.tool).await?;
+        // In a transaction of its own: an `INSERT … RETURNING` read outside one hands back
+        // the id before SQLite commits, and a failed commit (a full disk) went unseen.
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO wins (person_id, user_id, tool_id, title, what, minutes_before, minutes_after, frequency, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -228,8 +231,9 @@ impl Store {
         .bind(i64::from(w.minutes_after))
         .bind(w.frequency.as_str())
         .bind(now_text())
-        .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -736,7 +740,10 @@ impl Store {
                 .await?
                 .flatten(),
         };
-        Ok(sqlx::query_scalar(
+        // In a transaction of its own: an `INSERT … RETURNING` read outside one hands back
+        // the id before SQLite commits, and a failed commit (a full disk) went unseen.
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO help_sessions (champion_id, unit_id, tool_id, topic, minutes, people, at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -747,8 +754,10 @@ impl Store {
         .bind(i64::from(h.minutes))
         .bind(i64::from(h.people))
         .bind(now_text())
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Help sessions per champion since `since` (RFC 3339 or date): (person id, name,

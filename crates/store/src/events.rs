@@ -159,6 +159,9 @@ impl Store {
         if let Some(id) = find().fetch_optional(&self.pool).await? {
             return Ok((id, false));
         }
+        // In a transaction of its own: an `INSERT … RETURNING` read outside one hands back
+        // the id before SQLite commits, and a failed commit (a full disk) went unseen.
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO interventions (kind, unit_id, site_id, tool_id, day, note, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -170,8 +173,9 @@ impl Store {
         .bind(day.clone())
         .bind(new.note)
         .bind(now_text())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok((id, true))
     }
 
@@ -327,7 +331,10 @@ impl Store {
         config: &str,
         detail: &str,
     ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
+        // In a transaction of its own: an `INSERT … RETURNING` read outside one hands back
+        // the id before SQLite commits, and a failed commit (a full disk) went unseen.
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO stage_evaluations (at, as_of, reached, config, detail) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -336,8 +343,10 @@ impl Store {
         .bind(reached)
         .bind(config)
         .bind(detail)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// The latest stage evaluations, newest first.

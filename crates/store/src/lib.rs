@@ -58,6 +58,15 @@ pub use sessions::{random_token, Session};
 pub use usage::{IdentityReport, UsageImport, UsageImportOutcome};
 pub use users::{Role, User};
 
+/// The named locks of [`Store::serialize`] (their numbers are the advisory-lock keys).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TxLock {
+    /// Allocating awards' status-list indexes.
+    StatusIndex = 0x466c_7701,
+    /// Opening access requests (one open request per person and tool).
+    AccessRequests = 0x466c_7702,
+}
+
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -146,6 +155,9 @@ impl Store {
                         // that triggers one waits for it, and a server also checkpoints in
                         // the background (`Store::checkpoint`), off the request path.
                         conn.execute("PRAGMA wal_autocheckpoint = 4000").await?;
+                        // After a checkpoint resets the log, its file is cut back to 64 MiB
+                        // (without this it keeps its largest size for good).
+                        conn.execute("PRAGMA journal_size_limit = 67108864").await?;
                         // 64 MiB of page cache: bulk imports into indexed tables touch far
                         // more pages than SQLite's 2 MiB default keeps.
                         conn.execute("PRAGMA cache_size = -65536").await?;
@@ -154,6 +166,24 @@ impl Store {
                         conn.execute("PRAGMA temp.cache_size = -32768").await?;
                     }
                     Ok(())
+                })
+            })
+            // A connection still in a transaction when it comes back is closed, not reused.
+            // That happens when COMMIT fails on SQLite with a full disk: SQLite has already
+            // rolled back, so the ROLLBACK sqlx then sends fails too, and sqlx's count of
+            // open transactions stays at one for good, refusing every later BEGIN on that
+            // connection. The rollback of a dropped transaction may still be queued, so
+            // one round trip (which runs after it) decides.
+            .after_release(|conn, _meta| {
+                Box::pin(async move {
+                    use sqlx::{Connection, TransactionManager};
+                    if sqlx::any::AnyTransactionManager::get_transaction_depth(conn) == 0 {
+                        return Ok(true);
+                    }
+                    if conn.ping().await.is_err() {
+                        return Ok(false);
+                    }
+                    Ok(sqlx::any::AnyTransactionManager::get_transaction_depth(conn) == 0)
                 })
             })
             .connect_with(opts)
@@ -187,6 +217,18 @@ impl Store {
         Ok(())
     }
 
+    /// Copies the whole SQLite write-ahead log into the database and truncates it to zero
+    /// bytes (waiting for readers and writers as needed); nothing on PostgreSQL. Run at
+    /// shutdown and periodically, so the log never grows without bound.
+    pub async fn checkpoint_truncate(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Begins a transaction that writes. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so waiting for another writer goes through the busy timeout;
     /// a deferred transaction that reads first and then writes would instead fail at once
@@ -199,6 +241,35 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// Serialises the write transactions that take `lock` until they commit: a
+    /// transaction-scoped advisory lock on PostgreSQL (whose transactions otherwise run side
+    /// by side), nothing on SQLite (where [`Store::begin_write`] already holds the one write
+    /// lock). Used where a transaction reads to decide what it writes, e.g. allocating the
+    /// next status-list index.
+    pub(crate) async fn serialize(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        lock: TxLock,
+    ) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(lock as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The row-lock clause that makes a `SELECT` inside a write transaction hold the rows
+    /// it read until commit: `FOR UPDATE` on PostgreSQL; nothing on SQLite, where the
+    /// transaction already holds the only write lock.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
     }
 
     /// The turn of a small write on SQLite (none needed on PostgreSQL).

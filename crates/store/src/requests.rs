@@ -195,20 +195,25 @@ impl Store {
                 "the reason is limited to 1,000 characters".into(),
             ));
         }
+        // The check and the insert in one transaction that holds the lock for new requests
+        // (the write lock on SQLite), so two requests at once cannot both find none open.
+        let mut tx = self.begin_write().await?;
+        self.serialize(&mut tx, crate::TxLock::AccessRequests)
+            .await?;
         let open: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM access_requests WHERE person_id = $1 AND tool_id = $2 AND state = 'open'",
         )
         .bind(person_id)
         .bind(tool_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = open {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "you already have an open request for {} (request {id})",
                 tool.trim()
             )));
         }
-        Ok(sqlx::query_scalar(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO access_requests (person_id, tool_id, requested_at, state, user_id, reason)
              VALUES ($1, $2, $3, 'open', $4, $5) RETURNING id",
         )
@@ -217,8 +222,10 @@ impl Store {
         .bind(now_text())
         .bind(user_id)
         .bind(reason.trim())
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Requests, newest first: all, or one person's, or only those in a state.
@@ -284,41 +291,47 @@ impl Store {
                 )))
             }
         };
-        let current = self
-            .access_request(id)
-            .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no request {id}")))?;
-        let from = match current.state.as_str() {
-            "open" => RequestState::Open,
-            "granted" => RequestState::Granted,
-            "denied" => RequestState::Denied,
-            _ => RequestState::Withdrawn,
-        };
-        from.transition(target)
+        // Only an open request is decided: the check and the change are one conditional
+        // statement, so of several decisions at once exactly one wins; the others are told
+        // the state it left.
+        RequestState::Open
+            .transition(target)
             .map_err(|e| StoreError::Invalid(format!("request {id}: {e}")))?;
         let now = now_text();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE access_requests SET state = $1, decided_at = $2, decided_by = $3, decision_note = $4 WHERE id = $5",
+        let requested_at: Option<String> = sqlx::query_scalar(
+            "UPDATE access_requests SET state = $1, decided_at = $2, decided_by = $3, decision_note = $4 \
+             WHERE id = $5 AND state = 'open' RETURNING requested_at",
         )
         .bind(to)
         .bind(&now)
         .bind(by)
         .bind(note.trim())
         .bind(id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(requested_at) = requested_at else {
+            tx.rollback().await?;
+            return Err(match self.access_request(id).await? {
+                None => StoreError::NotFound(format!("no request {id}")),
+                Some(cur) => StoreError::Conflict(format!(
+                    "request {id} is {} already; only an open request can be {to}",
+                    cur.state
+                )),
+            });
+        };
+        let clock = hours(parse_instant(&requested_at)?, parse_instant(&now)?);
         sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, $2, 'request.decide', $3, $4)")
             .bind(&now)
             .bind(by)
             .bind(format!("request:{id}"))
-            .bind(format!("{to} after {:.1} hours", current.clock_hours))
+            .bind(format!("{to} after {clock:.1} hours"))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         self.access_request(id)
             .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no request {id}")))
+            .ok_or_else(|| StoreError::NotFound(format!("no request {id}")))
     }
 
     /// Marks open requests past the target as reminded (again once per target period)
@@ -449,7 +462,10 @@ impl Store {
             ),
             None => None,
         };
-        Ok(sqlx::query_scalar(
+        // In a transaction of its own: an `INSERT … RETURNING` read outside one hands back
+        // the id before SQLite commits, and a failed commit (a full disk) went unseen.
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO incidents (tool_id, person_id, data_class, severity, what, state, reported_at, reported_by)
              VALUES ($1, $2, $3, $4, $5, 'reported', $6, $7) RETURNING id",
         )
@@ -460,8 +476,10 @@ impl Store {
         .bind(what)
         .bind(now_text())
         .bind(user_id)
-        .fetch_one(&self.pool)
-        .await?)
+                .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Incidents, newest first: all, or only those reported by an account.
@@ -507,25 +525,33 @@ impl Store {
         to: &str,
         by: Option<i64>,
     ) -> Result<IncidentRow, StoreError> {
-        let cur = self
-            .incident(id)
-            .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no incident {id}")))?;
-        let pos = |s: &str| INCIDENT_STATES.iter().position(|x| *x == s);
-        let (Some(from), Some(target)) = (pos(&cur.state), pos(to)) else {
+        let Some(target) = INCIDENT_STATES.iter().position(|x| *x == to) else {
             return Err(StoreError::Invalid(format!(
                 "{to:?} is not a triage state ({})",
                 INCIDENT_STATES.join(", ")
             )));
         };
-        if target <= from {
-            return Err(StoreError::Invalid(format!(
-                "incident {id} is {}; it can only move forward",
-                cur.state
+        // Forward only. The current state is read under the row's lock (the write lock on
+        // SQLite), so of two moves at once the second sees the first's result: the one
+        // that would go backwards (or nowhere) loses with the state it found.
+        let mut tx = self.begin_write().await?;
+        let from: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT state FROM incidents WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(from) = from else {
+            return Err(StoreError::NotFound(format!("no incident {id}")));
+        };
+        let from_pos = INCIDENT_STATES.iter().position(|x| *x == from);
+        if from_pos.is_none_or(|f| f >= target) {
+            return Err(StoreError::Conflict(format!(
+                "incident {id} is {from}; it can only move forward"
             )));
         }
         let now = now_text();
-        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE incidents SET state = $1, intervened_at = COALESCE(intervened_at, $2),
              resolved_at = CASE WHEN $1 = 'resolved' THEN $2 ELSE resolved_at END WHERE id = $3",
@@ -539,13 +565,13 @@ impl Store {
             .bind(&now)
             .bind(by)
             .bind(format!("incident:{id}"))
-            .bind(format!("{} -> {to}", cur.state))
+            .bind(format!("{from} -> {to}"))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         self.incident(id)
             .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no incident {id}")))
+            .ok_or_else(|| StoreError::NotFound(format!("no incident {id}")))
     }
 
     /// Links an incident to the policy version (guardrail) it led to. Audited.

@@ -292,6 +292,37 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for JsonBody {
     }
 }
 
+/// The path (`a.b[2]`) of the first string or key holding a NUL byte.
+fn nul_path(v: &serde_json::Value, at: String) -> Option<String> {
+    let here = |at: &str| {
+        if at.is_empty() {
+            ".".to_owned()
+        } else {
+            at.to_owned()
+        }
+    };
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => Some(here(&at)),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_path(x, format!("{at}[{i}]"))),
+        serde_json::Value::Object(o) => o.iter().find_map(|(k, x)| {
+            let p = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            if k.contains('\0') {
+                Some(p.replace('\0', "\\0"))
+            } else {
+                nul_path(x, p)
+            }
+        }),
+        _ => None,
+    }
+}
+
 impl JsonBody {
     /// The body as `T`; the message names the field and place at fault.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
@@ -300,6 +331,22 @@ impl JsonBody {
                 ErrorCode::UnsupportedMediaType,
                 "send the body as JSON (Content-Type: application/json)",
             ));
+        }
+        // JSON writes a NUL byte only as the escape `\u0000`; find the field that holds
+        // one (PostgreSQL cannot store it in text, so neither backend takes it).
+        if self
+            .bytes
+            .windows(6)
+            .any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+        {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&self.bytes) {
+                if let Some(field) = nul_path(&v, String::new()) {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidParameter,
+                        format!("the JSON body, field `{field}`: contains a NUL byte (\\u0000), which text may not hold"),
+                    ));
+                }
+            }
         }
         let de = &mut serde_json::Deserializer::from_slice(&self.bytes);
         serde_path_to_error::deserialize(de).map_err(|e| {

@@ -294,7 +294,13 @@ pub async fn award_earned(
         }
         match issue(store, signer, badge, user, None).await {
             Ok(row) => new.push(row),
-            Err(AwardError::NotEarned(_) | AwardError::Campaign(_)) => {}
+            // A concurrent request (the same course finished twice at once) awarded it
+            // first: the user holds it, which is what this call wanted.
+            Err(
+                AwardError::NotEarned(_)
+                | AwardError::Campaign(_)
+                | AwardError::Store(StoreError::Conflict(_)),
+            ) => {}
             Err(AwardError::Store(e)) => return Err(e),
         }
     }

@@ -20,11 +20,14 @@ pub enum ErrorCode {
     AccountNotLinked,
     UnsupportedMediaType,
     SelfVerification,
+    Conflict,
+    StorageFull,
+    StorageUnavailable,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 16] = [
         Self::InvalidParameter,
         Self::NotFound,
         Self::AuthenticationRequired,
@@ -37,6 +40,9 @@ impl ErrorCode {
         Self::AccountNotLinked,
         Self::UnsupportedMediaType,
         Self::SelfVerification,
+        Self::Conflict,
+        Self::StorageFull,
+        Self::StorageUnavailable,
         Self::Internal,
     ];
 
@@ -54,6 +60,9 @@ impl ErrorCode {
             Self::AccountNotLinked => "account_not_linked",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::SelfVerification => "self_verification",
+            Self::Conflict => "conflict",
+            Self::StorageFull => "storage_full",
+            Self::StorageUnavailable => "storage_unavailable",
             Self::Internal => "internal",
         }
     }
@@ -67,7 +76,9 @@ impl ErrorCode {
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::InvalidPolicy => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::AccountNotLinked => StatusCode::CONFLICT,
+            Self::AccountNotLinked | Self::Conflict => StatusCode::CONFLICT,
+            Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            Self::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -82,6 +93,7 @@ impl ErrorCode {
             | Self::InvalidPolicy
             | Self::PayloadTooLarge
             | Self::AccountNotLinked
+            | Self::Conflict
             | Self::UnsupportedMediaType => "invalid_request",
             Self::AuthenticationRequired
             | Self::InvalidCredentials
@@ -89,7 +101,7 @@ impl ErrorCode {
             | Self::CsrfFailed
             | Self::SelfVerification => "auth",
             Self::TooManyRequests => "rate_limit",
-            Self::Internal => "internal",
+            Self::StorageFull | Self::StorageUnavailable | Self::Internal => "internal",
         }
     }
 
@@ -107,6 +119,9 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "A write's body must be JSON (Content-Type: application/json); a cross-site form cannot send that.",
             Self::AccountNotLinked => "The account is not linked to a person of the org chart, which posting wins, trying them and volunteering need; an admin links it with `flywheel admin link`.",
             Self::SelfVerification => "Nobody verifies their own win: a champion or a peer who saw the evidence does.",
+            Self::Conflict => "The object changed under the request: another request decided it first, or its current state does not allow this move; the message names the current state.",
+            Self::StorageFull => "The server's database storage is full: nothing of this request was written. An operator must free space; retry afterwards.",
+            Self::StorageUnavailable => "The database could not be reached or written just now: nothing of this request was written. Retry after the time in Retry-After.",
             Self::Internal => "Something failed on the server; the log has the details.",
         }
     }
@@ -185,6 +200,23 @@ impl From<flywheel_store::StoreError> for ApiError {
                     _ => ErrorCode::InvalidParameter,
                 };
                 ApiError::new(code, d.to_string())
+            }
+            flywheel_store::StoreError::NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
+            flywheel_store::StoreError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            flywheel_store::StoreError::Full(m) => {
+                tracing::error!("storage full: {m}");
+                ApiError::new(
+                    ErrorCode::StorageFull,
+                    "the database's storage is full; nothing was written",
+                )
+            }
+            flywheel_store::StoreError::Unavailable(m) => {
+                tracing::error!("storage unavailable: {m}");
+                ApiError::new(
+                    ErrorCode::StorageUnavailable,
+                    "the database is unavailable just now; nothing was written",
+                )
+                .retry_after(2)
             }
             other => {
                 tracing::error!("store error: {other}");

@@ -17,6 +17,7 @@ mod community;
 mod credentials;
 pub mod dashboard;
 pub mod error;
+mod guard;
 pub mod learning;
 pub mod openapi;
 mod page;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub dashboard: Arc<dashboard::Cache>,
     /// The parsed policies in force.
     pub policies: Arc<can_i::PolicyCache>,
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 impl AppState {
@@ -55,7 +58,14 @@ impl AppState {
             gates: gates.map(Arc::new),
             dashboard: Arc::new(dashboard::Cache::default()),
             policies: Arc::new(can_i::PolicyCache::default()),
+            trusted_proxies: Arc::new(Vec::new()),
         }
+    }
+
+    /// Believes `X-Forwarded-For` and `X-Forwarded-Proto` from these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> AppState {
+        self.trusted_proxies = Arc::new(proxies);
+        self
     }
 }
 
@@ -216,6 +226,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi::serve))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(guard::refuse_nul))
+        .layer(axum::middleware::from_fn(guard::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page::forwarded,
+        ))
         .with_state(state)
 }
 
@@ -255,13 +271,22 @@ pub async fn serve(
             }
         }
     });
-    // Checkpoints of the SQLite log, every two seconds, off the request path.
+    // Checkpoints of the SQLite log, every two seconds, off the request path; once a
+    // minute a truncating one, which waits for readers, so that a log that passive
+    // checkpoints could never finish (readers always present) is still folded in and cut.
     let store = state.store.clone();
     let checkpoints = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
+        let mut ticks: u64 = 0;
         loop {
             every.tick().await;
-            if let Err(e) = store.checkpoint().await {
+            ticks += 1;
+            let done = if ticks % 30 == 0 {
+                store.checkpoint_truncate().await
+            } else {
+                store.checkpoint().await
+            };
+            if let Err(e) = done {
                 tracing::warn!("checkpoint: {e}");
             }
         }

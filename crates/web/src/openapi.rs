@@ -105,7 +105,13 @@ impl Op {
             self.status.to_owned(),
             json!({ "description": "Success.", "content": { "application/json": { "schema": self.response } } }),
         );
-        for e in self.errors {
+        // Every operation may meet an unavailable database, and every write a full one.
+        let storage: &[&str] = if self.body.is_some() {
+            &["503", "507"]
+        } else {
+            &["503"]
+        };
+        for e in self.errors.iter().chain(storage) {
             responses.insert(
                 (*e).to_owned(),
                 json!({ "description": "An error; see /api/v1/errors.", "content": { "application/json": { "schema": r("Error") } } }),

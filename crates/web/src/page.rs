@@ -15,8 +15,69 @@ use crate::chart::escape;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 
-/// The client's address (for the login limits). Falls back to loopback when the router
-/// runs without connection info (in-process tests).
+/// Where a request came from: the client's address and whether it reached us over HTTPS,
+/// believing `X-Forwarded-For` and `X-Forwarded-Proto` only from the configured trusted
+/// proxies (`serve --trusted-proxy`). Set on every request by [`forwarded`].
+#[derive(Debug, Clone, Copy)]
+pub struct Forwarded {
+    pub client: IpAddr,
+    pub https: bool,
+}
+
+impl Forwarded {
+    /// `peer` is the TCP peer. When it is a trusted proxy, the client is the right-most
+    /// address of `X-Forwarded-For` that is not itself a trusted proxy (the left-most ones
+    /// are whatever the client chose to send, so they are never believed).
+    pub fn of(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> Forwarded {
+        let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+        if !is_trusted(&peer) {
+            return Forwarded {
+                client: peer,
+                https: false,
+            };
+        }
+        let hops: Vec<IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse().ok())
+            .collect();
+        let client = hops
+            .iter()
+            .rev()
+            .find(|ip| !is_trusted(ip))
+            .or(hops.first())
+            .copied()
+            .unwrap_or(peer);
+        let https = headers
+            .get_all("x-forwarded-proto")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+        Forwarded { client, https }
+    }
+}
+
+/// Middleware: works out [`Forwarded`] for the request.
+pub async fn forwarded(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+    let f = Forwarded::of(peer, req.headers(), &st.trusted_proxies);
+    req.extensions_mut().insert(f);
+    next.run(req).await
+}
+
+/// The client's address (for the login limits): see [`Forwarded`]. Falls back to the TCP
+/// peer, or loopback when the router runs without connection info (in-process tests).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
@@ -24,6 +85,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(f) = parts.extensions.get::<Forwarded>() {
+            return Ok(ClientIp(f.client));
+        }
         Ok(ClientIp(
             parts
                 .extensions

@@ -1,0 +1,175 @@
+//! What every request and response passes through, whatever its route: text that no
+//! database can store is refused before a handler sees it, and every response carries the
+//! security headers.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::page::PageError;
+
+/// The Content-Security-Policy of every response: nothing but this origin, no script at
+/// all (the pages have none), styles from the page itself, no framing, forms post here.
+pub const CSP: &str = "default-src 'none'; script-src 'none'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// An error in the form its caller reads: JSON under `/api/`, an HTML page elsewhere.
+pub fn error_for(path: &str, e: ApiError) -> Response {
+    if path.starts_with("/api/") {
+        e.into_response()
+    } else {
+        PageError::Api(e).into_response()
+    }
+}
+
+/// The name of the first field whose percent-decoded value (or name) holds a NUL byte, in
+/// an `application/x-www-form-urlencoded` text (a query string or a form body).
+pub fn nul_field(encoded: &[u8]) -> Option<String> {
+    if !encoded.windows(3).any(|w| w == b"%00") && !encoded.contains(&0) {
+        return None;
+    }
+    for (k, v) in form_urlencoded_pairs(encoded) {
+        if k.contains('\0') || v.contains('\0') {
+            return Some(k.replace('\0', "\\0"));
+        }
+    }
+    Some("(the body)".into())
+}
+
+fn form_urlencoded_pairs(encoded: &[u8]) -> Vec<(String, String)> {
+    encoded
+        .split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut it = p.splitn(2, |&b| b == b'=');
+            let k = percent_decode(it.next().unwrap_or_default());
+            let v = percent_decode(it.next().unwrap_or_default());
+            (k, v)
+        })
+        .collect()
+}
+
+fn percent_decode(s: &[u8]) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < s.len() => {
+                let hex = std::str::from_utf8(&s[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn nul_error(place: &str, field: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidParameter,
+        format!("{place} field `{field}` contains a NUL byte (\\0), which text may not hold"),
+    )
+}
+
+/// Refuses a query string or form body with a NUL byte in any field, naming the field:
+/// PostgreSQL cannot store one in text and SQLite would, so both refuse it here, alike.
+/// (JSON bodies are checked where they are parsed, [`crate::api::JsonBody`].)
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if let Some(q) = req.uri().query() {
+        if let Some(field) = nul_field(q.as_bytes()) {
+            return error_for(&path, nul_error("the query", &field));
+        }
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        });
+    if !is_form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, crate::BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error_for(
+                &path,
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the body is larger than {} KiB", crate::BODY_LIMIT / 1024),
+                ),
+            )
+        }
+    };
+    if let Some(field) = nul_field(&bytes) {
+        return error_for(&path, nul_error("the form's", &field));
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// Adds the security headers to every response (those a handler set are kept).
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let https = req
+        .extensions()
+        .get::<crate::page::Forwarded>()
+        .is_some_and(|f| f.https);
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(header::CONTENT_SECURITY_POLICY, CSP);
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "same-origin");
+    set(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    if https {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_bytes_are_found_by_field() {
+        assert_eq!(nul_field(b"a=1&b=2"), None);
+        assert_eq!(nul_field(b"a=1&what=x%00y").as_deref(), Some("what"));
+        assert_eq!(nul_field(b"tool=%00").as_deref(), Some("tool"));
+        assert_eq!(nul_field(b"a=%0").as_deref(), None);
+        assert_eq!(
+            nul_field(b"a=%2500").as_deref(),
+            None,
+            "an encoded percent sign"
+        );
+        assert_eq!(percent_decode(b"a+b%41%"), "a bA%");
+    }
+}

@@ -1,0 +1,278 @@
+//! Faults an operator meets: the disk holding the database fills up while the server is
+//! writing. A `2xx` must mean the row is stored; every other answer must be an error with
+//! a stable code, and the CLI must exit non-zero.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use flywheel_testkit::fixture;
+
+use crate::http::{admin, admin_linked, start};
+use crate::web::Client;
+use crate::{flywheel, ok, people_json};
+
+/// A tmpfs mounted for one test, unmounted on drop.
+pub(crate) struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `mib` MiB. Needs root (CI runs as root): elsewhere the test is
+    /// skipped loudly, and with `CI` set it fails instead.
+    pub(crate) fn mount(mib: u32) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={mib}m,mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir.path())
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Some(Tmpfs { dir }),
+            other => {
+                let why = match other {
+                    Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
+                    Err(e) => e.to_string(),
+                };
+                if std::env::var_os("CI").is_some() {
+                    panic!("cannot mount a tmpfs and CI is set, so this is a failure: {why}");
+                }
+                eprintln!(
+                    "\n!!! SKIPPING the disk-full test: cannot mount a tmpfs ({why}).\n\
+                     !!! Run the tests as root to include it (CI fails here).\n"
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Bytes still free on the filesystem.
+    pub(crate) fn free(&self) -> u64 {
+        let out = Command::new("df")
+            .args(["--output=avail", "-B1"])
+            .arg(self.path())
+            .output()
+            .expect("df");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .and_then(|l| l.trim().parse().ok())
+            .expect("df prints the free bytes")
+    }
+
+    /// Fills the filesystem until about `leave` bytes are free; returns the filler's path.
+    pub(crate) fn fill_to(&self, leave: u64) -> PathBuf {
+        let filler = self.path().join("filler");
+        let want = self.free().saturating_sub(leave);
+        let chunk = vec![0u8; 1 << 20];
+        let mut f = std::fs::File::create(&filler).expect("filler");
+        let mut written = 0u64;
+        while written < want {
+            let n = (want - written).min(chunk.len() as u64) as usize;
+            std::io::Write::write_all(&mut f, &chunk[..n]).expect("fill");
+            written += n as u64;
+        }
+        f.sync_all().expect("sync filler");
+        filler
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// What one write got back.
+struct Outcome {
+    table: &'static str,
+    marker: String,
+    status: u16,
+    body: serde_json::Value,
+}
+
+#[test]
+fn a_full_disk_never_acknowledges_a_lost_write() {
+    let Some(fs) = Tmpfs::mount(40) else { return };
+    let db = format!("sqlite://{}/flywheel.db", fs.path().display());
+    ok(
+        &db,
+        &[
+            "import",
+            "hris",
+            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
+                .display()
+                .to_string(),
+            "--as-of",
+            "2024-01-01",
+        ],
+    );
+    let people = people_json(&db);
+    let hris = |i: usize| people[i]["hris_id"].as_str().expect("hris").to_owned();
+    admin_linked(
+        &db,
+        "emp@example.com",
+        "a long employee password",
+        "employee",
+        &hris(3),
+    );
+    admin_linked(
+        &db,
+        "champ@example.com",
+        "a long champion password",
+        "champion",
+        &hris(4),
+    );
+    admin(&db, "lead@example.com", "a long admin password", "admin");
+    let server = start(&db);
+
+    // Sessions (no password hashing per request), opened before the disk fills.
+    let session = |email: &str, password: &str| {
+        let mut c = Client::new(&server.base);
+        assert_eq!(c.login(email, password).status, 303);
+        let me: serde_json::Value =
+            serde_json::from_str(&c.get("/api/v1/me").body).expect("me is JSON");
+        let csrf = me["csrf_token"]
+            .as_str()
+            .expect("a session's token")
+            .to_owned();
+        (c, csrf)
+    };
+    let (mut emp, emp_csrf) = session("emp@example.com", "a long employee password");
+    let (mut champ, champ_csrf) = session("champ@example.com", "a long champion password");
+    let r = champ.send_json(
+        "POST",
+        "/api/v1/champions/volunteer",
+        &serde_json::json!({"listed": true, "bio": "", "tools": [], "office_hours": ""}),
+        Some(&champ_csrf),
+    );
+    assert_eq!(r.status, 200, "volunteer: {}", r.body);
+
+    let filler = fs.fill_to(2 << 20);
+    let mut outcomes = Vec::new();
+    for i in 0..400 {
+        let marker = format!("fault-{i:04}");
+        let (client, csrf, table, path, body) = match i % 3 {
+            0 => (
+                &mut emp,
+                &emp_csrf,
+                "wins",
+                "/api/v1/wins",
+                serde_json::json!({"title": marker, "what": "x".repeat(600), "minutes_before": 60, "minutes_after": 20, "frequency": "weekly"}),
+            ),
+            1 => (
+                &mut emp,
+                &emp_csrf,
+                "incidents",
+                "/api/v1/incidents",
+                serde_json::json!({"data_class": "confidential", "severity": "high", "what": marker}),
+            ),
+            _ => (
+                &mut champ,
+                &champ_csrf,
+                "help_sessions",
+                "/api/v1/champions/help-sessions",
+                serde_json::json!({"topic": marker, "minutes": 15, "people": 2}),
+            ),
+        };
+        let r = client.send_json("POST", path, &body, Some(csrf));
+        outcomes.push(Outcome {
+            table,
+            marker,
+            status: r.status,
+            body: serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null),
+        });
+    }
+
+    // The CLI on the full disk: a write fails with its own exit status, nothing stored.
+    let unit = people[3]["unit"].as_str().expect("unit").to_owned();
+    let cli = flywheel(
+        &db,
+        &[
+            "interventions",
+            "add",
+            "--kind",
+            "training",
+            "--unit",
+            &unit,
+            "--day",
+            "2024-02-01",
+            "--note",
+            "fault-cli",
+        ],
+    );
+    let cli_code = cli.status.code();
+    drop(server);
+
+    let acked: Vec<&Outcome> = outcomes.iter().filter(|o| o.status == 201).collect();
+    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.status != 201).collect();
+    assert!(!acked.is_empty(), "some writes fit before the disk filled");
+    assert!(
+        failed.len() > 100,
+        "the disk filled: only {} of 400 writes failed",
+        failed.len()
+    );
+    for o in &failed {
+        assert!(
+            matches!(
+                (o.status, o.body["code"].as_str()),
+                (507, Some("storage_full")) | (503, Some("storage_unavailable"))
+            ),
+            "{} {}: a failed write answers storage_full or storage_unavailable, got {} {}",
+            o.table,
+            o.marker,
+            o.status,
+            o.body
+        );
+    }
+    assert!(
+        matches!(cli_code, Some(74) | Some(75)),
+        "the CLI exits 74 (full) or 75 (unavailable) on a full disk, got {cli_code:?}: {}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+
+    // With space again, every acknowledged write is there, exactly once, and nothing else.
+    std::fs::remove_file(filler).expect("remove filler");
+    let stored = crate::block_on_rows(
+        &db,
+        "SELECT 'wins', id, title FROM wins
+         UNION ALL SELECT 'incidents', id, what FROM incidents
+         UNION ALL SELECT 'help_sessions', id, topic FROM help_sessions
+         UNION ALL SELECT 'interventions', id, COALESCE(note, '') FROM interventions",
+    );
+    let mut ids = std::collections::HashSet::new();
+    for o in &acked {
+        let id = o.body["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{} {}: 201 without an id: {}", o.table, o.marker, o.body));
+        assert!(
+            ids.insert((o.table, id)),
+            "{} id {id} acknowledged twice",
+            o.table
+        );
+        assert!(
+            stored
+                .iter()
+                .any(|(t, i, m)| t == o.table && *i == id && *m == o.marker),
+            "{} {} was acknowledged as id {id} but is not stored",
+            o.table,
+            o.marker
+        );
+    }
+    assert_eq!(
+        stored.len(),
+        acked.len(),
+        "nothing but the acknowledged writes is stored"
+    );
+}
