@@ -121,7 +121,7 @@ struct ServeArgs {
 }
 
 /// How the server meets the network (shared by `serve` and `demo`).
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct ServerOptions {
     /// A reverse proxy whose `X-Forwarded-For` (the client's address, for per-address login
     /// limits) and `X-Forwarded-Proto` (HTTPS, for HSTS) are believed: an address or a
@@ -135,6 +135,24 @@ pub(crate) struct ServerOptions {
         value_parser = parse_net
     )]
     trusted_proxies: Vec<ipnet::IpNet>,
+    /// Writes (posts, decisions, changes) one account may make per minute, counted over
+    /// every server on the database; more get 429 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 120, value_parser = clap::value_parser!(i64).range(1..))]
+    writes_per_minute: i64,
+    /// "Can I?" questions one account may ask per minute (each is logged as demand).
+    #[arg(long, value_name = "N", default_value_t = 300, value_parser = clap::value_parser!(i64).range(1..))]
+    questions_per_minute: i64,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        let limits = flywheel_web::guard::RateLimits::default();
+        ServerOptions {
+            trusted_proxies: Vec::new(),
+            writes_per_minute: limits.writes_per_minute,
+            questions_per_minute: limits.questions_per_minute,
+        }
+    }
 }
 
 /// An address (`10.0.0.7`) or a CIDR block (`10.0.0.0/8`).
@@ -392,7 +410,11 @@ async fn serve(
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let state = flywheel_web::AppState::new(store.clone(), Some(gates))
-        .with_trusted_proxies(opts.trusted_proxies.clone());
+        .with_trusted_proxies(opts.trusted_proxies.clone())
+        .with_rate_limits(flywheel_web::guard::RateLimits {
+            writes_per_minute: opts.writes_per_minute,
+            questions_per_minute: opts.questions_per_minute,
+        });
     flywheel_web::serve(state, listener, shutdown_signal()).await?;
     // Requests are drained; fold the write-ahead log into the database before exiting.
     if let Err(e) = store.checkpoint_truncate().await {

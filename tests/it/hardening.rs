@@ -144,3 +144,151 @@ fn an_empty_github_report_is_a_quiet_week() {
     let again = crate::json(&db, &["import", "github-copilot", &empty, "--json"]);
     assert_eq!(again["read"], 0, "{again}");
 }
+
+/// A login form post from `addr` (sent as `X-Forwarded-For` to a server that trusts
+/// loopback as its proxy); the status and `Retry-After`.
+fn login_from(
+    base: &str,
+    addr: &str,
+    email: &str,
+    password: &str,
+    next: &str,
+) -> (u16, String, String) {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let token = "t0k3n-for-the-double-submit-cookie";
+    let r = agent
+        .post(&format!("{base}/login"))
+        .set("X-Forwarded-For", addr)
+        .set("Cookie", &format!("flywheel_login={token}"))
+        .send_form(&[
+            ("csrf", token),
+            ("next", next),
+            ("email", email),
+            ("password", password),
+        ]);
+    let r = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("login: {e}"),
+    };
+    (
+        r.status(),
+        r.header("retry-after").unwrap_or("").to_owned(),
+        r.header("location").unwrap_or("").to_owned(),
+    )
+}
+
+both_backends! {
+    async fn login_limits_hold_under_concurrency_across_instances_and_restarts(url: String) {
+        admin(&url, "ada@example.com", "the real password!", "employee");
+        let proxy = ["--trusted-proxy", "127.0.0.1"];
+        let a = crate::http::start_with(&url, &proxy);
+        let b = crate::http::start_with(&url, &proxy);
+
+        // 100 guesses at once from one address, split over two instances: the attempt is
+        // counted before the password is checked, so only the free allowance is checked.
+        let handles: Vec<_> = (0..100)
+            .map(|i| {
+                let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+                std::thread::spawn(move || login_from(&base, "198.51.100.7", "ada@example.com", &format!("guess number {i}"), "/").0)
+            })
+            .collect();
+        let codes: Vec<u16> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
+        let checked = codes.iter().filter(|&&c| c == 401).count();
+        assert!((1..=6).contains(&checked), "at most the free allowance is checked: {codes:?}");
+        assert!(codes.iter().all(|&c| c == 401 || c == 429), "{codes:?}");
+        let store = flywheel_store::Store::open(&url).await.expect("open");
+        let audited = store.audit_log(500).await.expect("audit").iter().filter(|e| e.action == "session.login_failed").count();
+        assert_eq!(audited, checked, "every checked wrong password is audited, and only those");
+
+        // The attacker's address waits, on either instance and after a restart...
+        let (code, retry, _) = login_from(&b.base, "198.51.100.7", "ada@example.com", "the real password!", "/");
+        assert_eq!(code, 429);
+        assert!(retry.parse::<u64>().is_ok_and(|s| s >= 1), "{retry}");
+        drop(a);
+        let c = crate::http::start_with(&url, &proxy);
+        assert_eq!(login_from(&c.base, "198.51.100.7", "ada@example.com", "the real password!", "/").0, 429, "a restart forgets nothing");
+        // ...while the real user, from her own address, walks in.
+        let (code, _, location) = login_from(&c.base, "203.0.113.20", "ada@example.com", "the real password!", "/wins");
+        assert_eq!((code, location.as_str()), (303, "/wins"));
+        // Without a trusted proxy the forwarded address means nothing: all is the peer's.
+        drop((b, c));
+        let plain = start(&url);
+        assert_eq!(login_from(&plain.base, "203.0.113.99", "ada@example.com", "wrong!", "/").0, 401);
+    }
+}
+
+#[test]
+fn login_never_redirects_off_site() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    admin(&db, "ada@example.com", "the real password!", "employee");
+    let s = start(&db);
+    for next in [
+        "/\t/evil.example/x",
+        "//evil.example/x",
+        "/\\evil.example",
+        "/%2F%2Fevil.example",
+        "/%09/evil.example/x",
+        "/%5Cevil.example",
+        "https://evil.example/",
+    ] {
+        let (code, _, location) = login_from(
+            &s.base,
+            "127.0.0.1",
+            "ada@example.com",
+            "the real password!",
+            next,
+        );
+        assert_eq!((code, location.as_str()), (303, "/"), "next={next:?}");
+    }
+    // And the login page does not carry such a `next` into its form.
+    let page = ureq::get(&format!("{}/login?next=/%09/evil.example/x", s.base))
+        .call()
+        .expect("page")
+        .into_string()
+        .expect("text");
+    assert!(!page.contains("evil.example"), "{page}");
+    let (code, _, location) = login_from(
+        &s.base,
+        "127.0.0.1",
+        "ada@example.com",
+        "the real password!",
+        "/learn?x=1",
+    );
+    assert_eq!((code, location.as_str()), (303, "/learn?x=1"));
+}
+
+both_backends! {
+    async fn writes_and_questions_are_limited_per_account_across_instances(url: String) {
+        ok(&url, &["import", "hris", &fixture("hris/oracle-hr_as_hris_orgchart.csv").display().to_string(), "--as-of", "2024-01-01"]);
+        let people = people_json(&url);
+        admin_linked(&url, "emp@example.com", "a long employee password", "employee", people[3]["hris_id"].as_str().expect("hris"));
+        admin_linked(&url, "bo@example.com", "a long password for bo", "employee", people[4]["hris_id"].as_str().expect("hris"));
+        ok(&url, &["tools", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/catalog.toml")]);
+        let limits = ["--writes-per-minute", "3", "--questions-per-minute", "4"];
+        let a = crate::http::start_with(&url, &limits);
+        let b = crate::http::start_with(&url, &limits);
+        // The counts are per minute of the clock: start well inside one.
+        let sec = chrono::Utc::now().timestamp() % 60;
+        if sec > 45 {
+            std::thread::sleep(std::time::Duration::from_secs((61 - sec) as u64));
+        }
+        let emp = Some(("emp@example.com", "a long employee password"));
+        let ask = |base: &str| call("GET", &format!("{base}/api/v1/can-i?tool=Microsoft%20365%20Copilot&purpose=summarising&data=public"), emp, None);
+        // Questions, split over two instances: the fifth is refused, wherever it goes.
+        let codes: Vec<u16> = (0..5).map(|i| ask(if i % 2 == 0 { &a.base } else { &b.base }).0).collect();
+        assert_eq!(codes, [200, 200, 200, 200, 429], "{codes:?}");
+        let (_, v) = ask(&a.base);
+        assert_eq!(v["code"], "too_many_requests");
+        assert!(v["message"].as_str().unwrap_or("").contains("more than 4 questions a minute"), "{v}");
+        // Writes: the fourth win is refused and not stored; another account is not affected.
+        let win = |i: usize| serde_json::json!({"title": format!("win {i}"), "minutes_before": 60, "minutes_after": 5, "frequency": "weekly"});
+        let codes: Vec<u16> = (0..4).map(|i| call("POST", &format!("{}/api/v1/wins", if i % 2 == 0 { &a.base } else { &b.base }), emp, Some(&win(i))).0).collect();
+        assert_eq!(codes, [201, 201, 201, 429], "{codes:?}");
+        let bo = Some(("bo@example.com", "a long password for bo"));
+        assert_eq!(call("POST", &format!("{}/api/v1/wins", a.base), bo, Some(&win(9))).0, 201);
+        let (_, wins) = call("GET", &format!("{}/api/v1/wins", a.base), bo, None);
+        assert_eq!(wins["total"], 4, "the refused win is not stored: {wins}");
+    }
+}

@@ -228,15 +228,23 @@ both_backends! {
         assert_eq!(r.status, 403);
         assert!(r.body.contains("\"code\":\"csrf_failed\""));
 
-        // Five wrong passwords lock the account for the window, even for the right one.
+        // Five wrong passwords slow the account down: the next attempt, even with the right
+        // password, must wait (a second, doubling with every further failure); then it works.
         let mut m = Client::new(&s.base);
         for _ in 0..5 {
             assert_eq!(m.login("emp@example.com", "wrong password!!").status, 401);
         }
         let r = m.login("emp@example.com", "a long employee password");
         assert_eq!(r.status, 429);
-        assert!(r.retry_after.parse::<u64>().is_ok_and(|s| s > 0 && s <= 900), "{}", r.retry_after);
+        let wait: u64 = r.retry_after.parse().unwrap_or(0);
+        assert!((1..=2).contains(&wait), "{}", r.retry_after);
         assert!(r.body.contains("too many failed logins"));
+        std::thread::sleep(std::time::Duration::from_secs(wait));
+        assert_eq!(m.login("emp@example.com", "a long employee password").status, 303, "slowed down, not locked out");
+        // HTTP Basic counts too.
+        for _ in 0..5 {
+            assert_eq!(get(&format!("{}/api/v1/me", s.base), Some(("emp@example.com", "wrong password!!"))).0, 401);
+        }
         let (code, body) = get(&format!("{}/api/v1/me", s.base), Some(("emp@example.com", "a long employee password")));
         assert_eq!(code, 429, "Basic counts too: {body}");
         // The session opened before is not affected.
@@ -253,7 +261,10 @@ both_backends! {
         let store = flywheel_store::Store::open(&url).await.expect("open");
         let log = store.audit_log(50).await.expect("log");
         assert!(log.iter().any(|a| a.action == "policy.change" && a.detail.contains("guardrail after incident 1")));
-        assert_eq!(log.iter().filter(|a| a.action == "session.login").count(), 2);
+        assert_eq!(log.iter().filter(|a| a.action == "session.login").count(), 3);
+        let failed: Vec<_> = log.iter().filter(|a| a.action == "session.login_failed" && a.subject == "account:emp@example.com").collect();
+        assert_eq!(failed.len(), 10, "every wrong password is audited: {failed:?}");
+        assert!(failed.iter().all(|a| a.detail.contains("from 127.0.0.1")));
         let printed = json(&url, &["admin", "audit", "--limit", "100", "--json"]);
         assert!(printed.as_array().is_some_and(|a| a.iter().any(|e| e["action"] == "policy.change")), "{printed}");
     }

@@ -20,6 +20,7 @@ mod error;
 mod events;
 mod interactions;
 mod learning;
+mod limits;
 mod org;
 mod people;
 mod program;
@@ -50,13 +51,14 @@ pub use events::{
 };
 pub use interactions::InteractionImportOutcome;
 pub use learning::{CompletionRate, CourseDef, CourseRow, ModuleDef, Progress, Verification};
+pub use limits::AttemptRule;
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount};
 pub use people::{Page, PeopleFilter, PersonPlace, PersonRow};
 pub use program::ChampionStatus;
 pub use requests::{AccessClock, AccessRequestRow, IncidentRow, INCIDENT_STATES, SEVERITIES};
 pub use sessions::{random_token, Session};
 pub use usage::{IdentityReport, UsageImport, UsageImportOutcome};
-pub use users::{Role, User};
+pub use users::{verify_password, Role, User, DUMMY_HASH};
 
 /// The named locks of [`Store::serialize`] (their numbers are the advisory-lock keys).
 #[derive(Debug, Clone, Copy)]
@@ -196,7 +198,7 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await?;
+        migrate(migrator, &pool, backend).await?;
         Ok(Store {
             pool,
             backend,
@@ -365,6 +367,30 @@ impl Store {
 
     pub async fn close(self) {
         self.pool.close().await;
+    }
+}
+
+/// Runs the migrations. On PostgreSQL sqlx holds an advisory lock while it migrates. On
+/// SQLite it takes none, so two servers opening a fresh file at once both try to apply
+/// the first migration and one fails ("table … already exists"); each migration runs in
+/// its own transaction, so the loser has changed nothing and simply tries again, finding
+/// what the winner applied (for up to ten seconds).
+async fn migrate(
+    migrator: &sqlx::migrate::Migrator,
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<(), StoreError> {
+    let mut tries = 0;
+    loop {
+        match migrator.run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(e) if backend == Backend::Sqlite && tries < 50 => {
+                tries += 1;
+                tracing::debug!("migration attempt {tries} met another migrator: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 

@@ -142,39 +142,64 @@ impl Store {
 
     /// The account for `email` if `password` is right. Takes the same time whether or not
     /// the account exists (a dummy hash is verified), so timing does not reveal accounts.
+    /// The hashing runs on the blocking pool; servers bound how many run at once with
+    /// [`Store::credentials`] and [`verify_password`] instead.
     pub async fn authenticate(
         &self,
         email: &str,
         password: &str,
     ) -> Result<Option<User>, StoreError> {
-        const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2nHq1H7vCkR5xVH7Ak2Q9Qp5w2Xe8yKzv3w1Zl0rJ6s";
-        let email = email.trim().to_lowercase();
-        let row =
-            sqlx::query("SELECT id, password_hash, role, person_id FROM users WHERE email = $1")
-                .bind(&email)
-                .fetch_optional(&self.pool)
-                .await?;
-        let (hash, found) = match &row {
-            Some(r) => (r.try_get::<String, _>("password_hash")?, true),
-            None => (DUMMY.to_owned(), false),
-        };
-        let ok = PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        match (row, ok && found) {
-            (Some(r), true) => Ok(Some(User {
-                id: r.try_get("id")?,
-                email,
-                role: Role::parse(&r.try_get::<String, _>("role")?)?,
-                person_id: r.try_get("person_id")?,
-            })),
-            _ => Ok(None),
-        }
+        let found = self.credentials(email).await?;
+        let hash = found
+            .as_ref()
+            .map_or_else(|| DUMMY_HASH.to_owned(), |(_, h)| h.clone());
+        let password = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("password check: {e}")))?;
+        Ok(found.filter(|_| ok).map(|(u, _)| u))
     }
+
+    /// The account with `email` and its password hash (or `None`; verify [`DUMMY_HASH`]
+    /// then, so that timing does not tell whether the account exists).
+    pub async fn credentials(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+        let email = email.trim().to_lowercase();
+        let row = sqlx::query(
+            "SELECT id, email, role, person_id, password_hash FROM users WHERE email = $1",
+        )
+        .bind(&email)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((user_row(&r)?, r.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    /// The account with id `id` and its current password hash.
+    pub async fn credentials_by_id(&self, id: i64) -> Result<Option<(User, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, email, role, person_id, password_hash FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((user_row(&r)?, r.try_get("password_hash")?)))
+            .transpose()
+    }
+}
+
+/// A valid Argon2id hash of no one's password, verified when an account does not exist.
+pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2nHq1H7vCkR5xVH7Ak2Q9Qp5w2Xe8yKzv3w1Zl0rJ6s";
+
+/// Whether `password` matches the Argon2id PHC string `hash`. CPU-heavy (tens of
+/// milliseconds, 19 MiB): run it off the async workers.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 impl Store {

@@ -12,7 +12,7 @@
 //! must be `application/json`, which a cross-site form cannot send without a CORS
 //! preflight that Flywheel never grants.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -105,93 +105,193 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> String {
     format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age_secs}")
 }
 
-/// Counts failed logins per client address and per account in a sliding window, and
-/// refuses further attempts once either is over its limit. In memory: a restart forgets
-/// the counts, which only helps someone who can restart the server. Written by hand
-/// because the rate-limiting crates count requests, not failures.
-#[derive(Debug, Default)]
+/// Login attempts and password hashing for one server.
+///
+/// The attempt limits live in the database (`Store::claim_attempt`), shared by every server
+/// on it and kept across restarts; an attempt is counted *before* its password is checked,
+/// in a transaction that holds the counts, so parallel guesses cannot all pass one check.
+/// They slow down rather than lock out: past a free allowance, each attempt waits twice as
+/// long as the one before, up to a cap that differs by key ([`rules`]).
+///
+/// Argon2 runs on the blocking pool, at most [`HASHERS`] at once; when more than
+/// [`MAX_WAITING`] checks already wait, the request gets `503` with `Retry-After`, so a
+/// flood of HTTP Basic requests cannot starve everyone else. Verified Basic credentials are
+/// remembered for [`BASIC_TTL`] (as a keyed SHA-256, and only while the account's password
+/// hash is unchanged), so a script does not pay for Argon2 on every request.
+#[derive(Debug)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    hashing: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    basic: Mutex<HashMap<[u8; 32], (i64, String, Instant)>>,
+    secret: [u8; 32],
 }
 
-/// Failed logins allowed per account in [`WINDOW`].
-pub const PER_ACCOUNT: usize = 5;
-/// Failed logins allowed per client address in [`WINDOW`].
-pub const PER_ADDRESS: usize = 20;
-/// The window of the limits.
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        let mut secret = [0u8; 32];
+        for (i, b) in flywheel_store::random_token()
+            .as_bytes()
+            .chunks(2)
+            .take(32)
+            .enumerate()
+        {
+            secret[i] = std::str::from_utf8(b)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .unwrap_or(0);
+        }
+        LoginLimiter {
+            hashing: tokio::sync::Semaphore::new(HASHERS),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            basic: Mutex::new(HashMap::new()),
+            secret,
+        }
+    }
+}
+
+/// Password checks that run at once (each takes one core for tens of milliseconds).
+pub const HASHERS: usize = 2;
+/// Password checks that may wait for a hasher before further ones get `503`.
+pub const MAX_WAITING: usize = 32;
+/// How long verified HTTP Basic credentials are remembered.
+pub const BASIC_TTL: Duration = Duration::from_secs(60);
+/// Remembered Basic credentials kept at most (the oldest are dropped first).
+const BASIC_MAX: usize = 10_000;
+/// The window after which attempts are forgotten.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Keys kept at most (older ones are dropped first), so a flood cannot grow memory.
-const MAX_KEYS: usize = 100_000;
+
+/// The attempt limits of a login for `email` from `ip`:
+/// * the account from this address: 5 free, then 1 s doubling up to 15 minutes (a guesser
+///   at one address is slowed to a crawl);
+/// * the account from anywhere: 10 free, then 1 s doubling up to 30 s (a guesser spread
+///   over many addresses is slowed, but the real user is never locked out for long);
+/// * the address, whatever the account: 50 free, then 1 s doubling up to 5 minutes (one
+///   address trying many accounts; behind a proxy, configure `--trusted-proxy` so this is
+///   the client's address, not the proxy's).
+pub fn rules(ip: IpAddr, email: &str) -> [flywheel_store::AttemptRule; 3] {
+    let email = email.trim().to_lowercase();
+    let rule = |key: String, free: i64, cap_secs: i64| flywheel_store::AttemptRule {
+        key,
+        free,
+        base_ms: 1000,
+        cap_ms: cap_secs * 1000,
+        window_ms: WINDOW.as_millis() as i64,
+    };
+    [
+        rule(format!("login:account-ip:{email}|{ip}"), 5, 15 * 60),
+        rule(format!("login:account:{email}"), 10, 30),
+        rule(format!("login:ip:{ip}"), 50, 5 * 60),
+    ]
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
 
 impl LoginLimiter {
-    fn keys(ip: IpAddr, email: &str) -> [(String, usize); 2] {
-        [
-            (format!("ip:{ip}"), PER_ADDRESS),
-            (
-                format!("account:{}", email.trim().to_lowercase()),
-                PER_ACCOUNT,
-            ),
-        ]
+    /// Checks `password` against `hash` on the blocking pool, at most [`HASHERS`] at once.
+    pub async fn verify(&self, hash: String, password: String) -> Result<bool, ApiError> {
+        use std::sync::atomic::Ordering;
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(ApiError::new(
+                ErrorCode::Busy,
+                "too many password checks at once; retry in a second (scripts: use a session or an API token)",
+            )
+            .retry_after(1));
+        }
+        let permit = self.hashing.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let _permit = permit.map_err(|_| ApiError::new(ErrorCode::Internal, "shutting down"))?;
+        tokio::task::spawn_blocking(move || flywheel_store::verify_password(&hash, &password))
+            .await
+            .map_err(|e| {
+                tracing::error!("password check: {e}");
+                ApiError::new(ErrorCode::Internal, "internal error")
+            })
     }
 
-    /// `Err(seconds to wait)` when the address or the account is over its limit.
-    pub fn check(&self, ip: IpAddr, email: &str) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let mut wait = 0;
-        for (key, limit) in Self::keys(ip, email) {
-            if let Some(q) = map.get_mut(&key) {
-                while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
-                    q.pop_front();
-                }
-                if q.len() >= limit {
-                    if let Some(oldest) = q.front() {
-                        let left = WINDOW.saturating_sub(now.duration_since(*oldest));
-                        wait = wait.max(left.as_secs().max(1));
-                    }
-                }
-            }
-        }
-        if wait > 0 {
-            Err(wait)
-        } else {
-            Ok(())
-        }
+    fn basic_key(&self, email: &str, password: &str) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(self.secret);
+        h.update(email.trim().to_lowercase().as_bytes());
+        h.update([0]);
+        h.update(password.as_bytes());
+        h.finalize().into()
     }
 
-    pub fn failed(&self, ip: IpAddr, email: &str) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_KEYS {
-            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
-            if map.len() >= MAX_KEYS {
+    fn remembered(&self, key: &[u8; 32]) -> Option<(i64, String)> {
+        let map = self.basic.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(_, _, at)| at.elapsed() < BASIC_TTL)
+            .map(|(id, hash, _)| (*id, hash.clone()))
+    }
+
+    fn remember(&self, key: [u8; 32], user_id: i64, hash: String) {
+        let mut map = self.basic.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= BASIC_MAX {
+            map.retain(|_, (_, _, at)| at.elapsed() < BASIC_TTL);
+            if map.len() >= BASIC_MAX {
                 map.clear();
             }
         }
-        for (key, _) in Self::keys(ip, email) {
-            map.entry(key).or_default().push_back(now);
-        }
-    }
-
-    /// A successful login clears the account's count (not the address's).
-    pub fn succeeded(&self, ip: IpAddr, email: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&Self::keys(ip, email)[1].0);
+        map.insert(key, (user_id, hash, Instant::now()));
     }
 }
 
-fn too_many(wait: u64) -> ApiError {
+fn too_many(wait_ms: i64) -> ApiError {
+    let secs = (wait_ms.max(1) as u64).div_ceil(1000);
     ApiError::new(
         ErrorCode::TooManyRequests,
-        format!(
-            "too many failed logins; try again in {} minutes",
-            wait.div_ceil(60)
-        ),
+        format!("too many failed logins; try again in {secs} seconds"),
     )
-    .retry_after(wait)
+    .retry_after(secs)
 }
 
-/// Checks an email and password under the rate limits.
+/// Checks an email and password under the attempt limits; the account and its password
+/// hash when right. Every wrong password is audited.
+async fn check_password(
+    store: &Store,
+    limiter: &LoginLimiter,
+    ip: IpAddr,
+    email: &str,
+    password: &str,
+) -> Result<(User, String), ApiError> {
+    let rules = rules(ip, email);
+    if let Err(wait) = store.claim_attempt(&rules, now_ms()).await? {
+        return Err(too_many(wait));
+    }
+    let found = store.credentials(email).await?;
+    let hash = found
+        .as_ref()
+        .map_or_else(|| flywheel_store::DUMMY_HASH.to_owned(), |(_, h)| h.clone());
+    let ok = limiter.verify(hash, password.to_owned()).await?;
+    match found {
+        Some((user, hash)) if ok => {
+            store
+                .settle_attempt(&[&rules[0].key, &rules[1].key], &[&rules[2].key])
+                .await?;
+            Ok((user, hash))
+        }
+        _ => {
+            store
+                .audit(
+                    None,
+                    "session.login_failed",
+                    &format!("account:{}", email.trim().to_lowercase()),
+                    &format!("wrong email or password, from {ip}"),
+                )
+                .await?;
+            Err(ApiError::new(
+                ErrorCode::InvalidCredentials,
+                "wrong email or password",
+            ))
+        }
+    }
+}
+
+/// Checks an email and password under the attempt limits.
 pub async fn login(
     store: &Store,
     limiter: &LoginLimiter,
@@ -199,20 +299,23 @@ pub async fn login(
     email: &str,
     password: &str,
 ) -> Result<User, ApiError> {
-    limiter.check(ip, email).map_err(too_many)?;
-    match store.authenticate(email, password).await? {
-        Some(user) => {
-            limiter.succeeded(ip, email);
-            Ok(user)
-        }
-        None => {
-            limiter.failed(ip, email);
-            Err(ApiError::new(
-                ErrorCode::InvalidCredentials,
-                "wrong email or password",
-            ))
-        }
-    }
+    check_password(store, limiter, ip, email, password)
+        .await
+        .map(|(u, _)| u)
+}
+
+/// The account of a request, for counting it: the session's, or that of its HTTP Basic
+/// credentials (checked as [`caller`] checks them, so the handler then finds them
+/// remembered and pays nothing more). `Err` for wrong credentials.
+pub async fn account_of(
+    store: &Store,
+    limiter: &LoginLimiter,
+    ip: IpAddr,
+    headers: &HeaderMap,
+) -> Result<Option<i64>, ApiError> {
+    Ok(caller(store, limiter, ip, headers)
+        .await?
+        .map(|c| c.user.id))
 }
 
 /// The caller, from the session cookie or HTTP Basic; `None` when neither is sent.
@@ -224,7 +327,20 @@ pub async fn caller(
 ) -> Result<Option<Caller>, ApiError> {
     if let Some(header) = headers.get(axum::http::header::AUTHORIZATION) {
         let (email, password) = basic(header)?;
-        let user = login(store, limiter, ip, &email, &password).await?;
+        let key = limiter.basic_key(&email, &password);
+        if let Some((id, hash)) = limiter.remembered(&key) {
+            // Only while the password is unchanged; the role is read afresh.
+            if let Some((user, now)) = store.credentials_by_id(id).await? {
+                if now == hash {
+                    return Ok(Some(Caller {
+                        user,
+                        session: None,
+                    }));
+                }
+            }
+        }
+        let (user, hash) = check_password(store, limiter, ip, &email, &password).await?;
+        limiter.remember(key, user.id, hash);
         return Ok(Some(Caller {
             user,
             session: None,
@@ -355,27 +471,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limiter_counts_failures_per_account_and_address() {
-        let l = LoginLimiter::default();
+    fn login_rules_slow_down_and_cap() {
         let ip: IpAddr = [10, 0, 0, 1].into();
-        for _ in 0..PER_ACCOUNT {
-            assert!(l.check(ip, "a@x").is_ok());
-            l.failed(ip, "A@x ");
-        }
-        let wait = l.check(ip, "a@x").expect_err("locked");
-        assert!(wait > 0 && wait <= WINDOW.as_secs());
-        // Another account from the same address still may try, until the address is over.
-        assert!(l.check(ip, "b@x").is_ok());
-        for i in 0..PER_ADDRESS - PER_ACCOUNT {
-            l.failed(ip, &format!("other{i}@x"));
-        }
-        assert!(l.check(ip, "b@x").is_err());
-        assert!(l.check([10, 0, 0, 2].into(), "b@x").is_ok());
-        // Success clears the account, not the address.
-        let l = LoginLimiter::default();
-        l.failed(ip, "c@x");
-        l.succeeded(ip, "c@x");
-        assert_eq!(l.failures.lock().expect("lock").get("account:c@x"), None);
+        let [pair, account, address] = rules(ip, " Ada@X ");
+        assert_eq!(pair.key, "login:account-ip:ada@x|10.0.0.1");
+        assert_eq!(account.key, "login:account:ada@x");
+        assert_eq!(address.key, "login:ip:10.0.0.1");
+        assert_eq!(
+            (
+                pair.delay_after(4),
+                pair.delay_after(5),
+                pair.delay_after(6)
+            ),
+            (0, 1000, 2000)
+        );
+        assert_eq!(pair.delay_after(100), 15 * 60 * 1000);
+        assert_eq!(
+            account.delay_after(100),
+            30_000,
+            "the real user waits at most 30 s"
+        );
     }
 
     #[test]

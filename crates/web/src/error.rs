@@ -23,11 +23,12 @@ pub enum ErrorCode {
     Conflict,
     StorageFull,
     StorageUnavailable,
+    Busy,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         Self::InvalidParameter,
         Self::NotFound,
         Self::AuthenticationRequired,
@@ -43,6 +44,7 @@ impl ErrorCode {
         Self::Conflict,
         Self::StorageFull,
         Self::StorageUnavailable,
+        Self::Busy,
         Self::Internal,
     ];
 
@@ -63,6 +65,7 @@ impl ErrorCode {
             Self::Conflict => "conflict",
             Self::StorageFull => "storage_full",
             Self::StorageUnavailable => "storage_unavailable",
+            Self::Busy => "busy",
             Self::Internal => "internal",
         }
     }
@@ -78,7 +81,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::AccountNotLinked | Self::Conflict => StatusCode::CONFLICT,
             Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            Self::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StorageUnavailable | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -102,6 +105,7 @@ impl ErrorCode {
             | Self::SelfVerification => "auth",
             Self::TooManyRequests => "rate_limit",
             Self::StorageFull | Self::StorageUnavailable | Self::Internal => "internal",
+            Self::Busy => "rate_limit",
         }
     }
 
@@ -113,7 +117,7 @@ impl ErrorCode {
             Self::InvalidCredentials => "The email or password is wrong.",
             Self::Forbidden => "The account's role may not do this: viewers only read, individual-level data and administration are for admins.",
             Self::CsrfFailed => "A form or cookie-authenticated write came without the session's CSRF token, or from another site.",
-            Self::TooManyRequests => "Too many failed logins from this address or for this account; wait for the time in Retry-After.",
+            Self::TooManyRequests => "Too many login attempts for this account or from this address, or too many writes or questions from this account in a minute; wait for the time in Retry-After.",
             Self::InvalidPolicy => "The Cedar policies do not parse or do not fit the schema; the message is Cedar's, with the line and column.",
             Self::PayloadTooLarge => "The request body is larger than the limit (256 KiB).",
             Self::UnsupportedMediaType => "A write's body must be JSON (Content-Type: application/json); a cross-site form cannot send that.",
@@ -122,6 +126,7 @@ impl ErrorCode {
             Self::Conflict => "The object changed under the request: another request decided it first, or its current state does not allow this move; the message names the current state.",
             Self::StorageFull => "The server's database storage is full: nothing of this request was written. An operator must free space; retry afterwards.",
             Self::StorageUnavailable => "The database could not be reached or written just now: nothing of this request was written. Retry after the time in Retry-After.",
+            Self::Busy => "The server is checking too many passwords at once (HTTP Basic is expensive by design); retry after the time in Retry-After, or use a session.",
             Self::Internal => "Something failed on the server; the log has the details.",
         }
     }

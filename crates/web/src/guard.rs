@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -123,6 +123,97 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Requests per account and minute (`serve --writes-per-minute`, `--questions-per-minute`).
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// Writes: every POST, PUT, PATCH or DELETE but logging in and out and the public
+    /// verifier.
+    pub writes_per_minute: i64,
+    /// "Can I?" questions, each of which is logged as demand.
+    pub questions_per_minute: i64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            writes_per_minute: 120,
+            questions_per_minute: 300,
+        }
+    }
+}
+
+/// Which limit a request counts against, if any.
+fn limited(method: &Method, path: &str) -> Option<&'static str> {
+    let is_write = matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    let public = matches!(
+        path,
+        "/login" | "/logout" | "/verify" | "/api/v1/credentials/verify"
+    );
+    if is_write && !public {
+        Some("write")
+    } else if *method == Method::GET && (path == "/can-i" || path == "/api/v1/can-i") {
+        Some("question")
+    } else {
+        None
+    }
+}
+
+/// Limits writes and "Can I?" questions per account, counted in the database so that
+/// every server on it shares the count. The account is the session's or that of verified
+/// HTTP Basic credentials (wrong ones are refused here, as the handler would). Over the
+/// limit: `429` with `Retry-After` until the minute ends.
+pub async fn rate_limit(
+    axum::extract::State(st): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let Some(kind) = limited(req.method(), &path) else {
+        return next.run(req).await;
+    };
+    let ip = req
+        .extensions()
+        .get::<crate::page::Forwarded>()
+        .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |f| f.client);
+    let user_id = match crate::auth::account_of(&st.store, &st.limiter, ip, req.headers()).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return next.run(req).await,
+        Err(e) => return error_for(&path, e),
+    };
+    let limit = match kind {
+        "write" => st.rate_limits.writes_per_minute,
+        _ => st.rate_limits.questions_per_minute,
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    match st
+        .store
+        .count_request(&format!("rate:{kind}:user:{user_id}"), 60_000, now)
+        .await
+    {
+        Ok((count, ends)) if count > limit => {
+            let secs = ((ends - now).max(1) as u64).div_ceil(1000);
+            let what = if kind == "write" {
+                "writes"
+            } else {
+                "questions"
+            };
+            error_for(
+                &path,
+                ApiError::new(
+                    ErrorCode::TooManyRequests,
+                    format!("more than {limit} {what} a minute from this account; try again in {secs} seconds"),
+                )
+                .retry_after(secs),
+            )
+        }
+        Ok(_) => next.run(req).await,
+        Err(e) => error_for(&path, e.into()),
+    }
 }
 
 /// Adds the security headers to every response (those a handler set are kept).

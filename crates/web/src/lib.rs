@@ -17,7 +17,7 @@ mod community;
 mod credentials;
 pub mod dashboard;
 pub mod error;
-mod guard;
+pub mod guard;
 pub mod learning;
 pub mod openapi;
 mod page;
@@ -48,6 +48,8 @@ pub struct AppState {
     pub policies: Arc<can_i::PolicyCache>,
     /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Writes and questions per account and minute.
+    pub rate_limits: guard::RateLimits,
 }
 
 impl AppState {
@@ -59,7 +61,14 @@ impl AppState {
             dashboard: Arc::new(dashboard::Cache::default()),
             policies: Arc::new(can_i::PolicyCache::default()),
             trusted_proxies: Arc::new(Vec::new()),
+            rate_limits: guard::RateLimits::default(),
         }
+    }
+
+    /// Limits writes and questions per account and minute.
+    pub fn with_rate_limits(mut self, limits: guard::RateLimits) -> AppState {
+        self.rate_limits = limits;
+        self
     }
 
     /// Believes `X-Forwarded-For` and `X-Forwarded-Proto` from these proxies.
@@ -226,6 +235,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi::serve))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::rate_limit,
+        ))
         .layer(axum::middleware::from_fn(guard::refuse_nul))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(axum::middleware::from_fn_with_state(
@@ -268,6 +281,11 @@ pub async fn serve(
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::error!("reminders: {e}"),
+            }
+            // Limits idle for an hour are of no use to anyone.
+            let now = chrono::Utc::now().timestamp_millis();
+            if let Err(e) = reminders.prune_limits(now, 3_600_000).await {
+                tracing::warn!("pruning limits: {e}");
             }
         }
     });

@@ -255,10 +255,99 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-/// A local path to return to after login: only paths on this site (`/x`, not `//host`).
+/// A local path to return to after login: only a path on this site, judged after the
+/// normalisation browsers apply. Refused (and replaced by `/`): anything not starting with
+/// one `/`; any backslash (browsers read `/\\host` as `//host`); any control character
+/// (browsers drop tabs and newlines, so `/\t/host` becomes `//host`); and the same once
+/// percent-decoded, repeatedly (`/%2F%2Fhost`, `/%09/host`, `/%5Chost`), since a later
+/// redirect may decode what this one passed.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
+    fn local(p: &str) -> bool {
+        let b = p.as_bytes();
+        b.first() == Some(&b'/')
+            && !matches!(b.get(1), Some(b'/' | b'\\'))
+            && !p.contains('\\')
+            && !p
+                .chars()
+                .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+    }
+    let Some(n) = next else {
+        return "/".to_owned();
+    };
+    let mut text = n.to_owned();
+    for _ in 0..4 {
+        if !local(&text) {
+            return "/".to_owned();
+        }
+        let decoded = percent_decode(&text);
+        if decoded == text {
+            return n.to_owned();
+        }
+        text = decoded;
+    }
+    // Still changing after four rounds of decoding: nobody needs that.
+    "/".to_owned()
+}
+
+/// Percent-decodes `s` (invalid escapes are kept as they are).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_only_ever_a_path_on_this_site() {
+        for ok in [
+            "/",
+            "/can-i",
+            "/wins?q=a%20b",
+            "/wins/3#x",
+            "/a%2Fb",
+            "/learn/x?y=%25",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok, "{ok}");
+        }
+        for bad in [
+            "//evil.example/x",
+            "/\\evil.example/x",
+            "\\\\evil.example",
+            "/%09/evil.example/x",
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/%2F%2Fevil.example",
+            "/%2f/evil.example",
+            "/%5Cevil.example",
+            "/%5cevil.example",
+            "/%252F%252Fevil.example",
+            "/%25252F%25252F%25252Fevil",
+            "https://evil.example",
+            "evil.example",
+            "javascript:alert(1)",
+            "/\u{2028}/evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
