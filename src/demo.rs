@@ -15,7 +15,7 @@ use flywheel_store::Role;
 use flywheel_synth::{generate, Params};
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::import::{import_hris, read_bounded, HrisArgs};
+use crate::import::{import_hris, HrisArgs};
 use crate::progress;
 
 /// The demo's admin account.
@@ -61,6 +61,8 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         as_of: Some(as_of),
         date_order: None,
         dry_run: false,
+        allow_mass_departures: false,
+        max_departed_share: flywheel_store::MAX_DEPARTED_SHARE,
         json: false,
     };
     let out = import_hris(&store, &hris).await?;
@@ -70,7 +72,11 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     );
 
     let pb = progress::step("importing the collaboration network");
-    let (bytes, sha) = read_bounded(&edges_path)?;
+    let (bytes, sha) = crate::import::read_bounded_to(
+        &edges_path,
+        crate::import::MAX_IMPORT_BYTES,
+        "a smaller file",
+    )?;
     let read = read_edges(&bytes[..], &edges_path.display().to_string())?;
     drop(bytes);
     let ties: Vec<(String, String, f32)> =

@@ -96,9 +96,24 @@ pub struct HrisArgs {
     /// Show what the import would do without writing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Import even when the snapshot marks more than --max-departed-share of the people
+    /// departed (a reorganisation, a divestment). Without it such a file is refused, since
+    /// a header-only, truncated or misread file looks the same.
+    #[arg(long)]
+    pub allow_mass_departures: bool,
+    /// The share of the people employed that one snapshot may mark departed.
+    #[arg(long, value_name = "SHARE", default_value_t = flywheel_store::MAX_DEPARTED_SHARE, value_parser = parse_share)]
+    pub max_departed_share: f64,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a share between 0 and 1 (e.g. 0.2)")),
+    }
 }
 
 pub async fn run(cmd: ImportCommand, url: &str) -> anyhow::Result<()> {
@@ -145,32 +160,59 @@ pub async fn run(cmd: ImportCommand, url: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Reads a file within the size bound and returns it with its SHA-256.
+/// Reads a file read whole (an org chart, a mapping, a policy) within the document limit
+/// (`FLYWHEEL_MAX_DOCUMENT_BYTES`, 64 MiB by default) and returns it with its SHA-256.
 pub fn read_bounded(path: &Path) -> anyhow::Result<(Vec<u8>, String)> {
+    let max = flywheel_ingest::limits::get()
+        .max_document
+        .min(MAX_IMPORT_BYTES);
+    read_bounded_to(path, max, "FLYWHEEL_MAX_DOCUMENT_BYTES")
+}
+
+/// Reads a file of at most `max` bytes whole, refusing a larger one before reading it.
+pub fn read_bounded_to(path: &Path, max: u64, knob: &str) -> anyhow::Result<(Vec<u8>, String)> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if len > MAX_IMPORT_BYTES {
+    if len > max {
         bail!(
-            "{}: {len} bytes is more than the {MAX_IMPORT_BYTES}-byte limit for one import",
+            "{}: {len} bytes is more than the {max}-byte limit for a file read whole (set {knob} to raise it)",
             path.display()
         );
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(MAX_IMPORT_BYTES + 1)
+    file.take(max + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    if bytes.len() as u64 > MAX_IMPORT_BYTES {
+    if bytes.len() as u64 > max {
         bail!(
-            "{}: more than the {MAX_IMPORT_BYTES}-byte limit for one import",
+            "{}: more than the {max}-byte limit for a file read whole (set {knob} to raise it)",
             path.display()
         );
     }
-    let sha = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = hex(&Sha256::digest(&bytes));
     Ok((bytes, sha))
+}
+
+/// The SHA-256 of a file, read in pieces (memory does not grow with the file).
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            return Ok(hex(&h.finalize()));
+        }
+        h.update(&buf[..n]);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The whole org-chart import, as `flywheel import hris` and `flywheel demo` run it.
@@ -208,15 +250,24 @@ pub async fn import_hris(store: &Store, args: &HrisArgs) -> anyhow::Result<OrgIm
     let as_of = args
         .as_of
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let max_share = if args.allow_mass_departures {
+        1.0
+    } else {
+        args.max_departed_share
+    };
     if args.dry_run {
-        return Ok(store.preview_org_import(&file.records, as_of).await?);
+        let out = store.preview_org_import(&file.records, as_of).await?;
+        if let Some(why) = out.mass_departures(max_share) {
+            eprintln!("warning: the import would be refused: {why}");
+        }
+        return Ok(out);
     }
     let pb = progress::step(format!(
         "writing {} people in one transaction",
         file.records.len()
     ));
     let out = store
-        .import_org_chart(&name, &sha, &file.records, as_of)
+        .import_org_chart_with(&name, &sha, &file.records, as_of, max_share)
         .await;
     match &out {
         Ok(o) => match o.import_id {
@@ -259,6 +310,16 @@ fn print_outcome(out: &OrgImportOutcome, args: &HrisArgs) -> anyhow::Result<()> 
             out.new_sites,
             out.import_id.map(|i| format!(" (import #{i})")).unwrap_or_default()
         ),
+    }
+    if out.departures > 0 {
+        println!(
+            "departures by department: {}",
+            out.departures_by_unit
+                .iter()
+                .map(|(u, n)| format!("{u} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     if !out.flagged_manager_links.is_empty() {
         println!(

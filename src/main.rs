@@ -229,6 +229,10 @@ fn main() -> ExitCode {
         default_hook(info);
     }));
     let cli = Cli::parse();
+    if let Err(e) = set_limits() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -260,6 +264,36 @@ fn exit_code(e: &anyhow::Error) -> ExitCode {
         }
     }
     ExitCode::FAILURE
+}
+
+/// The size limits of imports, from `FLYWHEEL_MAX_RECORD_BYTES` (one line or CSV record,
+/// default 4 MiB), `FLYWHEEL_MAX_FIELD_BYTES` (one field, 64 KiB) and
+/// `FLYWHEEL_MAX_DOCUMENT_BYTES` (a file read whole, 64 MiB).
+fn set_limits() -> anyhow::Result<()> {
+    let mut l = flywheel_ingest::limits::Limits::default();
+    let var = |name: &str| -> anyhow::Result<Option<u64>> {
+        match std::env::var(name) {
+            Ok(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|&n| n > 0)
+                .map(Some)
+                .with_context(|| format!("{name}={v:?}: expected a number of bytes")),
+            Err(_) => Ok(None),
+        }
+    };
+    if let Some(n) = var("FLYWHEEL_MAX_RECORD_BYTES")? {
+        l.max_record = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = var("FLYWHEEL_MAX_FIELD_BYTES")? {
+        l.max_field = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = var("FLYWHEEL_MAX_DOCUMENT_BYTES")? {
+        l.max_document = n;
+    }
+    flywheel_ingest::limits::set(l);
+    Ok(())
 }
 
 async fn open(url: &str) -> anyhow::Result<Store> {

@@ -355,7 +355,12 @@ pub fn print_usage_outcome(
 /// `flywheel import edges`.
 pub async fn edges(store: &Store, args: &EdgesArgs) -> anyhow::Result<()> {
     let name = args.file.display().to_string();
-    let (bytes, sha) = crate::import::read_bounded(&args.file)?;
+    // A whole graph is read at once (a large network is a large file): the import limit.
+    let (bytes, sha) = crate::import::read_bounded_to(
+        &args.file,
+        crate::import::MAX_IMPORT_BYTES,
+        "a smaller file",
+    )?;
     let edges = flywheel_ingest::edges::read_edges(&bytes[..], &name)
         .map_err(|e| anyhow::anyhow!("{e}\nnothing was imported"))?;
     drop(bytes);
@@ -421,9 +426,7 @@ pub async fn slack(
     use flywheel_ingest::slack::{derive_ties, SlackExport};
     let name = args.path.display().to_string();
     let sha = if args.path.is_file() {
-        crate::import::read_bounded(&args.path)
-            .map(|(_, sha)| sha)
-            .unwrap_or_default()
+        crate::import::sha256_file(&args.path)?
     } else {
         String::new()
     };

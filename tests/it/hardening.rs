@@ -292,3 +292,36 @@ both_backends! {
         assert_eq!(wins["total"], 4, "the refused win is not stored: {wins}");
     }
 }
+
+#[test]
+fn query_parameters_are_validated_not_ignored() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("q.db").display());
+    admin(&db, "lead@example.com", "a long admin password", "admin");
+    let s = start(&db);
+    let lead = Some(("lead@example.com", "a long admin password"));
+    for (q, field) in [
+        ("since=2024-13-45", "since"),
+        ("since=yesterday", "since"),
+        ("page=0", "page"),
+        ("per_page=100000", "per_page"),
+    ] {
+        let (code, v) = call("GET", &format!("{}/api/v1/wins?{q}", s.base), lead, None);
+        assert_eq!(
+            (code, v["code"].as_str()),
+            (400, Some("invalid_parameter")),
+            "{q}: {v}"
+        );
+        assert!(
+            v["message"].as_str().unwrap_or("").contains(field),
+            "{q}: {v}"
+        );
+    }
+    for q in ["since=2024-12-01", "since=2024-12-01T10:00:00Z"] {
+        assert_eq!(
+            call("GET", &format!("{}/api/v1/wins?{q}", s.base), lead, None).0,
+            200,
+            "{q}"
+        );
+    }
+}

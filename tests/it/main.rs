@@ -8,6 +8,7 @@ mod cli;
 mod faults;
 mod hardening;
 mod http;
+mod imports;
 mod net;
 mod program;
 mod usage;

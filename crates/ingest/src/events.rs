@@ -146,7 +146,7 @@ enum Inner<R: Read> {
         cols: HashMap<usize, usize>,
     },
     Jsonl {
-        lines: std::io::Lines<BufReader<R>>,
+        lines: std::io::Lines<BufReader<crate::limits::RecordLimit<R>>>,
         line: u64,
     },
 }
@@ -161,7 +161,11 @@ impl<R: Read> EventsReader<R> {
     ) -> Result<Self, IngestError> {
         let inner = if jsonl {
             Inner::Jsonl {
-                lines: BufReader::new(input).lines(),
+                lines: BufReader::new(crate::limits::RecordLimit::lines(
+                    input,
+                    crate::limits::get().max_record,
+                ))
+                .lines(),
                 line: 0,
             }
         } else {

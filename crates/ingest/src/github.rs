@@ -138,7 +138,8 @@ pub fn read_github<R: Read + 'static>(
     source: &str,
     dir: &Path,
 ) -> Result<GithubFile, IngestError> {
-    let mut stream = serde_json::Deserializer::from_reader(input).into_iter::<Value>();
+    let limited = crate::limits::RecordLimit::lines(input, crate::limits::get().max_record);
+    let mut stream = serde_json::Deserializer::from_reader(limited).into_iter::<Value>();
     let structure = |message: String| IngestError::Structure {
         source_name: source.to_owned(),
         message,

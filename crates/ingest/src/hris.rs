@@ -247,6 +247,41 @@ const CP1252_HIGH: [char; 32] = [
 
 /// Decodes Windows-1252 by table: the one legacy encoding spreadsheet exports commonly use;
 /// a full encoding crate would be a large dependency for 32 code points.
+/// Why `bytes` cannot be a Windows-1252 text of an org chart, if they cannot: a byte that
+/// Windows-1252 leaves undefined (Shift-JIS, GBK and UTF-16 are full of them), a NUL byte
+/// (UTF-16), or more non-ASCII bytes than a Latin-script table has (over a quarter of the
+/// letters: Cyrillic or Greek code pages, or another multi-byte encoding).
+pub fn not_windows_1252(bytes: &[u8]) -> Option<String> {
+    let line_of = |i: usize| 1 + bytes[..i].iter().filter(|&&b| b == b'\n').count();
+    if let Some(i) = bytes.iter().position(|&b| b == 0) {
+        return Some(format!(
+            "it has a NUL byte on line {} (UTF-16 looks like this)",
+            line_of(i)
+        ));
+    }
+    if let Some(i) = bytes
+        .iter()
+        .position(|&b| matches!(b, 0x81 | 0x8d | 0x8f | 0x90 | 0x9d))
+    {
+        return Some(format!(
+            "byte 0x{:02X} on line {} is undefined in Windows-1252 (Shift-JIS or GBK look like this)",
+            bytes[i],
+            line_of(i)
+        ));
+    }
+    let letters = bytes
+        .iter()
+        .filter(|b| b.is_ascii_alphabetic() || **b >= 0x80)
+        .count();
+    let high = bytes.iter().filter(|&&b| b >= 0x80).count();
+    if letters > 0 && high * 4 > letters {
+        return Some(format!(
+            "{high} of its {letters} letters are outside ASCII, more than a Latin-script table has"
+        ));
+    }
+    None
+}
+
 fn decode_windows_1252(bytes: &[u8]) -> String {
     bytes
         .iter()
@@ -321,13 +356,20 @@ pub fn read_hris<R: Read>(
         source_name: source.to_owned(),
         message,
     };
-    let mut bytes = Vec::new();
-    input
-        .read_to_end(&mut bytes)
+    let limits = crate::limits::get();
+    let bytes = crate::limits::read_document(&mut input, limits.max_document)
         .map_err(|e| structure(format!("cannot read: {e}")))?;
     let (text, decoded_windows_1252) = match String::from_utf8(bytes) {
         Ok(s) => (s, false),
-        Err(e) => (decode_windows_1252(e.as_bytes()), true),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            if let Some(why) = not_windows_1252(&bytes) {
+                return Err(structure(format!(
+                    "the file is not UTF-8, and {why}, so it is not Windows-1252 either; save it as UTF-8 (CSV UTF-8 in Excel) and import it again"
+                )));
+            }
+            (decode_windows_1252(&bytes), true)
+        }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if text.trim().is_empty() {
@@ -336,10 +378,15 @@ pub fn read_hris<R: Read>(
         ));
     }
     let delimiter = sniff_delimiter(text);
+    // One record is bounded like any streamed record, so a giant field fails before the
+    // parser copies it.
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(text.as_bytes());
+        .from_reader(crate::limits::RecordLimit::csv(
+            text.as_bytes(),
+            limits.max_record,
+        ));
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| structure(format!("cannot read the header line: {e}")))?
@@ -347,6 +394,7 @@ pub fn read_hris<R: Read>(
         .map(|h| h.trim().to_owned())
         .collect();
 
+    crate::csvrows::refuse_duplicate_headers(&headers, source)?;
     // Map fields to columns: overrides first, then synonyms in priority order.
     let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
     let mut col: HashMap<Field, usize> = HashMap::new();
@@ -424,6 +472,19 @@ pub fn read_hris<R: Read>(
                             "row has {} fields, the header has {}",
                             rec.len(),
                             headers.len()
+                        ),
+                    });
+                    continue;
+                }
+                if let Some(i) = rec.iter().position(|v| v.len() > limits.max_field) {
+                    problems.push(Located {
+                        source: source.to_owned(),
+                        line,
+                        field: Some(headers[i].clone()),
+                        value: None,
+                        message: crate::csvrows::too_long_field(
+                            rec.get(i).map_or(0, str::len),
+                            limits.max_field,
                         ),
                     });
                     continue;
@@ -660,6 +721,40 @@ mod tests {
     }
 
     /// Header names of several exporters, each with what the reader must map.
+    #[test]
+    fn text_that_is_neither_utf8_nor_windows_1252_is_refused() {
+        // "Müller" in Windows-1252 is fine.
+        let latin = b"Employee ID,Name\n1,M\xfcller\n".to_vec();
+        assert!(read_hris(&latin[..], "l.csv", &HrisOptions::default()).is_ok());
+        // Shift-JIS "田中" (0x93 0x63 0x92 0x86) and "山田" (0x8E 0x52 0x93 0x63).
+        let sjis =
+            b"Employee ID,Name\n1,\x93\x63\x92\x86\n2,\x8e\x52\x93\x63\n3,\x8f\xac\x97\xd1\n"
+                .to_vec();
+        let e = read_hris(&sjis[..], "s.csv", &HrisOptions::default()).expect_err("refused");
+        assert!(e.to_string().contains("not Windows-1252 either"), "{e}");
+        assert!(e.to_string().contains("line 4"), "names the line: {e}");
+        // UTF-16LE.
+        let utf16: Vec<u8> = "Employee ID,Name\n1,Ann\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .chain([0xff])
+            .collect();
+        let e = read_hris(&utf16[..], "u.csv", &HrisOptions::default()).expect_err("refused");
+        assert!(e.to_string().contains("UTF-16"), "{e}");
+    }
+
+    #[test]
+    fn duplicated_headers_are_refused_naming_both_columns() {
+        let text = "Employee ID,Work Email,employee_id\n1,a@x.com,2\n";
+        let e =
+            read_hris(text.as_bytes(), "d.csv", &HrisOptions::default()).expect_err("ambiguous");
+        assert!(
+            e.to_string()
+                .contains("column 1 (\"Employee ID\") and column 3 (\"employee_id\")"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn header_variants() {
         let cases = [

@@ -18,13 +18,21 @@ pub fn read_identities<R: Read>(
         source_name: source.to_owned(),
         message,
     };
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers: Vec<String> = rdr
+    let mut rdr =
+        csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(crate::limits::RecordLimit::csv(
+                input,
+                crate::limits::get().max_record,
+            ));
+    let raw: Vec<String> = rdr
         .headers()
         .map_err(|e| structure(format!("cannot read the header: {e}")))?
         .iter()
-        .map(normalize_header)
+        .map(|h| h.trim().to_owned())
         .collect();
+    crate::csvrows::refuse_duplicate_headers(&raw, source)?;
+    let headers: Vec<String> = raw.iter().map(|h| normalize_header(h)).collect();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(k), Some(v), Some(p)) = (col("kind"), col("value"), col("person")) else {
         return Err(structure(format!(

@@ -17,6 +17,7 @@ pub mod events;
 pub mod github;
 pub mod hris;
 pub mod identities;
+pub mod limits;
 pub mod m365;
 pub mod parsed;
 pub mod pydict;

@@ -252,8 +252,11 @@ fn read_json<R: Read>(
         source_name: source.to_owned(),
         message,
     };
+    let bytes = crate::limits::read_document(input, crate::limits::get().max_document)
+        .map_err(|e| structure(e.to_string()))?;
     let v: Value =
-        serde_json::from_reader(input).map_err(|e| structure(format!("not JSON: {e}")))?;
+        serde_json::from_slice(&bytes).map_err(|e| structure(format!("not JSON: {e}")))?;
+    drop(bytes);
     let rows = v
         .get("value")
         .and_then(Value::as_array)

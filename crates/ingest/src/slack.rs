@@ -142,12 +142,39 @@ fn safe_name(name: &str) -> bool {
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
+/// The largest file of an export read whole: the smaller of [`MAX_ENTRY_BYTES`] and the
+/// document limit in force.
+fn entry_limit() -> u64 {
+    MAX_ENTRY_BYTES.min(crate::limits::get().max_document)
+}
+
+/// `rel` inside the export folder `root` (already canonical), resolved through any
+/// symlink: `Ok(None)` when it does not exist, an error when it resolves outside the
+/// folder (a symlink or `..` pointing elsewhere), so a folder export never reads a file
+/// that is not part of it.
+fn inside(root: &Path, rel: &str) -> Result<Option<PathBuf>, String> {
+    let p = root.join(rel);
+    match std::fs::canonicalize(&p) {
+        Ok(real) if real.starts_with(root) => Ok(Some(real)),
+        Ok(real) => Err(format!(
+            "{rel}: resolves to {}, outside the export folder; refused (a symlink or `..` leading out of an export is never followed)",
+            real.display()
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{rel}: {e}")),
+    }
+}
+
 impl SlackExport {
     /// Opens a zip file or a folder.
     pub fn open(path: &Path) -> Result<SlackExport, IngestError> {
         let name = path.display().to_string();
         let source = if path.is_dir() {
-            Source::Dir(path.to_path_buf())
+            // The real place of the folder: every file read must resolve inside it.
+            Source::Dir(
+                std::fs::canonicalize(path)
+                    .map_err(|e| structure(&name, format!("cannot open: {e}")))?,
+            )
         } else {
             let f = std::fs::File::open(path)
                 .map_err(|e| structure(&name, format!("cannot open: {e}")))?;
@@ -263,20 +290,23 @@ impl SlackExport {
         let name = self.name.clone();
         match &mut self.source {
             Source::Dir(dir) => {
-                let p = dir.join(rel);
+                let Some(p) = inside(dir, rel).map_err(|m| structure(&name, m))? else {
+                    return Ok(None);
+                };
                 if !p.is_file() {
                     return Ok(None);
                 }
                 let f =
                     std::fs::File::open(&p).map_err(|e| structure(&name, format!("{rel}: {e}")))?;
+                let max = entry_limit();
                 let mut buf = Vec::new();
-                f.take(MAX_ENTRY_BYTES + 1)
+                f.take(max + 1)
                     .read_to_end(&mut buf)
                     .map_err(|e| structure(&name, format!("{rel}: {e}")))?;
-                if buf.len() as u64 > MAX_ENTRY_BYTES {
+                if buf.len() as u64 > max {
                     return Err(structure(
                         &name,
-                        format!("{rel}: larger than {MAX_ENTRY_BYTES} bytes"),
+                        format!("{rel}: larger than {max} bytes (set FLYWHEEL_MAX_DOCUMENT_BYTES to raise it)"),
                     ));
                 }
                 Ok(Some(buf))
@@ -291,15 +321,16 @@ impl SlackExport {
                     Err(err) => return Err(structure(&name, format!("{full}: {err}"))),
                 };
                 let mut buf = Vec::new();
+                let max = entry_limit();
                 // The declared size may lie: read at most the bound, whatever it says.
                 (&mut e)
-                    .take(MAX_ENTRY_BYTES + 1)
+                    .take(max + 1)
                     .read_to_end(&mut buf)
                     .map_err(|err| structure(&name, format!("{full}: {err}")))?;
-                if buf.len() as u64 > MAX_ENTRY_BYTES {
+                if buf.len() as u64 > max {
                     return Err(structure(
                         &name,
-                        format!("{full}: more than {MAX_ENTRY_BYTES} bytes uncompressed"),
+                        format!("{full}: more than {max} bytes uncompressed (set FLYWHEEL_MAX_DOCUMENT_BYTES to raise it)"),
                     ));
                 }
                 Ok(Some(buf))
@@ -324,7 +355,10 @@ impl SlackExport {
                 && NaiveDate::parse_from_str(&f[..10], "%Y-%m-%d").is_ok()
         };
         let mut files: Vec<String> = match &self.source {
-            Source::Dir(dir) => std::fs::read_dir(dir.join(channel))
+            Source::Dir(dir) => inside(dir, channel)
+                .map_err(|m| structure(&self.name, m))?
+                .map(std::fs::read_dir)
+                .and_then(Result::ok)
                 .map(|rd| {
                     rd.flatten()
                         .filter_map(|e| e.file_name().to_str().map(str::to_owned))

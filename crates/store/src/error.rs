@@ -30,6 +30,10 @@ pub enum StoreError {
     Domain(#[from] flywheel_domain::DomainError),
     #[error("{0}")]
     Invalid(String),
+    /// Refused as a probable accident that would destroy data; the message says how to
+    /// do it on purpose.
+    #[error("{0}")]
+    Refused(String),
     /// The object named does not exist.
     #[error("{0}")]
     NotFound(String),

@@ -52,7 +52,7 @@ pub use events::{
 pub use interactions::InteractionImportOutcome;
 pub use learning::{CompletionRate, CourseDef, CourseRow, ModuleDef, Progress, Verification};
 pub use limits::AttemptRule;
-pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount};
+pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount, MAX_DEPARTED_SHARE};
 pub use people::{Page, PeopleFilter, PersonPlace, PersonRow};
 pub use program::ChampionStatus;
 pub use requests::{AccessClock, AccessRequestRow, IncidentRow, INCIDENT_STATES, SEVERITIES};

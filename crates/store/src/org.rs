@@ -31,11 +31,25 @@ pub struct OrgImportOutcome {
     pub flagged_manager_links: Vec<(String, String)>,
     /// Emails shared by several people, not used to identify anyone.
     pub shared_emails: Vec<(String, Vec<String>)>,
+    /// The people this snapshot marks departed, counted by department (the top unit),
+    /// most first.
+    pub departures_by_unit: Vec<(String, usize)>,
+    /// People employed before this snapshot.
+    pub employed_before: usize,
 }
+
+/// The share of the people employed that one snapshot may mark departed before an
+/// import is refused as a probable accident (a header-only or truncated file, the wrong
+/// file, an encoding misread): 20%.
+pub const MAX_DEPARTED_SHARE: f64 = 0.2;
+
+/// Departures below this many never count as a mass departure (in a team of five, one
+/// leaver is a fifth).
+pub const MIN_MASS_DEPARTURES: usize = 10;
 
 impl OrgImportOutcome {
     /// The outcome a plan describes (before it is written: `import_id` is `None`).
-    fn of_plan(plan: &OrgImportPlan, records: &[HrisRecord]) -> Self {
+    fn of_plan(plan: &OrgImportPlan, records: &[HrisRecord], people: &[CurrentPerson]) -> Self {
         let count = |f: fn(&flywheel_domain::org_import::PersonChange) -> bool| {
             plan.changes.iter().filter(|c| f(c)).count()
         };
@@ -56,8 +70,54 @@ impl OrgImportOutcome {
                 .filter_map(|r| plan.manager_issue(r).map(|i| (r.hris_id.clone(), i)))
                 .collect(),
             shared_emails: plan.shared_emails.clone(),
+            departures_by_unit: departures_by_unit(plan, people),
+            employed_before: people.iter().filter(|p| p.left_on.is_none()).count(),
         }
     }
+
+    /// Why this outcome would destroy the organisation by accident, when it marks more
+    /// than `max_share` of the people employed departed (and at least
+    /// [`MIN_MASS_DEPARTURES`] people).
+    pub fn mass_departures(&self, max_share: f64) -> Option<String> {
+        let share = self.departures as f64 / self.employed_before.max(1) as f64;
+        if self.departures < MIN_MASS_DEPARTURES || share <= max_share {
+            return None;
+        }
+        let units: Vec<String> = self
+            .departures_by_unit
+            .iter()
+            .take(8)
+            .map(|(u, n)| format!("{u} {n}"))
+            .collect();
+        let more = self.departures_by_unit.len().saturating_sub(8);
+        Some(format!(
+            "this snapshot would mark {} of the {} people employed ({:.0}%) as departed, more than the {:.0}% limit ({}{}); \
+             a header-only, truncated or misread file looks like this. If they really left, run it again with --allow-mass-departures",
+            self.departures,
+            self.employed_before,
+            share * 100.0,
+            max_share * 100.0,
+            units.join(", "),
+            if more > 0 { format!(" and {more} more units") } else { String::new() },
+        ))
+    }
+}
+
+fn departures_by_unit(plan: &OrgImportPlan, people: &[CurrentPerson]) -> Vec<(String, usize)> {
+    let gone: std::collections::HashSet<_> = plan.departures.iter().collect();
+    let mut by: std::collections::BTreeMap<String, usize> = Default::default();
+    for p in people.iter().filter(|p| gone.contains(&p.id)) {
+        let top = p
+            .unit_path
+            .as_deref()
+            .and_then(|u| u.split(" > ").next())
+            .filter(|u| !u.is_empty())
+            .unwrap_or("(no unit)");
+        *by.entry(top.to_owned()).or_default() += 1;
+    }
+    let mut v: Vec<(String, usize)> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
 }
 
 /// Headcount of one top-level unit.
@@ -134,17 +194,32 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let (people, units, sites) = Self::org_state(&mut conn).await?;
         let plan = plan_org_import(&people, &units, &sites, records, as_of)?;
-        Ok(OrgImportOutcome::of_plan(&plan, records))
+        Ok(OrgImportOutcome::of_plan(&plan, records, &people))
     }
 
     /// Imports an org-chart snapshot as the state on `as_of`, in one transaction.
-    /// Re-importing the same snapshot writes nothing.
+    /// Re-importing the same snapshot writes nothing. Refuses (writing nothing) a snapshot
+    /// that would mark more than [`MAX_DEPARTED_SHARE`] of the people departed.
     pub async fn import_org_chart(
         &self,
         source: &str,
         sha256: &str,
         records: &[HrisRecord],
         as_of: NaiveDate,
+    ) -> Result<OrgImportOutcome, StoreError> {
+        self.import_org_chart_with(source, sha256, records, as_of, MAX_DEPARTED_SHARE)
+            .await
+    }
+
+    /// [`Store::import_org_chart`] with the largest share of people one snapshot may mark
+    /// departed (`1.0`: any).
+    pub async fn import_org_chart_with(
+        &self,
+        source: &str,
+        sha256: &str,
+        records: &[HrisRecord],
+        as_of: NaiveDate,
+        max_departed_share: f64,
     ) -> Result<OrgImportOutcome, StoreError> {
         self.counts
             .lock()
@@ -153,7 +228,11 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let (people, units, sites) = Self::org_state(&mut tx).await?;
         let plan = plan_org_import(&people, &units, &sites, records, as_of)?;
-        let mut outcome = OrgImportOutcome::of_plan(&plan, records);
+        let mut outcome = OrgImportOutcome::of_plan(&plan, records, &people);
+        if let Some(why) = outcome.mass_departures(max_departed_share) {
+            tx.rollback().await?;
+            return Err(StoreError::Refused(why));
+        }
         if plan.is_noop() {
             tx.rollback().await?;
             return Ok(outcome);

@@ -137,18 +137,29 @@ async fn suppressed(st: &AppState, counts: Vec<(String, i64)>) -> Result<Vec<Dep
         .collect())
 }
 
-fn win_filter(q: &HashMap<String, String>) -> WinFilter {
+/// The filters of the wins list; `since` must be a date (`2026-03-01`) or an RFC 3339
+/// instant, and is refused otherwise rather than ignored.
+fn win_filter(q: &HashMap<String, String>) -> Result<WinFilter, ApiError> {
     let get = |k: &str| {
         q.get(k)
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
     };
-    WinFilter {
+    let since = get("since");
+    if let Some(v) = &since {
+        let date = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok();
+        if !date && chrono::DateTime::parse_from_rfc3339(v).is_err() {
+            return Err(invalid(format!(
+                "parameter `since`: {v:?} is not a date (YYYY-MM-DD) or an RFC 3339 instant"
+            )));
+        }
+    }
+    Ok(WinFilter {
         q: get("q"),
         tool: get("tool"),
         department: get("department"),
-        since: get("since"),
-    }
+        since,
+    })
 }
 
 #[derive(Template)]
@@ -176,7 +187,7 @@ pub async fn wins_page(
 ) -> Result<Html<String>, PageError> {
     let caller = page::caller(&st, ip, &headers, "/wins").await?;
     let (page_no, per_page) = PageParams::from_map(&q).get()?;
-    let list = st.store.wins(&win_filter(&q), page_no, per_page).await?;
+    let list = st.store.wins(&win_filter(&q)?, page_no, per_page).await?;
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let query = ["q", "tool", "department"]
         .iter()
@@ -319,7 +330,7 @@ pub async fn wins_api(
 ) -> Result<Json<PageOut<WinRow>>, ApiError> {
     auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let (page_no, per_page) = PageParams::from_map(&q).get()?;
-    let list = st.store.wins(&win_filter(&q), page_no, per_page).await?;
+    let list = st.store.wins(&win_filter(&q)?, page_no, per_page).await?;
     Ok(Json(PageOut {
         next_page: (i64::from(page_no) * i64::from(per_page) < list.total).then_some(page_no + 1),
         items: list.items,

@@ -207,7 +207,9 @@ impl From<flywheel_store::StoreError> for ApiError {
                 ApiError::new(code, d.to_string())
             }
             flywheel_store::StoreError::NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
-            flywheel_store::StoreError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            flywheel_store::StoreError::Conflict(m) | flywheel_store::StoreError::Refused(m) => {
+                ApiError::new(ErrorCode::Conflict, m)
+            }
             flywheel_store::StoreError::Full(m) => {
                 tracing::error!("storage full: {m}");
                 ApiError::new(
