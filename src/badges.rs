@@ -83,13 +83,20 @@ pub enum BadgesCommand {
         #[arg(long, value_parser = ["revoke", "expire"])]
         mode: String,
     },
-    /// Show the issuer (its did:key), or set its name and public address (the URL this
-    /// Flywheel is reached at; achievement ids and the status list live under it).
+    /// Show the issuer (its did:key and key directory), or set its name and public address
+    /// (the URL this Flywheel is reached at; achievement ids and the status list live under
+    /// it). The signing key lives in a key file (0600) in the key directory, never in the
+    /// database: `<database>.keys/` beside a SQLite file, or FLYWHEEL_KEY_DIR.
     Issuer {
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
         url: Option<String>,
+        /// Sign new credentials with a new key from now on. Credentials signed before keep
+        /// verifying: the retired key's file is kept and still signs their status lists,
+        /// and the new key starts a status list of its own.
+        #[arg(long)]
+        rotate_key: bool,
         #[arg(long)]
         json: bool,
     },
@@ -482,9 +489,27 @@ pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
         BadgesCommand::Issuer {
             name,
             url: public,
+            rotate_key,
             json,
         } => {
             let signer = signer(&store).await?;
+            if rotate_key {
+                let seed = flywheel_store::random_token();
+                let new = awarding::key_of_hex(&seed)?;
+                let first = store
+                    .rotate_issuer_key(
+                        &new.public().did(),
+                        &seed,
+                        flywheel_badges::status::MIN_BITS as i64,
+                        None,
+                    )
+                    .await?;
+                eprintln!(
+                    "rotated: {} is retired (it still signs the status lists of its credentials); {} signs from status index {first}",
+                    signer.issuer.key.did(),
+                    new.public().did()
+                );
+            }
             if name.is_some() || public.is_some() {
                 let name = name.unwrap_or(signer.issuer.name.clone());
                 let public = public.unwrap_or(signer.issuer.url.clone());
@@ -502,6 +527,7 @@ pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
                 println!("issuer: {}", signer.issuer.name);
                 println!("id:     {}", signer.issuer.key.did());
                 println!("url:    {}", signer.issuer.url);
+                println!("keys:   {}", store.key_dir().display());
             }
         }
     }

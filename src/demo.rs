@@ -195,7 +195,7 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         store.close().await;
         return Ok(());
     }
-    crate::init_logging();
+    crate::init_logging(crate::LogFormat::Text);
     let gates = crate::program::gates(None)?;
     crate::serve(
         store,

@@ -142,6 +142,20 @@ pub(crate) struct ServerOptions {
     /// "Can I?" questions one account may ask per minute (each is logged as demand).
     #[arg(long, value_name = "N", default_value_t = 300, value_parser = clap::value_parser!(i64).range(1..))]
     questions_per_minute: i64,
+    /// Logs as lines of text, or as JSON objects (one per line, with the request id of
+    /// every line logged while answering a request).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "FLYWHEEL_LOG_FORMAT")]
+    log_format: LogFormat,
+    /// A file holding the bearer token a Prometheus scraper sends to read /metrics
+    /// (otherwise only admins may read it).
+    #[arg(long, value_name = "FILE", env = "FLYWHEEL_METRICS_TOKEN_FILE")]
+    metrics_token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Default for ServerOptions {
@@ -151,6 +165,8 @@ impl Default for ServerOptions {
             trusted_proxies: Vec::new(),
             writes_per_minute: limits.writes_per_minute,
             questions_per_minute: limits.questions_per_minute,
+            log_format: LogFormat::Text,
+            metrics_token_file: None,
         }
     }
 }
@@ -308,7 +324,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(args, db).await,
         Command::Serve(args) => {
-            init_logging();
+            init_logging(args.server.log_format);
             let gates = program::gates(args.stages.as_deref())?;
             let store = open(&url()).await?;
             serve(store, gates, args.bind, &args.server, false).await
@@ -413,13 +429,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).try_init(),
+    };
 }
 
 /// Binds and serves until Ctrl-C. With `fallback`, a busy port falls back to any free one.
@@ -443,7 +462,24 @@ async fn serve(
     println!("Flywheel is serving on http://{addr}/ (Ctrl-C to stop)");
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    let metrics_token = match &opts.metrics_token_file {
+        Some(f) => {
+            let t = std::fs::read_to_string(f)
+                .with_context(|| format!("reading the metrics token from {}", f.display()))?
+                .trim()
+                .to_owned();
+            if t.len() < 16 {
+                bail!(
+                    "{}: the metrics token must have at least 16 characters",
+                    f.display()
+                );
+            }
+            Some(t)
+        }
+        None => None,
+    };
     let state = flywheel_web::AppState::new(store.clone(), Some(gates))
+        .with_metrics_token(metrics_token)
         .with_trusted_proxies(opts.trusted_proxies.clone())
         .with_rate_limits(flywheel_web::guard::RateLimits {
             writes_per_minute: opts.writes_per_minute,

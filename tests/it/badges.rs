@@ -680,3 +680,206 @@ fn web_badges_flow(db: &str) {
     assert_eq!(r.status, 303);
     assert_eq!(crate::http::get(&url(share_path), None).0, 404);
 }
+
+/// The mode bits of a file.
+fn mode(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn the_signing_key_lives_in_a_key_file_and_rotates_without_breaking_old_credentials() {
+    let dir = flywheel_testkit::tempdir();
+    let file = dir.path().join("k.db");
+    let db = format!("sqlite://{}", file.display());
+    ok(
+        &db,
+        &[
+            "badges",
+            "load",
+            &root().join("config/learning.toml").display().to_string(),
+        ],
+    );
+    for who in ["ada", "bob"] {
+        crate::http::admin(
+            &db,
+            &format!("{who}@example.com"),
+            "a long employee password",
+            "employee",
+        );
+    }
+    ok(
+        &db,
+        &[
+            "courses",
+            "complete",
+            "--email",
+            "ada@example.com",
+            "--course",
+            "ai-basics",
+        ],
+    );
+
+    // The database and its logs are the owner's alone; the key is in a 0600 file in a
+    // 0700 directory beside it, and not in the database.
+    for suffix in ["", "-wal", "-shm"] {
+        let p = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+    }
+    let keys = dir.path().join("k.db.keys");
+    assert_eq!(mode(&keys), 0o700);
+    let key_files: Vec<_> = std::fs::read_dir(&keys)
+        .expect("keys")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(key_files.len(), 1, "{key_files:?}");
+    assert_eq!(mode(&key_files[0]), 0o600);
+    let seed = std::fs::read_to_string(&key_files[0])
+        .expect("key")
+        .trim()
+        .to_owned();
+    assert_eq!(seed.len(), 64);
+    let stored = crate::block_on_rows(&db, "SELECT 'issuer', 0, seed FROM issuer");
+    assert_eq!(stored[0].2, "", "no seed in the database");
+    let bytes = std::fs::read(&file).expect("db");
+    assert!(
+        !bytes.windows(64).any(|w| w == seed.as_bytes()),
+        "the seed is nowhere in the file"
+    );
+
+    // Rotation: Ada's credential (old key) and Bob's (new key) both verify, each with the
+    // status list its own key signs.
+    let before: Value =
+        serde_json::from_str(&ok(&db, &["badges", "issuer", "--json"])).expect("json");
+    ok(&db, &["badges", "issuer", "--rotate-key"]);
+    let after: Value =
+        serde_json::from_str(&ok(&db, &["badges", "issuer", "--json"])).expect("json");
+    assert_ne!(before["id"], after["id"], "a new did:key");
+    ok(
+        &db,
+        &[
+            "courses",
+            "complete",
+            "--email",
+            "bob@example.com",
+            "--course",
+            "ai-basics",
+        ],
+    );
+    let list: Value = serde_json::from_str(&ok(&db, &["badges", "list", "--json"])).expect("json");
+    let uuid_of = |email: &str| {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .find(|a| a["email"] == email || a["holder"] == email)
+            .and_then(|a| a["uuid"].as_str())
+            .map(str::to_owned)
+    };
+    let all: Vec<String> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|a| a["uuid"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(all.len(), 2, "{list}");
+    let (a, b) = (
+        uuid_of("ada@example.com").unwrap_or(all[0].clone()),
+        uuid_of("bob@example.com").unwrap_or(all[1].clone()),
+    );
+    let server = crate::http::start(&db);
+    let mut files = vec![];
+    let mut docs = vec![];
+    for (i, uuid) in [&a, &b].into_iter().enumerate() {
+        let credential = ok(&db, &["badges", "export", uuid]);
+        let c: Value = serde_json::from_str(&credential).expect("credential");
+        let issuer = c["issuer"]["id"].as_str().expect("issuer").to_owned();
+        assert_eq!(
+            issuer,
+            if i == 0 {
+                before["id"].clone()
+            } else {
+                after["id"].clone()
+            },
+            "credential {i}"
+        );
+        let p = dir.path().join(format!("c{i}.json"));
+        std::fs::write(&p, &credential).expect("write");
+        assert!(ok(&db, &["badges", "verify", &p.display().to_string()]).contains("VALID"));
+        let report = post_verify(&server.base, "application/json", &credential);
+        assert_eq!(report["valid"], true, "credential {i}: {report}");
+        let status_url = c["credentialStatus"]["statusListCredential"]
+            .as_str()
+            .expect("status")
+            .to_owned();
+        let n = status_url.rsplit('/').next().expect("n").to_owned();
+        assert_eq!(
+            n,
+            (i + 1).to_string(),
+            "the new key starts a list of its own"
+        );
+        let (code, list) = crate::http::get(
+            &format!("{}/api/v1/credentials/status/{n}", server.base),
+            None,
+        );
+        assert_eq!(code, 200);
+        let l: Value = serde_json::from_str(&list).expect("list");
+        assert_eq!(
+            l["issuer"].as_str().or(l["issuer"]["id"].as_str()),
+            Some(issuer.as_str()),
+            "list {n} is signed by its credentials' key"
+        );
+        let sp = dir.path().join(format!("status{n}.json"));
+        std::fs::write(&sp, &list).expect("write");
+        files.push(p);
+        docs.push((status_url, sp));
+    }
+    let doc_refs: Vec<(&str, &std::path::Path)> = docs
+        .iter()
+        .map(|(u, p)| (u.as_str(), p.as_path()))
+        .collect();
+    let results = js_verify(&doc_refs, &[&files[0], &files[1]]);
+    assert!(
+        results
+            .iter()
+            .all(|r| r["verified"] == true && r["revoked"] == false),
+        "{results:#?}"
+    );
+
+    // An older database kept the seed in its issuer row: opening it moves the seed into
+    // its key file and empties the column.
+    drop(server);
+    let current = std::fs::read_dir(&keys)
+        .expect("keys")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.trim() != seed))
+        .expect("the new key file");
+    let new_seed = std::fs::read_to_string(&current)
+        .expect("key")
+        .trim()
+        .to_owned();
+    std::fs::remove_file(&current).expect("remove");
+    crate::exec_sql(
+        &db,
+        &format!("UPDATE issuer SET seed = '{new_seed}' WHERE id = 1"),
+    );
+    let again: Value =
+        serde_json::from_str(&ok(&db, &["badges", "issuer", "--json"])).expect("json");
+    assert_eq!(again["id"], after["id"]);
+    assert_eq!(
+        std::fs::read_to_string(&current).expect("restored").trim(),
+        new_seed
+    );
+    assert_eq!(mode(&current), 0o600);
+    assert_eq!(
+        crate::block_on_rows(&db, "SELECT 'issuer', 0, seed FROM issuer")[0].2,
+        ""
+    );
+}

@@ -300,3 +300,161 @@ fn servers_started_at_once_on_a_fresh_file_all_migrate() {
         }
     }
 }
+
+/// `kill -9` in the middle of an import: the database holds all of it or none of it, and
+/// is intact.
+#[test]
+fn kill_9_during_an_import_leaves_all_or_nothing() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("k.db").display());
+    ok(
+        &db,
+        &[
+            "import",
+            "hris",
+            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
+                .display()
+                .to_string(),
+            "--as-of",
+            "2024-01-01",
+        ],
+    );
+    let people = people_json(&db);
+    let mut csv = String::from("person,tool,day,count\n");
+    for day in 0..365 {
+        let d = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("date")
+            + chrono::Duration::days(day);
+        for p in &people {
+            for tool in ["Claude", "Cursor", "Gemini", "Copilot"] {
+                csv.push_str(&format!(
+                    "{},{tool},{d},3\n",
+                    p["email"].as_str().unwrap_or("x@example.com")
+                ));
+            }
+        }
+    }
+    let file = crate::write(dir.path(), "usage.csv", &csv);
+    let rows = |db: &str| crate::block_on_rows(db, "SELECT 'usage', COUNT(*), '' FROM usage")[0].1;
+    let mut outcomes = vec![];
+    for delay_ms in [150, 400, 800, 1500] {
+        let before = rows(&db);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+            .args(["--db", &db, "import", "events", &file])
+            .env_remove("FLYWHEEL_DB")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished = child.try_wait().expect("wait").is_some();
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let after = rows(&db);
+        let check = crate::block_on_rows(
+            &db,
+            "SELECT 'check', 0, integrity_check FROM pragma_integrity_check",
+        )[0]
+        .2
+        .clone();
+        assert_eq!(check, "ok", "after kill -9 at {delay_ms} ms");
+        // Nothing of the file, or all of it (a re-import of the same file adds nothing).
+        let full = (people.len() * 365 * 4) as i64;
+        assert!(
+            after == before || after == full,
+            "all or nothing: {before} -> {after} of {full}"
+        );
+        outcomes.push((delay_ms, finished, after - before));
+    }
+    assert!(
+        outcomes.iter().any(|(_, _, added)| *added == 0),
+        "at least one import was killed before its commit: {outcomes:?}"
+    );
+}
+
+/// `kill -9` of a server under write load: every write it acknowledged is stored.
+#[test]
+fn kill_9_under_write_load_loses_no_acknowledged_write() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("w.db").display());
+    ok(
+        &db,
+        &[
+            "import",
+            "hris",
+            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
+                .display()
+                .to_string(),
+            "--as-of",
+            "2024-01-01",
+        ],
+    );
+    let people = people_json(&db);
+    admin_linked(
+        &db,
+        "emp@example.com",
+        "a long employee password",
+        "employee",
+        people[3]["hris_id"].as_str().expect("hris"),
+    );
+    let server = crate::http::start_with(&db, &["--writes-per-minute", "100000"]);
+    let base = server.base.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let base = base.clone();
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut c = Client::new(&base);
+                assert_eq!(c.login("emp@example.com", "a long employee password").status, 303);
+                let me: serde_json::Value = serde_json::from_str(&c.get("/api/v1/me").body).expect("me");
+                let csrf = me["csrf_token"].as_str().expect("csrf").to_owned();
+                let mut acked = vec![];
+                let mut i = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let title = format!("w{w}-{i}");
+                    let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(5)).build();
+                    let r = agent
+                        .post(&format!("{base}/api/v1/wins"))
+                        .set("Cookie", &format!("flywheel_session={}", c.session_cookie()))
+                        .set("X-CSRF-Token", &csrf)
+                        .send_json(serde_json::json!({"title": title, "minutes_before": 30, "minutes_after": 10, "frequency": "weekly"}));
+                    match r {
+                        Ok(r) if r.status() == 201 => {
+                            let v: serde_json::Value = r.into_json().expect("json");
+                            acked.push((v["id"].as_i64().expect("id"), title));
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                acked
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    drop(server); // SIGKILL
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let acked: Vec<(i64, String)> = writers
+        .into_iter()
+        .flat_map(|w| w.join().expect("writer"))
+        .collect();
+    assert!(
+        acked.len() > 20,
+        "the load wrote something: {}",
+        acked.len()
+    );
+    let stored = crate::block_on_rows(&db, "SELECT 'wins', id, title FROM wins");
+    for (id, title) in &acked {
+        assert!(
+            stored.iter().any(|(_, i, t)| i == id && t == title),
+            "acknowledged win {id} ({title}) is lost"
+        );
+    }
+    let check = crate::block_on_rows(
+        &db,
+        "SELECT 'check', 0, integrity_check FROM pragma_integrity_check",
+    )[0]
+    .2
+    .clone();
+    assert_eq!(check, "ok");
+}

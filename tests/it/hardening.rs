@@ -325,3 +325,143 @@ fn query_parameters_are_validated_not_ignored() {
         );
     }
 }
+
+#[test]
+fn metrics_json_logs_with_request_ids_and_a_graceful_sigterm() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let dir = flywheel_testkit::tempdir();
+    let file = dir.path().join("m.db");
+    let db = format!("sqlite://{}", file.display());
+    admin(&db, "lead@example.com", "a long admin password", "admin");
+    ok(
+        &db,
+        &[
+            "import",
+            "hris",
+            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
+                .display()
+                .to_string(),
+            "--as-of",
+            "2024-01-01",
+        ],
+    );
+    let token = "a-scraper-token-0123456789";
+    let token_file = crate::write(dir.path(), "token", token);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .args([
+            "--db",
+            &db,
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--metrics-token-file",
+            &token_file,
+        ])
+        .env_remove("FLYWHEEL_DB")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("address");
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("address")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stderr = child.stderr.take().expect("stderr");
+    let logs = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+
+    let r = ureq::get(&format!("{base}/healthz"))
+        .set("X-Request-Id", "test-abc-1")
+        .call()
+        .expect("healthz");
+    assert_eq!(r.header("x-request-id"), Some("test-abc-1"));
+    let r = ureq::get(&format!("{base}/healthz"))
+        .call()
+        .expect("healthz");
+    assert_eq!(
+        r.header("x-request-id").map(str::len),
+        Some(16),
+        "a fresh id when none is sent"
+    );
+    let lead = Some(("lead@example.com", "a long admin password"));
+    assert_eq!(
+        call("GET", &format!("{base}/api/v1/wins/999"), lead, None).0,
+        404
+    );
+    // /metrics: not for anyone; for the scraper's token or an admin.
+    assert_eq!(call("GET", &format!("{base}/metrics"), None, None).0, 401);
+    let metrics = ureq::get(&format!("{base}/metrics"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("metrics")
+        .into_string()
+        .expect("text");
+    for want in [
+        "flywheel_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2",
+        "flywheel_http_requests_total{method=\"GET\",route=\"/api/v1/wins/{id}\",status=\"404\"} 1",
+        "flywheel_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\"} 2",
+        "flywheel_db_connections{state=\"max\"}",
+        "flywheel_import_runs_total{kind=\"hris\"} 1",
+        "# TYPE flywheel_job_runs_total counter",
+    ] {
+        assert!(metrics.contains(want), "{want} in\n{metrics}");
+    }
+    let (code, text) = call("GET", &format!("{base}/metrics"), lead, None);
+    assert_eq!(code, 200, "{text}");
+
+    // SIGTERM: the server drains, folds the log into the database and exits 0.
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let wal = std::path::PathBuf::from(format!("{}-wal", file.display()));
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).expect("wal").len() == 0,
+        "the log was checkpointed and truncated"
+    );
+    let logs = logs.join().expect("logs");
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {l}"))
+        })
+        .collect();
+    let answered = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == "test-abc-1" && l["fields"]["message"] == "answered")
+        .unwrap_or_else(|| panic!("the request's log line carries its id:\n{logs}"));
+    assert_eq!(answered["span"]["route"], "/healthz");
+    assert_eq!(answered["fields"]["status"], 200);
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "stopped"),
+        "{logs}"
+    );
+}

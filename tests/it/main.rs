@@ -133,3 +133,18 @@ pub fn block_on_rows(db: &str, sql: &str) -> Vec<(String, i64, String)> {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     })
 }
+
+/// Runs one statement straight on the database (for tests that set up what an older
+/// version would have left).
+pub fn exec_sql(db: &str, sql: &str) {
+    flywheel_testkit::block_on(async {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(db)
+            .await
+            .unwrap_or_else(|e| panic!("connect {db}: {e}"));
+        sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    })
+}

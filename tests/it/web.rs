@@ -112,6 +112,14 @@ impl Client {
         self.finish(r)
     }
 
+    /// The session cookie's value (after a login).
+    pub(crate) fn session_cookie(&self) -> String {
+        self.cookies
+            .get("flywheel_session")
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Logs in through the form; returns the response to the POST.
     pub(crate) fn login(&mut self, email: &str, password: &str) -> Resp {
         let page = self.get("/login?next=/can-i");

@@ -378,36 +378,52 @@ impl Store {
             .find(|b| b.slug == slug))
     }
 
+    /// The issuer (its `seed` is empty: the key is in its key file, [`Store::read_key`]).
     pub async fn issuer(&self) -> Result<Option<IssuerRow>, StoreError> {
-        let row = sqlx::query("SELECT name, url, seed, did FROM issuer WHERE id = 1")
+        let row = sqlx::query("SELECT name, url, did FROM issuer WHERE id = 1")
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| {
             Ok(IssuerRow {
                 name: r.try_get("name")?,
                 url: r.try_get("url")?,
-                seed: r.try_get("seed")?,
+                seed: String::new(),
                 did: r.try_get("did")?,
             })
         })
         .transpose()
     }
 
-    /// Stores the issuer unless one exists; returns the one in force.
+    /// Stores the issuer unless one exists (its seed goes to a key file, never into the
+    /// database); returns the one in force.
     pub async fn create_issuer(&self, row: &IssuerRow) -> Result<IssuerRow, StoreError> {
-        {
+        if self.issuer().await?.is_none() {
+            // The key file first: a crash between the two leaves an unused file, never
+            // an issuer without its key.
+            self.write_key(&row.did, &row.seed)?;
             let _turn = self.write_turn().await;
-            sqlx::query(
-                "INSERT INTO issuer (id, name, url, seed, did, created_at) VALUES (1, $1, $2, $3, $4, $5)
+            let mut tx = self.begin_write().await?;
+            let created = sqlx::query(
+                "INSERT INTO issuer (id, name, url, seed, did, created_at) VALUES (1, $1, $2, '', $3, $4)
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(&row.name)
             .bind(&row.url)
-            .bind(&row.seed)
             .bind(&row.did)
             .bind(now_text())
-            .execute(&self.pool)
-            .await?;
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if created == 1 {
+                sqlx::query(
+                    "INSERT INTO issuer_keys (did, first_index, created_at) VALUES ($1, 0, $2) ON CONFLICT (did) DO NOTHING",
+                )
+                .bind(&row.did)
+                .bind(now_text())
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
         }
         self.issuer()
             .await?
@@ -467,10 +483,12 @@ impl Store {
         .await?;
         // Concurrent awards would otherwise read the same MAX on PostgreSQL.
         self.serialize(&mut tx, crate::TxLock::StatusIndex).await?;
-        let index: i64 =
+        let next: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(status_index), -1) + 1 FROM awards")
                 .fetch_one(&mut *tx)
                 .await?;
+        // After a key rotation the new key starts a status list of its own.
+        let index = next.max(Self::current_first_index(&mut tx).await?);
         let unit: Option<i64> = sqlx::query_scalar(
             "SELECT p.unit_id FROM users u JOIN people p ON p.id = u.person_id WHERE u.id = $1",
         )

@@ -19,6 +19,7 @@ mod community;
 mod error;
 mod events;
 mod interactions;
+mod keys;
 mod learning;
 mod limits;
 mod org;
@@ -99,6 +100,8 @@ pub struct Store {
     /// turn in order instead of meeting SQLITE_BUSY and its backing-off sleeps (which
     /// reach 100 ms and made the p99 of every audited request).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Where the issuer's key files are (see `keys`).
+    key_dir: std::path::PathBuf,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -106,6 +109,13 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 /// Turns `sqlite://path` (or a bare path) into the URL sqlx wants, creating the file if
 /// missing.
+/// The file of a SQLite URL (without its query).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://")?;
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
 fn normalize_url(url: &str) -> Result<(String, Backend), StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((url.to_owned(), Backend::Postgres));
@@ -137,7 +147,19 @@ impl Store {
     /// Opens (creating a SQLite file if needed) and migrates to the latest schema.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
+        let given = url;
         let (url, backend) = normalize_url(url)?;
+        let file = if backend == Backend::Sqlite {
+            sqlite_file(&url)
+        } else {
+            None
+        };
+        // The database and its logs readable by their owner only (they hold password
+        // hashes and individual-level data).
+        if let Some(f) = &file {
+            keys::secure_sqlite_files(f)?;
+        }
+        let key_dir = keys::key_dir_for(given, backend, file.as_deref());
         let opts = AnyConnectOptions::from_str(&url)
             .map_err(|e| StoreError::Config(format!("bad database URL: {e}")))?
             .disable_statement_logging();
@@ -199,12 +221,15 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrate(migrator, &pool, backend).await?;
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             counts: Default::default(),
             writer: Default::default(),
-        })
+            key_dir,
+        };
+        store.move_seed_out().await?;
+        Ok(store)
     }
 
     /// Copies the SQLite write-ahead log into the database without blocking readers or
@@ -280,6 +305,24 @@ impl Store {
             Backend::Sqlite => Some(self.writer.lock().await),
             Backend::Postgres => None,
         }
+    }
+
+    /// This server's connections: (open, idle, the most it opens).
+    pub fn pool_stats(&self) -> (u32, usize, u32) {
+        (
+            self.pool.size(),
+            self.pool.num_idle(),
+            self.pool.options().get_max_connections(),
+        )
+    }
+
+    /// Imports that changed the database, by kind.
+    pub async fn import_runs(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT kind, COUNT(*) FROM imports GROUP BY kind ORDER BY kind")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     pub fn backend(&self) -> Backend {

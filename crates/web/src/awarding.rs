@@ -44,6 +44,11 @@ fn seed_of(hex: &str) -> Result<[u8; 32], StoreError> {
         .map_err(|_| StoreError::Invalid("the stored issuer seed is not 32 bytes of hex".into()))
 }
 
+/// The issuer key of a seed given as 64 hex digits.
+pub fn key_of_hex(seed_hex: &str) -> Result<IssuerKey, StoreError> {
+    Ok(IssuerKey::from_seed(seed_of(seed_hex)?))
+}
+
 /// The issuer's name and address until `flywheel badges issuer` says otherwise.
 pub const DEFAULT_ISSUER_NAME: &str = "Flywheel AI program";
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
@@ -74,7 +79,14 @@ pub async fn signer(
                 .await?
         }
     };
-    let key = IssuerKey::from_seed(seed_of(&row.seed)?);
+    let key = IssuerKey::from_seed(seed_of(&store.read_key(&row.did)?)?);
+    if key.public().did() != row.did {
+        return Err(StoreError::Config(format!(
+            "the key file for {} in {} holds another key",
+            row.did,
+            store.key_dir().display()
+        )));
+    }
     Ok(Signer {
         issuer: Issuer {
             name: row.name,
@@ -328,7 +340,15 @@ pub async fn verify_credential(store: &Store, input: &str) -> Result<Report, Sto
             }
         }
     }
-    let own_did = issuer.as_ref().map(|i| i.did.clone());
+    // Any key this issuer ever signed with is its own (a rotation retires a key for new
+    // credentials, not for the ones it signed).
+    let ours = store.issuer_keys().await?;
+    let claimed = peek_issuer(input);
+    let own_did = match (&issuer, claimed) {
+        (Some(_), Some(c)) if ours.iter().any(|(d, _)| *d == c) => Some(c),
+        (Some(i), _) => Some(i.did.clone()),
+        (None, _) => None,
+    };
     let lookup = |r: &StatusRef| -> StatusAnswer {
         match &own {
             Some((list, row))
@@ -367,6 +387,20 @@ pub async fn verify_credential(store: &Store, input: &str) -> Result<Report, Sto
     ))
 }
 
+/// The issuer a credential claims (its id), read without checking.
+fn peek_issuer(input: &str) -> Option<String> {
+    let trimmed = input.trim();
+    let credential: serde_json::Map<String, Value> = if trimmed.starts_with('{') {
+        serde_json::from_str(trimmed).ok()?
+    } else {
+        jwt::peek(trimmed)?
+    };
+    match credential.get("issuer")? {
+        Value::String(s) => Some(s.clone()),
+        other => other.get("id")?.as_str().map(str::to_owned),
+    }
+}
+
 /// The `(statusListCredential, statusListIndex)` a credential claims, read without checking.
 fn peek_status(input: &str) -> Option<(String, usize)> {
     let trimmed = input.trim();
@@ -399,6 +433,21 @@ pub async fn status_list_credential(
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
     }
     let url = status_list_url(signer, n);
-    let unsigned = status::list_credential(&url, &signer.issuer.key.did(), &list, Utc::now());
-    proof::sign(&unsigned, &signer.key, Utc::now()).map_err(|e| StoreError::Invalid(e.to_string()))
+    // A list is signed by the key that signed the credentials in it: after a rotation,
+    // the lists of earlier credentials are still signed by the retired key, so that
+    // verifiers that want the list's issuer to be the credential's keep accepting them.
+    let key = match store.key_for_index(from).await? {
+        Some(did) if did != signer.issuer.key.did() => {
+            let key = IssuerKey::from_seed(seed_of(&store.read_key(&did)?)?);
+            if key.public().did() != did {
+                return Err(StoreError::Config(format!(
+                    "the key file for {did} holds another key"
+                )));
+            }
+            key
+        }
+        _ => signer.key.clone(),
+    };
+    let unsigned = status::list_credential(&url, &key.public().did(), &list, Utc::now());
+    proof::sign(&unsigned, &key, Utc::now()).map_err(|e| StoreError::Invalid(e.to_string()))
 }

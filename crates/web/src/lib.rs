@@ -19,6 +19,7 @@ pub mod dashboard;
 pub mod error;
 pub mod guard;
 pub mod learning;
+pub mod metrics;
 pub mod openapi;
 mod page;
 mod requests;
@@ -50,6 +51,10 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Writes and questions per account and minute.
     pub rate_limits: guard::RateLimits,
+    /// Requests counted and timed, for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
+    /// The bearer token of `/metrics` scrapers, if any.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -62,7 +67,15 @@ impl AppState {
             policies: Arc::new(can_i::PolicyCache::default()),
             trusted_proxies: Arc::new(Vec::new()),
             rate_limits: guard::RateLimits::default(),
+            metrics: Arc::new(metrics::Metrics::default()),
+            metrics_token: None,
         }
+    }
+
+    /// Lets a scraper sending `Authorization: Bearer TOKEN` read `/metrics`.
+    pub fn with_metrics_token(mut self, token: Option<String>) -> AppState {
+        self.metrics_token = token.map(Into::into);
+        self
     }
 
     /// Limits writes and questions per account and minute.
@@ -151,6 +164,7 @@ pub fn router(state: AppState) -> Router {
             post(requests::incident_update_post),
         )
         .route("/healthz", get(api::healthz))
+        .route("/metrics", get(metrics::serve))
         .route("/api/v1/me", get(account::me))
         .route("/api/v1/people", get(api::people))
         .route("/api/v1/org/summary", get(api::org_summary))
@@ -243,6 +257,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            metrics::observe,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             page::forwarded,
         ))
         .with_state(state)
@@ -255,6 +273,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    state.metrics.start();
     // Reminders: every five minutes, open access requests past the response-clock target
     // are marked reminded and logged (what `flywheel requests remind` prints for cron).
     let reminders = state.store.clone();
