@@ -20,6 +20,8 @@ pids=()
 cleanup() {
   for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
   if [ -n "${pgdata:-}" ]; then $as_pg "$pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true; fi
+  # The servers' logs are kept for a look at any error.
+  mkdir -p target/soak-logs && cp "$work"/serve-*.err target/soak-logs/ 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -195,21 +195,44 @@ both_backends! {
             .collect();
         let codes: Vec<u16> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
         let checked = codes.iter().filter(|&&c| c == 401).count();
-        assert!((1..=6).contains(&checked), "at most the free allowance is checked: {codes:?}");
+        // The free allowance is 5; a slow machine may let a guess or two more through as
+        // the first waits (1 s, 2 s) run out while the burst is still arriving.
+        assert!((1..=8).contains(&checked), "about the free allowance is checked, not 91 of 100: {codes:?}");
         assert!(codes.iter().all(|&c| c == 401 || c == 429), "{codes:?}");
         let store = flywheel_store::Store::open(&url).await.expect("open");
         let audited = store.audit_log(500).await.expect("audit").iter().filter(|e| e.action == "session.login_failed").count();
         assert_eq!(audited, checked, "every checked wrong password is audited, and only those");
 
-        // The attacker's address waits, on either instance and after a restart...
-        let (code, retry, _) = login_from(&b.base, "198.51.100.7", "ada@example.com", "the real password!", "/");
-        assert_eq!(code, 429);
-        assert!(retry.parse::<u64>().is_ok_and(|s| s >= 1), "{retry}");
+        // The attacker's address waits, on either instance: past the allowance each guess
+        // waits twice as long as the one before (two more guesses, each after its wait).
+        let mut wait = 0;
+        for _ in 0..2 {
+            let pair = crate::rows(&url, "SELECT key, blocked_until, '' FROM attempt_limits WHERE key LIKE 'login:account-ip:%198.51.100.7'").await;
+            let left = pair.first().map_or(0, |p| p.1 - chrono::Utc::now().timestamp_millis());
+            std::thread::sleep(std::time::Duration::from_millis(left.max(0) as u64 + 50));
+            let (code, retry, _) = login_from(&b.base, "198.51.100.7", "ada@example.com", "another guess", "/");
+            assert_eq!(code, 401, "after its wait, a guess is checked again");
+            wait = retry.parse::<u64>().unwrap_or(0);
+        }
+        let (code, retry, _) = login_from(&a.base, "198.51.100.7", "ada@example.com", "the real password!", "/");
+        assert_eq!(code, 429, "the other instance makes the attacker's address wait too");
+        assert!(retry.parse::<u64>().is_ok_and(|s| s >= 2), "the waits double: {retry} (after {wait})");
+        // A restart forgets nothing: the counts are in the database.
+        let before = crate::rows(&url, "SELECT key, attempts, '' FROM attempt_limits ORDER BY key").await;
         drop(a);
         let c = crate::http::start_with(&url, &proxy);
-        assert_eq!(login_from(&c.base, "198.51.100.7", "ada@example.com", "the real password!", "/").0, 429, "a restart forgets nothing");
+        let after = crate::rows(&url, "SELECT key, attempts, '' FROM attempt_limits ORDER BY key").await;
+        assert_eq!(before, after, "a restart forgets nothing");
         // ...while the real user, from her own address, walks in.
-        let (code, _, location) = login_from(&c.base, "203.0.113.20", "ada@example.com", "the real password!", "/wins");
+        // (If the guesses used up the account's allowance from everywhere, she waits at most
+        // its cap, 30 s, and never more.)
+        let (mut code, retry, mut location) = login_from(&c.base, "203.0.113.20", "ada@example.com", "the real password!", "/wins");
+        if code == 429 {
+            let wait: u64 = retry.parse().unwrap_or(0);
+            assert!(wait <= 30, "the real user waits at most 30 s: {wait}");
+            std::thread::sleep(std::time::Duration::from_secs(wait));
+            (code, _, location) = login_from(&c.base, "203.0.113.20", "ada@example.com", "the real password!", "/wins");
+        }
         assert_eq!((code, location.as_str()), (303, "/wins"));
         // Without a trusted proxy the forwarded address means nothing: all is the peer's.
         drop((b, c));
@@ -463,5 +486,98 @@ fn metrics_json_logs_with_request_ids_and_a_graceful_sigterm() {
     assert!(
         lines.iter().any(|l| l["fields"]["message"] == "stopped"),
         "{logs}"
+    );
+}
+
+/// A script sending many requests at once with HTTP Basic: every one answers, and the
+/// password is checked once per server, not once per request.
+#[test]
+fn parallel_basic_requests_share_one_password_check() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("b.db").display());
+    admin(&db, "bot@example.com", "a long script password", "viewer");
+    let s = start(&db);
+    let handles: Vec<_> = (0..40)
+        .map(|_| {
+            let base = s.base.clone();
+            std::thread::spawn(move || {
+                crate::http::get(
+                    &format!("{base}/api/v1/me"),
+                    Some(("bot@example.com", "a long script password")),
+                )
+                .0
+            })
+        })
+        .collect();
+    let codes: Vec<u16> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect();
+    assert!(codes.iter().all(|&c| c == 200), "{codes:?}");
+    let claims = crate::block_on_rows(
+        &db,
+        "SELECT key, attempts, '' FROM attempt_limits WHERE key LIKE 'login:ip:%'",
+    );
+    assert!(
+        claims.iter().all(|(_, n, _)| *n <= 1),
+        "one check, not forty: {claims:?}"
+    );
+}
+
+/// Errors of pages are HTML pages, errors of the API are JSON, whatever refused them.
+#[test]
+fn form_errors_are_html_pages_and_api_errors_json() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("f.db").display());
+    admin(&db, "lead@example.com", "a long admin password", "admin");
+    let s = start(&db);
+    let mut c = Client::new(&s.base);
+    assert_eq!(
+        c.login("lead@example.com", "a long admin password").status,
+        303
+    );
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let send = |path: &str, ctype: &str, body: Vec<u8>| {
+        let r = agent
+            .post(&format!("{}{path}", s.base))
+            .set(
+                "Cookie",
+                &format!("flywheel_session={}", c.session_cookie()),
+            )
+            .set("Content-Type", ctype)
+            .send_bytes(&body);
+        let r = match r {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{path}: {e}"),
+        };
+        (
+            r.status(),
+            r.content_type().to_owned(),
+            r.into_string().unwrap_or_default(),
+        )
+    };
+    // A form over the body limit, a body of the wrong type.
+    for (path, ctype, body, status) in [
+        (
+            "/wins",
+            "application/x-www-form-urlencoded",
+            vec![b'a'; 300 * 1024],
+            413,
+        ),
+        ("/wins", "application/json", b"{}".to_vec(), 415),
+    ] {
+        let (code, ct, text) = send(path, ctype, body);
+        assert_eq!(code, status, "{path}: {text}");
+        assert!(
+            ct == "text/html" && text.starts_with("<!doctype html>"),
+            "{path} {code}: {ct} {text}"
+        );
+    }
+    let (code, ct, text) = send("/api/v1/wins", "text/plain", b"x".to_vec());
+    assert_eq!(
+        (code, ct.as_str()),
+        (403, "application/json"),
+        "the API answers JSON: {text}"
     );
 }

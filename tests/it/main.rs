@@ -117,21 +117,24 @@ pub fn json(db: &str, args: &[&str]) -> serde_json::Value {
 /// Reads `(text, integer, text)` rows straight from the database, for tests that check
 /// what is stored without going through Flywheel.
 pub fn block_on_rows(db: &str, sql: &str) -> Vec<(String, i64, String)> {
-    flywheel_testkit::block_on(async {
-        sqlx::any::install_default_drivers();
-        let url = if db.starts_with("sqlite://") && !db.contains('?') {
-            format!("{db}?mode=rw")
-        } else {
-            db.to_owned()
-        };
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("connect {db}: {e}"));
-        sqlx::query_as::<_, (String, i64, String)>(sql)
-            .fetch_all(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-    })
+    flywheel_testkit::block_on(rows(db, sql))
+}
+
+/// [`block_on_rows`] inside an async test.
+pub async fn rows(db: &str, sql: &str) -> Vec<(String, i64, String)> {
+    sqlx::any::install_default_drivers();
+    let url = if db.starts_with("sqlite://") && !db.contains('?') {
+        format!("{db}?mode=rw")
+    } else {
+        db.to_owned()
+    };
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("connect {db}: {e}"));
+    sqlx::query_as::<_, (String, i64, String)>(sql)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Runs one statement straight on the database (for tests that set up what an older

@@ -174,7 +174,9 @@ impl Store {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        // A writer waits up to 30 s for the write lock (an import's merge
+                        // holds it for its last seconds) rather than failing.
+                        conn.execute("PRAGMA busy_timeout = 30000").await?;
                         // Checkpoints every 16 MiB of log instead of every 4 MiB: a write
                         // that triggers one waits for it, and a server also checkpoints in
                         // the background (`Store::checkpoint`), off the request path.

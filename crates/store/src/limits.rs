@@ -49,19 +49,16 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut current = Vec::with_capacity(rules.len());
         for r in &rules {
-            sqlx::query(
+            // One statement that creates the row or touches it, and returns it: on
+            // PostgreSQL it holds the row until commit, whatever another server does to it
+            // in between (a separate insert and select could find it deleted).
+            let row = sqlx::query(
                 "INSERT INTO attempt_limits (key, attempts, window_start, blocked_until) \
-                 VALUES ($1, 0, $2, 0) ON CONFLICT (key) DO NOTHING",
+                 VALUES ($1, 0, $2, 0) ON CONFLICT (key) DO UPDATE SET attempts = attempt_limits.attempts \
+                 RETURNING attempts, window_start, blocked_until",
             )
             .bind(&r.key)
             .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            let row = sqlx::query(&format!(
-                "SELECT attempts, window_start, blocked_until FROM attempt_limits WHERE key = $1{}",
-                self.for_update()
-            ))
-            .bind(&r.key)
             .fetch_one(&mut *tx)
             .await?;
             let attempts: i64 = row.try_get("attempts")?;
@@ -105,7 +102,9 @@ impl Store {
     pub async fn settle_attempt(&self, reset: &[&str], refund: &[&str]) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         for k in reset {
-            sqlx::query("DELETE FROM attempt_limits WHERE key = $1")
+            // Kept (at zero) rather than deleted, so that a claim in flight always finds
+            // its row; idle rows are pruned.
+            sqlx::query("UPDATE attempt_limits SET attempts = 0, blocked_until = 0 WHERE key = $1")
                 .bind(k)
                 .execute(&mut *tx)
                 .await?;

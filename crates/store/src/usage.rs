@@ -1,8 +1,12 @@
 //! AI-tool usage and access, with identity resolution.
 //!
-//! A usage import streams its rows into a temporary staging table inside the import's
-//! transaction, then aggregates, resolves identities and upserts them in SQL: memory stays
-//! bounded whatever the file's size, and the import is all or nothing.
+//! A usage import streams its rows into a temporary staging table and groups them there,
+//! on a connection of its own and outside any transaction on the shared tables; then, in
+//! one write transaction, it resolves tools and identities and upserts the groups in SQL.
+//! Memory stays bounded whatever the file's size, the import is all or nothing (nothing
+//! outside the temporary tables is written before that transaction), and the write lock
+//! (SQLite's single writer) is held only for the merge, so a server beside it keeps
+//! answering while the file is read and staged.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +16,7 @@ use flywheel_domain::org::IdentityKind;
 use flywheel_domain::usage::{AccessRecord, IdentityMapping, UsageRecord};
 use flywheel_domain::ImportId;
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
 use crate::bulk::{insert_rows, Arg, IntBatch, JsonBatch, JsonCol, JsonValue};
 use crate::{date_text, Store, StoreError};
@@ -140,14 +144,21 @@ impl Interned {
 
 /// An open usage import: stage rows, then [`UsageImport::finish`] or drop to roll back.
 pub struct UsageImport {
-    tx: Transaction<'static, Any>,
-    import_id: i64,
+    /// A connection of the import's own, out of the pool (closed when the import ends, so
+    /// its temporary tables never reach another caller).
+    conn: AnyConnection,
+    backend: crate::Backend,
+    kind: String,
+    source: String,
+    /// Identity mappings, applied in the merge transaction.
+    pending_mappings: Vec<IdentityMapping>,
     read: u64,
     skipped: BTreeMap<String, u64>,
     mappings: u64,
     access: Vec<AccessRecord>,
     sha256: Option<String>,
     batch: IntBatch,
+    /// Tool names interned while staging (resolved to tool ids in the merge).
     tools: std::collections::HashMap<String, i64>,
     interned: Interned,
 }
@@ -160,9 +171,9 @@ impl Store {
         source: &str,
         sha256: &str,
     ) -> Result<UsageImport, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.pool.acquire().await?.detach();
         sqlx::query("DROP TABLE IF EXISTS usage_staging")
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         // Rows are appended as they stream (no index: appends are cheap), then grouped once
         // by a sort in `finish`, whose output comes in the order of `usage`'s unique key.
@@ -171,6 +182,7 @@ impl Store {
             "DROP TABLE IF EXISTS usage_idents",
             "DROP TABLE IF EXISTS usage_features",
             "DROP TABLE IF EXISTS usage_days",
+            "DROP TABLE IF EXISTS usage_tools",
             "CREATE TEMPORARY TABLE usage_staging (tool_id BIGINT NOT NULL, ident BIGINT NOT NULL, day BIGINT NOT NULL, \
              period_days BIGINT NOT NULL, feature BIGINT NOT NULL, count BIGINT NOT NULL)",
             "CREATE TEMPORARY TABLE usage_grouped (tool_id BIGINT NOT NULL, ident BIGINT NOT NULL, day BIGINT NOT NULL, \
@@ -181,19 +193,21 @@ impl Store {
              identity TEXT NOT NULL, person_id BIGINT)",
             "CREATE TEMPORARY TABLE usage_features (id INTEGER PRIMARY KEY, rank BIGINT NOT NULL, feature TEXT NOT NULL)",
             "CREATE TEMPORARY TABLE usage_days (num INTEGER PRIMARY KEY, day TEXT NOT NULL)",
+            "CREATE TEMPORARY TABLE usage_tools (id INTEGER PRIMARY KEY, tool_id BIGINT NOT NULL)",
         ] {
-            sqlx::query(ddl).execute(&mut *tx).await?;
+            sqlx::query(ddl).execute(&mut tx).await?;
         }
-        let today = chrono::Utc::now().date_naive();
-        let import_id = crate::insert_import(&mut tx, kind, source, sha256, today, 0, "").await?;
         Ok(UsageImport {
-            tx,
-            import_id,
+            conn: tx,
+            backend: self.backend,
+            kind: kind.to_owned(),
+            source: source.to_owned(),
+            pending_mappings: Vec::new(),
             read: 0,
             skipped: BTreeMap::new(),
             mappings: 0,
             access: Vec::new(),
-            sha256: None,
+            sha256: (!sha256.is_empty()).then(|| sha256.to_owned()),
             batch: IntBatch::new("usage_staging", STAGING_COLUMNS),
             tools: std::collections::HashMap::new(),
             interned: Interned::default(),
@@ -255,14 +269,8 @@ impl UsageImport {
     /// Stages a batch of usage records.
     pub async fn stage(&mut self, rows: &[UsageRecord]) -> Result<(), StoreError> {
         for r in rows {
-            let tool_id = match self.tools.get(&r.tool) {
-                Some(&id) => id,
-                None => {
-                    let id = tool_id(&mut self.tx, &r.tool).await?;
-                    self.tools.insert(r.tool.clone(), id);
-                    id
-                }
-            };
+            let next = self.tools.len() as i64;
+            let tool_id = *self.tools.entry(r.tool.clone()).or_insert(next);
             let kind = r.identity_kind.as_str();
             let ident = self
                 .interned
@@ -274,7 +282,7 @@ impl UsageImport {
             let feature = self.interned.feature(&r.feature);
             self.batch
                 .push(
-                    &mut self.tx,
+                    &mut self.conn,
                     &[
                         tool_id,
                         ident,
@@ -314,27 +322,17 @@ impl UsageImport {
     /// Adds identity mappings: each names a person by HRIS id or work email. A mapping to
     /// nobody is an error naming its line.
     pub async fn add_mappings(&mut self, mappings: &[IdentityMapping]) -> Result<(), StoreError> {
-        self.mappings += apply_mappings(&mut self.tx, mappings).await?;
+        self.pending_mappings.extend_from_slice(mappings);
         Ok(())
     }
 
     /// Merges the staged rows into the stored usage and commits; writes nothing (and
     /// returns `import_id: None`) if nothing changed.
     pub async fn finish(mut self) -> Result<UsageImportOutcome, StoreError> {
-        self.batch.flush(&mut self.tx).await?;
-        for t in self
-            .access
-            .iter()
-            .map(|a| a.tool.clone())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            if !self.tools.contains_key(&t) {
-                let id = tool_id(&mut self.tx, &t).await?;
-                self.tools.insert(t, id);
-            }
-        }
-        let tx = &mut self.tx;
-        let import_id = self.import_id;
+        // Outside the write lock: the last batch, the lookup tables of the interned
+        // strings, and the grouping of the staged rows (temporary tables only).
+        self.batch.flush(&mut self.conn).await?;
+        let tx = &mut self.conn;
 
         // The lookup tables of the interned strings, with their ranks in string order.
         let interned = std::mem::take(&mut self.interned);
@@ -358,12 +356,6 @@ impl UsageImport {
             .await?;
         }
         b.flush(tx).await?;
-        sqlx::query(
-            "UPDATE usage_idents SET person_id = (SELECT i.person_id FROM identities i \
-             WHERE i.kind = usage_idents.kind AND i.normalized = usage_idents.identity)",
-        )
-        .execute(&mut **tx)
-        .await?;
         let mut features: Vec<(String, i64)> = interned.features.into_iter().collect();
         features.sort_unstable();
         let mut b = JsonBatch::new("usage_features", FEATURE_COLUMNS, STAGE_BATCH);
@@ -403,37 +395,83 @@ impl UsageImport {
              GROUP BY s.tool_id, u.rank, s.day, s.period_days, f.rank \
              ORDER BY s.tool_id, u.rank, s.day, s.period_days, f.rank",
         )
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+
+        // The merge, in one write transaction: tools, mappings and identities resolved,
+        // the groups upserted, seats, attachments, the import's record.
+        let mut tx = match self.backend {
+            crate::Backend::Sqlite => {
+                sqlx::Connection::begin_with(&mut self.conn, "BEGIN IMMEDIATE").await?
+            }
+            crate::Backend::Postgres => sqlx::Connection::begin(&mut self.conn).await?,
+        };
+        let today = chrono::Utc::now().date_naive();
+        let import_id = crate::insert_import(
+            &mut tx,
+            &self.kind,
+            &self.source,
+            self.sha256.as_deref().unwrap_or(""),
+            today,
+            0,
+            "",
+        )
+        .await?;
+        let mut tool_names: Vec<(String, i64)> =
+            self.tools.iter().map(|(n, i)| (n.clone(), *i)).collect();
+        for a in &self.access {
+            if !self.tools.contains_key(&a.tool) {
+                tool_names.push((a.tool.clone(), -1));
+            }
+        }
+        tool_names.sort();
+        tool_names.dedup_by(|a, b| a.0 == b.0);
+        for (name, interned) in &tool_names {
+            let id = tool_id(&mut tx, name).await?;
+            if *interned >= 0 {
+                sqlx::query("INSERT INTO usage_tools (id, tool_id) VALUES ($1, $2)")
+                    .bind(*interned)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        self.mappings += apply_mappings(&mut tx, &self.pending_mappings).await?;
+        sqlx::query(
+            "UPDATE usage_idents SET person_id = (SELECT i.person_id FROM identities i \
+             WHERE i.kind = usage_idents.kind AND i.normalized = usage_idents.identity)",
+        )
+        .execute(&mut *tx)
+        .await?;
         let max_before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM usage")
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await?;
         // The sum replaces what an earlier import stored for the key.
         let changed = sqlx::query(
             "INSERT INTO usage (tool_id, identity_kind, identity, person_id, day, period_days, feature, count, import_id) \
-             SELECT g.tool_id, u.kind, u.identity, u.person_id, d.day, g.period_days, f.feature, g.count, $1 \
-             FROM usage_grouped g JOIN usage_idents u ON u.id = g.ident JOIN usage_days d ON d.num = g.day \
-             JOIN usage_features f ON f.id = g.feature \
+             SELECT t.tool_id, u.kind, u.identity, u.person_id, d.day, g.period_days, f.feature, g.count, $1 \
+             FROM usage_grouped g JOIN usage_tools t ON t.id = g.tool_id JOIN usage_idents u ON u.id = g.ident \
+             JOIN usage_days d ON d.num = g.day JOIN usage_features f ON f.id = g.feature \
              WHERE TRUE \
              ON CONFLICT (tool_id, identity_kind, identity, day, period_days, feature) DO UPDATE \
              SET count = excluded.count, import_id = excluded.import_id, person_id = COALESCE(excluded.person_id, usage.person_id) \
              WHERE usage.count <> excluded.count OR (usage.person_id IS NULL AND excluded.person_id IS NOT NULL)",
         )
         .bind(import_id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         // New rows get ids above every earlier one (SQLite's rowid and PostgreSQL's
         // sequence both count up), so this counts them without scanning the table.
         let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM usage WHERE id > $1")
             .bind(max_before)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await?;
         let stored = stored.max(0) as u64;
         let updated = changed.saturating_sub(stored);
 
-        let (seats_stored, seats_updated) = upsert_access(tx, &self.access, import_id).await?;
+        let (seats_stored, seats_updated) = upsert_access(&mut tx, &self.access, import_id).await?;
 
         // Earlier usage, seats and chat ties that identities known now resolve (from this
         // import's mappings, or people imported since).
@@ -442,27 +480,16 @@ impl UsageImport {
             "SELECT COUNT(*) FROM tool_access WHERE import_id = $1 AND person_id IS NULL";
         let own_before: i64 = sqlx::query_scalar(unattached_own)
             .bind(import_id)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await?;
-        let attached = attach_resolved(tx).await?;
+        let attached = attach_resolved(&mut tx).await?;
         let own_after: i64 = sqlx::query_scalar(unattached_own)
             .bind(import_id)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await?;
         let attached_earlier = attached.saturating_sub((own_before - own_after).max(0) as u64);
 
-        let identities = identity_report(tx, &self.access).await?;
-        for table in [
-            "usage_staging",
-            "usage_grouped",
-            "usage_idents",
-            "usage_features",
-            "usage_days",
-        ] {
-            sqlx::query(&format!("DROP TABLE {table}"))
-                .execute(&mut **tx)
-                .await?;
-        }
+        let identities = identity_report(&mut tx, &self.access).await?;
 
         let mut outcome = UsageImportOutcome {
             import_id: None,
@@ -478,14 +505,14 @@ impl UsageImport {
             skipped: self.skipped,
         };
         if stored + updated + seats_stored + seats_updated + attached_earlier + self.mappings == 0 {
-            self.tx.rollback().await?;
+            tx.rollback().await?;
             return Ok(outcome);
         }
         if let Some(sha) = &self.sha256 {
             sqlx::query("UPDATE imports SET sha256 = $1 WHERE id = $2")
                 .bind(sha)
                 .bind(import_id)
-                .execute(&mut *self.tx)
+                .execute(&mut *tx)
                 .await?;
         }
         sqlx::query("UPDATE imports SET records = $1, summary = $2 WHERE id = $3")
@@ -495,9 +522,9 @@ impl UsageImport {
                 outcome.read, outcome.unchanged, outcome.identities.unmatched
             ))
             .bind(import_id)
-            .execute(&mut *self.tx)
+            .execute(&mut *tx)
             .await?;
-        self.tx.commit().await?;
+        tx.commit().await?;
         outcome.import_id = Some(ImportId(import_id));
         Ok(outcome)
     }
@@ -505,7 +532,7 @@ impl UsageImport {
 
 /// Stores identity mappings; returns how many identities were added or moved.
 pub(crate) async fn apply_mappings(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     mappings: &[IdentityMapping],
 ) -> Result<u64, StoreError> {
     let mut problems = Vec::new();
@@ -516,7 +543,7 @@ pub(crate) async fn apply_mappings(
         )
         .bind(IdentityKind::Hris.normalize(&m.person))
         .bind(IdentityKind::Email.normalize(&m.person))
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
         let Some(person) = person else {
             problems.push(format!(
@@ -534,7 +561,7 @@ pub(crate) async fn apply_mappings(
         .bind(m.kind.as_str())
         .bind(&m.value)
         .bind(m.kind.normalize(&m.value))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         changed += done.rows_affected();
     }
@@ -548,7 +575,7 @@ pub(crate) async fn apply_mappings(
 }
 
 /// Attaches usage, seats and chat ties whose identities resolve now; returns the rows changed.
-pub(crate) async fn attach_resolved(tx: &mut Transaction<'static, Any>) -> Result<u64, StoreError> {
+pub(crate) async fn attach_resolved(tx: &mut AnyConnection) -> Result<u64, StoreError> {
     let mut n = 0;
     for (table, kind_col, ident_col, person_col) in [
         ("usage", "identity_kind", "identity", "person_id"),
@@ -574,13 +601,13 @@ pub(crate) async fn attach_resolved(tx: &mut Transaction<'static, Any>) -> Resul
              WHERE {person_col} IS NULL AND EXISTS (SELECT 1 FROM identities i \
                WHERE i.kind = {kind_ref} AND i.normalized = {table}.{ident_col})"
         );
-        n += sqlx::query(&sql).execute(&mut **tx).await?.rows_affected();
+        n += sqlx::query(&sql).execute(&mut *tx).await?.rows_affected();
     }
     Ok(n)
 }
 
 async fn upsert_access(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     access: &[AccessRecord],
     import_id: i64,
 ) -> Result<(u64, u64), StoreError> {
@@ -592,7 +619,7 @@ async fn upsert_access(
         if !tools.contains_key(&a.tool) {
             let id: i64 = sqlx::query_scalar("SELECT id FROM tools WHERE name = $1")
                 .bind(&a.tool)
-                .fetch_one(&mut **tx)
+                .fetch_one(&mut *tx)
                 .await?;
             tools.insert(a.tool.clone(), id);
         }
@@ -612,7 +639,7 @@ async fn upsert_access(
         );
     }
     let count = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tool_access");
-    let before = count().fetch_one(&mut **tx).await?;
+    let before = count().fetch_one(&mut *tx).await?;
     // People are attached afterwards, by the same step that attaches earlier rows.
     let changed = insert_rows(
         tx,
@@ -636,20 +663,20 @@ async fn upsert_access(
         }),
     )
     .await?;
-    let after = count().fetch_one(&mut **tx).await?;
+    let after = count().fetch_one(&mut *tx).await?;
     let stored = (after - before).max(0) as u64;
     Ok((stored, changed.saturating_sub(stored)))
 }
 
 /// Which staged (and seat) identities are matched, unmatched or ambiguous.
 async fn identity_report(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     access: &[AccessRecord],
 ) -> Result<IdentityReport, StoreError> {
     let mut idents: std::collections::BTreeSet<(String, String)> =
         std::collections::BTreeSet::new();
     let rows = sqlx::query("SELECT kind, identity FROM usage_idents")
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await?;
     for r in &rows {
         idents.insert((r.try_get("kind")?, r.try_get("identity")?));
@@ -662,7 +689,7 @@ async fn identity_report(
     }
     let known: std::collections::HashSet<(String, String)> = {
         let rows = sqlx::query("SELECT kind, normalized FROM identities")
-            .fetch_all(&mut **tx)
+            .fetch_all(&mut *tx)
             .await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
@@ -672,7 +699,7 @@ async fn identity_report(
     let shared: std::collections::HashSet<String> = sqlx::query_scalar(
         "SELECT LOWER(email) FROM people WHERE email IS NOT NULL GROUP BY LOWER(email) HAVING COUNT(*) > 1",
     )
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await?
     .into_iter()
     .collect();
@@ -696,14 +723,14 @@ async fn identity_report(
 }
 
 /// The id of the tool named `name`, created if new.
-async fn tool_id(tx: &mut Transaction<'static, Any>, name: &str) -> Result<i64, StoreError> {
+async fn tool_id(tx: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
     sqlx::query("INSERT INTO tools (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
         .bind(name)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(sqlx::query_scalar("SELECT id FROM tools WHERE name = $1")
         .bind(name)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?)
 }
 

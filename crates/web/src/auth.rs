@@ -123,6 +123,9 @@ pub struct LoginLimiter {
     hashing: tokio::sync::Semaphore,
     waiting: std::sync::atomic::AtomicUsize,
     basic: Mutex<HashMap<[u8; 32], (i64, String, Instant)>>,
+    /// One check at a time per Basic credential: the requests a script sends in parallel
+    /// wait for the first one's check instead of each spending a login attempt.
+    in_flight: Mutex<HashMap<[u8; 32], std::sync::Arc<tokio::sync::Mutex<()>>>>,
     secret: [u8; 32],
 }
 
@@ -144,6 +147,7 @@ impl Default for LoginLimiter {
             hashing: tokio::sync::Semaphore::new(HASHERS),
             waiting: std::sync::atomic::AtomicUsize::new(0),
             basic: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
             secret,
         }
     }
@@ -318,6 +322,23 @@ pub async fn account_of(
         .map(|c| c.user.id))
 }
 
+/// The account of remembered Basic credentials, while its password is unchanged (the
+/// role is read afresh).
+async fn remembered_user(
+    store: &Store,
+    limiter: &LoginLimiter,
+    key: &[u8; 32],
+) -> Result<Option<User>, ApiError> {
+    let Some((id, hash)) = limiter.remembered(key) else {
+        return Ok(None);
+    };
+    Ok(store
+        .credentials_by_id(id)
+        .await?
+        .filter(|(_, now)| *now == hash)
+        .map(|(user, _)| user))
+}
+
 /// The caller, from the session cookie or HTTP Basic; `None` when neither is sent.
 pub async fn caller(
     store: &Store,
@@ -328,16 +349,26 @@ pub async fn caller(
     if let Some(header) = headers.get(axum::http::header::AUTHORIZATION) {
         let (email, password) = basic(header)?;
         let key = limiter.basic_key(&email, &password);
-        if let Some((id, hash)) = limiter.remembered(&key) {
-            // Only while the password is unchanged; the role is read afresh.
-            if let Some((user, now)) = store.credentials_by_id(id).await? {
-                if now == hash {
-                    return Ok(Some(Caller {
-                        user,
-                        session: None,
-                    }));
-                }
+        if let Some(user) = remembered_user(store, limiter, &key).await? {
+            return Ok(Some(Caller {
+                user,
+                session: None,
+            }));
+        }
+        let gate = {
+            let mut m = limiter.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            if m.len() > BASIC_MAX {
+                m.retain(|_, g| std::sync::Arc::strong_count(g) > 1);
             }
+            std::sync::Arc::clone(m.entry(key).or_default())
+        };
+        let _turn = gate.lock().await;
+        // The request that held the turn before may have verified these credentials.
+        if let Some(user) = remembered_user(store, limiter, &key).await? {
+            return Ok(Some(Caller {
+                user,
+                session: None,
+            }));
         }
         let (user, hash) = check_password(store, limiter, ip, &email, &password).await?;
         limiter.remember(key, user.id, hash);

@@ -158,6 +158,11 @@ impl ApiError {
         }
     }
 
+    /// Keeps the code but answers with `status` (an extractor's own status, e.g. 422).
+    pub fn set_status(&mut self, status: StatusCode) {
+        self.status = status.as_u16();
+    }
+
     /// Adds a `Retry-After` header (seconds).
     pub fn retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);

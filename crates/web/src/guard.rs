@@ -216,6 +216,44 @@ pub async fn rate_limit(
     }
 }
 
+/// Turns the plain-text rejections of axum's extractors (a form that does not parse, a
+/// body over the limit, a missing content type) into the HTML error page on pages and the
+/// JSON error under `/api/`, with the same status.
+pub async fn html_rejections(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    let status = res.status();
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !plain || !(status.is_client_error() || status.is_server_error()) || path == "/metrics" {
+        return res;
+    }
+    let code = match status.as_u16() {
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        404 => ErrorCode::NotFound,
+        s if s >= 500 => ErrorCode::Internal,
+        _ => ErrorCode::InvalidParameter,
+    };
+    let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let mut e = ApiError::new(
+        code,
+        if text.is_empty() {
+            status.to_string()
+        } else {
+            text
+        },
+    );
+    e.set_status(status);
+    error_for(&path, e)
+}
+
 /// Adds the security headers to every response (those a handler set are kept).
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let https = req

@@ -254,6 +254,7 @@ pub fn router(state: AppState) -> Router {
             guard::rate_limit,
         ))
         .layer(axum::middleware::from_fn(guard::refuse_nul))
+        .layer(axum::middleware::from_fn(guard::html_rejections))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
