@@ -62,6 +62,13 @@ soak() {
   for b in "${bases[@]}"; do
     for _ in $(seq 1 100); do curl -sf "$b/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
   done
+  # The SQLite write-ahead log's largest size during the run (it must stay bounded).
+  local walmax="$work/walmax-$backend"
+  echo 0 > "$walmax"
+  if [ "$backend" = sqlite ]; then
+    ( while true; do s=$(stat -c %s "${db#sqlite://}-wal" 2>/dev/null || echo 0); [ "$s" -gt "$(cat "$walmax")" ] && echo "$s" > "$walmax"; sleep 0.5; done ) &
+    pids+=($!)
+  fi
   python3 - "$minutes" "$work/acked-$backend.tsv" "${bases[@]}" > "$work/load-$backend.json" <<'PY'
 import base64, http.client, json, random, sys, threading, time, urllib.parse
 minutes = float(sys.argv[1]); acked_path = sys.argv[2]; bases = sys.argv[3:]
@@ -138,12 +145,13 @@ PY
     integrity=$("$psql_bin" -h 127.0.0.1 -p "$pgport" -U flywheel -d soak -At -c "SELECT CASE WHEN COUNT(*) = COUNT(DISTINCT id) THEN 'ok' ELSE 'duplicate ids' END FROM wins")
   fi
   local load; load=$(cat "$work/load-$backend.json")
-  rows+=("$(python3 - "$backend" "$load" "$stored" "$integrity" <<'PY'
+  local wal; wal=$(( $(cat "$walmax") / 1048576 ))
+  rows+=("$(python3 - "$backend" "$load" "$stored" "$integrity" "$wal" <<'PY'
 import json, sys
-b, l, stored, integ = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
+b, l, stored, integ, wal = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 errors = sum(v for k, v in l["statuses"].items() if k not in ("200", "201"))
 print(f"| {b} | {l['requests']} | {errors} ({', '.join(f'{k}: {v}' for k, v in sorted(l['statuses'].items()) if k not in ('200','201')) or 'none'}) | "
-      f"{l['read_p50']:.1f} / {l['read_p99']:.1f} | {l['write_p50']:.1f} / {l['write_p99']:.1f} | {l['acked']} | {stored} | {integ} |")
+      f"{l['read_p50']:.1f} / {l['read_p99']:.1f} | {l['write_p50']:.1f} / {l['write_p99']:.1f} | {l['acked']} | {stored} | {integ} | {wal + ' MiB' if b == 'sqlite' else '—'} |")
 PY
 )")
   if [ "$(python3 -c "import json;print(json.loads('''$load''')['acked'])")" != "$stored" ]; then
@@ -154,6 +162,6 @@ PY
 if [ "$which" = sqlite ] || [ "$which" = both ]; then soak sqlite "sqlite://$work/soak.db"; fi
 if [ "$which" = postgres ] || [ "$which" = both ]; then start_pg; soak postgres "$pg_url"; fi
 
-echo "| backend | requests | errors | read p50 / p99 ms | write p50 / p99 ms | writes acknowledged | acknowledged and stored | integrity |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| backend | requests | errors | read p50 / p99 ms | write p50 / p99 ms | writes acknowledged | acknowledged and stored | integrity | largest WAL |"
+echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

@@ -5,11 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use flywheel_testkit::fixture;
-
 use crate::http::{admin, admin_linked, start};
 use crate::web::Client;
-use crate::{flywheel, ok, people_json};
+use crate::{flywheel, people_json};
 
 /// A tmpfs mounted for one test, unmounted on drop.
 pub(crate) struct Tmpfs {
@@ -106,18 +104,7 @@ struct Outcome {
 fn a_full_disk_never_acknowledges_a_lost_write() {
     let Some(fs) = Tmpfs::mount(40) else { return };
     let db = format!("sqlite://{}/flywheel.db", fs.path().display());
-    ok(
-        &db,
-        &[
-            "import",
-            "hris",
-            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
-                .display()
-                .to_string(),
-            "--as-of",
-            "2024-01-01",
-        ],
-    );
+    crate::oracle(&db);
     let people = people_json(&db);
     let hris = |i: usize| people[i]["hris_id"].as_str().expect("hris").to_owned();
     admin_linked(
@@ -307,18 +294,7 @@ fn servers_started_at_once_on_a_fresh_file_all_migrate() {
 fn kill_9_during_an_import_leaves_all_or_nothing() {
     let dir = flywheel_testkit::tempdir();
     let db = format!("sqlite://{}", dir.path().join("k.db").display());
-    ok(
-        &db,
-        &[
-            "import",
-            "hris",
-            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
-                .display()
-                .to_string(),
-            "--as-of",
-            "2024-01-01",
-        ],
-    );
+    crate::oracle(&db);
     let people = people_json(&db);
     let mut csv = String::from("person,tool,day,count\n");
     for day in 0..365 {
@@ -376,18 +352,7 @@ fn kill_9_during_an_import_leaves_all_or_nothing() {
 fn kill_9_under_write_load_loses_no_acknowledged_write() {
     let dir = flywheel_testkit::tempdir();
     let db = format!("sqlite://{}", dir.path().join("w.db").display());
-    ok(
-        &db,
-        &[
-            "import",
-            "hris",
-            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
-                .display()
-                .to_string(),
-            "--as-of",
-            "2024-01-01",
-        ],
-    );
+    crate::oracle(&db);
     let people = people_json(&db);
     admin_linked(
         &db,

@@ -2,7 +2,7 @@
 //! is refused alike (PostgreSQL cannot store it, SQLite could), naming the field; every
 //! page, API answer and error has the security headers.
 
-use flywheel_testkit::{both_backends, fixture};
+use flywheel_testkit::both_backends;
 
 use crate::http::{admin, admin_linked, start};
 use crate::web::{call, hidden, Client};
@@ -10,7 +10,7 @@ use crate::{ok, people_json};
 
 both_backends! {
     async fn nul_bytes_are_refused_alike_naming_the_field(url: String) {
-        ok(&url, &["import", "hris", &fixture("hris/oracle-hr_as_hris_orgchart.csv").display().to_string(), "--as-of", "2024-01-01"]);
+        crate::oracle(&url);
         let people = people_json(&url);
         admin_linked(&url, "emp@example.com", "a long employee password", "employee", people[3]["hris_id"].as_str().expect("hris"));
         let s = start(&url);
@@ -284,7 +284,7 @@ fn login_never_redirects_off_site() {
 
 both_backends! {
     async fn writes_and_questions_are_limited_per_account_across_instances(url: String) {
-        ok(&url, &["import", "hris", &fixture("hris/oracle-hr_as_hris_orgchart.csv").display().to_string(), "--as-of", "2024-01-01"]);
+        crate::oracle(&url);
         let people = people_json(&url);
         admin_linked(&url, "emp@example.com", "a long employee password", "employee", people[3]["hris_id"].as_str().expect("hris"));
         admin_linked(&url, "bo@example.com", "a long password for bo", "employee", people[4]["hris_id"].as_str().expect("hris"));
@@ -357,18 +357,7 @@ fn metrics_json_logs_with_request_ids_and_a_graceful_sigterm() {
     let file = dir.path().join("m.db");
     let db = format!("sqlite://{}", file.display());
     admin(&db, "lead@example.com", "a long admin password", "admin");
-    ok(
-        &db,
-        &[
-            "import",
-            "hris",
-            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
-                .display()
-                .to_string(),
-            "--as-of",
-            "2024-01-01",
-        ],
-    );
+    crate::oracle(&db);
     let token = "a-scraper-token-0123456789";
     let token_file = crate::write(dir.path(), "token", token);
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
@@ -580,4 +569,54 @@ fn form_errors_are_html_pages_and_api_errors_json() {
         (403, "application/json"),
         "the API answers JSON: {text}"
     );
+}
+
+both_backends! {
+    async fn racing_completions_and_verifications_each_get_the_truth(url: String) {
+        crate::oracle(&url);
+        ok(&url, &["badges", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/learning.toml")]);
+        let people = people_json(&url);
+        admin_linked(&url, "ada@example.com", "a long employee password", "employee", people[3]["hris_id"].as_str().expect("hris"));
+        let verifiers: Vec<String> = (0..12).map(|i| format!("v{i}@example.com")).collect();
+        for (i, v) in verifiers.iter().enumerate() {
+            admin_linked(&url, v, "a long verifier password", if i % 2 == 0 { "champion" } else { "employee" }, people[10 + i]["hris_id"].as_str().expect("hris"));
+        }
+        let s = crate::http::start_with(&url, &["--writes-per-minute", "100000"]);
+        let ada = ("ada@example.com", "a long employee password");
+        for m in [1, 2] {
+            assert_eq!(call("POST", &format!("{}/api/v1/courses/ai-basics/modules/{m}/complete", s.base), Some(ada), None).0, 200);
+        }
+        // The last module, twenty times at once: every caller succeeds, one badge results.
+        let handles: Vec<_> = (0..20)
+            .map(|_| {
+                let base = s.base.clone();
+                std::thread::spawn(move || call("POST", &format!("{base}/api/v1/courses/ai-basics/modules/3/complete"), Some(("ada@example.com", "a long employee password")), None))
+            })
+            .collect();
+        for h in handles {
+            let (code, v) = h.join().expect("thread");
+            assert_eq!(code, 200, "no spurious error for a racing completion: {v}");
+        }
+        let (_, mine) = call("GET", &format!("{}/api/v1/me/badges", s.base), Some(ada), None);
+        let explorers = mine["awards"].as_array().or(mine.as_array()).map_or(0, |a| a.iter().filter(|x| x["badge"] == "explorer").count());
+        assert_eq!(explorers, 1, "one award: {mine}");
+        // A win verified by twelve colleagues at once: each is told it worked.
+        let win = serde_json::json!({"title": "Minutes in two minutes", "minutes_before": 30, "minutes_after": 2, "frequency": "weekly"});
+        let (code, w) = call("POST", &format!("{}/api/v1/wins", s.base), Some(ada), Some(&win));
+        assert_eq!(code, 201, "{w}");
+        let id = w["id"].as_i64().expect("id");
+        let handles: Vec<_> = verifiers
+            .iter()
+            .map(|v| {
+                let (base, v) = (s.base.clone(), v.clone());
+                std::thread::spawn(move || call("POST", &format!("{base}/api/v1/wins/{id}/verify"), Some((&v, "a long verifier password")), Some(&serde_json::json!({"evidence": "saw it live"}))))
+            })
+            .collect();
+        for h in handles {
+            let (code, v) = h.join().expect("thread");
+            assert_eq!(code, 200, "no spurious error for a racing verification: {v}");
+        }
+        let (_, w) = call("GET", &format!("{}/api/v1/wins/{id}", s.base), Some(ada), None);
+        assert_eq!(w["verifications"].as_array().map(Vec::len), Some(12), "{w}");
+    }
 }

@@ -5,24 +5,10 @@
 
 use std::process::Command;
 
-use flywheel_testkit::{both_backends, fixture};
+use crate::oracle;
+use flywheel_testkit::both_backends;
 
 use crate::{flywheel, ok, people_json, write};
-
-fn oracle(db: &str) {
-    ok(
-        db,
-        &[
-            "import",
-            "hris",
-            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
-                .display()
-                .to_string(),
-            "--as-of",
-            "2024-01-01",
-        ],
-    );
-}
 
 fn departed(db: &str) -> usize {
     people_json(db)

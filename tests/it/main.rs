@@ -151,3 +151,18 @@ pub fn exec_sql(db: &str, sql: &str) {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     })
 }
+
+/// Imports the Oracle HR sample org chart (107 people) as of 2024-01-01.
+pub fn oracle(db: &str) {
+    let file = flywheel_testkit::fixture("hris/oracle-hr_as_hris_orgchart.csv");
+    ok(
+        db,
+        &[
+            "import",
+            "hris",
+            &file.display().to_string(),
+            "--as-of",
+            "2024-01-01",
+        ],
+    );
+}

@@ -1,5 +1,6 @@
 //! Usage, seat, identity and edge imports through the CLI, on both backends.
 
+use crate::oracle;
 use flywheel_store::Store;
 use flywheel_testkit::{both_backends, fixture, tempdir};
 
@@ -25,21 +26,6 @@ async fn usage_state(url: &str) -> String {
         out.push_str(&format!("{r:?}\n"));
     }
     out
-}
-
-fn oracle(url: &str) {
-    ok(
-        url,
-        &[
-            "import",
-            "hris",
-            &fixture("hris/oracle-hr_as_hris_orgchart.csv")
-                .display()
-                .to_string(),
-            "--as-of",
-            "2024-01-01",
-        ],
-    );
 }
 
 both_backends! {
