@@ -425,14 +425,50 @@ pub enum Severity {
     Critical,
 }
 
-/// Triage states of an incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Triage states of an incident, in the only order it moves through them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentState {
     Reported,
     Triaged,
-    Mitigated,
-    Closed,
+    Contained,
+    Resolved,
+}
+
+impl IncidentState {
+    pub const ALL: [IncidentState; 4] = [
+        Self::Reported,
+        Self::Triaged,
+        Self::Contained,
+        Self::Resolved,
+    ];
+
+    /// The name as stored and shown.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Reported => "reported",
+            Self::Triaged => "triaged",
+            Self::Contained => "contained",
+            Self::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IncidentState> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s.trim())
+    }
+
+    /// Forward only: an incident may skip states but never go back or stay.
+    pub fn transition(self, to: IncidentState) -> Result<IncidentState, DomainError> {
+        if to > self {
+            Ok(to)
+        } else {
+            Err(DomainError::InvalidTransition {
+                what: "incident",
+                from: self.as_str(),
+                to: to.as_str(),
+            })
+        }
+    }
 }
 
 /// A visible failure, to be turned into a guardrail rather than a ban.
@@ -501,6 +537,27 @@ pub struct AuditEvent {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn incidents_only_move_forward_and_name_their_states() {
+        use IncidentState::*;
+        assert_eq!(
+            IncidentState::ALL.map(IncidentState::as_str),
+            ["reported", "triaged", "contained", "resolved"]
+        );
+        for s in IncidentState::ALL {
+            assert_eq!(IncidentState::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(
+            Reported.transition(Resolved),
+            Ok(Resolved),
+            "skipping is allowed"
+        );
+        assert!(Resolved.transition(Triaged).is_err(), "never backwards");
+        assert!(Contained.transition(Contained).is_err(), "never in place");
+        assert_eq!(IncidentState::parse("mitigated"), None);
+    }
+
     use super::*;
 
     #[test]

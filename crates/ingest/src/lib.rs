@@ -2,8 +2,10 @@
 //! produce real export files).
 //!
 //! Invariants:
-//! * Readers take any `std::io::Read` plus the name to report; they never open files, so
-//!   they run the same on a file, an upload or a zip entry.
+//! * Readers of one file take any `std::io::Read` plus the name to report and never open
+//!   files, so they run the same on a file, an upload or a zip entry. The exceptions are
+//!   the formats made of several files: a Slack export (zip or folder, read only inside
+//!   itself) and a GitHub report envelope (whose links name files beside it).
 //! * Every error names the source, the line (or record), the field and the value at fault.
 //! * A reader either returns every record of the input or an error: callers never see a
 //!   half-read file.

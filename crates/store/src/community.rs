@@ -335,7 +335,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         match author {
-            None => return Err(StoreError::Invalid(format!("no win {win_id}"))),
+            None => return Err(StoreError::not_found("win", win_id)),
             Some(a) if a == person_id => {
                 return Err(StoreError::Invalid(
                     "you posted this win; \"I tried this too\" is for colleagues".into(),
@@ -392,7 +392,7 @@ impl Store {
         let win = self
             .win(win_id)
             .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no win {win_id}")))?;
+            .ok_or_else(|| StoreError::not_found("win", win_id))?;
         if let Some(id) = win.use_case_id {
             return Ok(id);
         }

@@ -34,9 +34,10 @@ pub enum StoreError {
     /// do it on purpose.
     #[error("{0}")]
     Refused(String),
-    /// The object named does not exist.
-    #[error("{0}")]
-    NotFound(String),
+    /// The object named does not exist: `what` names its kind ("win", "unit"), `id` the
+    /// key it was asked by.
+    #[error("no {what} {id}")]
+    NotFound { what: &'static str, id: String },
     /// The request lost a race or asks for a transition the current state forbids; the
     /// message names the current state.
     #[error("{0}")]
@@ -115,6 +116,14 @@ impl From<sqlx::Error> for StoreError {
 }
 
 impl StoreError {
+    /// A [`StoreError::NotFound`] for `what` asked by `id`.
+    pub fn not_found(what: &'static str, id: impl std::fmt::Display) -> StoreError {
+        StoreError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+
     /// A unique or primary-key violation: the row is there already.
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Sql(sqlx::Error::Database(db)) if db.is_unique_violation())

@@ -243,9 +243,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let Some(old) = old else {
-            return Err(StoreError::NotFound(
-                "no issuer yet: nothing to rotate".into(),
-            ));
+            return Err(StoreError::not_found("issuer", "yet: nothing to rotate"));
         };
         let next: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(status_index), -1) + 1 FROM awards")

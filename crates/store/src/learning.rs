@@ -353,7 +353,7 @@ impl Store {
             .bind(win_id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no win {win_id}")))?;
+            .ok_or_else(|| StoreError::not_found("win", win_id))?;
         let author_person: i64 = row.try_get("person_id")?;
         let author_user: Option<i64> = row.try_get("user_id")?;
         if author_user == Some(verifier.id) || verifier.person_id == Some(author_person) {

@@ -66,7 +66,7 @@ impl Store {
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?
-                    .ok_or_else(|| StoreError::Invalid(format!("no unit with id {id}")))?,
+                    .ok_or_else(|| StoreError::not_found("unit with id", id))?,
             ),
         };
         if let Some(id) = filter.site {
@@ -75,7 +75,7 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
             if found.is_none() {
-                return Err(StoreError::Invalid(format!("no site with id {id}")));
+                return Err(StoreError::not_found("site with id", id));
             }
         }
         // The same WHERE for the count and the page; each condition is disabled by a NULL.

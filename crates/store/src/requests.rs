@@ -82,7 +82,12 @@ pub struct IncidentRow {
 }
 
 /// The triage states, in order; an incident only moves forward.
-pub const INCIDENT_STATES: [&str; 4] = ["reported", "triaged", "contained", "resolved"];
+pub const INCIDENT_STATES: [&str; 4] = [
+    flywheel_domain::program::IncidentState::Reported.as_str(),
+    flywheel_domain::program::IncidentState::Triaged.as_str(),
+    flywheel_domain::program::IncidentState::Contained.as_str(),
+    flywheel_domain::program::IncidentState::Resolved.as_str(),
+];
 /// Severities, least first.
 pub const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
 
@@ -313,7 +318,7 @@ impl Store {
         let Some(requested_at) = requested_at else {
             tx.rollback().await?;
             return Err(match self.access_request(id).await? {
-                None => StoreError::NotFound(format!("no request {id}")),
+                None => StoreError::not_found("request", id),
                 Some(cur) => StoreError::Conflict(format!(
                     "request {id} is {} already; only an open request can be {to}",
                     cur.state
@@ -331,7 +336,7 @@ impl Store {
         tx.commit().await?;
         self.access_request(id)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no request {id}")))
+            .ok_or_else(|| StoreError::not_found("request", id))
     }
 
     /// Marks open requests past the target as reminded (again once per target period)
@@ -525,15 +530,18 @@ impl Store {
         to: &str,
         by: Option<i64>,
     ) -> Result<IncidentRow, StoreError> {
-        let Some(target) = INCIDENT_STATES.iter().position(|x| *x == to) else {
+        use flywheel_domain::program::IncidentState;
+        let Some(target) = IncidentState::parse(to).filter(|t| *t != IncidentState::Reported)
+        else {
             return Err(StoreError::Invalid(format!(
                 "{to:?} is not a triage state ({})",
-                INCIDENT_STATES.join(", ")
+                INCIDENT_STATES[1..].join(", ")
             )));
         };
-        // Forward only. The current state is read under the row's lock (the write lock on
-        // SQLite), so of two moves at once the second sees the first's result: the one
-        // that would go backwards (or nowhere) loses with the state it found.
+        // Forward only (the domain's rule). The current state is read under the row's lock
+        // (the write lock on SQLite), so of two moves at once the second sees the first's
+        // result: the one that would go backwards (or nowhere) loses with the state it
+        // found.
         let mut tx = self.begin_write().await?;
         let from: Option<String> = sqlx::query_scalar(&format!(
             "SELECT state FROM incidents WHERE id = $1{}",
@@ -543,14 +551,20 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(from) = from else {
-            return Err(StoreError::NotFound(format!("no incident {id}")));
+            return Err(StoreError::not_found("incident", id));
         };
-        let from_pos = INCIDENT_STATES.iter().position(|x| *x == from);
-        if from_pos.is_none_or(|f| f >= target) {
+        if IncidentState::parse(&from)
+            .ok_or_else(|| {
+                StoreError::Invalid(format!("incident {id} has an unknown state {from:?}"))
+            })?
+            .transition(target)
+            .is_err()
+        {
             return Err(StoreError::Conflict(format!(
                 "incident {id} is {from}; it can only move forward"
             )));
         }
+        let to = target.as_str();
         let now = now_text();
         sqlx::query(
             "UPDATE incidents SET state = $1, intervened_at = COALESCE(intervened_at, $2),
@@ -571,7 +585,7 @@ impl Store {
         tx.commit().await?;
         self.incident(id)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no incident {id}")))
+            .ok_or_else(|| StoreError::not_found("incident", id))
     }
 
     /// Links an incident to the policy version (guardrail) it led to. Audited.
@@ -583,7 +597,7 @@ impl Store {
         by: Option<i64>,
     ) -> Result<IncidentRow, StoreError> {
         if self.incident(id).await?.is_none() {
-            return Err(StoreError::Invalid(format!("no incident {id}")));
+            return Err(StoreError::not_found("incident", id));
         }
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT version FROM policies WHERE version = $1")
@@ -613,7 +627,7 @@ impl Store {
         tx.commit().await?;
         self.incident(id)
             .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no incident {id}")))
+            .ok_or_else(|| StoreError::not_found("incident", id))
     }
 }
 

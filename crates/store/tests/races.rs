@@ -104,7 +104,7 @@ both_backends! {
         }
         assert!(matches!(
             store.decide_request(999_999, "granted", None, "").await,
-            Err(StoreError::NotFound(_))
+            Err(StoreError::NotFound { what: "request", .. })
         ));
     }
 

@@ -151,18 +151,7 @@ pub async fn people(
         include_departed,
         after,
     };
-    let result = st
-        .store
-        .list_people(&filter, page, per_page)
-        .await
-        .map_err(|e| match e {
-            flywheel_store::StoreError::Invalid(m)
-                if m.starts_with("no unit") || m.starts_with("no site") =>
-            {
-                ApiError::new(ErrorCode::NotFound, m)
-            }
-            other => other.into(),
-        })?;
+    let result = st.store.list_people(&filter, page, per_page).await?;
     st.store
         .audit(
             Some(user.id),

@@ -211,7 +211,9 @@ impl From<flywheel_store::StoreError> for ApiError {
                 };
                 ApiError::new(code, d.to_string())
             }
-            flywheel_store::StoreError::NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
+            e @ flywheel_store::StoreError::NotFound { .. } => {
+                ApiError::new(ErrorCode::NotFound, e.to_string())
+            }
             flywheel_store::StoreError::Conflict(m) | flywheel_store::StoreError::Refused(m) => {
                 ApiError::new(ErrorCode::Conflict, m)
             }
