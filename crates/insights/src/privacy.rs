@@ -13,6 +13,12 @@ pub fn suppressed(people: usize, min: usize) -> Option<String> {
     })
 }
 
+/// A count of people, or `None` when it is below the minimum group size: the one rule
+/// every count shown goes through (the pages' tables, the digest, completion rates).
+pub fn shown(people: i64, min: i64) -> Option<i64> {
+    (people >= min).then_some(people)
+}
+
 /// A number computed from a group of people: the value, or the reason it is withheld.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cell {
@@ -54,6 +60,14 @@ impl Cell {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn counts_below_the_minimum_are_withheld_at_the_boundary() {
+        assert_eq!(super::shown(5, 5), Some(5));
+        assert_eq!(super::shown(4, 5), None);
+        assert_eq!(super::shown(0, 1), None);
+    }
+
     use super::*;
 
     #[test]

@@ -751,7 +751,7 @@ impl Store {
         }
         Ok(counts
             .into_iter()
-            .map(|((d, b), n)| (d, b, (n >= min_group).then_some(n)))
+            .map(|((d, b), n)| (d, b, flywheel_insights::privacy::shown(n, min_group)))
             .collect())
     }
 }

@@ -324,7 +324,7 @@ impl Store {
         Ok(by
             .into_iter()
             .map(|(department, (enrolled, completed))| {
-                let shown = enrolled >= min_group;
+                let shown = flywheel_insights::privacy::shown(enrolled, min_group).is_some();
                 CompletionRate {
                     department,
                     enrolled: shown.then_some(enrolled),

@@ -389,14 +389,18 @@ fn short(v: f64) -> String {
 /// than `min_size` it is dropped and counted as suppressed. Returns the bars and the
 /// number of groups suppressed (merged or dropped).
 pub fn suppress_small(groups: &[(String, i64)], min_size: i64) -> (Vec<(String, i64)>, usize) {
+    use flywheel_insights::privacy::shown;
     let mut bars: Vec<(String, i64)> = groups
         .iter()
-        .filter(|(_, n)| *n >= min_size)
+        .filter(|(_, n)| shown(*n, min_size).is_some())
         .cloned()
         .collect();
-    let small: Vec<&(String, i64)> = groups.iter().filter(|(_, n)| *n < min_size).collect();
+    let small: Vec<&(String, i64)> = groups
+        .iter()
+        .filter(|(_, n)| shown(*n, min_size).is_none())
+        .collect();
     let other: i64 = small.iter().map(|(_, n)| n).sum();
-    if !small.is_empty() && other >= min_size {
+    if !small.is_empty() && shown(other, min_size).is_some() {
         bars.push((format!("Other ({} small units)", small.len()), other));
     }
     (bars, small.len())

@@ -132,7 +132,7 @@ async fn suppressed(st: &AppState, counts: Vec<(String, i64)>) -> Result<Vec<Dep
         .into_iter()
         .map(|(department, n)| DeptCount {
             department,
-            count: (n >= min).then_some(n),
+            count: flywheel_insights::privacy::shown(n, min),
         })
         .collect())
 }
@@ -605,7 +605,7 @@ async fn digest(st: &AppState) -> Result<Digest, ApiError> {
         .can_i_demand()
         .await?
         .into_iter()
-        .filter(|d| d.questions >= min)
+        .filter(|d| flywheel_insights::privacy::shown(d.questions, min).is_some())
         .take(10)
         .map(|d: CanIDemand| QuestionCount {
             tool: d.tool,
@@ -643,7 +643,7 @@ async fn digest(st: &AppState) -> Result<Digest, ApiError> {
             .into_iter()
             .map(|(badge, n)| BadgeWeek {
                 badge,
-                awarded: (n >= min).then_some(n),
+                awarded: flywheel_insights::privacy::shown(n, min),
             })
             .collect(),
         badges_shown,

@@ -39,10 +39,7 @@ fn now() -> String {
     flywheel_badges::xsd_datetime(Utc::now())
 }
 
-/// `n` when at least the minimum group size, else withheld.
-fn shown(n: i64, min: i64) -> Option<i64> {
-    (n >= min).then_some(n)
-}
+use flywheel_insights::privacy::shown;
 
 // ---------------------------------------------------------------- awards as shown
 
