@@ -45,19 +45,22 @@ fn form_urlencoded_pairs(encoded: &[u8]) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let mut it = p.splitn(2, |&b| b == b'=');
-            let k = percent_decode(it.next().unwrap_or_default());
-            let v = percent_decode(it.next().unwrap_or_default());
+            let k = percent_decode(it.next().unwrap_or_default(), true);
+            let v = percent_decode(it.next().unwrap_or_default(), true);
             (k, v)
         })
         .collect()
 }
 
-fn percent_decode(s: &[u8]) -> String {
+/// Percent-decodes `s` (an invalid escape is kept as it is); with `plus_is_space`, as
+/// forms and query strings encode, `+` is a space. Shared by the NUL check here and the
+/// login's `next` check (`page::safe_next`), which decodes paths, where `+` is itself.
+pub(crate) fn percent_decode(s: &[u8], plus_is_space: bool) -> String {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
         match s[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < s.len() => {
                 let hex = std::str::from_utf8(&s[i + 1..i + 3]).ok();
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
@@ -299,6 +302,7 @@ mod tests {
             None,
             "an encoded percent sign"
         );
-        assert_eq!(percent_decode(b"a+b%41%"), "a bA%");
+        assert_eq!(percent_decode(b"a+b%41%", true), "a bA%");
+        assert_eq!(percent_decode(b"/a+b%2F%zz", false), "/a+b/%zz");
     }
 }

@@ -279,7 +279,7 @@ pub fn safe_next(next: Option<&str>) -> String {
         if !local(&text) {
             return "/".to_owned();
         }
-        let decoded = percent_decode(&text);
+        let decoded = crate::guard::percent_decode(text.as_bytes(), false);
         if decoded == text {
             return n.to_owned();
         }
@@ -287,28 +287,6 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
     // Still changing after four rounds of decoding: nobody needs that.
     "/".to_owned()
-}
-
-/// Percent-decodes `s` (invalid escapes are kept as they are).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
