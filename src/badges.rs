@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
+use flywheel_app::badges as awarding;
 use flywheel_badges::verify::Outcome;
 use flywheel_store::{BadgeDef, CampaignDef, CourseDef, LearningCatalog, ModuleDef, Store};
-use flywheel_web::awarding;
 use serde::Deserialize;
 
 use crate::policy::read_text;

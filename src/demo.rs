@@ -142,6 +142,7 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         help_channels: vec!["ai-help".into(), "ask-ai".into()],
         wins_channels: vec!["ai-wins".into()],
         keep_text: false,
+        workspace_url: None,
         common: crate::usage_import::CommonArgs {
             identities: None,
             json: false,
@@ -168,6 +169,8 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     );
 
     record_program(&store, &history.program).await?;
+    let promoted = promote_top_wins(&store, DEMO_PROMOTED_WINS).await?;
+    println!("use cases: the {promoted} most-reacted wins of #ai-wins promoted to the library");
     let catalog = crate::policy::parse_catalog(crate::policy::DEMO_CATALOG, "config/catalog.toml")?;
     let n = catalog.len();
     crate::policy::load_catalog(&store, catalog).await?;
@@ -195,13 +198,13 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         store.close().await;
         return Ok(());
     }
-    crate::init_logging(crate::LogFormat::Text);
+    crate::serve::init_logging(crate::serve::LogFormat::Text);
     let gates = crate::program::gates(None)?;
-    crate::serve(
+    crate::serve::serve(
         store,
         gates,
         args.bind,
-        &crate::ServerOptions::default(),
+        &crate::serve::ServerOptions::default(),
         true,
     )
     .await
@@ -738,6 +741,28 @@ fn write_slack(
         "wins_stating_time_saved": history.wins.iter().filter(|w| w.states_time_saved).count(),
     });
     Ok((path, truth))
+}
+
+/// How many wins the demo promotes into the use-case library.
+const DEMO_PROMOTED_WINS: usize = 3;
+
+/// Promotes the wins that drew the most reactions into the use-case library, as a program
+/// lead would, so that the demo's library is not empty. Promoting again changes nothing.
+async fn promote_top_wins(store: &flywheel_store::Store, n: usize) -> anyhow::Result<usize> {
+    let mut wins = store
+        .wins(&flywheel_store::WinFilter::default(), 1, 500)
+        .await?
+        .items;
+    wins.sort_by(|a, b| b.reactions.cmp(&a.reactions).then(a.id.cmp(&b.id)));
+    let steps = [
+        "Open the tool from the catalog (Tools)".to_owned(),
+        "Start from the prompt in the original post".to_owned(),
+        "Share what you changed in #ai-wins".to_owned(),
+    ];
+    for w in wins.iter().take(n) {
+        store.promote_win(w.id, "", &steps, None).await?;
+    }
+    Ok(wins.len().min(n))
 }
 
 /// Enters the program's own records (waves, trainings, access requests, incidents) the way

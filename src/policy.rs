@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use flywheel_domain::program::Tool;
 use flywheel_policy::{Policies, Question};
@@ -101,6 +101,14 @@ pub(crate) fn read_text(file: &std::path::Path) -> anyhow::Result<String> {
     String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", file.display()))
 }
 
+/// `can-i --json`: the answer and the policy version that gave it (the API's shape).
+#[derive(serde::Serialize)]
+struct AnswerOutput<'a> {
+    #[serde(flatten)]
+    answer: &'a flywheel_policy::Answer,
+    policy_version: Option<i64>,
+}
+
 pub async fn run_can_i(args: CanIArgs, url: &str) -> anyhow::Result<()> {
     let store = crate::open(url).await?;
     let user = match &args.as_user {
@@ -117,17 +125,17 @@ pub async fn run_can_i(args: CanIArgs, url: &str) -> anyhow::Result<()> {
         purpose: args.purpose,
         data_class: args.data,
     };
-    let a = flywheel_web::can_i::ask(
-        &store,
-        &flywheel_web::can_i::PolicyCache::default(),
-        user.as_ref(),
-        &q,
-        Channel::Cli,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!(e.message))?;
+    let caller = user.map_or(flywheel_app::Caller::Operator, flywheel_app::Caller::User);
+    let a = flywheel_app::Core::new(store)
+        .app(caller)
+        .ask(&q, Channel::Cli)
+        .await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&a)?);
+        let out = AnswerOutput {
+            answer: &a.answer,
+            policy_version: a.policy_version,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     let a = a.answer;
@@ -206,9 +214,7 @@ pub async fn run_policy(cmd: PolicyCommand, url: &str) -> anyhow::Result<()> {
         }
         PolicyCommand::Show { schema: false } => {
             let store = crate::open(url).await?;
-            let (p, version) = flywheel_web::can_i::policies(&store)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let (p, version) = flywheel_app::can_i::policies(&store).await?;
             match version {
                 Some(v) => println!("// version {v}"),
                 None => println!("// the built-in defaults (never edited)"),
@@ -230,11 +236,12 @@ pub async fn run_policy(cmd: PolicyCommand, url: &str) -> anyhow::Result<()> {
         }
         PolicyCommand::Set { file, note } => {
             let text = read_text(&file)?;
-            if let Err(e) = Policies::parse(&text) {
-                bail!("{}: {e}", file.display());
-            }
             let store = crate::open(url).await?;
-            let v = store.save_policy(&text, None, &note).await?;
+            let v = flywheel_app::Core::new(store)
+                .app(flywheel_app::Caller::Operator)
+                .save_policies(&text, &note)
+                .await
+                .with_context(|| file.display().to_string())?;
             println!("policies in force: version {v}");
         }
     }

@@ -18,6 +18,8 @@ use flywheel_store::{Store, UsageImport, UsageImportOutcome};
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 
+use flywheel_app::slack;
+
 use crate::progress;
 
 /// The largest file a streaming import reads.
@@ -413,8 +415,31 @@ pub struct SlackArgs {
     /// Keep the text of questions and wins (off by default: only derived signals are kept).
     #[arg(long)]
     pub keep_text: bool,
+    /// The workspace's address (e.g. https://acme.slack.com): wins then link to their post
+    /// (Slack's permalink, from the channel's id in channels.json). Without it, a win says
+    /// where and when it was shared, with no link.
+    #[arg(long, value_name = "URL", value_parser = parse_workspace_url)]
+    pub workspace_url: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// An `https://` address with a host and nothing after it but an optional `/`.
+fn parse_workspace_url(s: &str) -> Result<String, String> {
+    let t = s.trim().trim_end_matches('/');
+    let host = t
+        .strip_prefix("https://")
+        .ok_or_else(|| format!("{s:?}: the workspace address must start with https://"))?;
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
+        return Err(format!(
+            "{s:?}: expected the workspace's address, such as https://acme.slack.com"
+        ));
+    }
+    Ok(t.to_owned())
 }
 
 /// `flywheel import slack`: members and the ties their messages show, channel by channel,
@@ -462,7 +487,7 @@ pub async fn slack(
             .iter()
             .any(|h| h.trim_start_matches('#') == name)
         {
-            let (questions, help) = questions_of(&msgs, &bots, args.keep_text);
+            let (questions, help) = slack::questions_of(&msgs, &bots, args.keep_text);
             ties.extend(help);
             imp.add_questions(IdentityKind::Slack, &questions).await?;
         }
@@ -471,8 +496,14 @@ pub async fn slack(
             .iter()
             .any(|w| w.trim_start_matches('#') == name)
         {
-            imp.add_wins(IdentityKind::Slack, &wins_of(&msgs, &bots, args.keep_text))
-                .await?;
+            let links = args.workspace_url.as_deref().and_then(|url| {
+                export
+                    .channel_ids
+                    .get(name)
+                    .map(|id| slack::Permalinks::new(url, id))
+            });
+            let wins = slack::wins_of(&msgs, &bots, args.keep_text, links.as_ref());
+            imp.add_wins(IdentityKind::Slack, &wins).await?;
         }
         imp.add_ties(IdentityKind::Slack, &ties).await?;
         pb.inc(1);
@@ -530,108 +561,6 @@ pub fn print_chat_outcome(
     }
     println!("message text is not stored unless --keep-text: only who interacted with whom, when, where, and derived signals");
     Ok(())
-}
-
-type SlackMsg = flywheel_ingest::slack::SlackMessage;
-
-fn by_person(m: &SlackMsg, bots: &std::collections::HashSet<String>) -> bool {
-    m.is_human() && m.user.as_ref().is_some_and(|u| !bots.contains(u))
-}
-
-/// Questions of a help channel: top-level posts that ask, with their stage and the people
-/// who answered in the thread; each answerer gets a `help` tie to the asker on the day of
-/// their first answer.
-fn questions_of(
-    msgs: &[SlackMsg],
-    bots: &std::collections::HashSet<String>,
-    keep_text: bool,
-) -> (
-    Vec<flywheel_domain::usage::ChatQuestion>,
-    Vec<flywheel_domain::usage::ChatTie>,
-) {
-    use flywheel_insights::questions::{classify, is_question};
-    let mut questions = Vec::new();
-    let mut ties = Vec::new();
-    // Replies by thread, in message order: one pass, not one scan per question (a large
-    // help channel has tens of thousands of questions).
-    let mut replies: std::collections::HashMap<&str, Vec<&SlackMsg>> =
-        std::collections::HashMap::new();
-    for r in msgs.iter().filter(|r| by_person(r, bots) && r.is_reply()) {
-        if let Some(t) = r.thread_ts.as_deref() {
-            replies.entry(t).or_default().push(r);
-        }
-    }
-    for q in msgs
-        .iter()
-        .filter(|m| by_person(m, bots) && !m.is_reply() && is_question(&m.text))
-    {
-        let Some(asker) = q.user.clone() else {
-            continue;
-        };
-        let mut answerers: Vec<(String, chrono::DateTime<chrono::Utc>)> = Vec::new();
-        for r in replies.get(q.ts.as_str()).into_iter().flatten() {
-            if let Some(u) = r.user.as_ref().filter(|u| **u != asker) {
-                if !answerers.iter().any(|(a, _)| a == u) {
-                    answerers.push((u.clone(), r.at));
-                }
-            }
-        }
-        for (a, at) in &answerers {
-            ties.push(flywheel_domain::usage::ChatTie {
-                kind: "help".into(),
-                from: a.clone(),
-                to: asker.clone(),
-                day: at.date_naive(),
-                channel: q.channel.clone(),
-                weight: 1.0,
-            });
-        }
-        let c = classify(&q.text);
-        questions.push(flywheel_domain::usage::ChatQuestion {
-            channel: q.channel.clone(),
-            ts: q.ts.clone(),
-            asker,
-            at: q.at,
-            stage: c.stage,
-            cues: c.cues,
-            first_answer_at: answerers.iter().map(|(_, t)| *t).min(),
-            answerers: answerers.into_iter().map(|(a, _)| a).collect(),
-            text: keep_text.then(|| q.text.clone()),
-        });
-    }
-    (questions, ties)
-}
-
-/// Wins of a wins channel: every top-level post by a person, with the time saved it states.
-fn wins_of(
-    msgs: &[SlackMsg],
-    bots: &std::collections::HashSet<String>,
-    keep_text: bool,
-) -> Vec<flywheel_domain::usage::ChatWin> {
-    use flywheel_insights::wins::time_saved;
-    msgs.iter()
-        .filter(|m| by_person(m, bots) && !m.is_reply())
-        .filter_map(|m| {
-            let saved = time_saved(&m.text);
-            Some(flywheel_domain::usage::ChatWin {
-                channel: m.channel.clone(),
-                ts: m.ts.clone(),
-                author: m.user.clone()?,
-                at: m.at,
-                minutes_before: saved.as_ref().and_then(|s| s.minutes_before),
-                minutes_after: saved.as_ref().and_then(|s| s.minutes_after),
-                minutes_saved: saved.as_ref().map(|s| s.minutes_saved),
-                per: saved.as_ref().map(|s| s.per.as_str().to_owned()),
-                phrase: saved.map(|s| s.phrase),
-                reactions: m
-                    .reactions
-                    .iter()
-                    .map(|(_, users)| users.len() as u32)
-                    .sum(),
-                text: keep_text.then(|| m.text.clone()),
-            })
-        })
-        .collect()
 }
 
 /// The first ten of a list of identifiers, for summaries (`--json` has them all).

@@ -351,8 +351,29 @@ fn the_main_flows_in_a_real_browser() {
             );
             shot(&d, "03-can-i-no-but-try").await;
 
+            // The demo's program is alive: the wins shared in #ai-wins are wins of the
+            // library and the most-reacted are use cases. (The digest covers the clock's
+            // week, and this demo's history ends on a fixed day in the past: tests/it/wins.rs
+            // asserts a chat win in the digest.)
+            d.goto(format!("{base}/use-cases")).await.expect("goto");
+            let library = text_of(&d, "main").await;
+            assert!(
+                d.find_all(By::Css("article[id^=use-case-]"))
+                    .await
+                    .expect("find")
+                    .len()
+                    == 3,
+                "the demo promotes three wins: {library}"
+            );
+            shot(&d, "03b-use-cases").await;
+
             // Post a win.
             d.goto(format!("{base}/wins")).await.expect("goto");
+            let wins = text_of(&d, "main").await;
+            assert!(
+                wins.contains("shared in chat"),
+                "the demo's #ai-wins posts are wins: {wins}"
+            );
             fill(
                 &d,
                 "#post-win input[name=title]",

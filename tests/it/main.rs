@@ -13,6 +13,7 @@ mod net;
 mod program;
 mod usage;
 mod web;
+mod wins;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -256,6 +256,8 @@ pub struct ChatWin {
     /// How many reactions the post drew (visibility).
     pub reactions: u32,
     pub text: Option<String>,
+    /// The message's permalink, when the workspace's address is known.
+    pub link: Option<String>,
 }
 
 impl QuestionStage {

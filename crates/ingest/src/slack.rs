@@ -125,6 +125,8 @@ pub struct SlackExport {
     pub users: Vec<SlackUser>,
     /// Channel folder names, in order.
     pub channels: Vec<String>,
+    /// Each channel's id (`C024BE91L`) by name, where `channels.json` gives one.
+    pub channel_ids: std::collections::HashMap<String, String>,
 }
 
 fn structure(name: &str, message: impl Into<String>) -> IngestError {
@@ -254,6 +256,7 @@ impl SlackExport {
             source,
             users: Vec::new(),
             channels: Vec::new(),
+            channel_ids: std::collections::HashMap::new(),
         };
         let users = export
             .read_json("users.json")?
@@ -276,6 +279,11 @@ impl SlackExport {
                             &export.name,
                             format!("{list}[{i}]: channel name {n:?} is not a folder name"),
                         ));
+                    }
+                    if let Some(id) = c.get("id").and_then(Value::as_str) {
+                        if safe_name(id) {
+                            export.channel_ids.insert(n.to_owned(), id.to_owned());
+                        }
                     }
                     channels.push(n.to_owned());
                 }

@@ -301,12 +301,17 @@ impl ChatImport {
         let (stored, updated) = upsert_counted(
             &mut self.tx,
             "chat_wins",
-            &["channel", "ts", "author_identity", "at", "minutes_before", "minutes_after", "minutes_saved", "per", "phrase", "reactions", "text", "import_id"],
+            &["channel", "ts", "author_identity", "at", "minutes_before", "minutes_after", "minutes_saved", "per", "phrase", "reactions", "text", "link", "import_id"],
             "ON CONFLICT (channel, ts) DO UPDATE SET author_identity = excluded.author_identity, at = excluded.at, \
              minutes_before = excluded.minutes_before, minutes_after = excluded.minutes_after, minutes_saved = excluded.minutes_saved, \
-             per = excluded.per, phrase = excluded.phrase, reactions = excluded.reactions, text = excluded.text, import_id = excluded.import_id \
+             per = excluded.per, phrase = excluded.phrase, reactions = excluded.reactions, text = excluded.text, link = excluded.link, \
+             import_id = excluded.import_id \
              WHERE chat_wins.reactions <> excluded.reactions OR COALESCE(chat_wins.minutes_saved, -1) <> COALESCE(excluded.minutes_saved, -1) \
-             OR COALESCE(chat_wins.phrase, '') <> COALESCE(excluded.phrase, '') OR COALESCE(chat_wins.text, '') <> COALESCE(excluded.text, '')",
+             OR COALESCE(chat_wins.minutes_before, -1) <> COALESCE(excluded.minutes_before, -1) \
+             OR COALESCE(chat_wins.minutes_after, -1) <> COALESCE(excluded.minutes_after, -1) \
+             OR COALESCE(chat_wins.per, '') <> COALESCE(excluded.per, '') \
+             OR COALESCE(chat_wins.phrase, '') <> COALESCE(excluded.phrase, '') OR COALESCE(chat_wins.text, '') <> COALESCE(excluded.text, '') \
+             OR COALESCE(chat_wins.link, '') <> COALESCE(excluded.link, '')",
             wins.iter()
                 .map(|w| {
                     vec![
@@ -321,6 +326,7 @@ impl ChatImport {
                         Arg::Text(w.phrase.clone()),
                         Arg::Int(Some(i64::from(w.reactions))),
                         Arg::Text(w.text.clone()),
+                        Arg::Text(w.link.clone()),
                         Arg::Int(Some(self.import_id)),
                     ]
                 })

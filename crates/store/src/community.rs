@@ -37,12 +37,22 @@ pub struct WinRow {
     pub minutes_before: i64,
     pub minutes_after: i64,
     pub frequency: String,
-    /// (before − after) × occurrences per month; negative when the tool made it slower.
-    pub minutes_saved_per_month: f64,
+    /// What the figures are: `before_after`, `saved` (only the saving, in
+    /// `minutes_before`), or `unknown` (no time stated; the minutes are 0 and mean nothing).
+    pub time_stated: String,
+    /// (before − after) × occurrences per month; negative when the tool made it slower;
+    /// `None` when the win stated no time.
+    pub minutes_saved_per_month: Option<f64>,
     pub created_at: String,
     /// People who said "I tried this too".
     pub tried_too: i64,
     pub use_case_id: Option<i64>,
+    /// `web` (posted on Flywheel) or `slack` (a post in a wins channel).
+    pub source: String,
+    /// The chat message, when known.
+    pub link: Option<String>,
+    /// Reactions to the chat post (0 for wins posted on Flywheel).
+    pub reactions: i64,
 }
 
 /// Which wins to list.
@@ -155,7 +165,8 @@ fn escape_like(s: &str) -> String {
 
 const WIN_SELECT: &str =
     "SELECT w.id, w.title, w.what, t.name AS tool, p.display_name AS author, u.path,
-        w.minutes_before, w.minutes_after, w.frequency, w.created_at,
+        w.minutes_before, w.minutes_after, w.frequency, w.time_stated, w.created_at,
+        w.source, w.link, w.reactions,
         (SELECT COUNT(*) FROM reuses r WHERE r.win_id = w.id) AS tried_too,
         (SELECT c.id FROM use_cases c WHERE c.from_win = w.id) AS use_case_id
     FROM wins w JOIN people p ON p.id = w.person_id
@@ -168,6 +179,7 @@ fn win_row(r: &sqlx::any::AnyRow) -> Result<WinRow, StoreError> {
     let per_month = Frequency::parse(&frequency)
         .map_err(|e| StoreError::Invalid(e.to_string()))?
         .per_month();
+    let time_stated: String = r.try_get("time_stated")?;
     Ok(WinRow {
         id: r.try_get("id")?,
         title: r.try_get("title")?,
@@ -178,11 +190,185 @@ fn win_row(r: &sqlx::any::AnyRow) -> Result<WinRow, StoreError> {
         minutes_before: before,
         minutes_after: after,
         frequency,
-        minutes_saved_per_month: (before - after) as f64 * per_month,
+        minutes_saved_per_month: (time_stated != "unknown")
+            .then(|| (before - after) as f64 * per_month),
+        time_stated,
         created_at: r.try_get("created_at")?,
         tried_too: r.try_get("tried_too")?,
         use_case_id: r.try_get("use_case_id")?,
+        source: r.try_get("source")?,
+        link: r.try_get("link")?,
+        reactions: r.try_get("reactions")?,
     })
+}
+
+/// The longest title a win takes from a chat post's first line.
+const CHAT_TITLE_CHARS: usize = 120;
+
+/// The title of a win shared in chat: the post's first line when its text was kept, else
+/// where it was shared and the time it stated.
+fn chat_win_title(channel: &str, text: Option<&str>, phrase: Option<&str>) -> String {
+    let first = text
+        .and_then(|t| t.lines().map(str::trim).find(|l| !l.is_empty()))
+        .map(|l| {
+            if l.chars().count() > CHAT_TITLE_CHARS {
+                let cut: String = l.chars().take(CHAT_TITLE_CHARS - 1).collect();
+                format!("{}…", cut.trim_end())
+            } else {
+                l.to_owned()
+            }
+        });
+    match (first, phrase) {
+        (Some(line), _) => line,
+        (None, Some(p)) => format!("Shared in #{channel}: “{p}”"),
+        (None, None) => format!("Shared in #{channel}"),
+    }
+}
+
+/// The time figures of a chat win as the wins table holds them: `(before, after, stated)`.
+fn chat_win_minutes(
+    before: Option<f64>,
+    after: Option<f64>,
+    saved: Option<f64>,
+) -> (i64, i64, &'static str) {
+    let whole = |m: f64| m.round().clamp(0.0, 100_000.0) as i64;
+    match (before, after, saved) {
+        (Some(b), Some(a), _) if b >= 0.0 && a >= 0.0 => (whole(b), whole(a), "before_after"),
+        (_, _, Some(s)) if s > 0.0 => (whole(s), 0, "saved"),
+        _ => (0, 0, "unknown"),
+    }
+}
+
+/// The wins table's frequency for a chat win's `per` (`once`, `day`, `week`, `month`).
+fn frequency_of_per(per: Option<&str>) -> Frequency {
+    match per {
+        Some("day") => Frequency::Daily,
+        Some("week") => Frequency::Weekly,
+        Some("month") => Frequency::Monthly,
+        _ => Frequency::Once,
+    }
+}
+
+/// Makes every wins-channel post whose author is known a win of the library, and keeps it
+/// equal to its post (an edit in a later export updates it). Runs inside the import's
+/// transaction; returns how many wins it added or changed. Wins posted on Flywheel and a
+/// post's "I tried this too", verifications and promotion are untouched.
+pub(crate) async fn sync_chat_wins(tx: &mut sqlx::AnyConnection) -> Result<u64, StoreError> {
+    type Post = (
+        i64,
+        String,
+        i64,
+        String,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<String>,
+        Option<String>,
+        i64,
+        Option<String>,
+        Option<String>,
+    );
+    let posts: Vec<Post> = sqlx::query_as(
+        "SELECT c.id, c.channel, c.author_person, c.at, c.minutes_before, c.minutes_after, c.minutes_saved, \
+                c.per, c.phrase, c.reactions, c.text, c.link \
+         FROM chat_wins c WHERE c.author_person IS NOT NULL ORDER BY c.id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    type Current = (
+        i64,
+        i64,
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        String,
+        Option<String>,
+        i64,
+        String,
+    );
+    let current: Vec<Current> = sqlx::query_as(
+        "SELECT chat_win_id, person_id, title, what, minutes_before, minutes_after, frequency, time_stated, \
+                link, reactions, created_at FROM wins WHERE chat_win_id IS NOT NULL",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let current: std::collections::HashMap<i64, Current> =
+        current.into_iter().map(|c| (c.0, c)).collect();
+    let mut changed = 0;
+    for (id, channel, person, at, before, after, saved, per, phrase, reactions, text, link) in posts
+    {
+        let title = chat_win_title(&channel, text.as_deref(), phrase.as_deref());
+        let what: String = text
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .take(4000)
+            .collect();
+        let (b, a, stated) = chat_win_minutes(before, after, saved);
+        let frequency = frequency_of_per(per.as_deref()).as_str();
+        let want = (
+            id,
+            person,
+            title,
+            what,
+            b,
+            a,
+            frequency.to_owned(),
+            stated.to_owned(),
+            link,
+            reactions,
+            at,
+        );
+        match current.get(&id) {
+            Some(have) if *have == want => {}
+            Some(_) => {
+                let (id, person, title, what, b, a, frequency, stated, link, reactions, at) = want;
+                sqlx::query(
+                    "UPDATE wins SET person_id = $1, title = $2, what = $3, minutes_before = $4, minutes_after = $5, \
+                     frequency = $6, time_stated = $7, link = $8, reactions = $9, created_at = $10 WHERE chat_win_id = $11",
+                )
+                .bind(person)
+                .bind(title)
+                .bind(what)
+                .bind(b)
+                .bind(a)
+                .bind(frequency)
+                .bind(stated)
+                .bind(link)
+                .bind(reactions)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                changed += 1;
+            }
+            None => {
+                let (id, person, title, what, b, a, frequency, stated, link, reactions, at) = want;
+                sqlx::query(
+                    "INSERT INTO wins (person_id, title, what, minutes_before, minutes_after, frequency, time_stated, \
+                     link, reactions, created_at, source, chat_win_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'slack', $11)",
+                )
+                .bind(person)
+                .bind(title)
+                .bind(what)
+                .bind(b)
+                .bind(a)
+                .bind(frequency)
+                .bind(stated)
+                .bind(link)
+                .bind(reactions)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                changed += 1;
+            }
+        }
+    }
+    Ok(changed)
 }
 
 impl Store {

@@ -291,7 +291,9 @@ impl Store {
             })
             .collect();
         let win_rows: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT author_person, at, reactions FROM chat_wins WHERE author_person IS NOT NULL ORDER BY at",
+            // Every win, wherever it was shared (wins-channel posts are wins once their
+            // author is known; see `community::sync_chat_wins`).
+            "SELECT person_id, created_at, reactions FROM wins ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;

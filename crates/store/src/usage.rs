@@ -603,6 +603,8 @@ pub(crate) async fn attach_resolved(tx: &mut AnyConnection) -> Result<u64, Store
         );
         n += sqlx::query(&sql).execute(&mut *tx).await?.rows_affected();
     }
+    // Wins-channel posts whose author is now known become (or update) wins of the library.
+    crate::community::sync_chat_wins(tx).await?;
     Ok(n)
 }
 

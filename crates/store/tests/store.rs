@@ -473,7 +473,7 @@ both_backends! {
         let r = store.wins(&WinFilter { department: Some("Shipping".into()), ..Default::default() }, 1, 10).await.expect("dept");
         assert_eq!(r.items.iter().map(|w| w.id).collect::<Vec<_>>(), [w1]);
         assert_eq!(r.items[0].tried_too, 3);
-        assert!((r.items[0].minutes_saved_per_month - 100.0 * 52.0 / 12.0).abs() < 1e-9);
+        assert!((r.items[0].minutes_saved_per_month.unwrap_or(f64::NAN) - 100.0 * 52.0 / 12.0).abs() < 1e-9);
         let r = store.wins(&WinFilter::default(), 2, 1).await.expect("page 2");
         assert_eq!((r.total, r.items.len()), (2, 1));
 

@@ -3,16 +3,16 @@
 //! API endpoints over it; and the admin's policy editor.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
+use flywheel_app::can_i::Answered;
 use flywheel_domain::program::{Tool, DATA_CLASSES};
-use flywheel_policy::{Answer, Asker, Decider, PolicyError, PolicySummary, Question};
-use flywheel_store::{CanIRecord, Channel, PolicyVersion, Store, User};
+use flywheel_policy::{Answer, Decider, PolicySummary, Question};
+use flywheel_store::{Channel, PolicyVersion};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{paged, ApiCaller, JsonBody, PageParams};
@@ -21,82 +21,9 @@ use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, render_with, ClientIp, Nav, PageError};
 use crate::AppState;
 
-/// The policies in force and their version (`None`: the built-in defaults, never saved).
-pub async fn policies(store: &Store) -> Result<(flywheel_policy::Policies, Option<i64>), ApiError> {
-    match store.policy().await? {
-        Some(v) => flywheel_policy::Policies::parse(&v.text)
-            .map(|p| (p, Some(v.version)))
-            .map_err(|e| {
-                tracing::error!("stored policy version {} is invalid: {e}", v.version);
-                ApiError::new(ErrorCode::Internal, "the stored policies are invalid")
-            }),
-        None => flywheel_policy::Policies::defaults()
-            .map(|p| (p, None))
-            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string())),
-    }
-}
-
-/// The parsed policies in force, kept between questions: parsing and validating a policy
-/// set costs far more than answering with it. Checked against the version in force (one
-/// query) on every use, so a saved change applies to the next question.
-#[derive(Default)]
-pub struct PolicyCache {
-    slot: std::sync::RwLock<Option<(Option<i64>, Arc<flywheel_policy::Policies>)>>,
-}
-
-impl PolicyCache {
-    pub async fn get(
-        &self,
-        store: &Store,
-    ) -> Result<(Arc<flywheel_policy::Policies>, Option<i64>), ApiError> {
-        let version = store.policy_version().await?;
-        if let Some((v, p)) = self.slot.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            if *v == version {
-                return Ok((p.clone(), version));
-            }
-        }
-        let (p, v) = policies(store).await?;
-        let p = Arc::new(p);
-        *self.slot.write().unwrap_or_else(|e| e.into_inner()) = Some((v, p.clone()));
-        Ok((p, v))
-    }
-}
-
-fn policy_error(e: PolicyError) -> ApiError {
-    match e {
-        PolicyError::UnknownTool { .. } | PolicyError::Domain(_) => {
-            ApiError::new(ErrorCode::InvalidParameter, e.to_string())
-        }
-        PolicyError::Parse(_) | PolicyError::Invalid(_) => {
-            ApiError::new(ErrorCode::InvalidPolicy, e.to_string())
-        }
-        PolicyError::Internal(m) => {
-            tracing::error!("policy evaluation: {m}");
-            ApiError::new(ErrorCode::Internal, "cannot evaluate the question")
-        }
-    }
-}
-
-/// Who asks, as the policies see them: role, and the department and site of the linked
-/// person (empty when the account is not linked, or for the command line).
-pub async fn asker(store: &Store, user: Option<&User>) -> Result<Asker, ApiError> {
-    let Some(user) = user else {
-        return Ok(Asker::default());
-    };
-    let place = match user.person_id {
-        Some(p) => store.person_place(p).await?.unwrap_or_default(),
-        None => Default::default(),
-    };
-    Ok(Asker {
-        role: user.role.as_str().to_owned(),
-        department: place.department,
-        site: place.site,
-    })
-}
-
-/// An answer with the version of the policies that gave it.
+/// An answer with the version of the policies that gave it, as the API sends it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Answered {
+pub struct AnsweredOut {
     #[serde(flatten)]
     pub answer: Answer,
     /// The policy version in force; `null` while the built-in defaults have never been
@@ -104,35 +31,13 @@ pub struct Answered {
     pub policy_version: Option<i64>,
 }
 
-/// Answers a question for `user` and logs it.
-pub async fn ask(
-    store: &Store,
-    cache: &PolicyCache,
-    user: Option<&User>,
-    q: &Question,
-    channel: Channel,
-) -> Result<Answered, ApiError> {
-    let (policies, version) = cache.get(store).await?;
-    let catalog = store.catalog().await?;
-    let decider = Decider::new(&policies, &catalog).map_err(policy_error)?;
-    let who = asker(store, user).await?;
-    let answer = decider.ask(&who, q).map_err(policy_error)?;
-    store
-        .log_can_i(&CanIRecord {
-            user_id: user.map(|u| u.id),
-            person_id: user.and_then(|u| u.person_id),
-            tool: &answer.tool,
-            purpose: &answer.purpose,
-            data_class: &answer.data_class,
-            allowed: answer.allowed,
-            policy_version: version,
-            channel,
-        })
-        .await?;
-    Ok(Answered {
-        answer,
-        policy_version: version,
-    })
+impl From<Answered> for AnsweredOut {
+    fn from(a: Answered) -> Self {
+        AnsweredOut {
+            answer: a.answer,
+            policy_version: a.policy_version,
+        }
+    }
 }
 
 fn question(q: &HashMap<String, String>) -> Option<Question> {
@@ -167,9 +72,10 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let caller = page::caller(&st, ip, &headers, "/can-i").await?;
     let catalog = st.store.catalog().await?;
-    let (policies, _) = st.policies.get(&st.store).await?;
+    let app = st.app(&caller);
+    let (policies, _) = app.policies().await?;
     let purposes = Decider::new(&policies, &catalog)
-        .map_err(policy_error)?
+        .map_err(flywheel_app::AppError::from)?
         .purposes();
     let mut p = CanIPage {
         nav: Nav::of(&caller, "/can-i"),
@@ -184,14 +90,10 @@ pub async fn page(
     };
     let mut status = StatusCode::OK;
     if let Some(question) = question(&q) {
-        match ask(
-            &st.store,
-            &st.policies,
-            Some(&caller.user),
-            &question,
-            Channel::Web,
-        )
-        .await
+        match app
+            .ask(&question, Channel::Web)
+            .await
+            .map_err(ApiError::from)
         {
             Ok(a) => p.answer = Some(a.answer),
             Err(e) if e.status() == StatusCode::BAD_REQUEST => {
@@ -210,7 +112,7 @@ pub async fn api(
     ip: ClientIp,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Answered>, ApiError> {
+) -> Result<Json<AnsweredOut>, ApiError> {
     let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let question = question(&q).ok_or_else(|| {
         let missing: Vec<&str> = ["tool", "purpose", "data"]
@@ -223,14 +125,7 @@ pub async fn api(
         )
     })?;
     Ok(Json(
-        ask(
-            &st.store,
-            &st.policies,
-            Some(&caller.user),
-            &question,
-            Channel::Api,
-        )
-        .await?,
+        st.app(&caller).ask(&question, Channel::Api).await?.into(),
     ))
 }
 
@@ -311,8 +206,8 @@ pub async fn policies_api(
     ip: ClientIp,
     headers: HeaderMap,
 ) -> Result<Json<PoliciesOut>, ApiError> {
-    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
-    let (p, version) = st.policies.get(&st.store).await?;
+    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+    let (p, version) = st.app(&caller).policies().await?;
     Ok(Json(PoliciesOut {
         version,
         text: p.text().to_owned(),
@@ -331,12 +226,7 @@ pub struct PolicyIn {
 
 /// Validates and saves a policy set for `caller` (an admin); the version in force after.
 async fn save(st: &AppState, caller: &Caller, text: &str, note: &str) -> Result<i64, ApiError> {
-    caller.require_admin("change the policies")?;
-    flywheel_policy::Policies::parse(text).map_err(policy_error)?;
-    Ok(st
-        .store
-        .save_policy(text, Some(caller.user.id), note.trim())
-        .await?)
+    Ok(st.app(caller).save_policies(text, note).await?)
 }
 
 /// `PUT /api/v1/policies`: a new version (admin); refused with Cedar's message when the
@@ -374,7 +264,7 @@ async fn policies_page_with(
     error: String,
     saved: bool,
 ) -> Result<PoliciesPage, PageError> {
-    let (p, version) = st.policies.get(&st.store).await?;
+    let (p, version) = st.app(caller).policies().await?;
     Ok(PoliciesPage {
         nav: Nav::of(caller, "/admin/policies"),
         text: text.unwrap_or_else(|| p.text().to_owned()),

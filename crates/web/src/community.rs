@@ -574,9 +574,10 @@ async fn digest(st: &AppState) -> Result<Digest, ApiError> {
         )
         .await?;
     let mut top = week.items.clone();
+    // Most time saved first; wins that stated no time after every one that did.
     top.sort_by(|a, b| {
-        b.minutes_saved_per_month
-            .total_cmp(&a.minutes_saved_per_month)
+        let saved = |w: &WinRow| w.minutes_saved_per_month.unwrap_or(f64::NEG_INFINITY);
+        saved(b).total_cmp(&saved(a))
     });
     top.truncate(5);
     let recent = st

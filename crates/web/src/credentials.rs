@@ -8,9 +8,9 @@ use axum::http::{header, HeaderMap};
 use axum::Json;
 use serde_json::Value;
 
-use crate::awarding;
 use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
+use flywheel_app::badges as awarding;
 
 /// Credentials larger than this are refused (real ones are a few KiB).
 pub const MAX_CREDENTIAL_BYTES: usize = 64 * 1024;

@@ -5,131 +5,86 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-/// Every error the API returns. Codes are stable: a code's status and type never change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    InvalidParameter,
-    NotFound,
-    AuthenticationRequired,
-    InvalidCredentials,
-    Forbidden,
-    CsrfFailed,
-    TooManyRequests,
-    InvalidPolicy,
-    PayloadTooLarge,
-    AccountNotLinked,
-    UnsupportedMediaType,
-    SelfVerification,
-    Conflict,
-    StorageFull,
-    StorageUnavailable,
-    Busy,
-    Internal,
+/// Declares the error codes once: each row gives the variant, its code, HTTP status,
+/// family and description, and the macro derives the enum, [`ErrorCode::ALL`] (which the
+/// OpenAPI document and `/api/v1/errors` list) and the lookups. A code added here cannot be
+/// missing from the documentation.
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal, $status:ident, $kind:literal, $description:literal;)*) => {
+        /// Every error the API returns. Codes are stable: a code's status and type never
+        /// change.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$variant,)*];
+
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(Self::$variant => StatusCode::$status,)*
+                }
+            }
+
+            /// The family: `invalid_request` (fix the request), `auth`, `rate_limit`, or
+            /// `internal` (our fault).
+            pub fn kind(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $kind,)*
+                }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $description,)*
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
-        Self::InvalidParameter,
-        Self::NotFound,
-        Self::AuthenticationRequired,
-        Self::InvalidCredentials,
-        Self::Forbidden,
-        Self::CsrfFailed,
-        Self::TooManyRequests,
-        Self::InvalidPolicy,
-        Self::PayloadTooLarge,
-        Self::AccountNotLinked,
-        Self::UnsupportedMediaType,
-        Self::SelfVerification,
-        Self::Conflict,
-        Self::StorageFull,
-        Self::StorageUnavailable,
-        Self::Busy,
-        Self::Internal,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::InvalidParameter => "invalid_parameter",
-            Self::NotFound => "not_found",
-            Self::AuthenticationRequired => "authentication_required",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::Forbidden => "forbidden",
-            Self::CsrfFailed => "csrf_failed",
-            Self::TooManyRequests => "too_many_requests",
-            Self::InvalidPolicy => "invalid_policy",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::AccountNotLinked => "account_not_linked",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::SelfVerification => "self_verification",
-            Self::Conflict => "conflict",
-            Self::StorageFull => "storage_full",
-            Self::StorageUnavailable => "storage_unavailable",
-            Self::Busy => "busy",
-            Self::Internal => "internal",
-        }
-    }
-
-    pub fn status(self) -> StatusCode {
-        match self {
-            Self::InvalidParameter => StatusCode::BAD_REQUEST,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::AuthenticationRequired | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::CsrfFailed | Self::SelfVerification => StatusCode::FORBIDDEN,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Self::InvalidPolicy => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::AccountNotLinked | Self::Conflict => StatusCode::CONFLICT,
-            Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            Self::StorageUnavailable | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The family: `invalid_request` (fix the request), `auth`, `rate_limit`, or
-    /// `internal` (our fault).
-    pub fn kind(self) -> &'static str {
-        match self {
-            Self::InvalidParameter
-            | Self::NotFound
-            | Self::InvalidPolicy
-            | Self::PayloadTooLarge
-            | Self::AccountNotLinked
-            | Self::Conflict
-            | Self::UnsupportedMediaType => "invalid_request",
-            Self::AuthenticationRequired
-            | Self::InvalidCredentials
-            | Self::Forbidden
-            | Self::CsrfFailed
-            | Self::SelfVerification => "auth",
-            Self::TooManyRequests => "rate_limit",
-            Self::StorageFull | Self::StorageUnavailable | Self::Internal => "internal",
-            Self::Busy => "rate_limit",
-        }
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            Self::InvalidParameter => "A query or body parameter is missing, malformed or out of range; the message names it.",
-            Self::NotFound => "No such route or object.",
-            Self::AuthenticationRequired => "This endpoint needs credentials: a session cookie from /login, or HTTP Basic with an account's email and password.",
-            Self::InvalidCredentials => "The email or password is wrong.",
-            Self::Forbidden => "The account's role may not do this: viewers only read, individual-level data and administration are for admins.",
-            Self::CsrfFailed => "A form or cookie-authenticated write came without the session's CSRF token, or from another site.",
-            Self::TooManyRequests => "Too many login attempts for this account or from this address, or too many writes or questions from this account in a minute; wait for the time in Retry-After.",
-            Self::InvalidPolicy => "The Cedar policies do not parse or do not fit the schema; the message is Cedar's, with the line and column.",
-            Self::PayloadTooLarge => "The request body is larger than the limit (256 KiB).",
-            Self::UnsupportedMediaType => "A write's body must be JSON (Content-Type: application/json); a cross-site form cannot send that.",
-            Self::AccountNotLinked => "The account is not linked to a person of the org chart, which posting wins, trying them and volunteering need; an admin links it with `flywheel admin link`.",
-            Self::SelfVerification => "Nobody verifies their own win: a champion or a peer who saw the evidence does.",
-            Self::Conflict => "The object changed under the request: another request decided it first, or its current state does not allow this move; the message names the current state.",
-            Self::StorageFull => "The server's database storage is full: nothing of this request was written. An operator must free space; retry afterwards.",
-            Self::StorageUnavailable => "The database could not be reached or written just now: nothing of this request was written. Retry after the time in Retry-After.",
-            Self::Busy => "The server is checking too many passwords at once (HTTP Basic is expensive by design); retry after the time in Retry-After, or use a session.",
-            Self::Internal => "Something failed on the server; the log has the details.",
-        }
-    }
+error_codes! {
+    InvalidParameter => "invalid_parameter", BAD_REQUEST, "invalid_request",
+        "A query or body parameter is missing, malformed or out of range; the message names it.";
+    NotFound => "not_found", NOT_FOUND, "invalid_request",
+        "No such route or object.";
+    AuthenticationRequired => "authentication_required", UNAUTHORIZED, "auth",
+        "This endpoint needs credentials: a session cookie from /login, or HTTP Basic with an account's email and password.";
+    InvalidCredentials => "invalid_credentials", UNAUTHORIZED, "auth",
+        "The email or password is wrong.";
+    Forbidden => "forbidden", FORBIDDEN, "auth",
+        "The account's role may not do this: viewers only read, individual-level data and administration are for admins.";
+    CsrfFailed => "csrf_failed", FORBIDDEN, "auth",
+        "A form or cookie-authenticated write came without the session's CSRF token, or from another site.";
+    TooManyRequests => "too_many_requests", TOO_MANY_REQUESTS, "rate_limit",
+        "Too many login attempts for this account or from this address, or too many writes or questions from this account in a minute; wait for the time in Retry-After.";
+    InvalidPolicy => "invalid_policy", UNPROCESSABLE_ENTITY, "invalid_request",
+        "The Cedar policies do not parse or do not fit the schema; the message is Cedar's, with the line and column.";
+    PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE, "invalid_request",
+        "The request body is larger than the limit (256 KiB).";
+    AccountNotLinked => "account_not_linked", CONFLICT, "invalid_request",
+        "The account is not linked to a person of the org chart, which posting wins, trying them and volunteering need; an admin links it with `flywheel admin link`.";
+    UnsupportedMediaType => "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "invalid_request",
+        "A write's body must be JSON (Content-Type: application/json); a cross-site form cannot send that.";
+    SelfVerification => "self_verification", FORBIDDEN, "auth",
+        "Nobody verifies their own win: a champion or a peer who saw the evidence does.";
+    Conflict => "conflict", CONFLICT, "invalid_request",
+        "The object changed under the request: another request decided it first, or its current state does not allow this move; the message names the current state.";
+    StorageFull => "storage_full", INSUFFICIENT_STORAGE, "internal",
+        "The server's database storage is full: nothing of this request was written. An operator must free space; retry afterwards.";
+    StorageUnavailable => "storage_unavailable", SERVICE_UNAVAILABLE, "internal",
+        "The database could not be reached or written just now: nothing of this request was written. Retry after the time in Retry-After.";
+    Busy => "busy", SERVICE_UNAVAILABLE, "rate_limit",
+        "The server is checking too many passwords at once (HTTP Basic is expensive by design); retry after the time in Retry-After, or use a session.";
+    Internal => "internal", INTERNAL_SERVER_ERROR, "internal",
+        "Something failed on the server; the log has the details.";
 }
 
 /// An API error as sent.
@@ -234,6 +189,25 @@ impl From<flywheel_store::StoreError> for ApiError {
             }
             other => {
                 tracing::error!("store error: {other}");
+                ApiError::new(ErrorCode::Internal, "internal error")
+            }
+        }
+    }
+}
+
+impl From<flywheel_app::AppError> for ApiError {
+    fn from(e: flywheel_app::AppError) -> Self {
+        use flywheel_app::AppError;
+        match e {
+            AppError::Store(e) => e.into(),
+            AppError::Forbidden(m) => ApiError::new(ErrorCode::Forbidden, m),
+            e @ AppError::NotLinked => ApiError::new(ErrorCode::AccountNotLinked, e.to_string()),
+            AppError::Invalid(m) => ApiError::new(ErrorCode::InvalidParameter, m),
+            AppError::InvalidPolicy(m) => ApiError::new(ErrorCode::InvalidPolicy, m),
+            e @ AppError::NotEarned(_) => ApiError::new(ErrorCode::Conflict, e.to_string()),
+            AppError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            AppError::Internal(m) => {
+                tracing::error!("{m}");
                 ApiError::new(ErrorCode::Internal, "internal error")
             }
         }

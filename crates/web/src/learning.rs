@@ -21,11 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiCaller, JsonBody};
 use crate::auth::{self, Caller};
-use crate::awarding;
 use crate::community::win_id;
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, render_with, ClientIp, Nav, PageError};
 use crate::AppState;
+use flywheel_app::badges as awarding;
 
 fn not_found(m: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::NotFound, m)

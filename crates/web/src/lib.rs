@@ -10,7 +10,6 @@
 mod account;
 mod api;
 pub mod auth;
-pub mod awarding;
 pub mod can_i;
 pub mod chart;
 mod community;
@@ -45,8 +44,8 @@ pub struct AppState {
     /// The stage gates the dashboard evaluates (the binary reads them from TOML).
     pub gates: Option<Arc<GateConfig>>,
     pub dashboard: Arc<dashboard::Cache>,
-    /// The parsed policies in force.
-    pub policies: Arc<can_i::PolicyCache>,
+    /// The application layer every handler calls.
+    pub core: flywheel_app::Core,
     /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Writes and questions per account and minute.
@@ -59,17 +58,24 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, gates: Option<GateConfig>) -> AppState {
+        let core = flywheel_app::Core::new(store.clone());
         AppState {
             store,
             limiter: Arc::new(auth::LoginLimiter::default()),
             gates: gates.map(Arc::new),
             dashboard: Arc::new(dashboard::Cache::default()),
-            policies: Arc::new(can_i::PolicyCache::default()),
+            core,
             trusted_proxies: Arc::new(Vec::new()),
             rate_limits: guard::RateLimits::default(),
             metrics: Arc::new(metrics::Metrics::default()),
             metrics_token: None,
         }
+    }
+
+    /// The use cases as the signed-in `caller`.
+    pub fn app(&self, caller: &auth::Caller) -> flywheel_app::App {
+        self.core
+            .app(flywheel_app::Caller::User(caller.user.clone()))
     }
 
     /// Lets a scraper sending `Authorization: Bearer TOKEN` read `/metrics`.

@@ -291,8 +291,12 @@ fn schemas() -> Value {
             ("id", int()), ("title", string()), ("what", string()), ("tool", nullable("string")), ("author", string()),
             ("department", string()), ("minutes_before", int()), ("minutes_after", int()),
             ("frequency", json!({"type": "string", "enum": ["once", "daily", "weekly", "monthly"]})),
-            ("minutes_saved_per_month", num()), ("created_at", string()), ("tried_too", int()),
+            ("time_stated", json!({"type": "string", "enum": ["before_after", "saved", "unknown"],
+                "description": "before_after: both figures stated; saved: only the saving (in minutes_before, minutes_after 0); unknown: no time stated (the minutes are 0 and mean nothing)"})),
+            ("minutes_saved_per_month", nullable("number")), ("created_at", string()), ("tried_too", int()),
             ("use_case_id", nullable("integer")),
+            ("source", json!({"type": "string", "enum": ["web", "slack"], "description": "web: posted on Flywheel; slack: a post in a wins channel"})),
+            ("link", nullable("string")), ("reactions", int()),
         ]),
         "DepartmentCount": object(&[("department", string()), ("count", nullable("integer"))]),
         "WinDetail": {

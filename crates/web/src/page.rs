@@ -155,6 +155,12 @@ impl From<flywheel_store::StoreError> for PageError {
     }
 }
 
+impl From<flywheel_app::AppError> for PageError {
+    fn from(e: flywheel_app::AppError) -> Self {
+        PageError::Api(e.into())
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {

@@ -1,6 +1,6 @@
 //! Awarding and verifying badges: the glue between the store's records and the credential
-//! logic of `flywheel-badges`. Used by the web handlers and the CLI alike, so that a badge
-//! issued from either is the same credential.
+//! logic of `flywheel-badges`. Every front door issues through here, so that a badge
+//! issued from the web, the CLI or chat is the same credential.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use flywheel_badges::credential::{self, Achievement, Evidence, Issuer};
@@ -14,21 +14,13 @@ use flywheel_store::{
 };
 use serde_json::Value;
 
+use crate::{AppError, AppResult};
+
 /// The issuer in force, with its signing key.
 #[derive(Clone, Debug)]
 pub struct Signer {
     pub key: IssuerKey,
     pub issuer: Issuer,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AwardError {
-    #[error("not earned yet: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    NotEarned(Vec<Unmet>),
-    #[error("{0}")]
-    Campaign(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 fn seed_of(hex: &str) -> Result<[u8; 32], StoreError> {
@@ -181,13 +173,13 @@ pub async fn issue(
     badge: &BadgeClass,
     user: &User,
     by: Option<i64>,
-) -> Result<AwardRow, AwardError> {
+) -> AppResult<AwardRow> {
     let wins = evaluate(store, badge, user)
         .await?
-        .map_err(AwardError::NotEarned)?;
+        .map_err(AppError::NotEarned)?;
     if let Some(c) = &badge.campaign {
         if c.ended_at.is_some() {
-            return Err(AwardError::Campaign(format!(
+            return Err(AppError::Conflict(format!(
                 "the campaign `{}` has ended",
                 c.slug
             )));
@@ -279,11 +271,7 @@ pub async fn issue(
 
 /// Issues every badge the user has newly earned, lower tiers first (so earning an Explorer
 /// can complete a Practitioner in the same pass). Returns the new awards.
-pub async fn award_earned(
-    store: &Store,
-    signer: &Signer,
-    user: &User,
-) -> Result<Vec<AwardRow>, StoreError> {
+pub async fn award_earned(store: &Store, signer: &Signer, user: &User) -> AppResult<Vec<AwardRow>> {
     let badges = store.badge_classes().await?;
     let requires = badges
         .iter()
@@ -309,11 +297,11 @@ pub async fn award_earned(
             // A concurrent request (the same course finished twice at once) awarded it
             // first: the user holds it, which is what this call wanted.
             Err(
-                AwardError::NotEarned(_)
-                | AwardError::Campaign(_)
-                | AwardError::Store(StoreError::Conflict(_)),
+                AppError::NotEarned(_)
+                | AppError::Conflict(_)
+                | AppError::Store(StoreError::Conflict(_)),
             ) => {}
-            Err(AwardError::Store(e)) => return Err(e),
+            Err(e) => return Err(e),
         }
     }
     Ok(new)
