@@ -291,6 +291,22 @@ impl Store {
         Ok(())
     }
 
+    /// A read-only transaction whose queries all see one snapshot of the database:
+    /// `REPEATABLE READ` on PostgreSQL (its default, `READ COMMITTED`, takes a snapshot per
+    /// statement); on SQLite a deferred transaction, whose first read fixes the snapshot in
+    /// WAL mode until it ends.
+    pub(crate) async fn read_snapshot(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// The row-lock clause that makes a `SELECT` inside a write transaction hold the rows
     /// it read until commit: `FOR UPDATE` on PostgreSQL; nothing on SQLite, where the
     /// transaction already holds the only write lock.
@@ -495,5 +511,23 @@ mod tests {
         );
         assert!(normalize_url("mysql://x").is_err());
         assert!(normalize_url("sqlite://").is_err());
+    }
+
+    flywheel_testkit::both_backends! {
+        async fn a_read_snapshot_does_not_see_a_write_committed_during_it(url: String) {
+            let store = Store::open(&url).await.expect("open");
+            let mut snap = store.read_snapshot().await.expect("snapshot");
+            let count = "SELECT COUNT(*) FROM tools";
+            let before: i64 = sqlx::query_scalar(count).fetch_one(&mut *snap).await.expect("read");
+            // Another connection commits a write while the snapshot is open.
+            sqlx::query("INSERT INTO tools (name, category) VALUES ('Writer', 'ai-assistant')")
+                .execute(&store.pool)
+                .await
+                .expect("write");
+            let during: i64 = sqlx::query_scalar(count).fetch_one(&mut *snap).await.expect("read");
+            snap.commit().await.expect("end");
+            let after: i64 = sqlx::query_scalar(count).fetch_one(&store.pool).await.expect("read");
+            assert_eq!((before, during, after), (0, 0, 1));
+        }
     }
 }

@@ -92,9 +92,12 @@ impl Store {
     /// chat ties, summed per pair); their usage; help given (replies in the channels that
     /// questions were asked in); and wins. People are indexed in id order.
     pub async fn population(&self, as_of: Option<NaiveDate>) -> Result<Population, StoreError> {
+        // One snapshot for every query below: an import committing halfway through must
+        // not give people of one state and usage of another.
+        let mut snap = self.read_snapshot().await?;
         let unit_rows: Vec<(i64, String, String, Option<i64>, String)> =
             sqlx::query_as("SELECT id, name, path, parent_id, kind FROM org_units ORDER BY id")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *snap)
                 .await?;
         let unit_index: HashMap<i64, u32> = unit_rows
             .iter()
@@ -138,10 +141,10 @@ impl Store {
                  FROM people p LEFT JOIN champions c ON c.person_id = p.id \
                  WHERE p.left_on IS NULL ORDER BY p.id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *snap)
         .await?;
         let sites: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM sites ORDER BY id")
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *snap)
             .await?;
         let site_index: HashMap<i64, u32> = sites
             .iter()
@@ -208,7 +211,7 @@ impl Store {
         };
         let interactions: Vec<(i64, i64, f64)> =
             sqlx::query_as("SELECT from_id, to_id, weight FROM interactions")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *snap)
                 .await?;
         for (a, b, w) in interactions {
             add_tie(a, b, w);
@@ -217,7 +220,7 @@ impl Store {
             "SELECT from_person, to_person, weight FROM chat_ties \
              WHERE from_person IS NOT NULL AND to_person IS NOT NULL",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *snap)
         .await?;
         for (a, b, w) in chat {
             add_tie(a, b, w);
@@ -228,7 +231,7 @@ impl Store {
 
         let tool_rows: Vec<(i64, String)> =
             sqlx::query_as("SELECT id, name FROM tools ORDER BY id")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *snap)
                 .await?;
         let tool_index: HashMap<i64, u32> = tool_rows
             .iter()
@@ -242,7 +245,7 @@ impl Store {
             "SELECT person_id, tool_id, feature, day, count FROM usage \
              WHERE person_id IS NOT NULL AND count > 0 ORDER BY person_id, day",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *snap)
         .await?;
         let mut usage = Vec::with_capacity(usage_rows.len());
         for (person, tool_id, feature, day, count) in usage_rows {
@@ -274,7 +277,7 @@ impl Store {
              WHERE kind = 'reply' AND from_person IS NOT NULL AND to_person IS NOT NULL \
              AND channel IN (SELECT DISTINCT channel FROM chat_questions) ORDER BY day",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *snap)
         .await?;
         let help = replies
             .into_iter()
@@ -295,7 +298,7 @@ impl Store {
             // author is known; see `community::sync_chat_wins`).
             "SELECT person_id, created_at, reactions FROM wins ORDER BY created_at, id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *snap)
         .await?;
         let wins = win_rows
             .into_iter()
@@ -317,7 +320,7 @@ impl Store {
         let access_rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
             "SELECT person_id, tool_id, granted_on FROM tool_access WHERE person_id IS NOT NULL",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *snap)
         .await?;
         let access = access_rows
             .into_iter()
@@ -337,7 +340,7 @@ impl Store {
             "SELECT person_id, requested_at, decided_at FROM access_requests \
              ORDER BY requested_at",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *snap)
         .await?;
         let requests = request_rows
             .into_iter()
@@ -355,7 +358,7 @@ impl Store {
             "SELECT asker_person, at, stage, answers FROM chat_questions \
              WHERE asker_person IS NOT NULL ORDER BY at",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *snap)
         .await?;
         let questions = question_rows
             .into_iter()
@@ -393,7 +396,7 @@ impl Store {
             .collect();
         let wave_rows: Vec<(i64, String)> =
             sqlx::query_as("SELECT site_id, starts_on FROM rollout_waves")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *snap)
                 .await?;
         let mut waves = vec![None; sites.len()];
         for (site, day) in wave_rows {
@@ -404,7 +407,7 @@ impl Store {
         let incident_rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
             "SELECT reported_at, intervened_at, severity FROM incidents ORDER BY reported_at",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *snap)
         .await?;
         let instant = |s: &str| {
             chrono::DateTime::parse_from_rfc3339(s)
@@ -425,6 +428,7 @@ impl Store {
                 })
             })
             .collect();
+        snap.commit().await?;
         Ok(Population {
             as_of,
             people,
