@@ -5,7 +5,7 @@
 //! A front door builds a [`Core`] once (the store, the configuration, the clock, caches)
 //! and, per request or command, an [`App`] bound to the [`Caller`]:
 //!
-//! ```ignore
+//! ```text
 //! let app = core.app(Caller::User(user));
 //! let answered = app.ask(&question, Channel::Web).await?;
 //! ```
