@@ -3,10 +3,15 @@
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Subcommand;
-use flywheel_insights::champions::{evidence, PARTS};
-use flywheel_insights::plan::{plan, PlanOptions, Stage};
+use std::collections::BTreeMap;
+
+use flywheel_insights::champions::{evidence, Basis, ChampionEvidence, Evidence, PARTS};
+use flywheel_insights::plan::{plan, Plan, PlanOptions, Stage};
+use flywheel_insights::population::Population;
 use flywheel_store::ChampionStatus;
-use serde_json::json;
+use serde::Serialize;
+
+use crate::output::{emit, Report};
 
 #[derive(Debug, Subcommand)]
 pub enum ChampionsCommand {
@@ -90,22 +95,7 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
             person,
             status,
             since,
-        } => {
-            let parsed = ChampionStatus::parse(&status)
-                .with_context(|| format!("unknown status {status:?}"))?;
-            let since = since.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            store.set_champion_status(person, parsed, since).await?;
-            store
-                .audit(
-                    None,
-                    "champion.status",
-                    &format!("person:{person}"),
-                    &format!("{} since {since} (cli)", parsed.as_str()),
-                )
-                .await?;
-            println!("person {person}: {} since {since}", parsed.as_str());
-            Ok(())
-        }
+        } => set_status(&store, person, &status, since).await,
         ChampionsCommand::Suggest { top, as_of, json } => {
             let pb = crate::progress::step("reading the program's data".to_owned());
             let pop = store.population(as_of).await?;
@@ -113,84 +103,16 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
             let pb = crate::progress::step("weighing the evidence".to_owned());
             let ev = evidence(&pop).map_err(anyhow::Error::msg)?;
             crate::progress::done(pb, "evidence weighed".to_owned());
-            let suggestions = ev.suggestions(&pop);
+            let report = suggestions(&pop, &ev, top);
             store
                 .audit(
                     None,
                     "champions.suggest",
                     "cli",
-                    &format!("{} suggestions shown", suggestions.len().min(top)),
+                    &format!("{} suggestions shown", report.suggestions.len()),
                 )
                 .await?;
-            if json {
-                let rows: Vec<serde_json::Value> = suggestions
-                    .iter()
-                    .take(top)
-                    .map(|e| {
-                        let p = &pop.people[e.person as usize];
-                        let parts: serde_json::Map<String, serde_json::Value> = PARTS
-                            .iter()
-                            .zip(e.percentiles)
-                            .map(|(k, v)| ((*k).to_owned(), json!(v)))
-                            .collect();
-                        json!({
-                            "person": p.id,
-                            "name": p.name,
-                            "department": pop.departments[p.department as usize],
-                            "site": p.site.map(|s| pop.sites[s as usize].clone()),
-                            "volunteer": p.volunteer,
-                            "index": e.index,
-                            "percentiles": parts,
-                            "evidence": e,
-                        })
-                    })
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&json!({"basis": ev.basis, "suggestions": rows}))?
-                );
-                return Ok(());
-            }
-            let b = &ev.basis;
-            println!(
-                "natural champions from {} people ({} adopters, {} opted out) as of {}: {} usage days, {} help replies, {} wins, {} ties",
-                b.people,
-                b.adopters,
-                b.opted_out,
-                b.as_of.map_or("-".to_owned(), |d| d.to_string()),
-                b.usage_days,
-                b.help_replies,
-                b.wins,
-                b.ties
-            );
-            println!(
-                "ranked by the mean of each person's six strongest of eight percentiles: {}",
-                PARTS.join(", ")
-            );
-            println!();
-            println!(
-                "{:>4}  {:>6}  {:<24}  {:<18}  {:>5}  parts (percentile ×100, in the order above)",
-                "rank", "id", "name", "department", "index"
-            );
-            for (i, e) in suggestions.iter().take(top).enumerate() {
-                let p = &pop.people[e.person as usize];
-                let parts: Vec<String> = e
-                    .percentiles
-                    .iter()
-                    .map(|x| format!("{:>3.0}", 100.0 * x))
-                    .collect();
-                println!(
-                    "{:>4}  {:>6}  {:<24}  {:<18}  {:>5.2}  {}",
-                    i + 1,
-                    p.id,
-                    truncate(&p.name, 24),
-                    truncate(&pop.departments[p.department as usize], 18),
-                    e.index,
-                    parts.join(" ")
-                );
-                println!("{:>14}{}", "", e.explanation);
-            }
-            Ok(())
+            emit(json, &report)
         }
         ChampionsCommand::Plan {
             stage,
@@ -231,160 +153,365 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
                 )
                 .await?;
             if send_invitations {
-                let ids: Vec<i64> = p
-                    .champions
-                    .iter()
-                    .map(|c| pop.people[c.person as usize].id)
-                    .collect();
-                let sent = store
-                    .invite_champions(&ids, &format!("from the {:?} plan", p.stage), None)
-                    .await?;
-                eprintln!(
-                    "invitations: {} sent ({} planned people are champions already, opted out or invited)",
-                    sent.len(),
-                    ids.len() - sent.len()
-                );
+                send(&store, &pop, &p).await?;
             }
-            let person = |v: u32| {
-                let x = &pop.people[v as usize];
-                json!({"person": x.id, "name": x.name, "department": pop.departments[x.department as usize]})
-            };
-            if json {
-                let champions: Vec<serde_json::Value> = p
-                    .champions
-                    .iter()
-                    .map(|c| {
-                        let mut v = person(c.person);
-                        v["group"] = json!(c.group);
-                        v["marginal_gain"] = json!(c.marginal_gain);
-                        v["evidence_index"] = json!(c.evidence_index);
-                        v["volunteer"] = json!(c.volunteer);
-                        v
-                    })
-                    .collect();
-                let comparison: Vec<serde_json::Value> = p
-                    .comparison
-                    .iter()
-                    .map(|a| {
-                        json!({
-                            "name": a.name,
-                            "how": a.how,
-                            "people": a.seeds.iter().map(|s| pop.people[*s as usize].id).collect::<Vec<_>>(),
-                            "groups_covered": a.groups_covered,
-                            "mean_adopters": a.simulation.mean,
-                            "ci95": a.simulation.ci95,
-                            "mean_curve": a.simulation.mean_curve,
-                            "bands": a.simulation.bands,
-                        })
-                    })
-                    .collect();
-                let rotation = json!({
-                    "term_days": p.rotation.term_days,
-                    "past_term": p.rotation.past_term.iter().map(|(v, since, days)| {
-                        let mut x = person(*v);
-                        x["since"] = json!(since);
-                        x["days"] = json!(days);
-                        x
-                    }).collect::<Vec<_>>(),
-                    "single_points": p.rotation.single_points.iter().map(|(d, v, share, replies)| {
-                        json!({"department": d, "helper": person(*v), "share": share, "replies": replies})
-                    }).collect::<Vec<_>>(),
-                });
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&json!({
-                        "stage": p.stage,
-                        "k": p.k,
-                        "grouped_by": p.grouped_by,
-                        "groups": p.groups,
-                        "min_per_group": p.min_per_group,
-                        "cap": p.cap,
-                        "candidates": p.candidates,
-                        "candidate_count": p.candidate_count,
-                        "champions": champions,
-                        "expected_spread": p.expected_spread,
-                        "spread_interval": [p.spread_interval.0, p.spread_interval.1],
-                        "guarantee": p.guarantee,
-                        "model": p.model,
-                        "comparison": comparison,
-                        "rotation": rotation,
-                        "basis": ev.basis,
-                    }))?
-                );
-                return Ok(());
+            emit(json, &plan_report(&pop, &ev, &p, options.runs))
+        }
+    }
+}
+
+async fn set_status(
+    store: &flywheel_store::Store,
+    person: i64,
+    status: &str,
+    since: Option<NaiveDate>,
+) -> anyhow::Result<()> {
+    let parsed =
+        ChampionStatus::parse(status).with_context(|| format!("unknown status {status:?}"))?;
+    let since = since.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    store.set_champion_status(person, parsed, since).await?;
+    store
+        .audit(
+            None,
+            "champion.status",
+            &format!("person:{person}"),
+            &format!("{} since {since} (cli)", parsed.as_str()),
+        )
+        .await?;
+    println!("person {person}: {} since {since}", parsed.as_str());
+    Ok(())
+}
+
+/// A suggested champion.
+#[derive(Serialize)]
+struct SuggestionRow<'a> {
+    person: i64,
+    name: &'a str,
+    department: &'a str,
+    site: Option<&'a str>,
+    volunteer: bool,
+    index: f64,
+    /// Each part's percentile, by the part's name.
+    percentiles: BTreeMap<&'static str, f64>,
+    evidence: &'a Evidence,
+}
+
+/// `champions suggest`.
+#[derive(Serialize)]
+struct SuggestReport<'a> {
+    basis: &'a Basis,
+    suggestions: Vec<SuggestionRow<'a>>,
+}
+
+fn suggestions<'a>(pop: &'a Population, ev: &'a ChampionEvidence, top: usize) -> SuggestReport<'a> {
+    let suggestions = ev
+        .suggestions(pop)
+        .into_iter()
+        .take(top)
+        .map(|e| {
+            let p = &pop.people[e.person as usize];
+            SuggestionRow {
+                person: p.id,
+                name: &p.name,
+                department: &pop.departments[p.department as usize],
+                site: p.site.map(|s| pop.sites[s as usize].as_str()),
+                volunteer: p.volunteer,
+                index: e.index,
+                percentiles: PARTS.iter().copied().zip(e.percentiles).collect(),
+                evidence: e,
             }
+        })
+        .collect();
+    SuggestReport {
+        basis: &ev.basis,
+        suggestions,
+    }
+}
+
+impl Report for SuggestReport<'_> {
+    fn text(&self) {
+        let b = self.basis;
+        println!(
+            "natural champions from {} people ({} adopters, {} opted out) as of {}: {} usage days, {} help replies, {} wins, {} ties",
+            b.people,
+            b.adopters,
+            b.opted_out,
+            b.as_of.map_or("-".to_owned(), |d| d.to_string()),
+            b.usage_days,
+            b.help_replies,
+            b.wins,
+            b.ties
+        );
+        println!(
+            "ranked by the mean of each person's six strongest of eight percentiles: {}",
+            PARTS.join(", ")
+        );
+        println!();
+        println!(
+            "{:>4}  {:>6}  {:<24}  {:<18}  {:>5}  parts (percentile ×100, in the order above)",
+            "rank", "id", "name", "department", "index"
+        );
+        for (i, s) in self.suggestions.iter().enumerate() {
+            let parts: Vec<String> = s
+                .evidence
+                .percentiles
+                .iter()
+                .map(|x| format!("{:>3.0}", 100.0 * x))
+                .collect();
             println!(
-                "{:?} plan: {} champions, at least {} and at most {} per {} ({} {}s); candidates: {} ({})",
-                p.stage, p.k, p.min_per_group, p.cap, p.grouped_by, p.groups, p.grouped_by, p.candidates, p.candidate_count
+                "{:>4}  {:>6}  {:<24}  {:<18}  {:>5.2}  {}",
+                i + 1,
+                s.person,
+                truncate(s.name, 24),
+                truncate(s.department, 18),
+                s.index,
+                parts.join(" ")
             );
+            println!("{:>14}{}", "", s.evidence.explanation);
+        }
+    }
+}
+
+/// Invites the planned people who are not champions, opted out or invited already.
+async fn send(store: &flywheel_store::Store, pop: &Population, p: &Plan) -> anyhow::Result<()> {
+    let ids: Vec<i64> = p
+        .champions
+        .iter()
+        .map(|c| pop.people[c.person as usize].id)
+        .collect();
+    let sent = store
+        .invite_champions(&ids, &format!("from the {:?} plan", p.stage), None)
+        .await?;
+    eprintln!(
+        "invitations: {} sent ({} planned people are champions already, opted out or invited)",
+        sent.len(),
+        ids.len() - sent.len()
+    );
+    Ok(())
+}
+
+/// A person as plans name them.
+#[derive(Serialize)]
+struct PersonRef<'a> {
+    person: i64,
+    name: &'a str,
+    department: &'a str,
+}
+
+fn person_ref(pop: &Population, v: u32) -> PersonRef<'_> {
+    let x = &pop.people[v as usize];
+    PersonRef {
+        person: x.id,
+        name: &x.name,
+        department: &pop.departments[x.department as usize],
+    }
+}
+
+#[derive(Serialize)]
+struct ChampionRow<'a> {
+    #[serde(flatten)]
+    who: PersonRef<'a>,
+    group: &'a str,
+    marginal_gain: f64,
+    evidence_index: f64,
+    volunteer: bool,
+}
+
+#[derive(Serialize)]
+struct ArmRow<'a> {
+    name: &'static str,
+    how: &'a str,
+    people: Vec<i64>,
+    groups_covered: u32,
+    mean_adopters: f64,
+    ci95: f64,
+    mean_curve: &'a [f64],
+    bands: &'a [[u32; 5]],
+}
+
+#[derive(Serialize)]
+struct PastTerm<'a> {
+    #[serde(flatten)]
+    who: PersonRef<'a>,
+    since: NaiveDate,
+    days: i64,
+}
+
+#[derive(Serialize)]
+struct SinglePoint<'a> {
+    department: &'a str,
+    helper: PersonRef<'a>,
+    share: f64,
+    replies: u32,
+}
+
+#[derive(Serialize)]
+struct RotationOut<'a> {
+    term_days: u32,
+    past_term: Vec<PastTerm<'a>>,
+    single_points: Vec<SinglePoint<'a>>,
+}
+
+/// `champions plan`.
+#[derive(Serialize)]
+struct PlanReport<'a> {
+    stage: Stage,
+    k: u32,
+    grouped_by: &'static str,
+    groups: u32,
+    min_per_group: u32,
+    cap: u32,
+    candidates: &'a str,
+    candidate_count: u32,
+    champions: Vec<ChampionRow<'a>>,
+    expected_spread: f64,
+    spread_interval: [f64; 2],
+    guarantee: f64,
+    model: &'a str,
+    comparison: Vec<ArmRow<'a>>,
+    rotation: RotationOut<'a>,
+    basis: &'a Basis,
+    /// Simulation runs per arm (for the text).
+    #[serde(skip)]
+    runs: u32,
+}
+
+fn plan_report<'a>(
+    pop: &'a Population,
+    ev: &'a ChampionEvidence,
+    p: &'a Plan,
+    runs: u32,
+) -> PlanReport<'a> {
+    PlanReport {
+        stage: p.stage,
+        k: p.k,
+        grouped_by: p.grouped_by,
+        groups: p.groups,
+        min_per_group: p.min_per_group,
+        cap: p.cap,
+        candidates: &p.candidates,
+        candidate_count: p.candidate_count,
+        champions: p
+            .champions
+            .iter()
+            .map(|c| ChampionRow {
+                who: person_ref(pop, c.person),
+                group: &c.group,
+                marginal_gain: c.marginal_gain,
+                evidence_index: c.evidence_index,
+                volunteer: c.volunteer,
+            })
+            .collect(),
+        expected_spread: p.expected_spread,
+        spread_interval: [p.spread_interval.0, p.spread_interval.1],
+        guarantee: p.guarantee,
+        model: &p.model,
+        comparison: p
+            .comparison
+            .iter()
+            .map(|a| ArmRow {
+                name: a.name,
+                how: &a.how,
+                people: a.seeds.iter().map(|s| pop.people[*s as usize].id).collect(),
+                groups_covered: a.groups_covered,
+                mean_adopters: a.simulation.mean,
+                ci95: a.simulation.ci95,
+                mean_curve: &a.simulation.mean_curve,
+                bands: &a.simulation.bands,
+            })
+            .collect(),
+        rotation: RotationOut {
+            term_days: p.rotation.term_days,
+            past_term: p
+                .rotation
+                .past_term
+                .iter()
+                .map(|(v, since, days)| PastTerm {
+                    who: person_ref(pop, *v),
+                    since: *since,
+                    days: *days,
+                })
+                .collect(),
+            single_points: p
+                .rotation
+                .single_points
+                .iter()
+                .map(|(d, v, share, replies)| SinglePoint {
+                    department: d,
+                    helper: person_ref(pop, *v),
+                    share: *share,
+                    replies: *replies,
+                })
+                .collect(),
+        },
+        basis: &ev.basis,
+        runs,
+    }
+}
+
+impl Report for PlanReport<'_> {
+    fn text(&self) {
+        println!(
+            "{:?} plan: {} champions, at least {} and at most {} per {} ({} {}s); candidates: {} ({})",
+            self.stage, self.k, self.min_per_group, self.cap, self.grouped_by, self.groups, self.grouped_by, self.candidates, self.candidate_count
+        );
+        println!(
+            "expected adopters reached: {:.1} (between {:.1} and {:.1}, 95%); guarantee {:.3} of the best allowed set",
+            self.expected_spread, self.spread_interval[0], self.spread_interval[1], self.guarantee
+        );
+        println!("model: {}", self.model);
+        println!();
+        println!(
+            "{:>6}  {:<24}  {:<20}  {:>8}  {:>5}  volunteer",
+            "id", "name", self.grouped_by, "gain", "index"
+        );
+        for c in &self.champions {
             println!(
-                "expected adopters reached: {:.1} (between {:.1} and {:.1}, 95%); guarantee {:.3} of the best allowed set",
-                p.expected_spread, p.spread_interval.0, p.spread_interval.1, p.guarantee
+                "{:>6}  {:<24}  {:<20}  {:>8.2}  {:>5.2}  {}",
+                c.who.person,
+                truncate(c.who.name, 24),
+                truncate(c.group, 20),
+                c.marginal_gain,
+                c.evidence_index,
+                if c.volunteer { "yes" } else { "invite" }
             );
-            println!("model: {}", p.model);
-            println!();
+        }
+        println!();
+        println!(
+            "simulated adopters ({} runs each, same random seeds):",
+            self.runs
+        );
+        println!(
+            "{:<26}  {:>9}  {:>7}  {:>11}  {:>8}  how",
+            "choice", "mean", "±95%", "5–95%", "covers"
+        );
+        for a in &self.comparison {
+            let last = a.bands.last().copied().unwrap_or([0; 5]);
             println!(
-                "{:>6}  {:<24}  {:<20}  {:>8}  {:>5}  volunteer",
-                "id", "name", p.grouped_by, "gain", "index"
+                "{:<26}  {:>9.1}  {:>7.1}  {:>5}–{:<5}  {:>8}  {}",
+                a.name, a.mean_adopters, a.ci95, last[0], last[4], a.groups_covered, a.how
             );
-            for c in &p.champions {
-                let x = &pop.people[c.person as usize];
-                println!(
-                    "{:>6}  {:<24}  {:<20}  {:>8.2}  {:>5.2}  {}",
-                    x.id,
-                    truncate(&x.name, 24),
-                    truncate(&c.group, 20),
-                    c.marginal_gain,
-                    c.evidence_index,
-                    if c.volunteer { "yes" } else { "invite" }
-                );
-            }
-            println!();
+        }
+        println!();
+        let r = &self.rotation;
+        if r.past_term.is_empty() {
+            println!("rotation: no champion is past the {}-day term", r.term_days);
+        }
+        for x in &r.past_term {
             println!(
-                "simulated adopters ({} runs each, same random seeds):",
-                options.runs
+                "rotation: {} (id {}) has served since {} ({} days, term {})",
+                x.who.name, x.who.person, x.since, x.days, r.term_days
             );
+        }
+        for s in &r.single_points {
             println!(
-                "{:<26}  {:>9}  {:>7}  {:>11}  {:>8}  how",
-                "choice", "mean", "±95%", "5–95%", "covers"
+                "know-how in one person: {:.0}% of the {} help replies in {} came from {} (id {})",
+                100.0 * s.share,
+                s.replies,
+                s.department,
+                s.helper.name,
+                s.helper.person
             );
-            for a in &p.comparison {
-                let last = a.simulation.bands.last().copied().unwrap_or([0; 5]);
-                println!(
-                    "{:<26}  {:>9.1}  {:>7.1}  {:>5}–{:<5}  {:>8}  {}",
-                    a.name,
-                    a.simulation.mean,
-                    a.simulation.ci95,
-                    last[0],
-                    last[4],
-                    a.groups_covered,
-                    a.how
-                );
-            }
-            println!();
-            if p.rotation.past_term.is_empty() {
-                println!(
-                    "rotation: no champion is past the {}-day term",
-                    p.rotation.term_days
-                );
-            }
-            for (v, since, days) in &p.rotation.past_term {
-                let x = &pop.people[*v as usize];
-                println!(
-                    "rotation: {} (id {}) has served since {since} ({days} days, term {})",
-                    x.name, x.id, p.rotation.term_days
-                );
-            }
-            for (d, v, share, replies) in &p.rotation.single_points {
-                let x = &pop.people[*v as usize];
-                println!(
-                    "know-how in one person: {:.0}% of the {replies} help replies in {d} came from {} (id {})",
-                    100.0 * share,
-                    x.name,
-                    x.id
-                );
-            }
-            Ok(())
         }
     }
 }

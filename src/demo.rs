@@ -467,11 +467,11 @@ fn write_history(
     let github_envelope = gh_dir.join("report.json");
     std::fs::write(
         &github_envelope,
-        serde_json::to_string_pretty(&serde_json::json!({
-            "download_links": links,
-            "report_start_day": start.to_string(),
-            "report_end_day": (start + chrono::Duration::days(i64::from(HISTORY_DAYS) - 1)).to_string(),
-        }))?,
+        serde_json::to_string_pretty(&GithubEnvelope {
+            download_links: links,
+            report_start_day: start,
+            report_end_day: start + chrono::Duration::days(i64::from(HISTORY_DAYS) - 1),
+        })?,
     )
     .with_context(|| format!("writing {}", github_envelope.display()))?;
     let github_identities = gh_dir.join("saml_identities.csv");
@@ -487,34 +487,35 @@ fn write_history(
     std::fs::write(&github_identities, ids)
         .with_context(|| format!("writing {}", github_identities.display()))?;
     let ground_truth = dir.join("ground_truth.json");
-    let adopted: serde_json::Map<String, serde_json::Value> = adoption
-        .adopted_on
-        .iter()
-        .enumerate()
-        .filter_map(|(e, d)| {
-            d.map(|d| {
-                (
-                    company.employees[e].hris_id.clone(),
-                    serde_json::Value::String(d.to_string()),
-                )
+    let truth = GroundTruth {
+        about: "The demo generator's ground truth: not an export, never imported. Analytics tests check that they find the planted champions.",
+        seed: args.seed,
+        history_start: start,
+        ceo: &company.employees[0].hris_id,
+        champions: adoption
+            .champions
+            .iter()
+            .map(|&e| company.employees[e].hris_id.as_str())
+            .collect(),
+        adopted_on: adoption
+            .adopted_on
+            .iter()
+            .enumerate()
+            .filter_map(|(e, d)| d.map(|d| (company.employees[e].hris_id.as_str(), d)))
+            .collect(),
+        trainings: adoption
+            .trainings
+            .iter()
+            .map(|(d, day)| Training {
+                department: DEPARTMENTS[*d],
+                day: *day,
             })
-        })
-        .collect();
-    std::fs::write(
-        &ground_truth,
-        serde_json::to_string_pretty(&serde_json::json!({
-            "about": "The demo generator's ground truth: not an export, never imported. Analytics tests check that they find the planted champions.",
-            "seed": args.seed,
-            "history_start": start.to_string(),
-            "ceo": company.employees[0].hris_id,
-            "champions": adoption.champions.iter().map(|&e| company.employees[e].hris_id.clone()).collect::<Vec<_>>(),
-            "adopted_on": adopted,
-            "trainings": adoption.trainings.iter().map(|(d, day)| serde_json::json!({"department": DEPARTMENTS[*d], "day": day.to_string()})).collect::<Vec<_>>(),
-            "training_effect": flywheel_synth::adoption::TRAINING_EFFECT,
-            "chat": chat_truth,
-        }))?,
-    )
-    .with_context(|| format!("writing {}", ground_truth.display()))?;
+            .collect(),
+        training_effect: flywheel_synth::adoption::TRAINING_EFFECT,
+        chat: chat_truth,
+    };
+    std::fs::write(&ground_truth, serde_json::to_string_pretty(&truth)?)
+        .with_context(|| format!("writing {}", ground_truth.display()))?;
     let hris = |e: usize| company.employees[e].hris_id.clone();
     let program = ProgramRecords {
         waves: adoption
@@ -559,6 +560,55 @@ fn write_history(
 }
 
 /// Slack ids of the demo's people (stable per employee index).
+/// The GitHub report envelope the demo writes (links to its day files).
+#[derive(serde::Serialize)]
+struct GithubEnvelope {
+    download_links: Vec<String>,
+    report_start_day: NaiveDate,
+    report_end_day: NaiveDate,
+}
+
+/// `ground_truth.json`: what the generator planted, for tests and the curious; never
+/// imported.
+#[derive(serde::Serialize)]
+struct GroundTruth<'a> {
+    about: &'static str,
+    seed: u64,
+    history_start: NaiveDate,
+    ceo: &'a str,
+    champions: Vec<&'a str>,
+    adopted_on: std::collections::BTreeMap<&'a str, NaiveDate>,
+    trainings: Vec<Training>,
+    training_effect: f64,
+    chat: ChatTruth,
+}
+
+#[derive(serde::Serialize)]
+struct Training {
+    department: &'static str,
+    day: NaiveDate,
+}
+
+/// What the generated Slack export holds.
+#[derive(serde::Serialize)]
+pub(crate) struct ChatTruth {
+    slack_ids: &'static str,
+    help_questions: usize,
+    help_questions_by_month: std::collections::BTreeMap<String, StageCounts>,
+    answered: usize,
+    wins: usize,
+    wins_stating_time_saved: usize,
+}
+
+/// Questions per maturity stage.
+#[derive(serde::Serialize)]
+struct StageCounts {
+    awareness: u32,
+    access: u32,
+    how_to: u32,
+    frontier: u32,
+}
+
 fn slack_id(e: usize) -> String {
     format!("U{:08X}", 0x1000_0000 + e)
 }
@@ -572,7 +622,7 @@ fn write_slack(
     company: &flywheel_synth::Company,
     adoption: &flywheel_synth::adoption::Adoption,
     seed: u64,
-) -> anyhow::Result<(PathBuf, serde_json::Value)> {
+) -> anyhow::Result<(PathBuf, ChatTruth)> {
     use chrono::{Datelike, NaiveDateTime};
     use flywheel_ingest::slack::{mentions, write_export, SlackMessage, SlackUser};
     let history = flywheel_synth::chat::simulate_chat(company, adoption, seed);
@@ -720,26 +770,32 @@ fn write_slack(
         &messages,
     )
     .with_context(|| format!("writing {}", path.display()))?;
-    let stages = ["awareness", "access", "how_to", "frontier"];
-    let months: serde_json::Map<String, serde_json::Value> = by_month
+    let months = by_month
         .into_iter()
-        .map(|(m, c)| {
-            let o: serde_json::Map<String, serde_json::Value> = stages
-                .iter()
-                .zip(c)
-                .map(|(s, n)| ((*s).to_owned(), n.into()))
-                .collect();
-            (m, o.into())
+        .map(|(m, [awareness, access, how_to, frontier])| {
+            (
+                m,
+                StageCounts {
+                    awareness,
+                    access,
+                    how_to,
+                    frontier,
+                },
+            )
         })
         .collect();
-    let truth = serde_json::json!({
-        "slack_ids": "U + 8 hex digits of 0x10000000 + the employee's row in the HRIS file",
-        "help_questions": history.questions.len(),
-        "help_questions_by_month": months,
-        "answered": history.questions.iter().filter(|q| !q.answers.is_empty()).count(),
-        "wins": history.wins.len(),
-        "wins_stating_time_saved": history.wins.iter().filter(|w| w.states_time_saved).count(),
-    });
+    let truth = ChatTruth {
+        slack_ids: "U + 8 hex digits of 0x10000000 + the employee's row in the HRIS file",
+        help_questions: history.questions.len(),
+        help_questions_by_month: months,
+        answered: history
+            .questions
+            .iter()
+            .filter(|q| !q.answers.is_empty())
+            .count(),
+        wins: history.wins.len(),
+        wins_stating_time_saved: history.wins.iter().filter(|w| w.states_time_saved).count(),
+    };
     Ok((path, truth))
 }
 

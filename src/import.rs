@@ -281,12 +281,17 @@ pub async fn import_hris(store: &Store, args: &HrisArgs) -> anyhow::Result<OrgIm
 
 fn print_outcome(out: &OrgImportOutcome, args: &HrisArgs) -> anyhow::Result<()> {
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "dry_run": args.dry_run, "outcome": out })
-            )?
-        );
+        /// `import hris --json`.
+        #[derive(serde::Serialize)]
+        struct Output<'a> {
+            dry_run: bool,
+            outcome: &'a OrgImportOutcome,
+        }
+        let out = Output {
+            dry_run: args.dry_run,
+            outcome: out,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     let verb = if args.dry_run {

@@ -5,6 +5,7 @@ mod champions;
 mod demo;
 mod import;
 mod net;
+mod output;
 mod people;
 mod policy;
 mod program;

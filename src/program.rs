@@ -491,14 +491,16 @@ pub async fn run_stages(args: StagesArgs, url: &str) -> anyhow::Result<()> {
     if let Some(n) = args.history {
         let rows = store.stage_evaluations(n).await?;
         if args.json {
-            let parsed: Vec<serde_json::Value> = rows
+            let parsed: Vec<StoredEvaluation<'_>> = rows
                 .iter()
-                .map(|r| {
-                    serde_json::json!({
-                        "id": r.id, "at": r.at, "as_of": r.as_of, "reached": r.reached,
-                        "config": r.config,
-                        "evaluation": serde_json::from_str::<serde_json::Value>(&r.detail).unwrap_or(serde_json::Value::Null),
-                    })
+                .map(|r| StoredEvaluation {
+                    id: r.id,
+                    at: &r.at,
+                    as_of: &r.as_of,
+                    reached: &r.reached,
+                    config: &r.config,
+                    // Stored as the JSON of the evaluation when it was made.
+                    evaluation: serde_json::from_str(&r.detail).unwrap_or_default(),
                 })
                 .collect();
             println!("{}", serde_json::to_string_pretty(&parsed)?);
@@ -534,10 +536,12 @@ pub async fn run_stages(args: StagesArgs, url: &str) -> anyhow::Result<()> {
         )
     };
     if args.json {
-        let mut v = serde_json::to_value(&e)?;
-        v["saved_as"] = serde_json::json!(id);
-        v["config"] = serde_json::json!(source);
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        let out = EvaluationOutput {
+            evaluation: &e,
+            saved_as: id,
+            config: &source,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     println!(
@@ -609,6 +613,34 @@ pub struct WavesArgs {
     pub json: bool,
 }
 
+/// `waves --json`: the waves, and whether `--apply` stored the plan.
+#[derive(serde::Serialize)]
+struct WavesOutput<'a> {
+    #[serde(flatten)]
+    waves: &'a flywheel_insights::waves::Waves,
+    applied: bool,
+}
+
+/// `stages --json`: the evaluation, the id it was saved as and the gates' source.
+#[derive(serde::Serialize)]
+struct EvaluationOutput<'a> {
+    #[serde(flatten)]
+    evaluation: &'a flywheel_insights::gates::Evaluation,
+    saved_as: Option<i64>,
+    config: &'a str,
+}
+
+/// `stages --history N --json`: one stored evaluation.
+#[derive(serde::Serialize)]
+struct StoredEvaluation<'a> {
+    id: i64,
+    at: &'a str,
+    as_of: &'a str,
+    reached: &'a str,
+    config: &'a str,
+    evaluation: serde_json::Value,
+}
+
 pub async fn run_waves(args: WavesArgs, url: &str) -> anyhow::Result<()> {
     use chrono::{Datelike, Months};
     use flywheel_insights::waves::{waves, WaveOptions};
@@ -655,9 +687,11 @@ pub async fn run_waves(args: WavesArgs, url: &str) -> anyhow::Result<()> {
             .await?;
     }
     if args.json {
-        let mut v = serde_json::to_value(&w)?;
-        v["applied"] = serde_json::json!(args.apply);
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        let out = WavesOutput {
+            waves: &w,
+            applied: args.apply,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     println!(
