@@ -371,35 +371,7 @@ pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
                 println!("{} new awards", all.len());
             }
         }
-        BadgesCommand::Verify { file, json } => {
-            let text = read_text(&file)?;
-            let report = awarding::verify_credential(&store, &text).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!(
-                    "{}: {} ({})",
-                    file.display(),
-                    if report.valid { "VALID" } else { "NOT VALID" },
-                    report.format
-                );
-                for c in &report.checks {
-                    let mark = match c.outcome {
-                        Outcome::Passed => "ok  ",
-                        Outcome::Failed => "FAIL",
-                        Outcome::Skipped => "skip",
-                    };
-                    println!("  {mark} {:<10} {}", c.check, c.detail);
-                }
-            }
-            if let Some(failed) = report.failure() {
-                bail!(
-                    "not valid: the {} check failed: {}",
-                    failed.check,
-                    failed.detail
-                );
-            }
-        }
+        BadgesCommand::Verify { file, json } => verify(&store, &file, json).await?,
         BadgesCommand::Revoke { award, reason } => {
             if store.award(&award).await?.is_none() {
                 bail!("no award {award:?} (see `flywheel badges list`)");
@@ -411,42 +383,7 @@ pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
             }
         }
         BadgesCommand::List { badge, email, json } => {
-            let mut rows = store.awards(badge.as_deref()).await?;
-            if let Some(e) = &email {
-                let e = e.trim().to_lowercase();
-                rows.retain(|r| r.email == e);
-            }
-            store
-                .audit(
-                    None,
-                    "badges.list",
-                    "cli",
-                    &format!("{} awards listed", rows.len()),
-                )
-                .await?;
-            let now = flywheel_badges::xsd_datetime(chrono::Utc::now());
-            if json {
-                let out: Vec<serde_json::Value> = rows
-                    .iter()
-                    .map(|r| {
-                        let mut v = serde_json::to_value(r).unwrap_or_default();
-                        v["state"] = r.state(&now).into();
-                        v
-                    })
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&out)?);
-            } else {
-                for r in rows {
-                    println!(
-                        "{}  {:<8} {:<20} {:<30} {}",
-                        r.uuid,
-                        r.state(&now),
-                        r.badge,
-                        r.email,
-                        r.issued_at
-                    );
-                }
-            }
+            list(&store, badge.as_deref(), email.as_deref(), json).await?;
         }
         BadgesCommand::Export { award, jwt } => {
             let row = store
@@ -491,45 +428,140 @@ pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
             url: public,
             rotate_key,
             json,
-        } => {
-            let signer = signer(&store).await?;
-            if rotate_key {
-                let seed = flywheel_store::random_token();
-                let new = awarding::key_of_hex(&seed)?;
-                let first = store
-                    .rotate_issuer_key(
-                        &new.public().did(),
-                        &seed,
-                        flywheel_badges::status::MIN_BITS as i64,
-                        None,
-                    )
-                    .await?;
-                eprintln!(
-                    "rotated: {} is retired (it still signs the status lists of its credentials); {} signs from status index {first}",
-                    signer.issuer.key.did(),
-                    new.public().did()
-                );
-            }
-            if name.is_some() || public.is_some() {
-                let name = name.unwrap_or(signer.issuer.name.clone());
-                let public = public.unwrap_or(signer.issuer.url.clone());
-                store
-                    .set_issuer_profile(&name, public.trim_end_matches('/'), None)
-                    .await?;
-            }
-            let signer = self::signer(&store).await?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&signer.issuer.document())?
-                );
-            } else {
-                println!("issuer: {}", signer.issuer.name);
-                println!("id:     {}", signer.issuer.key.did());
-                println!("url:    {}", signer.issuer.url);
-                println!("keys:   {}", store.key_dir().display());
-            }
+        } => issuer(&store, name, public, rotate_key, json).await?,
+    }
+    Ok(())
+}
+
+/// `badges verify`: the report, and a failure exit when a check failed.
+async fn verify(store: &Store, file: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let text = read_text(file)?;
+    let report = awarding::verify_credential(store, &text).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{}: {} ({})",
+            file.display(),
+            if report.valid { "VALID" } else { "NOT VALID" },
+            report.format
+        );
+        for c in &report.checks {
+            let mark = match c.outcome {
+                Outcome::Passed => "ok  ",
+                Outcome::Failed => "FAIL",
+                Outcome::Skipped => "skip",
+            };
+            println!("  {mark} {:<10} {}", c.check, c.detail);
         }
+    }
+    if let Some(failed) = report.failure() {
+        bail!(
+            "not valid: the {} check failed: {}",
+            failed.check,
+            failed.detail
+        );
+    }
+    Ok(())
+}
+
+/// `badges list --json`: an award with its state now.
+#[derive(serde::Serialize)]
+struct AwardOutput<'a> {
+    #[serde(flatten)]
+    award: &'a flywheel_store::AwardRow,
+    state: &'static str,
+}
+
+/// `badges list`: awards (individual-level: audited).
+async fn list(
+    store: &Store,
+    badge: Option<&str>,
+    email: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut rows = store.awards(badge).await?;
+    if let Some(e) = email {
+        let e = e.trim().to_lowercase();
+        rows.retain(|r| r.email == e);
+    }
+    store
+        .audit(
+            None,
+            "badges.list",
+            "cli",
+            &format!("{} awards listed", rows.len()),
+        )
+        .await?;
+    let now = flywheel_badges::xsd_datetime(chrono::Utc::now());
+    if json {
+        let out: Vec<AwardOutput<'_>> = rows
+            .iter()
+            .map(|r| AwardOutput {
+                award: r,
+                state: r.state(&now),
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for r in rows {
+            println!(
+                "{}  {:<8} {:<20} {:<30} {}",
+                r.uuid,
+                r.state(&now),
+                r.badge,
+                r.email,
+                r.issued_at
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `badges issuer`: shows the issuer, renames it, moves it, or rotates its key.
+async fn issuer(
+    store: &Store,
+    name: Option<String>,
+    public: Option<String>,
+    rotate_key: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let signer = signer(store).await?;
+    if rotate_key {
+        let seed = flywheel_store::random_token();
+        let new = awarding::key_of_hex(&seed)?;
+        let first = store
+            .rotate_issuer_key(
+                &new.public().did(),
+                &seed,
+                flywheel_badges::status::MIN_BITS as i64,
+                None,
+            )
+            .await?;
+        eprintln!(
+            "rotated: {} is retired (it still signs the status lists of its credentials); {} signs from status index {first}",
+            signer.issuer.key.did(),
+            new.public().did()
+        );
+    }
+    if name.is_some() || public.is_some() {
+        let name = name.unwrap_or(signer.issuer.name.clone());
+        let public = public.unwrap_or(signer.issuer.url.clone());
+        store
+            .set_issuer_profile(&name, public.trim_end_matches('/'), None)
+            .await?;
+    }
+    let signer = self::signer(store).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&signer.issuer.document())?
+        );
+    } else {
+        println!("issuer: {}", signer.issuer.name);
+        println!("id:     {}", signer.issuer.key.did());
+        println!("url:    {}", signer.issuer.url);
+        println!("keys:   {}", store.key_dir().display());
     }
     Ok(())
 }
@@ -591,7 +623,7 @@ pub async fn run_courses(cmd: CoursesCommand, url: &str) -> anyhow::Result<()> {
                                 "{:<24} {c:>5} of {e:<5} {:>5.1}%",
                                 r.department,
                                 rate * 100.0
-                            )
+                            );
                         }
                         _ => println!("{:<24} fewer than {min} enrolled: withheld", r.department),
                     }

@@ -71,103 +71,8 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         out.hires, out.moves, out.departures, out.unchanged
     );
 
-    let pb = progress::step("importing the collaboration network");
-    let (bytes, sha) = crate::import::read_bounded_to(
-        &edges_path,
-        crate::import::MAX_IMPORT_BYTES,
-        "a smaller file",
-    )?;
-    let read = read_edges(&bytes[..], &edges_path.display().to_string())?;
-    drop(bytes);
-    let ties: Vec<(String, String, f32)> =
-        read.into_iter().map(|e| (e.from, e.to, e.weight)).collect();
-    let ti = store
-        .import_ties(
-            &edges_path.display().to_string(),
-            &sha,
-            IdentityKind::Hris,
-            InteractionKind::Collaboration,
-            as_of,
-            &ties,
-        )
-        .await?;
-    progress::done(
-        pb,
-        format!(
-            "collaboration network: {} new ties, {} unmatched ids",
-            ti.inserted,
-            ti.unmatched.len()
-        ),
-    );
-
-    let pb = progress::items(history.m365_reports.len() as u64, "importing M365 reports");
-    let mut m365_stored = 0;
-    for report in &history.m365_reports {
-        let a = crate::usage_import::RowsArgs {
-            file: report.clone(),
-            common: crate::usage_import::CommonArgs {
-                identities: None,
-                json: false,
-            },
-        };
-        m365_stored += crate::usage_import::rows(&store, "m365-copilot", &a)
-            .await?
-            .stored;
-        pb.inc(1);
-    }
-    pb.finish_and_clear();
-    let gh = crate::usage_import::GithubArgs {
-        file: history.github_envelope.clone(),
-        common: crate::usage_import::CommonArgs {
-            identities: Some(history.github_identities.clone()),
-            json: false,
-        },
-    };
-    let gh_out = crate::usage_import::github(&store, &gh).await?;
-    let mut gpt_stored = 0;
-    for export in &history.chatgpt_exports {
-        let a = crate::usage_import::RowsArgs {
-            file: export.clone(),
-            common: crate::usage_import::CommonArgs {
-                identities: None,
-                json: false,
-            },
-        };
-        gpt_stored += crate::usage_import::rows(&store, "chatgpt", &a)
-            .await?
-            .stored;
-    }
-    let slack = crate::usage_import::SlackArgs {
-        path: history.slack_export.clone(),
-        help_channels: vec!["ai-help".into(), "ask-ai".into()],
-        wins_channels: vec!["ai-wins".into()],
-        keep_text: false,
-        workspace_url: None,
-        common: crate::usage_import::CommonArgs {
-            identities: None,
-            json: false,
-        },
-    };
-    let chat = crate::usage_import::slack(&store, &slack).await?;
-    println!(
-        "history: {} of the people adopted AI over six months ({} planted champions, in {}); imported {} M365 Copilot records from {} weekly reports and {} GitHub Copilot records",
-        history.adopters,
-        history.champions,
-        history.ground_truth.display(),
-        m365_stored,
-        history.m365_reports.len(),
-        gh_out.stored
-    );
-    println!(
-        "chat: {} ChatGPT Enterprise records from {} monthly exports; Slack: {} messages, {} questions in #ai-help, {} wins in #ai-wins, {} ties",
-        gpt_stored,
-        history.chatgpt_exports.len(),
-        chat.messages,
-        chat.questions_stored,
-        chat.wins_stored,
-        chat.ties_stored
-    );
-
+    import_ties(&store, &edges_path, as_of).await?;
+    import_usage(&store, &history).await?;
     record_program(&store, &history.program).await?;
     let promoted = promote_top_wins(&store, DEMO_PROMOTED_WINS).await?;
     println!("use cases: the {promoted} most-reacted wins of #ai-wins promoted to the library");
@@ -302,6 +207,7 @@ const HISTORY_DAYS: u32 = 182;
 /// for engineers (one NDJSON file a week behind a report envelope) with the login mapping
 /// a GitHub SAML export gives, and the ground truth (who the planted champions are) in a
 /// side file for tests of the analytics.
+#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 fn write_history(
     args: &DemoArgs,
     as_of: NaiveDate,
@@ -309,11 +215,9 @@ fn write_history(
     company: &flywheel_synth::Company,
 ) -> anyhow::Result<History> {
     use chrono::Datelike;
-    use flywheel_ingest::chatgpt::{write_export, EngagementRow};
     use flywheel_ingest::github::{write_ndjson, DayRow};
     use flywheel_ingest::m365::{write_report, ReportRow, V1_APPS};
     use flywheel_synth::chat::CHATGPT_DEPARTMENTS;
-    use flywheel_synth::DEPARTMENTS;
     let pb = progress::step("simulating six months of adoption");
     let start = as_of - chrono::Duration::days(i64::from(HISTORY_DAYS));
     let adoption = flywheel_synth::adoption::simulate(company, start, HISTORY_DAYS, args.seed);
@@ -414,52 +318,48 @@ fn write_history(
         }
         let tomorrow = today + chrono::Duration::days(1);
         if tomorrow.month() != today.month() {
-            // A monthly ChatGPT Enterprise export, for the whole calendar month, of everyone
-            // invited by its end (their site's wave came, or they already use it).
-            let first = today.with_day(1).unwrap_or(today);
-            let rows: Vec<EngagementRow> = (0..n)
-                .filter(|&e| licensed_gpt(e))
-                .filter_map(|e| {
-                    let emp = &company.employees[e];
-                    let wave = adoption.site_wave[emp.site];
-                    let invited_on = match adoption.adopted_on[e] {
-                        Some(a) => a.min(wave),
-                        None => wave,
-                    };
-                    (invited_on <= today).then(|| {
-                        let (msgs, f, l) = gpt_month[e];
-                        let used = adoption.adopted_on[e].is_some_and(|a| a <= today);
-                        EngagementRow {
-                            email: emp.email.clone(),
-                            name: format!("{} {}", emp.first_name, emp.last_name),
-                            department: DEPARTMENTS[emp.department].to_owned(),
-                            invited_on,
-                            messages: used.then_some(msgs),
-                            first_active: f,
-                            last_active: l,
-                            models: [("gpt-4o", 7), ("o3", 2), ("gpt-4.1", 1)]
-                                .iter()
-                                .map(|(m, k)| ((*m).to_owned(), msgs * k / 10))
-                                .filter(|(_, k)| *k > 0)
-                                .collect(),
-                            last_day_active: last[e],
-                        }
-                    })
-                })
-                .collect();
-            let path = gpt_dir.join(format!(
-                "user-engagement_monthly_{}.csv",
-                first.format("%Y-%m")
-            ));
-            let f = std::fs::File::create(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            write_export(std::io::BufWriter::new(f), "monthly", first, today, &rows)
-                .with_context(|| format!("writing {}", path.display()))?;
-            chatgpt_exports.push(path);
+            chatgpt_exports.push(write_chatgpt_month(
+                &gpt_dir, company, &adoption, today, &gpt_month, &last,
+            )?);
             gpt_month.iter_mut().for_each(|m| *m = (0, None, None));
         }
     }
     let (slack_export, chat_truth) = write_slack(dir, company, &adoption, args.seed)?;
+    let (github_envelope, github_identities) =
+        write_github_extras(&gh_dir, &gh_files, start, company, &login)?;
+    let ground_truth = write_ground_truth(dir, args.seed, start, company, &adoption, chat_truth)?;
+    let program = program_records(company, &adoption, args.seed);
+    let adopters = adoption.adopted_on.iter().filter(|d| d.is_some()).count();
+    progress::done(
+        pb,
+        format!(
+            "simulated adoption: {adopters} of {n} people adopted, {} planted champions",
+            adoption.champions.len()
+        ),
+    );
+    Ok(History {
+        m365_reports,
+        chatgpt_exports,
+        slack_export,
+        github_envelope,
+        github_identities,
+        ground_truth,
+        adopters,
+        champions: adoption.champions.len(),
+        program,
+    })
+}
+
+/// Slack ids of the demo's people (stable per employee index).
+/// Writes the GitHub report envelope (links to the weekly files) and the SAML identity
+/// mapping of the engineers; returns their paths.
+fn write_github_extras(
+    gh_dir: &Path,
+    gh_files: &[String],
+    start: NaiveDate,
+    company: &flywheel_synth::Company,
+    login: &dyn Fn(usize) -> String,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
     let links: Vec<String> = gh_files
         .iter()
         .map(|f| format!("https://example.invalid/copilot/reports/{f}?sig=demo"))
@@ -486,10 +386,23 @@ fn write_history(
     }
     std::fs::write(&github_identities, ids)
         .with_context(|| format!("writing {}", github_identities.display()))?;
+    Ok((github_envelope, github_identities))
+}
+
+/// Writes `ground_truth.json`; returns its path.
+fn write_ground_truth(
+    dir: &Path,
+    seed: u64,
+    start: NaiveDate,
+    company: &flywheel_synth::Company,
+    adoption: &flywheel_synth::adoption::Adoption,
+    chat_truth: ChatTruth,
+) -> anyhow::Result<PathBuf> {
+    use flywheel_synth::DEPARTMENTS;
     let ground_truth = dir.join("ground_truth.json");
     let truth = GroundTruth {
         about: "The demo generator's ground truth: not an export, never imported. Analytics tests check that they find the planted champions.",
-        seed: args.seed,
+        seed,
         history_start: start,
         ceo: &company.employees[0].hris_id,
         champions: adoption
@@ -516,8 +429,19 @@ fn write_history(
     };
     std::fs::write(&ground_truth, serde_json::to_string_pretty(&truth)?)
         .with_context(|| format!("writing {}", ground_truth.display()))?;
+    Ok(ground_truth)
+}
+
+/// The program's own records the simulation implies: waves, trainings, access requests
+/// and incidents, by HRIS id.
+fn program_records(
+    company: &flywheel_synth::Company,
+    adoption: &flywheel_synth::adoption::Adoption,
+    seed: u64,
+) -> ProgramRecords {
+    use flywheel_synth::DEPARTMENTS;
     let hris = |e: usize| company.employees[e].hris_id.clone();
-    let program = ProgramRecords {
+    ProgramRecords {
         waves: adoption
             .site_wave
             .iter()
@@ -529,37 +453,78 @@ fn write_history(
             .iter()
             .map(|(d, day)| (DEPARTMENTS[*d].to_owned(), *day))
             .collect(),
-        requests: flywheel_synth::adoption::access_requests(company, &adoption, args.seed)
+        requests: flywheel_synth::adoption::access_requests(company, adoption, seed)
             .into_iter()
             .map(|r| (hris(r.employee), r.requested, r.granted))
             .collect(),
-        incidents: flywheel_synth::adoption::incidents(&adoption, args.seed)
+        incidents: flywheel_synth::adoption::incidents(adoption, seed)
             .into_iter()
             .map(|i| (hris(i.employee), i))
             .collect(),
-    };
-    let adopters = adoption.adopted_on.iter().filter(|d| d.is_some()).count();
-    progress::done(
-        pb,
-        format!(
-            "simulated adoption: {adopters} of {n} people adopted, {} planted champions",
-            adoption.champions.len()
-        ),
-    );
-    Ok(History {
-        m365_reports,
-        chatgpt_exports,
-        slack_export,
-        github_envelope,
-        github_identities,
-        ground_truth,
-        adopters,
-        champions: adoption.champions.len(),
-        program,
-    })
+    }
 }
 
-/// Slack ids of the demo's people (stable per employee index).
+/// Writes one month's ChatGPT Enterprise export, for the whole calendar month ending
+/// `today`, of everyone invited by its end (their site's wave came, or they already use
+/// it); returns its path.
+fn write_chatgpt_month(
+    gpt_dir: &Path,
+    company: &flywheel_synth::Company,
+    adoption: &flywheel_synth::adoption::Adoption,
+    today: NaiveDate,
+    gpt_month: &[(u64, Option<NaiveDate>, Option<NaiveDate>)],
+    last: &[Option<NaiveDate>],
+) -> anyhow::Result<PathBuf> {
+    use chrono::Datelike;
+    use flywheel_ingest::chatgpt::{write_export, EngagementRow};
+    use flywheel_synth::DEPARTMENTS;
+    let n = company.employees.len();
+    // A monthly ChatGPT Enterprise export, for the whole calendar month, of everyone
+    // invited by its end (their site's wave came, or they already use it).
+    let first = today.with_day(1).unwrap_or(today);
+    let rows: Vec<EngagementRow> = (0..n)
+        .filter(|&e| {
+            flywheel_synth::chat::CHATGPT_DEPARTMENTS.contains(&company.employees[e].department)
+        })
+        .filter_map(|e| {
+            let emp = &company.employees[e];
+            let wave = adoption.site_wave[emp.site];
+            let invited_on = match adoption.adopted_on[e] {
+                Some(a) => a.min(wave),
+                None => wave,
+            };
+            (invited_on <= today).then(|| {
+                let (msgs, f, l) = gpt_month[e];
+                let used = adoption.adopted_on[e].is_some_and(|a| a <= today);
+                EngagementRow {
+                    email: emp.email.clone(),
+                    name: format!("{} {}", emp.first_name, emp.last_name),
+                    department: DEPARTMENTS[emp.department].to_owned(),
+                    invited_on,
+                    messages: used.then_some(msgs),
+                    first_active: f,
+                    last_active: l,
+                    models: [("gpt-4o", 7), ("o3", 2), ("gpt-4.1", 1)]
+                        .iter()
+                        .map(|(m, k)| ((*m).to_owned(), msgs * k / 10))
+                        .filter(|(_, k)| *k > 0)
+                        .collect(),
+                    last_day_active: last[e],
+                }
+            })
+        })
+        .collect();
+    let path = gpt_dir.join(format!(
+        "user-engagement_monthly_{}.csv",
+        first.format("%Y-%m")
+    ));
+    let f = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    write_export(std::io::BufWriter::new(f), "monthly", first, today, &rows)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
 /// The GitHub report envelope the demo writes (links to its day files).
 #[derive(serde::Serialize)]
 struct GithubEnvelope {
@@ -617,6 +582,7 @@ fn slack_id(e: usize) -> String {
 /// a member, plus a digest bot; `#ai-help` with the questions and their answer threads,
 /// `#ai-wins` with wins, reactions and "tried it too" replies, and `#general`. Returns the
 /// path and the generator's truth about it (questions per stage and month, wins).
+#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 fn write_slack(
     dir: &Path,
     company: &flywheel_synth::Company,
@@ -797,6 +763,117 @@ fn write_slack(
         wins_stating_time_saved: history.wins.iter().filter(|w| w.states_time_saved).count(),
     };
     Ok((path, truth))
+}
+
+/// Imports the collaboration network the demo wrote.
+async fn import_ties(
+    store: &flywheel_store::Store,
+    edges_path: &Path,
+    as_of: NaiveDate,
+) -> anyhow::Result<()> {
+    let pb = progress::step("importing the collaboration network");
+    let (bytes, sha) = crate::import::read_bounded_to(
+        edges_path,
+        crate::import::MAX_IMPORT_BYTES,
+        "a smaller file",
+    )?;
+    let read = read_edges(&bytes[..], &edges_path.display().to_string())?;
+    drop(bytes);
+    let ties: Vec<(String, String, f32)> =
+        read.into_iter().map(|e| (e.from, e.to, e.weight)).collect();
+    let ti = store
+        .import_ties(
+            &edges_path.display().to_string(),
+            &sha,
+            IdentityKind::Hris,
+            InteractionKind::Collaboration,
+            as_of,
+            &ties,
+        )
+        .await?;
+    progress::done(
+        pb,
+        format!(
+            "collaboration network: {} new ties, {} unmatched ids",
+            ti.inserted,
+            ti.unmatched.len()
+        ),
+    );
+
+    Ok(())
+}
+
+/// Imports the usage exports and the Slack export the demo wrote, and prints what came in.
+async fn import_usage(store: &flywheel_store::Store, history: &History) -> anyhow::Result<()> {
+    let pb = progress::items(history.m365_reports.len() as u64, "importing M365 reports");
+    let mut m365_stored = 0;
+    for report in &history.m365_reports {
+        let a = crate::usage_import::RowsArgs {
+            file: report.clone(),
+            common: crate::usage_import::CommonArgs {
+                identities: None,
+                json: false,
+            },
+        };
+        m365_stored += crate::usage_import::rows(store, "m365-copilot", &a)
+            .await?
+            .stored;
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let gh = crate::usage_import::GithubArgs {
+        file: history.github_envelope.clone(),
+        common: crate::usage_import::CommonArgs {
+            identities: Some(history.github_identities.clone()),
+            json: false,
+        },
+    };
+    let gh_out = crate::usage_import::github(store, &gh).await?;
+    let mut gpt_stored = 0;
+    for export in &history.chatgpt_exports {
+        let a = crate::usage_import::RowsArgs {
+            file: export.clone(),
+            common: crate::usage_import::CommonArgs {
+                identities: None,
+                json: false,
+            },
+        };
+        gpt_stored += crate::usage_import::rows(store, "chatgpt", &a)
+            .await?
+            .stored;
+    }
+    let slack = crate::usage_import::SlackArgs {
+        path: history.slack_export.clone(),
+        help_channels: vec!["ai-help".into(), "ask-ai".into()],
+        wins_channels: vec!["ai-wins".into()],
+        keep_text: false,
+        workspace_url: None,
+        common: crate::usage_import::CommonArgs {
+            identities: None,
+            json: false,
+        },
+    };
+    let chat = crate::usage_import::slack(store, &slack).await?;
+    println!(
+        "history: {} of the people adopted AI over six months ({} planted champions, in {}); imported {} M365 Copilot records from {} weekly reports and {} GitHub Copilot records",
+        history.adopters,
+        history.champions,
+        history.ground_truth.display(),
+        m365_stored,
+        history.m365_reports.len(),
+        gh_out.stored
+    );
+    println!(
+        "chat: {} ChatGPT Enterprise records from {} monthly exports; Slack: {} messages, {} questions in #ai-help, {} wins in #ai-wins, {} ties",
+        gpt_stored,
+        history.chatgpt_exports.len(),
+        chat.messages,
+        chat.questions_stored,
+        chat.wins_stored,
+        chat.ties_stored
+    );
+
+    Ok(())
 }
 
 /// How many wins the demo promotes into the use-case library.

@@ -115,6 +115,15 @@ fn print_momentum(m: &Momentum) {
         b.waves_scheduled,
         b.trainings
     );
+    print_index(m);
+    print_funnel(m);
+    print_groups(m);
+    print_signals(m);
+    print_organic(m);
+    print_inequality_and_risks(m);
+}
+
+fn print_index(m: &Momentum) {
     println!();
     match m.index.value {
         Some(v) => println!("MOMENTUM INDEX {v:.0} / 100 (mean of the parts' scores)"),
@@ -141,6 +150,9 @@ fn print_momentum(m: &Momentum) {
         .map(|(d, v)| format!("{d}: {}", v.map_or("–".into(), |v| format!("{v:.0}"))))
         .collect();
     println!("  over time: {}", hist.join(" · "));
+}
+
+fn print_funnel(m: &Momentum) {
     println!();
     println!("FUNNEL (eligible → access → tried → active 28 d → habitual 3 of 4 weeks → builder)");
     if m.funnel.is_empty() {
@@ -165,6 +177,10 @@ fn print_momentum(m: &Momentum) {
             a.stickiness.percent()
         );
     }
+}
+
+fn print_groups(m: &Momentum) {
+    let b = &m.basis;
     println!();
     println!(
         "BY {} (now; active share 4 weeks ago → now)",
@@ -201,6 +217,9 @@ fn print_momentum(m: &Momentum) {
             ),
         }
     }
+}
+
+fn print_signals(m: &Momentum) {
     println!();
     let br = &m.breadth;
     println!(
@@ -236,6 +255,9 @@ fn print_momentum(m: &Momentum) {
         u.requests_decided,
         cell(&u.median_request_days, 0)
     );
+}
+
+fn print_organic(m: &Momentum) {
     let o = &m.organic;
     println!(
         "ORGANIC DEMAND (last {} days)  {} of {} access requests and {} of {} questions came from untrained units or sites before their wave ({})",
@@ -275,6 +297,9 @@ fn print_momentum(m: &Momentum) {
             }
         }
     }
+}
+
+fn print_inequality_and_risks(m: &Momentum) {
     let i = &m.inequality;
     println!(
         "INEQUALITY  Gini of teams' active shares {} over {} teams ({} withheld as too small); {} laggard teams",
@@ -762,7 +787,7 @@ pub struct ForecastArgs {
 }
 
 pub async fn run_forecast(args: ForecastArgs, url: &str) -> anyhow::Result<()> {
-    use flywheel_insights::forecast::{forecast, CriticalMass, ForecastOptions};
+    use flywheel_insights::forecast::{forecast, ForecastOptions};
     let store = crate::open(url).await?;
     let pb = crate::progress::step("reading the program's data".to_owned());
     let pop = store.population(args.as_of).await?;
@@ -785,18 +810,28 @@ pub async fn run_forecast(args: ForecastArgs, url: &str) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&f)?);
         return Ok(());
     }
-    let cm = |c: &CriticalMass| -> String {
-        if c.already {
-            return "already reached".into();
-        }
-        match c.dates {
-            Some([lo, mid, hi]) => format!(
-                "{mid} (90% between {lo} and {hi}; reached in {:.0}% of draws within the horizon)",
-                c.reached_share * 100.0
-            ),
-            None => "not within the horizon".into(),
-        }
-    };
+    print_forecast_bass(&f, args.share);
+    print_forecast_network(&f);
+    print_forecast_departments(&f);
+    Ok(())
+}
+
+/// Critical mass in words: already, a date with its band, or not within the horizon.
+fn critical_mass_text(c: &flywheel_insights::forecast::CriticalMass) -> String {
+    if c.already {
+        return "already reached".into();
+    }
+    match c.dates {
+        Some([lo, mid, hi]) => format!(
+            "{mid} (90% between {lo} and {hi}; reached in {:.0}% of draws within the horizon)",
+            c.reached_share * 100.0
+        ),
+        None => "not within the horizon".into(),
+    }
+}
+
+fn print_forecast_bass(f: &flywheel_insights::forecast::Forecast, share: f64) {
+    let cm = critical_mass_text;
     println!(
         "forecast as of {}: {} of {} people use AI; week 0 = {} (first use); horizon {} weeks; critical mass = {:.0}% ({:.0} people)",
         f.as_of,
@@ -804,8 +839,8 @@ pub async fn run_forecast(args: ForecastArgs, url: &str) -> anyhow::Result<()> {
         f.people,
         f.start,
         f.horizon_weeks,
-        args.share * 100.0,
-        args.share * f.people as f64
+        share * 100.0,
+        share * f.people as f64
     );
     println!();
     match &f.bass.fit {
@@ -833,6 +868,10 @@ pub async fn run_forecast(args: ForecastArgs, url: &str) -> anyhow::Result<()> {
         }
         None => println!("BASS: no fit ({})", f.bass.note.as_deref().unwrap_or("")),
     }
+}
+
+fn print_forecast_network(f: &flywheel_insights::forecast::Forecast) {
+    let cm = critical_mass_text;
     let n = &f.network;
     println!();
     println!(
@@ -861,6 +900,9 @@ pub async fn run_forecast(args: ForecastArgs, url: &str) -> anyhow::Result<()> {
         );
     }
     println!();
+}
+
+fn print_forecast_departments(f: &flywheel_insights::forecast::Forecast) {
     println!("BY DEPARTMENT (Bass)");
     println!(
         "  {:<24} {:>6} {:>8}  {:>22} {:>22} {:>18}",
@@ -884,7 +926,6 @@ pub async fn run_forecast(args: ForecastArgs, url: &str) -> anyhow::Result<()> {
             ),
         }
     }
-    Ok(())
 }
 
 #[derive(Debug, Args)]

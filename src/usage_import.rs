@@ -159,12 +159,11 @@ fn open_tracked(path: &Path) -> anyhow::Result<(Tracked<BufReader<std::fs::File>
     Ok((reader, handle))
 }
 
-async fn apply_identities(imp: &mut UsageImport, path: Option<&Path>) -> anyhow::Result<()> {
+fn apply_identities(imp: &mut UsageImport, path: Option<&Path>) -> anyhow::Result<()> {
     let Some(path) = path else { return Ok(()) };
     let (bytes, _) = crate::import::read_bounded(path)?;
     let maps = read_identities(&bytes[..], &path.display().to_string())?;
     imp.add_mappings(&maps)
-        .await
         .with_context(|| format!("{}: nothing was imported", path.display()))?;
     Ok(())
 }
@@ -211,7 +210,7 @@ pub async fn events(store: &Store, args: &EventsArgs) -> anyhow::Result<UsageImp
         );
     let (input, handle) = open_tracked(&args.file)?;
     let mut imp = store.begin_usage_import("events", &name, "").await?;
-    apply_identities(&mut imp, args.common.identities.as_deref()).await?;
+    apply_identities(&mut imp, args.common.identities.as_deref())?;
     let result = match EventsReader::new(input, &name, jsonl, args.tool.clone()) {
         Ok(reader) => stage_all(&mut imp, reader.map(|r| r.map(Parsed::from))).await,
         Err(e) => Err(e.into()),
@@ -230,7 +229,7 @@ pub async fn rows(
     let name = args.file.display().to_string();
     let (input, handle) = open_tracked(&args.file)?;
     let mut imp = store.begin_usage_import(kind, &name, "").await?;
-    apply_identities(&mut imp, args.common.identities.as_deref()).await?;
+    apply_identities(&mut imp, args.common.identities.as_deref())?;
     let reader = match kind {
         "m365-copilot" => flywheel_ingest::m365::read_m365(input, &name),
         _ => flywheel_ingest::chatgpt::read_chatgpt(input, &name),
@@ -257,7 +256,7 @@ pub async fn github(store: &Store, args: &GithubArgs) -> anyhow::Result<UsageImp
     let mut imp = store
         .begin_usage_import("github-copilot", &name, "")
         .await?;
-    apply_identities(&mut imp, args.common.identities.as_deref()).await?;
+    apply_identities(&mut imp, args.common.identities.as_deref())?;
     match file {
         GithubFile::Usage(rows) => {
             let result = stage_all(&mut imp, rows).await;

@@ -73,6 +73,7 @@ fn js_verify(documents: &[(&str, &Path)], files: &[&Path]) -> Vec<Value> {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn a_completed_course_earns_a_credential_that_flywheel_and_an_independent_verifier_accept() {
     let dir = flywheel_testkit::tempdir();
     let db = format!("sqlite://{}", dir.path().join("t.db").display());
@@ -323,6 +324,7 @@ flywheel_testkit::both_backends! {
     }
 }
 
+#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn web_badges_flow(db: &str) {
     use crate::web::{call, hidden, Client};
 
@@ -682,7 +684,7 @@ fn web_badges_flow(db: &str) {
 }
 
 /// The mode bits of a file.
-fn mode(p: &std::path::Path) -> u32 {
+fn mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p)
         .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -692,6 +694,7 @@ fn mode(p: &std::path::Path) -> u32 {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn the_signing_key_lives_in_a_key_file_and_rotates_without_breaking_old_credentials() {
     let dir = flywheel_testkit::tempdir();
     let file = dir.path().join("k.db");
@@ -727,7 +730,7 @@ fn the_signing_key_lives_in_a_key_file_and_rotates_without_breaking_old_credenti
     // The database and its logs are the owner's alone; the key is in a 0600 file in a
     // 0700 directory beside it, and not in the database.
     for suffix in ["", "-wal", "-shm"] {
-        let p = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+        let p = PathBuf::from(format!("{}{suffix}", file.display()));
         if p.exists() {
             assert_eq!(mode(&p), 0o600, "{}", p.display());
         }
@@ -840,7 +843,7 @@ fn the_signing_key_lives_in_a_key_file_and_rotates_without_breaking_old_credenti
         files.push(p);
         docs.push((status_url, sp));
     }
-    let doc_refs: Vec<(&str, &std::path::Path)> = docs
+    let doc_refs: Vec<(&str, &Path)> = docs
         .iter()
         .map(|(u, p)| (u.as_str(), p.as_path()))
         .collect();

@@ -22,6 +22,7 @@ fn set(db: &str, person: &str, status: &str, args: &[&str]) {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
     let (db, truth, _dir) = demo("1500", "21");
     // Store ids of the planted champions (the ground truth names HRIS ids).
@@ -54,7 +55,10 @@ fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
     );
     // Every suggestion explains itself with its numbers and shows all its parts.
     let first = &s["suggestions"][0];
-    assert_eq!(first["percentiles"].as_object().map(|m| m.len()), Some(8));
+    assert_eq!(
+        first["percentiles"].as_object().map(serde_json::Map::len),
+        Some(8)
+    );
     let why = first["evidence"]["explanation"].as_str().unwrap_or("");
     assert!(
         why.contains("close contacts started using AI within 3 weeks") && why.contains("active in"),

@@ -101,6 +101,7 @@ struct Outcome {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn a_full_disk_never_acknowledges_a_lost_write() {
     let Some(fs) = Tmpfs::mount(40) else { return };
     let db = format!("sqlite://{}/flywheel.db", fs.path().display());
@@ -314,7 +315,7 @@ fn kill_9_during_an_import_leaves_all_or_nothing() {
     let mut outcomes = vec![];
     for delay_ms in [150, 400, 800, 1500] {
         let before = rows(&db);
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
             .args(["--db", &db, "import", "events", &file])
             .env_remove("FLYWHEEL_DB")
             .stdout(std::process::Stdio::null())

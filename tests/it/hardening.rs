@@ -350,6 +350,7 @@ fn query_parameters_are_validated_not_ignored() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn metrics_json_logs_with_request_ids_and_a_graceful_sigterm() {
     use std::io::{BufRead, BufReader, Read};
     use std::process::{Command, Stdio};

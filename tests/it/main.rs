@@ -95,7 +95,7 @@ pub fn demo_on(
 ) -> (String, serde_json::Value, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().join("d").display().to_string();
-    let out = crate::run_demo_on(db, &d, people, seed);
+    let out = run_demo_on(db, &d, people, seed);
     assert!(
         out.status.success(),
         "{}",
@@ -150,7 +150,7 @@ pub fn exec_sql(db: &str, sql: &str) {
             .execute(&mut conn)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    })
+    });
 }
 
 /// Imports the Oracle HR sample org chart (107 people) as of 2024-01-01.

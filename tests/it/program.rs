@@ -379,6 +379,7 @@ fn waves_detect_pull_and_plan_sites_by_it() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
     let (db, truth, _dir) = demo("1500", "21");
     // Forecast from the first half of the history: both models give bands, and the Bass fit

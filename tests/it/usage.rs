@@ -159,7 +159,7 @@ both_backends! {
         for f in ["m365/doc-example_copilot-usage-user-detail_v1.csv", "m365/doc-example_copilot-usage-user-detail_beta.json"] {
             let v = json(&ok(&url, &["import", "m365-copilot", &fixture(f).display().to_string(), "--json"]));
             assert_eq!(v["read"].as_u64(), Some(1), "{f}");
-            let skipped: u64 = v["skipped"].as_object().map(|m| m.values().filter_map(|x| x.as_u64()).sum()).unwrap_or(0);
+            let skipped: u64 = v["skipped"].as_object().map(|m| m.values().filter_map(serde_json::Value::as_u64).sum()).unwrap_or(0);
             assert_eq!(skipped, 1, "{f}: the concealed user is counted and skipped: {v}");
             assert_eq!(v["stored"].as_u64(), Some(0), "{f}");
         }

@@ -49,7 +49,11 @@ impl Client {
             Err(ureq::Error::Status(_, r)) => r,
             Err(e) => panic!("request failed: {e}"),
         };
-        self.set_cookies = r.all("set-cookie").iter().map(|s| s.to_string()).collect();
+        self.set_cookies = r
+            .all("set-cookie")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         for c in &self.set_cookies {
             let first = c.split(';').next().unwrap_or("");
             if let Some((k, v)) = first.split_once('=') {
@@ -817,6 +821,7 @@ both_backends! {
 }
 
 /// The demo (on the backend of `url`), then every documented operation as every role.
+#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn api_schemas_and_authorization(url: &str) {
     let pg = url.starts_with("postgres");
     let (db, _truth, _dir) = crate::demo_on(pg.then_some(url), "300", "3");
@@ -1165,6 +1170,7 @@ fn api_schemas_and_authorization(url: &str) {
 type FormRoute<'a> = (String, Vec<(&'a str, &'a str)>, bool);
 
 #[test]
+#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn every_page_route_is_authorized() {
     let dir = flywheel_testkit::tempdir();
     let db = format!("sqlite://{}", dir.path().join("t.db").display());
@@ -1243,7 +1249,7 @@ fn every_page_route_is_authorized() {
         "/admin/badges/explorer/holders.csv",
     ];
     // (path, form, admin only)
-    let writes: Vec<FormRoute> = vec![
+    let writes: Vec<FormRoute<'_>> = vec![
         (
             "/wins".into(),
             vec![

@@ -36,14 +36,22 @@ pub struct PolicyCache {
 impl PolicyCache {
     pub async fn get(&self, store: &Store) -> AppResult<(Arc<Policies>, Option<i64>)> {
         let version = store.policy_version().await?;
-        if let Some((v, p)) = self.slot.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some((v, p)) = self
+            .slot
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
             if *v == version {
                 return Ok((p.clone(), version));
             }
         }
         let (p, v) = policies(store).await?;
         let p = Arc::new(p);
-        *self.slot.write().unwrap_or_else(|e| e.into_inner()) = Some((v, p.clone()));
+        *self
+            .slot
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((v, p.clone()));
         Ok((p, v))
     }
 }

@@ -146,9 +146,9 @@ mod tests {
 
     fn facts(courses: &[&str], wins: &[i64], held: &[&str]) -> Facts {
         Facts {
-            completed_courses: courses.iter().map(|s| s.to_string()).collect(),
+            completed_courses: courses.iter().map(ToString::to_string).collect(),
             verified_wins: wins.to_vec(),
-            held: held.iter().map(|s| s.to_string()).collect(),
+            held: held.iter().map(ToString::to_string).collect(),
         }
     }
 
@@ -190,7 +190,7 @@ mod tests {
         let map = |pairs: &[(&str, &[&str])]| -> BTreeMap<String, Vec<String>> {
             pairs
                 .iter()
-                .map(|(b, r)| (b.to_string(), r.iter().map(|s| s.to_string()).collect()))
+                .map(|(b, r)| (b.to_string(), r.iter().map(ToString::to_string).collect()))
                 .collect()
         };
         assert_eq!(

@@ -130,6 +130,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn question_stages_round_trip_through_their_text() {
+        for s in QuestionStage::ALL {
+            assert_eq!(QuestionStage::parse(s.as_str()).ok(), Some(s));
+        }
+        assert!(QuestionStage::parse("how-to").is_err());
+    }
+
+    #[test]
     fn interaction_weight_must_be_positive() {
         let at = DateTime::<Utc>::from_timestamp(0, 0).expect("epoch");
         assert!(
@@ -261,6 +269,10 @@ pub struct ChatWin {
 }
 
 impl QuestionStage {
+    /// Every stage, in the order people climb them.
+    pub const ALL: [QuestionStage; 4] =
+        [Self::Awareness, Self::Access, Self::HowTo, Self::Frontier];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Awareness => "awareness",
@@ -268,5 +280,17 @@ impl QuestionStage {
             Self::HowTo => "how_to",
             Self::Frontier => "frontier",
         }
+    }
+
+    /// The stage named as [`QuestionStage::as_str`] writes it.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| DomainError::UnknownValue {
+                what: "question stage",
+                value: s.to_owned(),
+                allowed: "awareness, access, how_to, frontier",
+            })
     }
 }

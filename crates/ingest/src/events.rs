@@ -341,7 +341,7 @@ mod tests {
         let csv = "user,tool,day,count\na@x.org,T,2026-01-01,1\na@x.org,T,2026-13-01,1\n,T,2026-01-01,1\nb@x.org,T,2026-01-01,-4\n";
         let errs: Vec<String> = all(csv, false)
             .into_iter()
-            .filter_map(|r| r.err())
+            .filter_map(Result::err)
             .map(|e| e.to_string())
             .collect();
         assert_eq!(
@@ -358,7 +358,7 @@ mod tests {
             true,
         )
         .into_iter()
-        .filter_map(|r| r.err())
+        .filter_map(Result::err)
         .map(|e| e.to_string())
         .collect();
         assert!(errs[0].contains("ev:1: column \"tool\""), "{errs:?}");

@@ -397,7 +397,7 @@ mod tests {
         let bad = "User Principal Name,Last Activity Date,Report Period\nada@x.org,07/02/2026,7\nbo@x.org,2026-07-02,weekly\n";
         let errs: Vec<String> = read_m365(bad.as_bytes(), "m.csv")
             .expect("opens")
-            .filter_map(|r| r.err())
+            .filter_map(Result::err)
             .map(|e| e.to_string())
             .collect();
         assert_eq!(errs.len(), 2);

@@ -126,7 +126,7 @@ pub struct SlackExport {
     /// Channel folder names, in order.
     pub channels: Vec<String>,
     /// Each channel's id (`C024BE91L`) by name, where `channels.json` gives one.
-    pub channel_ids: std::collections::HashMap<String, String>,
+    pub channel_ids: HashMap<String, String>,
 }
 
 fn structure(name: &str, message: impl Into<String>) -> IngestError {
@@ -256,7 +256,7 @@ impl SlackExport {
             source,
             users: Vec::new(),
             channels: Vec::new(),
-            channel_ids: std::collections::HashMap::new(),
+            channel_ids: HashMap::new(),
         };
         let users = export
             .read_json("users.json")?

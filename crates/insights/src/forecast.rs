@@ -451,6 +451,7 @@ fn critical(
 }
 
 /// Forecasts adoption of `pop` (first uses) with both models.
+#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 pub fn forecast(pop: &Population, opts: &ForecastOptions) -> Result<Forecast, String> {
     let as_of = opts
         .as_of
@@ -606,6 +607,7 @@ fn neighbours(pop: &Population) -> Vec<Vec<u32>> {
 const MAX_EXPOSURE: usize = 256;
 
 #[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 fn network_forecast(
     pop: &Population,
     first: &[Option<NaiveDate>],

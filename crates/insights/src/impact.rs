@@ -77,6 +77,7 @@ fn var(v: &[f64]) -> f64 {
 }
 
 /// Estimates the impact of intervention `id`.
+#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> Result<Impact, String> {
     let iv = pop
         .interventions

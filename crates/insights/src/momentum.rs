@@ -538,7 +538,7 @@ pub fn momentum(pop: &Population, opts: &Options) -> Result<Momentum, String> {
 }
 
 fn group_funnels(
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     snapshots: &[NaiveDate],
     levels: &[Vec<u8>],
     by: GroupBy,
@@ -619,9 +619,9 @@ fn group_funnels(
         .collect()
 }
 
-fn breadth(ctx: &Ctx, t: NaiveDate, levels: &[u8], min: usize) -> Breadth {
+fn breadth(ctx: &Ctx<'_>, t: NaiveDate, levels: &[u8], min: usize) -> Breadth {
     let from = t - Duration::days(WINDOW_DAYS - 1);
-    let unspecified = ctx.pop.features.iter().position(|f| f.is_empty());
+    let unspecified = ctx.pop.features.iter().position(String::is_empty);
     let (mut active, mut tools, mut cases, mut multi) = (0usize, 0usize, 0usize, 0usize);
     for (p, &l) in levels.iter().enumerate() {
         if l < 4 {
@@ -692,14 +692,14 @@ fn question_months(pop: &Population, min: usize) -> Vec<QuestionMonth> {
 }
 
 /// Demand events in the `days` days ending `t`.
-fn demand(ctx: &Ctx, t: NaiveDate, days: i64) -> Vec<(u32, NaiveDate, bool)> {
+fn demand(ctx: &Ctx<'_>, t: NaiveDate, days: i64) -> Vec<(u32, NaiveDate, bool)> {
     ctx.pop.demand(t - Duration::days(days - 1), t)
 }
 
 /// Organic demand is counted over a quarter: it is sparse by nature.
 pub const ORGANIC_DAYS: i64 = 91;
 
-fn organic(ctx: &Ctx, t: NaiveDate, min: usize) -> Organic {
+fn organic(ctx: &Ctx<'_>, t: NaiveDate, min: usize) -> Organic {
     let pop = ctx.pop;
     let events = demand(ctx, t, ORGANIC_DAYS);
     let (mut requests, mut questions, mut org_req, mut org_q) = (0, 0, 0, 0);
@@ -761,7 +761,7 @@ fn organic(ctx: &Ctx, t: NaiveDate, min: usize) -> Organic {
     }
 }
 
-fn teaching(ctx: &Ctx, t: NaiveDate, levels: &[u8], min: usize) -> Teaching {
+fn teaching(ctx: &Ctx<'_>, t: NaiveDate, levels: &[u8], min: usize) -> Teaching {
     let from = t - Duration::days(WINDOW_DAYS - 1);
     let inside = |d: NaiveDate| d >= from && d <= t;
     let qs = ctx.pop.questions_between(from, t);
@@ -791,7 +791,7 @@ fn teaching(ctx: &Ctx, t: NaiveDate, levels: &[u8], min: usize) -> Teaching {
 }
 
 fn reuse(pop: &Population, t: NaiveDate) -> Reuse {
-    let unspecified = pop.features.iter().position(|f| f.is_empty());
+    let unspecified = pop.features.iter().position(String::is_empty);
     let mut depts: HashMap<(u32, u32), HashSet<u32>> = HashMap::new();
     for u in pop
         .usage
@@ -821,7 +821,7 @@ fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[i])
 }
 
-fn time_to_use(ctx: &Ctx, t: NaiveDate, min: usize) -> TimeToUse {
+fn time_to_use(ctx: &Ctx<'_>, t: NaiveDate, min: usize) -> TimeToUse {
     let pop = ctx.pop;
     let mut first: HashMap<(u32, u32), NaiveDate> = HashMap::new();
     for u in pop.usage.iter().filter(|u| u.count > 0 && u.day <= t) {
@@ -940,7 +940,7 @@ fn inequality(pop: &Population, levels: &[u8], min: usize) -> Inequality {
     }
 }
 
-fn quiet_power(ctx: &Ctx, t: NaiveDate, levels: &[u8], individuals: bool) -> QuietPower {
+fn quiet_power(ctx: &Ctx<'_>, t: NaiveDate, levels: &[u8], individuals: bool) -> QuietPower {
     let active: Vec<(usize, usize)> = levels
         .iter()
         .enumerate()
@@ -996,7 +996,7 @@ fn incidents(pop: &Population, t: NaiveDate) -> Incidents {
 }
 
 /// The index's parts at day `t`, from everyone's levels that day.
-fn index_parts(ctx: &Ctx, t: NaiveDate, levels: &[u8], min: usize) -> Vec<Part> {
+fn index_parts(ctx: &Ctx<'_>, t: NaiveDate, levels: &[u8], min: usize) -> Vec<Part> {
     let pop = ctx.pop;
     let mut f = Funnel::default();
     levels.iter().for_each(|&l| f.add(l));

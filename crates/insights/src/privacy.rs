@@ -63,9 +63,9 @@ mod tests {
 
     #[test]
     fn counts_below_the_minimum_are_withheld_at_the_boundary() {
-        assert_eq!(super::shown(5, 5), Some(5));
-        assert_eq!(super::shown(4, 5), None);
-        assert_eq!(super::shown(0, 1), None);
+        assert_eq!(shown(5, 5), Some(5));
+        assert_eq!(shown(4, 5), None);
+        assert_eq!(shown(0, 1), None);
     }
 
     use super::*;

@@ -53,7 +53,7 @@ proptest! {
         let with = |set: &[u32]| { let mut v = set.to_vec(); if !v.contains(&x) { v.push(x); } v };
         let ic = |set: &[u32]| exact_ic(&g, ArcProbability::Uniform(0.4), set);
         let lt = |set: &[u32]| exact_lt(&g, set);
-        let models: [&Spread; 2] = [&ic, &lt];
+        let models: [&Spread<'_>; 2] = [&ic, &lt];
         for f in models {
             let (fs, ft, fsx, ftx) = (f(&s), f(&t), f(&with(&s)), f(&with(&t)));
             prop_assert!(fsx >= fs - 1e-9 && ft >= fs - 1e-9);

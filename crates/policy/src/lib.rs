@@ -105,7 +105,10 @@ impl Policies {
         }
         let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
         if !result.validation_passed() {
-            let msgs: Vec<String> = result.validation_errors().map(|e| e.to_string()).collect();
+            let msgs: Vec<String> = result
+                .validation_errors()
+                .map(ToString::to_string)
+                .collect();
             return Err(PolicyError::Invalid(msgs.join("; ")));
         }
         Ok(Policies {
@@ -326,7 +329,7 @@ impl<'a> Decider<'a> {
             return Err(PolicyError::Internal(err.to_string()));
         }
         let mut ids: Vec<PolicyId> = response.diagnostics().reason().cloned().collect();
-        ids.sort_by_key(|id| id.to_string());
+        ids.sort_by_key(ToString::to_string);
         Ok((response.decision() == Decision::Allow, ids))
     }
 

@@ -12,8 +12,8 @@ fn tool(name: &str, category: &str, purposes: &[&str], classes: &[&str], approve
             format!("Open {name}"),
             "Sign in with your work account".into(),
         ],
-        purposes: purposes.iter().map(|s| s.to_string()).collect(),
-        data_classes: classes.iter().map(|s| s.to_string()).collect(),
+        purposes: purposes.iter().map(ToString::to_string).collect(),
+        data_classes: classes.iter().map(ToString::to_string).collect(),
         alternatives: vec![],
         approved,
     }

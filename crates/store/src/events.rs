@@ -181,15 +181,8 @@ impl Store {
 
     /// Every intervention, oldest first.
     pub async fn intervention_rows(&self) -> Result<Vec<InterventionRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT i.id, i.kind, i.unit_id, i.site_id, i.tool_id, i.day, i.note, \
-             u.path AS unit_path, s.name AS site_name, t.name AS tool_name \
-             FROM interventions i LEFT JOIN org_units u ON u.id = i.unit_id \
-             LEFT JOIN sites s ON s.id = i.site_id LEFT JOIN tools t ON t.id = i.tool_id \
-             ORDER BY i.day, i.id",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        let mut conn = self.pool.acquire().await?;
+        intervention_rows(&mut conn).await
     }
 
     /// Schedules sites' rollout waves (site name, first day), replacing earlier dates, in
@@ -362,4 +355,20 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// Every intervention with the names of its scope, oldest first, on `conn` (so that the
+/// population reads them in its snapshot).
+pub(crate) async fn intervention_rows(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<Vec<InterventionRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT i.id, i.kind, i.unit_id, i.site_id, i.tool_id, i.day, i.note, \
+             u.path AS unit_path, s.name AS site_name, t.name AS tool_name \
+             FROM interventions i LEFT JOIN org_units u ON u.id = i.unit_id \
+             LEFT JOIN sites s ON s.id = i.site_id LEFT JOIN tools t ON t.id = i.tool_id \
+             ORDER BY i.day, i.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }

@@ -24,6 +24,7 @@ mod learning;
 mod limits;
 mod org;
 mod people;
+mod population;
 mod program;
 mod requests;
 mod sessions;

@@ -226,14 +226,20 @@ impl LoginLimiter {
     }
 
     fn remembered(&self, key: &[u8; 32]) -> Option<(i64, String)> {
-        let map = self.basic.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self
+            .basic
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.get(key)
             .filter(|(_, _, at)| at.elapsed() < BASIC_TTL)
             .map(|(id, hash, _)| (*id, hash.clone()))
     }
 
     fn remember(&self, key: [u8; 32], user_id: i64, hash: String) {
-        let mut map = self.basic.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .basic
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() >= BASIC_MAX {
             map.retain(|_, (_, _, at)| at.elapsed() < BASIC_TTL);
             if map.len() >= BASIC_MAX {
@@ -356,7 +362,10 @@ pub async fn caller(
             }));
         }
         let gate = {
-            let mut m = limiter.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            let mut m = limiter
+                .in_flight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if m.len() > BASIC_MAX {
                 m.retain(|_, g| std::sync::Arc::strong_count(g) > 1);
             }

@@ -264,6 +264,7 @@ fn status_section(d: &Dashboard) -> Section {
     s
 }
 
+#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 fn momentum_sections(d: &Dashboard) -> Vec<Section> {
     if let Some(s) = unavailable("momentum", "Momentum", &d.momentum) {
         return vec![s];
@@ -608,7 +609,7 @@ fn forecast_section(d: &Dashboard) -> Section {
     for i in (0..n).step_by((n / 12).max(1)) {
         rows.push(vec![
             labels[i].clone(),
-            f.observed.get(i).map_or("—".into(), |v| v.to_string()),
+            f.observed.get(i).map_or("—".into(), ToString::to_string),
             format!("{:.0}", curve.median[i]),
             format!("{:.0}–{:.0}", curve.low[i], curve.high[i]),
         ]);
@@ -766,12 +767,15 @@ impl Cache {
     fn cached(&self) -> Option<Arc<Built>> {
         self.current
             .read()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
     fn store(&self, b: Arc<Built>) {
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(b);
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(b);
     }
 
     /// The dashboard: cached, or computed now (once, however many ask at the same time).

@@ -109,17 +109,14 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, crate::BODY_LIMIT).await {
-        Ok(b) => b,
-        Err(_) => {
-            return error_for(
-                &path,
-                ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!("the body is larger than {} KiB", crate::BODY_LIMIT / 1024),
-                ),
-            )
-        }
+    let Ok(bytes) = axum::body::to_bytes(body, crate::BODY_LIMIT).await else {
+        return error_for(
+            &path,
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is larger than {} KiB", crate::BODY_LIMIT / 1024),
+            ),
+        );
     };
     if let Some(field) = nul_field(&bytes) {
         return error_for(&path, nul_error("the form's", &field));

@@ -97,18 +97,60 @@ impl AppState {
     }
 }
 
-/// All routes.
+/// All routes: the pages by area, operations endpoints, and the JSON API nested under
+/// `/api/v1` by area; then the layers every request passes through.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(dashboard::page))
+        .merge(account_pages())
+        .merge(program_pages())
+        .merge(community_pages())
+        .merge(learning_pages())
+        .merge(requests_pages())
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(metrics::serve))
+        .nest("/api/v1", api_v1())
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::rate_limit,
+        ))
+        .layer(axum::middleware::from_fn(guard::refuse_nul))
+        .layer(axum::middleware::from_fn(guard::html_rejections))
+        .layer(axum::middleware::from_fn(guard::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::observe,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page::forwarded,
+        ))
+        .with_state(state)
+}
+
+/// The pages of signing in and out.
+fn account_pages() -> Router<AppState> {
+    Router::new()
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", post(account::logout))
+}
+
+/// The pages of the dashboard, "Can I?", the catalog and the policies.
+fn program_pages() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::page))
         .route("/can-i", get(can_i::page))
         .route("/tools", get(can_i::tools_page))
         .route(
             "/admin/policies",
             get(can_i::policies_page).post(can_i::policies_post),
         )
+}
+
+/// The pages of wins, the use-case library, the digest and the champions.
+fn community_pages() -> Router<AppState> {
+    Router::new()
         .route(
             "/wins",
             get(community::wins_page).post(community::wins_post),
@@ -116,6 +158,17 @@ pub fn router(state: AppState) -> Router {
         .route("/wins/{id}", get(community::win_page))
         .route("/wins/{id}/tried", post(community::win_tried))
         .route("/wins/{id}/promote", post(community::win_promote))
+        .route("/use-cases", get(community::use_cases_page))
+        .route("/digest", get(community::digest_page))
+        .route("/champions", get(community::champions_page))
+        .route("/champions/volunteer", post(community::volunteer_post))
+        .route("/champions/opt-out", post(community::opt_out_post))
+        .route("/champions/help", post(community::help_post))
+}
+
+/// The pages of courses, badges, credentials and their verification.
+fn learning_pages() -> Router<AppState> {
+    Router::new()
         .route("/wins/{id}/verify", post(learning::verify_win_post))
         .route("/learn", get(learning::learn_page))
         .route("/learn/{course}", get(learning::course_page))
@@ -150,12 +203,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/awards/{uuid}/revoke", post(learning::revoke_post))
         .route("/admin/campaigns/{campaign}/end", post(learning::end_post))
-        .route("/use-cases", get(community::use_cases_page))
-        .route("/digest", get(community::digest_page))
-        .route("/champions", get(community::champions_page))
-        .route("/champions/volunteer", post(community::volunteer_post))
-        .route("/champions/opt-out", post(community::opt_out_post))
-        .route("/champions/help", post(community::help_post))
+}
+
+/// The pages of access requests and incidents.
+fn requests_pages() -> Router<AppState> {
+    Router::new()
         .route(
             "/requests",
             get(requests::requests_page).post(requests::requests_post),
@@ -169,108 +221,100 @@ pub fn router(state: AppState) -> Router {
             "/incidents/{id}/{action}",
             post(requests::incident_update_post),
         )
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(metrics::serve))
-        .route("/api/v1/me", get(account::me))
-        .route("/api/v1/people", get(api::people))
-        .route("/api/v1/org/summary", get(api::org_summary))
-        .route("/api/v1/dashboard", get(dashboard::api))
-        .route("/api/v1/can-i", get(can_i::api))
-        .route("/api/v1/tools", get(can_i::tools_api))
-        .route("/api/v1/tools/{name}", put(can_i::put_tool))
+}
+
+/// The JSON API (nested under `/api/v1`), by area.
+fn api_v1() -> Router<AppState> {
+    Router::new()
+        .merge(program_api())
+        .merge(community_api())
+        .merge(learning_api())
+        .merge(requests_api())
+}
+
+/// The API of the account, people, the dashboard, "Can I?", the catalog and the policies,
+/// and the API's own documents (its error table and OpenAPI description).
+fn program_api() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(account::me))
+        .route("/people", get(api::people))
+        .route("/org/summary", get(api::org_summary))
+        .route("/dashboard", get(dashboard::api))
+        .route("/can-i", get(can_i::api))
+        .route("/tools", get(can_i::tools_api))
+        .route("/tools/{name}", put(can_i::put_tool))
         .route(
-            "/api/v1/policies",
+            "/policies",
             get(can_i::policies_api).put(can_i::put_policies),
         )
+        .route("/errors", get(api::errors))
+        .route("/openapi.json", get(openapi::serve))
+}
+
+/// The API of wins, the use-case library, the digest and the champions.
+fn community_api() -> Router<AppState> {
+    Router::new()
         .route(
-            "/api/v1/wins",
+            "/wins",
             get(community::wins_api).post(community::wins_api_post),
         )
-        .route("/api/v1/wins/{id}", get(community::win_api))
+        .route("/wins/{id}", get(community::win_api))
+        .route("/wins/{id}/tried-too", post(community::win_tried_api))
+        .route("/wins/{id}/promote", post(community::win_promote_api))
+        .route("/use-cases", get(community::use_cases_api))
+        .route("/digest", get(community::digest_api))
+        .route("/champions", get(community::champions_api))
+        .route("/champions/volunteer", post(community::volunteer_api))
+        .route("/champions/opt-out", post(community::opt_out_api))
+        .route("/champions/help-sessions", post(community::help_api))
+        .route("/champions/invitations", post(community::invite_api))
+}
+
+/// The API of courses, badges, credentials and their verification.
+fn learning_api() -> Router<AppState> {
+    Router::new()
+        .route("/wins/{id}/verify", post(learning::verify_win_api))
+        .route("/courses", get(learning::courses_api))
+        .route("/courses/{course}", get(learning::course_api))
+        .route("/courses/{course}/enrol", post(learning::enrol_api))
         .route(
-            "/api/v1/wins/{id}/tried-too",
-            post(community::win_tried_api),
-        )
-        .route(
-            "/api/v1/wins/{id}/promote",
-            post(community::win_promote_api),
-        )
-        .route("/api/v1/wins/{id}/verify", post(learning::verify_win_api))
-        .route("/api/v1/courses", get(learning::courses_api))
-        .route("/api/v1/courses/{course}", get(learning::course_api))
-        .route("/api/v1/courses/{course}/enrol", post(learning::enrol_api))
-        .route(
-            "/api/v1/courses/{course}/modules/{position}/complete",
+            "/courses/{course}/modules/{position}/complete",
             post(learning::complete_api),
         )
-        .route("/api/v1/badges", get(learning::badges_api))
-        .route("/api/v1/badges/{badge}/holders", get(learning::holders_api))
-        .route("/api/v1/me/badges", get(learning::my_badges_api))
-        .route("/api/v1/me/badges/claim", post(learning::claim_api))
+        .route("/badges", get(learning::badges_api))
+        .route("/badges/{badge}/holders", get(learning::holders_api))
+        .route("/me/badges", get(learning::my_badges_api))
+        .route("/me/badges/claim", post(learning::claim_api))
         .route(
-            "/api/v1/me/badges/{uuid}/credential",
+            "/me/badges/{uuid}/credential",
             get(learning::credential_api),
         )
+        .route("/me/badges/{uuid}/profile", put(learning::profile_api))
+        .route("/awards/{uuid}/revoke", post(learning::revoke_api))
+        .route("/campaigns/{campaign}/end", post(learning::end_api))
+        .route("/issuer", get(credentials::issuer))
+        .route("/credentials/verify", post(credentials::verify))
+        .route("/credentials/status/{id}", get(credentials::status_list))
+}
+
+/// The API of access requests and incidents.
+fn requests_api() -> Router<AppState> {
+    Router::new()
         .route(
-            "/api/v1/me/badges/{uuid}/profile",
-            put(learning::profile_api),
-        )
-        .route("/api/v1/awards/{uuid}/revoke", post(learning::revoke_api))
-        .route("/api/v1/campaigns/{campaign}/end", post(learning::end_api))
-        .route("/api/v1/use-cases", get(community::use_cases_api))
-        .route("/api/v1/digest", get(community::digest_api))
-        .route("/api/v1/champions", get(community::champions_api))
-        .route(
-            "/api/v1/champions/volunteer",
-            post(community::volunteer_api),
-        )
-        .route("/api/v1/champions/opt-out", post(community::opt_out_api))
-        .route("/api/v1/champions/help-sessions", post(community::help_api))
-        .route("/api/v1/champions/invitations", post(community::invite_api))
-        .route(
-            "/api/v1/access-requests",
+            "/access-requests",
             get(requests::requests_api).post(requests::requests_api_post),
         )
-        .route("/api/v1/access-requests/clock", get(requests::clock_api))
+        .route("/access-requests/clock", get(requests::clock_api))
         .route(
-            "/api/v1/access-requests/{id}/decision",
+            "/access-requests/{id}/decision",
             post(requests::decision_api),
         )
         .route(
-            "/api/v1/incidents",
+            "/incidents",
             get(requests::incidents_api).post(requests::incidents_api_post),
         )
-        .route("/api/v1/incidents/{id}/triage", post(requests::triage_api))
-        .route(
-            "/api/v1/incidents/{id}/guardrail",
-            post(requests::guardrail_api),
-        )
-        .route("/api/v1/issuer", get(credentials::issuer))
-        .route("/api/v1/credentials/verify", post(credentials::verify))
-        .route(
-            "/api/v1/credentials/status/{id}",
-            get(credentials::status_list),
-        )
-        .route("/api/v1/errors", get(api::errors))
-        .route("/api/v1/openapi.json", get(openapi::serve))
-        .fallback(api::not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            guard::rate_limit,
-        ))
-        .layer(axum::middleware::from_fn(guard::refuse_nul))
-        .layer(axum::middleware::from_fn(guard::html_rejections))
-        .layer(axum::middleware::from_fn(guard::security_headers))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::observe,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            page::forwarded,
-        ))
-        .with_state(state)
+        .route("/incidents/{id}/triage", post(requests::triage_api))
+        .route("/incidents/{id}/guardrail", post(requests::guardrail_api))
 }
 
 /// Serves on `listener` (bind it first to learn the address, e.g. with port 0) until

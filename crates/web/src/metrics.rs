@@ -46,7 +46,10 @@ pub struct Metrics {
 
 impl Metrics {
     fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut routes = self
+            .routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let r = routes
             .entry((method.to_owned(), route.to_owned()))
             .or_default();
@@ -63,11 +66,17 @@ impl Metrics {
 
     /// The time the server started (for uptime).
     pub fn start(&self) {
-        *self.started.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        *self
+            .started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
     }
 
     fn render_requests(&self, out: &mut String) {
-        let routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        let routes = self
+            .routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         out.push_str(
             "# HELP flywheel_http_requests_total HTTP requests by method, route and status.\n",
         );
@@ -123,7 +132,11 @@ impl Metrics {
                 r.count
             );
         }
-        if let Some(t) = *self.started.lock().unwrap_or_else(|p| p.into_inner()) {
+        if let Some(t) = *self
+            .started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
             out.push_str("# HELP flywheel_uptime_seconds Seconds since this server started.\n");
             out.push_str("# TYPE flywheel_uptime_seconds gauge\n");
             let _ = writeln!(out, "flywheel_uptime_seconds {}", t.elapsed().as_secs_f64());

@@ -1,0 +1,108 @@
+//! The authorization matrix in process: every documented API operation is sent through the
+//! real router with `tower::ServiceExt::oneshot` (no socket), as nobody. Each is routed
+//! (never the fallback), and answers 401 exactly when its documentation lists 401. Fast
+//! enough to run on every change; the socket tests in `tests/it` cover every role.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use flywheel_store::Store;
+use flywheel_web::{openapi, router, AppState};
+use tower::ServiceExt;
+
+async fn state() -> (AppState, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::open(&url).await.expect("open");
+    (AppState::new(store, None), dir)
+}
+
+/// A concrete path for a documented template (`{id}` → `1`).
+fn concrete(template: &str) -> String {
+    template
+        .split('/')
+        .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, String) {
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_routed_and_guarded_as_documented() {
+    let (st, _dir) = state().await;
+    let app = router(st);
+    let doc = openapi::document();
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (template, ops) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("operations") {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let writes = op.get("requestBody").is_some();
+            let mut req = Request::builder()
+                .method(method.clone())
+                .uri(concrete(template));
+            if writes {
+                req = req.header("content-type", "application/json");
+            }
+            let body = if writes {
+                Body::from("{}")
+            } else {
+                Body::empty()
+            };
+            let (status, text) = send(&app, req.body(body).expect("request")).await;
+            assert!(
+                !text.contains("no route for"),
+                "{method} {template} is documented but not routed: {text}"
+            );
+            let guarded = op["responses"].get("401").is_some();
+            if (status == StatusCode::UNAUTHORIZED) != guarded {
+                wrong.push(format!(
+                    "{method} {template} (documents 401: {guarded}) answered {status}: {text}"
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(checked >= 40, "only {checked} operations documented");
+}
+
+#[tokio::test]
+async fn pages_send_nobody_to_the_login_and_unknown_paths_get_the_api_error() {
+    let (st, _dir) = state().await;
+    let app = router(st);
+    for path in [
+        "/",
+        "/wins",
+        "/champions",
+        "/learn",
+        "/requests",
+        "/admin/policies",
+    ] {
+        let res = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+            .expect("infallible");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        let to = res.headers()["location"].to_str().expect("location");
+        assert!(to.starts_with("/login"), "{path} → {to}");
+    }
+    let (status, text) = send(
+        &app,
+        Request::get("/api/v1/no-such-thing")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(v["code"], "not_found");
+}
