@@ -74,7 +74,7 @@ pub fn questions_of(
         }
         for (a, at) in &answerers {
             ties.push(flywheel_domain::usage::ChatTie {
-                kind: "help".into(),
+                kind: flywheel_domain::usage::InteractionKind::Help,
                 from: a.clone(),
                 to: asker.clone(),
                 day: at.date_naive(),

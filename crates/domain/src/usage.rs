@@ -18,7 +18,7 @@ pub struct DailyUsage {
 }
 
 /// How two people were seen to interact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InteractionKind {
     /// Standing collaboration (same team, shared projects): the demo's network.
@@ -31,17 +31,20 @@ pub enum InteractionKind {
     Reaction,
     /// An answered question: `from` helped `to`.
     Help,
+    /// Taking part in the same chat thread (each pair, weight 1/(n−1)).
+    Thread,
     /// A logged peer-teaching session.
     PeerSession,
 }
 
 impl InteractionKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Collaboration,
         Self::Reply,
         Self::Mention,
         Self::Reaction,
         Self::Help,
+        Self::Thread,
         Self::PeerSession,
     ];
 
@@ -52,6 +55,7 @@ impl InteractionKind {
             Self::Mention => "mention",
             Self::Reaction => "reaction",
             Self::Help => "help",
+            Self::Thread => "thread",
             Self::PeerSession => "peer_session",
         }
     }
@@ -63,7 +67,7 @@ impl InteractionKind {
             .ok_or_else(|| DomainError::UnknownValue {
                 what: "interaction kind",
                 value: s.to_owned(),
-                allowed: "collaboration, reply, mention, reaction, help, peer_session",
+                allowed: "collaboration, reply, mention, reaction, help, thread, peer_session",
             })
     }
 }
@@ -221,7 +225,7 @@ pub struct ChatUser {
 /// `kind` is `reply`, `mention`, `reaction` or `thread` (co-participation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatTie {
-    pub kind: String,
+    pub kind: InteractionKind,
     pub from: String,
     pub to: String,
     pub day: NaiveDate,

@@ -11,6 +11,7 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use flywheel_domain::usage::InteractionKind;
 use serde_json::Value;
 
 use crate::error::IngestError;
@@ -482,9 +483,10 @@ pub fn derive_ties(
 ) -> Vec<ChatTie> {
     let human =
         |m: &SlackMessage| m.is_human() && m.user.as_ref().is_some_and(|u| !bots.contains(u));
-    let mut acc: BTreeMap<(&'static str, String, String, NaiveDate, String), f32> = BTreeMap::new();
+    let mut acc: BTreeMap<(InteractionKind, String, String, NaiveDate, String), f32> =
+        BTreeMap::new();
     let mut add =
-        |kind: &'static str, from: &str, to: &str, day: NaiveDate, channel: &str, w: f32| {
+        |kind: InteractionKind, from: &str, to: &str, day: NaiveDate, channel: &str, w: f32| {
             if from != to && !bots.contains(to) {
                 *acc.entry((
                     kind,
@@ -511,16 +513,16 @@ pub fn derive_ties(
                     .and_then(|r| r.user.clone())
             });
             if let Some(p) = parent {
-                add("reply", author, &p, day, &m.channel, 1.0);
+                add(InteractionKind::Reply, author, &p, day, &m.channel, 1.0);
             }
         }
         for x in &m.mentions {
-            add("mention", author, x, day, &m.channel, 1.0);
+            add(InteractionKind::Mention, author, x, day, &m.channel, 1.0);
         }
         for (_, users) in &m.reactions {
             for r in users {
                 if !bots.contains(r) {
-                    add("reaction", r, author, day, &m.channel, 1.0);
+                    add(InteractionKind::Reaction, r, author, day, &m.channel, 1.0);
                 }
             }
         }
@@ -551,13 +553,13 @@ pub fn derive_ties(
         let channel = roots.get(t).map_or_else(String::new, |r| r.channel.clone());
         for a in &people {
             for b in &people {
-                add("thread", a, b, *day, &channel, w);
+                add(InteractionKind::Thread, a, b, *day, &channel, w);
             }
         }
     }
     acc.into_iter()
         .map(|((kind, from, to, day, channel), weight)| ChatTie {
-            kind: kind.to_owned(),
+            kind,
             from,
             to,
             day,
@@ -770,7 +772,7 @@ mod tests {
         let ties = derive_ties(&[root, r1, r2, join], &bots);
         let has = |k: &str, f: &str, t: &str| {
             ties.iter()
-                .find(|x| x.kind == k && x.from == f && x.to == t)
+                .find(|x| x.kind.as_str() == k && x.from == f && x.to == t)
                 .map(|x| x.weight)
         };
         assert_eq!(has("reply", "UB", "UA"), Some(1.0));
