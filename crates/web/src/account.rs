@@ -8,6 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use flywheel_store::random_token;
 
+use crate::api::ApiCaller;
 use crate::auth::{self, LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS};
 use crate::error::ApiError;
 use crate::page::{render_with, safe_next, ClientIp, Nav, PageError};
@@ -135,10 +136,8 @@ pub async fn logout(
 /// scripts on Flywheel's own pages).
 pub async fn me(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    ApiCaller(c): ApiCaller,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let c = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let place = match c.user.person_id {
         Some(p) => st.store.person_place(p).await?,
         None => None,

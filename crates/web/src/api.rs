@@ -1,7 +1,7 @@
 //! JSON endpoints under `/api/v1`.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::Uri;
 use axum::response::{Html, IntoResponse};
 use axum::Json;
 use flywheel_store::PeopleFilter;
@@ -123,11 +123,9 @@ pub fn paged<T: Serialize>(all: Vec<T>, q: &PageParams) -> Result<Json<PageOut<T
 /// Admin only; every call is audited.
 pub async fn people(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    ApiCaller(caller): ApiCaller,
     Query(q): Query<PeopleQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_admin("read individual-level data")?;
     let user = caller.user;
     let page = num::<u32>("page", q.page.as_ref(), 1, 1_000_000)?.unwrap_or(1);

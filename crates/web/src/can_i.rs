@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{paged, ApiCaller, JsonBody, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
+use crate::page::PageCaller;
 use crate::page::{self, render, render_with, ClientIp, Nav, PageError};
 use crate::AppState;
 
@@ -66,11 +67,9 @@ struct CanIPage {
 /// `GET /can-i?tool=&purpose=&data=`: the form, and the answer when all three are given.
 pub async fn page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/can-i").await?;
     let catalog = st.store.catalog().await?;
     let app = st.app(&caller);
     let (policies, _) = app.policies().await?;
@@ -109,11 +108,9 @@ pub async fn page(
 /// `GET /api/v1/can-i?tool=&purpose=&data=`.
 pub async fn api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    ApiCaller(caller): ApiCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<AnsweredOut>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let question = question(&q).ok_or_else(|| {
         let missing: Vec<&str> = ["tool", "purpose", "data"]
             .into_iter()
@@ -139,10 +136,8 @@ struct ToolsPage {
 /// `GET /tools`: the catalog.
 pub async fn tools_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/tools").await?;
     render(&ToolsPage {
         nav: Nav::of(&caller, "/tools"),
         tools: st.store.catalog().await?,
@@ -152,11 +147,9 @@ pub async fn tools_page(
 /// `GET /api/v1/tools`: the catalog, paged.
 pub async fn tools_api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    _: ApiCaller,
     Query(q): Query<PageParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let all = st.store.catalog().await?;
     paged(all, &q)
 }
@@ -203,10 +196,8 @@ pub struct PoliciesOut {
 /// the rules that decide for them).
 pub async fn policies_api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    ApiCaller(caller): ApiCaller,
 ) -> Result<Json<PoliciesOut>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let (p, version) = st.app(&caller).policies().await?;
     Ok(Json(PoliciesOut {
         version,
@@ -280,11 +271,9 @@ async fn policies_page_with(
 /// `GET /admin/policies`: the editor (admin).
 pub async fn policies_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/admin/policies").await?;
     caller.require_admin("change the policies")?;
     let saved = q.contains_key("saved");
     render(&policies_page_with(&st, &caller, None, String::new(), saved).await?)

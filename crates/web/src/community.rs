@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{paged, ApiCaller, JsonBody, PageOut, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
+use crate::page::PageCaller;
 use crate::page::{self, render, ClientIp, Nav, PageError};
 use crate::AppState;
 
@@ -181,11 +182,9 @@ struct WinsPage {
 /// `GET /wins`: search, filter, and the form to post one.
 pub async fn wins_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/wins").await?;
     let (page_no, per_page) = PageParams::from_map(&q).get()?;
     let list = st.store.wins(&win_filter(&q)?, page_no, per_page).await?;
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
@@ -253,12 +252,9 @@ pub(crate) fn win_id(raw: &str) -> Result<i64, ApiError> {
 /// `GET /wins/{id}`.
 pub async fn win_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Path(raw): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let here = format!("/wins/{raw}");
-    let caller = page::caller(&st, ip, &headers, &here).await?;
     let id = win_id(&raw)?;
     let win = st
         .store
@@ -324,11 +320,9 @@ pub async fn win_promote(
 /// `GET /api/v1/wins?q=&tool=&department=&since=&page=&per_page=`.
 pub async fn wins_api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    _: ApiCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<PageOut<WinRow>>, ApiError> {
-    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let (page_no, per_page) = PageParams::from_map(&q).get()?;
     let list = st.store.wins(&win_filter(&q)?, page_no, per_page).await?;
     Ok(Json(PageOut {
@@ -376,11 +370,9 @@ pub struct VerificationOut {
 /// `GET /api/v1/wins/{id}`.
 pub async fn win_api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    _: ApiCaller,
     Path(raw): Path<String>,
 ) -> Result<Json<WinOut>, ApiError> {
-    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let id = win_id(&raw)?;
     let win = st
         .store
@@ -407,11 +399,10 @@ pub async fn win_api(
 /// `POST /api/v1/wins/{id}/tried-too`: `{"new": bool}` (saying it twice changes nothing).
 pub async fn win_tried_api(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_write("say \"I tried this too\"")?;
     auth::check_api_write(&caller, &headers)?;
     let new = tried_too(&st, &caller, win_id(&raw)?).await?;
@@ -487,11 +478,9 @@ struct UseCasesPage {
 /// `GET /use-cases?q=`.
 pub async fn use_cases_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/use-cases").await?;
     let text = q.get("q").cloned().unwrap_or_default();
     render(&UseCasesPage {
         nav: Nav::of(&caller, "/use-cases"),
@@ -504,11 +493,9 @@ pub async fn use_cases_page(
 /// `GET /api/v1/use-cases?q=&page=&per_page=`.
 pub async fn use_cases_api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    _: ApiCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<PageOut<UseCaseOut>>, ApiError> {
-    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let all = use_cases(&st, q.get("q").map(String::as_str)).await?;
     paged(all, &PageParams::from_map(&q))
 }
@@ -670,10 +657,8 @@ struct DigestPage {
 /// `GET /digest`: the last seven days.
 pub async fn digest_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/digest").await?;
     render(&DigestPage {
         nav: Nav::of(&caller, "/digest"),
         d: digest(&st).await?,
@@ -684,10 +669,8 @@ pub async fn digest_page(
 /// `GET /api/v1/digest`.
 pub async fn digest_api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    _: ApiCaller,
 ) -> Result<Json<Digest>, ApiError> {
-    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     Ok(Json(digest(&st).await?))
 }
 
@@ -820,11 +803,9 @@ impl ChampionsPage {
 /// `GET /champions?department=&site=&tool=`: the directory and the caller's own panel.
 pub async fn champions_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/champions").await?;
     let (status, profile, invitation) = match caller.user.person_id {
         Some(p) => {
             let (s, prof) = st.store.champion_profile(p).await?;
@@ -933,11 +914,9 @@ pub async fn help_post(
 /// `GET /api/v1/champions?department=&site=&tool=&page=&per_page=`: the directory.
 pub async fn champions_api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    _: ApiCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<PageOut<DirectoryEntry>>, ApiError> {
-    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let all = st.store.directory(&directory_filter(&q)).await?;
     paged(all, &PageParams::from_map(&q))
 }
@@ -959,10 +938,9 @@ pub async fn volunteer_api(
 /// `POST /api/v1/champions/opt-out`.
 pub async fn opt_out_api(
     State(st): State<AppState>,
-    ip: ClientIp,
+    ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     caller.require_write("opt out")?;
     auth::check_api_write(&caller, &headers)?;
     opt_out(&st, &caller).await?;

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse};
 use flywheel_insights::champions::evidence;
 use flywheel_insights::forecast::{forecast, Forecast, ForecastOptions};
@@ -27,10 +26,11 @@ use flywheel_insights::privacy::Cell;
 use flywheel_insights::waves::{waves, WaveOptions, Waves, PULL_PER_100};
 use serde::Serialize;
 
-use crate::auth;
+use crate::api::ApiCaller;
 use crate::chart::{self, hbars, hbars_interval, lines, stacked, Lines};
 use crate::error::{ApiError, ErrorCode};
-use crate::page::{self, render, ClientIp, Nav, PageError};
+use crate::page::PageCaller;
+use crate::page::{render, Nav, PageError};
 use crate::AppState;
 
 /// How long a computed dashboard is served before it is recomputed in the background.
@@ -836,10 +836,8 @@ struct DashboardPage<'a> {
 /// `GET /`: the dashboard (its body rendered once per computation).
 pub async fn page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/").await?;
     let built = Cache::get(&st).await?;
     render(&DashboardPage {
         nav: Nav::of(&caller, "/"),
@@ -848,12 +846,7 @@ pub async fn page(
 }
 
 /// `GET /api/v1/dashboard`: the same numbers (aggregates only; any role).
-pub async fn api(
-    State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-) -> Result<impl IntoResponse, ApiError> {
-    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
+pub async fn api(State(st): State<AppState>, _: ApiCaller) -> Result<impl IntoResponse, ApiError> {
     let b = Cache::get(&st).await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],

@@ -23,6 +23,7 @@ use crate::api::{ApiCaller, JsonBody};
 use crate::auth::{self, Caller};
 use crate::community::win_id;
 use crate::error::{ApiError, ErrorCode};
+use crate::page::PageCaller;
 use crate::page::{self, render, render_with, ClientIp, Nav, PageError};
 use crate::AppState;
 use flywheel_app::badges as awarding;
@@ -252,10 +253,8 @@ struct LearnPage {
 /// `GET /learn`: the courses and the caller's progress.
 pub async fn learn_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/learn").await?;
     render(&LearnPage {
         nav: Nav::of(&caller, "/learn"),
         courses: courses(&st, &caller.user).await?,
@@ -286,13 +285,10 @@ impl CoursePage {
 /// department.
 pub async fn course_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Path(slug): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
-    let here = format!("/learn/{}", page::url_encode(&slug));
-    let caller = page::caller(&st, ip, &headers, &here).await?;
     let c = course_detail(&st, &slug, &caller.user).await?;
     let message = match (
         q.get("awarded").filter(|a| !a.is_empty()),
@@ -704,11 +700,9 @@ struct BadgesPage {
 /// the counts per department; for admins, the campaigns to end.
 pub async fn badges_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/badges").await?;
     let message = match q.get("done").map(String::as_str) {
         Some("claimed") => match q.get("awarded").filter(|a| !a.is_empty()) {
             Some(a) => format!("You earned: {a}."),
@@ -757,11 +751,9 @@ pub async fn claim_post(
 /// `credential.jwt`.
 pub async fn download_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Path((uuid, file)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/badges").await?;
     let jwt = match file.as_str() {
         "credential.json" => false,
         "credential.jwt" => true,
@@ -1232,12 +1224,9 @@ struct HoldersPage {
 /// `GET /admin/badges/{badge}`: who holds it (admins; audited).
 pub async fn holders_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Path(slug): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let here = format!("/admin/badges/{}", page::url_encode(&slug));
-    let caller = page::caller(&st, ip, &headers, &here).await?;
     let (b, holders) = holders(&st, &caller, &slug, "page").await?;
     render(&HoldersPage {
         nav: Nav::of(&caller, "/badges"),
@@ -1249,12 +1238,9 @@ pub async fn holders_page(
 /// `GET /admin/badges/{badge}/holders.csv` (admins; audited).
 pub async fn holders_csv_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
-    let here = format!("/admin/badges/{}", page::url_encode(&slug));
-    let caller = page::caller(&st, ip, &headers, &here).await?;
     let (_, list) = holders(&st, &caller, &slug, "CSV export").await?;
     Ok(csv_response(&slug, holders_csv(&list)?))
 }

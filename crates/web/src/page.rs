@@ -201,6 +201,20 @@ pub async fn caller(
         })
 }
 
+/// The signed-in caller of a page, extracted before anything else is read; nobody is sent
+/// to the login page, to come back to this path after signing in.
+pub struct PageCaller(pub Caller);
+
+impl FromRequestParts<AppState> for PageCaller {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, PageError> {
+        let Ok(ip) = ClientIp::from_request_parts(parts, st).await;
+        let here = parts.uri.path().to_owned();
+        caller(st, ip, &parts.headers, &here).await.map(PageCaller)
+    }
+}
+
 /// The navigation bar of a public page: the caller's when they are logged in (by session
 /// cookie only: a public page never checks a password), an empty one otherwise.
 pub async fn public_nav(st: &AppState, headers: &HeaderMap, here: &str) -> Nav {

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::api::{paged, ApiCaller, JsonBody, PageOut, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
+use crate::page::PageCaller;
 use crate::page::{self, render, ClientIp, Nav, PageError};
 use crate::AppState;
 
@@ -149,11 +150,9 @@ impl RequestsPage {
 /// `GET /requests?tool=`: request access; for admins, the queue with its clock.
 pub async fn requests_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/requests").await?;
     render(&RequestsPage {
         nav: Nav::of(&caller, "/requests"),
         clock: st.store.access_clock().await?,
@@ -212,11 +211,9 @@ pub async fn decision_post(
 /// others their own.
 pub async fn requests_api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    ApiCaller(caller): ApiCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<PageOut<AccessRequestRow>>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     let state = q.get("state").map(String::as_str);
     if let Some(s) = state {
         if !["open", "granted", "denied", "withdrawn"].contains(&s) {
@@ -269,10 +266,8 @@ pub async fn decision_api(
 /// `GET /api/v1/access-requests/clock`: the response clock (aggregates, any role).
 pub async fn clock_api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    _: ApiCaller,
 ) -> Result<Json<AccessClock>, ApiError> {
-    auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     Ok(Json(st.store.access_clock().await?))
 }
 
@@ -329,11 +324,9 @@ struct IncidentsPage {
 /// `GET /incidents`: report one; admins triage all and link guardrails.
 pub async fn incidents_page(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    PageCaller(caller): PageCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
-    let caller = page::caller(&st, ip, &headers, "/incidents").await?;
     render(&IncidentsPage {
         nav: Nav::of(&caller, "/incidents"),
         incidents: visible_incidents(&st, &caller).await?,
@@ -446,11 +439,9 @@ pub async fn incident_update_post(
 /// `GET /api/v1/incidents?page=&per_page=`: admins see all, others what they reported.
 pub async fn incidents_api(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    ApiCaller(caller): ApiCaller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<PageOut<IncidentRow>>, ApiError> {
-    let caller = auth::required(&st.store, &st.limiter, ip.0, &headers).await?;
     paged(
         visible_incidents(&st, &caller).await?,
         &PageParams::from_map(&q),
