@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::api::{paged, ApiCaller, JsonBody, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
-use crate::page::PageCaller;
-use crate::page::{self, render, render_with, ClientIp, Nav, PageError};
+use crate::page::{render, render_with, Nav, PageError};
+use crate::page::{PageCaller, PageForm};
 use crate::AppState;
 
 /// An answer with the version of the policies that gave it, as the API sends it.
@@ -279,18 +279,22 @@ pub async fn policies_page(
     render(&policies_page_with(&st, &caller, None, String::new(), saved).await?)
 }
 
+/// The form of `POST /admin/policies`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PolicyForm {
+    text: String,
+    note: String,
+}
+
 /// `POST /admin/policies`: saves a new version, or shows the text again with Cedar's
 /// message (422).
 pub async fn policies_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields: f }: PageForm<PolicyForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/admin/policies", &f).await?;
     caller.require_admin("change the policies")?;
-    let text = f.get("text").cloned().unwrap_or_default();
-    let note = f.get("note").cloned().unwrap_or_default();
+    let PolicyForm { text, note } = f;
     match save(&st, &caller, &text, &note).await {
         Ok(_) => Ok(Redirect::to("/admin/policies?saved=1").into_response()),
         Err(e) if e.code == ErrorCode::InvalidPolicy.code() => {

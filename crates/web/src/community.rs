@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::api::{paged, ApiCaller, JsonBody, PageOut, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
-use crate::page::PageCaller;
-use crate::page::{self, render, ClientIp, Nav, PageError};
+use crate::page::{self, render, Nav, PageError};
+use crate::page::{NoFields, PageCaller, PageForm};
 use crate::AppState;
 
 fn invalid(m: impl Into<String>) -> ApiError {
@@ -218,14 +218,43 @@ pub async fn wins_page(
     })
 }
 
+/// The form of `POST /wins/{id}/promote`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PromoteForm {
+    title: String,
+    /// One step per line.
+    steps: String,
+}
+
+/// The form of `POST /champions/volunteer`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct VolunteerForm {
+    /// A checkbox: `on` when ticked, absent otherwise.
+    listed: Option<String>,
+    bio: String,
+    /// One per line, or comma-separated.
+    tools: String,
+    office_hours: String,
+}
+
+/// The form of `POST /champions/help` (numbers as text, so that an error names them).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HelpForm {
+    topic: String,
+    minutes: Option<String>,
+    people: Option<String>,
+    tool: Option<String>,
+}
+
 /// `POST /wins`.
 pub async fn wins_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    // The fields as text: `WinIn::from_form` names the field of a number that is not one.
+    PageForm { caller, fields: f }: PageForm<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/wins", &f).await?;
     let id = post_win(&st, &caller, &WinIn::from_form(&f)?).await?;
     Ok(Redirect::to(&format!("/wins/{id}")).into_response())
 }
@@ -285,12 +314,9 @@ pub async fn win_page(
 /// `POST /wins/{id}/tried`.
 pub async fn win_tried(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
     Path(raw): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, .. }: PageForm<NoFields>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, &format!("/wins/{raw}"), &f).await?;
     let id = win_id(&raw)?;
     tried_too(&st, &caller, id).await?;
     Ok(Redirect::to(&format!("/wins/{id}")).into_response())
@@ -299,19 +325,13 @@ pub async fn win_tried(
 /// `POST /wins/{id}/promote` (admins).
 pub async fn win_promote(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
     Path(raw): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields: f }: PageForm<PromoteForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, &format!("/wins/{raw}"), &f).await?;
     let id = win_id(&raw)?;
     let p = PromoteIn {
-        title: f.get("title").cloned().unwrap_or_default(),
-        steps: f
-            .get("steps")
-            .map(|s| s.lines().map(str::to_owned).collect())
-            .unwrap_or_default(),
+        title: f.title,
+        steps: f.steps.lines().map(str::to_owned).collect(),
     };
     let uc = promote(&st, &caller, id, &p).await?;
     Ok(Redirect::to(&format!("/use-cases#use-case-{uc}")).into_response())
@@ -853,26 +873,20 @@ pub async fn champions_page(
 /// `POST /champions/volunteer` (form: listed, bio, tools (one per line or comma), office_hours).
 pub async fn volunteer_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields: f }: PageForm<VolunteerForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/champions", &f).await?;
     let v = VolunteerIn {
         listed: f
-            .get("listed")
+            .listed
             .is_some_and(|v| v == "on" || v == "true" || v == "1"),
-        bio: f.get("bio").cloned().unwrap_or_default(),
+        bio: f.bio,
         tools: f
-            .get("tools")
-            .map(|t| {
-                t.split([',', '\n'])
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        office_hours: f.get("office_hours").cloned().unwrap_or_default(),
+            .tools
+            .split([',', '\n'])
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        office_hours: f.office_hours,
     };
     volunteer(&st, &caller, &v).await?;
     Ok(Redirect::to("/champions?done=volunteer").into_response())
@@ -881,11 +895,8 @@ pub async fn volunteer_post(
 /// `POST /champions/opt-out`.
 pub async fn opt_out_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, .. }: PageForm<NoFields>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/champions", &f).await?;
     opt_out(&st, &caller).await?;
     Ok(Redirect::to("/champions?done=opt-out").into_response())
 }
@@ -893,19 +904,16 @@ pub async fn opt_out_post(
 /// `POST /champions/help`.
 pub async fn help_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields: f }: PageForm<HelpForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/champions", &f).await?;
     let h = HelpIn {
-        topic: f.get("topic").cloned().unwrap_or_default(),
-        minutes: num_field("minutes", f.get("minutes").map(String::as_str))?,
-        people: match f.get("people").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        topic: f.topic,
+        minutes: num_field("minutes", f.minutes.as_deref())?,
+        people: match f.people.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(p) => num_field("people", Some(p))?,
             None => 1,
         },
-        tool: f.get("tool").cloned(),
+        tool: f.tool,
     };
     log_help(&st, &caller, &h).await?;
     Ok(Redirect::to("/champions?done=help").into_response())

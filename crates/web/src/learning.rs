@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
-use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
@@ -23,8 +23,8 @@ use crate::api::{ApiCaller, JsonBody};
 use crate::auth::{self, Caller};
 use crate::community::win_id;
 use crate::error::{ApiError, ErrorCode};
-use crate::page::PageCaller;
-use crate::page::{self, render, render_with, ClientIp, Nav, PageError};
+use crate::page::{self, render, render_with, Nav, PageError};
+use crate::page::{NoFields, PageCaller, PageForm};
 use crate::AppState;
 use flywheel_app::badges as awarding;
 
@@ -307,16 +307,41 @@ pub async fn course_page(
     })
 }
 
+/// The form of `POST /wins/{id}/verify`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EvidenceForm {
+    evidence: String,
+}
+
+/// The form of `POST /badges/awards/{uuid}/profile`: a checkbox, `on` when ticked.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ShowForm {
+    show: Option<String>,
+}
+
+/// The form of `POST /admin/awards/{uuid}/revoke`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReasonForm {
+    reason: String,
+}
+
+/// The form of `POST /admin/campaigns/{campaign}/end`: `revoke` or `expire`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ModeForm {
+    mode: String,
+}
+
 /// `POST /learn/{course}/enrol`.
 pub async fn enrol_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
     Path(slug): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, .. }: PageForm<NoFields>,
 ) -> Result<Response, PageError> {
     let here = format!("/learn/{}", page::url_encode(&slug));
-    let caller = page::form_caller(&st, ip, &headers, &here, &f).await?;
     enrol(&st, &caller, &slug).await?;
     Ok(Redirect::to(&here).into_response())
 }
@@ -324,13 +349,10 @@ pub async fn enrol_post(
 /// `POST /learn/{course}/modules/{position}/complete`.
 pub async fn complete_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
     Path((slug, position)): Path<(String, String)>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, .. }: PageForm<NoFields>,
 ) -> Result<Response, PageError> {
     let here = format!("/learn/{}", page::url_encode(&slug));
-    let caller = page::form_caller(&st, ip, &headers, &here, &f).await?;
     let c = complete(&st, &caller, &slug, &position).await?;
     let to = if !c.awarded.is_empty() {
         let names: Vec<&str> = c.awarded.iter().map(|a| a.badge_name.as_str()).collect();
@@ -465,21 +487,11 @@ pub async fn verifications_of(
 /// `POST /wins/{id}/verify` (form: evidence).
 pub async fn verify_win_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
     Path(raw): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields }: PageForm<EvidenceForm>,
 ) -> Result<Response, PageError> {
-    let here = format!("/wins/{}", page::url_encode(&raw));
-    let caller = page::form_caller(&st, ip, &headers, &here, &f).await?;
     let id = win_id(&raw)?;
-    verify_win(
-        &st,
-        &caller,
-        id,
-        f.get("evidence").map(String::as_str).unwrap_or(""),
-    )
-    .await?;
+    verify_win(&st, &caller, id, &fields.evidence).await?;
     Ok(Redirect::to(&format!("/wins/{id}#verifications")).into_response())
 }
 
@@ -729,11 +741,8 @@ pub async fn badges_page(
 /// added to the catalog after its criteria were met).
 pub async fn claim_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, .. }: PageForm<NoFields>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/badges", &f).await?;
     caller.require_write("claim badges")?;
     let names: Vec<String> = award_earned(&st, &caller.user)
         .await?
@@ -765,13 +774,10 @@ pub async fn download_page(
 /// `POST /badges/awards/{uuid}/profile` (form: show = on | off).
 pub async fn profile_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
     Path(uuid): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields }: PageForm<ShowForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/badges", &f).await?;
-    let show = f.get("show").is_some_and(|v| v == "on" || v == "true");
+    let show = fields.show.is_some_and(|v| v == "on" || v == "true");
     set_profile(&st, &caller, &uuid, show).await?;
     let done = if show { "shown" } else { "hidden" };
     Ok(Redirect::to(&format!("/badges?done={done}")).into_response())
@@ -1248,19 +1254,10 @@ pub async fn holders_csv_page(
 /// `POST /admin/awards/{uuid}/revoke` (form: reason, badge to return to).
 pub async fn revoke_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
     Path(uuid): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields }: PageForm<ReasonForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/badges", &f).await?;
-    revoke(
-        &st,
-        &caller,
-        &uuid,
-        f.get("reason").map(String::as_str).unwrap_or(""),
-    )
-    .await?;
+    revoke(&st, &caller, &uuid, &fields.reason).await?;
     let back = st
         .store
         .award(&uuid)
@@ -1274,19 +1271,10 @@ pub async fn revoke_post(
 /// `POST /admin/campaigns/{campaign}/end` (form: mode = revoke | expire).
 pub async fn end_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
     Path(slug): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields }: PageForm<ModeForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/badges", &f).await?;
-    let n = end_campaign(
-        &st,
-        &caller,
-        &slug,
-        f.get("mode").map(String::as_str).unwrap_or(""),
-    )
-    .await?;
+    let n = end_campaign(&st, &caller, &slug, &fields.mode).await?;
     Ok(Redirect::to(&format!("/badges?done=ended&n={n}")).into_response())
 }
 

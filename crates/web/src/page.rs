@@ -201,6 +201,26 @@ pub async fn caller(
         })
 }
 
+/// Where to come back to after signing in: the page itself for a read; for a form post
+/// (which cannot be replayed as a GET), the page the form was on, from a same-site
+/// `Referer`, else the home page. `safe_next` judges it again at the login.
+fn return_path(parts: &Parts) -> String {
+    if parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD {
+        return parts.uri.path().to_owned();
+    }
+    let host = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    parts
+        .headers
+        .get(axum::http::header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .filter(|u| u.authority().map(axum::http::uri::Authority::as_str) == host)
+        .map_or_else(|| "/".to_owned(), |u| u.path().to_owned())
+}
+
 /// The signed-in caller of a page, extracted before anything else is read; nobody is sent
 /// to the login page, to come back to this path after signing in.
 pub struct PageCaller(pub Caller);
@@ -210,8 +230,56 @@ impl FromRequestParts<AppState> for PageCaller {
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, PageError> {
         let Ok(ip) = ClientIp::from_request_parts(parts, st).await;
-        let here = parts.uri.path().to_owned();
+        let here = return_path(parts);
         caller(st, ip, &parts.headers, &here).await.map(PageCaller)
+    }
+}
+
+/// The fields of a form that carries only its CSRF token (a button).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct NoFields {}
+
+/// A form posted by a signed-in caller: the caller (nobody is sent to the login page),
+/// the session's CSRF token checked (its `csrf` field), and the fields parsed into `T`.
+/// `T` declares the fields a handler reads; fields it does not name are ignored, and
+/// numbers stay text there so that their errors can name the field in the page's words.
+pub struct PageForm<T> {
+    pub caller: Caller,
+    pub fields: T,
+}
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for PageForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: axum::extract::Request, st: &AppState) -> Result<Self, PageError> {
+        #[derive(serde::Deserialize)]
+        struct Csrf {
+            csrf: Option<String>,
+        }
+        let (mut parts, body) = req.into_parts();
+        let PageCaller(caller) = PageCaller::from_request_parts(&mut parts, st).await?;
+        let headers = parts.headers.clone();
+        let req = axum::extract::Request::from_parts(parts, body);
+        let axum::extract::RawForm(bytes) = axum::extract::RawForm::from_request(req, st)
+            .await
+            .map_err(|e| {
+                let code = match e.status() {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+                    StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+                    _ => ErrorCode::InvalidParameter,
+                };
+                PageError::Api(ApiError::new(code, e.body_text()))
+            })?;
+        let invalid = |e: serde_urlencoded::de::Error| {
+            PageError::Api(ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("the form: {e}"),
+            ))
+        };
+        let token: Csrf = serde_urlencoded::from_bytes(&bytes).map_err(invalid)?;
+        auth::check_form(&caller, &headers, token.csrf.as_deref())?;
+        let fields = serde_urlencoded::from_bytes(&bytes).map_err(invalid)?;
+        Ok(PageForm { caller, fields })
     }
 }
 
@@ -231,19 +299,6 @@ pub async fn public_nav(st: &AppState, headers: &HeaderMap, here: &str) -> Nav {
         ),
         _ => Nav::default(),
     }
-}
-
-/// The caller of a form post, with its CSRF token checked (see [`auth::check_form`]).
-pub async fn form_caller(
-    st: &AppState,
-    ip: ClientIp,
-    headers: &HeaderMap,
-    here: &str,
-    form: &std::collections::HashMap<String, String>,
-) -> Result<Caller, PageError> {
-    let c = caller(st, ip, headers, here).await?;
-    auth::check_form(&c, headers, form.get("csrf").map(String::as_str))?;
-    Ok(c)
 }
 
 /// Renders a template.

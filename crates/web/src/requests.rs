@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
@@ -18,8 +18,8 @@ use serde::Deserialize;
 use crate::api::{paged, ApiCaller, JsonBody, PageOut, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
-use crate::page::PageCaller;
-use crate::page::{self, render, ClientIp, Nav, PageError};
+use crate::page::{render, Nav, PageError};
+use crate::page::{PageCaller, PageForm};
 use crate::AppState;
 
 fn id_of(what: &str, raw: &str) -> Result<i64, ApiError> {
@@ -174,17 +174,49 @@ pub async fn requests_page(
     })
 }
 
+/// The form of `POST /requests`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RequestForm {
+    tool: String,
+    reason: String,
+}
+
+/// The form of `POST /requests/{id}/decision`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DecisionForm {
+    decision: String,
+    note: String,
+}
+
+/// The form of `POST /incidents`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IncidentForm {
+    tool: Option<String>,
+    data_class: String,
+    severity: String,
+    what: String,
+}
+
+/// The form of `POST /incidents/{id}/triage` and `…/guardrail`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IncidentUpdateForm {
+    state: String,
+    policy_version: String,
+    note: String,
+}
+
 /// `POST /requests`.
 pub async fn requests_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields: f }: PageForm<RequestForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/requests", &f).await?;
     let r = RequestIn {
-        tool: f.get("tool").cloned().unwrap_or_default(),
-        reason: f.get("reason").cloned().unwrap_or_default(),
+        tool: f.tool,
+        reason: f.reason,
     };
     request(&st, &caller, &r).await?;
     Ok(Redirect::to("/requests?done=requested").into_response())
@@ -193,15 +225,12 @@ pub async fn requests_post(
 /// `POST /requests/{id}/decision` (granted or denied by admins, withdrawn by the requester).
 pub async fn decision_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
     Path(raw): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields: f }: PageForm<DecisionForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/requests", &f).await?;
     let d = DecisionIn {
-        decision: f.get("decision").cloned().unwrap_or_default(),
-        note: f.get("note").cloned().unwrap_or_default(),
+        decision: f.decision,
+        note: f.note,
     };
     decide(&st, &caller, id_of("request", &raw)?, &d).await?;
     Ok(Redirect::to("/requests?done=decided").into_response())
@@ -360,16 +389,13 @@ pub async fn incidents_page(
 /// `POST /incidents`.
 pub async fn incidents_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields: f }: PageForm<IncidentForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/incidents", &f).await?;
     let i = IncidentIn {
-        tool: f.get("tool").cloned().filter(|t| !t.is_empty()),
-        data_class: f.get("data_class").cloned().unwrap_or_default(),
-        severity: f.get("severity").cloned().unwrap_or_default(),
-        what: f.get("what").cloned().unwrap_or_default(),
+        tool: f.tool.filter(|t| !t.is_empty()),
+        data_class: f.data_class,
+        severity: f.severity,
+        what: f.what,
     };
     report(&st, &caller, &i).await?;
     Ok(Redirect::to("/incidents?done=reported").into_response())
@@ -394,26 +420,19 @@ pub struct GuardrailIn {
 /// `POST /incidents/{id}/triage` and `/incidents/{id}/guardrail` (admins).
 pub async fn incident_update_post(
     State(st): State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
     Path((raw, action)): Path<(String, String)>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm { caller, fields: f }: PageForm<IncidentUpdateForm>,
 ) -> Result<Response, PageError> {
-    let caller = page::form_caller(&st, ip, &headers, "/incidents", &f).await?;
     caller.require_admin("triage incidents")?;
     let id = id_of("incident", &raw)?;
     match action.as_str() {
         "triage" => {
             st.store
-                .move_incident(
-                    id,
-                    f.get("state").map_or("", String::as_str),
-                    Some(caller.user.id),
-                )
+                .move_incident(id, &f.state, Some(caller.user.id))
                 .await?;
         }
         "guardrail" => {
-            let v = f.get("policy_version").map_or("", String::as_str);
+            let v = f.policy_version.as_str();
             let v = v.parse::<i64>().map_err(|_| {
                 ApiError::new(
                     ErrorCode::InvalidParameter,
@@ -421,12 +440,7 @@ pub async fn incident_update_post(
                 )
             })?;
             st.store
-                .link_guardrail(
-                    id,
-                    v,
-                    f.get("note").map_or("", String::as_str),
-                    Some(caller.user.id),
-                )
+                .link_guardrail(id, v, &f.note, Some(caller.user.id))
                 .await?;
         }
         _ => {

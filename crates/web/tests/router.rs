@@ -106,3 +106,34 @@ async fn pages_send_nobody_to_the_login_and_unknown_paths_get_the_api_error() {
     let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(v["code"], "not_found");
 }
+
+#[tokio::test]
+async fn a_form_posted_by_nobody_returns_to_its_page_after_the_login() {
+    let (st, _dir) = state().await;
+    let app = router(st);
+    let post = |referer: &'static str| {
+        Request::post("/wins/1/tried")
+            .header("host", "flywheel.test")
+            .header("referer", referer)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("csrf=x"))
+            .expect("request")
+    };
+    for (referer, next) in [
+        ("http://flywheel.test/wins/1", "/wins/1"),
+        // Another site's page is never where the login sends you.
+        ("https://evil.example/wins/1", "/"),
+    ] {
+        let res = app
+            .clone()
+            .oneshot(post(referer))
+            .await
+            .expect("infallible");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{referer}");
+        let to = res.headers()["location"].to_str().expect("location");
+        assert!(
+            to.starts_with("/login") && to.ends_with(&format!("next={next}")),
+            "{referer} → {to}"
+        );
+    }
+}
