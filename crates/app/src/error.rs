@@ -16,7 +16,7 @@ pub enum AppError {
     Forbidden(String),
     /// The caller's account is not linked to a person of the org chart, and the use case
     /// needs one.
-    #[error("this account is not linked to a person of the org chart; ask an admin to link it")]
+    #[error("your account is not linked to a person in the org chart; ask an admin to link it")]
     NotLinked,
     /// The input is wrong; the message names what and why.
     #[error("{0}")]

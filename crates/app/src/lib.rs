@@ -19,6 +19,7 @@ pub mod badges;
 pub mod can_i;
 mod error;
 pub mod slack;
+pub mod wins;
 
 use std::sync::Arc;
 
@@ -64,7 +65,7 @@ impl Caller {
         }
     }
 
-    fn role(&self) -> Option<Role> {
+    pub fn role(&self) -> Option<Role> {
         match self {
             Caller::User(u) => Some(u.role),
             Caller::Operator => Some(Role::Admin),
@@ -134,13 +135,36 @@ impl App {
         self.core.clock.now()
     }
 
+    /// The refusal of `what` for the caller's role.
+    fn forbid(&self, what: &str) -> AppError {
+        let role = self.caller.role().map_or("anonymous", Role::as_str);
+        AppError::Forbidden(format!("the {role} role may not {what}"))
+    }
+
     /// Refuses unless the caller administers the program.
     pub fn require_admin(&self, what: &str) -> AppResult<()> {
         if self.caller.is_admin() {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!("only admins may {what}")))
+            Err(self.forbid(what))
         }
+    }
+
+    /// Anything that writes: every role but viewer (and nobody anonymous).
+    pub fn require_write(&self, what: &str) -> AppResult<()> {
+        match self.caller.role() {
+            Some(Role::Viewer) | None => Err(self.forbid(what)),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The person of the org chart the caller's account is linked to: posting wins,
+    /// trying them, volunteering and requesting access need one.
+    pub fn person(&self) -> AppResult<i64> {
+        self.caller
+            .user()
+            .and_then(|u| u.person_id)
+            .ok_or(AppError::NotLinked)
     }
 
     /// The caller's account, or a refusal for the operator and the anonymous.

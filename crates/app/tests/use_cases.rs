@@ -2,8 +2,10 @@
 //! policies, what "Can I?" answers and logs, and that badges are awarded to the caller
 //! only when earned. On SQLite and on PostgreSQL.
 
+use flywheel_app::wins::WinDraft;
 use flywheel_app::{AppError, Caller, Core};
 use flywheel_domain::program::Tool;
+use flywheel_ingest::hris::{read_hris, HrisOptions};
 use flywheel_policy::Question;
 use flywheel_store::{Channel, Role, Store};
 use flywheel_testkit::both_backends;
@@ -36,7 +38,81 @@ const FORBID_PUBLIC: &str = r#"
 forbid (principal, action, resource) when { context.data_class == "public" };
 "#;
 
+/// The Oracle HR sample company, with `core`'s store.
+async fn company(core: &Core) {
+    let f = std::fs::File::open(flywheel_testkit::fixture(
+        "hris/oracle-hr_as_hris_orgchart.csv",
+    ))
+    .expect("fixture");
+    let recs = read_hris(f, "oracle.csv", &HrisOptions::default())
+        .expect("reads")
+        .records;
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+    core.store()
+        .import_org_chart("oracle.csv", "sha", &recs, day)
+        .await
+        .expect("import");
+}
+
+fn draft(title: &str) -> WinDraft {
+    WinDraft {
+        tool: Some("Writer".into()),
+        title: title.into(),
+        what: String::new(),
+        minutes_before: 60,
+        minutes_after: 10,
+        frequency: "weekly".into(),
+    }
+}
+
 both_backends! {
+    async fn wins_follow_one_set_of_rules_whatever_the_front_door(url: String) {
+        let core = core(&url).await;
+        company(&core).await;
+        let store = core.store().clone();
+        let user = |email: &'static str, role: Role, person: Option<&'static str>| {
+            let store = store.clone();
+            async move {
+                let u = store.create_user(email, "a long passphrase 9", role).await.expect("user");
+                match person {
+                    Some(h) => store.link_person(email, h).await.expect("link"),
+                    None => u,
+                }
+            }
+        };
+        let ann = user("ann@example.com", Role::Employee, Some("101")).await;
+        let bob = user("bob@example.com", Role::Champion, Some("104")).await;
+        let vic = user("vic@example.com", Role::Viewer, Some("102")).await;
+        let una = user("una@example.com", Role::Employee, None).await;
+        let lead = user("lead@example.com", Role::Admin, None).await;
+
+        let id = core.app(Caller::User(ann.clone())).post_win(&draft("Minutes in 5")).await.expect("posted");
+        let viewer = core.app(Caller::User(vic)).post_win(&draft("x")).await;
+        assert!(matches!(viewer, Err(AppError::Forbidden(ref m)) if m == "the viewer role may not post wins"), "{viewer:?}");
+        let unlinked = core.app(Caller::User(una.clone())).post_win(&draft("x")).await;
+        assert!(matches!(unlinked, Err(AppError::NotLinked)), "{unlinked:?}");
+        let from_cli = core.app(Caller::Operator).post_win(&draft("x")).await;
+        assert!(matches!(from_cli, Err(AppError::NotLinked)), "the operator is nobody: {from_cli:?}");
+
+        // Trying: once per person; never the author; a missing win is NotFound.
+        assert!(core.app(Caller::User(bob.clone())).try_win(id).await.expect("tried"));
+        assert!(!core.app(Caller::User(bob.clone())).try_win(id).await.expect("again"));
+        let missing = core.app(Caller::User(bob.clone())).try_win(id + 100).await;
+        assert!(matches!(missing, Err(AppError::Store(flywheel_store::StoreError::NotFound { .. }))), "{missing:?}");
+
+        // Verifying: not by the author; a champion's counts as a champion's.
+        let own = core.app(Caller::User(ann)).verify_win(id, "trust me").await;
+        assert!(own.is_err(), "{own:?}");
+        let v = core.app(Caller::User(bob.clone())).verify_win(id, "saw it live").await.expect("verified");
+        assert_eq!(v.as_role, "champion");
+
+        // Promoting: admins only (an admin account, or the operator).
+        let refused = core.app(Caller::User(bob)).promote_win(id, "", &[]).await;
+        assert!(matches!(refused, Err(AppError::Forbidden(_))), "{refused:?}");
+        let uc = core.app(Caller::User(lead)).promote_win(id, "", &["Open it".into()]).await.expect("promoted");
+        assert_eq!(core.app(Caller::Operator).promote_win(id, "", &[]).await.expect("again"), uc);
+    }
+
     async fn only_admins_change_the_policies(url: String) {
         let core = core(&url).await;
         let store = core.store().clone();

@@ -10,10 +10,10 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use chrono::{Duration, Utc};
-use flywheel_domain::program::Frequency;
+use flywheel_app::wins::WinDraft;
 use flywheel_store::{
     CanIDemand, ChampionStatus, DirectoryEntry, DirectoryFilter, Invitation, NewHelpSession,
-    NewWin, Profile, UseCaseRow, WinFilter, WinRow,
+    Profile, UseCaseRow, WinFilter, WinRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -71,31 +71,19 @@ impl WinIn {
 }
 
 async fn post_win(st: &AppState, caller: &Caller, w: &WinIn) -> Result<i64, ApiError> {
-    caller.require_write("post wins")?;
-    let person = caller.person()?;
-    let frequency = Frequency::parse(&w.frequency).map_err(|e| invalid(e.to_string()))?;
-    Ok(st
-        .store
-        .post_win(&NewWin {
-            person_id: person,
-            user_id: Some(caller.user.id),
-            tool: w.tool.as_deref(),
-            title: &w.title,
-            what: &w.what,
-            minutes_before: w.minutes_before,
-            minutes_after: w.minutes_after,
-            frequency,
-        })
-        .await?)
+    let draft = WinDraft {
+        tool: w.tool.clone(),
+        title: w.title.clone(),
+        what: w.what.clone(),
+        minutes_before: w.minutes_before,
+        minutes_after: w.minutes_after,
+        frequency: w.frequency.clone(),
+    };
+    Ok(st.app(caller).post_win(&draft).await?)
 }
 
 async fn tried_too(st: &AppState, caller: &Caller, id: i64) -> Result<bool, ApiError> {
-    caller.require_write("say \"I tried this too\"")?;
-    let person = caller.person()?;
-    if st.store.win(id).await?.is_none() {
-        return Err(ApiError::new(ErrorCode::NotFound, format!("no win {id}")));
-    }
-    Ok(st.store.tried_too(id, person).await?)
+    Ok(st.app(caller).try_win(id).await?)
 }
 
 /// Body of `POST /api/v1/wins/{id}/promote`.
@@ -109,14 +97,7 @@ pub struct PromoteIn {
 }
 
 async fn promote(st: &AppState, caller: &Caller, id: i64, p: &PromoteIn) -> Result<i64, ApiError> {
-    caller.require_admin("promote wins into the library")?;
-    if st.store.win(id).await?.is_none() {
-        return Err(ApiError::new(ErrorCode::NotFound, format!("no win {id}")));
-    }
-    Ok(st
-        .store
-        .promote_win(id, &p.title, &p.steps, Some(caller.user.id))
-        .await?)
+    Ok(st.app(caller).promote_win(id, &p.title, &p.steps).await?)
 }
 
 /// Counts per department, each `None` when below the minimum group size.

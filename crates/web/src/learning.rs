@@ -434,34 +434,10 @@ pub async fn verify_win(
     id: i64,
     evidence: &str,
 ) -> Result<WinVerified, ApiError> {
-    caller.require_write("verify wins")?;
-    if st.store.win(id).await?.is_none() {
-        return Err(not_found(format!("no win {id}")));
-    }
-    if evidence.chars().count() > 2000 {
-        return Err(invalid("evidence: at most 2000 characters"));
-    }
-    st.store.verify_win(id, &caller.user, evidence).await?;
-    let mut badges_awarded = Vec::new();
-    for author in st.store.win_author_users(id).await? {
-        badges_awarded.extend(
-            award_earned(st, &author)
-                .await?
-                .into_iter()
-                .map(|a| a.badge_name),
-        );
-    }
-    let as_role = st
-        .store
-        .win_verifications(id)
-        .await?
-        .into_iter()
-        .find(|v| v.verifier == caller.user.email)
-        .map(|v| v.as_role)
-        .unwrap_or_default();
+    let v = st.app(caller).verify_win(id, evidence).await?;
     Ok(WinVerified {
-        as_role,
-        badges_awarded,
+        as_role: v.as_role,
+        badges_awarded: v.badges_awarded,
     })
 }
 
