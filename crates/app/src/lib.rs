@@ -18,6 +18,7 @@
 pub mod badges;
 pub mod can_i;
 mod error;
+pub mod requests;
 pub mod slack;
 pub mod wins;
 

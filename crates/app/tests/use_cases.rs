@@ -113,6 +113,46 @@ both_backends! {
         assert_eq!(core.app(Caller::Operator).promote_win(id, "", &[]).await.expect("again"), uc);
     }
 
+    async fn requests_and_incidents_follow_their_owners_and_roles(url: String) {
+        let core = core(&url).await;
+        company(&core).await;
+        let store = core.store().clone();
+        let ann = store.create_user("ann@example.com", "a long passphrase 1", Role::Employee).await.expect("user");
+        let ann = store.link_person(&ann.email, "101").await.expect("link");
+        let bob = store.create_user("bob@example.com", "a long passphrase 2", Role::Employee).await.expect("user");
+        let bob = store.link_person(&bob.email, "102").await.expect("link");
+        let vic = store.create_user("vic@example.com", "a long passphrase 3", Role::Viewer).await.expect("user");
+
+        let id = core.app(Caller::User(ann.clone())).request_access("Writer", "reports").await.expect("asked");
+        // Only the requester withdraws; only admins decide; the operator is an admin.
+        let other = core.app(Caller::User(bob.clone())).decide_request(id, "withdrawn", "").await;
+        assert!(matches!(other, Err(AppError::Forbidden(_))), "{other:?}");
+        let own_grant = core.app(Caller::User(ann.clone())).decide_request(id, "granted", "").await;
+        assert!(matches!(own_grant, Err(AppError::Forbidden(_))), "{own_grant:?}");
+        let granted = core.app(Caller::Operator).decide_request(id, "granted", "ok").await.expect("granted");
+        assert_eq!(granted.state, "granted");
+        let missing = core.app(Caller::Operator).decide_request(id + 9, "granted", "").await;
+        assert!(matches!(missing, Err(AppError::Store(flywheel_store::StoreError::NotFound { .. }))), "{missing:?}");
+        assert_eq!(core.app(Caller::User(ann.clone())).visible_requests(None).await.expect("mine").len(), 1);
+        assert!(core.app(Caller::User(bob.clone())).visible_requests(None).await.expect("theirs").is_empty());
+
+        let report = flywheel_app::requests::IncidentReport {
+            tool: Some("Writer".into()),
+            data_class: "confidential".into(),
+            severity: "high".into(),
+            what: "pasted a customer list".into(),
+        };
+        let viewer = core.app(Caller::User(vic)).report_incident(&report).await;
+        assert!(matches!(viewer, Err(AppError::Forbidden(_))), "{viewer:?}");
+        let inc = core.app(Caller::User(ann.clone())).report_incident(&report).await.expect("reported");
+        assert_eq!(core.app(Caller::User(ann.clone())).visible_incidents().await.expect("mine").len(), 1);
+        assert!(core.app(Caller::User(bob.clone())).visible_incidents().await.expect("theirs").is_empty());
+        let triage = core.app(Caller::User(ann)).triage_incident(inc, "triaged").await;
+        assert!(matches!(triage, Err(AppError::Forbidden(_))), "{triage:?}");
+        let moved = core.app(Caller::Operator).triage_incident(inc, "contained").await.expect("moved");
+        assert_eq!(moved.state, "contained");
+    }
+
     async fn only_admins_change_the_policies(url: String) {
         let core = core(&url).await;
         let store = core.store().clone();

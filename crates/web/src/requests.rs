@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
+use flywheel_app::requests::IncidentReport;
 use flywheel_domain::program::DATA_CLASSES;
 use flywheel_store::{
     AccessClock, AccessRequestRow, IncidentRow, PolicyVersion, INCIDENT_STATES, SEVERITIES,
@@ -39,12 +40,7 @@ pub struct RequestIn {
 }
 
 async fn request(st: &AppState, caller: &Caller, r: &RequestIn) -> Result<i64, ApiError> {
-    caller.require_write("request access")?;
-    let person = caller.person()?;
-    Ok(st
-        .store
-        .request_access(person, Some(caller.user.id), &r.tool, &r.reason)
-        .await?)
+    Ok(st.app(caller).request_access(&r.tool, &r.reason).await?)
 }
 
 /// Body of `POST /api/v1/access-requests/{id}/decision`.
@@ -63,25 +59,9 @@ async fn decide(
     id: i64,
     d: &DecisionIn,
 ) -> Result<AccessRequestRow, ApiError> {
-    let current = st
-        .store
-        .access_request(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no request {id}")))?;
-    if d.decision == "withdrawn" {
-        caller.require_write("withdraw requests")?;
-        if caller.user.person_id != Some(current.person_id) {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "only the requester withdraws a request",
-            ));
-        }
-    } else {
-        caller.require_admin("grant or deny access")?;
-    }
     Ok(st
-        .store
-        .decide_request(id, &d.decision, Some(caller.user.id), &d.note)
+        .app(caller)
+        .decide_request(id, &d.decision, &d.note)
         .await?)
 }
 
@@ -91,22 +71,7 @@ async fn visible_requests(
     caller: &Caller,
     state: Option<&str>,
 ) -> Result<Vec<AccessRequestRow>, ApiError> {
-    if caller.is_admin() {
-        st.store
-            .audit(
-                Some(caller.user.id),
-                "requests.list",
-                "access_requests",
-                "listed access requests",
-            )
-            .await?;
-        Ok(st.store.access_requests(None, state).await?)
-    } else {
-        match caller.user.person_id {
-            Some(p) => Ok(st.store.access_requests(Some(p), state).await?),
-            None => Ok(vec![]),
-        }
-    }
+    Ok(st.app(caller).visible_requests(state).await?)
 }
 
 #[derive(Template)]
@@ -314,26 +279,17 @@ pub struct IncidentIn {
 }
 
 async fn report(st: &AppState, caller: &Caller, i: &IncidentIn) -> Result<i64, ApiError> {
-    caller.require_write("report incidents")?;
-    Ok(st
-        .store
-        .report_incident(
-            Some(caller.user.id),
-            caller.user.person_id,
-            i.tool.as_deref(),
-            &i.data_class,
-            &i.severity,
-            &i.what,
-        )
-        .await?)
+    let r = IncidentReport {
+        tool: i.tool.clone(),
+        data_class: i.data_class.clone(),
+        severity: i.severity.clone(),
+        what: i.what.clone(),
+    };
+    Ok(st.app(caller).report_incident(&r).await?)
 }
 
 async fn visible_incidents(st: &AppState, caller: &Caller) -> Result<Vec<IncidentRow>, ApiError> {
-    if caller.is_admin() {
-        Ok(st.store.incidents(None).await?)
-    } else {
-        Ok(st.store.incidents(Some(caller.user.id)).await?)
-    }
+    Ok(st.app(caller).visible_incidents().await?)
 }
 
 #[derive(Template)]
@@ -427,9 +383,7 @@ pub async fn incident_update_post(
     let id = id_of("incident", &raw)?;
     match action.as_str() {
         "triage" => {
-            st.store
-                .move_incident(id, &f.state, Some(caller.user.id))
-                .await?;
+            st.app(&caller).triage_incident(id, &f.state).await?;
         }
         "guardrail" => {
             let v = f.policy_version.as_str();
@@ -439,9 +393,7 @@ pub async fn incident_update_post(
                     format!("field `policy_version`: {v:?} is not a version"),
                 )
             })?;
-            st.store
-                .link_guardrail(id, v, &f.note, Some(caller.user.id))
-                .await?;
+            st.app(&caller).link_guardrail(id, v, &f.note).await?;
         }
         _ => {
             return Err(ApiError::new(ErrorCode::NotFound, format!("no action {action:?}")).into())
@@ -488,17 +440,7 @@ pub async fn triage_api(
     auth::check_api_write(&caller, &headers)?;
     let t: TriageIn = body.parse()?;
     let id = id_of("incident", &raw)?;
-    if st.store.incident(id).await?.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("no incident {id}"),
-        ));
-    }
-    Ok(Json(
-        st.store
-            .move_incident(id, &t.state, Some(caller.user.id))
-            .await?,
-    ))
+    Ok(Json(st.app(&caller).triage_incident(id, &t.state).await?))
 }
 
 /// `POST /api/v1/incidents/{id}/guardrail` (admins).
@@ -514,8 +456,8 @@ pub async fn guardrail_api(
     let g: GuardrailIn = body.parse()?;
     let id = id_of("incident", &raw)?;
     Ok(Json(
-        st.store
-            .link_guardrail(id, g.policy_version, &g.note, Some(caller.user.id))
+        st.app(&caller)
+            .link_guardrail(id, g.policy_version, &g.note)
             .await?,
     ))
 }

@@ -1,0 +1,133 @@
+//! Access requests and incidents: who may ask, decide, withdraw, report, triage and link a
+//! guardrail, and who sees which.
+
+use flywheel_store::{AccessRequestRow, IncidentRow, StoreError};
+
+use crate::{App, AppError, AppResult};
+
+/// An incident as reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentReport {
+    pub tool: Option<String>,
+    pub data_class: String,
+    pub severity: String,
+    pub what: String,
+}
+
+impl App {
+    fn user_id(&self) -> Option<i64> {
+        self.caller().user().map(|u| u.id)
+    }
+
+    /// Asks for access to a catalog tool, as the caller's person; the request's id.
+    pub async fn request_access(&self, tool: &str, reason: &str) -> AppResult<i64> {
+        self.require_write("request access")?;
+        let person = self.person()?;
+        Ok(self
+            .store()
+            .request_access(person, self.user_id(), tool, reason)
+            .await?)
+    }
+
+    /// Grants or denies request `id` (admins), or withdraws it (its requester only).
+    pub async fn decide_request(
+        &self,
+        id: i64,
+        decision: &str,
+        note: &str,
+    ) -> AppResult<AccessRequestRow> {
+        let current = self
+            .store()
+            .access_request(id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("request", id))?;
+        if decision == "withdrawn" {
+            self.require_write("withdraw requests")?;
+            let mine = self.caller().user().and_then(|u| u.person_id) == Some(current.person_id);
+            if !mine {
+                return Err(AppError::Forbidden(
+                    "only the requester withdraws a request".into(),
+                ));
+            }
+        } else {
+            self.require_admin("grant or deny access")?;
+        }
+        Ok(self
+            .store()
+            .decide_request(id, decision, self.user_id(), note)
+            .await?)
+    }
+
+    /// The requests the caller may see: all for admins (audited, as individual-level
+    /// data), their person's for others.
+    pub async fn visible_requests(&self, state: Option<&str>) -> AppResult<Vec<AccessRequestRow>> {
+        let store = self.store();
+        if self.caller().is_admin() {
+            store
+                .audit(
+                    self.user_id(),
+                    "requests.list",
+                    "access_requests",
+                    "listed access requests",
+                )
+                .await?;
+            return Ok(store.access_requests(None, state).await?);
+        }
+        match self.caller().user().and_then(|u| u.person_id) {
+            Some(p) => Ok(store.access_requests(Some(p), state).await?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Reports an incident (every role but viewer); its id.
+    pub async fn report_incident(&self, r: &IncidentReport) -> AppResult<i64> {
+        self.require_write("report incidents")?;
+        let user = self.caller().user();
+        Ok(self
+            .store()
+            .report_incident(
+                user.map(|u| u.id),
+                user.and_then(|u| u.person_id),
+                r.tool.as_deref(),
+                &r.data_class,
+                &r.severity,
+                &r.what,
+            )
+            .await?)
+    }
+
+    /// The incidents the caller may see: all for admins, what they reported otherwise.
+    pub async fn visible_incidents(&self) -> AppResult<Vec<IncidentRow>> {
+        if self.caller().is_admin() {
+            Ok(self.store().incidents(None).await?)
+        } else {
+            match self.user_id() {
+                Some(u) => Ok(self.store().incidents(Some(u)).await?),
+                None => Ok(Vec::new()),
+            }
+        }
+    }
+
+    /// Moves incident `id` forward in triage (admins).
+    pub async fn triage_incident(&self, id: i64, to: &str) -> AppResult<IncidentRow> {
+        self.require_admin("triage incidents")?;
+        if self.store().incident(id).await?.is_none() {
+            return Err(StoreError::not_found("incident", id).into());
+        }
+        Ok(self.store().move_incident(id, to, self.user_id()).await?)
+    }
+
+    /// Links the policy version incident `id` led to (admins).
+    pub async fn link_guardrail(
+        &self,
+        id: i64,
+        version: i64,
+        note: &str,
+    ) -> AppResult<IncidentRow> {
+        self.require_admin("link guardrails")?;
+        Ok(self
+            .store()
+            .link_guardrail(id, version, note, self.user_id())
+            .await?)
+    }
+}
