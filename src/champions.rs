@@ -279,8 +279,9 @@ async fn send(store: &flywheel_store::Store, pop: &Population, p: &Plan) -> anyh
         .iter()
         .map(|c| pop.people[c.person as usize].id)
         .collect();
-    let sent = store
-        .invite_champions(&ids, &format!("from the {:?} plan", p.stage), None)
+    let sent = flywheel_app::Core::new(store.clone())
+        .app(flywheel_app::Caller::Operator)
+        .invite_champions(&ids, &format!("from the {:?} plan", p.stage))
         .await?;
     eprintln!(
         "invitations: {} sent ({} planned people are champions already, opted out or invited)",

@@ -17,6 +17,7 @@
 
 pub mod badges;
 pub mod can_i;
+pub mod champions;
 mod error;
 pub mod requests;
 pub mod slack;

@@ -153,6 +153,33 @@ both_backends! {
         assert_eq!(moved.state, "contained");
     }
 
+    async fn champions_volunteer_log_help_and_are_invited_by_admins(url: String) {
+        let core = core(&url).await;
+        company(&core).await;
+        let store = core.store().clone();
+        let ann = store.create_user("ann@example.com", "a long passphrase 1", Role::Employee).await.expect("user");
+        let ann = store.link_person(&ann.email, "101").await.expect("link");
+        let session = flywheel_app::champions::HelpSession {
+            topic: "prompts for minutes".into(),
+            minutes: 30,
+            people: 3,
+            tool: None,
+        };
+        let early = core.app(Caller::User(ann.clone())).log_help(&session).await;
+        assert!(matches!(early, Err(AppError::Forbidden(ref m)) if m.contains("volunteer first")), "{early:?}");
+        let profile = flywheel_store::Profile { listed: true, ..Default::default() };
+        let status = core.app(Caller::User(ann.clone())).volunteer(&profile).await.expect("volunteered");
+        assert_eq!(status, flywheel_store::ChampionStatus::Volunteer);
+        core.app(Caller::User(ann.clone())).log_help(&session).await.expect("logged");
+        let refused = core.app(Caller::User(ann.clone())).invite_champions(&[1], "").await;
+        assert!(matches!(refused, Err(AppError::Forbidden(_))), "{refused:?}");
+        let too_many = core.app(Caller::Operator).invite_champions(&vec![1; 10_001], "").await;
+        assert!(matches!(too_many, Err(AppError::Invalid(_))), "{too_many:?}");
+        core.app(Caller::User(ann)).opt_out().await.expect("opted out");
+        let people = store.population(None).await.expect("population");
+        assert!(people.people.iter().any(|p| p.opted_out), "the opt-out is recorded");
+    }
+
     async fn only_admins_change_the_policies(url: String) {
         let core = core(&url).await;
         let store = core.store().clone();

@@ -10,10 +10,11 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use chrono::{Duration, Utc};
+use flywheel_app::champions::HelpSession;
 use flywheel_app::wins::WinDraft;
 use flywheel_store::{
-    CanIDemand, ChampionStatus, DirectoryEntry, DirectoryFilter, Invitation, NewHelpSession,
-    Profile, UseCaseRow, WinFilter, WinRow,
+    CanIDemand, ChampionStatus, DirectoryEntry, DirectoryFilter, Invitation, Profile, UseCaseRow,
+    WinFilter, WinRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -697,27 +698,17 @@ async fn volunteer(
     caller: &Caller,
     v: &VolunteerIn,
 ) -> Result<ChampionStatus, ApiError> {
-    caller.require_write("volunteer")?;
-    let person = caller.person()?;
-    Ok(st
-        .store
-        .volunteer(
-            person,
-            &Profile {
-                listed: v.listed,
-                bio: v.bio.clone(),
-                tools: v.tools.clone(),
-                office_hours: v.office_hours.clone(),
-            },
-            Some(caller.user.id),
-        )
-        .await?)
+    let profile = Profile {
+        listed: v.listed,
+        bio: v.bio.clone(),
+        tools: v.tools.clone(),
+        office_hours: v.office_hours.clone(),
+    };
+    Ok(st.app(caller).volunteer(&profile).await?)
 }
 
 async fn opt_out(st: &AppState, caller: &Caller) -> Result<(), ApiError> {
-    caller.require_write("opt out")?;
-    let person = caller.person()?;
-    Ok(st.store.opt_out(person, Some(caller.user.id)).await?)
+    Ok(st.app(caller).opt_out().await?)
 }
 
 /// A peer-help session as logged.
@@ -738,29 +729,13 @@ fn one() -> u32 {
 
 /// Champions (volunteers and active ones) and admins log help they gave.
 async fn log_help(st: &AppState, caller: &Caller, h: &HelpIn) -> Result<i64, ApiError> {
-    caller.require_write("log help sessions")?;
-    let person = caller.person()?;
-    let (status, _) = st.store.champion_profile(person).await?;
-    if !matches!(
-        status,
-        Some(ChampionStatus::Volunteer | ChampionStatus::Active)
-    ) {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "only champions log help sessions; volunteer first",
-        ));
-    }
-    Ok(st
-        .store
-        .log_help_session(&NewHelpSession {
-            champion_id: person,
-            unit_id: None,
-            tool: h.tool.as_deref().filter(|t| !t.trim().is_empty()),
-            topic: &h.topic,
-            minutes: h.minutes,
-            people: h.people,
-        })
-        .await?)
+    let session = HelpSession {
+        topic: h.topic.clone(),
+        minutes: h.minutes,
+        people: h.people,
+        tool: h.tool.clone(),
+    };
+    Ok(st.app(caller).log_help(&session).await?)
 }
 
 fn directory_filter(q: &HashMap<String, String>) -> DirectoryFilter {
@@ -974,12 +949,9 @@ pub async fn invite_api(
     caller.require_admin("invite champions")?;
     auth::check_api_write(&caller, &headers)?;
     let i: InviteIn = body.parse()?;
-    if i.person_ids.len() > 10_000 {
-        return Err(invalid("at most 10,000 people per request"));
-    }
     let invited = st
-        .store
-        .invite_champions(&i.person_ids, &i.note, Some(caller.user.id))
+        .app(&caller)
+        .invite_champions(&i.person_ids, &i.note)
         .await?;
     Ok(Json(serde_json::json!({ "invited": invited })))
 }

@@ -1,0 +1,76 @@
+//! Champions: volunteering (with an opt-in profile), opting out, logging the help given,
+//! and inviting people from a plan.
+
+use flywheel_store::{ChampionStatus, NewHelpSession, Profile};
+
+use crate::{App, AppError, AppResult};
+
+/// A peer-help session as a champion logs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpSession {
+    pub topic: String,
+    pub minutes: u32,
+    pub people: u32,
+    pub tool: Option<String>,
+}
+
+/// The most people one invitation request may name.
+pub const MAX_INVITATIONS: usize = 10_000;
+
+impl App {
+    /// Volunteers the caller's person as a champion (or updates their profile); the status
+    /// after (an active champion stays active).
+    pub async fn volunteer(&self, profile: &Profile) -> AppResult<ChampionStatus> {
+        self.require_write("volunteer")?;
+        let person = self.person()?;
+        let by = self.caller().user().map(|u| u.id);
+        Ok(self.store().volunteer(person, profile, by).await?)
+    }
+
+    /// Opts the caller's person out of being a champion and of being suggested.
+    pub async fn opt_out(&self) -> AppResult<()> {
+        self.require_write("opt out")?;
+        let person = self.person()?;
+        let by = self.caller().user().map(|u| u.id);
+        Ok(self.store().opt_out(person, by).await?)
+    }
+
+    /// Logs help the caller gave (champions — volunteers and active ones — only); its id.
+    pub async fn log_help(&self, h: &HelpSession) -> AppResult<i64> {
+        self.require_write("log help sessions")?;
+        let person = self.person()?;
+        let (status, _) = self.store().champion_profile(person).await?;
+        if !matches!(
+            status,
+            Some(ChampionStatus::Volunteer | ChampionStatus::Active)
+        ) {
+            return Err(AppError::Forbidden(
+                "only champions log help sessions; volunteer first".into(),
+            ));
+        }
+        Ok(self
+            .store()
+            .log_help_session(&NewHelpSession {
+                champion_id: person,
+                unit_id: None,
+                tool: h.tool.as_deref().filter(|t| !t.trim().is_empty()),
+                topic: &h.topic,
+                minutes: h.minutes,
+                people: h.people,
+            })
+            .await?)
+    }
+
+    /// Invites people to become champions (admins); those newly invited (not champions,
+    /// opted out or invited already).
+    pub async fn invite_champions(&self, people: &[i64], note: &str) -> AppResult<Vec<i64>> {
+        self.require_admin("invite champions")?;
+        if people.len() > MAX_INVITATIONS {
+            return Err(AppError::Invalid(format!(
+                "at most {MAX_INVITATIONS} people per request"
+            )));
+        }
+        let by = self.caller().user().map(|u| u.id);
+        Ok(self.store().invite_champions(people, note, by).await?)
+    }
+}
