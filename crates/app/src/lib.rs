@@ -19,6 +19,7 @@ pub mod badges;
 pub mod can_i;
 pub mod champions;
 mod error;
+pub mod learning;
 pub mod requests;
 pub mod slack;
 pub mod wins;

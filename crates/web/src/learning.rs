@@ -194,9 +194,7 @@ async fn course_detail(st: &AppState, slug: &str, user: &User) -> Result<CourseD
 }
 
 async fn enrol(st: &AppState, caller: &Caller, slug: &str) -> Result<(), ApiError> {
-    caller.require_write("enrol in courses")?;
-    let (c, _) = course_of(st, slug).await?;
-    Ok(st.store.enrol(c.id, &caller.user).await?)
+    Ok(st.app(caller).enrol(slug).await?)
 }
 
 /// What completing a module did.
@@ -214,32 +212,16 @@ async fn complete(
     slug: &str,
     position: &str,
 ) -> Result<Completed, ApiError> {
-    caller.require_write("complete course modules")?;
-    let (c, modules) = course_of(st, slug).await?;
-    let position = position
-        .parse::<i64>()
-        .ok()
-        .filter(|p| (1..=modules.len() as i64).contains(p))
-        .ok_or_else(|| {
-            not_found(format!(
-                "course {slug:?} has no module {position:?} (it has {})",
-                modules.len()
-            ))
-        })?;
-    let done = st
-        .store
-        .complete_module(c.id, &caller.user, position)
-        .await?;
-    let awarded = if done {
-        award_earned(st, &caller.user).await?
-    } else {
-        Vec::new()
-    };
+    let done = st.app(caller).complete_module(slug, position).await?;
     let base = base_url(st).await?;
     let now = now();
     Ok(Completed {
-        course_completed: done,
-        awarded: awarded.iter().map(|a| award_out(a, &base, &now)).collect(),
+        course_completed: done.course_completed,
+        awarded: done
+            .awarded
+            .iter()
+            .map(|a| award_out(a, &base, &now))
+            .collect(),
     })
 }
 
@@ -1158,17 +1140,7 @@ async fn revoke(
     uuid: &str,
     reason: &str,
 ) -> Result<bool, ApiError> {
-    caller.require_admin("revoke badges")?;
-    if reason.trim().is_empty() {
-        return Err(invalid("reason: say why the badge is revoked"));
-    }
-    if st.store.award(uuid).await?.is_none() {
-        return Err(not_found(format!("no award {uuid:?}")));
-    }
-    Ok(st
-        .store
-        .revoke_award(uuid, reason.trim(), Some(caller.user.id))
-        .await?)
+    Ok(st.app(caller).revoke_award(uuid, reason).await?)
 }
 
 /// Body of `POST /api/v1/campaigns/{campaign}/end`.
@@ -1185,14 +1157,7 @@ async fn end_campaign(
     slug: &str,
     mode: &str,
 ) -> Result<u64, ApiError> {
-    caller.require_admin("end campaigns")?;
-    if !st.store.campaigns().await?.iter().any(|c| c.slug == slug) {
-        return Err(not_found(format!("no campaign {slug:?}")));
-    }
-    Ok(st
-        .store
-        .end_campaign(slug, mode, Some(caller.user.id))
-        .await?)
+    Ok(st.app(caller).end_campaign(slug, mode).await?)
 }
 
 #[derive(Template)]
