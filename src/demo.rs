@@ -207,7 +207,6 @@ const HISTORY_DAYS: u32 = 182;
 /// for engineers (one NDJSON file a week behind a report envelope) with the login mapping
 /// a GitHub SAML export gives, and the ground truth (who the planted champions are) in a
 /// side file for tests of the analytics.
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 fn write_history(
     args: &DemoArgs,
     as_of: NaiveDate,
@@ -215,8 +214,8 @@ fn write_history(
     company: &flywheel_synth::Company,
 ) -> anyhow::Result<History> {
     use chrono::Datelike;
-    use flywheel_ingest::github::{write_ndjson, DayRow};
-    use flywheel_ingest::m365::{write_report, ReportRow, V1_APPS};
+    use flywheel_ingest::github::DayRow;
+    use flywheel_ingest::m365::V1_APPS;
     use flywheel_synth::chat::CHATGPT_DEPARTMENTS;
     let pb = progress::step("simulating six months of adoption");
     let start = as_of - chrono::Duration::days(i64::from(HISTORY_DAYS));
@@ -289,32 +288,16 @@ fn write_history(
             }
         }
         if day % 7 == 6 {
-            // A weekly report covers everyone licensed by then: sites whose wave came, and
-            // anyone already using it.
-            let rows: Vec<ReportRow> = (0..n)
-                .filter(|&e| {
-                    adoption.site_wave[company.employees[e].site] <= today || last[e].is_some()
-                })
-                .map(|e| ReportRow {
-                    upn: company.employees[e].email.clone(),
-                    last_activity: last[e],
-                    apps: app_last[e].clone(),
-                })
-                .collect();
-            let path = m365_dir.join(format!("copilot_usage_user_detail_{today}.csv"));
-            let f = std::fs::File::create(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            write_report(std::io::BufWriter::new(f), today, 7, &rows)
-                .with_context(|| format!("writing {}", path.display()))?;
-            m365_reports.push(path);
-            let name = format!("copilot_user_level_{today}.ndjson");
-            let path = gh_dir.join(&name);
-            let f = std::fs::File::create(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            write_ndjson(std::io::BufWriter::new(f), &week_rows)
-                .with_context(|| format!("writing {}", path.display()))?;
-            week_rows.clear();
-            gh_files.push(name);
+            let (report, gh_file) = write_week(
+                company,
+                &adoption,
+                today,
+                (&last, &app_last),
+                (&m365_dir, &gh_dir),
+                &mut week_rows,
+            )?;
+            m365_reports.push(report);
+            gh_files.push(gh_file);
         }
         let tomorrow = today + chrono::Duration::days(1);
         if tomorrow.month() != today.month() {
@@ -351,6 +334,49 @@ fn write_history(
 }
 
 /// Slack ids of the demo's people (stable per employee index).
+/// Per person: each app they used, with the last day they used it.
+type AppDays = Vec<(usize, NaiveDate)>;
+
+/// Writes one week's reports: the Microsoft 365 Copilot user detail (everyone licensed
+/// by then: sites whose wave came, and anyone already using it) and the GitHub Copilot
+/// day rows of the week; returns the M365 report's path and the GitHub file's name.
+fn write_week(
+    company: &flywheel_synth::Company,
+    adoption: &flywheel_synth::adoption::Adoption,
+    today: NaiveDate,
+    (last, app_last): (&[Option<NaiveDate>], &[AppDays]),
+    (m365_dir, gh_dir): (&Path, &Path),
+    week_rows: &mut Vec<flywheel_ingest::github::DayRow>,
+) -> anyhow::Result<(PathBuf, String)> {
+    use flywheel_ingest::github::write_ndjson;
+    use flywheel_ingest::m365::{write_report, ReportRow};
+    let n = company.employees.len();
+    // A weekly report covers everyone licensed by then: sites whose wave came, and
+    // anyone already using it.
+    let rows: Vec<ReportRow> = (0..n)
+        .filter(|&e| adoption.site_wave[company.employees[e].site] <= today || last[e].is_some())
+        .map(|e| ReportRow {
+            upn: company.employees[e].email.clone(),
+            last_activity: last[e],
+            apps: app_last[e].clone(),
+        })
+        .collect();
+    let path = m365_dir.join(format!("copilot_usage_user_detail_{today}.csv"));
+    let f = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    write_report(std::io::BufWriter::new(f), today, 7, &rows)
+        .with_context(|| format!("writing {}", path.display()))?;
+    let report = path;
+    let name = format!("copilot_user_level_{today}.ndjson");
+    let path = gh_dir.join(&name);
+    let f = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    write_ndjson(std::io::BufWriter::new(f), week_rows)
+        .with_context(|| format!("writing {}", path.display()))?;
+    week_rows.clear();
+    Ok((report, name))
+}
+
 /// Writes the GitHub report envelope (links to the weekly files) and the SAML identity
 /// mapping of the engineers; returns their paths.
 fn write_github_extras(

@@ -154,36 +154,24 @@ pub struct Lines<'a> {
     pub y_max: Option<f64>,
 }
 
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
-pub fn lines(c: &Lines<'_>) -> String {
-    const W: f64 = 600.0;
-    const H: f64 = 260.0;
-    const L: f64 = 48.0;
-    const R: f64 = 12.0;
-    const T: f64 = 12.0;
-    const B: f64 = 44.0;
-    let n = c.x_labels.len().max(2);
-    let mut max = c.y_max.unwrap_or(0.0);
-    if c.y_max.is_none() {
-        for (_, v) in c.series {
-            for x in v.iter().flatten() {
-                max = max.max(*x);
-            }
-        }
-        if let Some((_, hi, _)) = c.band {
-            for x in hi {
-                max = max.max(*x);
-            }
-        }
-        if let Some((y, _)) = c.hline {
-            max = max.max(y);
-        }
-        max *= 1.05;
-    }
-    let max = max.max(f64::MIN_POSITIVE);
-    let sx = |i: usize| L + (W - L - R) * i as f64 / (n - 1) as f64;
-    let sy = |v: f64| T + (H - T - B) * (1.0 - v / max);
-    let mut svg = String::new();
+/// The top of a line chart's y axis: the given maximum, or 5% above the highest value
+/// drawn (series, band and reference line).
+fn lines_max(c: &Lines<'_>) -> f64 {
+    let max = c.y_max.unwrap_or_else(|| {
+        let series = c
+            .series
+            .iter()
+            .flat_map(|(_, v)| v.iter().flatten().copied());
+        let band = c.band.iter().flat_map(|(_, hi, _)| hi.iter().copied());
+        let hline = c.hline.iter().map(|(y, _)| *y);
+        series.chain(band).chain(hline).fold(0.0, f64::max) * 1.05
+    });
+    max.max(f64::MIN_POSITIVE)
+}
+
+/// The chart's numbers in words, for its `<desc>`: each series from its first value to its
+/// last, and the reference line.
+fn lines_desc(c: &Lines<'_>) -> String {
     let mut desc: Vec<String> = Vec::new();
     for (name, v) in c.series {
         let last = v.iter().rev().flatten().next();
@@ -195,14 +183,45 @@ pub fn lines(c: &Lines<'_>) -> String {
     if let Some((y, label)) = c.hline {
         desc.push(format!("{label}: {y:.1}"));
     }
-    open_svg(
-        &mut svg,
-        c.id,
-        W as i64,
-        H as i64,
-        c.title,
-        &desc.join("; "),
-    );
+    desc.join("; ")
+}
+
+/// An SVG path through a series, lifting the pen over missing values.
+fn line_path(v: &[Option<f64>], sx: impl Fn(usize) -> f64, sy: impl Fn(f64) -> f64) -> String {
+    let mut d = String::new();
+    let mut pen = false;
+    for (i, x) in v.iter().enumerate() {
+        match x {
+            Some(x) => {
+                let _ = write!(
+                    d,
+                    "{}{:.1},{:.1} ",
+                    if pen { "L" } else { "M" },
+                    sx(i),
+                    sy(*x)
+                );
+                pen = true;
+            }
+            None => pen = false,
+        }
+    }
+    d
+}
+
+pub fn lines(c: &Lines<'_>) -> String {
+    const W: f64 = 600.0;
+    const H: f64 = 260.0;
+    const L: f64 = 48.0;
+    const R: f64 = 12.0;
+    const T: f64 = 12.0;
+    const B: f64 = 44.0;
+    let n = c.x_labels.len().max(2);
+    let max = lines_max(c);
+    let sx = |i: usize| L + (W - L - R) * i as f64 / (n - 1) as f64;
+    let sy = |v: f64| T + (H - T - B) * (1.0 - v / max);
+    let mut svg = String::new();
+    let desc = lines_desc(c);
+    open_svg(&mut svg, c.id, W as i64, H as i64, c.title, &desc);
     // Axes and gridlines at quarters.
     for q in 0..=4 {
         let v = max * f64::from(q) / 4.0;
@@ -255,23 +274,7 @@ pub fn lines(c: &Lines<'_>) -> String {
         );
     }
     for (k, (_, v)) in c.series.iter().enumerate() {
-        let mut d = String::new();
-        let mut pen = false;
-        for (i, x) in v.iter().enumerate() {
-            match x {
-                Some(x) => {
-                    let _ = write!(
-                        d,
-                        "{}{:.1},{:.1} ",
-                        if pen { "L" } else { "M" },
-                        sx(i),
-                        sy(*x)
-                    );
-                    pen = true;
-                }
-                None => pen = false,
-            }
-        }
+        let d = line_path(v, sx, sy);
         let _ = write!(
             svg,
             r##"<path d="{}" fill="none" stroke="{}" stroke-width="2"/>"##,

@@ -417,8 +417,39 @@ fn learning_paths() -> Value {
     })
 }
 
+/// The operations of access requests and incidents.
+fn requests_paths() -> Value {
+    let any = "any role";
+    let admin = "admins";
+    let writer = "every role but viewer, with an account linked to a person";
+    json!({
+        "/api/v1/access-requests": {
+            "get": get("Access requests: all for admins (audited), your own otherwise", any, {
+                let mut p = paging();
+                p.push(param("state", "query", false, json!({"type": "string", "enum": ["open", "granted", "denied", "withdrawn"]}), "Only this state."));
+                p
+            }, page_of("AccessRequest")).json(),
+            "post": write("Request access to a catalog tool", writer, vec![], body(&[("tool", string()), ("reason", string())], &["tool"]), "201", r("AccessRequest")).json(),
+        },
+        "/api/v1/access-requests/clock": { "get": get("The response clock", any, vec![], r("AccessClock")).json() },
+        "/api/v1/access-requests/{id}/decision": { "post": write("Grant or deny (admins), or withdraw (the requester)", "admins; the requester to withdraw", vec![id()],
+            body(&[("decision", json!({"type": "string", "enum": ["granted", "denied", "withdrawn"]})), ("note", string())], &["decision"]),
+            "200", r("AccessRequest")).json() },
+        "/api/v1/incidents": {
+            "get": get("Incidents: all for admins, your reports otherwise", any, paging(), page_of("Incident")).json(),
+            "post": write("Report an incident", "every role but viewer", vec![], body(&[
+                ("tool", nullable("string")), ("data_class", string()),
+                ("severity", json!({"type": "string", "enum": ["low", "medium", "high", "critical"]})), ("what", string()),
+            ], &["data_class", "severity", "what"]), "201", r("Incident")).json(),
+        },
+        "/api/v1/incidents/{id}/triage": { "post": write("Move an incident forward in triage", admin, vec![id()],
+            body(&[("state", json!({"type": "string", "enum": ["triaged", "contained", "resolved"]}))], &["state"]), "200", r("Incident")).json() },
+        "/api/v1/incidents/{id}/guardrail": { "post": write("Link the policy version an incident led to", admin, vec![id()],
+            body(&[("policy_version", int()), ("note", string())], &["policy_version"]), "200", r("Incident")).json() },
+    })
+}
+
 /// The whole document.
-#[allow(clippy::too_many_lines)] // the hand-written OpenAPI document, to be generated from the wire types (issue 17)
 pub fn document() -> Value {
     let any = "any role";
     let admin = "admins";
@@ -496,32 +527,11 @@ pub fn document() -> Value {
         "/api/v1/champions/invitations": { "post": write("Invite people to become champions", admin, vec![],
             body(&[("person_ids", json!({"type": "array", "items": int(), "maxItems": 10000})), ("note", string())], &["person_ids"]),
             "200", object(&[("invited", json!({"type": "array", "items": int()}))])).json() },
-        "/api/v1/access-requests": {
-            "get": get("Access requests: all for admins (audited), your own otherwise", any, {
-                let mut p = paging();
-                p.push(param("state", "query", false, json!({"type": "string", "enum": ["open", "granted", "denied", "withdrawn"]}), "Only this state."));
-                p
-            }, page_of("AccessRequest")).json(),
-            "post": write("Request access to a catalog tool", writer, vec![], body(&[("tool", string()), ("reason", string())], &["tool"]), "201", r("AccessRequest")).json(),
-        },
-        "/api/v1/access-requests/clock": { "get": get("The response clock", any, vec![], r("AccessClock")).json() },
-        "/api/v1/access-requests/{id}/decision": { "post": write("Grant or deny (admins), or withdraw (the requester)", "admins; the requester to withdraw", vec![id()],
-            body(&[("decision", json!({"type": "string", "enum": ["granted", "denied", "withdrawn"]})), ("note", string())], &["decision"]),
-            "200", r("AccessRequest")).json() },
-        "/api/v1/incidents": {
-            "get": get("Incidents: all for admins, your reports otherwise", any, paging(), page_of("Incident")).json(),
-            "post": write("Report an incident", "every role but viewer", vec![], body(&[
-                ("tool", nullable("string")), ("data_class", string()),
-                ("severity", json!({"type": "string", "enum": ["low", "medium", "high", "critical"]})), ("what", string()),
-            ], &["data_class", "severity", "what"]), "201", r("Incident")).json(),
-        },
-        "/api/v1/incidents/{id}/triage": { "post": write("Move an incident forward in triage", admin, vec![id()],
-            body(&[("state", json!({"type": "string", "enum": ["triaged", "contained", "resolved"]}))], &["state"]), "200", r("Incident")).json() },
-        "/api/v1/incidents/{id}/guardrail": { "post": write("Link the policy version an incident led to", admin, vec![id()],
-            body(&[("policy_version", int()), ("note", string())], &["policy_version"]), "200", r("Incident")).json() },
     });
-    if let (Some(all), Value::Object(more)) = (paths.as_object_mut(), learning_paths()) {
-        all.extend(more);
+    for more in [learning_paths(), requests_paths()] {
+        if let (Some(all), Value::Object(more)) = (paths.as_object_mut(), more) {
+            all.extend(more);
+        }
     }
     json!({
         "openapi": "3.1.0",
