@@ -321,52 +321,35 @@ pub(crate) async fn sync_chat_wins(tx: &mut sqlx::AnyConnection) -> Result<u64, 
             reactions,
             at,
         );
-        match current.get(&id) {
-            Some(have) if *have == want => {}
+        // The same eleven parameters, in the same order, for a new win and a changed one.
+        let sql = match current.get(&id) {
+            Some(have) if *have == want => continue,
             Some(_) => {
-                let (id, person, title, what, b, a, frequency, stated, link, reactions, at) = want;
-                sqlx::query(
-                    "UPDATE wins SET person_id = $1, title = $2, what = $3, minutes_before = $4, minutes_after = $5, \
-                     frequency = $6, time_stated = $7, link = $8, reactions = $9, created_at = $10 WHERE chat_win_id = $11",
-                )
-                .bind(person)
-                .bind(title)
-                .bind(what)
-                .bind(b)
-                .bind(a)
-                .bind(frequency)
-                .bind(stated)
-                .bind(link)
-                .bind(reactions)
-                .bind(at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                changed += 1;
+                "UPDATE wins SET person_id = $1, title = $2, what = $3, minutes_before = $4, minutes_after = $5, \
+                 frequency = $6, time_stated = $7, link = $8, reactions = $9, created_at = $10 WHERE chat_win_id = $11"
             }
             None => {
-                let (id, person, title, what, b, a, frequency, stated, link, reactions, at) = want;
-                sqlx::query(
-                    "INSERT INTO wins (person_id, title, what, minutes_before, minutes_after, frequency, time_stated, \
-                     link, reactions, created_at, source, chat_win_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'slack', $11)",
-                )
-                .bind(person)
-                .bind(title)
-                .bind(what)
-                .bind(b)
-                .bind(a)
-                .bind(frequency)
-                .bind(stated)
-                .bind(link)
-                .bind(reactions)
-                .bind(at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                changed += 1;
+                "INSERT INTO wins (person_id, title, what, minutes_before, minutes_after, frequency, time_stated, \
+                 link, reactions, created_at, source, chat_win_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'slack', $11)"
             }
-        }
+        };
+        let (id, person, title, what, b, a, frequency, stated, link, reactions, at) = want;
+        sqlx::query(sql)
+            .bind(person)
+            .bind(title)
+            .bind(what)
+            .bind(b)
+            .bind(a)
+            .bind(frequency)
+            .bind(stated)
+            .bind(link)
+            .bind(reactions)
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        changed += 1;
     }
     Ok(changed)
 }
