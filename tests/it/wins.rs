@@ -77,7 +77,12 @@ both_backends! {
         ok(&url, &["badges", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/learning.toml")]);
         let dir = tempdir();
         let first = export(dir.path(), "first.zip", "Supplier report in 20 minutes instead of 4 hours!");
+        // A workspace address that is not https://host is refused before anything is read.
+        let bad = crate::flywheel(&url, &["import", "slack", &first, "--workspace-url", "http://acme.slack.com"]);
+        let err = String::from_utf8_lossy(&bad.stderr);
+        assert!(!bad.status.success() && err.contains("must start with https://"), "{err}");
         let v = json(&url, &["import", "slack", &first, "--workspace-url", "https://acme.slack.com/", "--json"]);
+        assert_eq!(v["wins_stored"].as_u64(), Some(3), "the refused run stored nothing: {v}");
         assert_eq!(v["wins"].as_u64(), Some(3), "{v}");
 
         let neena = ("nyang@example.com", "a long employee password");
