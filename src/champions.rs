@@ -169,14 +169,8 @@ async fn set_status(
     let parsed =
         ChampionStatus::parse(status).with_context(|| format!("unknown status {status:?}"))?;
     let since = since.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    store.set_champion_status(person, parsed, since).await?;
-    store
-        .audit(
-            None,
-            "champion.status",
-            &format!("person:{person}"),
-            &format!("{} since {since} (cli)", parsed.as_str()),
-        )
+    crate::operator(store)
+        .set_champion_status(person, parsed, since)
         .await?;
     println!("person {person}: {} since {since}", parsed.as_str());
     Ok(())
@@ -279,8 +273,7 @@ async fn send(store: &flywheel_store::Store, pop: &Population, p: &Plan) -> anyh
         .iter()
         .map(|c| pop.people[c.person as usize].id)
         .collect();
-    let sent = flywheel_app::Core::new(store.clone())
-        .app(flywheel_app::Caller::Operator)
+    let sent = crate::operator(store)
         .invite_champions(&ids, &format!("from the {:?} plan", p.stage))
         .await?;
     eprintln!(

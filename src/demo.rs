@@ -45,7 +45,7 @@ pub struct DemoArgs {
 
 pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     let dir = args.out.clone().unwrap_or_else(crate::default_demo_dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    create_dir(&dir)?;
     let as_of = args
         .as_of
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
@@ -87,6 +87,11 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
         "learning: {} courses and {} badges (config/learning.toml)",
         learning.courses.len(),
         learning.badges.len()
+    );
+    let community = seed_community(&store, &history).await?;
+    println!(
+        "community: {} planted champions serve and are listed in the directory; a champion verified {} wins, which earned {} badges",
+        community.champions, community.verified, community.awarded
     );
 
     let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
@@ -182,7 +187,10 @@ pub struct History {
     pub github_identities: PathBuf,
     pub ground_truth: PathBuf,
     pub adopters: usize,
-    pub champions: usize,
+    /// The planted champions' HRIS ids.
+    pub champions: Vec<String>,
+    /// The first day of the history.
+    pub start: NaiveDate,
     /// What the program recorded itself (not exports): waves, trainings, access requests
     /// and incidents, by names and HRIS ids, entered through the store as the CLI would.
     pub program: ProgramRecords,
@@ -197,6 +205,10 @@ pub struct ProgramRecords {
     /// (HRIS id, requested, granted).
     pub requests: Vec<(String, NaiveDate, NaiveDate)>,
     pub incidents: Vec<(String, flywheel_synth::adoption::IncidentRecord)>,
+}
+
+fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
 }
 
 /// Days of history before `as_of`.
@@ -223,10 +235,8 @@ fn write_history(
     let n = company.employees.len();
     let m365_dir = dir.join("m365");
     let gh_dir = dir.join("github-copilot");
-    std::fs::create_dir_all(&m365_dir)
-        .with_context(|| format!("cannot create {}", m365_dir.display()))?;
-    std::fs::create_dir_all(&gh_dir)
-        .with_context(|| format!("cannot create {}", gh_dir.display()))?;
+    create_dir(&m365_dir)?;
+    create_dir(&gh_dir)?;
     // Each person favours one to three apps.
     let apps_of = |e: usize| -> Vec<usize> {
         (0..1 + e % 3)
@@ -247,8 +257,7 @@ fn write_history(
     let mut gh_files = Vec::new();
     let mut week_rows: Vec<DayRow> = Vec::new();
     let gpt_dir = dir.join("chatgpt-enterprise");
-    std::fs::create_dir_all(&gpt_dir)
-        .with_context(|| format!("cannot create {}", gpt_dir.display()))?;
+    create_dir(&gpt_dir)?;
     let licensed_gpt = |e: usize| CHATGPT_DEPARTMENTS.contains(&company.employees[e].department);
     // Per person, this month: messages, first and last active day.
     let mut gpt_month: Vec<(u64, Option<NaiveDate>, Option<NaiveDate>)> = vec![(0, None, None); n];
@@ -328,7 +337,12 @@ fn write_history(
         github_identities,
         ground_truth,
         adopters,
-        champions: adoption.champions.len(),
+        champions: adoption
+            .champions
+            .iter()
+            .map(|&e| company.employees[e].hris_id.clone())
+            .collect(),
+        start,
         program,
     })
 }
@@ -883,7 +897,7 @@ async fn import_usage(store: &flywheel_store::Store, history: &History) -> anyho
     println!(
         "history: {} of the people adopted AI over six months ({} planted champions, in {}); imported {} M365 Copilot records from {} weekly reports and {} GitHub Copilot records",
         history.adopters,
-        history.champions,
+        history.champions.len(),
         history.ground_truth.display(),
         m365_stored,
         history.m365_reports.len(),
@@ -922,6 +936,92 @@ async fn promote_top_wins(store: &flywheel_store::Store, n: usize) -> anyhow::Re
         store.promote_win(w.id, "", &steps, None).await?;
     }
     Ok(wins.len().min(n))
+}
+
+/// How many of the most-reacted wins a planted champion verifies in the demo.
+const DEMO_VERIFIED_WINS: usize = 8;
+
+/// What [`seed_community`] did.
+struct Community {
+    champions: usize,
+    verified: usize,
+    awarded: usize,
+}
+
+/// The program's people as a lead would have them after six months, entered through the
+/// application layer as the web would: every planted champion serves, with an account
+/// (no password) and a profile listed in the directory; a champion has verified each of
+/// the most-reacted wins, which awards its author what that earned. The planted champions
+/// are active champions rather than volunteers, so the champion plan still chooses among
+/// everyone's evidence. Running the demo again changes nothing.
+async fn seed_community(
+    store: &flywheel_store::Store,
+    history: &History,
+) -> anyhow::Result<Community> {
+    use flywheel_app::Caller;
+    use flywheel_store::{ChampionStatus, Profile, Role};
+    let core = flywheel_app::Core::new(store.clone());
+    let operator = core.app(Caller::Operator);
+    let ids = store.person_ids_by_hris().await?;
+    let mut champions = Vec::new();
+    for hris in &history.champions {
+        let person = *ids
+            .get(hris)
+            .with_context(|| format!("planted champion {hris} is not in the org chart"))?;
+        let user = operator.provision_user(person, Role::Champion).await?;
+        if store.champion_profile(person).await?.0 != Some(ChampionStatus::Active) {
+            let profile = Profile {
+                listed: true,
+                bio: "I use AI every day for drafting, summarising and analysis. Ask me how, or what data may go in.".into(),
+                tools: vec!["Microsoft 365 Copilot".into(), "ChatGPT Enterprise".into()],
+                office_hours: "Thursdays 14:00–15:00, or ask in #ai-help".into(),
+            };
+            core.app(Caller::User(user.clone()))
+                .volunteer(&profile)
+                .await?;
+            operator
+                .set_champion_status(person, ChampionStatus::Active, history.start)
+                .await?;
+        }
+        champions.push(user);
+    }
+    let mut wins = store
+        .wins(&flywheel_store::WinFilter::default(), 1, 500)
+        .await?
+        .items;
+    wins.sort_by(|a, b| b.reactions.cmp(&a.reactions).then(a.id.cmp(&b.id)));
+    let (mut verified, mut awarded) = (0, 0);
+    for (k, w) in wins.iter().take(DEMO_VERIFIED_WINS).enumerate() {
+        let Some(author) = store.win_author_person(w.id).await? else {
+            continue;
+        };
+        // The author's account, so the badges the verification earns have a holder.
+        operator.provision_user(author, Role::Employee).await?;
+        let verifier = champions
+            .iter()
+            .cycle()
+            .skip(k)
+            .take(champions.len())
+            .find(|c| c.person_id != Some(author));
+        let Some(verifier) = verifier else { continue };
+        if !store.win_verifications(w.id).await?.is_empty() {
+            continue;
+        }
+        let v = core
+            .app(Caller::User(verifier.clone()))
+            .verify_win(
+                w.id,
+                "Saw it in the team's weekly review: the before and after in the post match the work.",
+            )
+            .await?;
+        verified += 1;
+        awarded += v.badges_awarded.len();
+    }
+    Ok(Community {
+        champions: champions.len(),
+        verified,
+        awarded,
+    })
 }
 
 /// Enters the program's own records (waves, trainings, access requests, incidents) the way

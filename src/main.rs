@@ -144,6 +144,16 @@ enum AdminCommand {
         #[arg(long, value_name = "HRIS_ID")]
         person: Option<String>,
     },
+    /// Set an account's password (read from the first line of standard input); its
+    /// sessions end. Gives a password to an account that has none (one made for a person
+    /// by the demo or, later, by single sign-on).
+    Password {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
     /// Link an existing account to a person of the org chart.
     Link {
         #[arg(long)]
@@ -262,6 +272,20 @@ fn set_limits() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A password from the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// The application as the operator at the command line (admin rights, no person).
+fn operator(store: &Store) -> flywheel_app::App {
+    flywheel_app::Core::new(store.clone()).app(flywheel_app::Caller::Operator)
+}
+
 async fn open(url: &str) -> anyhow::Result<Store> {
     Store::open(url)
         .await
@@ -309,17 +333,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Admin(AdminCommand::Password {
+            email,
+            password_stdin: _,
+        }) => {
+            let password = read_password()?;
+            let store = open(&url()).await?;
+            store.set_password(&email, &password).await?;
+            println!(
+                "password set for {}; its sessions ended",
+                email.trim().to_lowercase()
+            );
+            Ok(())
+        }
         Command::Admin(AdminCommand::Create {
             email,
             password_stdin: _,
             role,
             person,
         }) => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_line(&mut password)
-                .context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']);
+            let password = read_password()?;
             let store = open(&url()).await?;
             if let Some(p) = &person {
                 // Checked before the account is created, so a typo creates nothing.
@@ -328,7 +361,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             let user = store
-                .create_user(&email, password, Role::parse(&role)?)
+                .create_user(&email, &password, Role::parse(&role)?)
                 .await?;
             if let Some(p) = &person {
                 store.link_person(&user.email, p).await?;

@@ -237,8 +237,7 @@ pub async fn run_policy(cmd: PolicyCommand, url: &str) -> anyhow::Result<()> {
         PolicyCommand::Set { file, note } => {
             let text = read_text(&file)?;
             let store = crate::open(url).await?;
-            let v = flywheel_app::Core::new(store)
-                .app(flywheel_app::Caller::Operator)
+            let v = crate::operator(&store)
                 .save_policies(&text, &note)
                 .await
                 .with_context(|| file.display().to_string())?;

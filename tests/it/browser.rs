@@ -257,7 +257,9 @@ fn the_main_flows_in_a_real_browser() {
             return;
         }
     };
-    let (db, _truth, _dir) = crate::demo("300", "3");
+    // History up to today, as `flywheel demo` makes it for a newcomer: the digest covers
+    // the clock's week.
+    let (db, _truth, _dir) = crate::demo_today("300", "3");
     // Two employees in different departments, linked to people of the demo company.
     let people = crate::people_json(&db);
     let first = &people[10];
@@ -353,9 +355,39 @@ fn the_main_flows_in_a_real_browser() {
             shot(&d, "03-can-i-no-but-try").await;
 
             // The demo's program is alive: the wins shared in #ai-wins are wins of the
-            // library and the most-reacted are use cases. (The digest covers the clock's
-            // week, and this demo's history ends on a fixed day in the past: tests/it/wins.rs
-            // asserts a chat win in the digest.)
+            // library, the most-reacted are use cases, this week's are in the digest, the
+            // planted champions are in the directory, and a champion's verifications
+            // earned badges that the team view counts.
+            d.goto(format!("{base}/digest")).await.expect("goto");
+            let digest = d
+                .find_all(By::Css("main ol li a[href^='/wins/']"))
+                .await
+                .expect("find");
+            assert!(!digest.is_empty(), "{}", text_of(&d, "main").await);
+            d.goto(format!("{base}/champions")).await.expect("goto");
+            let cards = d
+                .find_all(By::Css("#directory article.card"))
+                .await
+                .expect("find");
+            assert!(!cards.is_empty(), "{}", text_of(&d, "main").await);
+            shot(&d, "03c-champions").await;
+            d.goto(format!("{base}/badges")).await.expect("goto");
+            let mut sprinters = None;
+            for row in d.find_all(By::Css("#classes tr")).await.expect("rows") {
+                let t = row.text().await.expect("text");
+                if t.contains("Spring Sprinter") {
+                    sprinters = t
+                        .split_whitespace()
+                        .last()
+                        .and_then(|n| n.parse::<u32>().ok());
+                }
+            }
+            assert!(
+                sprinters.is_some_and(|n| n >= 5),
+                "the demo's verified wins earned Spring Sprinter: {}",
+                text_of(&d, "#classes").await
+            );
+            shot(&d, "03d-badges").await;
             d.goto(format!("{base}/use-cases")).await.expect("goto");
             let library = text_of(&d, "main").await;
             assert!(

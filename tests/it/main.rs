@@ -48,6 +48,11 @@ pub fn run_demo(out: &str, people: &str, seed: &str) -> Output {
 
 /// Runs the demo into `out`, importing into `db` (default: SQLite in `out`).
 pub fn run_demo_on(db: Option<&str>, out: &str, people: &str, seed: &str) -> Output {
+    run_demo_at(db, out, people, seed, "2026-06-01")
+}
+
+/// Runs the demo with history up to `as_of`.
+fn run_demo_at(db: Option<&str>, out: &str, people: &str, seed: &str, as_of: &str) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_flywheel"));
     if let Some(db) = db {
         cmd.args(["--db", db]);
@@ -60,7 +65,7 @@ pub fn run_demo_on(db: Option<&str>, out: &str, people: &str, seed: &str) -> Out
         "--seed",
         seed,
         "--as-of",
-        "2026-06-01",
+        as_of,
         "--out",
         out,
     ])
@@ -93,9 +98,25 @@ pub fn demo_on(
     people: &str,
     seed: &str,
 ) -> (String, serde_json::Value, tempfile::TempDir) {
+    demo_at(db, people, seed, "2026-06-01")
+}
+
+/// A demo company whose history ends today, as `flywheel demo` makes it for a newcomer
+/// (the digest covers the clock's week, so only such a demo has one).
+pub fn demo_today(people: &str, seed: &str) -> (String, serde_json::Value, tempfile::TempDir) {
+    let today = chrono::Utc::now().date_naive().to_string();
+    demo_at(None, people, seed, &today)
+}
+
+fn demo_at(
+    db: Option<&str>,
+    people: &str,
+    seed: &str,
+    as_of: &str,
+) -> (String, serde_json::Value, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().join("d").display().to_string();
-    let out = run_demo_on(db, &d, people, seed);
+    let out = run_demo_at(db, &d, people, seed, as_of);
     assert!(
         out.status.success(),
         "{}",

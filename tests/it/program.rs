@@ -187,7 +187,7 @@ fn interventions_are_recorded_once_and_name_what_is_unknown() {
 
 #[test]
 fn stage_gates_show_their_evidence_and_keep_a_history() {
-    let (db, _truth, dir) = demo("800", "5");
+    let (db, truth, dir) = demo("800", "5");
     let e = json(&db, &["stages", "--json"]);
     let stages = e["stages"].as_array().expect("stages");
     let names: Vec<&str> = stages.iter().filter_map(|s| s["name"].as_str()).collect();
@@ -209,16 +209,23 @@ fn stage_gates_show_their_evidence_and_keep_a_history() {
             .unwrap_or_else(|| panic!("no {metric}"))
             .clone()
     };
-    // The demo's pilot works (the CEO among the first users) but nobody serves as a
-    // champion yet: Crawl is reached, Walk is not, and says why.
+    // The demo's pilot works (the CEO among the first users) and its planted champions
+    // serve, but too few and in too few departments: Crawl is reached, Walk is not, and
+    // says why.
     assert_eq!(e["reached"], "crawl", "{e}");
     assert_eq!(e["next"], "walk");
     assert_eq!(criterion(&e, "ceo_active")["value"], 1.0);
+    let planted = truth["champions"]
+        .as_array()
+        .map(Vec::len)
+        .expect("champions");
     let serving = criterion(&e, "champions_serving");
     assert_eq!(
         (serving["value"].as_f64(), serving["pass"].as_bool()),
-        (Some(0.0), Some(false))
+        (Some(planted as f64), Some(false))
     );
+    let coverage = criterion(&e, "champion_department_coverage");
+    assert!(coverage["pass"].as_bool() == Some(false), "{coverage}");
     assert!(criterion(&e, "organic_demand_untrained")["pass"].as_bool() == Some(true));
     let first_id = e["saved_as"].as_i64().expect("stored");
 

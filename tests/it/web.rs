@@ -1384,3 +1384,59 @@ fn every_page_route_is_authorized() {
         assert!(r.body.contains("csrf_failed"), "POST {p}: {}", r.body);
     }
 }
+
+/// The demo's champions have accounts without a password: no password signs them in until
+/// an admin sets one, and setting one again ends the sessions the old one opened.
+#[test]
+fn a_password_reset_ends_sessions_and_opens_an_account_made_without_one() {
+    use std::io::Write;
+    let (db, truth, _dir) = crate::demo("300", "3");
+    let champion = truth["champions"][0].as_str().expect("a planted champion");
+    let people = crate::people_json(&db);
+    let email = people
+        .iter()
+        .find(|p| p["hris_id"] == champion)
+        .and_then(|p| p["email"].as_str())
+        .expect("the champion's email")
+        .to_owned();
+    let set = |password: &str| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+            .args([
+                "--db",
+                &db,
+                "admin",
+                "password",
+                "--email",
+                &email,
+                "--password-stdin",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        writeln!(child.stdin.take().expect("stdin"), "{password}").expect("write");
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let server = start(&db);
+    let mut c = Client::new(&server.base);
+    for pw in ["", "!"] {
+        assert_ne!(
+            c.login(&email, pw).status,
+            303,
+            "no password signs in: {pw:?}"
+        );
+    }
+    assert!(set("the champion's first password").contains("sessions ended"));
+    assert_eq!(c.login(&email, "the champion's first password").status, 303);
+    assert_eq!(c.get("/api/v1/me").status, 200);
+    set("the champion's second password");
+    assert_eq!(c.get("/api/v1/me").status, 401, "the old session ended");
+    let mut d = Client::new(&server.base);
+    assert_ne!(d.login(&email, "the champion's first password").status, 303);
+    assert_eq!(
+        d.login(&email, "the champion's second password").status,
+        303
+    );
+}

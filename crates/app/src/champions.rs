@@ -1,7 +1,8 @@
 //! Champions: volunteering (with an opt-in profile), opting out, logging the help given,
 //! and inviting people from a plan.
 
-use flywheel_store::{ChampionStatus, NewHelpSession, Profile};
+use chrono::NaiveDate;
+use flywheel_store::{ChampionStatus, NewHelpSession, Profile, Role, User};
 
 use crate::{App, AppError, AppResult};
 
@@ -59,6 +60,37 @@ impl App {
                 people: h.people,
             })
             .await?)
+    }
+
+    /// Records a person's champion status from `since` (admins: a champion the program
+    /// recruited, one who stepped down). Audited with the caller.
+    pub async fn set_champion_status(
+        &self,
+        person: i64,
+        status: ChampionStatus,
+        since: NaiveDate,
+    ) -> AppResult<()> {
+        self.require_admin("set champion statuses")?;
+        let store = self.store();
+        store.set_champion_status(person, status, since).await?;
+        let by = self.caller().user().map(|u| u.id);
+        store
+            .audit(
+                by,
+                "champion.status",
+                &format!("person:{person}"),
+                &format!("{} since {since}", status.as_str()),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The account of a person of the org chart, created without a password under their
+    /// work email if they have none (admins; they sign in through the identity provider or
+    /// once an admin sets a password). An existing account keeps its role.
+    pub async fn provision_user(&self, person: i64, role: Role) -> AppResult<User> {
+        self.require_admin("create accounts")?;
+        Ok(self.store().provision_user(person, role).await?)
     }
 
     /// Invites people to become champions (admins); those newly invited (not champions,

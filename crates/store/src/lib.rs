@@ -60,7 +60,7 @@ pub use program::ChampionStatus;
 pub use requests::{AccessClock, AccessRequestRow, IncidentRow, INCIDENT_STATES, SEVERITIES};
 pub use sessions::{random_token, Session};
 pub use usage::{IdentityReport, UsageImport, UsageImportOutcome};
-pub use users::{verify_password, Role, User, DUMMY_HASH};
+pub use users::{verify_password, Role, User, DUMMY_HASH, NO_PASSWORD};
 
 /// The named locks of [`Store::serialize`] (their numbers are the advisory-lock keys).
 #[derive(Debug, Clone, Copy)]

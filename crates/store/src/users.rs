@@ -118,19 +118,85 @@ impl Store {
         })
     }
 
-    /// Sets a new password for an existing account (audited).
+    /// The account of person `person_id`, created without a password ([`NO_PASSWORD`])
+    /// under the person's work email if there is none; an existing account of that email
+    /// is linked to the person if it was not linked yet, and keeps its role. Audited.
+    pub async fn provision_user(&self, person_id: i64, role: Role) -> Result<User, StoreError> {
+        let email: Option<Option<String>> =
+            sqlx::query_scalar("SELECT email FROM people WHERE id = $1")
+                .bind(person_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let email = email
+            .ok_or_else(|| StoreError::not_found("person", person_id))?
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| e.contains('@'))
+            .ok_or_else(|| StoreError::Invalid(format!("person {person_id} has no work email")))?;
+        let mut tx = self.begin_write().await?;
+        let existing = sqlx::query("SELECT id, email, role, person_id FROM users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(r) = existing {
+            let user = user_row(&r)?;
+            if user.person_id.is_some() {
+                return Ok(user);
+            }
+            sqlx::query("UPDATE users SET person_id = $1 WHERE id = $2")
+                .bind(person_id)
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(User {
+                person_id: Some(person_id),
+                ..user
+            });
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, password_hash, role, person_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&email)
+        .bind(NO_PASSWORD)
+        .bind(role.as_str())
+        .bind(person_id)
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, NULL, 'user.provision', $2, $3)")
+            .bind(now_text())
+            .bind(format!("user:{id}"))
+            .bind(format!("created {email} for person {person_id} with role {}, without a password", role.as_str()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(User {
+            id,
+            email,
+            role,
+            person_id: Some(person_id),
+        })
+    }
+
+    /// Sets a new password for an existing account and ends its sessions (a reset after a
+    /// leak must lock out whoever holds one). Audited.
     pub async fn set_password(&self, email: &str, password: &str) -> Result<(), StoreError> {
         let email = email.trim().to_lowercase();
         let hash = hash_password(password)?;
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
-            .bind(&hash)
-            .bind(&email)
+        let id: Option<i64> =
+            sqlx::query_scalar("UPDATE users SET password_hash = $1 WHERE email = $2 RETURNING id")
+                .bind(&hash)
+                .bind(&email)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(id) = id else {
+            return Err(StoreError::not_found("account", &email));
+        };
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
             .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Invalid(format!("no account for {email}")));
-        }
         sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, NULL, 'user.password', $2, 'password set')")
             .bind(now_text())
             .bind(&email)
@@ -193,14 +259,24 @@ pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2F
 /// Whether `password` matches the Argon2id PHC string `hash`. CPU-heavy (tens of
 /// milliseconds, 19 MiB): run it off the async workers.
 pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    let argon = Argon2::default();
+    match PasswordHash::new(hash) {
+        Ok(h) => argon.verify_password(password.as_bytes(), &h).is_ok(),
+        // An account without a password ([`NO_PASSWORD`]) takes as long to refuse as any
+        // other, so the time of a refusal does not tell which accounts have none.
+        Err(_) => {
+            if let Ok(h) = PasswordHash::new(DUMMY_HASH) {
+                let _ = argon.verify_password(password.as_bytes(), &h);
+            }
+            false
+        }
+    }
 }
+
+/// The stored hash of an account that has no password: no password verifies against it.
+/// Such an account signs in through the identity provider, or once an admin sets a
+/// password.
+pub const NO_PASSWORD: &str = "!";
 
 impl Store {
     /// The account with `email`, if any.
@@ -224,6 +300,17 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(user_row).collect()
+    }
+
+    /// The person who posted win `id` (for a win shared in chat, its mapped author).
+    pub async fn win_author_person(&self, win_id: i64) -> Result<Option<i64>, StoreError> {
+        let row: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT COALESCE(w.person_id, u.person_id) FROM wins w LEFT JOIN users u ON u.id = w.user_id WHERE w.id = $1",
+        )
+        .bind(win_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.ok_or_else(|| StoreError::not_found("win", win_id))
     }
 
     /// Every account, by email.

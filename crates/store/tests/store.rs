@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use flywheel_domain::org::IdentityKind;
 use flywheel_domain::org_import::HrisRecord;
 use flywheel_ingest::hris::{read_hris, HrisOptions};
-use flywheel_store::{PeopleFilter, Role, Store};
+use flywheel_store::{PeopleFilter, Role, Store, StoreError};
 use flywheel_testkit::{both_backends, fixture};
 
 fn d(s: &str) -> NaiveDate {
@@ -354,6 +354,34 @@ both_backends! {
         assert_eq!(store.min_group_size().await.expect("setting"), 8);
     }
 
+    async fn accounts_without_a_password_are_provisioned_for_people(url: String) {
+        let store = Store::open(&url).await.expect("open");
+        store.import_org_chart("oracle.csv", "sha", &oracle(), d("2024-01-01")).await.expect("import");
+        let ids = store.person_ids_by_hris().await.expect("ids");
+        let king = ids["100"];
+        let u = store.provision_user(king, Role::Champion).await.expect("provision");
+        assert_eq!((u.email.as_str(), u.role, u.person_id), ("sking@example.com", Role::Champion, Some(king)));
+        // No password verifies against it, not even the marker itself or an empty one.
+        for pw in ["", "!", "correct horse battery"] {
+            assert_eq!(store.authenticate("sking@example.com", pw).await.expect("auth"), None);
+        }
+        // Again: the same account, role kept, nothing new in the audit log.
+        let before = store.audit_log(100).await.expect("log").len();
+        let again = store.provision_user(king, Role::Employee).await.expect("again");
+        assert_eq!(again, u);
+        assert_eq!(store.audit_log(100).await.expect("log").len(), before);
+        assert_eq!(store.audit_log(1).await.expect("log")[0].action, "user.provision");
+        // An account made earlier under the person's email is linked and keeps its role.
+        let lead = store.create_user("nyang@example.com", "correct horse battery", Role::Admin).await.expect("create");
+        let linked = store.provision_user(ids["101"], Role::Employee).await.expect("link");
+        assert_eq!((linked.id, linked.role, linked.person_id), (lead.id, Role::Admin, Some(ids["101"])));
+        assert!(store.authenticate("nyang@example.com", "correct horse battery").await.expect("auth").is_some());
+        // Once an admin sets a password, it signs in.
+        store.set_password("sking@example.com", "a new long password").await.expect("set");
+        assert!(store.authenticate("sking@example.com", "a new long password").await.expect("auth").is_some());
+        assert!(matches!(store.provision_user(999_999, Role::Employee).await, Err(StoreError::NotFound { what: "person", .. })));
+    }
+
     async fn sessions_expire_end_and_never_store_the_token(url: String) {
         let store = Store::open(&url).await.expect("open");
         let u = store.create_user("amy@example.com", "correct horse battery", Role::Employee).await.expect("create");
@@ -572,7 +600,7 @@ both_backends! {
         let win = store.post_win(&NewWin { person_id: person, user_id: Some(ada.id), tool: None, title: "Minutes in two minutes",
             what: "Drafted the minutes", minutes_before: 30, minutes_after: 2, frequency: Frequency::Weekly }).await.expect("win");
         let own = store.verify_win(win, &ada, "I saw it").await;
-        assert!(matches!(own, Err(flywheel_store::StoreError::Domain(flywheel_domain::DomainError::SelfVerification(_)))), "{own:?}");
+        assert!(matches!(own, Err(StoreError::Domain(flywheel_domain::DomainError::SelfVerification(_)))), "{own:?}");
         assert!(store.verify_win(win, &grace, "  ").await.is_err(), "evidence is required");
         store.verify_win(win, &grace, "Saw the minutes of the 3 March meeting").await.expect("verify");
         store.verify_win(win, &grace, "again").await.expect("twice changes nothing");
@@ -639,7 +667,7 @@ both_backends! {
         assert_eq!((granted.state.as_str(), granted.decided_by.as_deref()), ("granted", Some("it@example.com")));
         assert!(granted.clock_hours > 0.0 && !granted.overdue);
         let e = store.decide_request(r1, "denied", None, "").await.expect_err("final");
-        assert!(matches!(e, flywheel_store::StoreError::Conflict(_)) && e.to_string().contains("is granted already"), "{e}");
+        assert!(matches!(e, StoreError::Conflict(_)) && e.to_string().contains("is granted already"), "{e}");
         assert!(store.decide_request(r2, "maybe", None, "").await.is_err());
         store.decide_request(r2, "withdrawn", None, "").await.expect("withdraw");
         let clock = store.access_clock().await.expect("clock");
