@@ -101,7 +101,7 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
             let pop = store.population(as_of).await?;
             crate::progress::done(pb, format!("{} people", pop.len()));
             let pb = crate::progress::step("weighing the evidence".to_owned());
-            let ev = evidence(&pop).map_err(anyhow::Error::msg)?;
+            let ev = evidence(&pop)?;
             crate::progress::done(pb, "evidence weighed".to_owned());
             let report = suggestions(&pop, &ev, top);
             store
@@ -133,7 +133,7 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
             crate::progress::done(pb, format!("{} people", pop.len()));
             let pb =
                 crate::progress::step("weighing the evidence, choosing and simulating".to_owned());
-            let ev = evidence(&pop).map_err(anyhow::Error::msg)?;
+            let ev = evidence(&pop)?;
             let mut options = PlanOptions::new(stage);
             options.k = k;
             options.cap = cap;
@@ -142,7 +142,7 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
             options.runs = runs;
             options.epsilon = eps;
             options.seed = seed;
-            let p = plan(&pop, &ev, options).map_err(anyhow::Error::msg)?;
+            let p = plan(&pop, &ev, options)?;
             crate::progress::done(pb, format!("{} champions planned", p.champions.len()));
             store
                 .audit(

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use flywheel_ingest::dates::DateOrder;
-use flywheel_ingest::hris::{parse_override, read_hris, Field, HrisOptions};
+use flywheel_ingest::hris::{read_hris, Field, HrisOptions};
 use flywheel_store::{OrgImportOutcome, Store};
 use sha2::{Digest, Sha256};
 
@@ -348,4 +348,25 @@ fn print_outcome(out: &OrgImportOutcome, args: &HrisArgs) -> anyhow::Result<()> 
         );
     }
     Ok(())
+}
+
+/// Parses `field=Column` as given to `--map`.
+pub fn parse_override(s: &str) -> Result<(Field, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected field=Column"))?;
+    let field = Field::parse(k).ok_or_else(|| {
+        format!(
+            "{k:?} is not a field; fields are {}",
+            Field::ALL
+                .iter()
+                .map(|f| f.key())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    if v.trim().is_empty() {
+        return Err(format!("{s:?}: the column name is empty"));
+    }
+    Ok((field, v.trim().to_owned()))
 }

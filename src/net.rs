@@ -672,8 +672,7 @@ fn simulate_cmd(
             max_steps,
             seed,
         },
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     progress::done(pb, format!("{runs} runs"));
     let per_group = labels
         .as_ref()
@@ -864,8 +863,7 @@ fn seeds_cmd(
             max_per_group: a.max_per_group,
             eligible: eligible_flags.as_deref(),
         },
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     progress::done(pb, format!("{} seeds from {} RR sets", a.k, chosen.rr_sets));
     let seconds = t.elapsed().as_secs_f64();
     let nodes: Vec<u32> = chosen.seeds.iter().map(|s| s.node).collect();
@@ -925,9 +923,8 @@ fn compare_with_degree(
         seed: a.seed,
         ..SimOptions::default()
     };
-    let ours = simulate(&e.graph, model, seeds, None, options).map_err(anyhow::Error::msg)?;
-    let degree =
-        simulate(&e.graph, model, &by_degree, None, options).map_err(anyhow::Error::msg)?;
+    let ours = simulate(&e.graph, model, seeds, None, options)?;
+    let degree = simulate(&e.graph, model, &by_degree, None, options)?;
     Ok(Comparison {
         runs: a.compare,
         seeds: Spread {
@@ -1050,8 +1047,7 @@ fn committed_minority(
     };
     let t = Instant::now();
     let pb = progress::step(format!("{runs} runs"));
-    let r =
-        binary_agreement(population, fraction, runs, max_time, seed).map_err(anyhow::Error::msg)?;
+    let r = binary_agreement(population, fraction, runs, max_time, seed)?;
     progress::done(pb, format!("{runs} runs"));
     Ok(CommittedMinorityReport {
         graph: graph.to_owned(),
@@ -1168,8 +1164,7 @@ fn brokerage_cmd(input: &Input, groups: Option<&Path>) -> anyhow::Result<()> {
     let roles = labels
         .as_ref()
         .map(|l| gould_fernandez(&e.graph, &l.groups))
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+        .transpose()?;
     progress::done(pb, "brokerage");
     // Most brokering first: lowest constraint, or most brokerage across groups.
     let mut order: Vec<u32> = (0..e.graph.node_count())

@@ -72,7 +72,7 @@ pub async fn run_momentum(args: MomentumArgs, url: &str) -> anyhow::Result<()> {
         min_group_size: min_group_size(&store).await?,
         individuals: args.individuals,
     };
-    let m = momentum(&pop, &opts).map_err(anyhow::Error::msg)?;
+    let m = momentum(&pop, &opts)?;
     if args.individuals {
         store
             .audit(
@@ -494,8 +494,7 @@ async fn momentum_of(
             min_group_size: min_group_size(store).await?,
             individuals: false,
         },
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     Ok((pop, m))
 }
 
@@ -544,7 +543,7 @@ pub async fn run_stages(args: StagesArgs, url: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let (pop, m) = momentum_of(&store, args.as_of).await?;
-    let e = evaluate(&config, &pop, &m).map_err(anyhow::Error::msg)?;
+    let e = evaluate(&config, &pop, &m)?;
     let detail = serde_json::to_string(&e)?;
     let id = if args.no_save {
         None
@@ -693,8 +692,7 @@ pub async fn run_waves(args: WavesArgs, url: &str) -> anyhow::Result<()> {
             per_month: args.per_month as usize,
             pull_per_100: args.pull_threshold,
         },
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     if args.apply {
         let planned: Vec<(String, NaiveDate)> = w
             .plan
@@ -803,8 +801,7 @@ pub async fn run_forecast(args: ForecastArgs, url: &str) -> anyhow::Result<()> {
             seed: args.seed,
             min_group_size: min_group_size(&store).await?,
         },
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     crate::progress::done(pb, "forecast ready".to_owned());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&f)?);
@@ -943,8 +940,7 @@ pub async fn run_impact(args: ImpactArgs, url: &str) -> anyhow::Result<()> {
     let store = crate::open(url).await?;
     let pop = store.population(args.as_of).await?;
     let i =
-        flywheel_insights::impact::impact(&pop, args.intervention, min_group_size(&store).await?)
-            .map_err(anyhow::Error::msg)?;
+        flywheel_insights::impact::impact(&pop, args.intervention, min_group_size(&store).await?)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&i)?);
         return Ok(());

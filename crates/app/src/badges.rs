@@ -251,7 +251,7 @@ pub async fn issue(
                 win_id: wins.first().copied(),
             },
             by,
-            |index| {
+            |index| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
                 let mut award = award;
                 let list = index / MIN_BITS as i64 + 1;
                 award.status = Some((
@@ -259,9 +259,9 @@ pub async fn issue(
                     (index % MIN_BITS as i64) as usize,
                 ));
                 let unsigned = credential::build(&signer.issuer, &award);
-                let signed = proof::sign(&unsigned, &signer.key, now).map_err(|e| e.to_string())?;
-                let token = jwt::sign(&unsigned, &signer.key).map_err(|e| e.to_string())?;
-                let pretty = serde_json::to_string_pretty(&signed).map_err(|e| e.to_string())?;
+                let signed = proof::sign(&unsigned, &signer.key, now)?;
+                let token = jwt::sign(&unsigned, &signer.key)?;
+                let pretty = serde_json::to_string_pretty(&signed)?;
                 Ok((pretty, token))
             },
         )

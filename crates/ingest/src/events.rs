@@ -28,7 +28,7 @@ use crate::error::{IngestError, Located};
 use crate::hris::normalize_header;
 
 /// Parses `kind:value` or a bare identifier (email if it has `@`, else HRIS id).
-pub fn parse_identity(s: &str) -> Result<(IdentityKind, String), String> {
+pub(crate) fn parse_identity(s: &str) -> Result<(IdentityKind, String), String> {
     let s = s.trim();
     if s.is_empty() {
         return Err("the person is empty".into());

@@ -192,27 +192,6 @@ pub struct HrisOptions {
     pub date_order: Option<DateOrder>,
 }
 
-/// Parses `field=Column` as given to `--map`.
-pub fn parse_override(s: &str) -> Result<(Field, String), String> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| format!("{s:?}: expected field=Column"))?;
-    let field = Field::parse(k).ok_or_else(|| {
-        format!(
-            "{k:?} is not a field; fields are {}",
-            Field::ALL
-                .iter()
-                .map(|f| f.key())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })?;
-    if v.trim().is_empty() {
-        return Err(format!("{s:?}: the column name is empty"));
-    }
-    Ok((field, v.trim().to_owned()))
-}
-
 /// A read org chart, with what the reader decided on the way.
 #[derive(Debug, Clone)]
 pub struct HrisFile {
@@ -783,10 +762,10 @@ mod tests {
         let text = "Person,Boss,Org,Squad\n1,,Eng,Core\n2,1,Eng > Web,\n";
         let opts = HrisOptions {
             overrides: vec![
-                parse_override("employee_id=Person").expect("ok"),
-                parse_override("manager_id=Boss").expect("ok"),
-                parse_override("department=Org").expect("ok"),
-                parse_override("team=squad").expect("ok"),
+                (Field::EmployeeId, "Person".into()),
+                (Field::ManagerId, "Boss".into()),
+                (Field::Department, "Org".into()),
+                (Field::Team, "squad".into()),
             ],
             date_order: None,
         };
@@ -794,7 +773,6 @@ mod tests {
         assert_eq!(f.records[0].unit_path.as_deref(), Some("Eng > Core"));
         assert_eq!(f.records[1].unit_path.as_deref(), Some("Eng > Web"));
         assert_eq!(f.records[1].manager_hris.as_deref(), Some("1"));
-        assert!(parse_override("boss=Boss").is_err());
         let err = read_hris(
             text.as_bytes(),
             "t",

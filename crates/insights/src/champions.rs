@@ -10,6 +10,7 @@
 //! people who never used AI are not suggested either (a champion of a tool they do not use
 //! would not be believed).
 
+use crate::InsightResult;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -124,7 +125,7 @@ impl ChampionEvidence {
 
 /// The evidence for every person of `pop`.
 #[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
-pub fn evidence(pop: &Population) -> Result<ChampionEvidence, String> {
+pub fn evidence(pop: &Population) -> InsightResult<ChampionEvidence> {
     let n = pop.len();
     let g = pop.graph();
     let first = pop.first_use();

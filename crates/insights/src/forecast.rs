@@ -13,6 +13,7 @@
 //! The least-squares solver is written here (Levenberg–Marquardt on three parameters with a
 //! 3×3 solve): a general optimisation crate would bring a linear-algebra stack for it.
 
+use crate::{InsightError, InsightResult};
 use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -148,24 +149,8 @@ fn jacobian(space: Space, theta: [f64; 3], y: &[f64]) -> Vec<[f64; 3]> {
     j
 }
 
-/// Fits Bass to weekly new-adopter counts `y` (week 1 first) of a group of `cap` people
-/// (the bound on m).
-pub fn fit_bass(y: &[f64], cap: f64) -> Result<BassFit, String> {
-    if y.len() < 6 {
-        return Err(format!(
-            "{} weeks of adoption: the fit needs at least 6",
-            y.len()
-        ));
-    }
-    let total: f64 = y.iter().sum();
-    if total < 3.0 {
-        return Err("fewer than 3 adopters: nothing to fit".into());
-    }
-    let space = Space {
-        seen: total,
-        cap: cap.max(total + 1.0),
-    };
-    // Start from the best point of a coarse grid, then Levenberg–Marquardt.
+/// The best (θ, SSE) of a coarse grid over p, q and the share of the room left that m takes.
+fn grid_start(space: Space, y: &[f64], total: f64) -> ([f64; 3], f64) {
     let mut best = ([0.0; 3], f64::INFINITY);
     for p in [0.0005, 0.002, 0.005, 0.01, 0.03, 0.1] {
         for q in [0.02, 0.05, 0.1, 0.2, 0.4, 0.8] {
@@ -179,7 +164,12 @@ pub fn fit_bass(y: &[f64], cap: f64) -> Result<BassFit, String> {
             }
         }
     }
-    let (mut theta, mut cost) = best;
+    best
+}
+
+/// Levenberg–Marquardt from `start` (θ, SSE) with a trust region; the (θ, SSE) it ends at.
+fn levenberg_marquardt(space: Space, y: &[f64], start: ([f64; 3], f64)) -> ([f64; 3], f64) {
+    let (mut theta, mut cost) = start;
     let mut lambda = 1e-3;
     for _ in 0..500 {
         let r = residuals(space, theta, y);
@@ -232,6 +222,30 @@ pub fn fit_bass(y: &[f64], cap: f64) -> Result<BassFit, String> {
             break;
         }
     }
+    (theta, cost)
+}
+
+/// Fits Bass to weekly new-adopter counts `y` (week 1 first) of a group of `cap` people
+/// (the bound on m).
+pub fn fit_bass(y: &[f64], cap: f64) -> InsightResult<BassFit> {
+    if y.len() < 6 {
+        return Err(InsightError::TooLittleData(format!(
+            "{} weeks of adoption: the fit needs at least 6",
+            y.len()
+        )));
+    }
+    let total: f64 = y.iter().sum();
+    if total < 3.0 {
+        return Err(InsightError::TooLittleData(
+            "fewer than 3 adopters: nothing to fit".into(),
+        ));
+    }
+    let space = Space {
+        seen: total,
+        cap: cap.max(total + 1.0),
+    };
+    // Start from the best point of a coarse grid, then Levenberg–Marquardt.
+    let (theta, cost) = levenberg_marquardt(space, y, grid_start(space, y, total));
     let j = jacobian(space, theta, y);
     let mut jtj = [[0.0; 3]; 3];
     for row in &j {
@@ -244,9 +258,12 @@ pub fn fit_bass(y: &[f64], cap: f64) -> Result<BassFit, String> {
     let dof = (y.len() - 3) as f64;
     let sigma2 = (cost / dof).max(1e-12);
     let cov = inverse3(jtj)
-        .ok_or(
-            "the weekly counts do not identify p, q and m (not an S-curve, or more than one wave)",
-        )?
+        .ok_or_else(|| {
+            InsightError::TooLittleData(
+                "the weekly counts do not identify p, q and m (not an S-curve, or more than one wave)"
+                    .into(),
+            )
+        })?
         .map(|row| row.map(|x| x * sigma2));
     let est = |k: usize| {
         let se = cov[k][k].max(0.0).sqrt().min(50.0);
@@ -450,25 +467,24 @@ fn critical(
     }
 }
 
+fn no_history() -> InsightError {
+    InsightError::TooLittleData("no usage imported yet: a forecast needs adoption history".into())
+}
+
 /// Forecasts adoption of `pop` (first uses) with both models.
 #[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
-pub fn forecast(pop: &Population, opts: &ForecastOptions) -> Result<Forecast, String> {
-    let as_of = opts
-        .as_of
-        .or(pop.as_of)
-        .ok_or("no usage imported yet: a forecast needs adoption history")?;
-    let start = pop
-        .start()
-        .ok_or("no usage imported yet: a forecast needs adoption history")?;
+pub fn forecast(pop: &Population, opts: &ForecastOptions) -> InsightResult<Forecast> {
+    let as_of = opts.as_of.or(pop.as_of).ok_or_else(no_history)?;
+    let start = pop.start().ok_or_else(no_history)?;
     if !(0.0..=1.0).contains(&opts.critical_share) || opts.critical_share == 0.0 {
-        return Err(format!(
+        return Err(InsightError::Invalid(format!(
             "critical mass share {} is not in (0, 1]",
             opts.critical_share
-        ));
+        )));
     }
     let n = pop.len();
     if let Some(r) = suppressed(n, opts.min_group_size) {
-        return Err(r);
+        return Err(InsightError::Withheld(r));
     }
     let first: Vec<Option<NaiveDate>> = pop
         .first_use()
@@ -513,7 +529,7 @@ pub fn forecast(pop: &Population, opts: &ForecastOptions) -> Result<Forecast, St
                 people,
                 adopters,
                 fit: None,
-                note: Some(e),
+                note: Some(e.to_string()),
             },
         }
     };
@@ -617,7 +633,7 @@ fn network_forecast(
     target: f64,
     already: bool,
     opts: &ForecastOptions,
-) -> Result<NetworkForecast, String> {
+) -> InsightResult<NetworkForecast> {
     let n = pop.len();
     let adj = neighbours(pop);
     let week_of: Vec<Option<usize>> = first
@@ -815,7 +831,7 @@ mod tests {
         #[test]
         fn bass_recovers_any_clean_s_curve(p in 0.002f64..0.03, q in 0.1f64..0.6, m in 200.0f64..5000.0) {
             let y = series(p, q, m, 40);
-            let f = fit_bass(&y, 10.0 * m).map_err(TestCaseError::fail)?;
+            let f = fit_bass(&y, 10.0 * m).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert!((f.p.value / p - 1.0).abs() < 0.02, "{:?} vs {p}", f.p);
             prop_assert!((f.q.value / q - 1.0).abs() < 0.02, "{:?} vs {q}", f.q);
             prop_assert!((f.m.value / m - 1.0).abs() < 0.02, "{:?} vs {m}", f.m);

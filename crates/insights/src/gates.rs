@@ -3,6 +3,7 @@
 //! from TOML (`config/stages.toml` holds the defaults); the evaluation lists every
 //! criterion with its measured value, threshold and verdict.
 
+use crate::{InsightError, InsightResult};
 use std::collections::HashSet;
 
 use chrono::{Duration, NaiveDate};
@@ -57,40 +58,46 @@ pub const METRICS: [(&str, &str); 14] = [
 
 impl GateConfig {
     /// Checks names and thresholds; the message names the stage and criterion at fault.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> InsightResult<()> {
         if self.stage.is_empty() {
-            return Err("no [[stage]] defined".into());
+            return Err(InsightError::Invalid("no [[stage]] defined".into()));
         }
         let mut names = HashSet::new();
         for s in &self.stage {
             if !names.insert(s.name.as_str()) {
-                return Err(format!("stage {:?} is defined twice", s.name));
+                return Err(InsightError::Invalid(format!(
+                    "stage {:?} is defined twice",
+                    s.name
+                )));
             }
             if s.criterion.is_empty() {
-                return Err(format!("stage {:?} has no criterion", s.name));
+                return Err(InsightError::Invalid(format!(
+                    "stage {:?} has no criterion",
+                    s.name
+                )));
             }
             for c in &s.criterion {
                 if !METRICS.iter().any(|(m, _)| *m == c.metric) {
-                    return Err(format!(
+                    return Err(InsightError::Invalid(format!(
                         "stage {:?}, criterion {:?}: unknown metric {:?} (known: {})",
                         s.name,
                         c.label,
                         c.metric,
                         METRICS.map(|m| m.0).join(", ")
-                    ));
+                    )));
                 }
                 match (c.at_least, c.at_most) {
                     (None, None) => {
-                        return Err(format!(
+                        return Err(InsightError::Invalid(format!(
                             "stage {:?}, criterion {:?}: needs at_least or at_most",
                             s.name, c.label
-                        ))
+                        )))
                     }
                     (Some(a), Some(b)) if a > b => {
-                        return Err(format!(
+                        return Err(InsightError::Invalid(format!(
                             "stage {:?}, criterion {:?}: at_least {a} is above at_most {b}",
                             s.name, c.label
-                        ))
+                        )))
                     }
                     _ => {}
                 }
@@ -372,7 +379,7 @@ fn people_asking(
 }
 
 /// Evaluates every stage of `config` on `pop` with its momentum `m` (same day).
-pub fn evaluate(config: &GateConfig, pop: &Population, m: &Momentum) -> Result<Evaluation, String> {
+pub fn evaluate(config: &GateConfig, pop: &Population, m: &Momentum) -> InsightResult<Evaluation> {
     config.validate()?;
     let mut stages = Vec::with_capacity(config.stage.len());
     for s in &config.stage {

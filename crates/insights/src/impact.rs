@@ -3,6 +3,7 @@
 //! sites, without an intervention of the same kind by the end of the window), with a 95%
 //! confidence interval and a check of parallel pre-trends.
 
+use crate::{InsightError, InsightResult};
 use std::collections::HashSet;
 
 use chrono::{Duration, NaiveDate};
@@ -76,21 +77,25 @@ fn var(v: &[f64]) -> f64 {
     v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len().saturating_sub(1)).max(1) as f64
 }
 
+fn no_usage() -> InsightError {
+    InsightError::TooLittleData("no usage imported yet".into())
+}
+
 /// Estimates the impact of intervention `id`.
 #[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
-pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> Result<Impact, String> {
+pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> InsightResult<Impact> {
     let iv = pop
         .interventions
         .iter()
         .find(|i| i.id == id)
-        .ok_or_else(|| format!("no intervention with id {id}"))?
+        .ok_or(InsightError::NoIntervention(id))?
         .clone();
     if iv.unit.is_none() && iv.site.is_none() {
-        return Err(format!(
+        return Err(InsightError::Invalid(format!(
             "intervention {id} reached everyone (no unit or site): there is no comparison group"
-        ));
+        )));
     }
-    let as_of = pop.as_of.ok_or("no usage imported yet")?;
+    let as_of = pop.as_of.ok_or_else(no_usage)?;
     let n = pop.len();
     let treated: Vec<bool> = (0..n)
         .map(|p| pop.in_scope(p as u32, iv.unit, iv.site))
@@ -143,12 +148,16 @@ pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> Result<Impact
     let treated_people = treated.iter().filter(|x| **x).count();
     let comparison_people = comparison.iter().filter(|x| **x).count();
     if let Some(r) = suppressed(treated_people, min_group_size) {
-        return Err(format!("the people this intervention reached: {r}"));
+        return Err(InsightError::Withheld(format!(
+            "the people this intervention reached: {r}"
+        )));
     }
     if let Some(r) = suppressed(comparison_people, min_group_size) {
-        return Err(format!("the comparison group ({comparison_scope}): {r}"));
+        return Err(InsightError::Withheld(format!(
+            "the comparison group ({comparison_scope}): {r}"
+        )));
     }
-    let start = pop.start().ok_or("no usage imported yet")?;
+    let start = pop.start().ok_or_else(no_usage)?;
     // Who used AI in which week (relative to the intervention day).
     let mut active: Vec<HashSet<u32>> = vec![HashSet::new(); (2 * WEEKS) as usize];
     for u in pop.usage.iter().filter(|u| u.count > 0) {
@@ -179,12 +188,12 @@ pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> Result<Impact
     let pre: Vec<&Week> = weeks.iter().filter(|w| w.week < 0).collect();
     let post: Vec<&Week> = weeks.iter().filter(|w| w.week >= 0).collect();
     if pre.len() < MIN_WEEKS || post.len() < MIN_WEEKS {
-        return Err(format!(
+        return Err(InsightError::TooLittleData(format!(
             "{} weeks of data before and {} after {}: the estimate needs at least {MIN_WEEKS} on each side",
             pre.len(),
             post.len(),
             iv.day
-        ));
+        )));
     }
     let dpre: Vec<f64> = pre.iter().map(|w| gap(w)).collect();
     let dpost: Vec<f64> = post.iter().map(|w| gap(w)).collect();

@@ -2,6 +2,7 @@
 //! was computed from. No IO, no SQL, no wire formats.
 
 pub mod champions;
+mod error;
 pub mod forecast;
 pub mod gates;
 pub mod impact;
@@ -12,3 +13,5 @@ pub mod privacy;
 pub mod questions;
 pub mod waves;
 pub mod wins;
+
+pub use error::{InsightError, InsightResult};

@@ -7,6 +7,7 @@
 //! the snapshot day. Aggregates over fewer people than the minimum group size are withheld
 //! with the reason ([`crate::privacy`]).
 
+use crate::{InsightError, InsightResult};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate};
@@ -429,11 +430,12 @@ impl<'a> Ctx<'a> {
 }
 
 /// The momentum of the program as of `opts.as_of` (default: the population's day).
-pub fn momentum(pop: &Population, opts: &Options) -> Result<Momentum, String> {
-    let as_of = opts
-        .as_of
-        .or(pop.as_of)
-        .ok_or("no usage imported yet: momentum needs at least one usage record")?;
+pub fn momentum(pop: &Population, opts: &Options) -> InsightResult<Momentum> {
+    let as_of = opts.as_of.or(pop.as_of).ok_or_else(|| {
+        InsightError::TooLittleData(
+            "no usage imported yet: momentum needs at least one usage record".into(),
+        )
+    })?;
     let min = opts.min_group_size;
     let ctx = Ctx::new(pop);
     let n = pop.len();

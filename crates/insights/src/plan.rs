@@ -17,6 +17,7 @@
 //! a model: independent cascade with weighted-cascade probabilities (1/number of contacts)
 //! on the collaboration network.
 
+use crate::{InsightError, InsightResult};
 use chrono::NaiveDate;
 use flywheel_netsci::diffusion::{simulate, ArcProbability, Model, SimOptions, Simulation};
 use flywheel_netsci::im::{select_seeds, Constraints, ImModel, SeedOptions};
@@ -140,10 +141,12 @@ pub fn plan(
     pop: &Population,
     evidence: &ChampionEvidence,
     options: PlanOptions,
-) -> Result<Plan, String> {
+) -> InsightResult<Plan> {
     let n = pop.len() as u32;
     if n == 0 {
-        return Err("no people: import an org chart first".to_owned());
+        return Err(InsightError::TooLittleData(
+            "no people: import an org chart first".into(),
+        ));
     }
     let g = pop.graph();
     let (labels, names, grouped_by): (Vec<u32>, &[String], &'static str) = match options.stage {

@@ -9,6 +9,7 @@
 //! development set and on a held-out set in `tests/data/` that neither was tuned on
 //! (precision and recall per stage in the README).
 
+use crate::{InsightError, InsightResult};
 pub mod model;
 
 use flywheel_domain::usage::QuestionStage;
@@ -37,20 +38,25 @@ const DEVELOPMENT: [&str; 4] = [
 
 /// Parses a labelled set: lines `stage<TAB>question` (`awareness`, `access`, `howto`,
 /// `frontier`); `#` lines and blank lines are skipped. Errors name the line.
-pub fn parse_labelled(data: &str) -> Result<Vec<(QuestionStage, &str)>, String> {
+pub fn parse_labelled(data: &str) -> InsightResult<Vec<(QuestionStage, &str)>> {
     data.lines()
         .enumerate()
         .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty())
         .map(|(i, l)| {
             let (s, q) = l
                 .split_once('\t')
-                .ok_or_else(|| format!("line {}: no tab", i + 1))?;
+                .ok_or_else(|| InsightError::Invalid(format!("line {}: no tab", i + 1)))?;
             let stage = match s {
                 "awareness" => Awareness,
                 "access" => Access,
                 "howto" => HowTo,
                 "frontier" => Frontier,
-                other => return Err(format!("line {}: unknown stage {other:?}", i + 1)),
+                other => {
+                    return Err(InsightError::Invalid(format!(
+                        "line {}: unknown stage {other:?}",
+                        i + 1
+                    )))
+                }
             };
             Ok((stage, q))
         })
@@ -502,7 +508,9 @@ mod tests {
         assert_eq!(c.stage, Access);
         assert!(c.scores[1] > 50, "{:?}", c.scores);
         assert!(c.cues.iter().any(|x| x.contains("access")), "{:?}", c.cues);
-        assert!(parse_labelled("access\tq?\nnope\tq").is_err_and(|e| e.contains("line 2")));
+        assert!(
+            parse_labelled("access\tq?\nnope\tq").is_err_and(|e| e.to_string().contains("line 2"))
+        );
         assert!(development_set().len() >= 620);
         assert_eq!(
             classify_rules("Can we build a Teams bot over our wiki?").stage,

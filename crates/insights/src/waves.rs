@@ -1,6 +1,7 @@
 //! Rollout waves: sites planned into monthly waves (3–4 a month by default), and *pull* —
 //! demand from a site before its wave — as the signal to move it forward.
 
+use crate::{InsightError, InsightResult};
 use std::collections::HashSet;
 
 use chrono::{Datelike, Duration, Months, NaiveDate};
@@ -72,13 +73,16 @@ pub struct WaveOptions {
 }
 
 /// Pull per site as of the day, and a plan when asked.
-pub fn waves(pop: &Population, opts: &WaveOptions) -> Result<Waves, String> {
-    let as_of = opts
-        .as_of
-        .or(pop.as_of)
-        .ok_or("no data imported yet: waves need at least the org chart and some usage")?;
+pub fn waves(pop: &Population, opts: &WaveOptions) -> InsightResult<Waves> {
+    let as_of = opts.as_of.or(pop.as_of).ok_or_else(|| {
+        InsightError::TooLittleData(
+            "no data imported yet: waves need at least the org chart and some usage".into(),
+        )
+    })?;
     if opts.per_month == 0 {
-        return Err("sites per month must be at least 1".into());
+        return Err(InsightError::Invalid(
+            "sites per month must be at least 1".into(),
+        ));
     }
     let min = opts.min_group_size;
     let first = pop.first_use();
@@ -156,7 +160,7 @@ pub fn waves(pop: &Population, opts: &WaveOptions) -> Result<Waves, String> {
         for (k, chunk) in todo.chunks(opts.per_month).enumerate() {
             let starts_on = month
                 .checked_add_months(Months::new(k as u32))
-                .ok_or("the plan runs past the calendar")?;
+                .ok_or_else(|| InsightError::Invalid("the plan runs past the calendar".into()))?;
             plan.push(Wave {
                 starts_on,
                 sites: chunk.iter().map(|s| s.site.clone()).collect(),

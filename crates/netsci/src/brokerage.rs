@@ -1,5 +1,6 @@
 //! Brokerage: who bridges otherwise separate people and groups.
 
+use crate::InvalidInput;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -85,13 +86,13 @@ impl Roles {
 /// counted in both directions, so a broker between two groups is representative once and
 /// gatekeeper once. Returns an error when `groups` does not label every node.
 /// O(Σ_b in(b)·out(b)·log deg), in parallel over brokers.
-pub fn gould_fernandez(g: &Graph, groups: &Groups) -> Result<Vec<Roles>, String> {
+pub fn gould_fernandez(g: &Graph, groups: &Groups) -> Result<Vec<Roles>, InvalidInput> {
     if groups.len() != g.node_count() as usize {
-        return Err(format!(
+        return Err(InvalidInput(format!(
             "{} group labels for {} nodes",
             groups.len(),
             g.node_count()
-        ));
+        )));
     }
     Ok((0..g.node_count())
         .into_par_iter()

@@ -4,6 +4,7 @@
 //! Run `r` draws from its own generator seeded by `(seed, r)` and runs are combined with
 //! integer sums or in run order, so results are identical whatever the number of threads.
 
+use crate::InvalidInput;
 use fixedbitset::FixedBitSet;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -109,16 +110,16 @@ pub(crate) struct ArcProbs {
 }
 
 impl ArcProbs {
-    pub(crate) fn new(g: &Graph, rule: ArcProbability) -> Result<ArcProbs, String> {
+    pub(crate) fn new(g: &Graph, rule: ArcProbability) -> Result<ArcProbs, InvalidInput> {
         match rule {
             ArcProbability::Uniform(q) if !(0.0..=1.0).contains(&q) => {
-                return Err(format!("probability {q} is outside [0, 1]"));
+                return Err(InvalidInput(format!("probability {q} is outside [0, 1]")));
             }
             ArcProbability::Given => {
                 if let Some((u, v, w)) = g.arcs().find(|a| a.2 > 1.0) {
-                    return Err(format!(
+                    return Err(InvalidInput(format!(
                         "arc {u} -> {v} has probability {w}, outside [0, 1]"
-                    ));
+                    )));
                 }
             }
             _ => {}
@@ -167,7 +168,7 @@ impl ArcProbs {
 }
 
 /// The arc probabilities of independent cascade, in out-adjacency order.
-pub fn arc_probabilities(g: &Graph, rule: ArcProbability) -> Result<Vec<f32>, String> {
+pub fn arc_probabilities(g: &Graph, rule: ArcProbability) -> Result<Vec<f32>, InvalidInput> {
     let probs = ArcProbs::new(g, rule)?;
     Ok(g.arcs().map(|(u, v, w)| probs.p(g, u, v, w)).collect())
 }
@@ -189,14 +190,19 @@ pub fn simulate(
     seeds: &[u32],
     groups: Option<&Groups>,
     options: SimOptions,
-) -> Result<Simulation, String> {
+) -> Result<Simulation, InvalidInput> {
     let n = g.node_count() as usize;
     if let Some(s) = seeds.iter().find(|s| **s as usize >= n) {
-        return Err(format!("seed {s} is not a node (the graph has {n})"));
+        return Err(InvalidInput(format!(
+            "seed {s} is not a node (the graph has {n})"
+        )));
     }
     if let Some(gr) = groups {
         if gr.len() != n {
-            return Err(format!("{} group labels for {n} nodes", gr.len()));
+            return Err(InvalidInput(format!(
+                "{} group labels for {n} nodes",
+                gr.len()
+            )));
         }
     }
     let engine = Engine::new(g, model)?;
@@ -321,7 +327,7 @@ pub(crate) struct Engine<'g> {
 }
 
 impl<'g> Engine<'g> {
-    pub(crate) fn new(g: &'g Graph, model: Model) -> Result<Engine<'g>, String> {
+    pub(crate) fn new(g: &'g Graph, model: Model) -> Result<Engine<'g>, InvalidInput> {
         let probs = match model {
             Model::IndependentCascade(rule) => ArcProbs::new(g, rule)?,
             Model::Threshold(t) => {
@@ -335,7 +341,9 @@ impl<'g> Engine<'g> {
                     Thresholds::Fixed(x) => (0.0..=1.0).contains(&x),
                 };
                 if !ok {
-                    return Err(format!("thresholds {t:?} are not within [0, 1]"));
+                    return Err(InvalidInput(format!(
+                        "thresholds {t:?} are not within [0, 1]"
+                    )));
                 }
                 ArcProbs::new(g, ArcProbability::WeightedCascade)?
             }
@@ -438,10 +446,12 @@ pub fn cascade(
     model: Model,
     seeds: &[u32],
     seed: u64,
-) -> Result<Vec<(u32, u32)>, String> {
+) -> Result<Vec<(u32, u32)>, InvalidInput> {
     let n = g.node_count() as usize;
     if let Some(s) = seeds.iter().find(|s| **s as usize >= n) {
-        return Err(format!("seed {s} is not a node (the graph has {n})"));
+        return Err(InvalidInput(format!(
+            "seed {s} is not a node (the graph has {n})"
+        )));
     }
     let engine = Engine::new(g, model)?;
     let mut scratch = Scratch::new(n);

@@ -9,6 +9,7 @@
 //! Adjacency lists are sorted by neighbour and hold no duplicates (parallel arcs are
 //! merged, their weights added) and no self-loops (dropped); [`BuildReport`] counts both.
 
+use crate::InvalidInput;
 use rayon::prelude::*;
 
 /// One direction's adjacency.
@@ -126,12 +127,12 @@ impl Graph {
     pub fn try_from_arcs(
         n: u32,
         arcs: Vec<(u32, u32, f32)>,
-    ) -> Result<(Graph, BuildReport), String> {
+    ) -> Result<(Graph, BuildReport), InvalidInput> {
         if let Some((i, a)) = arcs.iter().enumerate().find(|(_, a)| !valid(n, a)) {
-            return Err(format!(
+            return Err(InvalidInput(format!(
                 "arc {i} ({} -> {}, weight {}) names a node outside 0..{n} or has a weight that is not a positive number",
                 a.0, a.1, a.2
-            ));
+            )));
         }
         Ok(Graph::from_arcs(n, arcs))
     }

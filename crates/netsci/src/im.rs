@@ -34,6 +34,7 @@
 //! weighted cascade on degree-heterogeneous graphs) the two tie; a program lead should
 //! never be handed a plan that the obvious choice beats.
 
+use crate::InvalidInput;
 use std::collections::BinaryHeap;
 
 use fixedbitset::FixedBitSet;
@@ -128,7 +129,7 @@ pub fn select_seeds(
     g: &Graph,
     options: SeedOptions,
     constraints: Constraints<'_>,
-) -> Result<SeedSet, String> {
+) -> Result<SeedSet, InvalidInput> {
     let n = g.node_count();
     let k = options.k;
     if !(options.epsilon > 0.0
@@ -136,7 +137,7 @@ pub fn select_seeds(
         && options.delta > 0.0
         && options.delta < 1.0)
     {
-        return Err("ε and δ must be between 0 and 1".into());
+        return Err(InvalidInput::from("ε and δ must be between 0 and 1"));
     }
     let feasibility = Feasibility::new(n, k, &constraints)?;
     let sampler = Sampler::new(g, options.model)?;
@@ -259,28 +260,38 @@ struct Feasibility {
 }
 
 impl Feasibility {
-    fn new(n: u32, k: u32, c: &Constraints<'_>) -> Result<Feasibility, String> {
+    fn new(n: u32, k: u32, c: &Constraints<'_>) -> Result<Feasibility, InvalidInput> {
         if k == 0 || k > n {
-            return Err(format!("k = {k} seeds cannot be chosen from {n} nodes"));
+            return Err(InvalidInput(format!(
+                "k = {k} seeds cannot be chosen from {n} nodes"
+            )));
         }
         if let Some(e) = c.eligible {
             if e.len() != n as usize {
-                return Err(format!("{} eligibility flags for {n} nodes", e.len()));
+                return Err(InvalidInput(format!(
+                    "{} eligibility flags for {n} nodes",
+                    e.len()
+                )));
             }
             let count = e.iter().filter(|x| **x).count() as u32;
             if count < k {
-                return Err(format!("only {count} eligible candidates for k = {k}"));
+                return Err(InvalidInput(format!(
+                    "only {count} eligible candidates for k = {k}"
+                )));
             }
         }
         let (min, max) = (c.min_per_group, c.max_per_group.unwrap_or(u32::MAX));
         if min > max {
-            return Err(format!(
+            return Err(InvalidInput(format!(
                 "at least {min} and at most {max} per group cannot both hold"
-            ));
+            )));
         }
         if let Some(groups) = c.groups {
             if groups.len() != n as usize {
-                return Err(format!("{} group labels for {n} nodes", groups.len()));
+                return Err(InvalidInput(format!(
+                    "{} group labels for {n} nodes",
+                    groups.len()
+                )));
             }
             let mut available = vec![0u32; groups.count() as usize];
             for v in 0..n {
@@ -289,26 +300,26 @@ impl Feasibility {
                 }
             }
             if let Some(short) = available.iter().position(|a| *a < min) {
-                return Err(format!(
+                return Err(InvalidInput(format!(
                     "group {short} has {} eligible candidates, fewer than the minimum of {min}",
                     available[short]
-                ));
+                )));
             }
             let needed = u64::from(min) * u64::from(groups.count());
             if needed > u64::from(k) {
-                return Err(format!(
+                return Err(InvalidInput(format!(
                     "{} groups with at least {min} each need {needed} seeds, more than k = {k}",
                     groups.count()
-                ));
+                )));
             }
             let room: u64 = available.iter().map(|a| u64::from((*a).min(max))).sum();
             if room < u64::from(k) {
-                return Err(format!(
+                return Err(InvalidInput(format!(
                     "at most {max} per group leaves room for only {room} seeds, fewer than k = {k}"
-                ));
+                )));
             }
         } else if c.min_per_group > 0 || c.max_per_group.is_some() {
-            return Err("per-group limits need group labels".into());
+            return Err(InvalidInput::from("per-group limits need group labels"));
         }
         Ok(Feasibility {
             k,
@@ -552,7 +563,7 @@ struct Sampler<'g> {
 }
 
 impl<'g> Sampler<'g> {
-    fn new(g: &'g Graph, model: ImModel) -> Result<Sampler<'g>, String> {
+    fn new(g: &'g Graph, model: ImModel) -> Result<Sampler<'g>, InvalidInput> {
         let rule = match model {
             ImModel::IndependentCascade(r) => r,
             ImModel::LinearThreshold => ArcProbability::WeightedCascade,

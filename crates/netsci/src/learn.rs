@@ -15,6 +15,7 @@
 //!   that `v` followed within `window` steps, with full credit to every candidate. Simple
 //!   and biased upwards when several contacts adopted together; kept as the baseline.
 
+use crate::InvalidInput;
 use serde::Serialize;
 
 use crate::graph::Graph;
@@ -41,17 +42,19 @@ impl Learned {
 }
 
 /// Adoption step per node in one episode (`u32::MAX` = never).
-fn steps(n: usize, episode: &Episode) -> Result<Vec<u32>, String> {
+fn steps(n: usize, episode: &Episode) -> Result<Vec<u32>, InvalidInput> {
     let mut at = vec![u32::MAX; n];
     for &(v, t) in episode {
         let slot = at
             .get_mut(v as usize)
             .ok_or_else(|| format!("node {v} is not in the graph ({n} nodes)"))?;
         if *slot != u32::MAX {
-            return Err(format!("node {v} adopts twice in one episode"));
+            return Err(InvalidInput(format!(
+                "node {v} adopts twice in one episode"
+            )));
         }
         if t == u32::MAX {
-            return Err(format!("node {v} has an impossible step"));
+            return Err(InvalidInput(format!("node {v} has an impossible step")));
         }
         *slot = t;
     }
@@ -65,7 +68,7 @@ pub fn expectation_maximization(
     episodes: &[Episode],
     max_iterations: u32,
     tolerance: f64,
-) -> Result<Learned, String> {
+) -> Result<Learned, InvalidInput> {
     let n = g.node_count() as usize;
     let arcs = g.arc_count() as usize;
     let mut trials = vec![0u32; arcs];
@@ -134,7 +137,7 @@ pub fn expectation_maximization(
 
 /// Goyal et al.'s Bernoulli estimate: `p_uv` = (episodes where `v` adopted within
 /// `window` steps after `u`) / (episodes where `u` adopted before `v`, or without `v`).
-pub fn bernoulli(g: &Graph, episodes: &[Episode], window: u32) -> Result<Learned, String> {
+pub fn bernoulli(g: &Graph, episodes: &[Episode], window: u32) -> Result<Learned, InvalidInput> {
     let n = g.node_count() as usize;
     let arcs = g.arc_count() as usize;
     let mut trials = vec![0u32; arcs];

@@ -33,3 +33,29 @@ pub mod opinion;
 mod par;
 
 pub use graph::{Graph, Groups};
+
+/// Input a computation cannot use, named with its value: a probability outside [0, 1], a
+/// seed that is not a node, group labels that do not match the graph, constraints no seed
+/// set meets. Every fallible function of this crate fails only this way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidInput(pub String);
+
+impl std::fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidInput {}
+
+impl From<String> for InvalidInput {
+    fn from(message: String) -> InvalidInput {
+        InvalidInput(message)
+    }
+}
+
+impl From<&str> for InvalidInput {
+    fn from(message: &str) -> InvalidInput {
+        InvalidInput(message.to_owned())
+    }
+}

@@ -11,6 +11,7 @@
 //! whole population adopts A in a time growing like ln n; below it, the B majority holds for
 //! a time exponential in n.
 
+use crate::InvalidInput;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -75,15 +76,17 @@ pub fn binary_agreement(
     runs: u32,
     max_time: f64,
     seed: u64,
-) -> Result<Agreement, String> {
+) -> Result<Agreement, InvalidInput> {
     let n = population.len();
     if n < 2 {
-        return Err("the population needs at least two nodes".into());
+        return Err(InvalidInput::from(
+            "the population needs at least two nodes",
+        ));
     }
     if !(0.0..=1.0).contains(&fraction) {
-        return Err(format!(
+        return Err(InvalidInput(format!(
             "the committed fraction {fraction} is not within [0, 1]"
-        ));
+        )));
     }
     let committed = (fraction * f64::from(n)).round() as u32;
     let results: Vec<Run> = (0..runs)

@@ -95,24 +95,24 @@ fn infeasible_constraints_are_refused_with_a_reason() {
         min_per_group: 1,
         ..Constraints::default()
     });
-    assert!(e.contains("need 5 seeds, more than k = 4"), "{e}");
+    assert!(e.0.contains("need 5 seeds, more than k = 4"), "{e}");
     let e = err(Constraints {
         groups: Some(&groups),
         max_per_group: Some(0),
         ..Constraints::default()
     });
-    assert!(e.contains("room for only 0"), "{e}");
+    assert!(e.0.contains("room for only 0"), "{e}");
     let few = vec![false; 30];
     let e = err(Constraints {
         eligible: Some(&few),
         ..Constraints::default()
     });
-    assert!(e.contains("only 0 eligible"), "{e}");
+    assert!(e.0.contains("only 0 eligible"), "{e}");
     let e = err(Constraints {
         min_per_group: 1,
         ..Constraints::default()
     });
-    assert!(e.contains("need group labels"), "{e}");
+    assert!(e.0.contains("need group labels"), "{e}");
     assert!(select_seeds(&g, SeedOptions { k: 31, ..opts }, Constraints::default()).is_err());
 }
 

@@ -459,14 +459,15 @@ impl Store {
     /// Stores an award. `sign` gets the status-list index allocated to it and returns the
     /// signed credential (JSON) and its VC-JWT. Fails if the person already holds the badge.
     /// Audited.
-    pub async fn insert_award<F>(
+    pub async fn insert_award<F, E>(
         &self,
         a: &NewAward<'_>,
         by: Option<i64>,
         sign: F,
     ) -> Result<AwardRow, StoreError>
     where
-        F: FnOnce(i64) -> Result<(String, String), String>,
+        F: FnOnce(i64) -> Result<(String, String), E>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let _turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;
@@ -496,7 +497,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .flatten();
-        let (credential, jwt) = sign(index).map_err(StoreError::Invalid)?;
+        let (credential, jwt) = sign(index).map_err(|e| StoreError::Signing(e.into()))?;
         sqlx::query(
             "INSERT INTO awards (uuid, badge_id, user_id, unit_id, status_index, issued_at, valid_until, win_id, credential, jwt)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

@@ -42,6 +42,10 @@ pub enum StoreError {
     /// message names the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The caller's signing step inside a write failed (a credential that could not be
+    /// signed): nothing was written.
+    #[error("cannot sign: {0}")]
+    Signing(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The class of a database error (see [`StoreError`]).

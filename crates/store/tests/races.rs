@@ -183,7 +183,7 @@ both_backends! {
             users.push(store.create_user(&format!("u{i}@example.com"), "a long enough password", Role::Employee).await.expect("user").id);
         }
         let users = Arc::new(users);
-        let signed = |i: i64| Ok((format!("{{\"index\": {i}}}"), "jwt".to_string()));
+        let signed = |i: i64| Ok::<_, std::convert::Infallible>((format!("{{\"index\": {i}}}"), "jwt".to_string()));
         // 40 people finishing at once: 40 awards.
         let u = Arc::clone(&users);
         let results = all_at_once(&store, N, move |s, i| {

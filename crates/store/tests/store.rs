@@ -611,7 +611,7 @@ both_backends! {
         // keep the history.
         let award = |uuid: &'static str, badge_id: i64| NewAward { uuid, badge_id, user_id: ada.id,
             issued_at: "2026-01-01T00:00:00Z", valid_until: None, win_id: None };
-        let signed = |i: i64| Ok((format!("{{\"index\": {i}}}"), "jwt".to_string()));
+        let signed = |i: i64| Ok::<_, std::convert::Infallible>((format!("{{\"index\": {i}}}"), "jwt".to_string()));
         let a1 = store.insert_award(&award("urn:uuid:1", classes[0].id), None, signed).await.expect("award");
         let a2 = store.insert_award(&award("urn:uuid:2", classes[1].id), None, signed).await.expect("award");
         assert_eq!((a1.status_index, a2.status_index), (0, 1));

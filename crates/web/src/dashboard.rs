@@ -24,6 +24,7 @@ use flywheel_insights::plan::{plan, PlanOptions, Stage};
 use flywheel_insights::population::Population;
 use flywheel_insights::privacy::Cell;
 use flywheel_insights::waves::{waves, WaveOptions, Waves, PULL_PER_100};
+use flywheel_insights::{InsightError, InsightResult};
 use serde::Serialize;
 
 use crate::api::ApiCaller;
@@ -46,7 +47,7 @@ pub struct Part<T> {
 }
 
 impl<T> Part<T> {
-    fn of(r: Result<T, String>) -> Part<T> {
+    fn of(r: InsightResult<T>) -> Part<T> {
         match r {
             Ok(v) => Part {
                 value: Some(v),
@@ -54,7 +55,7 @@ impl<T> Part<T> {
             },
             Err(e) => Part {
                 value: None,
-                unavailable: Some(e),
+                unavailable: Some(e.to_string()),
             },
         }
     }
@@ -108,7 +109,9 @@ pub fn build(pop: &Population, min: usize, gates: Option<&GateConfig>) -> Dashbo
     let stages = match (&m, gates) {
         (Ok(m), Some(g)) => evaluate(g, pop, m),
         (Err(e), _) => Err(e.clone()),
-        (_, None) => Err("no stage gates are configured".to_owned()),
+        (_, None) => Err(InsightError::Invalid(
+            "no stage gates are configured".to_owned(),
+        )),
     };
     let f = forecast(
         pop,
