@@ -166,8 +166,7 @@ async fn set_status(
     status: &str,
     since: Option<NaiveDate>,
 ) -> anyhow::Result<()> {
-    let parsed =
-        ChampionStatus::parse(status).with_context(|| format!("unknown status {status:?}"))?;
+    let parsed = ChampionStatus::parse(&status.replace('-', "_"))?;
     let since = since.unwrap_or_else(|| chrono::Utc::now().date_naive());
     crate::operator(store)
         .set_champion_status(person, parsed, since)

@@ -33,7 +33,7 @@ pub async fn run(cmd: RequestsCommand, url: &str) -> anyhow::Result<()> {
     match cmd {
         RequestsCommand::List { state, json } => {
             let mut rows = store.access_requests(None, state.as_deref()).await?;
-            rows.sort_by_key(|r| r.state != "open");
+            rows.sort_by_key(|r| r.state != flywheel_domain::program::RequestState::Open);
             store
                 .audit(
                     None,

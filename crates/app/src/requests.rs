@@ -1,6 +1,7 @@
 //! Access requests and incidents: who may ask, decide, withdraw, report, triage and link a
 //! guardrail, and who sees which.
 
+use flywheel_domain::program::{IncidentState, RequestState, Severity};
 use flywheel_store::{AccessRequestRow, IncidentRow, StoreError};
 
 use crate::{App, AppError, AppResult};
@@ -10,7 +11,7 @@ use crate::{App, AppError, AppResult};
 pub struct IncidentReport {
     pub tool: Option<String>,
     pub data_class: String,
-    pub severity: String,
+    pub severity: Severity,
     pub what: String,
 }
 
@@ -33,7 +34,7 @@ impl App {
     pub async fn decide_request(
         &self,
         id: i64,
-        decision: &str,
+        decision: RequestState,
         note: &str,
     ) -> AppResult<AccessRequestRow> {
         let current = self
@@ -41,7 +42,7 @@ impl App {
             .access_request(id)
             .await?
             .ok_or_else(|| StoreError::not_found("request", id))?;
-        if decision == "withdrawn" {
+        if decision == RequestState::Withdrawn {
             self.require_write("withdraw requests")?;
             let mine = self.caller().user().and_then(|u| u.person_id) == Some(current.person_id);
             if !mine {
@@ -90,7 +91,7 @@ impl App {
                 user.and_then(|u| u.person_id),
                 r.tool.as_deref(),
                 &r.data_class,
-                &r.severity,
+                r.severity,
                 &r.what,
             )
             .await?)
@@ -109,7 +110,7 @@ impl App {
     }
 
     /// Moves incident `id` forward in triage (admins).
-    pub async fn triage_incident(&self, id: i64, to: &str) -> AppResult<IncidentRow> {
+    pub async fn triage_incident(&self, id: i64, to: IncidentState) -> AppResult<IncidentRow> {
         self.require_admin("triage incidents")?;
         if self.store().incident(id).await?.is_none() {
             return Err(StoreError::not_found("incident", id).into());

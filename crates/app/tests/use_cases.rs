@@ -5,6 +5,7 @@
 use flywheel_app::wins::WinDraft;
 use flywheel_app::{AppError, Caller, Core};
 use flywheel_domain::program::Tool;
+use flywheel_domain::program::{IncidentState, RequestState, Severity};
 use flywheel_ingest::hris::{read_hris, HrisOptions};
 use flywheel_policy::Question;
 use flywheel_store::{Channel, Role, Store};
@@ -125,13 +126,13 @@ both_backends! {
 
         let id = core.app(Caller::User(ann.clone())).request_access("Writer", "reports").await.expect("asked");
         // Only the requester withdraws; only admins decide; the operator is an admin.
-        let other = core.app(Caller::User(bob.clone())).decide_request(id, "withdrawn", "").await;
+        let other = core.app(Caller::User(bob.clone())).decide_request(id, RequestState::Withdrawn, "").await;
         assert!(matches!(other, Err(AppError::Forbidden(_))), "{other:?}");
-        let own_grant = core.app(Caller::User(ann.clone())).decide_request(id, "granted", "").await;
+        let own_grant = core.app(Caller::User(ann.clone())).decide_request(id, RequestState::Granted, "").await;
         assert!(matches!(own_grant, Err(AppError::Forbidden(_))), "{own_grant:?}");
-        let granted = core.app(Caller::Operator).decide_request(id, "granted", "ok").await.expect("granted");
-        assert_eq!(granted.state, "granted");
-        let missing = core.app(Caller::Operator).decide_request(id + 9, "granted", "").await;
+        let granted = core.app(Caller::Operator).decide_request(id, RequestState::Granted, "ok").await.expect("granted");
+        assert_eq!(granted.state, RequestState::Granted);
+        let missing = core.app(Caller::Operator).decide_request(id + 9, RequestState::Granted, "").await;
         assert!(matches!(missing, Err(AppError::Store(flywheel_store::StoreError::NotFound { .. }))), "{missing:?}");
         assert_eq!(core.app(Caller::User(ann.clone())).visible_requests(None).await.expect("mine").len(), 1);
         assert!(core.app(Caller::User(bob.clone())).visible_requests(None).await.expect("theirs").is_empty());
@@ -139,7 +140,7 @@ both_backends! {
         let report = flywheel_app::requests::IncidentReport {
             tool: Some("Writer".into()),
             data_class: "confidential".into(),
-            severity: "high".into(),
+            severity: Severity::High,
             what: "pasted a customer list".into(),
         };
         let viewer = core.app(Caller::User(vic)).report_incident(&report).await;
@@ -147,10 +148,10 @@ both_backends! {
         let inc = core.app(Caller::User(ann.clone())).report_incident(&report).await.expect("reported");
         assert_eq!(core.app(Caller::User(ann.clone())).visible_incidents().await.expect("mine").len(), 1);
         assert!(core.app(Caller::User(bob.clone())).visible_incidents().await.expect("theirs").is_empty());
-        let triage = core.app(Caller::User(ann)).triage_incident(inc, "triaged").await;
+        let triage = core.app(Caller::User(ann)).triage_incident(inc, IncidentState::Triaged).await;
         assert!(matches!(triage, Err(AppError::Forbidden(_))), "{triage:?}");
-        let moved = core.app(Caller::Operator).triage_incident(inc, "contained").await.expect("moved");
-        assert_eq!(moved.state, "contained");
+        let moved = core.app(Caller::Operator).triage_incident(inc, IncidentState::Contained).await.expect("moved");
+        assert_eq!(moved.state, IncidentState::Contained);
     }
 
     async fn champions_volunteer_log_help_and_are_invited_by_admins(url: String) {

@@ -8,8 +8,6 @@ pub enum DomainError {
     SelfManaged(String),
     #[error("manager cycle: {}", .0.join(" -> "))]
     ManagerCycle(Vec<String>),
-    #[error("{what} must not be negative (got {value})")]
-    Negative { what: &'static str, value: i64 },
     #[error("{what} must be positive (got {value})")]
     NotPositive { what: &'static str, value: f64 },
     #[error("{what}: end {end} is before start {start}")]
@@ -32,8 +30,6 @@ pub enum DomainError {
         value: String,
         allowed: &'static str,
     },
-    #[error("org unit {0:?} would become its own ancestor")]
-    UnitCycle(String),
     #[error("{0} cannot verify their own demonstration")]
     SelfVerification(String),
 }

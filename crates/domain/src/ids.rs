@@ -27,22 +27,6 @@ id_type!(
     SiteId,
     /// An entry of the AI tools catalog.
     ToolId,
-    /// A reported win.
-    WinId,
-    /// An entry of the use-case library.
-    UseCaseId,
-    /// A course.
-    CourseId,
-    /// A badge class (an achievement that can be awarded).
-    BadgeId,
-    /// An award of a badge to a person.
-    AwardId,
-    /// An access request for a tool.
-    RequestId,
-    /// An incident (a visible failure).
-    IncidentId,
-    /// A login account.
-    UserId,
     /// One import run.
     ImportId,
 );

@@ -3,12 +3,13 @@
 //! peer-help sessions.
 
 use chrono::Utc;
-use flywheel_domain::program::Frequency;
+use flywheel_domain::program::{
+    minutes_saved_per_month, ChampionStatus, Frequency, TimeStated, WinSource,
+};
 use serde::Serialize;
 use sqlx::Row;
 
 use crate::people::Page;
-use crate::program::ChampionStatus;
 use crate::{now_text, Store, StoreError};
 
 /// A win as posted.
@@ -39,7 +40,7 @@ pub struct WinRow {
     pub frequency: String,
     /// What the figures are: `before_after`, `saved` (only the saving, in
     /// `minutes_before`), or `unknown` (no time stated; the minutes are 0 and mean nothing).
-    pub time_stated: String,
+    pub time_stated: TimeStated,
     /// (before − after) × occurrences per month; negative when the tool made it slower;
     /// `None` when the win stated no time.
     pub minutes_saved_per_month: Option<f64>,
@@ -48,7 +49,7 @@ pub struct WinRow {
     pub tried_too: i64,
     pub use_case_id: Option<i64>,
     /// `web` (posted on Flywheel) or `slack` (a post in a wins channel).
-    pub source: String,
+    pub source: WinSource,
     /// The chat message, when known.
     pub link: Option<String>,
     /// Reactions to the chat post (0 for wins posted on Flywheel).
@@ -100,7 +101,7 @@ pub struct DirectoryEntry {
     pub department: String,
     pub unit: String,
     pub site: String,
-    pub status: String,
+    pub status: ChampionStatus,
     pub bio: String,
     pub tools: Vec<String>,
     pub office_hours: String,
@@ -176,10 +177,8 @@ fn win_row(r: &sqlx::any::AnyRow) -> Result<WinRow, StoreError> {
     let before: i64 = r.try_get("minutes_before")?;
     let after: i64 = r.try_get("minutes_after")?;
     let frequency: String = r.try_get("frequency")?;
-    let per_month = Frequency::parse(&frequency)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?
-        .per_month();
-    let time_stated: String = r.try_get("time_stated")?;
+    let per = Frequency::parse(&frequency)?;
+    let time_stated = TimeStated::parse(&r.try_get::<String, _>("time_stated")?)?;
     Ok(WinRow {
         id: r.try_get("id")?,
         title: r.try_get("title")?,
@@ -190,13 +189,12 @@ fn win_row(r: &sqlx::any::AnyRow) -> Result<WinRow, StoreError> {
         minutes_before: before,
         minutes_after: after,
         frequency,
-        minutes_saved_per_month: (time_stated != "unknown")
-            .then(|| (before - after) as f64 * per_month),
+        minutes_saved_per_month: minutes_saved_per_month(before, after, per, time_stated),
         time_stated,
         created_at: r.try_get("created_at")?,
         tried_too: r.try_get("tried_too")?,
         use_case_id: r.try_get("use_case_id")?,
-        source: r.try_get("source")?,
+        source: WinSource::parse(&r.try_get::<String, _>("source")?)?,
         link: r.try_get("link")?,
         reactions: r.try_get("reactions")?,
     })
@@ -662,7 +660,10 @@ impl Store {
             }),
             None => None,
         };
-        Ok((status.as_deref().and_then(ChampionStatus::parse), profile))
+        Ok((
+            status.as_deref().map(ChampionStatus::parse).transpose()?,
+            profile,
+        ))
     }
 
     /// Volunteers as a champion (or updates the profile of one): the status becomes
@@ -778,7 +779,7 @@ impl Store {
                 department: department_of(path.clone()),
                 unit: path.unwrap_or_default(),
                 site: r.try_get::<Option<String>, _>("site")?.unwrap_or_default(),
-                status: r.try_get("status")?,
+                status: ChampionStatus::parse(&r.try_get::<String, _>("status")?)?,
                 bio: r.try_get("bio")?,
                 tools: json_list(&r.try_get::<String, _>("tools")?)?,
                 office_hours: r.try_get("office_hours")?,

@@ -57,7 +57,7 @@ pub use limits::AttemptRule;
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount, MAX_DEPARTED_SHARE};
 pub use people::{Page, PeopleFilter, PersonPlace, PersonRow};
 pub use program::ChampionStatus;
-pub use requests::{AccessClock, AccessRequestRow, IncidentRow, INCIDENT_STATES, SEVERITIES};
+pub use requests::{AccessClock, AccessRequestRow, IncidentRow};
 pub use sessions::{random_token, Session};
 pub use usage::{IdentityReport, UsageImport, UsageImportOutcome};
 pub use users::{verify_password, Role, User, DUMMY_HASH, NO_PASSWORD};

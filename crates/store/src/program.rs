@@ -3,40 +3,10 @@
 
 use chrono::NaiveDate;
 use flywheel_insights::population::Population;
-use serde::Serialize;
 
 use crate::{date_text, Store, StoreError};
 
-/// A person's champion status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChampionStatus {
-    Volunteer,
-    Active,
-    OptedOut,
-    Former,
-}
-
-impl ChampionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Volunteer => "volunteer",
-            Self::Active => "active",
-            Self::OptedOut => "opted_out",
-            Self::Former => "former",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ChampionStatus> {
-        match s.replace('-', "_").as_str() {
-            "volunteer" => Some(Self::Volunteer),
-            "active" => Some(Self::Active),
-            "opted_out" => Some(Self::OptedOut),
-            "former" => Some(Self::Former),
-            _ => None,
-        }
-    }
-}
+pub use flywheel_domain::program::ChampionStatus;
 
 impl Store {
     /// Sets a person's champion status from `since` (a change of status restarts the clock;

@@ -5,6 +5,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
+use flywheel_domain::program::{IncidentState, RequestState, Severity};
+
 use crate::{now_text, Store, StoreError};
 
 fn parse_instant(s: &str) -> Result<DateTime<Utc>, StoreError> {
@@ -29,7 +31,7 @@ pub struct AccessRequestRow {
     pub person: String,
     pub tool: Option<String>,
     pub reason: String,
-    pub state: String,
+    pub state: RequestState,
     pub requested_at: String,
     pub decided_at: Option<String>,
     /// Email of the approver.
@@ -68,9 +70,9 @@ pub struct IncidentRow {
     pub id: i64,
     pub tool: Option<String>,
     pub data_class: String,
-    pub severity: String,
+    pub severity: Severity,
     pub what: String,
-    pub state: String,
+    pub state: IncidentState,
     pub reported_at: String,
     pub intervened_at: Option<String>,
     pub resolved_at: Option<String>,
@@ -80,16 +82,6 @@ pub struct IncidentRow {
     pub guardrail_version: Option<i64>,
     pub guardrail_note: String,
 }
-
-/// The triage states, in order; an incident only moves forward.
-pub const INCIDENT_STATES: [&str; 4] = [
-    flywheel_domain::program::IncidentState::Reported.as_str(),
-    flywheel_domain::program::IncidentState::Triaged.as_str(),
-    flywheel_domain::program::IncidentState::Contained.as_str(),
-    flywheel_domain::program::IncidentState::Resolved.as_str(),
-];
-/// Severities, least first.
-pub const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
 
 /// The `p`-quantile (0–1) of sorted values, by linear interpolation.
 pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
@@ -120,7 +112,7 @@ fn request_row(
         Some(d) => parse_instant(d)?,
         None => now,
     };
-    let state: String = r.try_get("state")?;
+    let state = RequestState::parse(&r.try_get::<String, _>("state")?)?;
     let clock = hours(start, end);
     Ok(AccessRequestRow {
         id: r.try_get("id")?,
@@ -128,7 +120,7 @@ fn request_row(
         person: r.try_get("display_name")?,
         tool: r.try_get("tool")?,
         reason: r.try_get("reason")?,
-        overdue: state == "open" && clock > target,
+        overdue: state == RequestState::Open && clock > target,
         state,
         requested_at,
         decided_at,
@@ -154,9 +146,9 @@ fn incident_row(r: &sqlx::any::AnyRow) -> Result<IncidentRow, StoreError> {
         id: r.try_get("id")?,
         tool: r.try_get("tool")?,
         data_class: r.try_get("data_class")?,
-        severity: r.try_get("severity")?,
+        severity: Severity::parse(&r.try_get::<String, _>("severity")?)?,
         what: r.try_get("what")?,
-        state: r.try_get("state")?,
+        state: IncidentState::parse(&r.try_get::<String, _>("state")?)?,
         reported_at,
         intervened_at,
         resolved_at: r.try_get("resolved_at")?,
@@ -281,21 +273,16 @@ impl Store {
     pub async fn decide_request(
         &self,
         id: i64,
-        to: &str,
+        target: RequestState,
         by: Option<i64>,
         note: &str,
     ) -> Result<AccessRequestRow, StoreError> {
-        use flywheel_domain::program::RequestState;
-        let target = match to {
-            "granted" => RequestState::Granted,
-            "denied" => RequestState::Denied,
-            "withdrawn" => RequestState::Withdrawn,
-            other => {
-                return Err(StoreError::Invalid(format!(
-                    "{other:?} is not a decision (granted, denied, withdrawn)"
-                )))
-            }
-        };
+        if target == RequestState::Open {
+            return Err(StoreError::Invalid(
+                "\"open\" is not a decision (granted, denied, withdrawn)".into(),
+            ));
+        }
+        let to = target.as_str();
         // Only an open request is decided: the check and the change are one conditional
         // statement, so of several decisions at once exactly one wins; the others are told
         // the state it left.
@@ -389,7 +376,7 @@ impl Store {
         let all = self.access_requests(None, None).await?;
         let mut decided: Vec<f64> = all
             .iter()
-            .filter(|r| r.decided_at.is_some() && r.state != "withdrawn")
+            .filter(|r| r.decided_at.is_some() && r.state != RequestState::Withdrawn)
             .map(|r| r.clock_hours)
             .collect();
         decided.sort_by(f64::total_cmp);
@@ -412,10 +399,13 @@ impl Store {
         days.sort_by(f64::total_cmp);
         Ok(AccessClock {
             target_hours: target,
-            open: all.iter().filter(|r| r.state == "open").count(),
+            open: all.iter().filter(|r| r.state == RequestState::Open).count(),
             overdue: all.iter().filter(|r| r.overdue).count(),
             decided: decided.len(),
-            granted: all.iter().filter(|r| r.state == "granted").count(),
+            granted: all
+                .iter()
+                .filter(|r| r.state == RequestState::Granted)
+                .count(),
             median_hours_to_decision: quantile(&decided, 0.5),
             p90_hours_to_decision: quantile(&decided, 0.9),
             share_within_target: (!decided.is_empty()).then(|| {
@@ -439,18 +429,11 @@ impl Store {
         person_id: Option<i64>,
         tool: Option<&str>,
         data_class: &str,
-        severity: &str,
+        severity: Severity,
         what: &str,
     ) -> Result<i64, StoreError> {
         let class = flywheel_domain::program::data_class(data_class)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let severity = severity.trim().to_lowercase();
-        if !SEVERITIES.contains(&severity.as_str()) {
-            return Err(StoreError::Invalid(format!(
-                "severity: {severity:?} is not one of {}",
-                SEVERITIES.join(", ")
-            )));
-        }
         let what = what.trim();
         if what.is_empty() || what.chars().count() > 4000 {
             return Err(StoreError::Invalid(
@@ -477,7 +460,7 @@ impl Store {
         .bind(tool_id)
         .bind(person_id)
         .bind(class)
-        .bind(severity)
+        .bind(severity.as_str())
         .bind(what)
         .bind(now_text())
         .bind(user_id)
@@ -527,17 +510,14 @@ impl Store {
     pub async fn move_incident(
         &self,
         id: i64,
-        to: &str,
+        target: IncidentState,
         by: Option<i64>,
     ) -> Result<IncidentRow, StoreError> {
-        use flywheel_domain::program::IncidentState;
-        let Some(target) = IncidentState::parse(to).filter(|t| *t != IncidentState::Reported)
-        else {
-            return Err(StoreError::Invalid(format!(
-                "{to:?} is not a triage state ({})",
-                INCIDENT_STATES[1..].join(", ")
-            )));
-        };
+        if target == IncidentState::Reported {
+            return Err(StoreError::Invalid(
+                "\"reported\" is not a triage state (triaged, contained, resolved)".into(),
+            ));
+        }
         // Forward only (the domain's rule). The current state is read under the row's lock
         // (the write lock on SQLite), so of two moves at once the second sees the first's
         // result: the one that would go backwards (or nowhere) loses with the state it
@@ -553,13 +533,7 @@ impl Store {
         let Some(from) = from else {
             return Err(StoreError::not_found("incident", id));
         };
-        if IncidentState::parse(&from)
-            .ok_or_else(|| {
-                StoreError::Invalid(format!("incident {id} has an unknown state {from:?}"))
-            })?
-            .transition(target)
-            .is_err()
-        {
+        if IncidentState::parse(&from)?.transition(target).is_err() {
             return Err(StoreError::Conflict(format!(
                 "incident {id} is {from}; it can only move forward"
             )));

@@ -8,38 +8,7 @@ use sqlx::Row;
 
 use crate::{now_text, Store, StoreError};
 
-/// What an account may see and do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Employee,
-    Champion,
-    Admin,
-    Viewer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Employee => "employee",
-            Self::Champion => "champion",
-            Self::Admin => "admin",
-            Self::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Role, StoreError> {
-        match s {
-            "employee" => Ok(Self::Employee),
-            "champion" => Ok(Self::Champion),
-            "admin" => Ok(Self::Admin),
-            "viewer" => Ok(Self::Viewer),
-            _ => Err(StoreError::Invalid(format!(
-                "{s:?} is not a role (employee, champion, admin, viewer)"
-            ))),
-        }
-    }
-}
+pub use flywheel_domain::program::Role;
 
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -2,14 +2,13 @@
 //! PostgreSQL. Each asserts exactly one winner, that every loser is told the state it lost
 //! to, and a forward-only history.
 
+use flywheel_domain::program::{IncidentState, RequestState, Severity};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use flywheel_domain::program::Tool;
 use flywheel_ingest::hris::{read_hris, HrisOptions};
-use flywheel_store::{
-    BadgeDef, LearningCatalog, NewAward, Role, Store, StoreError, INCIDENT_STATES,
-};
+use flywheel_store::{BadgeDef, LearningCatalog, NewAward, Role, Store, StoreError};
 use flywheel_testkit::{both_backends, fixture};
 
 const N: usize = 40;
@@ -80,7 +79,7 @@ both_backends! {
             let person = people[10 + round].id;
             let id = store.request_access(person, None, "Writer", "reports").await.expect("request");
             let results = all_at_once(&store, N, move |s, i| async move {
-                let to = ["granted", "denied", "withdrawn"][i % 3];
+                let to = [RequestState::Granted, RequestState::Denied, RequestState::Withdrawn][i % 3];
                 s.decide_request(id, to, None, "").await.map(|r| (to, r.state))
             })
             .await;
@@ -103,7 +102,7 @@ both_backends! {
             assert_eq!(decided, 1, "one decision audited");
         }
         assert!(matches!(
-            store.decide_request(999_999, "granted", None, "").await,
+            store.decide_request(999_999, RequestState::Granted, None, "").await,
             Err(StoreError::NotFound { what: "request", .. })
         ));
     }
@@ -126,11 +125,11 @@ both_backends! {
         let store = company(&url).await;
         for round in 0..3 {
             let id = store
-                .report_incident(None, None, None, "confidential", "high", "pasted a contract")
+                .report_incident(None, None, None, "confidential", Severity::High, "pasted a contract")
                 .await
                 .expect("report");
             let results = all_at_once(&store, N, move |s, i| async move {
-                let to = INCIDENT_STATES[1 + (i + round) % 3];
+                let to = IncidentState::ALL[1 + (i + round) % 3];
                 s.move_incident(id, to, None).await.map(|r| r.state)
             })
             .await;
@@ -150,7 +149,7 @@ both_backends! {
             let ok = results.iter().filter(|r| r.is_ok()).count();
             assert!((1..=3).contains(&ok), "at most one win per forward step: {results:?}");
             assert_eq!(moves.len(), ok, "one audit entry per winning move");
-            let pos = |s: &str| INCIDENT_STATES.iter().position(|x| *x == s).expect("a state");
+            let pos = |s: &str| IncidentState::parse(s).expect("a state");
             let mut at = "reported".to_owned();
             for (from, to) in &moves {
                 assert_eq!(from, &at, "each move starts where the last one ended: {moves:?}");
@@ -158,8 +157,8 @@ both_backends! {
                 at = to.clone();
             }
             let now = store.incident(id).await.expect("read").expect("there");
-            assert_eq!(now.state, at, "the stored state is the last winner's");
-            assert_eq!(now.resolved_at.is_some(), now.state == "resolved", "resolved_at only when resolved");
+            assert_eq!(now.state.as_str(), at, "the stored state is the last winner's");
+            assert_eq!(now.resolved_at.is_some(), now.state == IncidentState::Resolved, "resolved_at only when resolved");
             for e in results.iter().filter_map(|r| r.as_ref().err()) {
                 conflict_names(e, "it can only move forward");
             }

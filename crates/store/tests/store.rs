@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use flywheel_domain::org::IdentityKind;
 use flywheel_domain::org_import::HrisRecord;
+use flywheel_domain::program::{IncidentState, RequestState, Severity};
 use flywheel_ingest::hris::{read_hris, HrisOptions};
 use flywheel_store::{PeopleFilter, Role, Store, StoreError};
 use flywheel_testkit::{both_backends, fixture};
@@ -663,13 +664,13 @@ both_backends! {
         assert!(store.remind_overdue().await.expect("again").is_empty(), "not again within the period");
         assert_eq!(store.audit_log(1).await.expect("log")[0].action, "request.remind");
 
-        let granted = store.decide_request(r1, "granted", Some(approver.id), "enjoy").await.expect("grant");
+        let granted = store.decide_request(r1, RequestState::Granted, Some(approver.id), "enjoy").await.expect("grant");
         assert_eq!((granted.state.as_str(), granted.decided_by.as_deref()), ("granted", Some("it@example.com")));
         assert!(granted.clock_hours > 0.0 && !granted.overdue);
-        let e = store.decide_request(r1, "denied", None, "").await.expect_err("final");
+        let e = store.decide_request(r1, RequestState::Denied, None, "").await.expect_err("final");
         assert!(matches!(e, StoreError::Conflict(_)) && e.to_string().contains("is granted already"), "{e}");
-        assert!(store.decide_request(r2, "maybe", None, "").await.is_err());
-        store.decide_request(r2, "withdrawn", None, "").await.expect("withdraw");
+        assert!(store.decide_request(r2, RequestState::Open, None, "").await.is_err(), "open is not a decision");
+        store.decide_request(r2, RequestState::Withdrawn, None, "").await.expect("withdraw");
         let clock = store.access_clock().await.expect("clock");
         assert_eq!((clock.open, clock.decided, clock.granted, clock.overdue), (0, 1, 1, 0));
         assert_eq!(clock.share_within_target, Some(0.0), "decided after the one-second target");
@@ -677,16 +678,16 @@ both_backends! {
 
         // Incidents: reported, moved forward only, the time to intervene stamped once, and
         // linked to the policy version they led to.
-        let i = store.report_incident(Some(approver.id), Some(p1), Some("Writer"), "Personal", "HIGH", "Pasted a CV").await.expect("report");
-        assert!(store.report_incident(None, None, None, "secret", "low", "x").await.is_err());
-        assert!(store.report_incident(None, None, None, "public", "urgent", "x").await.is_err());
-        assert!(store.report_incident(None, None, None, "public", "low", " ").await.is_err());
-        let row = store.move_incident(i, "triaged", Some(approver.id)).await.expect("triage");
+        let i = store.report_incident(Some(approver.id), Some(p1), Some("Writer"), "Personal", Severity::High, "Pasted a CV").await.expect("report");
+        assert!(store.report_incident(None, None, None, "secret", Severity::Low, "x").await.is_err());
+        assert!(Severity::parse("urgent").is_err(), "an unknown severity is refused where it is read");
+        assert!(store.report_incident(None, None, None, "public", Severity::Low, " ").await.is_err());
+        let row = store.move_incident(i, IncidentState::Triaged, Some(approver.id)).await.expect("triage");
         assert_eq!((row.state.as_str(), row.data_class.as_str(), row.severity.as_str()), ("triaged", "personal", "high"));
         let first = row.intervened_at.clone();
         assert!(row.hours_to_intervene.is_some_and(|h| h >= 0.0));
-        assert!(store.move_incident(i, "reported", None).await.is_err(), "never backwards");
-        let row = store.move_incident(i, "resolved", None).await.expect("resolve");
+        assert!(store.move_incident(i, IncidentState::Reported, None).await.is_err(), "never backwards");
+        let row = store.move_incident(i, IncidentState::Resolved, None).await.expect("resolve");
         assert_eq!(row.intervened_at, first, "the time of intervention is the first move");
         assert!(row.resolved_at.is_some());
         assert!(store.link_guardrail(i, 1, "", None).await.is_err(), "no such version yet");

@@ -2,6 +2,7 @@
 //! past the target) and incidents (report, triage, the guardrail each led to). Requests
 //! and incidents name people: employees see their own, admins see all.
 
+use flywheel_domain::program::{IncidentState, RequestState, Severity};
 use std::collections::HashMap;
 
 use askama::Template;
@@ -11,9 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use flywheel_app::requests::IncidentReport;
 use flywheel_domain::program::DATA_CLASSES;
-use flywheel_store::{
-    AccessClock, AccessRequestRow, IncidentRow, PolicyVersion, INCIDENT_STATES, SEVERITIES,
-};
+use flywheel_store::{AccessClock, AccessRequestRow, IncidentRow, PolicyVersion};
 use serde::Deserialize;
 
 use crate::api::{paged, ApiCaller, JsonBody, PageOut, PageParams};
@@ -39,6 +38,11 @@ pub struct RequestIn {
     pub reason: String,
 }
 
+/// A word of a form or body as its domain value; an unknown word is the caller's error.
+fn word<T>(parsed: Result<T, flywheel_domain::DomainError>) -> Result<T, ApiError> {
+    Ok(parsed.map_err(flywheel_app::AppError::from)?)
+}
+
 async fn request(st: &AppState, caller: &Caller, r: &RequestIn) -> Result<i64, ApiError> {
     Ok(st.app(caller).request_access(&r.tool, &r.reason).await?)
 }
@@ -61,7 +65,7 @@ async fn decide(
 ) -> Result<AccessRequestRow, ApiError> {
     Ok(st
         .app(caller)
-        .decide_request(id, &d.decision, &d.note)
+        .decide_request(id, word(RequestState::parse(&d.decision))?, &d.note)
         .await?)
 }
 
@@ -282,7 +286,7 @@ async fn report(st: &AppState, caller: &Caller, i: &IncidentIn) -> Result<i64, A
     let r = IncidentReport {
         tool: i.tool.clone(),
         data_class: i.data_class.clone(),
-        severity: i.severity.clone(),
+        severity: word(Severity::parse(&i.severity.to_lowercase()))?,
         what: i.what.clone(),
     };
     Ok(st.app(caller).report_incident(&r).await?)
@@ -323,8 +327,8 @@ pub async fn incidents_page(
             .map(|t| t.name)
             .collect(),
         classes: DATA_CLASSES.to_vec(),
-        severities: SEVERITIES.to_vec(),
-        states: INCIDENT_STATES.to_vec(),
+        severities: Severity::ALL.iter().map(|s| s.as_str()).collect(),
+        states: IncidentState::ALL.iter().map(|s| s.as_str()).collect(),
         versions: if caller.is_admin() {
             st.store.policy_history(50).await?
         } else {
@@ -383,7 +387,8 @@ pub async fn incident_update_post(
     let id = id_of("incident", &raw)?;
     match action.as_str() {
         "triage" => {
-            st.app(&caller).triage_incident(id, &f.state).await?;
+            let to = word(IncidentState::parse(&f.state))?;
+            st.app(&caller).triage_incident(id, to).await?;
         }
         "guardrail" => {
             let v = f.policy_version.as_str();
@@ -440,7 +445,8 @@ pub async fn triage_api(
     auth::check_api_write(&caller, &headers)?;
     let t: TriageIn = body.parse()?;
     let id = id_of("incident", &raw)?;
-    Ok(Json(st.app(&caller).triage_incident(id, &t.state).await?))
+    let to = word(IncidentState::parse(&t.state))?;
+    Ok(Json(st.app(&caller).triage_incident(id, to).await?))
 }
 
 /// `POST /api/v1/incidents/{id}/guardrail` (admins).
