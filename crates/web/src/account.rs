@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use flywheel_store::random_token;
@@ -12,6 +12,7 @@ use crate::api::ApiCaller;
 use crate::auth::{self, LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS};
 use crate::error::ApiError;
 use crate::page::{render_with, safe_next, ClientIp, Nav, PageError};
+use crate::query::PageQuery;
 use crate::AppState;
 
 #[derive(Template)]
@@ -41,14 +42,17 @@ fn form(status: StatusCode, next: &str, email: &str, error: &str) -> Result<Resp
     Ok(res)
 }
 
+/// `GET /login?next=`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct LoginQuery {
+    /// Where to go after signing in (same-site paths only).
+    next: Option<String>,
+}
+
 /// `GET /login`.
-pub async fn login_page(Query(q): Query<HashMap<String, String>>) -> Result<Response, PageError> {
-    form(
-        StatusCode::OK,
-        &safe_next(q.get("next").map(String::as_str)),
-        "",
-        "",
-    )
+pub async fn login_page(PageQuery(q): PageQuery<LoginQuery>) -> Result<Response, PageError> {
+    form(StatusCode::OK, &safe_next(q.next.as_deref()), "", "")
 }
 
 /// `POST /login`: checks the double-submit token, the limits and the password; opens a

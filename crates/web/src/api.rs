@@ -1,6 +1,6 @@
 //! JSON endpoints under `/api/v1`.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::Uri;
 use axum::response::{Html, IntoResponse};
 use axum::Json;
@@ -12,6 +12,7 @@ use crate::auth;
 use crate::chart::{escape, shown_summary, ShownSummary};
 use crate::error::{ApiError, ErrorCode};
 use crate::page::ClientIp;
+use crate::query::ApiQuery;
 use crate::AppState;
 
 pub async fn healthz(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -82,14 +83,6 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    /// From a query already parsed into a map (for endpoints with more parameters).
-    pub fn from_map(q: &std::collections::HashMap<String, String>) -> PageParams {
-        PageParams {
-            page: q.get("page").cloned(),
-            per_page: q.get("per_page").cloned(),
-        }
-    }
-
     /// The page and page size, checked.
     pub fn get(&self) -> Result<(u32, u32), ApiError> {
         Ok((
@@ -124,7 +117,7 @@ pub fn paged<T: Serialize>(all: Vec<T>, q: &PageParams) -> Result<Json<PageOut<T
 pub async fn people(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<PeopleQuery>,
+    ApiQuery(q): ApiQuery<PeopleQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_admin("read individual-level data")?;
     let user = caller.user;

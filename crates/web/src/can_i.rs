@@ -2,10 +2,8 @@
 //! force, answers a question for an account, and logs it as a demand signal; the pages and
 //! API endpoints over it; and the admin's policy editor.
 
-use std::collections::HashMap;
-
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
@@ -20,6 +18,7 @@ use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{render, render_with, Nav, PageError};
 use crate::page::{PageCaller, PageForm};
+use crate::query::{ApiQuery, PageQuery};
 use crate::AppState;
 
 /// An answer with the version of the policies that gave it, as the API sends it.
@@ -41,13 +40,38 @@ impl From<Answered> for AnsweredOut {
     }
 }
 
-fn question(q: &HashMap<String, String>) -> Option<Question> {
-    let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
-    Some(Question {
-        tool: get("tool")?.to_owned(),
-        purpose: get("purpose")?.to_owned(),
-        data_class: get("data")?.to_owned(),
-    })
+/// `?tool=&purpose=&data=` of "Can I?".
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct QuestionQuery {
+    tool: String,
+    purpose: String,
+    data: String,
+}
+
+impl QuestionQuery {
+    /// The question, when all three are given.
+    fn question(&self) -> Option<Question> {
+        let get = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+        Some(Question {
+            tool: get(&self.tool)?,
+            purpose: get(&self.purpose)?,
+            data_class: get(&self.data)?,
+        })
+    }
+
+    /// The names of the parameters left empty.
+    fn missing(&self) -> Vec<&'static str> {
+        [
+            ("tool", &self.tool),
+            ("purpose", &self.purpose),
+            ("data", &self.data),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(k, _)| k)
+        .collect()
+    }
 }
 
 #[derive(Template)]
@@ -68,7 +92,7 @@ struct CanIPage {
 pub async fn page(
     State(st): State<AppState>,
     PageCaller(caller): PageCaller,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(q): PageQuery<QuestionQuery>,
 ) -> Result<Response, PageError> {
     let catalog = st.store.catalog().await?;
     let app = st.app(&caller);
@@ -81,14 +105,14 @@ pub async fn page(
         tools: catalog.iter().map(|t| t.name.clone()).collect(),
         purposes,
         classes: DATA_CLASSES.to_vec(),
-        tool: q.get("tool").cloned().unwrap_or_default(),
-        purpose: q.get("purpose").cloned().unwrap_or_default(),
-        data: q.get("data").cloned().unwrap_or_default(),
+        tool: q.tool.clone(),
+        purpose: q.purpose.clone(),
+        data: q.data.clone(),
         answer: None,
         error: String::new(),
     };
     let mut status = StatusCode::OK;
-    if let Some(question) = question(&q) {
+    if let Some(question) = q.question() {
         match app
             .ask(&question, Channel::Web)
             .await
@@ -109,16 +133,12 @@ pub async fn page(
 pub async fn api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<QuestionQuery>,
 ) -> Result<Json<AnsweredOut>, ApiError> {
-    let question = question(&q).ok_or_else(|| {
-        let missing: Vec<&str> = ["tool", "purpose", "data"]
-            .into_iter()
-            .filter(|k| q.get(*k).is_none_or(|v| v.trim().is_empty()))
-            .collect();
+    let question = q.question().ok_or_else(|| {
         ApiError::new(
             ErrorCode::InvalidParameter,
-            format!("parameter `{}` is required", missing.join("`, `")),
+            format!("parameter `{}` is required", q.missing().join("`, `")),
         )
     })?;
     Ok(Json(
@@ -148,7 +168,7 @@ pub async fn tools_page(
 pub async fn tools_api(
     State(st): State<AppState>,
     _: ApiCaller,
-    Query(q): Query<PageParams>,
+    ApiQuery(q): ApiQuery<PageParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let all = st.store.catalog().await?;
     paged(all, &q)
@@ -268,14 +288,21 @@ async fn policies_page_with(
     })
 }
 
+/// `GET /admin/policies?saved=1` after a save.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
 /// `GET /admin/policies`: the editor (admin).
 pub async fn policies_page(
     State(st): State<AppState>,
     PageCaller(caller): PageCaller,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(q): PageQuery<SavedQuery>,
 ) -> Result<Html<String>, PageError> {
     caller.require_admin("change the policies")?;
-    let saved = q.contains_key("saved");
+    let saved = q.saved.is_some();
     render(&policies_page_with(&st, &caller, None, String::new(), saved).await?)
 }
 

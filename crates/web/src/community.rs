@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
@@ -23,6 +23,7 @@ use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, Nav, PageError};
 use crate::page::{NoFields, PageCaller, PageForm};
+use crate::query::{ApiQuery, PageQuery};
 use crate::AppState;
 
 fn invalid(m: impl Into<String>) -> ApiError {
@@ -120,15 +121,23 @@ async fn suppressed(st: &AppState, counts: Vec<(String, i64)>) -> Result<Vec<Dep
         .collect())
 }
 
+/// `?q=&tool=&department=&since=&page=&per_page=` of the wins list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WinsQuery {
+    q: String,
+    tool: String,
+    department: String,
+    since: String,
+    #[serde(flatten)]
+    paging: PageParams,
+}
+
 /// The filters of the wins list; `since` must be a date (`2026-03-01`) or an RFC 3339
 /// instant, and is refused otherwise rather than ignored.
-fn win_filter(q: &HashMap<String, String>) -> Result<WinFilter, ApiError> {
-    let get = |k: &str| {
-        q.get(k)
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
-    let since = get("since");
+fn win_filter(q: &WinsQuery) -> Result<WinFilter, ApiError> {
+    let get = |v: &str| Some(v.trim().to_owned()).filter(|s| !s.is_empty());
+    let since = get(&q.since);
     if let Some(v) = &since {
         let date = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok();
         if !date && chrono::DateTime::parse_from_rfc3339(v).is_err() {
@@ -138,9 +147,9 @@ fn win_filter(q: &HashMap<String, String>) -> Result<WinFilter, ApiError> {
         }
     }
     Ok(WinFilter {
-        q: get("q"),
-        tool: get("tool"),
-        department: get("department"),
+        q: get(&q.q),
+        tool: get(&q.tool),
+        department: get(&q.department),
         since,
     })
 }
@@ -165,29 +174,29 @@ struct WinsPage {
 pub async fn wins_page(
     State(st): State<AppState>,
     PageCaller(caller): PageCaller,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(q): PageQuery<WinsQuery>,
 ) -> Result<Html<String>, PageError> {
-    let (page_no, per_page) = PageParams::from_map(&q).get()?;
+    let (page_no, per_page) = q.paging.get()?;
     let list = st.store.wins(&win_filter(&q)?, page_no, per_page).await?;
-    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
-    let query = ["q", "tool", "department"]
-        .iter()
-        .filter_map(|k| {
-            q.get(*k)
-                .filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", page::url_encode(v)))
-        })
-        .collect::<Vec<_>>()
-        .join("&");
+    let query = [
+        ("q", &q.q),
+        ("tool", &q.tool),
+        ("department", &q.department),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| format!("{k}={}", page::url_encode(v)))
+    .collect::<Vec<_>>()
+    .join("&");
     render(&WinsPage {
         nav: Nav::of(&caller, "/wins"),
         next_page: (i64::from(page_no) * i64::from(per_page) < list.total).then_some(page_no + 1),
         total: list.total,
         page: page_no,
         wins: list.items,
-        q: get("q"),
-        tool: get("tool"),
-        department: get("department"),
+        q: q.q.clone(),
+        tool: q.tool.clone(),
+        department: q.department.clone(),
         tools: st
             .store
             .catalog()
@@ -323,9 +332,9 @@ pub async fn win_promote(
 pub async fn wins_api(
     State(st): State<AppState>,
     _: ApiCaller,
-    Query(q): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<WinsQuery>,
 ) -> Result<Json<PageOut<WinRow>>, ApiError> {
-    let (page_no, per_page) = PageParams::from_map(&q).get()?;
+    let (page_no, per_page) = q.paging.get()?;
     let list = st.store.wins(&win_filter(&q)?, page_no, per_page).await?;
     Ok(Json(PageOut {
         next_page: (i64::from(page_no) * i64::from(per_page) < list.total).then_some(page_no + 1),
@@ -477,13 +486,22 @@ struct UseCasesPage {
     min_group_size: i64,
 }
 
+/// `?q=&page=&per_page=` of a searchable list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    q: String,
+    #[serde(flatten)]
+    paging: PageParams,
+}
+
 /// `GET /use-cases?q=`.
 pub async fn use_cases_page(
     State(st): State<AppState>,
     PageCaller(caller): PageCaller,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(q): PageQuery<SearchQuery>,
 ) -> Result<Html<String>, PageError> {
-    let text = q.get("q").cloned().unwrap_or_default();
+    let text = q.q;
     render(&UseCasesPage {
         nav: Nav::of(&caller, "/use-cases"),
         cases: use_cases(&st, Some(&text)).await?,
@@ -496,10 +514,10 @@ pub async fn use_cases_page(
 pub async fn use_cases_api(
     State(st): State<AppState>,
     _: ApiCaller,
-    Query(q): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<PageOut<UseCaseOut>>, ApiError> {
-    let all = use_cases(&st, q.get("q").map(String::as_str)).await?;
-    paged(all, &PageParams::from_map(&q))
+    let all = use_cases(&st, Some(&q.q)).await?;
+    paged(all, &q.paging)
 }
 
 /// The weekly digest.
@@ -738,16 +756,25 @@ async fn log_help(st: &AppState, caller: &Caller, h: &HelpIn) -> Result<i64, Api
     Ok(st.app(caller).log_help(&session).await?)
 }
 
-fn directory_filter(q: &HashMap<String, String>) -> DirectoryFilter {
-    let get = |k: &str| {
-        q.get(k)
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
+/// `?department=&site=&tool=&page=&per_page=` of the champion directory, and the outcome
+/// of the page's forms (`done`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DirectoryQuery {
+    department: String,
+    site: String,
+    tool: String,
+    done: String,
+    #[serde(flatten)]
+    paging: PageParams,
+}
+
+fn directory_filter(q: &DirectoryQuery) -> DirectoryFilter {
+    let get = |v: &str| Some(v.trim().to_owned()).filter(|s| !s.is_empty());
     DirectoryFilter {
-        department: get("department"),
-        site: get("site"),
-        tool: get("tool"),
+        department: get(&q.department),
+        site: get(&q.site),
+        tool: get(&q.tool),
     }
 }
 
@@ -780,7 +807,7 @@ impl ChampionsPage {
 pub async fn champions_page(
     State(st): State<AppState>,
     PageCaller(caller): PageCaller,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(q): PageQuery<DirectoryQuery>,
 ) -> Result<Html<String>, PageError> {
     let (status, profile, invitation) = match caller.user.person_id {
         Some(p) => {
@@ -795,14 +822,13 @@ pub async fn champions_page(
         }
         None => (None, None, None),
     };
-    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     render(&ChampionsPage {
         nav: Nav::of(&caller, "/champions"),
         entries: st.store.directory(&directory_filter(&q)).await?,
         badges: crate::learning::shown_badges(&st).await?,
-        department: get("department"),
-        site: get("site"),
-        tool: get("tool"),
+        department: q.department.clone(),
+        site: q.site.clone(),
+        tool: q.tool.clone(),
         tools: st
             .store
             .catalog()
@@ -815,12 +841,12 @@ pub async fn champions_page(
         status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         profile: profile.unwrap_or_default(),
         invitation,
-        message: match q.get("done").map(String::as_str) {
-            Some("volunteer") => "Thank you for volunteering! Your profile is saved.".into(),
-            Some("opt-out") => {
+        message: match q.done.as_str() {
+            "volunteer" => "Thank you for volunteering! Your profile is saved.".into(),
+            "opt-out" => {
                 "You have opted out: you are not listed or suggested as a champion.".into()
             }
-            Some("help") => "Help session logged. Thank you!".into(),
+            "help" => "Help session logged. Thank you!".into(),
             _ => String::new(),
         },
     })
@@ -879,10 +905,10 @@ pub async fn help_post(
 pub async fn champions_api(
     State(st): State<AppState>,
     _: ApiCaller,
-    Query(q): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<DirectoryQuery>,
 ) -> Result<Json<PageOut<DirectoryEntry>>, ApiError> {
     let all = st.store.directory(&directory_filter(&q)).await?;
-    paged(all, &PageParams::from_map(&q))
+    paged(all, &q.paging)
 }
 
 /// `POST /api/v1/champions/volunteer`: `{"status": …}`.

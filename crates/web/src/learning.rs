@@ -4,10 +4,10 @@
 //! badge (with a CSV export), revocation and ending campaigns. Each action is one function
 //! used by its page (form) and its API endpoint (JSON).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
@@ -25,6 +25,7 @@ use crate::community::win_id;
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, render_with, Nav, PageError};
 use crate::page::{NoFields, PageCaller, PageForm};
+use crate::query::{ApiQuery, Format, PageQuery};
 use crate::AppState;
 use flywheel_app::badges as awarding;
 
@@ -263,18 +264,27 @@ impl CoursePage {
     }
 }
 
+/// `?completed&awarded=` after a module completed the course.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CourseQuery {
+    completed: Option<String>,
+    /// The names of the badges the completion awarded.
+    awarded: String,
+}
+
 /// `GET /learn/{course}?awarded=`: the modules, the caller's progress, completion by
 /// department.
 pub async fn course_page(
     State(st): State<AppState>,
     PageCaller(caller): PageCaller,
     Path(slug): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(q): PageQuery<CourseQuery>,
 ) -> Result<Html<String>, PageError> {
     let c = course_detail(&st, &slug, &caller.user).await?;
     let message = match (
-        q.get("awarded").filter(|a| !a.is_empty()),
-        q.contains_key("completed"),
+        Some(&q.awarded).filter(|a| !a.is_empty()),
+        q.completed.is_some(),
     ) {
         (Some(a), _) => format!("Course complete. You earned: {a}. See My badges."),
         (None, true) => "Course complete.".to_owned(),
@@ -666,23 +676,30 @@ struct BadgesPage {
     message: String,
 }
 
+/// `?done=&awarded=&n=` of the badges page after one of its forms.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BadgesQuery {
+    done: String,
+    awarded: String,
+    n: String,
+}
+
 /// `GET /badges`: the caller's badges, what they can earn next, every badge class and
 /// the counts per department; for admins, the campaigns to end.
 pub async fn badges_page(
     State(st): State<AppState>,
     PageCaller(caller): PageCaller,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(q): PageQuery<BadgesQuery>,
 ) -> Result<Html<String>, PageError> {
-    let message = match q.get("done").map(String::as_str) {
-        Some("claimed") => match q.get("awarded").filter(|a| !a.is_empty()) {
-            Some(a) => format!("You earned: {a}."),
-            None => "Nothing new to claim yet.".to_owned(),
-        },
-        Some("shown") => "Shown on your profile. Copy the share link below.".to_owned(),
-        Some("hidden") => "Hidden from your profile; its share link no longer works.".to_owned(),
-        Some("ended") => format!(
+    let message = match q.done.as_str() {
+        "claimed" if q.awarded.is_empty() => "Nothing new to claim yet.".to_owned(),
+        "claimed" => format!("You earned: {}.", q.awarded),
+        "shown" => "Shown on your profile. Copy the share link below.".to_owned(),
+        "hidden" => "Hidden from your profile; its share link no longer works.".to_owned(),
+        "ended" => format!(
             "Campaign ended: {} awards changed.",
-            q.get("n").map_or("0", String::as_str)
+            q.n.parse::<u64>().unwrap_or(0)
         ),
         _ => String::new(),
     };
@@ -780,9 +797,9 @@ pub async fn credential_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(uuid): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<Format>,
 ) -> Result<Response, ApiError> {
-    let jwt = match q.get("format").map(String::as_str) {
+    let jwt = match q.format.as_deref() {
         None | Some("json") => false,
         Some("jwt") => true,
         Some(other) => {
@@ -1224,10 +1241,10 @@ pub async fn holders_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(slug): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<Format>,
 ) -> Result<Response, ApiError> {
     caller.require_admin("see who holds a badge")?;
-    let csv = match q.get("format").map(String::as_str) {
+    let csv = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
         Some(other) => {

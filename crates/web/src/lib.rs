@@ -21,6 +21,7 @@ pub mod learning;
 pub mod metrics;
 pub mod openapi;
 mod page;
+mod query;
 mod requests;
 
 use std::net::SocketAddr;

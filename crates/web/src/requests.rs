@@ -3,10 +3,9 @@
 //! and incidents name people: employees see their own, admins see all.
 
 use flywheel_domain::program::{IncidentState, RequestState, Severity};
-use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
@@ -20,6 +19,7 @@ use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{render, Nav, PageError};
 use crate::page::{PageCaller, PageForm};
+use crate::query::{ApiQuery, Done, PageQuery};
 use crate::AppState;
 
 fn id_of(what: &str, raw: &str) -> Result<i64, ApiError> {
@@ -116,11 +116,28 @@ impl RequestsPage {
     }
 }
 
+/// `?tool=&done=` of the requests page (a tool to request, the outcome of its forms).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RequestsQuery {
+    tool: String,
+    done: String,
+}
+
+/// `?state=&page=&per_page=` of the requests list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RequestListQuery {
+    state: Option<String>,
+    #[serde(flatten)]
+    paging: PageParams,
+}
+
 /// `GET /requests?tool=`: request access; for admins, the queue with its clock.
 pub async fn requests_page(
     State(st): State<AppState>,
     PageCaller(caller): PageCaller,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(q): PageQuery<RequestsQuery>,
 ) -> Result<Html<String>, PageError> {
     render(&RequestsPage {
         nav: Nav::of(&caller, "/requests"),
@@ -133,11 +150,11 @@ pub async fn requests_page(
             .into_iter()
             .map(|t| t.name)
             .collect(),
-        tool: q.get("tool").cloned().unwrap_or_default(),
+        tool: q.tool,
         can_request: caller.require_write("").is_ok() && caller.user.person_id.is_some(),
-        message: match q.get("done").map(String::as_str) {
-            Some("requested") => "Request sent. You will see the decision here.".into(),
-            Some("decided") => "Decision recorded.".into(),
+        message: match q.done.as_str() {
+            "requested" => "Request sent. You will see the decision here.".into(),
+            "decided" => "Decision recorded.".into(),
             _ => String::new(),
         },
     })
@@ -210,20 +227,20 @@ pub async fn decision_post(
 pub async fn requests_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<RequestListQuery>,
 ) -> Result<Json<PageOut<AccessRequestRow>>, ApiError> {
-    let state = q.get("state").map(String::as_str);
-    if let Some(s) = state {
-        if !["open", "granted", "denied", "withdrawn"].contains(&s) {
-            return Err(ApiError::new(
+    let state = match q.state.as_deref() {
+        None => None,
+        Some(s) => Some(RequestState::parse(s).map_err(|e| {
+            ApiError::new(
                 ErrorCode::InvalidParameter,
-                format!("parameter `state`: {s:?} is not open, granted, denied or withdrawn"),
-            ));
-        }
-    }
+                format!("parameter `state`: {e}"),
+            )
+        })?),
+    };
     paged(
-        visible_requests(&st, &caller, state).await?,
-        &PageParams::from_map(&q),
+        visible_requests(&st, &caller, state.map(RequestState::as_str)).await?,
+        &q.paging,
     )
 }
 
@@ -314,7 +331,7 @@ struct IncidentsPage {
 pub async fn incidents_page(
     State(st): State<AppState>,
     PageCaller(caller): PageCaller,
-    Query(q): Query<HashMap<String, String>>,
+    PageQuery(q): PageQuery<Done>,
 ) -> Result<Html<String>, PageError> {
     render(&IncidentsPage {
         nav: Nav::of(&caller, "/incidents"),
@@ -335,12 +352,12 @@ pub async fn incidents_page(
             vec![]
         },
         can_report: caller.require_write("").is_ok(),
-        message: match q.get("done").map(String::as_str) {
-            Some("reported") => {
+        message: match q.done.as_str() {
+            "reported" => {
                 "Thank you. Reporting is how guardrails get better, not how people get blamed."
                     .into()
             }
-            Some("updated") => "Incident updated.".into(),
+            "updated" => "Incident updated.".into(),
             _ => String::new(),
         },
     })
@@ -411,12 +428,9 @@ pub async fn incident_update_post(
 pub async fn incidents_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<PageParams>,
 ) -> Result<Json<PageOut<IncidentRow>>, ApiError> {
-    paged(
-        visible_incidents(&st, &caller).await?,
-        &PageParams::from_map(&q),
-    )
+    paged(visible_incidents(&st, &caller).await?, &q)
 }
 
 /// `POST /api/v1/incidents`: 201 with the incident.

@@ -137,3 +137,53 @@ async fn a_form_posted_by_nobody_returns_to_its_page_after_the_login() {
         );
     }
 }
+
+/// Query strings are typed: a parameter that does not parse is `invalid_parameter` in the
+/// API's error shape, naming the parameter, and unknown parameters are ignored.
+#[tokio::test]
+async fn query_strings_are_parsed_into_types_and_their_errors_named() {
+    let (st, _dir) = state().await;
+    let user = st
+        .store
+        .create_user("lead@example.com", "a long enough password", flywheel_store::Role::Admin)
+        .await
+        .expect("user");
+    let (token, _) = st
+        .store
+        .create_session(&user, chrono::Duration::hours(1))
+        .await
+        .expect("session");
+    let app = router(st);
+    let get = |uri: &str| {
+        Request::builder()
+            .uri(uri)
+            .header("cookie", format!("flywheel_session={token}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    for (uri, named) in [
+        ("/api/v1/access-requests?state=maybe", "parameter `state`"),
+        ("/api/v1/wins?page=0", "page"),
+        ("/api/v1/wins?since=yesterday", "parameter `since`"),
+        ("/api/v1/use-cases?q=a&q=b", "the query string"),
+        ("/api/v1/can-i?tool=Writer", "parameter `purpose`, `data` is required"),
+    ] {
+        let (status, body) = send(&app, get(uri)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        let e: serde_json::Value = serde_json::from_str(&body).expect("the API's error shape");
+        assert_eq!(e["code"], "invalid_parameter", "{uri}: {body}");
+        assert!(e["message"].as_str().is_some_and(|m| m.contains(named)), "{uri}: {body}");
+    }
+    for uri in [
+        "/api/v1/access-requests?state=open&utm_source=mail",
+        "/api/v1/wins?q=report&page=1&per_page=5",
+        "/api/v1/champions?department=Engineering",
+    ] {
+        let (status, body) = send(&app, get(uri)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    }
+    // A page answers a malformed query with its HTML error page, not JSON.
+    let (status, body) = send(&app, get("/wins?q=a&q=b")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("<html") && body.contains("invalid_parameter"), "{body}");
+}
