@@ -622,7 +622,6 @@ fn slack_id(e: usize) -> String {
 /// a member, plus a digest bot; `#ai-help` with the questions and their answer threads,
 /// `#ai-wins` with wins, reactions and "tried it too" replies, and `#general`. Returns the
 /// path and the generator's truth about it (questions per stage and month, wins).
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 fn write_slack(
     dir: &Path,
     company: &flywheel_synth::Company,

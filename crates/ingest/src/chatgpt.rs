@@ -27,7 +27,6 @@ pub const INVITED: &str = "invited, never active (access recorded, no usage)";
 const REQUIRED: [&str; 3] = ["email", "periodstart", "periodend"];
 
 /// Reads the export, streaming: one [`Parsed`] per row.
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 pub fn read_chatgpt<R: Read + 'static>(
     input: R,
     source: &str,

@@ -326,7 +326,6 @@ impl<'a> LineCounter<'a> {
 }
 
 /// Reads an org chart. `source` names the input in errors.
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 pub fn read_hris<R: Read>(
     mut input: R,
     source: &str,

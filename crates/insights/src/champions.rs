@@ -123,28 +123,18 @@ impl ChampionEvidence {
     }
 }
 
-/// The evidence for every person of `pop`.
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
-pub fn evidence(pop: &Population) -> InsightResult<ChampionEvidence> {
-    let n = pop.len();
-    let g = pop.graph();
-    let first = pop.first_use();
-    let start = pop.start();
-    let as_of = pop
-        .as_of
-        .or_else(|| pop.usage.iter().map(|u| u.day).max())
-        .or(start);
+/// Per person: tools, (tool, feature) pairs and active days used, total uses, and the
+/// (sum, count) of their percentiles of uses per active day within each tool they use.
+struct UsageStats {
+    tools: Vec<HashSet<u32>>,
+    features: Vec<HashSet<(u32, u32)>>,
+    days: Vec<HashSet<NaiveDate>>,
+    volume: Vec<u64>,
+    within_tools: Vec<(f64, u32)>,
+}
 
-    // Early adoption within the department.
-    let mut by_department: HashMap<u32, Vec<NaiveDate>> = HashMap::new();
-    for (p, d) in pop.people.iter().zip(&first) {
-        if let Some(d) = d {
-            by_department.entry(p.department).or_default().push(*d);
-        }
-    }
-    for days in by_department.values_mut() {
-        days.sort_unstable();
-    }
+fn usage_stats(pop: &Population) -> UsageStats {
+    let n = pop.len();
     // Usage: tools, features, active days, weeks, volume.
     let mut tools: Vec<HashSet<u32>> = vec![HashSet::new(); n];
     let mut features: Vec<HashSet<(u32, u32)>> = vec![HashSet::new(); n];
@@ -178,6 +168,111 @@ pub fn evidence(pop: &Population) -> InsightResult<ChampionEvidence> {
             slot.1 += 1;
         }
     }
+    UsageStats {
+        tools,
+        features,
+        days,
+        volume,
+        within_tools,
+    }
+}
+
+/// Each part's percentile among everyone, the index (the mean of the strongest parts)
+/// and the explanation.
+fn rank(people: &mut [Evidence], pop: &Population) {
+    // Percentiles of each part.
+    let parts: [fn(&Evidence) -> f64; 8] = [
+        |e| e.earlier_than,
+        |e| f64::from(e.features) + f64::from(e.tools),
+        |e| f64::from(e.weeks_active),
+        |e| e.intensity_within_tools,
+        |e| f64::from(e.colleagues_helped) + 0.01 * f64::from(e.answers),
+        |e| f64::from(e.wins) + 0.01 * f64::from(e.win_reactions),
+        |e| f64::from(e.followed) + e.influence,
+        |e| e.brokerage as f64,
+    ];
+    for (i, part) in parts.iter().enumerate() {
+        let values: Vec<f64> = people.iter().map(part).collect();
+        let pct = percentiles(&values);
+        for (e, p) in people.iter_mut().zip(pct) {
+            e.percentiles[i] = p;
+        }
+    }
+    for e in people.iter_mut() {
+        let mut best = e.percentiles;
+        best.sort_by(|a, b| b.total_cmp(a));
+        e.index = best[..STRONGEST].iter().sum::<f64>() / STRONGEST as f64;
+        e.explanation = explain(e, pop);
+    }
+}
+
+/// The share of the department's other adopters who adopted after `first_use` (sorted
+/// `dept_days`: the department's first days of use).
+fn earlier_than(first_use: Option<NaiveDate>, dept_days: &[NaiveDate]) -> f64 {
+    match first_use {
+        Some(d) if dept_days.len() > 1 => {
+            let later = dept_days.len() - dept_days.partition_point(|x| *x <= d);
+            later as f64 / (dept_days.len() - 1) as f64
+        }
+        Some(_) => 1.0,
+        None => 0.0,
+    }
+}
+
+/// Of a person's contacts not using AI when they started (`exposed`), how many started
+/// within [`FOLLOW_DAYS`] after them (`followed`).
+fn followers(
+    first_use: Option<NaiveDate>,
+    contacts: &[u32],
+    first: &[Option<NaiveDate>],
+) -> (u32, u32) {
+    let (mut exposed, mut followed) = (0, 0);
+    let Some(t) = first_use else {
+        return (0, 0);
+    };
+    for &c in contacts {
+        match first[c as usize] {
+            Some(tc) if tc <= t => {}
+            Some(tc) => {
+                exposed += 1;
+                if (tc - t).num_days() <= FOLLOW_DAYS {
+                    followed += 1;
+                }
+            }
+            None => exposed += 1,
+        }
+    }
+    (exposed, followed)
+}
+
+/// The evidence for every person of `pop`.
+pub fn evidence(pop: &Population) -> InsightResult<ChampionEvidence> {
+    let n = pop.len();
+    let g = pop.graph();
+    let first = pop.first_use();
+    let start = pop.start();
+    let as_of = pop
+        .as_of
+        .or_else(|| pop.usage.iter().map(|u| u.day).max())
+        .or(start);
+
+    // Early adoption within the department.
+    let mut by_department: HashMap<u32, Vec<NaiveDate>> = HashMap::new();
+    for (p, d) in pop.people.iter().zip(&first) {
+        if let Some(d) = d {
+            by_department.entry(p.department).or_default().push(*d);
+        }
+    }
+    for days in by_department.values_mut() {
+        days.sort_unstable();
+    }
+    let UsageStats {
+        tools,
+        features,
+        days,
+        volume,
+        within_tools,
+    } = usage_stats(pop);
     // Help and wins.
     let mut answers = vec![0u32; n];
     let mut helped: Vec<HashSet<u32>> = vec![HashSet::new(); n];
@@ -209,31 +304,10 @@ pub fn evidence(pop: &Population) -> InsightResult<ChampionEvidence> {
             let dept_days = by_department
                 .get(&person.department)
                 .map_or(&[][..], |d| &d[..]);
-            let earlier_than = match fu {
-                Some(d) if dept_days.len() > 1 => {
-                    let later = dept_days.len() - dept_days.partition_point(|x| *x <= d);
-                    later as f64 / (dept_days.len() - 1) as f64
-                }
-                Some(_) => 1.0,
-                None => 0.0,
-            };
+            let earlier_than = earlier_than(fu, dept_days);
             let weeks: HashSet<u32> = days[v].iter().map(|d| week(*d)).collect();
             let contacts = g.out_neighbors(v as u32);
-            let (mut exposed, mut followed) = (0, 0);
-            if let Some(t) = fu {
-                for &c in contacts {
-                    match first[c as usize] {
-                        Some(tc) if tc <= t => {}
-                        Some(tc) => {
-                            exposed += 1;
-                            if (tc - t).num_days() <= FOLLOW_DAYS {
-                                followed += 1;
-                            }
-                        }
-                        None => exposed += 1,
-                    }
-                }
-            }
+            let (exposed, followed) = followers(fu, contacts, &first);
             let range = g.out_offset(v as u32)..g.out_offset(v as u32) + contacts.len();
             let influence: f64 = learned.probability[range].iter().sum();
             let other_departments: HashSet<u32> = helped[v]
@@ -281,30 +355,7 @@ pub fn evidence(pop: &Population) -> InsightResult<ChampionEvidence> {
         })
         .collect();
 
-    // Percentiles of each part.
-    let parts: [fn(&Evidence) -> f64; 8] = [
-        |e| e.earlier_than,
-        |e| f64::from(e.features) + f64::from(e.tools),
-        |e| f64::from(e.weeks_active),
-        |e| e.intensity_within_tools,
-        |e| f64::from(e.colleagues_helped) + 0.01 * f64::from(e.answers),
-        |e| f64::from(e.wins) + 0.01 * f64::from(e.win_reactions),
-        |e| f64::from(e.followed) + e.influence,
-        |e| e.brokerage as f64,
-    ];
-    for (i, part) in parts.iter().enumerate() {
-        let values: Vec<f64> = people.iter().map(part).collect();
-        let pct = percentiles(&values);
-        for (e, p) in people.iter_mut().zip(pct) {
-            e.percentiles[i] = p;
-        }
-    }
-    for e in &mut people {
-        let mut best = e.percentiles;
-        best.sort_by(|a, b| b.total_cmp(a));
-        e.index = best[..STRONGEST].iter().sum::<f64>() / STRONGEST as f64;
-        e.explanation = explain(e, pop);
-    }
+    rank(&mut people, pop);
     let basis = Basis {
         as_of,
         first_day_of_use: start,

@@ -471,8 +471,84 @@ fn no_history() -> InsightError {
     InsightError::TooLittleData("no usage imported yet: a forecast needs adoption history".into())
 }
 
+/// Bass fitted to one group's weekly adopters, or why not (withheld, too little data).
+fn fitted(group: String, people: usize, y: &[f64], min_group_size: usize) -> BassForecast {
+    let adopters = y.iter().sum::<f64>() as usize;
+    let (fit, note) = match suppressed(people, min_group_size) {
+        Some(r) => (None, Some(r)),
+        None => match fit_bass(y, people as f64) {
+            Ok(f) => (Some(f), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+    };
+    BassForecast {
+        group,
+        people,
+        adopters,
+        fit,
+        note,
+    }
+}
+
+/// The Bass curve over `0..=horizon` weeks (5%, 50% and 95% of the bootstrap draws), and
+/// each draw's week of reaching `target` adopters (`None` when it never does within the
+/// horizon).
+fn bass_bands(
+    fit: &BassFit,
+    y: &[f64],
+    horizon: usize,
+    target: f64,
+    seed: u64,
+) -> (Curve, Vec<Option<f64>>) {
+    let ds = draws(fit, y, BOOTSTRAP, seed);
+    let mut low = Vec::new();
+    let mut median = Vec::new();
+    let mut high = Vec::new();
+    for t in 0..=horizon {
+        let v: Vec<f64> = ds
+            .iter()
+            .map(|d| d[2] * bass_f(d[0], d[1], t as f64))
+            .collect();
+        let [a, b, c] = q3(v).unwrap_or([0.0; 3]);
+        low.push(a);
+        median.push(b);
+        high.push(c);
+    }
+    let reach = ds
+        .iter()
+        .map(|d| week_reaching(d, target).filter(|t| *t <= horizon as f64))
+        .collect();
+    let curve = Curve {
+        week: (0..=horizon).collect(),
+        low,
+        median,
+        high,
+    };
+    (curve, reach)
+}
+
+/// The week when a draw (p, q, m) reaches `target` adopters: m·F(t) = target solved by
+/// bisection (F is increasing); `None` when m is below the target.
+fn week_reaching(d: &[f64; 3], target: f64) -> Option<f64> {
+    if d[2] < target {
+        return None;
+    }
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    while d[2] * bass_f(d[0], d[1], hi) < target && hi < 1e5 {
+        hi *= 2.0;
+    }
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if d[2] * bass_f(d[0], d[1], mid) < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(hi)
+}
+
 /// Forecasts adoption of `pop` (first uses) with both models.
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 pub fn forecast(pop: &Population, opts: &ForecastOptions) -> InsightResult<Forecast> {
     let as_of = opts.as_of.or(pop.as_of).ok_or_else(no_history)?;
     let start = pop.start().ok_or_else(no_history)?;
@@ -505,80 +581,14 @@ pub fn forecast(pop: &Population, opts: &ForecastOptions) -> InsightResult<Forec
     let already = adopters as f64 >= target;
     let horizon = weeks + opts.horizon_weeks;
 
-    let fitted = |group: String, people: usize, y: &[f64]| -> BassForecast {
-        let adopters = y.iter().sum::<f64>() as usize;
-        if let Some(r) = suppressed(people, opts.min_group_size) {
-            return BassForecast {
-                group,
-                people,
-                adopters,
-                fit: None,
-                note: Some(r),
-            };
-        }
-        match fit_bass(y, people as f64) {
-            Ok(f) => BassForecast {
-                group,
-                people,
-                adopters,
-                fit: Some(f),
-                note: None,
-            },
-            Err(e) => BassForecast {
-                group,
-                people,
-                adopters,
-                fit: None,
-                note: Some(e.to_string()),
-            },
-        }
-    };
+    let fitted =
+        |group: String, people: usize, y: &[f64]| fitted(group, people, y, opts.min_group_size);
     let bass = fitted("everyone".into(), n, &y);
     let (bass_curve, bass_critical_mass) = match &bass.fit {
         Some(fit) => {
-            let ds = draws(fit, &y, BOOTSTRAP, opts.seed);
-            let mut low = Vec::new();
-            let mut median = Vec::new();
-            let mut high = Vec::new();
-            for t in 0..=horizon {
-                let v: Vec<f64> = ds
-                    .iter()
-                    .map(|d| d[2] * bass_f(d[0], d[1], t as f64))
-                    .collect();
-                let [a, b, c] = q3(v).unwrap_or([0.0; 3]);
-                low.push(a);
-                median.push(b);
-                high.push(c);
-            }
-            let reach: Vec<Option<f64>> = ds
-                .iter()
-                .map(|d| {
-                    if d[2] < target {
-                        return None;
-                    }
-                    // Solve m·F(t) = target for t (F is increasing): bisection.
-                    let (mut lo, mut hi) = (0.0f64, 1.0f64);
-                    while d[2] * bass_f(d[0], d[1], hi) < target && hi < 1e5 {
-                        hi *= 2.0;
-                    }
-                    for _ in 0..60 {
-                        let mid = 0.5 * (lo + hi);
-                        if d[2] * bass_f(d[0], d[1], mid) < target {
-                            lo = mid;
-                        } else {
-                            hi = mid;
-                        }
-                    }
-                    (hi <= horizon as f64).then_some(hi)
-                })
-                .collect();
+            let (curve, reach) = bass_bands(fit, &y, horizon, target, opts.seed);
             (
-                Some(Curve {
-                    week: (0..=horizon).collect(),
-                    low,
-                    median,
-                    high,
-                }),
+                Some(curve),
                 Some(critical(reach, opts.critical_share, target, start, already)),
             )
         }
@@ -622,29 +632,14 @@ fn neighbours(pop: &Population) -> Vec<Vec<u32>> {
 /// Largest number of adopting neighbours the likelihood tracks separately.
 const MAX_EXPOSURE: usize = 256;
 
-#[allow(clippy::too_many_arguments)]
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
-fn network_forecast(
-    pop: &Population,
-    first: &[Option<NaiveDate>],
-    start: NaiveDate,
+/// Person-weeks at risk by exposure a (adopting neighbours at the week's start), and
+/// adoptions among them: the sufficient statistics of the contagion likelihood.
+fn at_risk_by_exposure(
+    adj: &[Vec<u32>],
+    week_of: &[Option<usize>],
     weeks: usize,
-    horizon: usize,
-    target: f64,
-    already: bool,
-    opts: &ForecastOptions,
-) -> InsightResult<NetworkForecast> {
-    let n = pop.len();
-    let adj = neighbours(pop);
-    let week_of: Vec<Option<usize>> = first
-        .iter()
-        .map(|d| {
-            d.map(|d| ((d - start).num_days() / 7) as usize)
-                .filter(|w| *w < weeks)
-        })
-        .collect();
-    // Person-weeks at risk by exposure a (adopting neighbours at the week's start), and
-    // adoptions among them: the sufficient statistics of the likelihood.
+) -> (Vec<u64>, Vec<u64>) {
+    let n = adj.len();
     let mut at_risk = vec![0u64; MAX_EXPOSURE + 1];
     let mut adopted = vec![0u64; MAX_EXPOSURE + 1];
     let mut exposure = vec![0usize; n];
@@ -671,6 +666,12 @@ fn network_forecast(
             }
         }
     }
+    (at_risk, adopted)
+}
+
+/// (α, β) of P(start) = 1 − (1 − α)(1 − β)^a by maximum likelihood: a grid on the log
+/// scale, then coordinate refinement.
+fn fit_contagion(at_risk: &[u64], adopted: &[u64]) -> (f64, f64) {
     let loglik = |alpha: f64, beta: f64| -> f64 {
         let (la, lb) = ((1.0 - alpha).ln(), (1.0 - beta).ln());
         let mut ll = 0.0;
@@ -684,7 +685,6 @@ fn network_forecast(
         }
         ll
     };
-    // Grid on the log scale, then coordinate refinement.
     let mut best = (1e-3, 1e-2, f64::NEG_INFINITY);
     for i in 0..40 {
         for j in 0..40 {
@@ -713,46 +713,88 @@ fn network_forecast(
             step /= 2.0;
         }
     }
-    // Simulate forward from today's adopters.
-    let now: Vec<bool> = week_of.iter().map(Option::is_some).collect();
-    let adopters_now = now.iter().filter(|x| **x).count();
-    let ahead = horizon - weeks;
-    let mut curves: Vec<Vec<f64>> = Vec::with_capacity(opts.runs as usize);
-    let mut reach: Vec<Option<f64>> = Vec::with_capacity(opts.runs as usize);
-    for run in 0..opts.runs {
-        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ (u64::from(run) << 32) ^ 0x0005_1A7E);
-        let mut state = now.clone();
-        let mut expo = vec![0usize; n];
-        for p in (0..n).filter(|&p| state[p]) {
+    (alpha, beta)
+}
+
+/// One simulated run `ahead` weeks forward from the adopters `now`: adopters at the end of
+/// each week, today first.
+fn simulate_run(
+    adj: &[Vec<u32>],
+    now: &[bool],
+    (alpha, beta): (f64, f64),
+    ahead: usize,
+    mut rng: ChaCha8Rng,
+) -> Vec<f64> {
+    let n = adj.len();
+    let mut state = now.to_vec();
+    let mut expo = vec![0usize; n];
+    for p in (0..n).filter(|&p| state[p]) {
+        for &v in &adj[p] {
+            expo[v as usize] += 1;
+        }
+    }
+    let mut count = state.iter().filter(|x| **x).count();
+    let mut curve = Vec::with_capacity(ahead + 1);
+    curve.push(count as f64);
+    for _ in 1..=ahead {
+        let newly: Vec<usize> = (0..n)
+            .filter(|&p| {
+                !state[p] && {
+                    let stay = (1.0 - alpha) * (1.0 - beta).powi(expo[p] as i32);
+                    rng.random::<f64>() >= stay
+                }
+            })
+            .collect();
+        for &p in &newly {
+            state[p] = true;
             for &v in &adj[p] {
                 expo[v as usize] += 1;
             }
         }
-        let mut count = adopters_now;
-        let mut curve = Vec::with_capacity(ahead + 1);
+        count += newly.len();
         curve.push(count as f64);
-        let mut hit = already.then_some(weeks as f64);
-        for w in 1..=ahead {
-            let newly: Vec<usize> = (0..n)
-                .filter(|&p| {
-                    !state[p] && {
-                        let stay = (1.0 - alpha) * (1.0 - beta).powi(expo[p] as i32);
-                        rng.random::<f64>() >= stay
-                    }
-                })
-                .collect();
-            for &p in &newly {
-                state[p] = true;
-                for &v in &adj[p] {
-                    expo[v as usize] += 1;
-                }
-            }
-            count += newly.len();
-            curve.push(count as f64);
-            if hit.is_none() && count as f64 >= target {
-                hit = Some((weeks + w) as f64);
-            }
-        }
+    }
+    curve
+}
+
+#[allow(clippy::too_many_arguments)]
+fn network_forecast(
+    pop: &Population,
+    first: &[Option<NaiveDate>],
+    start: NaiveDate,
+    weeks: usize,
+    horizon: usize,
+    target: f64,
+    already: bool,
+    opts: &ForecastOptions,
+) -> InsightResult<NetworkForecast> {
+    let adj = neighbours(pop);
+    let week_of: Vec<Option<usize>> = first
+        .iter()
+        .map(|d| {
+            d.map(|d| ((d - start).num_days() / 7) as usize)
+                .filter(|w| *w < weeks)
+        })
+        .collect();
+    let (at_risk, adopted) = at_risk_by_exposure(&adj, &week_of, weeks);
+    let (alpha, beta) = fit_contagion(&at_risk, &adopted);
+    // Simulate forward from today's adopters.
+    let now: Vec<bool> = week_of.iter().map(Option::is_some).collect();
+    let ahead = horizon - weeks;
+    let mut curves: Vec<Vec<f64>> = Vec::with_capacity(opts.runs as usize);
+    let mut reach: Vec<Option<f64>> = Vec::with_capacity(opts.runs as usize);
+    for run in 0..opts.runs {
+        let rng = ChaCha8Rng::seed_from_u64(opts.seed ^ (u64::from(run) << 32) ^ 0x0005_1A7E);
+        let curve = simulate_run(&adj, &now, (alpha, beta), ahead, rng);
+        let hit = if already {
+            Some(weeks as f64)
+        } else {
+            curve
+                .iter()
+                .skip(1)
+                .position(|c| *c >= target)
+                .map(|i| (weeks + i + 1) as f64)
+        };
         curves.push(curve);
         reach.push(hit);
     }

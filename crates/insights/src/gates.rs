@@ -161,57 +161,22 @@ fn missing(detail: impl Into<String>) -> Measured {
     }
 }
 
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
+/// `num` of `den` as a share, or why there is none.
+fn share(num: usize, den: usize, what: &str) -> Measured {
+    match den {
+        0 => missing(format!("no {what} yet")),
+        _ => measured(num as f64 / den as f64, format!("{num} of {den} {what}")),
+    }
+}
+
 fn measure(metric: &str, pop: &Population, m: &Momentum) -> Measured {
     let t = m.basis.as_of;
     let min = m.basis.min_group_size;
     let now = m.funnel.last();
     let withheld = || missing("withheld: the company is smaller than the minimum group size");
-    let share = |num: usize, den: usize, what: &str| match den {
-        0 => missing(format!("no {what} yet")),
-        _ => measured(num as f64 / den as f64, format!("{num} of {den} {what}")),
-    };
     match metric {
-        "pilot_active_4_weeks" => {
-            let mut weeks: Vec<[bool; 4]> = vec![[false; 4]; pop.len()];
-            let from = t - Duration::days(WINDOW_DAYS - 1);
-            for u in pop
-                .usage
-                .iter()
-                .filter(|u| u.count > 0 && u.day >= from && u.day <= t)
-            {
-                weeks[u.person as usize][((t - u.day).num_days() / 7).clamp(0, 3) as usize] = true;
-            }
-            let n = weeks.iter().filter(|w| w.iter().all(|x| *x)).count();
-            measured(
-                n as f64,
-                format!("{n} people active in each of the 4 weeks to {t}"),
-            )
-        }
-        "ceo_active" => {
-            let Some((top, person)) = pop
-                .people
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.level == 0)
-                .max_by_key(|(_, p)| p.span)
-            else {
-                return missing("no org chart imported");
-            };
-            let from = t - Duration::days(WINDOW_DAYS - 1);
-            let used = pop
-                .usage
-                .iter()
-                .any(|u| u.person as usize == top && u.count > 0 && u.day >= from && u.day <= t);
-            measured(
-                f64::from(u8::from(used)),
-                format!(
-                    "the top of the org chart ({} people below) {} AI in the 28 days to {t}",
-                    person.span,
-                    if used { "used" } else { "did not use" }
-                ),
-            )
-        }
+        "pilot_active_4_weeks" => pilot_active(pop, t),
+        "ceo_active" => ceo_active(pop, t),
         "wins_shared" => {
             let n = pop.wins.iter().filter(|w| w.day <= t).count();
             measured(n as f64, format!("{n} wins shared up to {t}"))
@@ -231,75 +196,12 @@ fn measure(metric: &str, pop: &Population, m: &Momentum) -> Measured {
                 .count();
             measured(n as f64, format!("{n} people with champion status active"))
         }
-        "champion_department_coverage" => {
-            let mut with_people: HashSet<u32> = HashSet::new();
-            let mut covered: HashSet<u32> = HashSet::new();
-            for p in &pop.people {
-                if pop
-                    .departments
-                    .get(p.department as usize)
-                    .is_some_and(|d| d != "(no unit)")
-                {
-                    with_people.insert(p.department);
-                    if p.champion_since.is_some() {
-                        covered.insert(p.department);
-                    }
-                }
-            }
-            share(
-                covered.len(),
-                with_people.len(),
-                "departments have a serving champion",
-            )
-        }
+        "champion_department_coverage" => department_coverage(pop),
         "organic_demand_untrained" => people_asking(pop, t, min, "from untrained units", |p, d| {
             !pop.trained(p, d)
         }),
-        "sites_per_month" => {
-            if pop.waves.iter().all(Option::is_none) {
-                return missing("no rollout waves scheduled");
-            }
-            let from = t - Duration::days(ORGANIC_DAYS - 1);
-            let n = pop
-                .waves
-                .iter()
-                .flatten()
-                .filter(|w| **w >= from && **w <= t)
-                .count();
-            measured(
-                n as f64 / 3.0,
-                format!("{n} sites' waves started in the 91 days to {t}"),
-            )
-        }
-        "sites_tracked_share" => {
-            let started: Vec<usize> = pop
-                .waves
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| w.is_some_and(|w| w <= t))
-                .map(|(s, _)| s)
-                .collect();
-            if started.is_empty() {
-                return missing("no site's wave has started");
-            }
-            let from = t - Duration::days(WINDOW_DAYS - 1);
-            let mut active: Vec<HashSet<u32>> = vec![HashSet::new(); pop.sites.len()];
-            for u in pop
-                .usage
-                .iter()
-                .filter(|u| u.count > 0 && u.day >= from && u.day <= t)
-            {
-                if let Some(s) = pop.people[u.person as usize].site {
-                    active[s as usize].insert(u.person);
-                }
-            }
-            let tracked = started.iter().filter(|&&s| active[s].len() >= min).count();
-            share(
-                tracked,
-                started.len(),
-                "rolled-out sites with adoption data",
-            )
-        }
+        "sites_per_month" => sites_per_month(pop, t),
+        "sites_tracked_share" => sites_tracked(pop, t, min),
         "pull_people" => people_asking(pop, t, min, "before their site's wave", |p, d| {
             pop.people[p as usize].site.is_some() && pop.wave_of(p).is_none_or(|w| w > d)
         }),
@@ -307,51 +209,172 @@ fn measure(metric: &str, pop: &Population, m: &Momentum) -> Measured {
             Some(f) => share(f.habitual, f.eligible, "eligible people are habitual users"),
             None => withheld(),
         },
-        "frontier_share" => {
-            let qs = pop.questions_between(t - Duration::days(WINDOW_DAYS - 1), t);
-            let askers = qs.iter().map(|q| q.asker).collect::<HashSet<_>>().len();
-            if let Some(r) = suppressed(askers, min) {
-                return missing(if qs.is_empty() {
-                    "no questions in the last 28 days".into()
-                } else {
-                    r
-                });
-            }
-            let frontier = qs
-                .iter()
-                .filter(|q| q.stage == flywheel_domain::usage::QuestionStage::Frontier)
-                .count();
-            share(
-                frontier,
-                qs.len(),
-                "questions of the last 28 days were at the frontier",
-            )
-        }
+        "frontier_share" => frontier_share(pop, t, min),
         "builder_share" => match now {
             Some(f) => share(f.builder, f.active, "active users are builders"),
             None => withheld(),
         },
-        "momentum_index_min_3" => {
-            let last: Vec<Option<f64>> =
-                m.index.history.iter().rev().take(3).map(|h| h.1).collect();
-            if last.len() < 3 || last.iter().any(Option::is_none) {
-                return missing("fewer than 3 snapshots with an index");
-            }
-            let lowest = last.iter().flatten().copied().fold(f64::INFINITY, f64::min);
-            measured(
-                lowest,
-                format!(
-                    "index at the last 3 snapshots: {}",
-                    last.iter()
-                        .rev()
-                        .map(|v| format!("{:.0}", v.unwrap_or(0.0)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        }
+        "momentum_index_min_3" => index_min_3(m),
         other => missing(format!("unknown metric {other:?}")),
     }
+}
+
+/// People active in each of the 4 weeks to `t`.
+fn pilot_active(pop: &Population, t: NaiveDate) -> Measured {
+    let mut weeks: Vec<[bool; 4]> = vec![[false; 4]; pop.len()];
+    let from = t - Duration::days(WINDOW_DAYS - 1);
+    for u in pop
+        .usage
+        .iter()
+        .filter(|u| u.count > 0 && u.day >= from && u.day <= t)
+    {
+        weeks[u.person as usize][((t - u.day).num_days() / 7).clamp(0, 3) as usize] = true;
+    }
+    let n = weeks.iter().filter(|w| w.iter().all(|x| *x)).count();
+    measured(
+        n as f64,
+        format!("{n} people active in each of the 4 weeks to {t}"),
+    )
+}
+
+/// Whether the top of the org chart used AI in the 28 days to `t`.
+fn ceo_active(pop: &Population, t: NaiveDate) -> Measured {
+    let Some((top, person)) = pop
+        .people
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.level == 0)
+        .max_by_key(|(_, p)| p.span)
+    else {
+        return missing("no org chart imported");
+    };
+    let from = t - Duration::days(WINDOW_DAYS - 1);
+    let used = pop
+        .usage
+        .iter()
+        .any(|u| u.person as usize == top && u.count > 0 && u.day >= from && u.day <= t);
+    measured(
+        f64::from(u8::from(used)),
+        format!(
+            "the top of the org chart ({} people below) {} AI in the 28 days to {t}",
+            person.span,
+            if used { "used" } else { "did not use" }
+        ),
+    )
+}
+
+/// The share of departments with people that have a serving champion.
+fn department_coverage(pop: &Population) -> Measured {
+    let mut with_people: HashSet<u32> = HashSet::new();
+    let mut covered: HashSet<u32> = HashSet::new();
+    for p in &pop.people {
+        if pop
+            .departments
+            .get(p.department as usize)
+            .is_some_and(|d| d != "(no unit)")
+        {
+            with_people.insert(p.department);
+            if p.champion_since.is_some() {
+                covered.insert(p.department);
+            }
+        }
+    }
+    share(
+        covered.len(),
+        with_people.len(),
+        "departments have a serving champion",
+    )
+}
+
+/// Sites whose wave started in the 91 days to `t`, per month.
+fn sites_per_month(pop: &Population, t: NaiveDate) -> Measured {
+    if pop.waves.iter().all(Option::is_none) {
+        return missing("no rollout waves scheduled");
+    }
+    let from = t - Duration::days(ORGANIC_DAYS - 1);
+    let n = pop
+        .waves
+        .iter()
+        .flatten()
+        .filter(|w| **w >= from && **w <= t)
+        .count();
+    measured(
+        n as f64 / 3.0,
+        format!("{n} sites' waves started in the 91 days to {t}"),
+    )
+}
+
+/// The share of rolled-out sites with at least the minimum group size of active people.
+fn sites_tracked(pop: &Population, t: NaiveDate, min: usize) -> Measured {
+    let started: Vec<usize> = pop
+        .waves
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.is_some_and(|w| w <= t))
+        .map(|(s, _)| s)
+        .collect();
+    if started.is_empty() {
+        return missing("no site's wave has started");
+    }
+    let from = t - Duration::days(WINDOW_DAYS - 1);
+    let mut active: Vec<HashSet<u32>> = vec![HashSet::new(); pop.sites.len()];
+    for u in pop
+        .usage
+        .iter()
+        .filter(|u| u.count > 0 && u.day >= from && u.day <= t)
+    {
+        if let Some(s) = pop.people[u.person as usize].site {
+            active[s as usize].insert(u.person);
+        }
+    }
+    let tracked = started.iter().filter(|&&s| active[s].len() >= min).count();
+    share(
+        tracked,
+        started.len(),
+        "rolled-out sites with adoption data",
+    )
+}
+
+/// The share of the last 28 days' questions that were at the frontier.
+fn frontier_share(pop: &Population, t: NaiveDate, min: usize) -> Measured {
+    let qs = pop.questions_between(t - Duration::days(WINDOW_DAYS - 1), t);
+    let askers = qs.iter().map(|q| q.asker).collect::<HashSet<_>>().len();
+    if let Some(r) = suppressed(askers, min) {
+        return missing(if qs.is_empty() {
+            "no questions in the last 28 days".into()
+        } else {
+            r
+        });
+    }
+    let frontier = qs
+        .iter()
+        .filter(|q| q.stage == flywheel_domain::usage::QuestionStage::Frontier)
+        .count();
+    share(
+        frontier,
+        qs.len(),
+        "questions of the last 28 days were at the frontier",
+    )
+}
+
+/// The lowest momentum index of the last 3 snapshots.
+fn index_min_3(m: &Momentum) -> Measured {
+    let last: Vec<Option<f64>> = m.index.history.iter().rev().take(3).map(|h| h.1).collect();
+    if last.len() < 3 || last.iter().any(Option::is_none) {
+        return missing("fewer than 3 snapshots with an index");
+    }
+    let lowest = last.iter().flatten().copied().fold(f64::INFINITY, f64::min);
+    measured(
+        lowest,
+        format!(
+            "index at the last 3 snapshots: {}",
+            last.iter()
+                .rev()
+                .map(|v| format!("{:.0}", v.unwrap_or(0.0)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
 }
 
 /// Distinct people who asked (an access request or a question) in the 91 days to `t` and

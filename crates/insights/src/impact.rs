@@ -81,26 +81,16 @@ fn no_usage() -> InsightError {
     InsightError::TooLittleData("no usage imported yet".into())
 }
 
-/// Estimates the impact of intervention `id`.
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
-pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> InsightResult<Impact> {
-    let iv = pop
-        .interventions
-        .iter()
-        .find(|i| i.id == id)
-        .ok_or(InsightError::NoIntervention(id))?
-        .clone();
-    if iv.unit.is_none() && iv.site.is_none() {
-        return Err(InsightError::Invalid(format!(
-            "intervention {id} reached everyone (no unit or site): there is no comparison group"
-        )));
-    }
-    let as_of = pop.as_of.ok_or_else(no_usage)?;
+/// The comparison group of intervention `iv` (people in other units of the same kind, or
+/// at other sites, not reached by an intervention of the same kind by `end`), and its
+/// description.
+fn comparison_group(
+    pop: &Population,
+    iv: &Intervention,
+    treated: &[bool],
+    end: NaiveDate,
+) -> (Vec<bool>, String) {
     let n = pop.len();
-    let treated: Vec<bool> = (0..n)
-        .map(|p| pop.in_scope(p as u32, iv.unit, iv.site))
-        .collect();
-    let end = iv.day + Duration::days(7 * WEEKS);
     // Comparable: the same kind of unit (sites for site-only interventions), not reached by
     // an intervention of the same kind before the window ends.
     let reached_by_same_kind: Vec<bool> = (0..n)
@@ -110,7 +100,7 @@ pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> InsightResult
             })
         })
         .collect();
-    let (comparison, comparison_scope): (Vec<bool>, String) = match iv.unit {
+    match iv.unit {
         Some(u) => {
             let kind = &pop.units[u as usize].kind;
             // People whose own unit lies under another unit of the same kind.
@@ -144,20 +134,18 @@ pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> InsightResult
                 iv.kind.as_str()
             ),
         ),
-    };
-    let treated_people = treated.iter().filter(|x| **x).count();
-    let comparison_people = comparison.iter().filter(|x| **x).count();
-    if let Some(r) = suppressed(treated_people, min_group_size) {
-        return Err(InsightError::Withheld(format!(
-            "the people this intervention reached: {r}"
-        )));
     }
-    if let Some(r) = suppressed(comparison_people, min_group_size) {
-        return Err(InsightError::Withheld(format!(
-            "the comparison group ({comparison_scope}): {r}"
-        )));
-    }
-    let start = pop.start().ok_or_else(no_usage)?;
+}
+
+/// Weekly active shares of both groups in the weeks around the intervention day that lie
+/// wholly within the data (from `start` to `as_of`).
+fn weekly_shares(
+    pop: &Population,
+    iv: &Intervention,
+    (start, as_of): (NaiveDate, NaiveDate),
+    (treated, treated_people): (&[bool], usize),
+    (comparison, comparison_people): (&[bool], usize),
+) -> Vec<Week> {
     // Who used AI in which week (relative to the intervention day).
     let mut active: Vec<HashSet<u32>> = vec![HashSet::new(); (2 * WEEKS) as usize];
     for u in pop.usage.iter().filter(|u| u.count > 0) {
@@ -180,10 +168,82 @@ pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> InsightResult
         weeks.push(Week {
             week: w,
             start: from,
-            treated: share(&treated, treated_people),
-            comparison: share(&comparison, comparison_people),
+            treated: share(treated, treated_people),
+            comparison: share(comparison, comparison_people),
         });
     }
+    weeks
+}
+
+/// Pre-trend: the least-squares slope of the gap on the week index over the pre-weeks,
+/// with its 95% interval.
+fn pre_trend(pre: &[&Week], dpre: &[f64]) -> (f64, [f64; 2]) {
+    // Pre-trend: least-squares slope of the gap on the week index, with its interval.
+    let xs: Vec<f64> = pre.iter().map(|w| w.week as f64).collect();
+    let (mx, my) = (mean(&xs), mean(dpre));
+    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    let slope = xs
+        .iter()
+        .zip(dpre)
+        .map(|(x, y)| (x - mx) * (y - my))
+        .sum::<f64>()
+        / sxx;
+    let resid: f64 = xs
+        .iter()
+        .zip(dpre)
+        .map(|(x, y)| (y - my - slope * (x - mx)).powi(2))
+        .sum();
+    let dof = dpre.len().saturating_sub(2);
+    let slope_se = if dof > 0 {
+        (resid / dof as f64 / sxx).sqrt()
+    } else {
+        f64::INFINITY
+    };
+    let ts = t975(dof);
+    let pre_trend_ci95 = [slope - ts * slope_se, slope + ts * slope_se];
+    (slope, pre_trend_ci95)
+}
+
+/// Estimates the impact of intervention `id`.
+pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> InsightResult<Impact> {
+    let iv = pop
+        .interventions
+        .iter()
+        .find(|i| i.id == id)
+        .ok_or(InsightError::NoIntervention(id))?
+        .clone();
+    if iv.unit.is_none() && iv.site.is_none() {
+        return Err(InsightError::Invalid(format!(
+            "intervention {id} reached everyone (no unit or site): there is no comparison group"
+        )));
+    }
+    let as_of = pop.as_of.ok_or_else(no_usage)?;
+    let n = pop.len();
+    let treated: Vec<bool> = (0..n)
+        .map(|p| pop.in_scope(p as u32, iv.unit, iv.site))
+        .collect();
+    let end = iv.day + Duration::days(7 * WEEKS);
+    let (comparison, comparison_scope) = comparison_group(pop, &iv, &treated, end);
+    let treated_people = treated.iter().filter(|x| **x).count();
+    let comparison_people = comparison.iter().filter(|x| **x).count();
+    if let Some(r) = suppressed(treated_people, min_group_size) {
+        return Err(InsightError::Withheld(format!(
+            "the people this intervention reached: {r}"
+        )));
+    }
+    if let Some(r) = suppressed(comparison_people, min_group_size) {
+        return Err(InsightError::Withheld(format!(
+            "the comparison group ({comparison_scope}): {r}"
+        )));
+    }
+    let start = pop.start().ok_or_else(no_usage)?;
+    let weeks = weekly_shares(
+        pop,
+        &iv,
+        (start, as_of),
+        (&treated, treated_people),
+        (&comparison, comparison_people),
+    );
     let gap = |w: &Week| w.treated - w.comparison;
     let pre: Vec<&Week> = weeks.iter().filter(|w| w.week < 0).collect();
     let post: Vec<&Week> = weeks.iter().filter(|w| w.week >= 0).collect();
@@ -201,29 +261,7 @@ pub fn impact(pop: &Population, id: i64, min_group_size: usize) -> InsightResult
     let se = (var(&dpost) / dpost.len() as f64 + var(&dpre) / dpre.len() as f64).sqrt();
     let t = t975(dpre.len() + dpost.len() - 2);
     let ci95 = [effect - t * se, effect + t * se];
-    // Pre-trend: least-squares slope of the gap on the week index, with its interval.
-    let xs: Vec<f64> = pre.iter().map(|w| w.week as f64).collect();
-    let (mx, my) = (mean(&xs), mean(&dpre));
-    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
-    let slope = xs
-        .iter()
-        .zip(&dpre)
-        .map(|(x, y)| (x - mx) * (y - my))
-        .sum::<f64>()
-        / sxx;
-    let resid: f64 = xs
-        .iter()
-        .zip(&dpre)
-        .map(|(x, y)| (y - my - slope * (x - mx)).powi(2))
-        .sum();
-    let dof = dpre.len().saturating_sub(2);
-    let slope_se = if dof > 0 {
-        (resid / dof as f64 / sxx).sqrt()
-    } else {
-        f64::INFINITY
-    };
-    let ts = t975(dof);
-    let pre_trend_ci95 = [slope - ts * slope_se, slope + ts * slope_se];
+    let (slope, pre_trend_ci95) = pre_trend(&pre, &dpre);
     let parallel = pre_trend_ci95[0] <= 0.0 && 0.0 <= pre_trend_ci95[1];
     let significant = ci95[0] > 0.0 || ci95[1] < 0.0;
     let verdict = format!(

@@ -135,57 +135,18 @@ pub struct Plan {
     pub rotation: Rotation,
 }
 
-/// Plans a champion network for `options.stage`.
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
-pub fn plan(
+/// Who may be chosen: volunteers, else the invite list (the `invite` best suggestions
+/// overall, and the best two of every group so that coverage stays possible); never
+/// anyone who opted out. Also says which, in words.
+fn candidates(
     pop: &Population,
     evidence: &ChampionEvidence,
-    options: PlanOptions,
-) -> InsightResult<Plan> {
+    groups: &Groups,
+    invite: usize,
+    grouped_by: &str,
+) -> (Vec<bool>, String) {
     let n = pop.len() as u32;
-    if n == 0 {
-        return Err(InsightError::TooLittleData(
-            "no people: import an org chart first".into(),
-        ));
-    }
-    let g = pop.graph();
-    let (labels, names, grouped_by): (Vec<u32>, &[String], &'static str) = match options.stage {
-        Stage::Run => (
-            pop.people
-                .iter()
-                .map(|p| p.site.unwrap_or(pop.sites.len() as u32))
-                .collect(),
-            &pop.sites,
-            "site",
-        ),
-        Stage::Walk | Stage::Scale => (
-            pop.people.iter().map(|p| p.department).collect(),
-            &pop.departments,
-            "department",
-        ),
-    };
-    let group_name = |l: u32| {
-        names
-            .get(l as usize)
-            .cloned()
-            .unwrap_or_else(|| "(no site)".to_owned())
-    };
-    let groups = Groups::new(&labels);
     let group_count = groups.count();
-    let k = options
-        .k
-        .unwrap_or(match options.stage {
-            Stage::Walk => group_count.clamp(10, 15),
-            Stage::Run => n.div_ceil(150).max(group_count),
-            Stage::Scale => (f64::from(n) * 4_000.0 / 182_000.0).ceil() as u32,
-        })
-        .clamp(1, n);
-    let min_per_group = u32::from(group_count <= k);
-    let cap = options.cap.unwrap_or(match options.stage {
-        Stage::Walk => 2,
-        Stage::Run | Stage::Scale => (2 * k).div_ceil(group_count.max(1)).max(1),
-    });
-
     // Candidates: volunteers, else the invite list (the best suggestions overall, and the
     // best two of every group so that coverage stays possible).
     let suggestions = evidence.suggestions(pop);
@@ -199,7 +160,6 @@ pub fn plan(
         }
         "volunteers".to_owned()
     } else {
-        let invite = options.invite.unwrap_or(3 * k).max(k) as usize;
         for e in suggestions.iter().take(invite) {
             eligible[e.person as usize] = true;
         }
@@ -218,6 +178,131 @@ pub fn plan(
             eligible[v] = false;
         }
     }
+    (eligible, candidates)
+}
+
+/// The baselines' orders of preference, from everyone who did not opt out: by seniority,
+/// by usage, at random.
+fn baseline_orders(pop: &Population, seed: u64) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let n = pop.len() as u32;
+    let allowed: Vec<u32> = (0..n)
+        .filter(|v| !pop.people[*v as usize].opted_out)
+        .collect();
+    let mut by_seniority = allowed.clone();
+    by_seniority.sort_by_key(|&v| {
+        let p = &pop.people[v as usize];
+        (p.level, std::cmp::Reverse(p.span), v)
+    });
+    let mut volume = vec![0u64; n as usize];
+    for u in &pop.usage {
+        volume[u.person as usize] += u64::from(u.count);
+    }
+    let mut by_usage = allowed.clone();
+    by_usage.sort_by_key(|&v| (std::cmp::Reverse(volume[v as usize]), v));
+    let mut at_random = allowed;
+    at_random.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5EED));
+    (by_seniority, by_usage, at_random)
+}
+
+/// The labels people are grouped by for coverage (departments; sites for Run, with one
+/// more label for people without a site), the groups' names, and what a group is.
+fn grouping(pop: &Population, stage: Stage) -> (Vec<u32>, &[String], &'static str) {
+    match stage {
+        Stage::Run => (
+            pop.people
+                .iter()
+                .map(|p| p.site.unwrap_or(pop.sites.len() as u32))
+                .collect(),
+            &pop.sites,
+            "site",
+        ),
+        Stage::Walk | Stage::Scale => (
+            pop.people.iter().map(|p| p.department).collect(),
+            &pop.departments,
+            "department",
+        ),
+    }
+}
+
+/// Each arm's seeds simulated the same way, with the groups they cover.
+fn compare(
+    g: &flywheel_netsci::Graph,
+    groups: &Groups,
+    arms: Vec<(&'static str, String, Vec<u32>)>,
+    model: Model,
+    sim_options: SimOptions,
+) -> InsightResult<Vec<Arm>> {
+    let covered = |seeds: &[u32]| {
+        let mut seen: Vec<u32> = seeds.iter().map(|s| groups.of(*s)).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len() as u32
+    };
+    let mut comparison = Vec::with_capacity(arms.len());
+    for (name, how, seeds) in arms {
+        let simulation = simulate(g, model, &seeds, None, sim_options)?;
+        comparison.push(Arm {
+            name,
+            how,
+            groups_covered: covered(&seeds),
+            seeds,
+            simulation,
+        });
+    }
+    Ok(comparison)
+}
+
+/// How many champions (`k`) and at most how many per group (`cap`): the options' own, or
+/// the stage's defaults (Walk 10–15 with two per department; Run one per 150 people and at
+/// least one per site; Scale Citi's 4,000 per 182,000).
+fn size(options: &PlanOptions, n: u32, group_count: u32) -> (u32, u32) {
+    let k = options
+        .k
+        .unwrap_or(match options.stage {
+            Stage::Walk => group_count.clamp(10, 15),
+            Stage::Run => n.div_ceil(150).max(group_count),
+            Stage::Scale => (f64::from(n) * 4_000.0 / 182_000.0).ceil() as u32,
+        })
+        .clamp(1, n);
+    let cap = options.cap.unwrap_or(match options.stage {
+        Stage::Walk => 2,
+        Stage::Run | Stage::Scale => (2 * k).div_ceil(group_count.max(1)).max(1),
+    });
+    (k, cap)
+}
+
+/// Plans a champion network for `options.stage`.
+pub fn plan(
+    pop: &Population,
+    evidence: &ChampionEvidence,
+    options: PlanOptions,
+) -> InsightResult<Plan> {
+    let n = pop.len() as u32;
+    if n == 0 {
+        return Err(InsightError::TooLittleData(
+            "no people: import an org chart first".into(),
+        ));
+    }
+    let g = pop.graph();
+    let (labels, names, grouped_by) = grouping(pop, options.stage);
+    let group_name = |l: u32| {
+        names
+            .get(l as usize)
+            .cloned()
+            .unwrap_or_else(|| "(no site)".to_owned())
+    };
+    let groups = Groups::new(&labels);
+    let group_count = groups.count();
+    let (k, cap) = size(&options, n, group_count);
+    let min_per_group = u32::from(group_count <= k);
+
+    let (eligible, candidates) = candidates(
+        pop,
+        evidence,
+        &groups,
+        options.invite.unwrap_or(3 * k).max(k) as usize,
+        grouped_by,
+    );
     let candidate_count = eligible.iter().filter(|e| **e).count() as u32;
     // Coverage is required only of groups that have a candidate.
     let mut has_candidate = vec![false; group_count as usize];
@@ -266,23 +351,7 @@ pub fn plan(
         .collect();
     let plan_seeds: Vec<u32> = champions.iter().map(|c| c.person).collect();
 
-    // Baselines, under the same coverage rule, from everyone who did not opt out.
-    let allowed: Vec<u32> = (0..n)
-        .filter(|v| !pop.people[*v as usize].opted_out)
-        .collect();
-    let mut by_seniority = allowed.clone();
-    by_seniority.sort_by_key(|&v| {
-        let p = &pop.people[v as usize];
-        (p.level, std::cmp::Reverse(p.span), v)
-    });
-    let mut volume = vec![0u64; n as usize];
-    for u in &pop.usage {
-        volume[u.person as usize] += u64::from(u.count);
-    }
-    let mut by_usage = allowed.clone();
-    by_usage.sort_by_key(|&v| (std::cmp::Reverse(volume[v as usize]), v));
-    let mut at_random = allowed;
-    at_random.shuffle(&mut ChaCha8Rng::seed_from_u64(options.seed ^ 0x5EED));
+    let (by_seniority, by_usage, at_random) = baseline_orders(pop, options.seed);
     let pick = |order: &[u32]| pick_covering(order, k, &groups, min_per_group, cap);
 
     let model = Model::IndependentCascade(rule);
@@ -290,12 +359,6 @@ pub fn plan(
         runs: options.runs,
         seed: options.seed,
         ..SimOptions::default()
-    };
-    let covered = |seeds: &[u32]| {
-        let mut seen: Vec<u32> = seeds.iter().map(|s| groups.of(*s)).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        seen.len() as u32
     };
     let arms: Vec<(&'static str, String, Vec<u32>)> = vec![
         (
@@ -315,17 +378,7 @@ pub fn plan(
         ),
         ("random", "people drawn at random".to_owned(), pick(&at_random)),
     ];
-    let mut comparison = Vec::with_capacity(arms.len());
-    for (name, how, seeds) in arms {
-        let simulation = simulate(&g, model, &seeds, None, sim_options)?;
-        comparison.push(Arm {
-            name,
-            how,
-            groups_covered: covered(&seeds),
-            seeds,
-            simulation,
-        });
-    }
+    let comparison = compare(&g, &groups, arms, model, sim_options)?;
     Ok(Plan {
         stage: options.stage,
         k,

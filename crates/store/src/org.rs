@@ -348,7 +348,6 @@ async fn id_map(
         .collect()
 }
 
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 async fn apply_plan(
     conn: &mut AnyConnection,
     plan: &OrgImportPlan,

@@ -51,7 +51,6 @@ const COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Store {
     /// People matching `filter`, ordered by id, one page at a time (pages count from 1).
-    #[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
     pub async fn list_people(
         &self,
         filter: &PeopleFilter,

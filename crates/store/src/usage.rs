@@ -328,7 +328,6 @@ impl UsageImport {
 
     /// Merges the staged rows into the stored usage and commits; writes nothing (and
     /// returns `import_id: None`) if nothing changed.
-    #[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
     pub async fn finish(mut self) -> Result<UsageImportOutcome, StoreError> {
         // Outside the write lock: the last batch, the lookup tables of the interned
         // strings, and the grouping of the staged rows (temporary tables only).

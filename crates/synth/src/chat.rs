@@ -261,7 +261,6 @@ fn working(day: NaiveDate) -> NaiveDate {
 
 /// Generates the chat history of `adoption` (deterministic in `seed`).
 #[allow(clippy::needless_range_loop)] // `e` indexes several per-person tables
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 pub fn simulate_chat(company: &Company, adoption: &Adoption, seed: u64) -> ChatHistory {
     let n = company.employees.len();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xC4A7_0001);

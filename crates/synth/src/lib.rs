@@ -107,7 +107,6 @@ impl Company {
 const DEPT_WEIGHTS: [f64; 10] = [0.24, 0.17, 0.08, 0.07, 0.04, 0.12, 0.13, 0.02, 0.06, 0.07];
 
 /// Generates a company of `params.people` people (at least 20).
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 pub fn generate(params: &Params) -> Company {
     let n = params.people.max(20);
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);

@@ -267,7 +267,6 @@ fn status_section(d: &Dashboard) -> Section {
     s
 }
 
-#[allow(clippy::too_many_lines)] // to be split along its seams (issue 17)
 fn momentum_sections(d: &Dashboard) -> Vec<Section> {
     if let Some(s) = unavailable("momentum", "Momentum", &d.momentum) {
         return vec![s];

@@ -145,7 +145,11 @@ async fn query_strings_are_parsed_into_types_and_their_errors_named() {
     let (st, _dir) = state().await;
     let user = st
         .store
-        .create_user("lead@example.com", "a long enough password", flywheel_store::Role::Admin)
+        .create_user(
+            "lead@example.com",
+            "a long enough password",
+            flywheel_store::Role::Admin,
+        )
         .await
         .expect("user");
     let (token, _) = st
@@ -166,13 +170,19 @@ async fn query_strings_are_parsed_into_types_and_their_errors_named() {
         ("/api/v1/wins?page=0", "page"),
         ("/api/v1/wins?since=yesterday", "parameter `since`"),
         ("/api/v1/use-cases?q=a&q=b", "the query string"),
-        ("/api/v1/can-i?tool=Writer", "parameter `purpose`, `data` is required"),
+        (
+            "/api/v1/can-i?tool=Writer",
+            "parameter `purpose`, `data` is required",
+        ),
     ] {
         let (status, body) = send(&app, get(uri)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
         let e: serde_json::Value = serde_json::from_str(&body).expect("the API's error shape");
         assert_eq!(e["code"], "invalid_parameter", "{uri}: {body}");
-        assert!(e["message"].as_str().is_some_and(|m| m.contains(named)), "{uri}: {body}");
+        assert!(
+            e["message"].as_str().is_some_and(|m| m.contains(named)),
+            "{uri}: {body}"
+        );
     }
     for uri in [
         "/api/v1/access-requests?state=open&utm_source=mail",
@@ -185,5 +195,8 @@ async fn query_strings_are_parsed_into_types_and_their_errors_named() {
     // A page answers a malformed query with its HTML error page, not JSON.
     let (status, body) = send(&app, get("/wins?q=a&q=b")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body.contains("<html") && body.contains("invalid_parameter"), "{body}");
+    assert!(
+        body.contains("<html") && body.contains("invalid_parameter"),
+        "{body}"
+    );
 }
