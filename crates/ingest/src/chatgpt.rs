@@ -26,97 +26,98 @@ pub const INVITED: &str = "invited, never active (access recorded, no usage)";
 
 const REQUIRED: [&str; 3] = ["email", "periodstart", "periodend"];
 
-/// Reads the export, streaming: one [`Parsed`] per row.
-pub fn read_chatgpt<R: Read + 'static>(
-    input: R,
-    source: &str,
-) -> Result<Box<dyn Iterator<Item = Result<Parsed, Located>>>, IngestError> {
-    let rows = CsvRows::open(input, source, true)?;
-    let headers = rows.headers.clone();
-    let index: HashMap<String, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (normalize_header(h), i))
-        .collect();
-    if let Some(missing) = REQUIRED.iter().find(|r| !index.contains_key(**r)) {
-        return Err(IngestError::Structure {
-            source_name: source.into(),
-            message: format!("not a ChatGPT Enterprise user-engagement export: no {missing:?} column among {headers:?}"),
-        });
-    }
-    let source = source.to_owned();
-    Ok(Box::new(rows.map(move |(n, rec)| {
-        let at = |f: &str, value: Option<String>, message: String| Located {
-            source: source.clone(),
-            line: n,
-            field: Some(f.to_owned()),
+/// One row of the export, with what names its fields in errors.
+struct Row<'a> {
+    index: &'a HashMap<String, usize>,
+    headers: &'a [String],
+    source: &'a str,
+    line: u64,
+    rec: &'a csv::StringRecord,
+}
+
+impl Row<'_> {
+    fn at(&self, field: &str, value: Option<String>, message: String) -> Located {
+        Located {
+            source: self.source.to_owned(),
+            line: self.line,
+            field: Some(field.to_owned()),
             value,
             message,
-        };
-        let rec = rec?;
-        let get = |k: &str| {
-            index
-                .get(k)
-                .and_then(|&i| rec.get(i))
-                .map(str::trim)
-                .unwrap_or("")
-        };
-        let name = |k: &str| {
-            index
-                .get(k)
-                .map_or_else(|| k.to_owned(), |&i| headers[i].clone())
-        };
-        let date = |k: &str| -> Result<Option<NaiveDate>, Located> {
-            let v = get(k);
-            if v.is_empty() {
-                return Ok(None);
-            }
-            NaiveDate::parse_from_str(v.get(..10).unwrap_or(v), "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| {
-                    at(
-                        &name(k),
-                        Some(v.to_owned()),
-                        "not a date (expected YYYY-MM-DD)".into(),
-                    )
-                })
-        };
-        let count = |k: &str| -> Result<Option<u64>, Located> {
-            let v = get(k);
-            if v.is_empty() {
-                return Ok(None);
-            }
-            // Exports written through pandas sometimes turn counts into floats ("12.0").
-            let t = v.strip_suffix(".0").unwrap_or(v);
-            t.parse::<u64>().map(Some).map_err(|_| {
-                at(
-                    &name(k),
+        }
+    }
+
+    /// The trimmed value of the column with normalised name `k` ("" when absent).
+    fn get(&self, k: &str) -> &str {
+        self.index
+            .get(k)
+            .and_then(|&i| self.rec.get(i))
+            .map(str::trim)
+            .unwrap_or("")
+    }
+
+    /// The column's name as the file spells it.
+    fn name(&self, k: &str) -> String {
+        self.index
+            .get(k)
+            .map_or_else(|| k.to_owned(), |&i| self.headers[i].clone())
+    }
+
+    fn date(&self, k: &str) -> Result<Option<NaiveDate>, Located> {
+        let v = self.get(k);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        NaiveDate::parse_from_str(v.get(..10).unwrap_or(v), "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                self.at(
+                    &self.name(k),
                     Some(v.to_owned()),
-                    "not a whole number ≥ 0".into(),
+                    "not a date (expected YYYY-MM-DD)".into(),
                 )
             })
-        };
-        let email = get("email");
-        if email.is_empty() {
-            return Err(at(&name("email"), None, "the email is empty".into()));
+    }
+
+    fn count(&self, k: &str) -> Result<Option<u64>, Located> {
+        let v = self.get(k);
+        if v.is_empty() {
+            return Ok(None);
         }
-        let start =
-            date("periodstart")?.ok_or_else(|| at(&name("periodstart"), None, "missing".into()))?;
-        let end =
-            date("periodend")?.ok_or_else(|| at(&name("periodend"), None, "missing".into()))?;
+        // Exports written through pandas sometimes turn counts into floats ("12.0").
+        let t = v.strip_suffix(".0").unwrap_or(v);
+        t.parse::<u64>().map(Some).map_err(|_| {
+            self.at(
+                &self.name(k),
+                Some(v.to_owned()),
+                "not a whole number ≥ 0".into(),
+            )
+        })
+    }
+
+    fn parse(&self) -> Result<Parsed, Located> {
+        let email = self.get("email");
+        if email.is_empty() {
+            return Err(self.at(&self.name("email"), None, "the email is empty".into()));
+        }
+        let start = self
+            .date("periodstart")?
+            .ok_or_else(|| self.at(&self.name("periodstart"), None, "missing".into()))?;
+        let end = self
+            .date("periodend")?
+            .ok_or_else(|| self.at(&self.name("periodend"), None, "missing".into()))?;
         if end < start {
-            return Err(at(
-                &name("periodend"),
-                Some(get("periodend").to_owned()),
+            return Err(self.at(
+                &self.name("periodend"),
+                Some(self.get("periodend").to_owned()),
                 format!("before period_start {start}"),
             ));
         }
-        let department = get("department");
+        let department = self.get("department");
         let is_array =
             |v: &str| serde_json::from_str::<serde_json::Value>(v).is_ok_and(|j| j.is_array());
         if !department.is_empty() && !is_array(department) {
-            return Err(at(
-                &name("department"),
+            return Err(self.at(
+                &self.name("department"),
                 Some(department.to_owned()),
                 "expected a JSON array such as [\"Sales\"]".into(),
             ));
@@ -129,12 +130,12 @@ pub fn read_chatgpt<R: Read + 'static>(
             "projecttomessages",
             "groups",
         ] {
-            let v = get(k);
+            let v = self.get(k);
             if k == "groups" {
                 // Groups map ids to names, not counts: checked for shape only.
                 if !(v.is_empty() || v.starts_with('{') && v.ends_with('}')) {
-                    return Err(at(
-                        &name(k),
+                    return Err(self.at(
+                        &self.name(k),
                         Some(v.to_owned()),
                         "expected a Python dict such as {'id': 'name'}".into(),
                     ));
@@ -142,8 +143,8 @@ pub fn read_chatgpt<R: Read + 'static>(
                 continue;
             }
             let parsed = parse_counts(v).map_err(|m| {
-                at(
-                    &name(k),
+                self.at(
+                    &self.name(k),
                     Some(v.to_owned()),
                     format!("not a Python dict of counts: {m}"),
                 )
@@ -154,11 +155,11 @@ pub fn read_chatgpt<R: Read + 'static>(
             identity_kind: IdentityKind::Email,
             identity: email.to_owned(),
             tool: TOOL.to_owned(),
-            granted_on: date("createdorinviteddate")?,
-            last_activity_on: date("lastdayactive")?,
-            ends_on: (get("userstatus").eq_ignore_ascii_case("deleted")).then_some(end),
+            granted_on: self.date("createdorinviteddate")?,
+            last_activity_on: self.date("lastdayactive")?,
+            ends_on: (self.get("userstatus").eq_ignore_ascii_case("deleted")).then_some(end),
         };
-        let Some(messages) = count("messages")? else {
+        let Some(messages) = self.count("messages")? else {
             return Ok(Parsed {
                 usage: vec![],
                 access: Some(access),
@@ -195,6 +196,38 @@ pub fn read_chatgpt<R: Read + 'static>(
             access: Some(access),
             skipped: None,
         })
+    }
+}
+
+/// Reads the export, streaming: one [`Parsed`] per row.
+pub fn read_chatgpt<R: Read + 'static>(
+    input: R,
+    source: &str,
+) -> Result<Box<dyn Iterator<Item = Result<Parsed, Located>>>, IngestError> {
+    let rows = CsvRows::open(input, source, true)?;
+    let headers = rows.headers.clone();
+    let index: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (normalize_header(h), i))
+        .collect();
+    if let Some(missing) = REQUIRED.iter().find(|r| !index.contains_key(**r)) {
+        return Err(IngestError::Structure {
+            source_name: source.into(),
+            message: format!("not a ChatGPT Enterprise user-engagement export: no {missing:?} column among {headers:?}"),
+        });
+    }
+    let source = source.to_owned();
+    Ok(Box::new(rows.map(move |(line, rec)| {
+        let rec = rec?;
+        Row {
+            index: &index,
+            headers: &headers,
+            source: &source,
+            line,
+            rec: &rec,
+        }
+        .parse()
     })))
 }
 

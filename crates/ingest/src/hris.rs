@@ -325,18 +325,14 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-/// Reads an org chart. `source` names the input in errors.
-pub fn read_hris<R: Read>(
-    mut input: R,
-    source: &str,
-    opts: &HrisOptions,
-) -> Result<HrisFile, IngestError> {
-    let structure = |message: String| IngestError::Structure {
-        source_name: source.to_owned(),
-        message,
-    };
-    let limits = crate::limits::get();
-    let bytes = crate::limits::read_document(&mut input, limits.max_document)
+/// The whole document as text: UTF-8, or Windows-1252 when it is not UTF-8 but is valid
+/// Windows-1252 (and whether it was).
+fn decode(
+    input: &mut impl Read,
+    max_document: u64,
+    structure: &impl Fn(String) -> IngestError,
+) -> Result<(String, bool), IngestError> {
+    let bytes = crate::limits::read_document(input, max_document)
         .map_err(|e| structure(format!("cannot read: {e}")))?;
     let (text, decoded_windows_1252) = match String::from_utf8(bytes) {
         Ok(s) => (s, false),
@@ -350,31 +346,16 @@ pub fn read_hris<R: Read>(
             (decode_windows_1252(&bytes), true)
         }
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    if text.trim().is_empty() {
-        return Err(structure(
-            "the file is empty (expected a header line and rows)".into(),
-        ));
-    }
-    let delimiter = sniff_delimiter(text);
-    // One record is bounded like any streamed record, so a giant field fails before the
-    // parser copies it.
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(crate::limits::RecordLimit::csv(
-            text.as_bytes(),
-            limits.max_record,
-        ));
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| structure(format!("cannot read the header line: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
+    Ok((text, decoded_windows_1252))
+}
 
-    crate::csvrows::refuse_duplicate_headers(&headers, source)?;
-    // Map fields to columns: overrides first, then synonyms in priority order.
+/// Which column holds each field: `--map` overrides first, then synonyms in priority
+/// order (a column serves one field).
+fn map_columns(
+    headers: &[String],
+    opts: &HrisOptions,
+    structure: &impl Fn(String) -> IngestError,
+) -> Result<HashMap<Field, usize>, IngestError> {
     let normalized: Vec<String> = headers.iter().map(|h| normalize_header(h)).collect();
     let mut col: HashMap<Field, usize> = HashMap::new();
     for (field, name) in &opts.overrides {
@@ -410,28 +391,19 @@ pub fn read_hris<R: Read>(
             col.insert(field, i);
         }
     }
-    let Some(&id_col) = col.get(&Field::EmployeeId) else {
-        return Err(structure(format!(
-            "no employee id column found among {}; name it with --map employee_id=COLUMN",
-            headers
-                .iter()
-                .map(|h| format!("{h:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    };
-    let mut mapping: Vec<(Field, String)> =
-        col.iter().map(|(f, &i)| (*f, headers[i].clone())).collect();
-    mapping.sort();
-    let ignored_columns = headers
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !col.values().any(|c| c == i))
-        .map(|(_, h)| h.clone())
-        .collect();
+    Ok(col)
+}
 
-    // First pass: raw rows. Dates wait until the whole column has told its day/month order.
-    let mut problems = Problems::default();
+/// The rows with as many fields as the header and none too long, with their line numbers;
+/// the others become problems.
+fn raw_rows<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    text: &str,
+    headers: &[String],
+    source: &str,
+    problems: &mut Problems,
+) -> Vec<(u64, csv::StringRecord)> {
+    let limits = crate::limits::get();
     let mut rows: Vec<(u64, csv::StringRecord)> = Vec::new();
     let mut lines = LineCounter::new(text);
     for result in rdr.records() {
@@ -483,6 +455,184 @@ pub fn read_hris<R: Read>(
         }
     }
 
+    rows
+}
+
+/// The unit path of a department and a team (a team only under a department).
+fn unit_of(department: Option<String>, team: Option<String>) -> Option<String> {
+    let mut segments: Vec<String> = Vec::new();
+    if let Some(dept) = department {
+        segments.extend(unit_path_segments(&dept).into_iter().map(str::to_owned));
+    }
+    if let Some(team) = team {
+        if !segments.is_empty() {
+            segments.extend(unit_path_segments(&team).into_iter().map(str::to_owned));
+        }
+    }
+    (!segments.is_empty())
+        .then(|| unit_path(&segments.iter().map(String::as_str).collect::<Vec<_>>()))
+}
+
+/// Where each field is, to read a row's fields and name them in problems.
+struct Columns<'a> {
+    col: &'a HashMap<Field, usize>,
+    headers: &'a [String],
+    source: &'a str,
+}
+
+impl Columns<'_> {
+    fn get(&self, rec: &csv::StringRecord, f: Field) -> Option<String> {
+        self.col.get(&f).and_then(|&i| clean(rec.get(i)))
+    }
+
+    fn at(&self, line: u64, f: Field, value: Option<String>, message: String) -> Located {
+        Located {
+            source: self.source.to_owned(),
+            line,
+            field: self.col.get(&f).map(|&i| self.headers[i].clone()),
+            value,
+            message,
+        }
+    }
+
+    /// The record of row `rec` on `line`, or the first problem with it (a missing or
+    /// repeated id, an email that is not one, a date that is not one). `first_line`
+    /// remembers the line of each id.
+    fn record(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        order: DateOrder,
+        first_line: &mut HashMap<String, u64>,
+    ) -> Result<HrisRecord, Located> {
+        let get = |f: Field| self.get(rec, f);
+        let Some(hris_id) = get(Field::EmployeeId) else {
+            return Err(self.at(
+                line,
+                Field::EmployeeId,
+                None,
+                "employee id is missing".into(),
+            ));
+        };
+        if let Some(prev) = first_line.insert(hris_id.clone(), line) {
+            return Err(self.at(
+                line,
+                Field::EmployeeId,
+                Some(hris_id),
+                format!("duplicate employee id (first on line {prev})"),
+            ));
+        }
+        let email = get(Field::Email);
+        if let Some(e) = &email {
+            let ok = e.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && !d.is_empty() && !e.contains(char::is_whitespace)
+            });
+            if !ok {
+                return Err(self.at(
+                    line,
+                    Field::Email,
+                    Some(e.clone()),
+                    "not an email address".into(),
+                ));
+            }
+        }
+        let hire_date = match get(Field::HireDate) {
+            None => None,
+            Some(v) => match parse_date(&v, order) {
+                Some(d) => Some(d),
+                None => return Err(self.at(
+                    line,
+                    Field::HireDate,
+                    Some(v),
+                    "not a date (expected e.g. 2024-03-31, 03/31/2024, 31.03.2024 or 31-MAR-2024)"
+                        .into(),
+                )),
+            },
+        };
+        let display_name = get(Field::FullName)
+            .or_else(|| {
+                let parts: Vec<String> = [get(Field::FirstName), get(Field::LastName)]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join(" "))
+            })
+            .unwrap_or_else(|| hris_id.clone());
+        Ok(HrisRecord {
+            line,
+            display_name,
+            email,
+            title: get(Field::Title),
+            unit_path: unit_of(get(Field::Department), get(Field::Team)),
+            site: get(Field::Site),
+            country: get(Field::Country),
+            manager_hris: get(Field::ManagerId),
+            hire_date,
+            hris_id,
+        })
+    }
+}
+
+/// Reads an org chart. `source` names the input in errors.
+pub fn read_hris<R: Read>(
+    mut input: R,
+    source: &str,
+    opts: &HrisOptions,
+) -> Result<HrisFile, IngestError> {
+    let structure = |message: String| IngestError::Structure {
+        source_name: source.to_owned(),
+        message,
+    };
+    let limits = crate::limits::get();
+    let (text, decoded_windows_1252) = decode(&mut input, limits.max_document, &structure)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if text.trim().is_empty() {
+        return Err(structure(
+            "the file is empty (expected a header line and rows)".into(),
+        ));
+    }
+    let delimiter = sniff_delimiter(text);
+    // One record is bounded like any streamed record, so a giant field fails before the
+    // parser copies it.
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(crate::limits::RecordLimit::csv(
+            text.as_bytes(),
+            limits.max_record,
+        ));
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| structure(format!("cannot read the header line: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+
+    crate::csvrows::refuse_duplicate_headers(&headers, source)?;
+    let col = map_columns(&headers, opts, &structure)?;
+    let Some(&id_col) = col.get(&Field::EmployeeId) else {
+        return Err(structure(format!(
+            "no employee id column found among {}; name it with --map employee_id=COLUMN",
+            headers
+                .iter()
+                .map(|h| format!("{h:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    let mut mapping: Vec<(Field, String)> =
+        col.iter().map(|(f, &i)| (*f, headers[i].clone())).collect();
+    mapping.sort();
+    let ignored_columns = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !col.values().any(|c| c == i))
+        .map(|(_, h)| h.clone())
+        .collect();
+
+    // First pass: raw rows. Dates wait until the whole column has told its day/month order.
+    let mut problems = Problems::default();
+    let rows = raw_rows(&mut rdr, text, &headers, source, &mut problems);
     let get = |rec: &csv::StringRecord, f: Field| col.get(&f).and_then(|&i| clean(rec.get(i)));
     let date_values: Vec<String> = rows
         .iter()
@@ -499,89 +649,18 @@ pub fn read_hris<R: Read>(
     };
     let order = date_order.map_or(DateOrder::MonthFirst, |(o, _)| o);
 
+    let cols = Columns {
+        col: &col,
+        headers: &headers,
+        source,
+    };
     let mut records = Vec::with_capacity(rows.len());
     let mut first_line: HashMap<String, u64> = HashMap::with_capacity(rows.len());
     for (line, rec) in &rows {
-        let line = *line;
-        let at = |f: Field, value: Option<String>, message: String| Located {
-            source: source.to_owned(),
-            line,
-            field: col.get(&f).map(|&i| headers[i].clone()),
-            value,
-            message,
-        };
-        let Some(hris_id) = get(rec, Field::EmployeeId) else {
-            problems.push(at(Field::EmployeeId, None, "employee id is missing".into()));
-            continue;
-        };
-        if let Some(prev) = first_line.insert(hris_id.clone(), line) {
-            problems.push(at(
-                Field::EmployeeId,
-                Some(hris_id.clone()),
-                format!("duplicate employee id (first on line {prev})"),
-            ));
-            continue;
+        match cols.record(*line, rec, order, &mut first_line) {
+            Ok(r) => records.push(r),
+            Err(problem) => problems.push(problem),
         }
-        let email = get(rec, Field::Email);
-        if let Some(e) = &email {
-            let ok = e.split_once('@').is_some_and(|(l, d)| {
-                !l.is_empty() && !d.is_empty() && !e.contains(char::is_whitespace)
-            });
-            if !ok {
-                problems.push(at(
-                    Field::Email,
-                    Some(e.clone()),
-                    "not an email address".into(),
-                ));
-                continue;
-            }
-        }
-        let hire_date = match get(rec, Field::HireDate) {
-            None => None,
-            Some(v) => match parse_date(&v, order) {
-                Some(d) => Some(d),
-                None => {
-                    problems.push(at(
-                        Field::HireDate,
-                        Some(v),
-                        "not a date (expected e.g. 2024-03-31, 03/31/2024, 31.03.2024 or 31-MAR-2024)".into(),
-                    ));
-                    continue;
-                }
-            },
-        };
-        let display_name = get(rec, Field::FullName)
-            .or_else(|| {
-                let parts: Vec<String> = [get(rec, Field::FirstName), get(rec, Field::LastName)]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                (!parts.is_empty()).then(|| parts.join(" "))
-            })
-            .unwrap_or_else(|| hris_id.clone());
-        let mut segments: Vec<String> = Vec::new();
-        if let Some(dept) = get(rec, Field::Department) {
-            segments.extend(unit_path_segments(&dept).into_iter().map(str::to_owned));
-        }
-        if let Some(team) = get(rec, Field::Team) {
-            if !segments.is_empty() {
-                segments.extend(unit_path_segments(&team).into_iter().map(str::to_owned));
-            }
-        }
-        let unit = (!segments.is_empty())
-            .then(|| unit_path(&segments.iter().map(String::as_str).collect::<Vec<_>>()));
-        records.push(HrisRecord {
-            line,
-            hris_id,
-            display_name,
-            email,
-            title: get(rec, Field::Title),
-            unit_path: unit,
-            site: get(rec, Field::Site),
-            country: get(rec, Field::Country),
-            manager_hris: get(rec, Field::ManagerId),
-            hire_date,
-        });
     }
     let _ = id_col;
     problems.into_result(HrisFile {

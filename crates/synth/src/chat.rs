@@ -259,26 +259,28 @@ fn working(day: NaiveDate) -> NaiveDate {
     }
 }
 
-/// Generates the chat history of `adoption` (deterministic in `seed`).
-#[allow(clippy::needless_range_loop)] // `e` indexes several per-person tables
-pub fn simulate_chat(company: &Company, adoption: &Adoption, seed: u64) -> ChatHistory {
-    let n = company.employees.len();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xC4A7_0001);
-    let end = adoption.start + Duration::days(i64::from(adoption.days));
-    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for t in &company.ties {
-        adj[t.a as usize].push(t.b as usize);
-        adj[t.b as usize].push(t.a as usize);
+/// The people's network and adoption, as the chat simulation reads them.
+struct Net<'a> {
+    adj: Vec<Vec<usize>>,
+    adoption: &'a Adoption,
+}
+
+impl Net<'_> {
+    fn is_champion(&self, e: usize) -> bool {
+        self.adoption.champions.binary_search(&e).is_ok()
     }
-    let is_champion = |e: usize| adoption.champions.binary_search(&e).is_ok();
-    let adopted_before = |e: usize, day: NaiveDate| adoption.adopted_on[e].is_some_and(|d| d < day);
+
+    fn adopted_before(&self, e: usize, day: NaiveDate) -> bool {
+        self.adoption.adopted_on[e].is_some_and(|d| d < day)
+    }
+
     // Who answers: colleagues who adopted before the question, champions six times as
     // likely; failing that, a champion who has adopted by then.
-    let helpers = |rng: &mut ChaCha8Rng, asker: usize, day: NaiveDate| -> Vec<usize> {
-        let pool: Vec<(usize, f64)> = adj[asker]
+    fn helpers(&self, rng: &mut ChaCha8Rng, asker: usize, day: NaiveDate) -> Vec<usize> {
+        let pool: Vec<(usize, f64)> = self.adj[asker]
             .iter()
-            .filter(|&&u| adopted_before(u, day))
-            .map(|&u| (u, if is_champion(u) { 6.0 } else { 1.0 }))
+            .filter(|&&u| self.adopted_before(u, day))
+            .map(|&u| (u, if self.is_champion(u) { 6.0 } else { 1.0 }))
             .collect();
         let k = 1 + usize::from(rng.random_bool(0.35)) + usize::from(rng.random_bool(0.1));
         let mut chosen = Vec::new();
@@ -298,18 +300,80 @@ pub fn simulate_chat(company: &Company, adoption: &Adoption, seed: u64) -> ChatH
             }
         }
         if chosen.is_empty() {
-            let early: Vec<usize> = adoption
+            let early: Vec<usize> = self
+                .adoption
                 .champions
                 .iter()
                 .copied()
-                .filter(|&c| c != asker && adopted_before(c, day))
+                .filter(|&c| c != asker && self.adopted_before(c, day))
                 .collect();
             if let Some(&c) = early.choose(rng) {
                 chosen.push(c);
             }
         }
         chosen
-    };
+    }
+
+    /// A win `e` posts on `day` about `tool`: reactions and "tried it too" replies from
+    /// their contacts.
+    fn post_win(&self, rng: &mut ChaCha8Rng, e: usize, day: NaiveDate, tool: &str) -> WinPost {
+        let at = at_work(rng, day);
+        let (text, states_time_saved) = win_text(rng, tool);
+        let mut reactions: Vec<usize> = self.adj[e]
+            .iter()
+            .copied()
+            .filter(|_| rng.random_bool(0.25))
+            .collect();
+        reactions.truncate(12);
+        let triers: Vec<usize> = self.adj[e]
+            .iter()
+            .copied()
+            .filter(|&u| self.adoption.adopted_on[u].is_some_and(|d| d <= day + Duration::days(14)))
+            .filter(|_| rng.random_bool(0.08))
+            .take(4)
+            .collect();
+        let mut tried_by = Vec::new();
+        for u in triers {
+            let text = [
+                "Trying this too!",
+                "Going to use this in my team.",
+                "Tried it this morning, works great.",
+            ]
+            .choose(rng)
+            .copied()
+            .unwrap_or("Trying this too!");
+            tried_by.push(Reply {
+                by: u,
+                at: at + Duration::minutes(rng.random_range(10..2000)),
+                text: text.to_owned(),
+                mentions_author: false,
+                thanked: false,
+            });
+        }
+        WinPost {
+            author: e,
+            at,
+            text,
+            states_time_saved,
+            reactions,
+            tried_by,
+        }
+    }
+}
+
+/// Generates the chat history of `adoption` (deterministic in `seed`).
+#[allow(clippy::needless_range_loop)] // `e` indexes several per-person tables
+pub fn simulate_chat(company: &Company, adoption: &Adoption, seed: u64) -> ChatHistory {
+    let n = company.employees.len();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xC4A7_0001);
+    let end = adoption.start + Duration::days(i64::from(adoption.days));
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for t in &company.ties {
+        adj[t.a as usize].push(t.b as usize);
+        adj[t.b as usize].push(t.a as usize);
+    }
+    let net = Net { adj, adoption };
+    let is_champion = |e: usize| net.is_champion(e);
     let mut out = ChatHistory::default();
     for e in 0..n {
         let Some(adopted) = adoption.adopted_on[e] else {
@@ -366,7 +430,7 @@ pub fn simulate_chat(company: &Company, adoption: &Adoption, seed: u64) -> ChatH
             };
             let at = at_work(&mut rng, day);
             let mut answers = Vec::new();
-            for h in helpers(&mut rng, e, day) {
+            for h in net.helpers(&mut rng, e, day) {
                 let delay = Duration::minutes(rng.random_range(4..240));
                 let text = answer(&mut rng, stage, tool);
                 answers.push(Reply {
@@ -392,47 +456,7 @@ pub fn simulate_chat(company: &Company, adoption: &Adoption, seed: u64) -> ChatH
             if day >= end {
                 continue;
             }
-            let at = at_work(&mut rng, day);
-            let (text, states_time_saved) = win_text(&mut rng, tool);
-            let mut reactions: Vec<usize> = adj[e]
-                .iter()
-                .copied()
-                .filter(|_| rng.random_bool(0.25))
-                .collect();
-            reactions.truncate(12);
-            let triers: Vec<usize> = adj[e]
-                .iter()
-                .copied()
-                .filter(|&u| adoption.adopted_on[u].is_some_and(|d| d <= day + Duration::days(14)))
-                .filter(|_| rng.random_bool(0.08))
-                .take(4)
-                .collect();
-            let mut tried_by = Vec::new();
-            for u in triers {
-                let text = [
-                    "Trying this too!",
-                    "Going to use this in my team.",
-                    "Tried it this morning, works great.",
-                ]
-                .choose(&mut rng)
-                .copied()
-                .unwrap_or("Trying this too!");
-                tried_by.push(Reply {
-                    by: u,
-                    at: at + Duration::minutes(rng.random_range(10..2000)),
-                    text: text.to_owned(),
-                    mentions_author: false,
-                    thanked: false,
-                });
-            }
-            out.wins.push(WinPost {
-                author: e,
-                at,
-                text,
-                states_time_saved,
-                reactions,
-                tried_by,
-            });
+            out.wins.push(net.post_win(&mut rng, e, day, tool));
         }
     }
     out.questions.sort_by_key(|q| (q.at, q.asker));

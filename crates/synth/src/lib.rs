@@ -106,13 +106,8 @@ impl Company {
 /// Relative department sizes (Engineering and Sales large, Legal small).
 const DEPT_WEIGHTS: [f64; 10] = [0.24, 0.17, 0.08, 0.07, 0.04, 0.12, 0.13, 0.02, 0.06, 0.07];
 
-/// Generates a company of `params.people` people (at least 20).
-pub fn generate(params: &Params) -> Company {
-    let n = params.people.max(20);
-    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
-
-    // Department sizes: proportional to the weights, at least 5 each; the CEO is extra.
-    let staff = n - 1;
+/// Department sizes for `staff` people: proportional to the weights, at least one each.
+fn department_sizes(staff: usize) -> Vec<usize> {
     let total_w: f64 = DEPT_WEIGHTS.iter().sum();
     let mut sizes: Vec<usize> = DEPT_WEIGHTS
         .iter()
@@ -131,10 +126,12 @@ pub fn generate(params: &Params) -> Company {
         sizes[j] -= 1;
         assigned -= 1;
     }
+    sizes
+}
 
-    // Each department has a home site and a few secondary ones.
-    let site_count = SITES.len();
-    let dept_sites: Vec<Vec<(usize, f64)>> = (0..DEPARTMENTS.len())
+/// Each department's sites with their weights: a home site and three secondary ones.
+fn department_sites(site_count: usize) -> Vec<Vec<(usize, f64)>> {
+    (0..DEPARTMENTS.len())
         .map(|d| {
             let home = d % site_count;
             let mut v = vec![(home, 0.55)];
@@ -143,7 +140,18 @@ pub fn generate(params: &Params) -> Company {
             }
             v
         })
-        .collect();
+        .collect()
+}
+
+/// Generates a company of `params.people` people (at least 20).
+pub fn generate(params: &Params) -> Company {
+    let n = params.people.max(20);
+    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+
+    let sizes = department_sizes(n - 1);
+
+    let site_count = SITES.len();
+    let dept_sites = department_sites(site_count);
 
     let mut names = names::NameGen::default();
     let mut employees: Vec<Employee> = Vec::with_capacity(n);
