@@ -618,6 +618,117 @@ fn slack_id(e: usize) -> String {
     format!("U{:08X}", 0x1000_0000 + e)
 }
 
+/// The digest bot of the demo's Slack export.
+const BOT: &str = "B0DIGEST1";
+
+/// A message of the demo's Slack export.
+fn slack_message(
+    channel: &str,
+    ts: String,
+    at: chrono::NaiveDateTime,
+    user: &str,
+    text: String,
+) -> flywheel_ingest::slack::SlackMessage {
+    flywheel_ingest::slack::SlackMessage {
+        channel: channel.into(),
+        at: at.and_utc(),
+        ts,
+        user: Some(user.into()),
+        subtype: None,
+        mentions: flywheel_ingest::slack::mentions(&text),
+        text,
+        thread_ts: None,
+        parent_user_id: None,
+        reactions: vec![],
+    }
+}
+
+/// The messages of the demo's Slack export, with Slack-style timestamps (seconds and a
+/// sequence number, so that no two are equal).
+#[derive(Default)]
+struct SlackLog {
+    seq: u32,
+    messages: Vec<flywheel_ingest::slack::SlackMessage>,
+}
+
+impl SlackLog {
+    fn ts(&mut self, at: chrono::NaiveDateTime) -> String {
+        self.seq = (self.seq + 1) % 1_000_000;
+        format!("{}.{:06}", at.and_utc().timestamp(), self.seq)
+    }
+
+    /// A question in `#ai-help` (after the asker's channel join, when `first` of theirs)
+    /// and its answers in the thread; thanked answers get the asker's reaction.
+    fn question(&mut self, q: &flywheel_synth::chat::HelpQuestion, first: bool) {
+        let asker = slack_id(q.asker);
+        if first {
+            let at = q.at - chrono::Duration::minutes(3);
+            let ts = self.ts(at);
+            let mut j = slack_message(
+                "ai-help",
+                ts,
+                at,
+                &asker,
+                format!("<@{asker}> has joined the channel"),
+            );
+            j.subtype = Some("channel_join".into());
+            self.messages.push(j);
+        }
+        let ts = self.ts(q.at);
+        let mut root = slack_message("ai-help", ts.clone(), q.at, &asker, q.text.clone());
+        let thanked: Vec<String> = q
+            .answers
+            .iter()
+            .filter(|a| a.thanked)
+            .map(|a| slack_id(a.by))
+            .collect();
+        if !q.answers.is_empty() {
+            root.thread_ts = Some(ts.clone());
+        }
+        self.messages.push(root);
+        for a in &q.answers {
+            let text = if a.mentions_author {
+                format!("<@{asker}> {}", a.text)
+            } else {
+                a.text.clone()
+            };
+            let by = slack_id(a.by);
+            let at_ts = self.ts(a.at);
+            let mut r = slack_message("ai-help", at_ts, a.at, &by, text);
+            r.thread_ts = Some(ts.clone());
+            r.parent_user_id = Some(asker.clone());
+            if thanked.contains(&by) {
+                r.reactions = vec![("pray".into(), vec![asker.clone()])];
+            }
+            self.messages.push(r);
+        }
+    }
+
+    /// A win in `#ai-wins` with its reactions and "tried it too" replies in the thread.
+    fn win(&mut self, w: &flywheel_synth::chat::WinPost) {
+        let author = slack_id(w.author);
+        let ts = self.ts(w.at);
+        let mut root = slack_message("ai-wins", ts.clone(), w.at, &author, w.text.clone());
+        if !w.reactions.is_empty() {
+            root.reactions = vec![(
+                "raised_hands".into(),
+                w.reactions.iter().map(|&e| slack_id(e)).collect(),
+            )];
+        }
+        if !w.tried_by.is_empty() {
+            root.thread_ts = Some(ts.clone());
+        }
+        self.messages.push(root);
+        for r in &w.tried_by {
+            let at_ts = self.ts(r.at);
+            let mut m = slack_message("ai-wins", at_ts, r.at, &slack_id(r.by), r.text.clone());
+            m.thread_ts = Some(ts.clone());
+            m.parent_user_id = Some(author.clone());
+            self.messages.push(m);
+        }
+    }
+}
+
 /// Writes the chat side of the history as a Slack workspace export (zip): every employee
 /// a member, plus a digest bot; `#ai-help` with the questions and their answer threads,
 /// `#ai-wins` with wins, reactions and "tried it too" replies, and `#general`. Returns the
@@ -628,8 +739,8 @@ fn write_slack(
     adoption: &flywheel_synth::adoption::Adoption,
     seed: u64,
 ) -> anyhow::Result<(PathBuf, ChatTruth)> {
-    use chrono::{Datelike, NaiveDateTime};
-    use flywheel_ingest::slack::{mentions, write_export, SlackMessage, SlackUser};
+    use chrono::Datelike;
+    use flywheel_ingest::slack::{write_export, SlackUser};
     let history = flywheel_synth::chat::simulate_chat(company, adoption, seed);
     let mut users: Vec<SlackUser> = company
         .employees
@@ -644,7 +755,6 @@ fn write_slack(
             deleted: false,
         })
         .collect();
-    const BOT: &str = "B0DIGEST1";
     users.push(SlackUser {
         id: BOT.into(),
         name: "ai-digest".into(),
@@ -653,99 +763,17 @@ fn write_slack(
         is_bot: true,
         deleted: false,
     });
-    let mut seq = 0u32;
-    let mut ts_of = |at: NaiveDateTime| {
-        seq = (seq + 1) % 1_000_000;
-        format!("{}.{seq:06}", at.and_utc().timestamp())
-    };
-    let msg =
-        |channel: &str, ts: String, at: NaiveDateTime, user: &str, text: String| SlackMessage {
-            channel: channel.into(),
-            at: at.and_utc(),
-            ts,
-            user: Some(user.into()),
-            subtype: None,
-            mentions: mentions(&text),
-            text,
-            thread_ts: None,
-            parent_user_id: None,
-            reactions: vec![],
-        };
-    let mut messages = Vec::new();
+    let mut log = SlackLog::default();
     let mut joined = std::collections::HashSet::new();
     let mut by_month: std::collections::BTreeMap<String, [u32; 4]> = Default::default();
     for q in &history.questions {
-        let asker = slack_id(q.asker);
-        if joined.insert(q.asker) {
-            let at = q.at - chrono::Duration::minutes(3);
-            let mut j = msg(
-                "ai-help",
-                ts_of(at),
-                at,
-                &asker,
-                format!("<@{asker}> has joined the channel"),
-            );
-            j.subtype = Some("channel_join".into());
-            messages.push(j);
-        }
-        let ts = ts_of(q.at);
-        let mut root = msg("ai-help", ts.clone(), q.at, &asker, q.text.clone());
-        let thanked: Vec<String> = q
-            .answers
-            .iter()
-            .filter(|a| a.thanked)
-            .map(|a| slack_id(a.by))
-            .collect();
-        if !q.answers.is_empty() {
-            root.thread_ts = Some(ts.clone());
-        }
-        messages.push(root);
-        for a in &q.answers {
-            let text = if a.mentions_author {
-                format!("<@{asker}> {}", a.text)
-            } else {
-                a.text.clone()
-            };
-            let by = slack_id(a.by);
-            let mut r = msg("ai-help", ts_of(a.at), a.at, &by, text);
-            r.thread_ts = Some(ts.clone());
-            r.parent_user_id = Some(asker.clone());
-            if thanked.contains(&by) {
-                r.reactions = vec![("pray".into(), vec![asker.clone()])];
-            }
-            messages.push(r);
-        }
-        let stage = q.stage as usize;
+        log.question(q, joined.insert(q.asker));
         by_month
             .entry(q.at.format("%Y-%m").to_string())
-            .or_default()[stage] += 1;
+            .or_default()[q.stage as usize] += 1;
     }
     for w in &history.wins {
-        let author = slack_id(w.author);
-        let ts = ts_of(w.at);
-        let mut root = msg("ai-wins", ts.clone(), w.at, &author, w.text.clone());
-        if !w.reactions.is_empty() {
-            root.reactions = vec![(
-                "raised_hands".into(),
-                w.reactions.iter().map(|&e| slack_id(e)).collect(),
-            )];
-        }
-        if !w.tried_by.is_empty() {
-            root.thread_ts = Some(ts.clone());
-        }
-        messages.push(root);
-        for r in &w.tried_by {
-            let mut m = msg(
-                "ai-wins",
-                ts_of(r.at),
-                r.at,
-                &slack_id(r.by),
-                r.text.clone(),
-            );
-            m.thread_ts = Some(ts.clone());
-            m.parent_user_id = Some(author.clone());
-            messages.push(m);
-        }
+        log.win(w);
     }
     // A digest bot posts every Monday: bots are not people and make no ties.
     let mut day = adoption.start;
@@ -753,18 +781,20 @@ fn write_slack(
     while day < end {
         if day.weekday() == chrono::Weekday::Mon {
             let at = day.and_hms_opt(7, 0, 0).unwrap_or_default();
-            let mut m = msg(
+            let ts = log.ts(at);
+            let mut m = slack_message(
                 "ai-wins",
-                ts_of(at),
+                ts,
                 at,
                 BOT,
                 "This week's AI wins digest is out.".into(),
             );
             m.subtype = Some("bot_message".into());
-            messages.push(m);
+            log.messages.push(m);
         }
         day += chrono::Duration::days(1);
     }
+    let messages = log.messages;
     let path = dir.join("slack_export.zip");
     let f = std::fs::File::create(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;

@@ -50,15 +50,8 @@ pub struct Page<T> {
 const COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Store {
-    /// People matching `filter`, ordered by id, one page at a time (pages count from 1).
-    pub async fn list_people(
-        &self,
-        filter: &PeopleFilter,
-        page: u32,
-        per_page: u32,
-    ) -> Result<Page<PersonRow>, StoreError> {
-        let page = page.max(1);
-        let per_page = per_page.clamp(1, 10_000);
+    /// The path of the filter's unit, after checking that it and the filter's site exist.
+    async fn unit_path_of(&self, filter: &PeopleFilter) -> Result<Option<String>, StoreError> {
         let unit_path: Option<String> = match filter.unit {
             None => None,
             Some(id) => Some(
@@ -78,6 +71,59 @@ impl Store {
                 return Err(StoreError::not_found("site with id", id));
             }
         }
+        Ok(unit_path)
+    }
+
+    /// How many people `filter_sql` selects (binds: include departed, unit path, site).
+    async fn cached_count(
+        &self,
+        filter_sql: &str,
+        include: i64,
+        unit_path: Option<&str>,
+        site: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        // People change only by imports: a count is kept for half a minute (an import by
+        // this process clears it at once; one by another process shows within the TTL).
+        let key = format!("{include}|{unit_path:?}|{site:?}");
+        let cached = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .filter(|(at, _)| at.elapsed() < COUNT_TTL)
+            .map(|(_, n)| *n);
+        Ok(match cached {
+            Some(n) => n,
+            None => {
+                let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter_sql}"))
+                    .bind(include)
+                    .bind(unit_path)
+                    .bind(site)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let mut counts = self
+                    .counts
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if counts.len() > 10_000 {
+                    counts.clear();
+                }
+                counts.insert(key, (std::time::Instant::now(), n));
+                n
+            }
+        })
+    }
+
+    /// People matching `filter`, ordered by id, one page at a time (pages count from 1).
+    pub async fn list_people(
+        &self,
+        filter: &PeopleFilter,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Page<PersonRow>, StoreError> {
+        let page = page.max(1);
+        let per_page = per_page.clamp(1, 10_000);
+        let unit_path = self.unit_path_of(filter).await?;
         // The same WHERE for the count and the page; each condition is disabled by a NULL.
         // Sub-units by exact prefix, not LIKE: unit names may contain `_` or `%`. The unit
         // join is only made when filtering by unit: counting and skipping rows is then a
@@ -96,36 +142,9 @@ impl Store {
              AND (CAST($3 AS BIGINT) IS NULL OR p.site_id = $3)"
         );
         let include = i64::from(filter.include_departed);
-        // People change only by imports: a count is kept for half a minute (an import by
-        // this process clears it at once; one by another process shows within the TTL).
-        let key = format!("{include}|{unit_path:?}|{:?}", filter.site);
-        let cached = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&key)
-            .filter(|(at, _)| at.elapsed() < COUNT_TTL)
-            .map(|(_, n)| *n);
-        let total: i64 = match cached {
-            Some(n) => n,
-            None => {
-                let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter_sql}"))
-                    .bind(include)
-                    .bind(&unit_path)
-                    .bind(filter.site)
-                    .fetch_one(&self.pool)
-                    .await?;
-                let mut counts = self
-                    .counts
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if counts.len() > 10_000 {
-                    counts.clear();
-                }
-                counts.insert(key, (std::time::Instant::now(), n));
-                n
-            }
-        };
+        let total = self
+            .cached_count(&filter_sql, include, unit_path.as_deref(), filter.site)
+            .await?;
         let select = "SELECT p.id, p.hris_id, p.display_name, p.email, p.title, p.unit_id, u.path, p.site_id, s.name AS site, \
                       p.manager_id, p.manager_issue, p.hire_date, p.left_on";
         let rows = if let Some(after) = filter.after {

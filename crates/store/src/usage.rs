@@ -260,6 +260,87 @@ impl Store {
     }
 }
 
+/// The lookup tables of the interned strings (identities, features, days), with their
+/// ranks in string order, into the import's temporary tables.
+async fn stage_lookups(tx: &mut AnyConnection, interned: Interned) -> Result<(), StoreError> {
+    let mut idents: Vec<(&'static str, String, i64)> = interned
+        .identities
+        .into_iter()
+        .flat_map(|(k, m)| m.into_iter().map(move |(i, id)| (k, i, id)))
+        .collect();
+    idents.sort_unstable();
+    let mut b = JsonBatch::new("usage_idents", IDENT_COLUMNS, STAGE_BATCH);
+    for (rank, (kind, identity, id)) in idents.iter().enumerate() {
+        b.push(
+            tx,
+            &[
+                JsonValue::Int(*id),
+                JsonValue::Int(rank as i64),
+                JsonValue::Text(kind),
+                JsonValue::Text(identity),
+            ],
+        )
+        .await?;
+    }
+    b.flush(tx).await?;
+    let mut features: Vec<(String, i64)> = interned.features.into_iter().collect();
+    features.sort_unstable();
+    let mut b = JsonBatch::new("usage_features", FEATURE_COLUMNS, STAGE_BATCH);
+    for (rank, (feature, id)) in features.iter().enumerate() {
+        b.push(
+            tx,
+            &[
+                JsonValue::Int(*id),
+                JsonValue::Int(rank as i64),
+                JsonValue::Text(feature),
+            ],
+        )
+        .await?;
+    }
+    b.flush(tx).await?;
+    let mut b = JsonBatch::new("usage_days", DAY_COLUMNS, STAGE_BATCH);
+    for num in &interned.days {
+        let text = format!(
+            "{:04}-{:02}-{:02}",
+            num / 10_000,
+            num / 100 % 100,
+            num % 100
+        );
+        b.push(tx, &[JsonValue::Int(*num), JsonValue::Text(&text)])
+            .await?;
+    }
+    b.flush(tx).await?;
+    Ok(())
+}
+
+/// Every tool of the import (usage and seats) in the catalog, and the interned tool ids
+/// of the usage mapped to them.
+async fn resolve_tools(
+    tx: &mut AnyConnection,
+    tools: &std::collections::HashMap<String, i64>,
+    access: &[AccessRecord],
+) -> Result<(), StoreError> {
+    let mut tool_names: Vec<(String, i64)> = tools.iter().map(|(n, i)| (n.clone(), *i)).collect();
+    for a in access {
+        if !tools.contains_key(&a.tool) {
+            tool_names.push((a.tool.clone(), -1));
+        }
+    }
+    tool_names.sort();
+    tool_names.dedup_by(|a, b| a.0 == b.0);
+    for (name, interned) in &tool_names {
+        let id = tool_id(&mut *tx, name).await?;
+        if *interned >= 0 {
+            sqlx::query("INSERT INTO usage_tools (id, tool_id) VALUES ($1, $2)")
+                .bind(*interned)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 impl UsageImport {
     /// Counts rows read from the source (one source row may yield several records).
     pub fn count_read(&mut self, rows: u64) {
@@ -334,55 +415,7 @@ impl UsageImport {
         self.batch.flush(&mut self.conn).await?;
         let tx = &mut self.conn;
 
-        // The lookup tables of the interned strings, with their ranks in string order.
-        let interned = std::mem::take(&mut self.interned);
-        let mut idents: Vec<(&'static str, String, i64)> = interned
-            .identities
-            .into_iter()
-            .flat_map(|(k, m)| m.into_iter().map(move |(i, id)| (k, i, id)))
-            .collect();
-        idents.sort_unstable();
-        let mut b = JsonBatch::new("usage_idents", IDENT_COLUMNS, STAGE_BATCH);
-        for (rank, (kind, identity, id)) in idents.iter().enumerate() {
-            b.push(
-                tx,
-                &[
-                    JsonValue::Int(*id),
-                    JsonValue::Int(rank as i64),
-                    JsonValue::Text(kind),
-                    JsonValue::Text(identity),
-                ],
-            )
-            .await?;
-        }
-        b.flush(tx).await?;
-        let mut features: Vec<(String, i64)> = interned.features.into_iter().collect();
-        features.sort_unstable();
-        let mut b = JsonBatch::new("usage_features", FEATURE_COLUMNS, STAGE_BATCH);
-        for (rank, (feature, id)) in features.iter().enumerate() {
-            b.push(
-                tx,
-                &[
-                    JsonValue::Int(*id),
-                    JsonValue::Int(rank as i64),
-                    JsonValue::Text(feature),
-                ],
-            )
-            .await?;
-        }
-        b.flush(tx).await?;
-        let mut b = JsonBatch::new("usage_days", DAY_COLUMNS, STAGE_BATCH);
-        for num in &interned.days {
-            let text = format!(
-                "{:04}-{:02}-{:02}",
-                num / 10_000,
-                num / 100 % 100,
-                num % 100
-            );
-            b.push(tx, &[JsonValue::Int(*num), JsonValue::Text(&text)])
-                .await?;
-        }
-        b.flush(tx).await?;
+        stage_lookups(tx, std::mem::take(&mut self.interned)).await?;
 
         // Rows of one key in one file add up (events of one day): one sort of integer
         // records groups them, in the order of `usage`'s unique key (tool, identity kind
@@ -418,25 +451,7 @@ impl UsageImport {
             "",
         )
         .await?;
-        let mut tool_names: Vec<(String, i64)> =
-            self.tools.iter().map(|(n, i)| (n.clone(), *i)).collect();
-        for a in &self.access {
-            if !self.tools.contains_key(&a.tool) {
-                tool_names.push((a.tool.clone(), -1));
-            }
-        }
-        tool_names.sort();
-        tool_names.dedup_by(|a, b| a.0 == b.0);
-        for (name, interned) in &tool_names {
-            let id = tool_id(&mut tx, name).await?;
-            if *interned >= 0 {
-                sqlx::query("INSERT INTO usage_tools (id, tool_id) VALUES ($1, $2)")
-                    .bind(*interned)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        resolve_tools(&mut tx, &self.tools, &self.access).await?;
         self.mappings += apply_mappings(&mut tx, &self.pending_mappings).await?;
         sqlx::query(
             "UPDATE usage_idents SET person_id = (SELECT i.person_id FROM identities i \

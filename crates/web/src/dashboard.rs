@@ -274,15 +274,23 @@ fn momentum_sections(d: &Dashboard) -> Vec<Section> {
     let Some(m) = &d.momentum.value else {
         return vec![];
     };
-    let mut out = Vec::new();
-    // The index and its parts.
+    let mut out = vec![index_section(m)];
+    out.extend(funnel_section(m));
+    out.extend(questions_section(m, d.min_group_size));
+    out.push(inequality_section(m));
+    out.push(organic_section(m));
+    out
+}
+
+/// The momentum index and its parts.
+fn index_section(m: &Momentum) -> Section {
     let bars: Vec<(String, f64)> = m
         .index
         .parts
         .iter()
         .filter_map(|p| p.score.map(|s| (p.name.to_owned(), s * 100.0)))
         .collect();
-    out.push(Section {
+    Section {
         id: "momentum",
         title: "Momentum index".into(),
         lead: m
@@ -307,129 +315,145 @@ fn momentum_sections(d: &Dashboard) -> Vec<Section> {
             .collect(),
         note: "The index is the mean of its parts' scores; each part scores its value against a target (docs/METRICS.md).".into(),
         ..Default::default()
-    });
-    // The funnel now and over time.
+    }
+}
+
+/// The funnel now and over time.
+fn funnel_section(m: &Momentum) -> Option<Section> {
     let labels: Vec<String> = m
         .snapshots
         .iter()
         .map(|d| d.format("%b %d").to_string())
         .collect();
-    if let Some(f) = m.funnel.last() {
-        let stages = [
-            ("eligible", f.eligible),
-            ("access", f.access),
-            ("tried", f.tried),
-            ("active (28 days)", f.active),
-            ("habitual", f.habitual),
-            ("builder", f.builder),
-        ];
-        let series: Vec<(String, Vec<Option<f64>>)> = vec![
-            (
-                "tried".into(),
-                m.funnel.iter().map(|f| Some(f.tried as f64)).collect(),
+    let f = m.funnel.last()?;
+    let stages = [
+        ("eligible", f.eligible),
+        ("access", f.access),
+        ("tried", f.tried),
+        ("active (28 days)", f.active),
+        ("habitual", f.habitual),
+        ("builder", f.builder),
+    ];
+    let series: Vec<(String, Vec<Option<f64>>)> = vec![
+        (
+            "tried".into(),
+            m.funnel.iter().map(|f| Some(f.tried as f64)).collect(),
+        ),
+        (
+            "active".into(),
+            m.funnel.iter().map(|f| Some(f.active as f64)).collect(),
+        ),
+        (
+            "habitual".into(),
+            m.funnel.iter().map(|f| Some(f.habitual as f64)).collect(),
+        ),
+        (
+            "builder".into(),
+            m.funnel.iter().map(|f| Some(f.builder as f64)).collect(),
+        ),
+    ];
+    let over_time = lines(&Lines {
+        id: "funnel-time",
+        title: "The funnel every 28 days",
+        x_labels: &labels,
+        series: &series,
+        band: None,
+        hline: None,
+        y_max: None,
+    });
+    let eligible = f.eligible.max(1) as f64;
+    Some(Section {
+        id: "funnel",
+        title: "Adoption funnel".into(),
+        lead: format!(
+            "{} of {} eligible people are active, {} habitual.",
+            f.active, f.eligible, f.habitual
+        ),
+        chart: format!(
+            "{}{}",
+            hbars(
+                "funnel-chart",
+                "Adoption funnel today",
+                &stages
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), *v as f64))
+                    .collect::<Vec<_>>(),
+                &|v| format!("{v:.0}"),
+                None
             ),
-            (
-                "active".into(),
-                m.funnel.iter().map(|f| Some(f.active as f64)).collect(),
-            ),
-            (
-                "habitual".into(),
-                m.funnel.iter().map(|f| Some(f.habitual as f64)).collect(),
-            ),
-            (
-                "builder".into(),
-                m.funnel.iter().map(|f| Some(f.builder as f64)).collect(),
-            ),
-        ];
-        let over_time = lines(&Lines {
-            id: "funnel-time",
-            title: "The funnel every 28 days",
-            x_labels: &labels,
-            series: &series,
-            band: None,
-            hline: None,
-            y_max: None,
-        });
-        let eligible = f.eligible.max(1) as f64;
-        out.push(Section {
-            id: "funnel",
-            title: "Adoption funnel".into(),
-            lead: format!(
-                "{} of {} eligible people are active, {} habitual.",
-                f.active, f.eligible, f.habitual
-            ),
-            chart: format!(
-                "{}{}",
-                hbars(
-                    "funnel-chart",
-                    "Adoption funnel today",
-                    &stages
-                        .iter()
-                        .map(|(n, v)| ((*n).to_owned(), *v as f64))
-                        .collect::<Vec<_>>(),
-                    &|v| format!("{v:.0}"),
-                    None
-                ),
-                over_time
-            ),
-            head: vec!["Stage".into(), "People".into(), "Share of eligible".into()],
-            rows: stages
-                .iter()
-                .map(|(n, v)| vec![(*n).to_owned(), v.to_string(), pct(*v as f64 / eligible)])
-                .collect(),
-            ..Default::default()
-        });
-    }
-    // Question maturity by month.
+            over_time
+        ),
+        head: vec!["Stage".into(), "People".into(), "Share of eligible".into()],
+        rows: stages
+            .iter()
+            .map(|(n, v)| vec![(*n).to_owned(), v.to_string(), pct(*v as f64 / eligible)])
+            .collect(),
+        ..Default::default()
+    })
+}
+
+/// Question maturity by month (months with too few questions withheld).
+fn questions_section(m: &Momentum, min_group_size: usize) -> Option<Section> {
     let shown: Vec<_> = m
         .questions
         .iter()
         .filter(|q| q.suppressed.is_none())
         .collect();
-    if !shown.is_empty() {
-        let names: Vec<String> = shown[0].mix.iter().map(|(n, _)| n.clone()).collect();
-        let months: Vec<String> = shown.iter().map(|q| q.month.clone()).collect();
-        let parts: Vec<(String, Vec<f64>)> = names
-            .iter()
-            .enumerate()
-            .map(|(k, n)| {
-                (
-                    n.clone(),
-                    shown
-                        .iter()
-                        .map(|q| q.mix.get(k).map_or(0.0, |x| x.1))
-                        .collect(),
-                )
-            })
-            .collect();
-        out.push(Section {
-            id: "questions",
-            title: "Question maturity".into(),
-            lead: "From \"what is this?\" to \"how do I build…?\": the mix of questions asked each month.".into(),
-            chart: stacked("questions-chart", "Question maturity by month (share of questions)", &months, &parts),
-            head: std::iter::once("Month".to_owned())
-                .chain(std::iter::once("Questions".to_owned()))
-                .chain(names.iter().cloned())
-                .collect(),
-            rows: shown
-                .iter()
-                .map(|q| {
-                    let mut r = vec![q.month.clone(), q.questions.to_string()];
-                    r.extend(q.mix.iter().map(|(_, v)| pct(*v)));
-                    r
-                })
-                .collect(),
-            note: format!(
-                "{} months withheld (fewer than {} questions).",
-                m.questions.len() - shown.len(),
-                d.min_group_size
-            ),
-            ..Default::default()
-        });
+    if shown.is_empty() {
+        return None;
     }
-    // Inequality across teams.
+    let names: Vec<String> = shown[0].mix.iter().map(|(n, _)| n.clone()).collect();
+    let months: Vec<String> = shown.iter().map(|q| q.month.clone()).collect();
+    let parts: Vec<(String, Vec<f64>)> = names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            (
+                n.clone(),
+                shown
+                    .iter()
+                    .map(|q| q.mix.get(k).map_or(0.0, |x| x.1))
+                    .collect(),
+            )
+        })
+        .collect();
+    Some(Section {
+        id: "questions",
+        title: "Question maturity".into(),
+        lead:
+            "From \"what is this?\" to \"how do I build…?\": the mix of questions asked each month."
+                .into(),
+        chart: stacked(
+            "questions-chart",
+            "Question maturity by month (share of questions)",
+            &months,
+            &parts,
+        ),
+        head: std::iter::once("Month".to_owned())
+            .chain(std::iter::once("Questions".to_owned()))
+            .chain(names.iter().cloned())
+            .collect(),
+        rows: shown
+            .iter()
+            .map(|q| {
+                let mut r = vec![q.month.clone(), q.questions.to_string()];
+                r.extend(q.mix.iter().map(|(_, v)| pct(*v)));
+                r
+            })
+            .collect(),
+        note: format!(
+            "{} months withheld (fewer than {} questions).",
+            m.questions.len() - shown.len(),
+            min_group_size
+        ),
+        ..Default::default()
+    })
+}
+
+/// Inequality across teams: the Gini and the laggard teams.
+fn inequality_section(m: &Momentum) -> Section {
     let ineq = &m.inequality;
-    out.push(Section {
+    Section {
         id: "inequality",
         title: "Inequality across teams".into(),
         lead: format!(
@@ -475,8 +499,11 @@ fn momentum_sections(d: &Dashboard) -> Vec<Section> {
             .collect(),
         note: "A laggard is a team below the rest of its department with z < −1.645 and at least 10 points behind.".into(),
         ..Default::default()
-    });
-    // Organic demand.
+    }
+}
+
+/// Organic demand: requests and questions from units not yet trained or rolled out.
+fn organic_section(m: &Momentum) -> Section {
     let o = &m.organic;
     let bars: Vec<(String, f64)> = o
         .by_department
@@ -487,7 +514,7 @@ fn momentum_sections(d: &Dashboard) -> Vec<Section> {
                 .map(|v| (n.clone(), v * 100.0))
         })
         .collect();
-    out.push(Section {
+    Section {
         id: "organic",
         title: "Organic demand".into(),
         lead: format!(
@@ -508,8 +535,7 @@ fn momentum_sections(d: &Dashboard) -> Vec<Section> {
             .collect(),
         note: "Organic: from a unit with no training yet, or a site before its rollout wave.".into(),
         ..Default::default()
-    });
-    out
+    }
 }
 
 fn plan_section(d: &Dashboard) -> Section {
