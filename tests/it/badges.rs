@@ -73,7 +73,6 @@ fn js_verify(documents: &[(&str, &Path)], files: &[&Path]) -> Vec<Value> {
 }
 
 #[test]
-#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn a_completed_course_earns_a_credential_that_flywheel_and_an_independent_verifier_accept() {
     let dir = flywheel_testkit::tempdir();
     let db = format!("sqlite://{}", dir.path().join("t.db").display());
@@ -324,7 +323,6 @@ flywheel_testkit::both_backends! {
     }
 }
 
-#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn web_badges_flow(db: &str) {
     use crate::web::{call, hidden, Client};
 
@@ -694,7 +692,6 @@ fn mode(p: &Path) -> u32 {
 }
 
 #[test]
-#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn the_signing_key_lives_in_a_key_file_and_rotates_without_breaking_old_credentials() {
     let dir = flywheel_testkit::tempdir();
     let file = dir.path().join("k.db");

@@ -243,7 +243,6 @@ async fn session(driver: &Driver, browser: &Path, downloads: &Path) -> WebDriver
 }
 
 #[test]
-#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn the_main_flows_in_a_real_browser() {
     let (driver, browser) = match chromedriver() {
         Ok(x) => x,

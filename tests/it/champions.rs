@@ -21,26 +21,11 @@ fn set(db: &str, person: &str, status: &str, args: &[&str]) {
     );
 }
 
-#[test]
-#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
-fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
-    let (db, truth, _dir) = demo("1500", "21");
-    // Store ids of the planted champions (the ground truth names HRIS ids).
-    let by_hris: HashMap<String, i64> = people_json(&db)
-        .iter()
-        .filter_map(|p| Some((p["hris_id"].as_str()?.to_owned(), p["id"].as_i64()?)))
-        .collect();
-    let planted: HashSet<i64> = truth["champions"]
-        .as_array()
-        .expect("champions")
-        .iter()
-        .filter_map(|h| by_hris.get(h.as_str()?).copied())
-        .collect();
-    assert!(planted.len() >= 10, "{} planted", planted.len());
-
-    // The top suggestions, as many as were planted, find most of them.
+/// The top suggestions, as many as were planted, find most of them, and explain
+/// themselves; the suggested people, best first.
+fn suggestions_find_the_planted(db: &str, planted: &HashSet<i64>) -> Vec<i64> {
     let top = planted.len().to_string();
-    let s = json(&db, &["champions", "suggest", "--json", "--top", &top]);
+    let s = json(db, &["champions", "suggest", "--json", "--top", &top]);
     let suggested: Vec<i64> = s["suggestions"]
         .as_array()
         .expect("suggestions")
@@ -71,15 +56,18 @@ fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
     );
 
     // The text output is a readable table with the same people.
-    let text = ok(&db, &["champions", "suggest", "--top", "3"]);
+    let text = ok(db, &["champions", "suggest", "--top", "3"]);
     assert!(
         text.contains("rank") && text.contains("six strongest of eight percentiles"),
         "{text}"
     );
+    suggested
+}
 
-    // The Walk plan (nobody volunteered: the invite list) beats seniority and random in
-    // simulation, and covers every department.
-    let p = plan_json(&db, &["--stage", "walk", "--runs", "300"]);
+/// The Walk plan (nobody volunteered: the invite list) beats seniority and random in
+/// simulation, and covers every department.
+fn walk_plan_beats_appointed_ones(db: &str) {
+    let p = plan_json(db, &["--stage", "walk", "--runs", "300"]);
     let arm = |name: &str| {
         p["comparison"]
             .as_array()
@@ -121,6 +109,26 @@ fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
     );
     let bands = plan["bands"].as_array().expect("bands");
     assert!(!bands.is_empty() && bands.iter().all(|b| b.as_array().map(Vec::len) == Some(5)));
+}
+
+#[test]
+fn natural_champions_are_found_and_their_plan_beats_appointed_ones() {
+    let (db, truth, _dir) = demo("1500", "21");
+    // Store ids of the planted champions (the ground truth names HRIS ids).
+    let by_hris: HashMap<String, i64> = people_json(&db)
+        .iter()
+        .filter_map(|p| Some((p["hris_id"].as_str()?.to_owned(), p["id"].as_i64()?)))
+        .collect();
+    let planted: HashSet<i64> = truth["champions"]
+        .as_array()
+        .expect("champions")
+        .iter()
+        .filter_map(|h| by_hris.get(h.as_str()?).copied())
+        .collect();
+    assert!(planted.len() >= 10, "{} planted", planted.len());
+
+    let suggested = suggestions_find_the_planted(&db, &planted);
+    walk_plan_beats_appointed_ones(&db);
 
     // Opting out removes a person from suggestions and plans; volunteers become the pool.
     let top_person = suggested[0].to_string();

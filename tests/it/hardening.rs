@@ -349,29 +349,29 @@ fn query_parameters_are_validated_not_ignored() {
     }
 }
 
-#[test]
-#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
-fn metrics_json_logs_with_request_ids_and_a_graceful_sigterm() {
+/// `flywheel serve` with JSON logs and a metrics token: the child, its base URL, and a
+/// thread collecting its log (standard error) until it exits.
+fn serve_with_json_logs(
+    db: &str,
+    token_file: &str,
+) -> (
+    std::process::Child,
+    String,
+    std::thread::JoinHandle<String>,
+) {
     use std::io::{BufRead, BufReader, Read};
     use std::process::{Command, Stdio};
-    let dir = flywheel_testkit::tempdir();
-    let file = dir.path().join("m.db");
-    let db = format!("sqlite://{}", file.display());
-    admin(&db, "lead@example.com", "a long admin password", "admin");
-    crate::oracle(&db);
-    let token = "a-scraper-token-0123456789";
-    let token_file = crate::write(dir.path(), "token", token);
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
         .args([
             "--db",
-            &db,
+            db,
             "serve",
             "--bind",
             "127.0.0.1:0",
             "--log-format",
             "json",
             "--metrics-token-file",
-            &token_file,
+            token_file,
         ])
         .env_remove("FLYWHEEL_DB")
         .env_remove("RUST_LOG")
@@ -395,6 +395,48 @@ fn metrics_json_logs_with_request_ids_and_a_graceful_sigterm() {
         let _ = stderr.read_to_string(&mut s);
         s
     });
+
+    (child, base, logs)
+}
+
+/// Sends SIGTERM: the server drains, folds the log into the database and exits 0.
+fn stop_with_sigterm(mut child: std::process::Child, file: &std::path::Path) {
+    use std::process::Command;
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let wal = std::path::PathBuf::from(format!("{}-wal", file.display()));
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).expect("wal").len() == 0,
+        "the log was checkpointed and truncated"
+    );
+}
+
+#[test]
+fn metrics_json_logs_with_request_ids_and_a_graceful_sigterm() {
+    let dir = flywheel_testkit::tempdir();
+    let file = dir.path().join("m.db");
+    let db = format!("sqlite://{}", file.display());
+    admin(&db, "lead@example.com", "a long admin password", "admin");
+    crate::oracle(&db);
+    let token = "a-scraper-token-0123456789";
+    let token_file = crate::write(dir.path(), "token", token);
+    let (child, base, logs) = serve_with_json_logs(&db, &token_file);
 
     let r = ureq::get(&format!("{base}/healthz"))
         .set("X-Request-Id", "test-abc-1")
@@ -435,30 +477,7 @@ fn metrics_json_logs_with_request_ids_and_a_graceful_sigterm() {
     let (code, text) = call("GET", &format!("{base}/metrics"), lead, None);
     assert_eq!(code, 200, "{text}");
 
-    // SIGTERM: the server drains, folds the log into the database and exits 0.
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill")
-        .success());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server did not stop on SIGTERM"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status:?}");
-    let wal = std::path::PathBuf::from(format!("{}-wal", file.display()));
-    assert!(
-        !wal.exists() || std::fs::metadata(&wal).expect("wal").len() == 0,
-        "the log was checkpointed and truncated"
-    );
+    stop_with_sigterm(child, &file);
     let logs = logs.join().expect("logs");
     let lines: Vec<serde_json::Value> = logs
         .lines()

@@ -386,13 +386,19 @@ fn waves_detect_pull_and_plan_sites_by_it() {
 }
 
 #[test]
-#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
     let (db, truth, _dir) = demo("1500", "21");
+    forecast_has_bands(&db);
+    impact_finds_the_planted_training_effect(&db, &truth);
+}
+
+/// Forecast from the first half of the history: both models give bands, see critical mass
+/// coming, and fit departments one by one.
+fn forecast_has_bands(db: &str) {
     // Forecast from the first half of the history: both models give bands, and the Bass fit
     // its parameters with intervals.
     let f = json(
-        &db,
+        db,
         &[
             "forecast",
             "--json",
@@ -456,12 +462,14 @@ fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
     assert!(depts.iter().any(|d| d["note"]
         .as_str()
         .is_some_and(|n| n.contains("fewer than 5"))));
-    let text = ok(&db, &["forecast", "--runs", "20"]);
+    let text = ok(db, &["forecast", "--runs", "20"]);
     assert!(
         text.contains("BASS") && text.contains("NETWORK SIMULATION") && text.contains("95%"),
         "{text}"
     );
+}
 
+fn impact_finds_the_planted_training_effect(db: &str, truth: &serde_json::Value) {
     // The demo trained two departments, and training made people start on their own six
     // times as often: difference-in-differences finds a positive effect, and the
     // pre-trends check passes.
@@ -469,8 +477,8 @@ fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
         .as_str()
         .expect("trained")
         .to_owned();
-    let id = intervention_id(&db, &first_training);
-    let i = json(&db, &["impact", "--intervention", &id, "--json"]);
+    let id = intervention_id(db, &first_training);
+    let i = json(db, &["impact", "--intervention", &id, "--json"]);
     let ci = |i: &serde_json::Value| {
         (
             i["ci95"][0].as_f64().unwrap_or(0.0),
@@ -487,7 +495,7 @@ fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
     assert!(i["pre_weeks"].as_u64() >= Some(3) && i["post_weeks"].as_u64() >= Some(3));
     // A placebo: the same day in a department nobody trained shows a smaller effect than the
     // real training.
-    let trained = trained_departments(&truth);
+    let trained = trained_departments(truth);
     let placebo_dept = [
         "Legal",
         "Finance",
@@ -501,7 +509,7 @@ fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
     .expect("an untrained department");
     let day = truth["trainings"][0]["day"].as_str().expect("day");
     ok(
-        &db,
+        db,
         &[
             "interventions",
             "add",
@@ -513,18 +521,18 @@ fn forecast_has_bands_and_impact_finds_the_planted_training_effect() {
             day,
         ],
     );
-    let placebo_id = intervention_id(&db, placebo_dept);
-    let p = json(&db, &["impact", "--intervention", &placebo_id, "--json"]);
+    let placebo_id = intervention_id(db, placebo_dept);
+    let p = json(db, &["impact", "--intervention", &placebo_id, "--json"]);
     assert!(
         p["effect"].as_f64().unwrap_or(f64::MAX) < effect,
         "placebo {} vs real {effect}",
         p["effect"]
     );
-    let text = ok(&db, &["impact", "--intervention", &id]);
+    let text = ok(db, &["impact", "--intervention", &id]);
     assert!(
         text.contains("pre-trend") && text.contains("comparison"),
         "{text}"
     );
-    let bad = flywheel(&db, &["impact", "--intervention", "9999"]);
+    let bad = flywheel(db, &["impact", "--intervention", "9999"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no intervention with id 9999"));
 }

@@ -821,7 +821,6 @@ both_backends! {
 }
 
 /// The demo (on the backend of `url`), then every documented operation as every role.
-#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn api_schemas_and_authorization(url: &str) {
     let pg = url.starts_with("postgres");
     let (db, _truth, _dir) = crate::demo_on(pg.then_some(url), "300", "3");
@@ -1170,7 +1169,6 @@ fn api_schemas_and_authorization(url: &str) {
 type FormRoute<'a> = (String, Vec<(&'a str, &'a str)>, bool);
 
 #[test]
-#[allow(clippy::too_many_lines)] // an end-to-end story, read top to bottom; its steps share the server and accounts
 fn every_page_route_is_authorized() {
     let dir = flywheel_testkit::tempdir();
     let db = format!("sqlite://{}", dir.path().join("t.db").display());
