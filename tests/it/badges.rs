@@ -3,6 +3,7 @@
 //! and a revoked award fail, each naming the check; 1EdTech's signed vector verifies and
 //! its tampered copy does not.
 
+use crate::web::{call, hidden, Client};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -72,61 +73,27 @@ fn js_verify(documents: &[(&str, &Path)], files: &[&Path]) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn a_completed_course_earns_a_credential_that_flywheel_and_an_independent_verifier_accept() {
-    let dir = flywheel_testkit::tempdir();
-    let db = format!("sqlite://{}", dir.path().join("t.db").display());
-    let learning = root().join("config/learning.toml");
-    ok(&db, &["badges", "load", &learning.display().to_string()]);
-    crate::http::admin(
-        &db,
-        "ada@example.com",
-        "a long employee password",
-        "employee",
-    );
+/// An award exported as files: its JSON credential, its VC-JWT, and a copy with a changed
+/// achievement name.
+struct Exported {
+    cred_path: PathBuf,
+    jwt_path: PathBuf,
+    tampered_path: PathBuf,
+    credential: String,
+    changed: Value,
+}
 
-    // Not earned yet: the missing criterion is named.
-    let out = flywheel(
-        &db,
-        &[
-            "badges",
-            "issue",
-            "--badge",
-            "explorer",
-            "--email",
-            "ada@example.com",
-        ],
-    );
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("complete the course `ai-basics`"), "{err}");
-
-    // Completing the course awards the badge.
-    let done = ok(
-        &db,
-        &[
-            "courses",
-            "complete",
-            "--email",
-            "ada@example.com",
-            "--course",
-            "ai-basics",
-        ],
-    );
-    assert!(done.contains("issued AI Explorer"), "{done}");
-    let list: Value = serde_json::from_str(&ok(&db, &["badges", "list", "--json"])).expect("json");
-    let award = list[0]["uuid"].as_str().expect("an award").to_owned();
-    assert_eq!(list[0]["state"], "active");
-    assert!(award.starts_with("urn:uuid:"));
-
-    let cred_path = dir.path().join("badge.json");
-    let jwt_path = dir.path().join("badge.jwt");
-    let tampered_path = dir.path().join("tampered.json");
-    let credential = ok(&db, &["badges", "export", &award]);
+/// Exports `award` both ways and writes a tampered copy, checking the credential's shape
+/// (Open Badges types, the cryptosuite, a did:key issuer, no email in clear).
+fn export(db: &str, dir: &Path, award: &str) -> Exported {
+    let cred_path = dir.join("badge.json");
+    let jwt_path = dir.join("badge.jwt");
+    let tampered_path = dir.join("tampered.json");
+    let credential = ok(db, &["badges", "export", award]);
     std::fs::write(&cred_path, &credential).expect("write");
     std::fs::write(
         &jwt_path,
-        ok(&db, &["badges", "export", &award, "--jwt"]).trim(),
+        ok(db, &["badges", "export", award, "--jwt"]).trim(),
     )
     .expect("write");
     let mut changed: Value = serde_json::from_str(&credential).expect("credential JSON");
@@ -142,6 +109,75 @@ fn a_completed_course_earns_a_credential_that_flywheel_and_an_independent_verifi
     assert!(!credential.contains("ada@example.com"));
     changed["credentialSubject"]["achievement"]["name"] = "AI Builder".into();
     std::fs::write(&tampered_path, changed.to_string()).expect("write");
+    Exported {
+        cred_path,
+        jwt_path,
+        tampered_path,
+        credential,
+        changed,
+    }
+}
+
+/// Ada cannot be issued AI Explorer before she completes its course (the missing
+/// criterion is named), and is awarded it when she does; the award's id.
+fn earn_explorer(db: &str) -> String {
+    // Not earned yet: the missing criterion is named.
+    let out = flywheel(
+        db,
+        &[
+            "badges",
+            "issue",
+            "--badge",
+            "explorer",
+            "--email",
+            "ada@example.com",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("complete the course `ai-basics`"), "{err}");
+
+    // Completing the course awards the badge.
+    let done = ok(
+        db,
+        &[
+            "courses",
+            "complete",
+            "--email",
+            "ada@example.com",
+            "--course",
+            "ai-basics",
+        ],
+    );
+    assert!(done.contains("issued AI Explorer"), "{done}");
+    let list: Value = serde_json::from_str(&ok(db, &["badges", "list", "--json"])).expect("json");
+    let award = list[0]["uuid"].as_str().expect("an award").to_owned();
+    assert_eq!(list[0]["state"], "active");
+    assert!(award.starts_with("urn:uuid:"));
+    award
+}
+
+#[test]
+fn a_completed_course_earns_a_credential_that_flywheel_and_an_independent_verifier_accept() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let learning = root().join("config/learning.toml");
+    ok(&db, &["badges", "load", &learning.display().to_string()]);
+    crate::http::admin(
+        &db,
+        "ada@example.com",
+        "a long employee password",
+        "employee",
+    );
+
+    let award = earn_explorer(&db);
+    let Exported {
+        cred_path,
+        jwt_path,
+        tampered_path,
+        credential,
+        changed,
+    } = export(&db, dir.path(), &award);
 
     // Flywheel's CLI: valid, and the changed copy fails its signature.
     for f in [&cred_path, &jwt_path] {
@@ -324,29 +360,11 @@ flywheel_testkit::both_backends! {
 }
 
 fn web_badges_flow(db: &str) {
-    use crate::web::{call, hidden, Client};
-
     let dir = flywheel_testkit::tempdir();
     let db = db.to_owned();
-    let hris = flywheel_testkit::fixture("hris/oracle-hr_as_hris_orgchart.csv");
-    ok(
-        &db,
-        &[
-            "import",
-            "hris",
-            &hris.display().to_string(),
-            "--as-of",
-            "2024-01-01",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "badges",
-            "load",
-            &root().join("config/learning.toml").display().to_string(),
-        ],
-    );
+    crate::oracle(&db);
+    let learning = root().join("config/learning.toml");
+    ok(&db, &["badges", "load", &learning.display().to_string()]);
     let ada = ("ada@example.com", "a long employee password");
     let grace = ("grace@example.com", "a long champion password");
     let lead = ("lead@example.com", "a long admin password");
@@ -356,76 +374,9 @@ fn web_badges_flow(db: &str) {
     let s = crate::http::start(&db);
     let url = |p: &str| format!("{}{p}", s.base);
 
-    // Ada posts a win and takes the basics course through the pages.
-    let (code, win) = call(
-        "POST",
-        &url("/api/v1/wins"),
-        Some(ada),
-        Some(
-            &serde_json::json!({"title": "Minutes in 5 minutes", "minutes_before": 30, "minutes_after": 5, "frequency": "weekly"}),
-        ),
-    );
-    assert_eq!(code, 201, "{win}");
-    let win_id = win["id"].as_i64().expect("id");
-    let mut a = Client::new(&s.base);
-    assert_eq!(a.login(ada.0, ada.1).status, 303);
-    let learn = a.get("/learn");
-    assert!(
-        learn.body.contains("AI at work: the basics"),
-        "{}",
-        learn.body
-    );
-    let course = a.get("/learn/ai-basics");
-    let csrf = hidden(&course.body, "csrf");
-    let mut last = String::new();
-    for m in 1..=3 {
-        let r = a.post(
-            &format!("/learn/ai-basics/modules/{m}/complete"),
-            &[("csrf", &csrf)],
-            None,
-        );
-        assert_eq!(r.status, 303, "{}", r.body);
-        last = r.location;
-    }
-    assert!(last.contains("awarded=AI%20Explorer"), "{last}");
-    let page = a.get(&last);
-    assert!(
-        page.body.contains("You earned: AI Explorer"),
-        "{}",
-        page.body
-    );
-    assert!(page.body.contains("You completed this course"));
+    let (mut a, csrf, win_id) = ada_posts_a_win_and_learns(&s.base, ada);
 
-    // Grace, a champion, saw the win work; Ada cannot verify her own.
-    let mut g = Client::new(&s.base);
-    assert_eq!(g.login(grace.0, grace.1).status, 303);
-    let win_page = g.get(&format!("/wins/{win_id}"));
-    assert!(win_page.body.contains("id=\"verify-win\""));
-    assert!(!a
-        .get(&format!("/wins/{win_id}"))
-        .body
-        .contains("id=\"verify-win\""));
-    let own = a.post(
-        &format!("/wins/{win_id}/verify"),
-        &[("csrf", &csrf), ("evidence", "trust me")],
-        None,
-    );
-    assert_eq!(own.status, 403);
-    assert!(own.body.contains("self_verification"), "{}", own.body);
-    let gcsrf = hidden(&win_page.body, "csrf");
-    let r = g.post(
-        &format!("/wins/{win_id}/verify"),
-        &[
-            ("csrf", &gcsrf),
-            ("evidence", "Saw Monday's minutes drafted live"),
-        ],
-        None,
-    );
-    assert_eq!(r.status, 303, "{}", r.body);
-    assert!(g
-        .get(&format!("/wins/{win_id}"))
-        .body
-        .contains("a champion on"));
+    let mut g = grace_verifies(&s.base, grace, &mut a, &csrf, win_id);
     // The verified win earned the campaign badge; the prompting course then completes the
     // Practitioner tier.
     for m in 1..=3 {
@@ -516,10 +467,37 @@ fn web_badges_flow(db: &str) {
     let verified: Vec<bool> = results.iter().map(|r| r["verified"] == true).collect();
     assert_eq!(verified, [true, true, true], "{results:#?}");
 
-    // "Add to profile": a share link anyone can open, verified live; the digest names it.
+    let share_path = show_on_profile(&s.base, &mut a, &csrf, &practitioner, &cred.body, grace);
+    public_verify_page(&s.base, &mut a, jwt.body.trim(), &c);
+
+    admin_revokes_from_the_page(&s.base, lead, &mut a, &uuid_of("explorer"));
+
+    ending_the_campaign(&s.base, ada, lead, &sprint.body, &db);
+
+    // Hidden again: the share link stops working.
     let r = a.post(
         &format!("/badges/awards/{practitioner}/profile"),
-        &[("csrf", &csrf), ("show", "on")],
+        &[("csrf", &csrf), ("show", "off")],
+        None,
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(crate::http::get(&url(&share_path), None).0, 404);
+}
+
+/// "Add to profile": a share link anyone can open, verified live, serving the same
+/// credential; the digest names it. The link's path.
+fn show_on_profile(
+    base: &str,
+    a: &mut Client,
+    csrf: &str,
+    practitioner: &str,
+    credential_json: &str,
+    grace: (&str, &str),
+) -> String {
+    let url = |p: &str| format!("{base}{p}");
+    let r = a.post(
+        &format!("/badges/awards/{practitioner}/profile"),
+        &[("csrf", csrf), ("show", "on")],
         None,
     );
     assert_eq!((r.status, r.location.as_str()), (303, "/badges?done=shown"));
@@ -540,7 +518,7 @@ fn web_badges_flow(db: &str) {
     );
     assert_eq!(outcome_of(&shared, "signature"), "passed");
     let (code, copy) = crate::http::get(&url(&format!("{share_path}/credential.json")), None);
-    assert_eq!((code, copy.as_str()), (200, cred.body.as_str()));
+    assert_eq!((code, copy.as_str()), (200, credential_json));
     let (_, digest) = call("GET", &url("/api/v1/digest"), Some(grace), None);
     assert_eq!(
         digest["badges_shown"],
@@ -553,70 +531,104 @@ fn web_badges_flow(db: &str) {
             .is_some_and(|l| l.len() == 3 && l.iter().all(|b| b["awarded"].is_null())),
         "one award each is below the minimum group size: {digest}"
     );
+    share_path.to_owned()
+}
 
-    // The public verify page: an uploaded VC-JWT is valid; a pasted changed copy is not,
-    // and the page says which check failed.
-    let (code, anonymous) = crate::http::get(&url("/verify"), None);
-    assert_eq!(code, 200);
-    assert!(!anonymous.contains("Log out"));
-    assert!(
-        a.get("/verify").body.contains("Log out"),
-        "a logged-in visitor keeps the menu"
+/// Ada posts a win and takes the basics course through the pages: her client, its CSRF
+/// token, and the win's id.
+fn ada_posts_a_win_and_learns(base: &str, ada: (&str, &str)) -> (Client, String, i64) {
+    let url = |p: &str| format!("{base}{p}");
+    let (code, win) = call(
+        "POST",
+        &url("/api/v1/wins"),
+        Some(ada),
+        Some(
+            &serde_json::json!({"title": "Minutes in 5 minutes", "minutes_before": 30, "minutes_after": 5, "frequency": "weekly"}),
+        ),
     );
-    let (ct, body) = multipart(&[("credential", "")], Some(("badge.jwt", jwt.body.trim())));
-    let (code, page) = verify_page(&s.base, &ct, &body);
-    assert_eq!(code, 200, "{page}");
-    assert!(page.contains("id=\"verdict\">Valid<"), "{page}");
-    let mut changed = c.clone();
-    changed["credentialSubject"]["achievement"]["name"] = "AI Builder".into();
-    let (ct, body) = multipart(&[("credential", &changed.to_string())], None);
-    let (code, page) = verify_page(&s.base, &ct, &body);
-    assert_eq!(code, 200);
-    assert!(page.contains("Not valid"), "{page}");
-    assert_eq!(outcome_of(&page, "signature"), "failed");
-    let (code, page) = verify_page(&s.base, "application/x-www-form-urlencoded", "credential=x");
-    assert_eq!(code, 400);
-    assert!(page.contains("multipart/form-data"), "{page}");
-    let huge = "x".repeat(70 * 1024);
-    let (ct, body) = multipart(&[("credential", "")], Some(("huge.json", &huge)));
-    let (code, page) = verify_page(&s.base, &ct, &body);
-    assert_eq!(code, 413);
-    assert!(page.contains("at most 64 KiB"), "{page}");
+    assert_eq!(code, 201, "{win}");
+    let win_id = win["id"].as_i64().expect("id");
+    let mut a = Client::new(base);
+    assert_eq!(a.login(ada.0, ada.1).status, 303);
+    let learn = a.get("/learn");
+    assert!(
+        learn.body.contains("AI at work: the basics"),
+        "{}",
+        learn.body
+    );
+    let course = a.get("/learn/ai-basics");
+    let csrf = hidden(&course.body, "csrf");
+    let mut last = String::new();
+    for m in 1..=3 {
+        let r = a.post(
+            &format!("/learn/ai-basics/modules/{m}/complete"),
+            &[("csrf", &csrf)],
+            None,
+        );
+        assert_eq!(r.status, 303, "{}", r.body);
+        last = r.location;
+    }
+    assert!(last.contains("awarded=AI%20Explorer"), "{last}");
+    let page = a.get(&last);
+    assert!(
+        page.body.contains("You earned: AI Explorer"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("You completed this course"));
+    (a, csrf, win_id)
+}
 
-    // Admins: who holds the badge (audited), as CSV; revocation from the page.
-    let mut l = Client::new(&s.base);
-    assert_eq!(l.login(lead.0, lead.1).status, 303);
-    let holders = l.get("/admin/badges/explorer");
-    assert!(holders.body.contains("Alexander James"), "{}", holders.body);
-    let csv = l.get("/admin/badges/explorer/holders.csv");
-    let rows: Vec<&str> = csv.body.lines().collect();
-    assert_eq!(rows.len(), 2, "{}", csv.body);
-    assert!(rows[0].starts_with("award,holder,email,department"));
-    assert!(rows[1].contains("ada@example.com"));
-    let lcsrf = hidden(&holders.body, "csrf");
-    let explorer = uuid_of("explorer");
-    let r = l.post(
-        &format!("/admin/awards/{explorer}/revoke"),
-        &[("csrf", &lcsrf), ("reason", "duplicate account")],
+/// Grace, a champion, saw the win work and verifies it; Ada cannot verify her own.
+/// Grace's client.
+fn grace_verifies(
+    base: &str,
+    grace: (&str, &str),
+    a: &mut Client,
+    csrf: &str,
+    win_id: i64,
+) -> Client {
+    let mut g = Client::new(base);
+    assert_eq!(g.login(grace.0, grace.1).status, 303);
+    let win_page = g.get(&format!("/wins/{win_id}"));
+    assert!(win_page.body.contains("id=\"verify-win\""));
+    assert!(!a
+        .get(&format!("/wins/{win_id}"))
+        .body
+        .contains("id=\"verify-win\""));
+    let own = a.post(
+        &format!("/wins/{win_id}/verify"),
+        &[("csrf", csrf), ("evidence", "trust me")],
         None,
     );
-    assert_eq!(
-        (r.status, r.location.as_str()),
-        (303, "/admin/badges/explorer")
+    assert_eq!(own.status, 403);
+    assert!(own.body.contains("self_verification"), "{}", own.body);
+    let gcsrf = hidden(&win_page.body, "csrf");
+    let r = g.post(
+        &format!("/wins/{win_id}/verify"),
+        &[
+            ("csrf", &gcsrf),
+            ("evidence", "Saw Monday's minutes drafted live"),
+        ],
+        None,
     );
-    assert!(l
-        .get("/admin/badges/explorer")
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(g
+        .get(&format!("/wins/{win_id}"))
         .body
-        .contains("data-state=\"revoked\""));
-    let explorer_json = a.get(&format!("/badges/awards/{explorer}/credential.json"));
-    let report = post_verify(&s.base, "application/json", &explorer_json.body);
-    assert_eq!(
-        failed_check(&report).as_deref(),
-        Some("revocation"),
-        "{report}"
-    );
+        .contains("a champion on"));
+    g
+}
 
-    // Ending the campaign expires its badges in one action; history and audit stay.
+/// Ending the campaign expires its badges in one action; history and audit stay.
+fn ending_the_campaign(
+    base: &str,
+    ada: (&str, &str),
+    lead: (&str, &str),
+    sprint_json: &str,
+    db: &str,
+) {
+    let url = |p: &str| format!("{base}{p}");
     let (code, ended) = call(
         "POST",
         &url("/api/v1/campaigns/spring-sprint/end"),
@@ -631,7 +643,7 @@ fn web_badges_flow(db: &str) {
         Some(&serde_json::json!({"mode": "revoke"})),
     );
     assert_eq!(code, 400, "{again}");
-    let report = post_verify(&s.base, "application/json", &sprint.body);
+    let report = post_verify(base, "application/json", sprint_json);
     assert_eq!(
         failed_check(&report).as_deref(),
         Some("validity"),
@@ -652,9 +664,8 @@ fn web_badges_flow(db: &str) {
             ("explorer", "revoked")
         ]
     );
-    let log: Value =
-        serde_json::from_str(&ok(&db, &["admin", "audit", "--limit", "100", "--json"]))
-            .expect("json");
+    let log: Value = serde_json::from_str(&ok(db, &["admin", "audit", "--limit", "100", "--json"]))
+        .expect("json");
     let actions: Vec<&str> = log
         .as_array()
         .expect("log")
@@ -670,15 +681,72 @@ fn web_badges_flow(db: &str) {
     ] {
         assert!(actions.contains(&a), "{a} is audited: {actions:?}");
     }
+}
 
-    // Hidden again: the share link stops working.
-    let r = a.post(
-        &format!("/badges/awards/{practitioner}/profile"),
-        &[("csrf", &csrf), ("show", "off")],
+/// Admins: who holds the badge (audited), as CSV; revocation from the page.
+fn admin_revokes_from_the_page(base: &str, lead: (&str, &str), a: &mut Client, explorer: &str) {
+    let mut l = Client::new(base);
+    assert_eq!(l.login(lead.0, lead.1).status, 303);
+    let holders = l.get("/admin/badges/explorer");
+    assert!(holders.body.contains("Alexander James"), "{}", holders.body);
+    let csv = l.get("/admin/badges/explorer/holders.csv");
+    let rows: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(rows.len(), 2, "{}", csv.body);
+    assert!(rows[0].starts_with("award,holder,email,department"));
+    assert!(rows[1].contains("ada@example.com"));
+    let lcsrf = hidden(&holders.body, "csrf");
+    let r = l.post(
+        &format!("/admin/awards/{explorer}/revoke"),
+        &[("csrf", &lcsrf), ("reason", "duplicate account")],
         None,
     );
-    assert_eq!(r.status, 303);
-    assert_eq!(crate::http::get(&url(share_path), None).0, 404);
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (303, "/admin/badges/explorer")
+    );
+    assert!(l
+        .get("/admin/badges/explorer")
+        .body
+        .contains("data-state=\"revoked\""));
+    let explorer_json = a.get(&format!("/badges/awards/{explorer}/credential.json"));
+    let report = post_verify(base, "application/json", &explorer_json.body);
+    assert_eq!(
+        failed_check(&report).as_deref(),
+        Some("revocation"),
+        "{report}"
+    );
+}
+
+/// The public verify page: an uploaded VC-JWT is valid; a pasted changed copy is not,
+/// and the page says which check failed.
+fn public_verify_page(base: &str, a: &mut Client, jwt: &str, c: &Value) {
+    let url = |p: &str| format!("{base}{p}");
+    let (code, anonymous) = crate::http::get(&url("/verify"), None);
+    assert_eq!(code, 200);
+    assert!(!anonymous.contains("Log out"));
+    assert!(
+        a.get("/verify").body.contains("Log out"),
+        "a logged-in visitor keeps the menu"
+    );
+    let (ct, body) = multipart(&[("credential", "")], Some(("badge.jwt", jwt)));
+    let (code, page) = verify_page(base, &ct, &body);
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("id=\"verdict\">Valid<"), "{page}");
+    let mut changed = c.clone();
+    changed["credentialSubject"]["achievement"]["name"] = "AI Builder".into();
+    let (ct, body) = multipart(&[("credential", &changed.to_string())], None);
+    let (code, page) = verify_page(base, &ct, &body);
+    assert_eq!(code, 200);
+    assert!(page.contains("Not valid"), "{page}");
+    assert_eq!(outcome_of(&page, "signature"), "failed");
+    let (code, page) = verify_page(base, "application/x-www-form-urlencoded", "credential=x");
+    assert_eq!(code, 400);
+    assert!(page.contains("multipart/form-data"), "{page}");
+    let huge = "x".repeat(70 * 1024);
+    let (ct, body) = multipart(&[("credential", "")], Some(("huge.json", &huge)));
+    let (code, page) = verify_page(base, &ct, &body);
+    assert_eq!(code, 413);
+    assert!(page.contains("at most 64 KiB"), "{page}");
 }
 
 /// The mode bits of a file.
@@ -724,35 +792,8 @@ fn the_signing_key_lives_in_a_key_file_and_rotates_without_breaking_old_credenti
         ],
     );
 
-    // The database and its logs are the owner's alone; the key is in a 0600 file in a
-    // 0700 directory beside it, and not in the database.
-    for suffix in ["", "-wal", "-shm"] {
-        let p = PathBuf::from(format!("{}{suffix}", file.display()));
-        if p.exists() {
-            assert_eq!(mode(&p), 0o600, "{}", p.display());
-        }
-    }
     let keys = dir.path().join("k.db.keys");
-    assert_eq!(mode(&keys), 0o700);
-    let key_files: Vec<_> = std::fs::read_dir(&keys)
-        .expect("keys")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert_eq!(key_files.len(), 1, "{key_files:?}");
-    assert_eq!(mode(&key_files[0]), 0o600);
-    let seed = std::fs::read_to_string(&key_files[0])
-        .expect("key")
-        .trim()
-        .to_owned();
-    assert_eq!(seed.len(), 64);
-    let stored = crate::block_on_rows(&db, "SELECT 'issuer', 0, seed FROM issuer");
-    assert_eq!(stored[0].2, "", "no seed in the database");
-    let bytes = std::fs::read(&file).expect("db");
-    assert!(
-        !bytes.windows(64).any(|w| w == seed.as_bytes()),
-        "the seed is nowhere in the file"
-    );
+    let seed = the_key_is_in_its_file_alone(&db, &file, &keys);
 
     // Rotation: Ada's credential (old key) and Bob's (new key) both verify, each with the
     // status list its own key signs.
@@ -794,52 +835,13 @@ fn the_signing_key_lives_in_a_key_file_and_rotates_without_breaking_old_credenti
         uuid_of("bob@example.com").unwrap_or(all[1].clone()),
     );
     let server = crate::http::start(&db);
-    let mut files = vec![];
-    let mut docs = vec![];
-    for (i, uuid) in [&a, &b].into_iter().enumerate() {
-        let credential = ok(&db, &["badges", "export", uuid]);
-        let c: Value = serde_json::from_str(&credential).expect("credential");
-        let issuer = c["issuer"]["id"].as_str().expect("issuer").to_owned();
-        assert_eq!(
-            issuer,
-            if i == 0 {
-                before["id"].clone()
-            } else {
-                after["id"].clone()
-            },
-            "credential {i}"
-        );
-        let p = dir.path().join(format!("c{i}.json"));
-        std::fs::write(&p, &credential).expect("write");
-        assert!(ok(&db, &["badges", "verify", &p.display().to_string()]).contains("VALID"));
-        let report = post_verify(&server.base, "application/json", &credential);
-        assert_eq!(report["valid"], true, "credential {i}: {report}");
-        let status_url = c["credentialStatus"]["statusListCredential"]
-            .as_str()
-            .expect("status")
-            .to_owned();
-        let n = status_url.rsplit('/').next().expect("n").to_owned();
-        assert_eq!(
-            n,
-            (i + 1).to_string(),
-            "the new key starts a list of its own"
-        );
-        let (code, list) = crate::http::get(
-            &format!("{}/api/v1/credentials/status/{n}", server.base),
-            None,
-        );
-        assert_eq!(code, 200);
-        let l: Value = serde_json::from_str(&list).expect("list");
-        assert_eq!(
-            l["issuer"].as_str().or(l["issuer"]["id"].as_str()),
-            Some(issuer.as_str()),
-            "list {n} is signed by its credentials' key"
-        );
-        let sp = dir.path().join(format!("status{n}.json"));
-        std::fs::write(&sp, &list).expect("write");
-        files.push(p);
-        docs.push((status_url, sp));
-    }
+    let (files, docs) = each_verifies_with_its_own_list(
+        &db,
+        &server.base,
+        dir.path(),
+        [&a, &b],
+        [&before["id"], &after["id"]],
+    );
     let doc_refs: Vec<(&str, &Path)> = docs
         .iter()
         .map(|(u, p)| (u.as_str(), p.as_path()))
@@ -882,4 +884,85 @@ fn the_signing_key_lives_in_a_key_file_and_rotates_without_breaking_old_credenti
         crate::block_on_rows(&db, "SELECT 'issuer', 0, seed FROM issuer")[0].2,
         ""
     );
+}
+
+/// Each credential exported, valid for Flywheel's CLI and API, issued by its own key
+/// (`issuers`), with a status list of its own signed by that key: the credential files
+/// and the (status list URL, file) pairs.
+fn each_verifies_with_its_own_list(
+    db: &str,
+    base: &str,
+    dir: &Path,
+    uuids: [&String; 2],
+    issuers: [&Value; 2],
+) -> (Vec<PathBuf>, Vec<(String, PathBuf)>) {
+    let mut files = vec![];
+    let mut docs = vec![];
+    for (i, uuid) in uuids.into_iter().enumerate() {
+        let credential = ok(db, &["badges", "export", uuid]);
+        let c: Value = serde_json::from_str(&credential).expect("credential");
+        let issuer = c["issuer"]["id"].as_str().expect("issuer").to_owned();
+        assert_eq!(&issuer, issuers[i], "credential {i}");
+        let p = dir.join(format!("c{i}.json"));
+        std::fs::write(&p, &credential).expect("write");
+        assert!(ok(db, &["badges", "verify", &p.display().to_string()]).contains("VALID"));
+        let report = post_verify(base, "application/json", &credential);
+        assert_eq!(report["valid"], true, "credential {i}: {report}");
+        let status_url = c["credentialStatus"]["statusListCredential"]
+            .as_str()
+            .expect("status")
+            .to_owned();
+        let n = status_url.rsplit('/').next().expect("n").to_owned();
+        assert_eq!(
+            n,
+            (i + 1).to_string(),
+            "the new key starts a list of its own"
+        );
+        let (code, list) =
+            crate::http::get(&format!("{}/api/v1/credentials/status/{n}", base), None);
+        assert_eq!(code, 200);
+        let l: Value = serde_json::from_str(&list).expect("list");
+        assert_eq!(
+            l["issuer"].as_str().or(l["issuer"]["id"].as_str()),
+            Some(issuer.as_str()),
+            "list {n} is signed by its credentials' key"
+        );
+        let sp = dir.join(format!("status{n}.json"));
+        std::fs::write(&sp, &list).expect("write");
+        files.push(p);
+        docs.push((status_url, sp));
+    }
+    (files, docs)
+}
+
+/// The database and its logs are the owner's alone; the key is in a 0600 file in a 0700
+/// directory beside it, and not in the database. The key's seed.
+fn the_key_is_in_its_file_alone(db: &str, file: &Path, keys: &Path) -> String {
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", file.display()));
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+    }
+    assert_eq!(mode(keys), 0o700);
+    let key_files: Vec<_> = std::fs::read_dir(keys)
+        .expect("keys")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(key_files.len(), 1, "{key_files:?}");
+    assert_eq!(mode(&key_files[0]), 0o600);
+    let seed = std::fs::read_to_string(&key_files[0])
+        .expect("key")
+        .trim()
+        .to_owned();
+    assert_eq!(seed.len(), 64);
+    let stored = crate::block_on_rows(db, "SELECT 'issuer', 0, seed FROM issuer");
+    assert_eq!(stored[0].2, "", "no seed in the database");
+    let bytes = std::fs::read(file).expect("db");
+    assert!(
+        !bytes.windows(64).any(|w| w == seed.as_bytes()),
+        "the seed is nowhere in the file"
+    );
+    seed
 }

@@ -256,7 +256,9 @@ fn a_full_disk_never_acknowledges_a_lost_write() {
     }
     for marker in &cli_acked {
         assert!(
-            stored.iter().any(|(t, _, m)| t == "interventions" && m == marker),
+            stored
+                .iter()
+                .any(|(t, _, m)| t == "interventions" && m == marker),
             "the CLI's {marker} succeeded but is not stored"
         );
     }

@@ -354,11 +354,7 @@ fn query_parameters_are_validated_not_ignored() {
 fn serve_with_json_logs(
     db: &str,
     token_file: &str,
-) -> (
-    std::process::Child,
-    String,
-    std::thread::JoinHandle<String>,
-) {
+) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
     use std::io::{BufRead, BufReader, Read};
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
