@@ -294,305 +294,16 @@ fn the_main_flows_in_a_real_browser() {
     flywheel_testkit::block_on(async move {
         let d = session(&driver, &browser, &downloads).await;
         let result = async {
-            // Log in; the dashboard opens with its charts drawn.
-            login(&d, &base, ana_email, ana_pw).await;
-            assert_eq!(d.title().await.expect("title"), "Flywheel — dashboard");
-            let charts = d.find_all(By::Css("svg.chart")).await.expect("charts");
-            assert!(charts.len() >= 10, "{} charts", charts.len());
-            for c in &charts {
-                let r = c.rect().await.expect("rect");
-                assert!(
-                    r.width > 100.0 && r.height > 20.0,
-                    "a chart is drawn with a size: {r:?}"
-                );
-            }
-            let bars = d
-                .find_all(By::Css("#funnel-chart rect"))
-                .await
-                .expect("bars");
-            assert_eq!(bars.len(), 6, "six funnel stages");
-            assert!(text_of(&d, "#status")
-                .await
-                .contains("Stage reached: crawl"));
-            shot(&d, "01-dashboard").await;
+            dashboard_and_can_i(&d, &base, (ana_email, ana_pw)).await;
+            the_demo_program_is_alive(&d, &base).await;
 
-            // "Can I?": a yes with steps and a link, then a no with alternatives.
-            d.goto(format!("{base}/can-i")).await.expect("goto");
-            choose(&d, "#can-i", "tool", "Microsoft 365 Copilot").await;
-            fill(&d, "input[name=purpose]", "summarising").await;
-            choose(&d, "#can-i", "data", "confidential").await;
-            d.find(By::Css("#can-i button"))
-                .await
-                .expect("ask")
-                .click()
-                .await
-                .expect("ask");
-            let answer = el(&d, "#answer").await;
-            assert_eq!(
-                answer.attr("data-allowed").await.expect("attr").as_deref(),
-                Some("true")
-            );
-            let t = answer.text().await.expect("text");
-            assert!(
-                t.contains("Yes — here's how") && t.contains("Restart Teams"),
-                "{t}"
-            );
-            shot(&d, "02-can-i-yes").await;
-            choose(&d, "#can-i", "tool", "Public AI chatbots").await;
-            d.find(By::Css("#can-i button"))
-                .await
-                .expect("ask")
-                .click()
-                .await
-                .expect("ask");
-            let t = text_of(&d, "#answer[data-allowed=false]").await;
-            assert!(t.contains("No — but try this instead"), "{t}");
-            assert!(
-                t.contains("public data only") && t.contains("ChatGPT Enterprise"),
-                "{t}"
-            );
-            shot(&d, "03-can-i-no-but-try").await;
+            post_try_and_verify_a_win(&d, &base, (bo_email, bo_pw)).await;
 
-            // The demo's program is alive: the wins shared in #ai-wins are wins of the
-            // library, the most-reacted are use cases, this week's are in the digest, the
-            // planted champions are in the directory, and a champion's verifications
-            // earned badges that the team view counts.
-            d.goto(format!("{base}/digest")).await.expect("goto");
-            let digest = d
-                .find_all(By::Css("main ol li a[href^='/wins/']"))
-                .await
-                .expect("find");
-            assert!(!digest.is_empty(), "{}", text_of(&d, "main").await);
-            d.goto(format!("{base}/champions")).await.expect("goto");
-            let cards = d
-                .find_all(By::Css("#directory article.card"))
-                .await
-                .expect("find");
-            assert!(!cards.is_empty(), "{}", text_of(&d, "main").await);
-            shot(&d, "03c-champions").await;
-            d.goto(format!("{base}/badges")).await.expect("goto");
-            let mut sprinters = None;
-            for row in d.find_all(By::Css("#classes tr")).await.expect("rows") {
-                let t = row.text().await.expect("text");
-                if t.contains("Spring Sprinter") {
-                    sprinters = t
-                        .split_whitespace()
-                        .last()
-                        .and_then(|n| n.parse::<u32>().ok());
-                }
-            }
-            assert!(
-                sprinters.is_some_and(|n| n >= 5),
-                "the demo's verified wins earned Spring Sprinter: {}",
-                text_of(&d, "#classes").await
-            );
-            shot(&d, "03d-badges").await;
-            d.goto(format!("{base}/use-cases")).await.expect("goto");
-            let library = text_of(&d, "main").await;
-            assert!(
-                d.find_all(By::Css("article[id^=use-case-]"))
-                    .await
-                    .expect("find")
-                    .len()
-                    == 3,
-                "the demo promotes three wins: {library}"
-            );
-            shot(&d, "03b-use-cases").await;
+            volunteer(&d, &base, other["display_name"].as_str().expect("name")).await;
 
-            // Post a win.
-            d.goto(format!("{base}/wins")).await.expect("goto");
-            let wins = text_of(&d, "main").await;
-            assert!(
-                wins.contains("shared in chat"),
-                "the demo's #ai-wins posts are wins: {wins}"
-            );
-            fill(
-                &d,
-                "#post-win input[name=title]",
-                "Board pack summary in 15 minutes",
-            )
-            .await;
-            fill(
-                &d,
-                "#post-win textarea[name=what]",
-                "Copilot summarises the 80-page pack into one page",
-            )
-            .await;
-            choose(&d, "#post-win", "tool", "Microsoft 365 Copilot").await;
-            fill(&d, "#post-win input[name=minutes_before]", "90").await;
-            fill(&d, "#post-win input[name=minutes_after]", "15").await;
-            choose(&d, "#post-win", "frequency", "monthly").await;
-            d.find(By::Css("#post-win button"))
-                .await
-                .expect("post")
-                .click()
-                .await
-                .expect("post");
-            let win_url = wait_path(&d, "post-win", |p| p.starts_with("/wins/")).await;
-            assert_eq!(text_of(&d, "h1").await, "Board pack summary in 15 minutes");
-            shot(&d, "04-win-posted").await;
-            logout(&d).await;
+            learn_and_verify_the_credential(&d, &base, &downloads).await;
 
-            // Another user tries it too.
-            login(&d, &base, bo_email, bo_pw).await;
-            d.goto(win_url.as_str()).await.expect("goto");
-            d.find(By::Css("#tried-too"))
-                .await
-                .expect("button")
-                .click()
-                .await
-                .expect("tried");
-            // #tried-state exists only on the page after the click.
-            assert!(text_of(&d, "#tried-state")
-                .await
-                .contains("You tried this too"));
-            assert_eq!(text_of(&d, "#tried-count").await, "1");
-            shot(&d, "05-tried-too").await;
-
-            // ... and saw it work: a peer verifies the win, with the evidence.
-            fill(
-                &d,
-                "#verify-win textarea[name=evidence]",
-                "Watched the pack summary at the March board prep",
-            )
-            .await;
-            d.find(By::Css("#verify-win button"))
-                .await
-                .expect("verify")
-                .click()
-                .await
-                .expect("verify");
-            wait_path(&d, "verify-win", |p| p.starts_with("/wins/")).await;
-            let verified = text_of(&d, "#verifications + ul").await;
-            assert!(verified.contains("a peer on"), "{verified}");
-            shot(&d, "05b-win-verified").await;
-
-            // Volunteer as a champion, listed in the directory.
-            d.goto(format!("{base}/champions")).await.expect("goto");
-            fill(
-                &d,
-                "#volunteer textarea[name=bio]",
-                "Happy to show Copilot in Excel",
-            )
-            .await;
-            fill(&d, "#volunteer input[name=tools]", "Microsoft 365 Copilot").await;
-            fill(
-                &d,
-                "#volunteer input[name=office_hours]",
-                "Thursdays 10:00-11:00",
-            )
-            .await;
-            d.find(By::Css("#volunteer input[name=listed]"))
-                .await
-                .expect("box")
-                .click()
-                .await
-                .expect("tick");
-            d.find(By::Css("#volunteer button"))
-                .await
-                .expect("volunteer")
-                .click()
-                .await
-                .expect("volunteer");
-            assert!(text_of(&d, "#message")
-                .await
-                .contains("Thank you for volunteering"));
-            assert_eq!(text_of(&d, "#my-status").await, "volunteer");
-            let directory = text_of(&d, "#directory").await;
-            assert!(
-                directory.contains(other["display_name"].as_str().expect("name"))
-                    && directory.contains("Thursdays 10:00-11:00"),
-                "{directory}"
-            );
-            shot(&d, "06-volunteered").await;
-
-            // Learn: complete the basics course, receive the badge, download its credential
-            // and check it on the public verify page, as anyone would.
-            d.goto(format!("{base}/learn/ai-basics"))
-                .await
-                .expect("goto");
-            for _ in 0..3 {
-                d.find(By::Css("button.complete"))
-                    .await
-                    .expect("a module to mark done")
-                    .click()
-                    .await
-                    .expect("done");
-                wait_path(&d, "module", |p| p == "/learn/ai-basics").await;
-            }
-            assert!(text_of(&d, "#message")
-                .await
-                .contains("You earned: AI Explorer"));
-            shot(&d, "06b-course-complete").await;
-            d.goto(format!("{base}/badges")).await.expect("goto");
-            let card = text_of(&d, "#my-badges [data-badge=explorer]").await;
-            assert!(
-                card.contains("AI Explorer") && card.contains("active"),
-                "{card}"
-            );
-            shot(&d, "06c-my-badges").await;
-            d.find(By::Css("#my-badges [data-badge=explorer] a.download-json"))
-                .await
-                .expect("download link")
-                .click()
-                .await
-                .expect("download");
-            let file = downloaded(&downloads, ".json").await;
-            let credential = std::fs::read_to_string(&file).expect("the downloaded credential");
-            assert!(credential.contains("OpenBadgeCredential"), "{credential}");
-            d.goto(format!("{base}/verify")).await.expect("goto");
-            d.find(By::Css("#file"))
-                .await
-                .expect("file input")
-                .send_keys(file.display().to_string())
-                .await
-                .expect("choose the file");
-            d.find(By::Css("#verify"))
-                .await
-                .expect("verify")
-                .click()
-                .await
-                .expect("verify");
-            assert_eq!(text_of(&d, "#verdict").await, "Valid");
-            let checks = d
-                .find_all(By::Css("#checks tr[data-outcome=passed]"))
-                .await
-                .expect("checks");
-            assert!(checks.len() >= 4, "{} checks passed", checks.len());
-            shot(&d, "06d-verified").await;
-
-            // A phone-sized window: the dashboard fits its width, charts and all.
-            d.set_window_rect(0, 0, 390, 844).await.expect("resize");
-            d.goto(format!("{base}/")).await.expect("goto");
-            let overflow = d
-                .execute(
-                    "return document.documentElement.scrollWidth - window.innerWidth;",
-                    vec![],
-                )
-                .await
-                .expect("script")
-                .json()
-                .as_i64()
-                .unwrap_or(999);
-            assert!(
-                overflow <= 1,
-                "the page is {overflow} px wider than a phone"
-            );
-            let first_chart = d
-                .find(By::Css("svg.chart"))
-                .await
-                .expect("chart")
-                .rect()
-                .await
-                .expect("rect");
-            assert!(first_chart.width <= 390.0, "{first_chart:?}");
-            shot(&d, "07-phone-dashboard").await;
-            d.goto(format!(
-                "{base}/can-i?tool=Public+AI+chatbots&purpose=drafting&data=confidential"
-            ))
-            .await
-            .expect("goto");
-            shot(&d, "08-phone-can-i").await;
+            phone_width(&d, &base).await;
             Ok::<(), WebDriverError>(())
         }
         .await;
@@ -601,4 +312,325 @@ fn the_main_flows_in_a_real_browser() {
         quit.expect("quit");
     });
     drop(server);
+}
+
+/// Log in; the dashboard opens with its charts drawn. "Can I?": a yes with steps and a
+/// link, then a no with alternatives.
+async fn dashboard_and_can_i(d: &WebDriver, base: &str, (ana_email, ana_pw): (&str, &str)) {
+    // Log in; the dashboard opens with its charts drawn.
+    login(d, base, ana_email, ana_pw).await;
+    assert_eq!(d.title().await.expect("title"), "Flywheel — dashboard");
+    let charts = d.find_all(By::Css("svg.chart")).await.expect("charts");
+    assert!(charts.len() >= 10, "{} charts", charts.len());
+    for c in &charts {
+        let r = c.rect().await.expect("rect");
+        assert!(
+            r.width > 100.0 && r.height > 20.0,
+            "a chart is drawn with a size: {r:?}"
+        );
+    }
+    let bars = d
+        .find_all(By::Css("#funnel-chart rect"))
+        .await
+        .expect("bars");
+    assert_eq!(bars.len(), 6, "six funnel stages");
+    assert!(text_of(d, "#status").await.contains("Stage reached: crawl"));
+    shot(d, "01-dashboard").await;
+
+    // "Can I?": a yes with steps and a link, then a no with alternatives.
+    d.goto(format!("{base}/can-i")).await.expect("goto");
+    choose(d, "#can-i", "tool", "Microsoft 365 Copilot").await;
+    fill(d, "input[name=purpose]", "summarising").await;
+    choose(d, "#can-i", "data", "confidential").await;
+    d.find(By::Css("#can-i button"))
+        .await
+        .expect("ask")
+        .click()
+        .await
+        .expect("ask");
+    let answer = el(d, "#answer").await;
+    assert_eq!(
+        answer.attr("data-allowed").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    let t = answer.text().await.expect("text");
+    assert!(
+        t.contains("Yes — here's how") && t.contains("Restart Teams"),
+        "{t}"
+    );
+    shot(d, "02-can-i-yes").await;
+    choose(d, "#can-i", "tool", "Public AI chatbots").await;
+    d.find(By::Css("#can-i button"))
+        .await
+        .expect("ask")
+        .click()
+        .await
+        .expect("ask");
+    let t = text_of(d, "#answer[data-allowed=false]").await;
+    assert!(t.contains("No — but try this instead"), "{t}");
+    assert!(
+        t.contains("public data only") && t.contains("ChatGPT Enterprise"),
+        "{t}"
+    );
+    shot(d, "03-can-i-no-but-try").await;
+}
+
+/// The demo's program is alive: the wins shared in #ai-wins are wins of the library, the
+/// most-reacted are use cases, this week's are in the digest, the planted champions are
+/// in the directory, and a champion's verifications earned badges that the team view
+/// counts.
+async fn the_demo_program_is_alive(d: &WebDriver, base: &str) {
+    // The demo's program is alive: the wins shared in #ai-wins are wins of the
+    // library, the most-reacted are use cases, this week's are in the digest, the
+    // planted champions are in the directory, and a champion's verifications
+    // earned badges that the team view counts.
+    d.goto(format!("{base}/digest")).await.expect("goto");
+    let digest = d
+        .find_all(By::Css("main ol li a[href^='/wins/']"))
+        .await
+        .expect("find");
+    assert!(!digest.is_empty(), "{}", text_of(d, "main").await);
+    d.goto(format!("{base}/champions")).await.expect("goto");
+    let cards = d
+        .find_all(By::Css("#directory article.card"))
+        .await
+        .expect("find");
+    assert!(!cards.is_empty(), "{}", text_of(d, "main").await);
+    shot(d, "03c-champions").await;
+    d.goto(format!("{base}/badges")).await.expect("goto");
+    let mut sprinters = None;
+    for row in d.find_all(By::Css("#classes tr")).await.expect("rows") {
+        let t = row.text().await.expect("text");
+        if t.contains("Spring Sprinter") {
+            sprinters = t
+                .split_whitespace()
+                .last()
+                .and_then(|n| n.parse::<u32>().ok());
+        }
+    }
+    assert!(
+        sprinters.is_some_and(|n| n >= 5),
+        "the demo's verified wins earned Spring Sprinter: {}",
+        text_of(d, "#classes").await
+    );
+    shot(d, "03d-badges").await;
+    d.goto(format!("{base}/use-cases")).await.expect("goto");
+    let library = text_of(d, "main").await;
+    assert!(
+        d.find_all(By::Css("article[id^=use-case-]"))
+            .await
+            .expect("find")
+            .len()
+            == 3,
+        "the demo promotes three wins: {library}"
+    );
+    shot(d, "03b-use-cases").await;
+}
+
+/// Post a win; another user tries it too and saw it work: a peer verifies the win, with
+/// the evidence.
+async fn post_try_and_verify_a_win(d: &WebDriver, base: &str, (bo_email, bo_pw): (&str, &str)) {
+    // Post a win.
+    d.goto(format!("{base}/wins")).await.expect("goto");
+    let wins = text_of(d, "main").await;
+    assert!(
+        wins.contains("shared in chat"),
+        "the demo's #ai-wins posts are wins: {wins}"
+    );
+    fill(
+        d,
+        "#post-win input[name=title]",
+        "Board pack summary in 15 minutes",
+    )
+    .await;
+    fill(
+        d,
+        "#post-win textarea[name=what]",
+        "Copilot summarises the 80-page pack into one page",
+    )
+    .await;
+    choose(d, "#post-win", "tool", "Microsoft 365 Copilot").await;
+    fill(d, "#post-win input[name=minutes_before]", "90").await;
+    fill(d, "#post-win input[name=minutes_after]", "15").await;
+    choose(d, "#post-win", "frequency", "monthly").await;
+    d.find(By::Css("#post-win button"))
+        .await
+        .expect("post")
+        .click()
+        .await
+        .expect("post");
+    let win_url = wait_path(d, "post-win", |p| p.starts_with("/wins/")).await;
+    assert_eq!(text_of(d, "h1").await, "Board pack summary in 15 minutes");
+    shot(d, "04-win-posted").await;
+    logout(d).await;
+
+    // Another user tries it too.
+    login(d, base, bo_email, bo_pw).await;
+    d.goto(win_url.as_str()).await.expect("goto");
+    d.find(By::Css("#tried-too"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("tried");
+    // #tried-state exists only on the page after the click.
+    assert!(text_of(d, "#tried-state")
+        .await
+        .contains("You tried this too"));
+    assert_eq!(text_of(d, "#tried-count").await, "1");
+    shot(d, "05-tried-too").await;
+
+    // ... and saw it work: a peer verifies the win, with the evidence.
+    fill(
+        d,
+        "#verify-win textarea[name=evidence]",
+        "Watched the pack summary at the March board prep",
+    )
+    .await;
+    d.find(By::Css("#verify-win button"))
+        .await
+        .expect("verify")
+        .click()
+        .await
+        .expect("verify");
+    wait_path(d, "verify-win", |p| p.starts_with("/wins/")).await;
+    let verified = text_of(d, "#verifications + ul").await;
+    assert!(verified.contains("a peer on"), "{verified}");
+    shot(d, "05b-win-verified").await;
+}
+
+/// Volunteer as a champion, listed in the directory.
+async fn volunteer(d: &WebDriver, base: &str, name: &str) {
+    // Volunteer as a champion, listed in the directory.
+    d.goto(format!("{base}/champions")).await.expect("goto");
+    fill(
+        d,
+        "#volunteer textarea[name=bio]",
+        "Happy to show Copilot in Excel",
+    )
+    .await;
+    fill(d, "#volunteer input[name=tools]", "Microsoft 365 Copilot").await;
+    fill(
+        d,
+        "#volunteer input[name=office_hours]",
+        "Thursdays 10:00-11:00",
+    )
+    .await;
+    d.find(By::Css("#volunteer input[name=listed]"))
+        .await
+        .expect("box")
+        .click()
+        .await
+        .expect("tick");
+    d.find(By::Css("#volunteer button"))
+        .await
+        .expect("volunteer")
+        .click()
+        .await
+        .expect("volunteer");
+    assert!(text_of(d, "#message")
+        .await
+        .contains("Thank you for volunteering"));
+    assert_eq!(text_of(d, "#my-status").await, "volunteer");
+    let directory = text_of(d, "#directory").await;
+    assert!(
+        directory.contains(name) && directory.contains("Thursdays 10:00-11:00"),
+        "{directory}"
+    );
+    shot(d, "06-volunteered").await;
+}
+
+/// Learn: complete the basics course, receive the badge, download its credential and
+/// check it on the public verify page, as anyone would.
+async fn learn_and_verify_the_credential(d: &WebDriver, base: &str, downloads: &Path) {
+    // Learn: complete the basics course, receive the badge, download its credential
+    // and check it on the public verify page, as anyone would.
+    d.goto(format!("{base}/learn/ai-basics"))
+        .await
+        .expect("goto");
+    for _ in 0..3 {
+        d.find(By::Css("button.complete"))
+            .await
+            .expect("a module to mark done")
+            .click()
+            .await
+            .expect("done");
+        wait_path(d, "module", |p| p == "/learn/ai-basics").await;
+    }
+    assert!(text_of(d, "#message")
+        .await
+        .contains("You earned: AI Explorer"));
+    shot(d, "06b-course-complete").await;
+    d.goto(format!("{base}/badges")).await.expect("goto");
+    let card = text_of(d, "#my-badges [data-badge=explorer]").await;
+    assert!(
+        card.contains("AI Explorer") && card.contains("active"),
+        "{card}"
+    );
+    shot(d, "06c-my-badges").await;
+    d.find(By::Css("#my-badges [data-badge=explorer] a.download-json"))
+        .await
+        .expect("download link")
+        .click()
+        .await
+        .expect("download");
+    let file = downloaded(downloads, ".json").await;
+    let credential = std::fs::read_to_string(&file).expect("the downloaded credential");
+    assert!(credential.contains("OpenBadgeCredential"), "{credential}");
+    d.goto(format!("{base}/verify")).await.expect("goto");
+    d.find(By::Css("#file"))
+        .await
+        .expect("file input")
+        .send_keys(file.display().to_string())
+        .await
+        .expect("choose the file");
+    d.find(By::Css("#verify"))
+        .await
+        .expect("verify")
+        .click()
+        .await
+        .expect("verify");
+    assert_eq!(text_of(d, "#verdict").await, "Valid");
+    let checks = d
+        .find_all(By::Css("#checks tr[data-outcome=passed]"))
+        .await
+        .expect("checks");
+    assert!(checks.len() >= 4, "{} checks passed", checks.len());
+    shot(d, "06d-verified").await;
+}
+
+/// A phone-sized window: the dashboard fits its width, charts and all.
+async fn phone_width(d: &WebDriver, base: &str) {
+    // A phone-sized window: the dashboard fits its width, charts and all.
+    d.set_window_rect(0, 0, 390, 844).await.expect("resize");
+    d.goto(format!("{base}/")).await.expect("goto");
+    let overflow = d
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("script")
+        .json()
+        .as_i64()
+        .unwrap_or(999);
+    assert!(
+        overflow <= 1,
+        "the page is {overflow} px wider than a phone"
+    );
+    let first_chart = d
+        .find(By::Css("svg.chart"))
+        .await
+        .expect("chart")
+        .rect()
+        .await
+        .expect("rect");
+    assert!(first_chart.width <= 390.0, "{first_chart:?}");
+    shot(d, "07-phone-dashboard").await;
+    d.goto(format!(
+        "{base}/can-i?tool=Public+AI+chatbots&purpose=drafting&data=confidential"
+    ))
+    .await
+    .expect("goto");
+    shot(d, "08-phone-can-i").await;
 }

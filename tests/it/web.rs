@@ -863,19 +863,70 @@ fn api_schemas_and_authorization(url: &str) {
     ))
     .is_err());
 
-    // Fill every list: a win tried by a colleague and promoted, a champion, a request, an incident.
-    let url = |p: &str| format!("{}{p}", s.base);
-    let check = |method: &str, path: &str, concrete: &str, who, body: Option<serde_json::Value>| {
-        let (code, v) = call(&method.to_uppercase(), &url(concrete), who, body.as_ref());
-        let schema = if code < 400 {
-            response_schema(&doc, path, method, code).clone()
-        } else {
-            doc["components"]["schemas"]["Error"].clone()
-        };
-        conforms(&doc, &schema, &v, &format!("{method} {concrete} ({code})"));
-        (code, v)
+    let c = Checked {
+        base: &s.base,
+        doc: &doc,
     };
-    let (code, win) = check(
+    let win_id = fill_every_list(&c, emp, lead, &people);
+    let lead_award = learning_through_the_api(&c, lead, emp, win_id);
+
+    errors_are_documented(&c, emp);
+
+    every_get_answers_as_documented(&c, lead, win_id, &lead_award);
+
+    authorization_matrix(&c, viewer, emp, &lead_award);
+}
+
+/// Calls the API and checks the answer against the OpenAPI document (an error against
+/// `Error`).
+struct Checked<'a> {
+    base: &'a str,
+    doc: &'a serde_json::Value,
+}
+
+impl Checked<'_> {
+    fn url(&self, p: &str) -> String {
+        format!("{}{p}", self.base)
+    }
+
+    fn check(
+        &self,
+        method: &str,
+        path: &str,
+        concrete: &str,
+        who: Option<(&str, &str)>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let (code, v) = call(
+            &method.to_uppercase(),
+            &self.url(concrete),
+            who,
+            body.as_ref(),
+        );
+        let schema = if code < 400 {
+            response_schema(self.doc, path, method, code).clone()
+        } else {
+            self.doc["components"]["schemas"]["Error"].clone()
+        };
+        conforms(
+            self.doc,
+            &schema,
+            &v,
+            &format!("{method} {concrete} ({code})"),
+        );
+        (code, v)
+    }
+}
+
+/// Fills every list: a win tried by a colleague and promoted, a champion, a request, an
+/// incident, a tool, the policies, an invitation. The win's id.
+fn fill_every_list(
+    c: &Checked<'_>,
+    emp: Option<(&str, &str)>,
+    lead: Option<(&str, &str)>,
+    people: &[serde_json::Value],
+) -> i64 {
+    let (code, win) = c.check(
         "post",
         "/api/v1/wins",
         "/api/v1/wins",
@@ -887,7 +938,7 @@ fn api_schemas_and_authorization(url: &str) {
     assert_eq!(code, 201);
     let win_id = win["id"].as_i64().expect("id");
     assert_eq!(
-        check(
+        c.check(
             "post",
             "/api/v1/wins/{id}/tried-too",
             &format!("/api/v1/wins/{win_id}/tried-too"),
@@ -898,7 +949,7 @@ fn api_schemas_and_authorization(url: &str) {
         200
     );
     assert_eq!(
-        check(
+        c.check(
             "post",
             "/api/v1/wins/{id}/promote",
             &format!("/api/v1/wins/{win_id}/promote"),
@@ -909,7 +960,7 @@ fn api_schemas_and_authorization(url: &str) {
         200
     );
     assert_eq!(
-        check(
+        c.check(
             "post",
             "/api/v1/champions/volunteer",
             "/api/v1/champions/volunteer",
@@ -920,7 +971,7 @@ fn api_schemas_and_authorization(url: &str) {
         200
     );
     assert_eq!(
-        check(
+        c.check(
             "post",
             "/api/v1/champions/help-sessions",
             "/api/v1/champions/help-sessions",
@@ -930,7 +981,7 @@ fn api_schemas_and_authorization(url: &str) {
         .0,
         201
     );
-    let (code, req) = check(
+    let (code, req) = c.check(
         "post",
         "/api/v1/access-requests",
         "/api/v1/access-requests",
@@ -939,7 +990,7 @@ fn api_schemas_and_authorization(url: &str) {
     );
     assert_eq!(code, 201);
     assert_eq!(
-        check(
+        c.check(
             "post",
             "/api/v1/access-requests/{id}/decision",
             &format!("/api/v1/access-requests/{}/decision", req["id"]),
@@ -949,7 +1000,7 @@ fn api_schemas_and_authorization(url: &str) {
         .0,
         200
     );
-    let (code, inc) = check(
+    let (code, inc) = c.check(
         "post",
         "/api/v1/incidents",
         "/api/v1/incidents",
@@ -960,7 +1011,7 @@ fn api_schemas_and_authorization(url: &str) {
     );
     assert_eq!(code, 201);
     assert_eq!(
-        check(
+        c.check(
             "post",
             "/api/v1/incidents/{id}/triage",
             &format!("/api/v1/incidents/{}/triage", inc["id"]),
@@ -970,10 +1021,10 @@ fn api_schemas_and_authorization(url: &str) {
         .0,
         200
     );
-    assert_eq!(check("put", "/api/v1/tools/{name}", "/api/v1/tools/Copilot%20Studio", lead, Some(serde_json::json!({"name": "Copilot Studio", "category": "builder", "purposes": ["automation"], "data_classes": ["internal"], "approved": true}))).0, 200);
-    assert_eq!(check("put", "/api/v1/policies", "/api/v1/policies", lead, Some(serde_json::json!({"text": flywheel_policy::DEFAULT_POLICIES, "note": "saved as is"}))).0, 200);
+    assert_eq!(c.check("put", "/api/v1/tools/{name}", "/api/v1/tools/Copilot%20Studio", lead, Some(serde_json::json!({"name": "Copilot Studio", "category": "builder", "purposes": ["automation"], "data_classes": ["internal"], "approved": true}))).0, 200);
+    assert_eq!(c.check("put", "/api/v1/policies", "/api/v1/policies", lead, Some(serde_json::json!({"text": flywheel_policy::DEFAULT_POLICIES, "note": "saved as is"}))).0, 200);
     assert_eq!(
-        check(
+        c.check(
             "post",
             "/api/v1/incidents/{id}/guardrail",
             &format!("/api/v1/incidents/{}/guardrail", inc["id"]),
@@ -984,7 +1035,7 @@ fn api_schemas_and_authorization(url: &str) {
         200
     );
     assert_eq!(
-        check(
+        c.check(
             "post",
             "/api/v1/champions/invitations",
             "/api/v1/champions/invitations",
@@ -994,11 +1045,20 @@ fn api_schemas_and_authorization(url: &str) {
         .0,
         200
     );
-    // Learning: the lead completes a course and earns AI Explorer, shows it on their
-    // profile; a colleague verifies the employee's win (earning them the campaign badge),
-    // and nobody verifies their own.
+    win_id
+}
+
+/// Learning: the lead completes a course and earns AI Explorer, shows it on their
+/// profile; a colleague verifies the employee's win (earning them the campaign badge),
+/// and nobody verifies their own. The lead's award.
+fn learning_through_the_api(
+    c: &Checked<'_>,
+    lead: Option<(&str, &str)>,
+    emp: Option<(&str, &str)>,
+    win_id: i64,
+) -> String {
     for position in 1..=3 {
-        let (code, done) = check(
+        let (code, done) = c.check(
             "post",
             "/api/v1/courses/{course}/modules/{position}/complete",
             &format!("/api/v1/courses/ai-basics/modules/{position}/complete"),
@@ -1010,13 +1070,13 @@ fn api_schemas_and_authorization(url: &str) {
             (200, Some(position == 3))
         );
     }
-    let (_, mine) = check("get", "/api/v1/me/badges", "/api/v1/me/badges", lead, None);
+    let (_, mine) = c.check("get", "/api/v1/me/badges", "/api/v1/me/badges", lead, None);
     assert_eq!(mine["awards"][0]["badge"], "explorer", "{mine}");
     let lead_award = mine["awards"][0]["uuid"]
         .as_str()
         .expect("award")
         .to_owned();
-    let (code, shown) = check(
+    let (code, shown) = c.check(
         "put",
         "/api/v1/me/badges/{uuid}/profile",
         &format!("/api/v1/me/badges/{lead_award}/profile"),
@@ -1030,7 +1090,7 @@ fn api_schemas_and_authorization(url: &str) {
             .is_some_and(|u| u.contains("/credentials/")),
         "{shown}"
     );
-    let (code, v) = check(
+    let (code, v) = c.check(
         "post",
         "/api/v1/wins/{id}/verify",
         &format!("/api/v1/wins/{win_id}/verify"),
@@ -1040,7 +1100,7 @@ fn api_schemas_and_authorization(url: &str) {
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["as_role"], "peer");
     assert_eq!(v["badges_awarded"], serde_json::json!(["Spring Sprinter"]));
-    let (code, e) = check(
+    let (code, e) = c.check(
         "post",
         "/api/v1/wins/{id}/verify",
         &format!("/api/v1/wins/{win_id}/verify"),
@@ -1052,9 +1112,12 @@ fn api_schemas_and_authorization(url: &str) {
         (403, Some("self_verification")),
         "{e}"
     );
+    lead_award
+}
 
-    // Errors are documented too: a bad body, a wrong type, a missing parameter.
-    let (code, e) = check(
+/// Errors are documented too: a bad body, a wrong type, a missing parameter.
+fn errors_are_documented(c: &Checked<'_>, emp: Option<(&str, &str)>) {
+    let (code, e) = c.check(
         "post",
         "/api/v1/wins",
         "/api/v1/wins",
@@ -1070,7 +1133,7 @@ fn api_schemas_and_authorization(url: &str) {
             .is_some_and(|m| m.contains("minutes_before")),
         "{e}"
     );
-    let r = ureq::post(&url("/api/v1/wins"))
+    let r = ureq::post(&c.url("/api/v1/wins"))
         .set(
             "Authorization",
             &format!(
@@ -1084,9 +1147,16 @@ fn api_schemas_and_authorization(url: &str) {
         matches!(r, Err(ureq::Error::Status(415, _))),
         "writes must be JSON"
     );
+}
 
-    // Every documented GET answers as documented, for an admin.
-    for (path, ops) in doc["paths"].as_object().expect("paths").clone() {
+/// Every documented GET answers as documented, for an admin.
+fn every_get_answers_as_documented(
+    c: &Checked<'_>,
+    lead: Option<(&str, &str)>,
+    win_id: i64,
+    lead_award: &str,
+) {
+    for (path, ops) in c.doc["paths"].as_object().expect("paths").clone() {
         if ops["get"].is_null() {
             continue;
         }
@@ -1094,19 +1164,26 @@ fn api_schemas_and_authorization(url: &str) {
             .replace("{id}", &win_id.to_string())
             .replace("{course}", "ai-basics")
             .replace("{badge}", "explorer")
-            .replace("{uuid}", &lead_award);
+            .replace("{uuid}", lead_award);
         let concrete = if path == "/api/v1/can-i" {
             format!("{concrete}?tool=GitHub%20Copilot&purpose=coding&data=internal")
         } else {
             concrete
         };
-        let (code, _) = check("get", &path, &concrete, lead, None);
+        let (code, _) = c.check("get", &path, &concrete, lead, None);
         assert_eq!(code, 200, "GET {concrete}");
     }
+}
 
-    // The authorization matrix, over every documented operation: anonymous callers get
-    // 401 (but for the two public endpoints), viewers cannot write, employees cannot use
-    // admin endpoints or read individual-level data.
+/// The authorization matrix, over every documented operation: anonymous callers get 401
+/// (but for the public endpoints), viewers cannot write, employees cannot use admin
+/// endpoints or read individual-level data.
+fn authorization_matrix(
+    c: &Checked<'_>,
+    viewer: Option<(&str, &str)>,
+    emp: Option<(&str, &str)>,
+    lead_award: &str,
+) {
     let public = [
         "/healthz",
         "/api/v1/org/summary",
@@ -1115,7 +1192,7 @@ fn api_schemas_and_authorization(url: &str) {
         "/api/v1/credentials/status/{id}",
     ];
     let mut checked = 0;
-    for (path, ops) in doc["paths"].as_object().expect("paths").clone() {
+    for (path, ops) in c.doc["paths"].as_object().expect("paths").clone() {
         for (method, op) in ops.as_object().expect("ops") {
             let concrete = path
                 .replace("{id}", "1")
@@ -1123,7 +1200,7 @@ fn api_schemas_and_authorization(url: &str) {
                 .replace("{course}", "ai-basics")
                 .replace("{position}", "1")
                 .replace("{badge}", "explorer")
-                .replace("{uuid}", &lead_award)
+                .replace("{uuid}", lead_award)
                 .replace("{campaign}", "spring-sprint");
             let concrete = if path == "/api/v1/can-i" {
                 format!("{concrete}?tool=GitHub%20Copilot&purpose=coding&data=internal")
@@ -1132,7 +1209,7 @@ fn api_schemas_and_authorization(url: &str) {
             };
             let body = (method != "get").then(|| serde_json::json!({}));
             let m = method.to_uppercase();
-            let (code, e) = call(&m, &url(&concrete), None, body.as_ref());
+            let (code, e) = call(&m, &c.url(&concrete), None, body.as_ref());
             if public.contains(&path.as_str()) {
                 assert_eq!(code, 200, "{m} {path} is public");
             } else {
@@ -1143,7 +1220,7 @@ fn api_schemas_and_authorization(url: &str) {
                 );
             }
             if method != "get" && !public.contains(&path.as_str()) {
-                let (code, e) = call(&m, &url(&concrete), viewer, body.as_ref());
+                let (code, e) = call(&m, &c.url(&concrete), viewer, body.as_ref());
                 assert_eq!(
                     (code, e["code"].as_str()),
                     (403, Some("forbidden")),
@@ -1152,7 +1229,7 @@ fn api_schemas_and_authorization(url: &str) {
             }
             let who = op["description"].as_str().unwrap_or("");
             if who == "Who: admins." {
-                let (code, e) = call(&m, &url(&concrete), emp, body.as_ref());
+                let (code, e) = call(&m, &c.url(&concrete), emp, body.as_ref());
                 assert_eq!(
                     (code, e["code"].as_str()),
                     (403, Some("forbidden")),
@@ -1168,86 +1245,9 @@ fn api_schemas_and_authorization(url: &str) {
 /// A form's path, its fields, and whether only admins may send it.
 type FormRoute<'a> = (String, Vec<(&'a str, &'a str)>, bool);
 
-#[test]
-fn every_page_route_is_authorized() {
-    let dir = flywheel_testkit::tempdir();
-    let db = format!("sqlite://{}", dir.path().join("t.db").display());
-    ok(
-        &db,
-        &[
-            "import",
-            "hris",
-            &flywheel_testkit::fixture("hris/oracle-hr_as_hris_orgchart.csv")
-                .display()
-                .to_string(),
-            "--as-of",
-            "2024-01-01",
-        ],
-    );
-    ok(&db, &["tools", "load", &catalog_path()]);
-    ok(
-        &db,
-        &[
-            "badges",
-            "load",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/config/learning.toml"),
-        ],
-    );
-    admin(&db, "vic@example.com", "a long viewer password", "viewer");
-    crate::http::admin_linked(
-        &db,
-        "emp@example.com",
-        "a long employee password",
-        "employee",
-        "120",
-    );
-    let s = start(&db);
-    let emp = ("emp@example.com", "a long employee password");
-    let (code, win) = api(
-        "POST",
-        &format!("{}/api/v1/wins", s.base),
-        emp,
-        Some(
-            serde_json::json!({"title": "x", "minutes_before": 2, "minutes_after": 1, "frequency": "once"}),
-        ),
-    );
-    assert_eq!(code, 201);
-    let id = win["id"].as_i64().expect("id").to_string();
-    let (code, _) = api(
-        "POST",
-        &format!("{}/api/v1/incidents", s.base),
-        emp,
-        Some(serde_json::json!({"data_class": "public", "severity": "low", "what": "x"})),
-    );
-    assert_eq!(code, 201);
-    let (code, _) = api(
-        "POST",
-        &format!("{}/api/v1/access-requests", s.base),
-        emp,
-        Some(serde_json::json!({"tool": "GitHub Copilot"})),
-    );
-    assert_eq!(code, 201);
-
-    let pages = [
-        "/",
-        "/can-i",
-        "/tools",
-        "/wins",
-        &format!("/wins/{id}"),
-        "/use-cases",
-        "/digest",
-        "/champions",
-        "/requests",
-        "/incidents",
-        "/learn",
-        "/learn/ai-basics",
-        "/badges",
-        "/admin/policies",
-        "/admin/badges/explorer",
-        "/admin/badges/explorer/holders.csv",
-    ];
-    // (path, form, admin only)
-    let writes: Vec<FormRoute<'_>> = vec![
+/// Every form of the pages, for a win `id`: (path, form, admin only).
+fn form_routes(id: &str) -> Vec<FormRoute<'static>> {
+    vec![
         (
             "/wins".into(),
             vec![
@@ -1320,7 +1320,71 @@ fn every_page_route_is_authorized() {
             vec![("mode", "expire")],
             true,
         ),
+    ]
+}
+
+#[test]
+fn every_page_route_is_authorized() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    crate::oracle(&db);
+    ok(&db, &["tools", "load", &catalog_path()]);
+    let learning = concat!(env!("CARGO_MANIFEST_DIR"), "/config/learning.toml");
+    ok(&db, &["badges", "load", learning]);
+    admin(&db, "vic@example.com", "a long viewer password", "viewer");
+    crate::http::admin_linked(
+        &db,
+        "emp@example.com",
+        "a long employee password",
+        "employee",
+        "120",
+    );
+    let s = start(&db);
+    let emp = ("emp@example.com", "a long employee password");
+    let (code, win) = api(
+        "POST",
+        &format!("{}/api/v1/wins", s.base),
+        emp,
+        Some(
+            serde_json::json!({"title": "x", "minutes_before": 2, "minutes_after": 1, "frequency": "once"}),
+        ),
+    );
+    assert_eq!(code, 201);
+    let id = win["id"].as_i64().expect("id").to_string();
+    let (code, _) = api(
+        "POST",
+        &format!("{}/api/v1/incidents", s.base),
+        emp,
+        Some(serde_json::json!({"data_class": "public", "severity": "low", "what": "x"})),
+    );
+    assert_eq!(code, 201);
+    let (code, _) = api(
+        "POST",
+        &format!("{}/api/v1/access-requests", s.base),
+        emp,
+        Some(serde_json::json!({"tool": "GitHub Copilot"})),
+    );
+    assert_eq!(code, 201);
+
+    let pages = [
+        "/",
+        "/can-i",
+        "/tools",
+        "/wins",
+        &format!("/wins/{id}"),
+        "/use-cases",
+        "/digest",
+        "/champions",
+        "/requests",
+        "/incidents",
+        "/learn",
+        "/learn/ai-basics",
+        "/badges",
+        "/admin/policies",
+        "/admin/badges/explorer",
+        "/admin/badges/explorer/holders.csv",
     ];
+    let writes = form_routes(&id);
 
     // Anonymous: every page and every form goes to the login page, and comes back after.
     let mut anon = Client::new(&s.base);
