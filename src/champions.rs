@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 use std::collections::BTreeMap;
 
-use flywheel_insights::champions::{evidence, Basis, ChampionEvidence, Evidence, PARTS};
-use flywheel_insights::plan::{plan, Plan, PlanOptions, Stage};
+use flywheel_insights::champions::{Basis, ChampionEvidence, Evidence, PARTS};
+use flywheel_insights::plan::{Plan, PlanOptions, Stage};
 use flywheel_insights::population::Population;
 use flywheel_store::ChampionStatus;
 use serde::Serialize;
@@ -97,22 +97,12 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
             since,
         } => set_status(&store, person, &status, since).await,
         ChampionsCommand::Suggest { top, as_of, json } => {
-            let pb = crate::progress::step("reading the program's data".to_owned());
-            let pop = store.population(as_of).await?;
-            crate::progress::done(pb, format!("{} people", pop.len()));
-            let pb = crate::progress::step("weighing the evidence".to_owned());
-            let ev = evidence(&pop)?;
-            crate::progress::done(pb, "evidence weighed".to_owned());
-            let report = suggestions(&pop, &ev, top);
-            store
-                .audit(
-                    None,
-                    "champions.suggest",
-                    "cli",
-                    &format!("{} suggestions shown", report.suggestions.len()),
-                )
-                .await?;
-            emit(json, &report)
+            let pb = crate::progress::step(
+                "reading the program's data, weighing the evidence".to_owned(),
+            );
+            let a = crate::operator(&store).champion_evidence(as_of).await?;
+            crate::progress::done(pb, format!("{} people", a.population.len()));
+            emit(json, &suggestions(&a.population, &a.result, top))
         }
         ChampionsCommand::Plan {
             stage,
@@ -128,12 +118,6 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
             json,
         } => {
             let stage = Stage::parse(&stage).context("unknown stage")?;
-            let pb = crate::progress::step("reading the program's data".to_owned());
-            let pop = store.population(as_of).await?;
-            crate::progress::done(pb, format!("{} people", pop.len()));
-            let pb =
-                crate::progress::step("weighing the evidence, choosing and simulating".to_owned());
-            let ev = evidence(&pop)?;
             let mut options = PlanOptions::new(stage);
             options.k = k;
             options.cap = cap;
@@ -142,16 +126,15 @@ pub async fn run(cmd: ChampionsCommand, url: &str) -> anyhow::Result<()> {
             options.runs = runs;
             options.epsilon = eps;
             options.seed = seed;
-            let p = plan(&pop, &ev, options)?;
-            crate::progress::done(pb, format!("{} champions planned", p.champions.len()));
-            store
-                .audit(
-                    None,
-                    "champions.plan",
-                    "cli",
-                    &format!("{:?} plan of {} champions", p.stage, p.champions.len()),
-                )
+            let pb = crate::progress::step(
+                "reading the program's data, weighing the evidence, choosing and simulating"
+                    .to_owned(),
+            );
+            let a = crate::operator(&store)
+                .plan_champions(as_of, options)
                 .await?;
+            let (pop, (ev, p)) = (a.population, a.result);
+            crate::progress::done(pb, format!("{} champions planned", p.champions.len()));
             if send_invitations {
                 send(&store, &pop, &p).await?;
             }

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use flywheel_insights::momentum::{momentum, GroupBy, Momentum, Options};
+use flywheel_insights::momentum::{GroupBy, Momentum};
 use flywheel_insights::privacy::Cell;
 use flywheel_store::Store;
 
@@ -64,28 +64,11 @@ pub async fn run_momentum(args: MomentumArgs, url: &str) -> anyhow::Result<()> {
     let store = crate::open(url).await?;
     let by = GroupBy::parse(&args.by).with_context(|| format!("unknown grouping {:?}", args.by))?;
     let pb = crate::progress::step("reading the program's data".to_owned());
-    let pop = store.population(args.as_of).await?;
-    crate::progress::done(pb, format!("{} people", pop.len()));
-    let opts = Options {
-        as_of: args.as_of,
-        by,
-        min_group_size: min_group_size(&store).await?,
-        individuals: args.individuals,
-    };
-    let m = momentum(&pop, &opts)?;
-    if args.individuals {
-        store
-            .audit(
-                None,
-                "momentum.individuals",
-                "cli",
-                &format!(
-                    "{} quiet power users listed",
-                    m.quiet_power_users.people.len()
-                ),
-            )
-            .await?;
-    }
+    let a = crate::operator(&store)
+        .momentum(args.as_of, by, args.individuals)
+        .await?;
+    crate::progress::done(pb, format!("{} people", a.population.len()));
+    let m = a.result;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&m)?);
     } else {
@@ -484,18 +467,11 @@ async fn momentum_of(
     as_of: Option<NaiveDate>,
 ) -> anyhow::Result<(flywheel_insights::population::Population, Momentum)> {
     let pb = crate::progress::step("reading the program's data".to_owned());
-    let pop = store.population(as_of).await?;
-    crate::progress::done(pb, format!("{} people", pop.len()));
-    let m = momentum(
-        &pop,
-        &Options {
-            as_of,
-            by: GroupBy::Department,
-            min_group_size: min_group_size(store).await?,
-            individuals: false,
-        },
-    )?;
-    Ok((pop, m))
+    let a = crate::operator(store)
+        .momentum(as_of, GroupBy::Department, false)
+        .await?;
+    crate::progress::done(pb, format!("{} people", a.population.len()));
+    Ok((a.population, a.result))
 }
 
 pub async fn run_stages(args: StagesArgs, url: &str) -> anyhow::Result<()> {
@@ -785,23 +761,22 @@ pub struct ForecastArgs {
 }
 
 pub async fn run_forecast(args: ForecastArgs, url: &str) -> anyhow::Result<()> {
-    use flywheel_insights::forecast::{forecast, ForecastOptions};
+    use flywheel_insights::forecast::ForecastOptions;
     let store = crate::open(url).await?;
-    let pb = crate::progress::step("reading the program's data".to_owned());
-    let pop = store.population(args.as_of).await?;
-    crate::progress::done(pb, format!("{} people", pop.len()));
-    let pb = crate::progress::step("fitting Bass and simulating the network".to_owned());
-    let f = forecast(
-        &pop,
-        &ForecastOptions {
+    let pb = crate::progress::step(
+        "reading the program's data, fitting Bass and simulating the network".to_owned(),
+    );
+    let f = crate::operator(&store)
+        .forecast(ForecastOptions {
             as_of: args.as_of,
             critical_share: args.share,
             horizon_weeks: args.horizon as usize,
             runs: args.runs,
             seed: args.seed,
-            min_group_size: min_group_size(&store).await?,
-        },
-    )?;
+            min_group_size: 0,
+        })
+        .await?
+        .result;
     crate::progress::done(pb, "forecast ready".to_owned());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&f)?);
@@ -938,9 +913,10 @@ pub struct ImpactArgs {
 
 pub async fn run_impact(args: ImpactArgs, url: &str) -> anyhow::Result<()> {
     let store = crate::open(url).await?;
-    let pop = store.population(args.as_of).await?;
-    let i =
-        flywheel_insights::impact::impact(&pop, args.intervention, min_group_size(&store).await?)?;
+    let i = crate::operator(&store)
+        .impact(args.as_of, args.intervention)
+        .await?
+        .result;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&i)?);
         return Ok(());

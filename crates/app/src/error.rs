@@ -30,6 +30,10 @@ pub enum AppError {
     /// The state of a record refuses the change (a campaign that ended, a request decided).
     #[error("{0}")]
     Conflict(String),
+    /// An analysis could not be computed (bad options, too little data, groups below the
+    /// minimum size, no such intervention).
+    #[error(transparent)]
+    Analysis(#[from] flywheel_insights::InsightError),
     /// A fault of ours; the message is for the log, not for the caller.
     #[error("{0}")]
     Internal(String),

@@ -15,6 +15,7 @@
 //! * Errors are [`AppError`]; each front door maps it once.
 //! * Authorization is decided here, from the caller's role and ownership.
 
+pub mod analytics;
 pub mod badges;
 pub mod can_i;
 pub mod champions;

@@ -181,6 +181,35 @@ both_backends! {
         assert!(people.people.iter().any(|p| p.opted_out), "the opt-out is recorded");
     }
 
+    async fn individual_analytics_are_for_admins_and_audited(url: String) {
+        use flywheel_insights::momentum::GroupBy;
+        use flywheel_insights::plan::{PlanOptions, Stage};
+        let core = core(&url).await;
+        company(&core).await;
+        let store = core.store().clone();
+        let ann = store.create_user("ann@example.com", "a long passphrase 1", Role::Employee).await.expect("user");
+        let ann = core.app(Caller::User(ann));
+        // Individual-level results: refused to an employee, nothing audited.
+        for refused in [
+            ann.champion_evidence(None).await.map(|_| ()),
+            ann.plan_champions(None, PlanOptions::new(Stage::Walk)).await.map(|_| ()),
+            ann.momentum(None, GroupBy::Department, true).await.map(|_| ()),
+        ] {
+            assert!(matches!(refused, Err(AppError::Forbidden(_))), "{refused:?}");
+        }
+        let audited = |log: Vec<flywheel_store::AuditEntry>, action: &str| log.iter().filter(|e| e.action == action).count();
+        assert_eq!(audited(store.audit_log(100).await.expect("log"), "champions.suggest"), 0);
+        // An aggregate with too little data says so by kind; the operator reads evidence, audited.
+        let m = ann.momentum(None, GroupBy::Department, false).await;
+        assert!(matches!(m, Err(AppError::Analysis(flywheel_insights::InsightError::TooLittleData(_)))), "{:?}", m.map(|_| ()));
+        let op = core.app(Caller::Operator);
+        let ev = op.champion_evidence(None).await.expect("evidence");
+        assert_eq!(ev.result.people.len(), 107);
+        assert_eq!(audited(store.audit_log(100).await.expect("log"), "champions.suggest"), 1);
+        let missing = op.impact(None, 42).await;
+        assert!(matches!(missing, Err(AppError::Analysis(_))), "{:?}", missing.map(|_| ()));
+    }
+
     async fn only_admins_change_the_policies(url: String) {
         let core = core(&url).await;
         let store = core.store().clone();

@@ -206,6 +206,16 @@ impl From<flywheel_app::AppError> for ApiError {
             AppError::InvalidPolicy(m) => ApiError::new(ErrorCode::InvalidPolicy, m),
             e @ AppError::NotEarned(_) => ApiError::new(ErrorCode::Conflict, e.to_string()),
             AppError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            AppError::Analysis(e) => {
+                use flywheel_insights::InsightError;
+                let code = match e {
+                    InsightError::NoIntervention(_) => ErrorCode::NotFound,
+                    InsightError::Invalid(_)
+                    | InsightError::TooLittleData(_)
+                    | InsightError::Withheld(_) => ErrorCode::InvalidParameter,
+                };
+                ApiError::new(code, e.to_string())
+            }
             AppError::Internal(m) => {
                 tracing::error!("{m}");
                 ApiError::new(ErrorCode::Internal, "internal error")
