@@ -210,6 +210,26 @@ both_backends! {
         assert!(matches!(missing, Err(AppError::Analysis(_))), "{:?}", missing.map(|_| ()));
     }
 
+    async fn the_digest_is_the_week_to_the_cores_clock(url: String) {
+        let core = core(&url).await;
+        company(&core).await;
+        let store = core.store().clone();
+        let ann = store.create_user("ann@example.com", "a long passphrase 1", Role::Employee).await.expect("user");
+        let ann = store.link_person(&ann.email, "101").await.expect("link");
+        let id = core.app(Caller::User(ann)).post_win(&draft("Minutes in 5")).await.expect("posted");
+        let d = core.app(Caller::Operator).digest().await.expect("digest");
+        assert_eq!((d.wins_posted, d.top_wins.first().map(|w| w.id)), (1, Some(id)));
+        assert_eq!(d.top_wins[0].minutes_saved_per_month, Some(50.0 * 52.0 / 12.0));
+        // Read as of a day a month later, the week holds nothing; a week ago it did not exist yet.
+        for days in [30, -8] {
+            let at = chrono::Utc::now() + chrono::Duration::days(days);
+            let later = core.clone().with_clock(flywheel_app::Clock::Fixed(at));
+            let d = later.app(Caller::Operator).digest().await.expect("digest");
+            assert_eq!(d.wins_posted, 0, "{days} days");
+            assert_eq!(d.to, at);
+        }
+    }
+
     async fn only_admins_change_the_policies(url: String) {
         let core = core(&url).await;
         let store = core.store().clone();

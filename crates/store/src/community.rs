@@ -66,6 +66,8 @@ pub struct WinFilter {
     pub department: Option<String>,
     /// Posted at or after this instant (RFC 3339 or a date).
     pub since: Option<String>,
+    /// Posted at or before this instant (RFC 3339).
+    pub until: Option<String>,
 }
 
 /// A use case of the library.
@@ -438,6 +440,10 @@ impl Store {
         if let Some(s) = f.since.as_deref().filter(|s| !s.is_empty()) {
             binds.push(s.to_owned());
             sql.push_str(&format!(" AND w.created_at >= ${}", binds.len()));
+        }
+        if let Some(u) = f.until.as_deref().filter(|u| !u.is_empty()) {
+            binds.push(u.to_owned());
+            sql.push_str(&format!(" AND w.created_at <= ${}", binds.len()));
         }
         let count_sql = format!("SELECT COUNT(*) FROM ({sql}) AS x");
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);

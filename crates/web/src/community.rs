@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
-use chrono::{Duration, Utc};
 use flywheel_app::champions::HelpSession;
 use flywheel_app::wins::WinDraft;
 use flywheel_store::{
@@ -111,14 +110,18 @@ pub struct DeptCount {
 }
 
 async fn suppressed(st: &AppState, counts: Vec<(String, i64)>) -> Result<Vec<DeptCount>, ApiError> {
-    let min = st.store.min_group_size().await?;
-    Ok(counts
+    Ok(dept_counts(counts, st.store.min_group_size().await?))
+}
+
+/// Counts per department, each withheld below the minimum group size `min`.
+fn dept_counts(counts: Vec<(String, i64)>, min: i64) -> Vec<DeptCount> {
+    counts
         .into_iter()
         .map(|(department, n)| DeptCount {
             department,
             count: flywheel_insights::privacy::shown(n, min),
         })
-        .collect())
+        .collect()
 }
 
 /// `?q=&tool=&department=&since=&page=&per_page=` of the wins list.
@@ -151,6 +154,7 @@ fn win_filter(q: &WinsQuery) -> Result<WinFilter, ApiError> {
         tool: get(&q.tool),
         department: get(&q.department),
         since,
+        until: None,
     })
 }
 
@@ -451,30 +455,38 @@ pub struct UseCaseOut {
 }
 
 async fn use_cases(st: &AppState, q: Option<&str>) -> Result<Vec<UseCaseOut>, ApiError> {
-    let mut out = Vec::new();
-    for u in st.store.use_cases(q).await? {
-        let UseCaseRow {
-            id,
-            title,
-            summary,
-            steps,
-            tools,
-            from_win,
-            departments,
-            created_at,
-        } = u;
-        out.push(UseCaseOut {
-            id,
-            title,
-            summary,
-            steps,
-            tools,
-            from_win,
-            departments: suppressed(st, departments).await?,
-            created_at,
-        });
+    let min = st.store.min_group_size().await?;
+    Ok(st
+        .store
+        .use_cases(q)
+        .await?
+        .into_iter()
+        .map(|u| use_case_out(u, min))
+        .collect())
+}
+
+/// A use case as shown, its department counts withheld below the minimum group size.
+fn use_case_out(u: UseCaseRow, min: i64) -> UseCaseOut {
+    let UseCaseRow {
+        id,
+        title,
+        summary,
+        steps,
+        tools,
+        from_win,
+        departments,
+        created_at,
+    } = u;
+    UseCaseOut {
+        id,
+        title,
+        summary,
+        steps,
+        tools,
+        from_win,
+        departments: dept_counts(departments, min),
+        created_at,
     }
-    Ok(out)
 }
 
 #[derive(Template)]
@@ -565,104 +577,47 @@ pub struct QuestionCount {
     pub questions: i64,
 }
 
-async fn digest(st: &AppState) -> Result<Digest, ApiError> {
-    let now = Utc::now();
-    let from = now - Duration::days(7);
-    let since = from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let week = st
-        .store
-        .wins(
-            &WinFilter {
-                since: Some(since.clone()),
-                ..Default::default()
-            },
-            1,
-            500,
-        )
-        .await?;
-    let mut top = week.items.clone();
-    // Most time saved first; wins that stated no time after every one that did.
-    top.sort_by(|a, b| {
-        let saved = |w: &WinRow| w.minutes_saved_per_month.unwrap_or(f64::NEG_INFINITY);
-        saved(b).total_cmp(&saved(a))
-    });
-    top.truncate(5);
-    let recent = st
-        .store
-        .wins(
-            &WinFilter {
-                since: Some(
-                    (now - Duration::days(90)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                ),
-                ..Default::default()
-            },
-            1,
-            500,
-        )
-        .await?;
-    let mut most_tried: Vec<WinRow> = recent
-        .items
-        .into_iter()
-        .filter(|w| w.tried_too > 0)
-        .collect();
-    most_tried.sort_by(|a, b| b.tried_too.cmp(&a.tried_too).then(b.id.cmp(&a.id)));
-    most_tried.truncate(5);
-    let min = st.store.min_group_size().await?;
-    let top_questions = st
-        .store
-        .can_i_demand()
-        .await?
-        .into_iter()
-        .filter(|d| flywheel_insights::privacy::shown(d.questions, min).is_some())
-        .take(10)
-        .map(|d: CanIDemand| QuestionCount {
-            tool: d.tool,
-            purpose: d.purpose,
-            data_class: d.data_class,
-            allowed: d.allowed,
-            questions: d.questions,
-        })
-        .collect();
-    let new_use_cases = use_cases(st, None)
-        .await?
-        .into_iter()
-        .filter(|u| u.created_at >= since)
-        .collect();
-    let mut per_badge: std::collections::BTreeMap<String, i64> = Default::default();
-    let mut badges_shown = Vec::new();
-    let week_awards = st.store.awards_since(&since).await?;
-    let shown = crate::learning::shown_badges(st).await?;
-    for a in &week_awards {
-        *per_badge.entry(a.badge_name.clone()).or_default() += 1;
-        if let Some(s) = a
-            .person_id
-            .and_then(|p| shown.get(&p))
-            .and_then(|list| list.iter().find(|s| s.uuid == a.uuid))
-        {
-            badges_shown.push(ShownBadge {
-                holder: a.holder.clone(),
-                badge: a.badge_name.clone(),
-                share_url: s.share_url.clone(),
-            });
-        }
-    }
+async fn digest(st: &AppState, caller: &Caller) -> Result<Digest, ApiError> {
+    let d = st.app(caller).digest().await?;
+    let (base, now) = (crate::learning::base_url(st).await?, crate::learning::now());
+    let min = d.min_group_size;
     Ok(Digest {
-        badges_awarded: per_badge
+        from: d.from.date_naive().to_string(),
+        to: d.to.date_naive().to_string(),
+        wins_posted: d.wins_posted,
+        top_wins: d.top_wins,
+        most_tried: d.most_tried,
+        new_use_cases: d
+            .new_use_cases
             .into_iter()
-            .map(|(badge, n)| BadgeWeek {
-                badge,
-                awarded: flywheel_insights::privacy::shown(n, min),
+            .map(|u| use_case_out(u, min))
+            .collect(),
+        top_questions: d
+            .top_questions
+            .into_iter()
+            .map(|q: CanIDemand| QuestionCount {
+                tool: q.tool,
+                purpose: q.purpose,
+                data_class: q.data_class,
+                allowed: q.allowed,
+                questions: q.questions,
             })
             .collect(),
-        badges_shown,
-        from: from.date_naive().to_string(),
-        to: now.date_naive().to_string(),
-        wins_posted: week.total,
-        top_wins: top,
-        most_tried,
-        new_use_cases,
-        top_questions,
-        champions_listed: st.store.directory(&DirectoryFilter::default()).await?.len(),
+        champions_listed: d.champions_listed,
+        badges_awarded: d
+            .badges_awarded
+            .into_iter()
+            .map(|(badge, awarded)| BadgeWeek { badge, awarded })
+            .collect(),
+        badges_shown: d
+            .badges_shown
+            .iter()
+            .map(|a| ShownBadge {
+                holder: a.holder.clone(),
+                badge: a.badge_name.clone(),
+                share_url: crate::learning::award_out(a, &base, &now).share_url,
+            })
+            .collect(),
     })
 }
 
@@ -681,7 +636,7 @@ pub async fn digest_page(
 ) -> Result<Html<String>, PageError> {
     render(&DigestPage {
         nav: Nav::of(&caller, "/digest"),
-        d: digest(&st).await?,
+        d: digest(&st, &caller).await?,
         min_group_size: st.store.min_group_size().await?,
     })
 }
@@ -689,9 +644,9 @@ pub async fn digest_page(
 /// `GET /api/v1/digest`.
 pub async fn digest_api(
     State(st): State<AppState>,
-    _: ApiCaller,
+    ApiCaller(caller): ApiCaller,
 ) -> Result<Json<Digest>, ApiError> {
-    Ok(Json(digest(&st).await?))
+    Ok(Json(digest(&st, &caller).await?))
 }
 
 // ---------------------------------------------------------------- champions

@@ -37,7 +37,7 @@ fn invalid(m: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameter, m)
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     flywheel_badges::xsd_datetime(Utc::now())
 }
 
@@ -63,7 +63,7 @@ pub struct AwardOut {
     pub share_url: Option<String>,
 }
 
-fn award_out(a: &AwardRow, base: &str, now: &str) -> AwardOut {
+pub(crate) fn award_out(a: &AwardRow, base: &str, now: &str) -> AwardOut {
     AwardOut {
         uuid: a.uuid.clone(),
         badge: a.badge.clone(),
@@ -82,7 +82,7 @@ fn award_out(a: &AwardRow, base: &str, now: &str) -> AwardOut {
     }
 }
 
-async fn base_url(st: &AppState) -> Result<String, ApiError> {
+pub(crate) async fn base_url(st: &AppState) -> Result<String, ApiError> {
     Ok(awarding::default_signer(&st.store).await?.issuer.url)
 }
 
