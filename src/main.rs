@@ -329,7 +329,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!(
                 "minimum group size: {} (aggregates over fewer people are withheld)",
-                program::min_group_size(&store).await?
+                operator(&store).min_group_size().await?
             );
             Ok(())
         }

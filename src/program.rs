@@ -52,14 +52,6 @@ pub enum InterventionsCommand {
     },
 }
 
-pub async fn min_group_size(store: &Store) -> anyhow::Result<usize> {
-    let min = store.min_group_size().await?;
-    usize::try_from(min)
-        .ok()
-        .filter(|m| *m >= 1)
-        .with_context(|| format!("setting min_group_size must be at least 1, not {min}"))
-}
-
 pub async fn run_momentum(args: MomentumArgs, url: &str) -> anyhow::Result<()> {
     let store = crate::open(url).await?;
     let by = GroupBy::parse(&args.by).with_context(|| format!("unknown grouping {:?}", args.by))?;
@@ -642,48 +634,25 @@ struct StoredEvaluation<'a> {
 }
 
 pub async fn run_waves(args: WavesArgs, url: &str) -> anyhow::Result<()> {
-    use chrono::{Datelike, Months};
-    use flywheel_insights::waves::{waves, WaveOptions};
+    use flywheel_insights::waves::WaveOptions;
     let store = crate::open(url).await?;
-    let pop = store.population(args.as_of).await?;
-    let as_of = args
-        .as_of
-        .or(pop.as_of)
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let plan_from = args.plan.then(|| {
-        args.start.unwrap_or_else(|| {
-            as_of
-                .with_day(1)
-                .and_then(|d| d.checked_add_months(Months::new(1)))
-                .unwrap_or(as_of)
-        })
-    });
-    let w = waves(
-        &pop,
-        &WaveOptions {
-            as_of: Some(as_of),
-            min_group_size: min_group_size(&store).await?,
-            plan_from,
-            replan: args.replan,
-            per_month: args.per_month as usize,
-            pull_per_100: args.pull_threshold,
-        },
-    )?;
+    let app = crate::operator(&store);
+    let w = app
+        .waves(
+            WaveOptions {
+                as_of: args.as_of,
+                min_group_size: 0,
+                plan_from: None,
+                replan: args.replan,
+                per_month: args.per_month as usize,
+                pull_per_100: args.pull_threshold,
+            },
+            args.plan.then_some(args.start),
+        )
+        .await?
+        .result;
     if args.apply {
-        let planned: Vec<(String, NaiveDate)> = w
-            .plan
-            .iter()
-            .flat_map(|wave| wave.sites.iter().map(|s| (s.clone(), wave.starts_on)))
-            .collect();
-        store.set_waves(&planned).await?;
-        store
-            .audit(
-                None,
-                "waves.apply",
-                "rollout",
-                &format!("{} sites scheduled", planned.len()),
-            )
-            .await?;
+        app.apply_waves(&w).await?;
     }
     if args.json {
         let out = WavesOutput {

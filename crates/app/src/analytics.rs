@@ -80,12 +80,54 @@ impl App {
         Ok(Analysed { population, result })
     }
 
-    /// Rollout waves per site and the plan (`opts.min_group_size` is the program's).
-    pub async fn waves(&self, mut opts: WaveOptions) -> AppResult<Analysed<Waves>> {
+    /// Rollout waves per site as of `opts.as_of` (default: the last day with data, else
+    /// today), and with `plan` a plan of the waves to come from its start (default: the
+    /// first of the month after that day). `opts.min_group_size` and `opts.plan_from` are
+    /// set here.
+    pub async fn waves(
+        &self,
+        mut opts: WaveOptions,
+        plan: Option<Option<NaiveDate>>,
+    ) -> AppResult<Analysed<Waves>> {
+        use chrono::{Datelike, Months};
         let population = self.population(opts.as_of).await?;
+        let as_of = opts
+            .as_of
+            .or(population.as_of)
+            .unwrap_or_else(|| self.now().date_naive());
+        opts.as_of = Some(as_of);
+        opts.plan_from = plan.map(|start| {
+            start.unwrap_or_else(|| {
+                as_of
+                    .with_day(1)
+                    .and_then(|d| d.checked_add_months(Months::new(1)))
+                    .unwrap_or(as_of)
+            })
+        });
         opts.min_group_size = self.min_group_size().await?;
         let result = waves(&population, &opts)?;
         Ok(Analysed { population, result })
+    }
+
+    /// Schedules the planned waves (admins; audited): each site's wave starts on its day.
+    pub async fn apply_waves(&self, w: &Waves) -> AppResult<usize> {
+        self.require_admin("schedule rollout waves")?;
+        let planned: Vec<(String, NaiveDate)> = w
+            .plan
+            .iter()
+            .flat_map(|wave| wave.sites.iter().map(|s| (s.clone(), wave.starts_on)))
+            .collect();
+        self.store().set_waves(&planned).await?;
+        let by = self.caller().user().map(|u| u.id);
+        self.store()
+            .audit(
+                by,
+                "waves.apply",
+                "rollout",
+                &format!("{} sites scheduled", planned.len()),
+            )
+            .await?;
+        Ok(planned.len())
     }
 
     /// Whether intervention `id` worked (difference in differences).
