@@ -30,33 +30,8 @@ pub async fn run(args: PeopleArgs, url: &str) -> anyhow::Result<()> {
         include_departed: args.include_departed,
         after: None,
     };
-    let mut people = Vec::new();
-    let per_page = 5_000;
-    let mut page = 1;
-    loop {
-        let p = store.list_people(&filter, page, per_page).await?;
-        let n = p.items.len();
-        people.extend(p.items);
-        if n < per_page as usize || args.limit.is_some_and(|l| people.len() >= l as usize) {
-            break;
-        }
-        page += 1;
-    }
-    if let Some(l) = args.limit {
-        people.truncate(l as usize);
-    }
-    store
-        .audit(
-            None,
-            "people.list",
-            "cli",
-            &format!(
-                "{} people listed (unit {:?}, site {:?})",
-                people.len(),
-                args.unit,
-                args.site
-            ),
-        )
+    let people = crate::operator(&store)
+        .all_people(&filter, args.limit.map(|l| l as usize))
         .await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&people)?);

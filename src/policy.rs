@@ -87,9 +87,10 @@ pub fn parse_catalog(text: &str, name: &str) -> anyhow::Result<Vec<Tool>> {
 
 /// Saves every entry; returns how many changed.
 pub async fn load_catalog(store: &Store, tools: Vec<Tool>) -> anyhow::Result<usize> {
+    let app = crate::operator(store);
     let mut changed = 0;
     for t in tools {
-        if store.save_tool(t, None).await? {
+        if app.save_tool(t).await? {
             changed += 1;
         }
     }

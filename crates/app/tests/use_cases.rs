@@ -208,6 +208,17 @@ both_backends! {
         assert_eq!(audited(store.audit_log(100).await.expect("log"), "champions.suggest"), 1);
         let missing = op.impact(None, 42).await;
         assert!(matches!(missing, Err(AppError::Analysis(_))), "{:?}", missing.map(|_| ()));
+        // People and the catalog: admins only; the operator's reads are audited once.
+        let everyone = flywheel_store::PeopleFilter::default();
+        let refused = ann.people(&everyone, 1, 10, "test").await.map(|_| ());
+        assert!(matches!(refused, Err(AppError::Forbidden(_))), "{refused:?}");
+        let tool = Tool { name: "Sketcher".into(), category: "ai-assistant".into(), description: String::new(), access_url: String::new(), how_to: vec![], purposes: vec![], data_classes: vec![], alternatives: vec![], approved: false };
+        let refused = ann.save_tool(tool.clone()).await;
+        assert!(matches!(refused, Err(AppError::Forbidden(_))), "{refused:?}");
+        assert!(op.save_tool(tool).await.expect("saved"), "a new tool changes the catalog");
+        assert_eq!(op.all_people(&everyone, Some(3)).await.expect("people").len(), 3);
+        assert_eq!(op.all_people(&everyone, None).await.expect("people").len(), 107);
+        assert_eq!(audited(store.audit_log(100).await.expect("log"), "people.list"), 2);
     }
 
     async fn the_digest_is_the_week_to_the_cores_clock(url: String) {

@@ -120,7 +120,6 @@ pub async fn people(
     ApiQuery(q): ApiQuery<PeopleQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_admin("read individual-level data")?;
-    let user = caller.user;
     let page = num::<u32>("page", q.page.as_ref(), 1, 1_000_000)?.unwrap_or(1);
     let per_page = num::<u32>("per_page", q.per_page.as_ref(), 1, 500)?.unwrap_or(50);
     let unit = num::<i64>("unit", q.unit.as_ref(), 1, i64::MAX)?;
@@ -142,17 +141,9 @@ pub async fn people(
         include_departed,
         after,
     };
-    let result = st.store.list_people(&filter, page, per_page).await?;
-    st.store
-        .audit(
-            Some(user.id),
-            "people.list",
-            "api:/api/v1/people",
-            &format!(
-                "page {page} of {per_page} (after {after:?}), unit {unit:?}, site {site:?}, {} people returned",
-                result.items.len()
-            ),
-        )
+    let result = st
+        .app(&caller)
+        .people(&filter, page, per_page, "api:/api/v1/people")
         .await?;
     let shown = i64::from(page) * i64::from(per_page);
     let full = result.items.len() == per_page as usize;

@@ -197,7 +197,7 @@ pub async fn put_tool(
             ),
         ));
     }
-    let changed = st.store.save_tool(tool, Some(caller.user.id)).await?;
+    let changed = st.app(&caller).save_tool(tool).await?;
     Ok(Json(
         serde_json::json!({ "name": name.trim(), "changed": changed }),
     ))
