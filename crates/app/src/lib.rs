@@ -22,6 +22,7 @@ pub mod champions;
 pub mod digest;
 mod error;
 pub mod learning;
+pub mod library;
 pub mod people;
 pub mod requests;
 pub mod slack;

@@ -227,7 +227,13 @@ both_backends! {
         let store = core.store().clone();
         let ann = store.create_user("ann@example.com", "a long passphrase 1", Role::Employee).await.expect("user");
         let ann = store.link_person(&ann.email, "101").await.expect("link");
-        let id = core.app(Caller::User(ann)).post_win(&draft("Minutes in 5")).await.expect("posted");
+        let id = core.app(Caller::User(ann.clone())).post_win(&draft("Minutes in 5")).await.expect("posted");
+        let own = core.app(Caller::User(ann)).win(id).await.expect("win");
+        assert!(own.mine && !own.tried && own.verifications.is_empty(), "{own:?}");
+        let other = core.app(Caller::Operator).win(id).await.expect("win");
+        assert!(!other.mine && other.win.title == "Minutes in 5");
+        let missing = core.app(Caller::Operator).win(id + 99).await;
+        assert!(matches!(missing, Err(AppError::Store(flywheel_store::StoreError::NotFound { what: "win", .. }))), "{missing:?}");
         let d = core.app(Caller::Operator).digest().await.expect("digest");
         assert_eq!((d.wins_posted, d.top_wins.first().map(|w| w.id)), (1, Some(id)));
         assert_eq!(d.top_wins[0].minutes_saved_per_month, Some(50.0 * 52.0 / 12.0));

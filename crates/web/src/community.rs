@@ -109,10 +109,6 @@ pub struct DeptCount {
     pub count: Option<i64>,
 }
 
-async fn suppressed(st: &AppState, counts: Vec<(String, i64)>) -> Result<Vec<DeptCount>, ApiError> {
-    Ok(dept_counts(counts, st.store.min_group_size().await?))
-}
-
 /// Counts per department, each withheld below the minimum group size `min`.
 fn dept_counts(counts: Vec<(String, i64)>, min: i64) -> Vec<DeptCount> {
     counts
@@ -181,7 +177,10 @@ pub async fn wins_page(
     PageQuery(q): PageQuery<WinsQuery>,
 ) -> Result<Html<String>, PageError> {
     let (page_no, per_page) = q.paging.get()?;
-    let list = st.store.wins(&win_filter(&q)?, page_no, per_page).await?;
+    let list = st
+        .app(&caller)
+        .wins(&win_filter(&q)?, page_no, per_page)
+        .await?;
     let query = [
         ("q", &q.q),
         ("tool", &q.tool),
@@ -280,29 +279,18 @@ pub async fn win_page(
     Path(raw): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let id = win_id(&raw)?;
-    let win = st
-        .store
-        .win(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no win {id}")))?;
-    let (mine, already) = match caller.user.person_id {
-        Some(p) => (
-            st.store.win_author(id).await? == Some(p),
-            st.store.has_tried(id, p).await?,
-        ),
-        None => (false, false),
-    };
+    let v = st.app(&caller).win(id).await?;
     let (verifications, can_verify) = crate::learning::verifications_of(&st, &caller, id).await?;
     render(&WinPage {
         verifications,
         can_verify,
         nav: Nav::of(&caller, "/wins"),
-        departments: suppressed(&st, st.store.reuse_by_department(id).await?).await?,
-        min_group_size: st.store.min_group_size().await?,
+        departments: dept_counts(v.tried_by_department, v.min_group_size),
+        min_group_size: v.min_group_size,
         can_try: caller.require_write("").is_ok() && caller.user.person_id.is_some(),
-        mine,
-        already,
-        win,
+        mine: v.mine,
+        already: v.tried,
+        win: v.win,
     })
 }
 
@@ -335,11 +323,14 @@ pub async fn win_promote(
 /// `GET /api/v1/wins?q=&tool=&department=&since=&page=&per_page=`.
 pub async fn wins_api(
     State(st): State<AppState>,
-    _: ApiCaller,
+    ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<WinsQuery>,
 ) -> Result<Json<PageOut<WinRow>>, ApiError> {
     let (page_no, per_page) = q.paging.get()?;
-    let list = st.store.wins(&win_filter(&q)?, page_no, per_page).await?;
+    let list = st
+        .app(&caller)
+        .wins(&win_filter(&q)?, page_no, per_page)
+        .await?;
     Ok(Json(PageOut {
         next_page: (i64::from(page_no) * i64::from(per_page) < list.total).then_some(page_no + 1),
         items: list.items,
@@ -385,21 +376,14 @@ pub struct VerificationOut {
 /// `GET /api/v1/wins/{id}`.
 pub async fn win_api(
     State(st): State<AppState>,
-    _: ApiCaller,
+    ApiCaller(caller): ApiCaller,
     Path(raw): Path<String>,
 ) -> Result<Json<WinOut>, ApiError> {
-    let id = win_id(&raw)?;
-    let win = st
-        .store
-        .win(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no win {id}")))?;
+    let v = st.app(&caller).win(win_id(&raw)?).await?;
     Ok(Json(WinOut {
-        tried_by_department: suppressed(&st, st.store.reuse_by_department(id).await?).await?,
-        verifications: st
-            .store
-            .win_verifications(id)
-            .await?
+        tried_by_department: dept_counts(v.tried_by_department, v.min_group_size),
+        verifications: v
+            .verifications
             .into_iter()
             .map(|v| VerificationOut {
                 as_role: v.as_role,
@@ -407,7 +391,7 @@ pub async fn win_api(
                 at: v.at,
             })
             .collect(),
-        win,
+        win: v.win,
     }))
 }
 
@@ -454,10 +438,14 @@ pub struct UseCaseOut {
     pub created_at: String,
 }
 
-async fn use_cases(st: &AppState, q: Option<&str>) -> Result<Vec<UseCaseOut>, ApiError> {
+async fn use_cases(
+    st: &AppState,
+    caller: &Caller,
+    q: Option<&str>,
+) -> Result<Vec<UseCaseOut>, ApiError> {
     let min = st.store.min_group_size().await?;
     Ok(st
-        .store
+        .app(caller)
         .use_cases(q)
         .await?
         .into_iter()
@@ -516,7 +504,7 @@ pub async fn use_cases_page(
     let text = q.q;
     render(&UseCasesPage {
         nav: Nav::of(&caller, "/use-cases"),
-        cases: use_cases(&st, Some(&text)).await?,
+        cases: use_cases(&st, &caller, Some(&text)).await?,
         min_group_size: st.store.min_group_size().await?,
         q: text,
     })
@@ -525,10 +513,10 @@ pub async fn use_cases_page(
 /// `GET /api/v1/use-cases?q=&page=&per_page=`.
 pub async fn use_cases_api(
     State(st): State<AppState>,
-    _: ApiCaller,
+    ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<PageOut<UseCaseOut>>, ApiError> {
-    let all = use_cases(&st, Some(&q.q)).await?;
+    let all = use_cases(&st, &caller, Some(&q.q)).await?;
     paged(all, &q.paging)
 }
 
@@ -779,7 +767,7 @@ pub async fn champions_page(
     };
     render(&ChampionsPage {
         nav: Nav::of(&caller, "/champions"),
-        entries: st.store.directory(&directory_filter(&q)).await?,
+        entries: st.app(&caller).directory(&directory_filter(&q)).await?,
         badges: crate::learning::shown_badges(&st).await?,
         department: q.department.clone(),
         site: q.site.clone(),
@@ -859,10 +847,10 @@ pub async fn help_post(
 /// `GET /api/v1/champions?department=&site=&tool=&page=&per_page=`: the directory.
 pub async fn champions_api(
     State(st): State<AppState>,
-    _: ApiCaller,
+    ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<DirectoryQuery>,
 ) -> Result<Json<PageOut<DirectoryEntry>>, ApiError> {
-    let all = st.store.directory(&directory_filter(&q)).await?;
+    let all = st.app(&caller).directory(&directory_filter(&q)).await?;
     paged(all, &q.paging)
 }
 
