@@ -13,6 +13,47 @@ pub struct ModuleDone {
 }
 
 impl App {
+    /// The caller's award `uuid` (anyone else's is not found, so its existence is not
+    /// revealed).
+    pub async fn own_award(&self, uuid: &str) -> AppResult<AwardRow> {
+        let user = self.require_user("hold badges")?;
+        self.store()
+            .award(uuid)
+            .await?
+            .filter(|a| a.user_id == user.id)
+            .ok_or_else(|| StoreError::not_found("award", uuid).into())
+    }
+
+    /// Shows the caller's award on their profile (with a share token, so a public link
+    /// exists while they want it) or hides it (the link stops working). Only a current
+    /// award can be shown. The award after.
+    pub async fn set_award_visibility(&self, uuid: &str, show: bool) -> AppResult<AwardRow> {
+        self.require_write("change what your profile shows")?;
+        let a = self.own_award(uuid).await?;
+        let now = self
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        if show && a.state(&now) != "active" {
+            return Err(AppError::Invalid(format!(
+                "award {uuid} is {}: only a current badge can be shown",
+                a.state(&now)
+            )));
+        }
+        self.store()
+            .set_award_visibility(uuid, a.user_id, show, &flywheel_store::random_token())
+            .await?;
+        self.own_award(uuid).await
+    }
+
+    /// Awards the caller every badge they have earned and do not hold (a badge added to
+    /// the catalog after its criteria were met, say); the new awards.
+    pub async fn claim_badges(&self) -> AppResult<Vec<AwardRow>> {
+        self.require_write("claim badges")?;
+        let user = self.require_user("claim badges")?.clone();
+        let signer = crate::badges::default_signer(self.store()).await?;
+        crate::badges::award_earned(self.store(), &signer, &user).await
+    }
+
     /// A course and its modules by slug.
     pub async fn course(&self, slug: &str) -> AppResult<(CourseRow, Vec<ModuleDef>)> {
         self.store()

@@ -219,6 +219,12 @@ both_backends! {
         assert_eq!(op.all_people(&everyone, Some(3)).await.expect("people").len(), 3);
         assert_eq!(op.all_people(&everyone, None).await.expect("people").len(), 107);
         assert_eq!(audited(store.audit_log(100).await.expect("log"), "people.list"), 2);
+        // Awards are the holder's alone: another's (or none) is not found; nobody is no holder.
+        let none = ann.set_award_visibility("urn:uuid:nobody", true).await.map(|_| ());
+        assert!(matches!(none, Err(AppError::Store(flywheel_store::StoreError::NotFound { what: "award", .. }))), "{none:?}");
+        let op_claim = op.claim_badges().await.map(|_| ());
+        assert!(matches!(op_claim, Err(AppError::Forbidden(_))), "{op_claim:?}");
+        assert!(ann.claim_badges().await.expect("nothing earned").is_empty());
     }
 
     async fn the_digest_is_the_week_to_the_cores_clock(url: String) {

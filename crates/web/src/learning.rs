@@ -14,8 +14,8 @@ use axum::Json;
 use chrono::Utc;
 use flywheel_badges::verify::Report;
 use flywheel_store::{
-    random_token, AwardRow, BadgeClass, Campaign, CompletionRate, CourseRow, ModuleDef, Progress,
-    User, Verification,
+    AwardRow, BadgeClass, Campaign, CompletionRate, CourseRow, ModuleDef, Progress, User,
+    Verification,
 };
 use serde::{Deserialize, Serialize};
 
@@ -84,12 +84,6 @@ pub(crate) fn award_out(a: &AwardRow, base: &str, now: &str) -> AwardOut {
 
 pub(crate) async fn base_url(st: &AppState) -> Result<String, ApiError> {
     Ok(awarding::default_signer(&st.store).await?.issuer.url)
-}
-
-/// Awards every badge `user` newly earned; their names.
-async fn award_earned(st: &AppState, user: &User) -> Result<Vec<AwardRow>, ApiError> {
-    let signer = awarding::default_signer(&st.store).await?;
-    Ok(awarding::award_earned(&st.store, &signer, user).await?)
 }
 
 // ---------------------------------------------------------------- courses
@@ -611,11 +605,7 @@ async fn my_badges(st: &AppState, user: &User) -> Result<MyBadges, ApiError> {
 
 /// The caller's own award `uuid`.
 async fn own_award(st: &AppState, caller: &Caller, uuid: &str) -> Result<AwardRow, ApiError> {
-    st.store
-        .award(uuid)
-        .await?
-        .filter(|a| a.user_id == caller.user.id)
-        .ok_or_else(|| not_found(format!("you hold no award {uuid:?}")))
+    Ok(st.app(caller).own_award(uuid).await?)
 }
 
 async fn set_profile(
@@ -624,20 +614,8 @@ async fn set_profile(
     uuid: &str,
     show: bool,
 ) -> Result<AwardOut, ApiError> {
-    caller.require_write("change what your profile shows")?;
-    let a = own_award(st, caller, uuid).await?;
-    let now = now();
-    if show && a.state(&now) != "active" {
-        return Err(invalid(format!(
-            "award {uuid} is {}: only a current badge can be shown",
-            a.state(&now)
-        )));
-    }
-    st.store
-        .set_award_visibility(uuid, caller.user.id, show, &random_token())
-        .await?;
-    let a = own_award(st, caller, uuid).await?;
-    Ok(award_out(&a, &base_url(st).await?, &now))
+    let a = st.app(caller).set_award_visibility(uuid, show).await?;
+    Ok(award_out(&a, &base_url(st).await?, &now()))
 }
 
 /// A credential to download: as JSON-LD with its proof, or as a VC-JWT.
@@ -719,7 +697,9 @@ pub async fn claim_post(
     PageForm { caller, .. }: PageForm<NoFields>,
 ) -> Result<Response, PageError> {
     caller.require_write("claim badges")?;
-    let names: Vec<String> = award_earned(&st, &caller.user)
+    let names: Vec<String> = st
+        .app(&caller)
+        .claim_badges()
         .await?
         .into_iter()
         .map(|a| a.badge_name)
@@ -784,7 +764,9 @@ pub async fn claim_api(
     auth::check_api_write(&caller, &headers)?;
     let base = base_url(&st).await?;
     let now = now();
-    let awarded: Vec<AwardOut> = award_earned(&st, &caller.user)
+    let awarded: Vec<AwardOut> = st
+        .app(&caller)
+        .claim_badges()
         .await?
         .iter()
         .map(|a| award_out(a, &base, &now))
