@@ -2,7 +2,7 @@
 //! and inviting people from a plan.
 
 use chrono::NaiveDate;
-use flywheel_store::{ChampionStatus, NewHelpSession, Profile, Role, User};
+use flywheel_store::{ChampionStatus, Invitation, NewHelpSession, Profile, Role, User};
 
 use crate::{App, AppError, AppResult};
 
@@ -15,10 +15,39 @@ pub struct HelpSession {
     pub tool: Option<String>,
 }
 
+/// The caller's own place in the champion program: their status and profile, and an
+/// invitation they have not answered yet.
+#[derive(Debug, Clone, Default)]
+pub struct MyChampionship {
+    pub status: Option<ChampionStatus>,
+    pub profile: Option<Profile>,
+    pub open_invitation: Option<Invitation>,
+}
+
 /// The most people one invitation request may name.
 pub const MAX_INVITATIONS: usize = 10_000;
 
 impl App {
+    /// The caller's status, profile and open invitation (nothing for an account without a
+    /// person).
+    pub async fn my_championship(&self) -> AppResult<MyChampionship> {
+        let Some(person) = self.caller().user().and_then(|u| u.person_id) else {
+            return Ok(MyChampionship::default());
+        };
+        let (status, profile) = self.store().champion_profile(person).await?;
+        let open_invitation = self
+            .store()
+            .invitations(person)
+            .await?
+            .into_iter()
+            .find(|i| i.answer.is_none());
+        Ok(MyChampionship {
+            status,
+            profile,
+            open_invitation,
+        })
+    }
+
     /// Volunteers the caller's person as a champion (or updates their profile); the status
     /// after (an active champion stays active).
     pub async fn volunteer(&self, profile: &Profile) -> AppResult<ChampionStatus> {

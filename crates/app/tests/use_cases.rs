@@ -169,8 +169,16 @@ both_backends! {
         let early = core.app(Caller::User(ann.clone())).log_help(&session).await;
         assert!(matches!(early, Err(AppError::Forbidden(ref m)) if m.contains("volunteer first")), "{early:?}");
         let profile = flywheel_store::Profile { listed: true, ..Default::default() };
+        let before = core.app(Caller::User(ann.clone())).my_championship().await.expect("mine");
+        assert!(before.status.is_none() && before.open_invitation.is_none());
+        core.app(Caller::Operator).invite_champions(&[ann.person_id.expect("linked")], "from the plan").await.expect("invited");
+        let invited = core.app(Caller::User(ann.clone())).my_championship().await.expect("mine");
+        assert_eq!(invited.open_invitation.map(|i| i.note), Some("from the plan".into()));
         let status = core.app(Caller::User(ann.clone())).volunteer(&profile).await.expect("volunteered");
         assert_eq!(status, flywheel_store::ChampionStatus::Volunteer);
+        let after = core.app(Caller::User(ann.clone())).my_championship().await.expect("mine");
+        assert_eq!(after.status, Some(flywheel_store::ChampionStatus::Volunteer));
+        assert!(after.open_invitation.is_none(), "volunteering accepts the invitation");
         core.app(Caller::User(ann.clone())).log_help(&session).await.expect("logged");
         let refused = core.app(Caller::User(ann.clone())).invite_champions(&[1], "").await;
         assert!(matches!(refused, Err(AppError::Forbidden(_))), "{refused:?}");

@@ -752,22 +752,12 @@ pub async fn champions_page(
     PageCaller(caller): PageCaller,
     PageQuery(q): PageQuery<DirectoryQuery>,
 ) -> Result<Html<String>, PageError> {
-    let (status, profile, invitation) = match caller.user.person_id {
-        Some(p) => {
-            let (s, prof) = st.store.champion_profile(p).await?;
-            let inv = st
-                .store
-                .invitations(p)
-                .await?
-                .into_iter()
-                .find(|i| i.answer.is_none());
-            (s, prof, inv)
-        }
-        None => (None, None, None),
-    };
+    let app = st.app(&caller);
+    let mine = app.my_championship().await?;
+    let (status, profile, invitation) = (mine.status, mine.profile, mine.open_invitation);
     render(&ChampionsPage {
         nav: Nav::of(&caller, "/champions"),
-        entries: st.app(&caller).directory(&directory_filter(&q)).await?,
+        entries: app.directory(&directory_filter(&q)).await?,
         badges: crate::learning::shown_badges(&st).await?,
         department: q.department.clone(),
         site: q.site.clone(),
