@@ -14,8 +14,7 @@ use axum::Json;
 use chrono::Utc;
 use flywheel_badges::verify::Report;
 use flywheel_store::{
-    AwardRow, BadgeClass, Campaign, CompletionRate, CourseRow, ModuleDef, Progress, User,
-    Verification,
+    AwardRow, BadgeClass, Campaign, CompletionRate, CourseRow, Progress, User, Verification,
 };
 use serde::{Deserialize, Serialize};
 
@@ -88,13 +87,6 @@ pub(crate) async fn base_url(st: &AppState) -> Result<String, ApiError> {
 
 // ---------------------------------------------------------------- courses
 
-async fn course_of(st: &AppState, slug: &str) -> Result<(CourseRow, Vec<ModuleDef>), ApiError> {
-    st.store
-        .course(slug)
-        .await?
-        .ok_or_else(|| not_found(format!("no course {slug:?}")))
-}
-
 /// A course with the caller's progress; org-wide counts below the minimum group size are
 /// withheld.
 #[derive(Debug, Serialize)]
@@ -157,8 +149,13 @@ pub struct CourseDetail {
     pub badges: Vec<String>,
 }
 
-async fn course_detail(st: &AppState, slug: &str, user: &User) -> Result<CourseDetail, ApiError> {
-    let (c, modules) = course_of(st, slug).await?;
+async fn course_detail(
+    st: &AppState,
+    caller: &Caller,
+    slug: &str,
+) -> Result<CourseDetail, ApiError> {
+    let user = &caller.user;
+    let (c, modules) = st.app(caller).course(slug).await?;
     let min = st.store.min_group_size().await?;
     let by_department = st.store.completion_by_department(c.id, min).await?;
     let badges = st
@@ -275,7 +272,7 @@ pub async fn course_page(
     Path(slug): Path<String>,
     PageQuery(q): PageQuery<CourseQuery>,
 ) -> Result<Html<String>, PageError> {
-    let c = course_detail(&st, &slug, &caller.user).await?;
+    let c = course_detail(&st, &caller, &slug).await?;
     let message = match (
         Some(&q.awarded).filter(|a| !a.is_empty()),
         q.completed.is_some(),
@@ -365,7 +362,7 @@ pub async fn course_api(
     ApiCaller(caller): ApiCaller,
     Path(slug): Path<String>,
 ) -> Result<Json<CourseDetail>, ApiError> {
-    Ok(Json(course_detail(&st, &slug, &caller.user).await?))
+    Ok(Json(course_detail(&st, &caller, &slug).await?))
 }
 
 /// `POST /api/v1/courses/{course}/enrol`: `{"enrolled": true}` (again changes nothing).
