@@ -19,6 +19,9 @@ pub struct WinView {
     /// Whether the caller's person posted it, and whether they said they tried it.
     pub mine: bool,
     pub tried: bool,
+    /// Whether the caller may verify it: a role that writes, not its author, not
+    /// verified by them already.
+    pub can_verify: bool,
     pub min_group_size: i64,
 }
 
@@ -47,12 +50,25 @@ impl App {
             ),
             None => (false, false),
         };
+        let verifications = store.win_verifications(id).await?;
+        let can_verify = match self.caller().user() {
+            Some(u) if self.require_write("").is_ok() => {
+                let author = store
+                    .win_author_users(id)
+                    .await?
+                    .iter()
+                    .any(|a| a.id == u.id);
+                !author && !verifications.iter().any(|v| v.verifier == u.email)
+            }
+            _ => false,
+        };
         Ok(WinView {
             win,
             tried_by_department: store.reuse_by_department(id).await?,
-            verifications: store.win_verifications(id).await?,
+            verifications,
             mine,
             tried,
+            can_verify,
             min_group_size: store.min_group_size().await?,
         })
     }

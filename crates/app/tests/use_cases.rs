@@ -243,9 +243,14 @@ both_backends! {
         let ann = store.link_person(&ann.email, "101").await.expect("link");
         let id = core.app(Caller::User(ann.clone())).post_win(&draft("Minutes in 5")).await.expect("posted");
         let own = core.app(Caller::User(ann)).win(id).await.expect("win");
-        assert!(own.mine && !own.tried && own.verifications.is_empty(), "{own:?}");
+        assert!(own.mine && !own.tried && own.verifications.is_empty() && !own.can_verify, "{own:?}");
         let other = core.app(Caller::Operator).win(id).await.expect("win");
-        assert!(!other.mine && other.win.title == "Minutes in 5");
+        assert!(!other.mine && !other.can_verify && other.win.title == "Minutes in 5");
+        let bob = store.create_user("bob@example.com", "a long passphrase 2", Role::Employee).await.expect("user");
+        let bob = core.app(Caller::User(bob));
+        assert!(bob.win(id).await.expect("win").can_verify, "a colleague may verify");
+        bob.verify_win(id, "saw it").await.expect("verified");
+        assert!(!bob.win(id).await.expect("win").can_verify, "once");
         let missing = core.app(Caller::Operator).win(id + 99).await;
         assert!(matches!(missing, Err(AppError::Store(flywheel_store::StoreError::NotFound { what: "win", .. }))), "{missing:?}");
         let d = core.app(Caller::Operator).digest().await.expect("digest");

@@ -280,10 +280,9 @@ pub async fn win_page(
 ) -> Result<Html<String>, PageError> {
     let id = win_id(&raw)?;
     let v = st.app(&caller).win(id).await?;
-    let (verifications, can_verify) = crate::learning::verifications_of(&st, &caller, id).await?;
     render(&WinPage {
-        verifications,
-        can_verify,
+        verifications: v.verifications,
+        can_verify: v.can_verify,
         nav: Nav::of(&caller, "/wins"),
         departments: dept_counts(v.tried_by_department, v.min_group_size),
         min_group_size: v.min_group_size,

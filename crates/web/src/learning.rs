@@ -13,9 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use chrono::Utc;
 use flywheel_badges::verify::Report;
-use flywheel_store::{
-    AwardRow, BadgeClass, Campaign, CompletionRate, CourseRow, Progress, User, Verification,
-};
+use flywheel_store::{AwardRow, BadgeClass, Campaign, CompletionRate, CourseRow, Progress, User};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiCaller, JsonBody};
@@ -422,25 +420,6 @@ pub async fn verify_win(
         as_role: v.as_role,
         badges_awarded: v.badges_awarded,
     })
-}
-
-/// The verifications of a win, and whether the caller may add theirs.
-pub async fn verifications_of(
-    st: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> Result<(Vec<Verification>, bool), ApiError> {
-    let v = st.store.win_verifications(id).await?;
-    let mine = st
-        .store
-        .win_author_users(id)
-        .await?
-        .iter()
-        .any(|u| u.id == caller.user.id);
-    let can = caller.require_write("").is_ok()
-        && !mine
-        && !v.iter().any(|v| v.verifier == caller.user.email);
-    Ok((v, can))
 }
 
 /// `POST /wins/{id}/verify` (form: evidence).
