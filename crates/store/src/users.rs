@@ -63,28 +63,16 @@ impl Store {
                 "an account for {email} already exists"
             )));
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(&email)
-        .bind(&hash)
-        .bind(role.as_str())
-        .bind(now_text())
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, NULL, 'user.create', $2, $3)")
-            .bind(now_text())
-            .bind(format!("user:{id}"))
-            .bind(format!("created {email} with role {}", role.as_str()))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(User {
-            id,
+        let user = User {
+            id: 0,
             email,
             role,
             person_id: None,
-        })
+        };
+        let detail = format!("created {} with role {}", user.email, role.as_str());
+        let user = insert_user(&mut tx, user, &hash, "user.create", &detail).await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// The account of person `person_id`, created without a password ([`NO_PASSWORD`])
@@ -122,29 +110,19 @@ impl Store {
                 ..user
             });
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (email, password_hash, role, person_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(&email)
-        .bind(NO_PASSWORD)
-        .bind(role.as_str())
-        .bind(person_id)
-        .bind(now_text())
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, NULL, 'user.provision', $2, $3)")
-            .bind(now_text())
-            .bind(format!("user:{id}"))
-            .bind(format!("created {email} for person {person_id} with role {}, without a password", role.as_str()))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(User {
-            id,
+        let detail = format!(
+            "created {email} for person {person_id} with role {}, without a password",
+            role.as_str()
+        );
+        let user = User {
+            id: 0,
             email,
             role,
             person_id: Some(person_id),
-        })
+        };
+        let user = insert_user(&mut tx, user, NO_PASSWORD, "user.provision", &detail).await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// Sets a new password for an existing account and ends its sessions (a reset after a
@@ -341,6 +319,35 @@ impl Store {
             ..user
         })
     }
+}
+
+/// Inserts `user` (its `id` is assigned) with the password hash `hash`, and its audit
+/// entry `action` with `detail`, inside `tx`.
+async fn insert_user(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user: User,
+    hash: &str,
+    action: &str,
+    detail: &str,
+) -> Result<User, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (email, password_hash, role, person_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(&user.email)
+    .bind(hash)
+    .bind(user.role.as_str())
+    .bind(user.person_id)
+    .bind(now_text())
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, NULL, $2, $3, $4)")
+        .bind(now_text())
+        .bind(action)
+        .bind(format!("user:{id}"))
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(User { id, ..user })
 }
 
 pub(crate) fn user_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
