@@ -19,6 +19,7 @@ pub mod analytics;
 pub mod badges;
 pub mod can_i;
 pub mod champions;
+pub mod dashboard;
 pub mod digest;
 mod error;
 pub mod learning;

@@ -266,6 +266,27 @@ both_backends! {
         }
     }
 
+    async fn the_dashboard_is_one_snapshot_and_says_why_a_part_is_missing(url: String) {
+        let core = core(&url).await;
+        company(&core).await;
+        let at = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z").expect("instant").to_utc();
+        let core = core.with_clock(flywheel_app::Clock::Fixed(at));
+        let people = core.store().population(None).await.expect("population").len();
+        let d = core.app(Caller::Anonymous).dashboard(None).await.expect("dashboard");
+        assert_eq!((d.computed_at.as_str(), d.people, d.min_group_size), ("2026-03-02T09:30:00Z", people, 5));
+        assert!(people > 100, "the sample company: {people}");
+        // Nobody has used AI yet: each analysis says so rather than showing zeros, and the
+        // stages, which rest on the momentum, say the same.
+        let why = d.momentum.unavailable.as_deref().unwrap_or("");
+        assert!(why.starts_with("no usage imported yet"), "{why:?}");
+        assert_eq!(d.stages.unavailable.as_deref(), Some(why));
+        assert!(d.momentum.value.is_none() && d.stages.value.is_none());
+        assert!(d.forecast.unavailable.as_deref().is_some_and(|w| !w.is_empty()), "{:?}", d.forecast.unavailable);
+        core.store().set_setting("min_group_size", "7").await.expect("setting");
+        let d = core.app(Caller::Anonymous).dashboard(None).await.expect("dashboard");
+        assert_eq!(d.min_group_size, 7, "the program's minimum, read each time");
+    }
+
     async fn only_admins_change_the_policies(url: String) {
         let core = core(&url).await;
         let store = core.store().clone();

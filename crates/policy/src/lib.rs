@@ -23,7 +23,6 @@ use cedar_policy::{
 };
 use flywheel_domain::program::{data_class, purpose, Tool};
 use flywheel_domain::DomainError;
-use serde::Serialize;
 
 /// The Cedar schema (Cedar's own schema syntax) every policy set is validated against.
 pub const SCHEMA: &str = include_str!("../config/schema.cedarschema");
@@ -50,7 +49,7 @@ pub enum PolicyError {
 }
 
 /// Who asks. Empty strings when unknown (a question from the command line).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Asker {
     pub role: String,
     pub department: String,
@@ -58,7 +57,7 @@ pub struct Asker {
 }
 
 /// One policy of a set, as listed on the Policies page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicySummary {
     pub id: String,
     /// `permit` or `forbid`.
@@ -193,7 +192,7 @@ pub struct Question {
 }
 
 /// A tool suggested instead, with how to get it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Alternative {
     pub tool: String,
     pub description: String,
@@ -203,7 +202,7 @@ pub struct Alternative {
 
 /// The answer: "Yes — here's how" (steps and link) or "No — but try this instead"
 /// (reasons and permitted alternatives).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Answer {
     pub allowed: bool,
     pub tool: String,

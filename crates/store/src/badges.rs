@@ -73,7 +73,6 @@ pub struct IssuerRow {
     pub name: String,
     pub url: String,
     /// Hex of the Ed25519 seed. Never serialized.
-    #[serde(skip)]
     pub seed: String,
     pub did: String,
 }

@@ -27,7 +27,7 @@ pub struct NewWin<'a> {
 }
 
 /// A win as listed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WinRow {
     pub id: i64,
     pub title: String,
@@ -71,7 +71,7 @@ pub struct WinFilter {
 }
 
 /// A use case of the library.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UseCaseRow {
     pub id: i64,
     pub title: String,
@@ -96,7 +96,7 @@ pub struct Profile {
 }
 
 /// A champion in the directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryEntry {
     pub person_id: i64,
     pub name: String,

@@ -41,7 +41,7 @@ pub struct CourseRow {
 }
 
 /// One learner's progress in a course.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Progress {
     pub enrolled_at: String,
     pub completed_at: Option<String>,
@@ -59,7 +59,7 @@ pub struct CompletionRate {
 }
 
 /// A win verified by someone else.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
     pub win_id: i64,
     pub win_title: String,

@@ -228,7 +228,7 @@ impl Store {
 }
 
 /// Where a person sits, as the policies and pages see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PersonPlace {
     pub display_name: String,
     /// The top-level unit of the person's unit path ("Sales" for "Sales > EMEA").

@@ -2,7 +2,6 @@
 //! each led to.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::Serialize;
 use sqlx::Row;
 
 use flywheel_domain::program::{IncidentState, RequestState, Severity};
@@ -24,7 +23,7 @@ fn hours(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 }
 
 /// An access request as listed, with its clock.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AccessRequestRow {
     pub id: i64,
     pub person_id: i64,
@@ -45,7 +44,7 @@ pub struct AccessRequestRow {
 }
 
 /// The response clock over all requests.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AccessClock {
     pub target_hours: f64,
     pub open: usize,
@@ -65,7 +64,7 @@ pub struct AccessClock {
 }
 
 /// An incident as listed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IncidentRow {
     pub id: i64,
     pub tool: Option<String>,

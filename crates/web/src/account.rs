@@ -136,21 +136,53 @@ pub async fn logout(
     Ok(res)
 }
 
-/// `GET /api/v1/me`: the caller's account and, for a session, its CSRF token (for
-/// scripts on Flywheel's own pages).
+/// The calling account.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub id: i64,
+    pub email: String,
+    #[schema(schema_with = crate::wire::role)]
+    pub role: flywheel_domain::program::Role,
+    /// The person the account is linked to; `null` when it is not.
+    pub person: Option<Place>,
+    /// The session's CSRF token, which cookie-authenticated writes send in
+    /// `X-CSRF-Token`; `null` for HTTP Basic.
+    pub csrf_token: Option<String>,
+}
+
+/// Where a person sits.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Place {
+    pub display_name: String,
+    /// The top-level unit ("Sales" for "Sales > EMEA").
+    pub department: String,
+    pub unit_path: String,
+    pub site: String,
+}
+
+/// The calling account
+///
+/// Who: any role. For a session, with its CSRF token (for scripts on Flywheel's own
+/// pages).
+#[utoipa::path(get, path = "/me", responses((status = 200, body = Me), crate::wire::Read))]
 pub async fn me(
     State(st): State<AppState>,
     ApiCaller(c): ApiCaller,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<Me>, ApiError> {
     let place = match c.user.person_id {
         Some(p) => st.store.person_place(p).await?,
         None => None,
     };
-    Ok(axum::Json(serde_json::json!({
-        "id": c.user.id,
-        "email": c.user.email,
-        "role": c.user.role,
-        "person": place,
-        "csrf_token": c.session.as_ref().map(|s| s.csrf.clone()),
-    })))
+    Ok(axum::Json(Me {
+        id: c.user.id,
+        email: c.user.email.clone(),
+        role: c.user.role,
+        person: place.map(|p| Place {
+            display_name: p.display_name,
+            department: p.department,
+            unit_path: p.unit_path,
+            site: p.site,
+        }),
+        csrf_token: c.session.as_ref().map(|s| s.csrf.clone()),
+    }))
 }

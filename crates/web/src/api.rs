@@ -2,45 +2,75 @@
 
 use axum::extract::State;
 use axum::http::Uri;
-use axum::response::{Html, IntoResponse};
+use axum::response::Html;
 use axum::Json;
 use flywheel_store::PeopleFilter;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth;
 use crate::chart::{escape, shown_summary, ShownSummary};
 use crate::error::{ApiError, ErrorCode};
 use crate::page::ClientIp;
 use crate::query::ApiQuery;
+use crate::wire::{Page, Person, Read, Refused};
 use crate::AppState;
 
-pub async fn healthz(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+/// The server's health.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the database answered.
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// The last migration applied.
+    pub schema_version: i64,
+}
+
+/// Health and schema version
+///
+/// Who: anyone.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub async fn healthz(State(st): State<AppState>) -> Result<Json<Health>, ApiError> {
     let version = st.store.schema_version().await?;
-    Ok(Json(json!({
-        "status": "ok",
-        "backend": st.store.backend().name(),
-        "schema_version": version,
-    })))
+    Ok(Json(Health {
+        status: "ok",
+        backend: st.store.backend().name(),
+        schema_version: version,
+    }))
 }
 
 /// Query of `GET /api/v1/people`. Parameters are parsed by hand so that a bad value gets
-/// an error naming the parameter, not a generic rejection.
-#[derive(Debug, Deserialize)]
+/// an error naming the parameter, not a generic rejection; the document shows their types.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeopleQuery {
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// Items per page (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     per_page: Option<String>,
+    /// A unit id; its sub-units are included.
+    #[param(value_type = Option<i64>)]
     unit: Option<String>,
+    /// A site id.
+    #[param(value_type = Option<i64>)]
     site: Option<String>,
+    /// Include people who left.
+    #[param(value_type = Option<bool>)]
     include_departed: Option<String>,
+    /// Keyset paging: people with ids after this one (`next_after` of the previous page);
+    /// `page` is then ignored and the cost is the same at any depth.
+    #[param(value_type = Option<i64>)]
     after: Option<String>,
 }
 
 /// A page of people, with the cursor of the next one.
-#[derive(Serialize)]
-struct PeopleOut {
+#[derive(Serialize, ToSchema)]
+pub struct PeopleOut {
     #[serde(flatten)]
-    page: PageOut<flywheel_store::PersonRow>,
+    page: Page<Person>,
     /// Pass as `after` for the next page (the same cost at any depth); `null` at the end.
     next_after: Option<i64>,
 }
@@ -65,20 +95,17 @@ where
     Ok(Some(n))
 }
 
-/// One page of a list: every list endpoint answers in this shape.
-#[derive(Debug, Serialize)]
-pub struct PageOut<T> {
-    pub items: Vec<T>,
-    pub page: u32,
-    pub per_page: u32,
-    pub total: i64,
-    pub next_page: Option<u32>,
-}
-
-/// `?page=&per_page=` of a list endpoint (pages count from 1; at most 500 per page).
-#[derive(Debug, Default, Deserialize)]
+/// `?page=&per_page=` of a list endpoint (pages count from 1; at most 500 per page). The
+/// values are parsed by [`PageParams::get`], so that a bad one is named; the document shows
+/// their types.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// Items per page (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     per_page: Option<String>,
 }
 
@@ -92,18 +119,19 @@ impl PageParams {
     }
 }
 
-/// Pages a list that is already in memory.
-pub fn paged<T: Serialize>(all: Vec<T>, q: &PageParams) -> Result<Json<PageOut<T>>, ApiError> {
+/// Pages a list that is already in memory, converting the items shown to their wire type.
+pub fn paged<T, W: From<T>>(all: Vec<T>, q: &PageParams) -> Result<Json<Page<W>>, ApiError> {
     let (page, per_page) = q.get()?;
     let total = all.len() as i64;
     let start = (page as usize - 1).saturating_mul(per_page as usize);
-    let items: Vec<T> = all
+    let items: Vec<W> = all
         .into_iter()
         .skip(start)
         .take(per_page as usize)
+        .map(W::from)
         .collect();
     let shown = i64::from(page) * i64::from(per_page);
-    Ok(Json(PageOut {
+    Ok(Json(Page {
         items,
         page,
         per_page,
@@ -112,13 +140,16 @@ pub fn paged<T: Serialize>(all: Vec<T>, q: &PageParams) -> Result<Json<PageOut<T
     }))
 }
 
-/// `GET /api/v1/people`: people, paged, filtered by unit (with its sub-units) and site.
-/// Admin only; every call is audited.
+/// People, paged and filtered (individual-level; audited)
+///
+/// Who: admins. Filtered by unit (with its sub-units) and site.
+#[utoipa::path(get, path = "/people", params(PeopleQuery),
+    responses((status = 200, body = PeopleOut), Read, Refused))]
 pub async fn people(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<PeopleQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<PeopleOut>, ApiError> {
     caller.require_admin("read individual-level data")?;
     let page = num::<u32>("page", q.page.as_ref(), 1, 1_000_000)?.unwrap_or(1);
     let per_page = num::<u32>("per_page", q.per_page.as_ref(), 1, 500)?.unwrap_or(50);
@@ -149,9 +180,9 @@ pub async fn people(
     let full = result.items.len() == per_page as usize;
     Ok(Json(PeopleOut {
         next_after: full.then(|| result.items.last().map(|p| p.id)).flatten(),
-        page: PageOut {
+        page: Page {
             next_page: (after.is_none() && shown < result.total).then_some(page + 1),
-            items: result.items,
+            items: result.items.into_iter().map(Person::from).collect(),
             page: result.page,
             per_page: result.per_page,
             total: result.total,
@@ -159,25 +190,55 @@ pub async fn people(
     }))
 }
 
-/// `GET /api/v1/org/summary`: headcounts, with units below the minimum group size merged.
-pub async fn org_summary(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+/// Headcounts, with units below the minimum group size merged.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrgSummary)]
+pub struct OrgSummaryOut {
+    pub people: i64,
+    pub departed: i64,
+    pub units: i64,
+    pub sites: i64,
+    pub without_unit: i64,
+    pub flagged_manager_links: i64,
+    /// People per department, small ones merged.
+    pub by_department: Vec<DepartmentHeadcount>,
+    pub min_group_size: i64,
+    /// Units merged into "other" for being below the minimum group size.
+    pub suppressed_units: usize,
+}
+
+/// People in a department.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepartmentHeadcount {
+    pub name: String,
+    pub people: i64,
+}
+
+/// Headcounts with small units merged
+///
+/// Who: anyone.
+#[utoipa::path(get, path = "/org/summary", responses((status = 200, body = OrgSummaryOut)))]
+pub async fn org_summary(State(st): State<AppState>) -> Result<Json<OrgSummaryOut>, ApiError> {
     let ShownSummary {
         org: s,
         min_group_size: min,
         bars,
         suppressed,
     } = shown_summary(&st.store).await?;
-    Ok(Json(json!({
-        "people": s.people,
-        "departed": s.departed,
-        "units": s.units,
-        "sites": s.sites,
-        "without_unit": s.without_unit,
-        "flagged_manager_links": s.flagged_manager_links,
-        "by_department": bars.iter().map(|(n, c)| json!({"name": n, "people": c})).collect::<Vec<_>>(),
-        "min_group_size": min,
-        "suppressed_units": suppressed,
-    })))
+    Ok(Json(OrgSummaryOut {
+        people: s.people,
+        departed: s.departed,
+        units: s.units,
+        sites: s.sites,
+        without_unit: s.without_unit,
+        flagged_manager_links: s.flagged_manager_links,
+        by_department: bars
+            .into_iter()
+            .map(|(name, people)| DepartmentHeadcount { name, people })
+            .collect(),
+        min_group_size: min,
+        suppressed_units: suppressed,
+    }))
 }
 
 /// `GET /api/v1/errors`: the table of error codes (the `link` of every error points here).

@@ -12,6 +12,7 @@ use flywheel_domain::program::{Tool, DATA_CLASSES};
 use flywheel_policy::{Answer, Decider, PolicySummary, Question};
 use flywheel_store::{Channel, PolicyVersion};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::api::{paged, ApiCaller, JsonBody, PageParams};
 use crate::auth::{self, Caller};
@@ -19,34 +20,99 @@ use crate::error::{ApiError, ErrorCode};
 use crate::page::{render, render_with, Nav, PageError};
 use crate::page::{PageCaller, PageForm};
 use crate::query::{ApiQuery, PageQuery};
+use crate::wire::{words, Page, Read, Unprocessable, Write};
 use crate::AppState;
 
-/// An answer with the version of the policies that gave it, as the API sends it.
-#[derive(Debug, Clone, Serialize)]
+/// The answer: "Yes, here's how" (steps and link) or "No, but try this instead" (reasons
+/// and permitted alternatives), with the version of the policies that gave it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Answer)]
 pub struct AnsweredOut {
-    #[serde(flatten)]
-    pub answer: Answer,
+    pub allowed: bool,
+    pub tool: String,
+    pub purpose: String,
+    pub data_class: String,
+    /// Why: the `@reason` of each deciding policy, or what the catalog lacks.
+    pub reasons: Vec<String>,
+    /// The ids of the policies that decided (empty when nothing permitted it).
+    pub policies: Vec<String>,
+    /// For a yes: how to start.
+    pub how_to: Vec<String>,
+    pub access_url: String,
+    /// For a no: tools the policies permit for the same purpose and data.
+    pub alternatives: Vec<AlternativeOut>,
     /// The policy version in force; `null` while the built-in defaults have never been
     /// edited.
     pub policy_version: Option<i64>,
 }
 
+/// A tool to try instead.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Alternative)]
+pub struct AlternativeOut {
+    pub tool: String,
+    pub description: String,
+    pub access_url: String,
+    pub how_to: Vec<String>,
+}
+
 impl From<Answered> for AnsweredOut {
     fn from(a: Answered) -> Self {
+        let Answer {
+            allowed,
+            tool,
+            purpose,
+            data_class,
+            reasons,
+            policies,
+            how_to,
+            access_url,
+            alternatives,
+        } = a.answer;
         AnsweredOut {
-            answer: a.answer,
+            allowed,
+            tool,
+            purpose,
+            data_class,
+            reasons,
+            policies,
+            how_to,
+            access_url,
+            alternatives: alternatives
+                .into_iter()
+                .map(|a| AlternativeOut {
+                    tool: a.tool,
+                    description: a.description,
+                    access_url: a.access_url,
+                    how_to: a.how_to,
+                })
+                .collect(),
             policy_version: a.policy_version,
         }
     }
 }
 
 /// `?tool=&purpose=&data=` of "Can I?".
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct QuestionQuery {
+    /// A catalog tool's name (case-insensitive).
+    #[param(required = true)]
     tool: String,
+    /// What for, e.g. summarising.
+    #[param(required = true)]
     purpose: String,
+    /// The class of data.
+    #[param(required = true, schema_with = data_class)]
     data: String,
+}
+
+fn data_class() -> utoipa::openapi::Object {
+    words(
+        DATA_CLASSES.iter().map(|(name, _)| *name),
+        "The class of data.",
+    )
 }
 
 impl QuestionQuery {
@@ -129,7 +195,10 @@ pub async fn page(
     Ok(render_with(status, &p)?.into_response())
 }
 
-/// `GET /api/v1/can-i?tool=&purpose=&data=`.
+/// "Can I use this tool for this purpose with this data?"
+///
+/// Who: any role. Each question is logged as demand.
+#[utoipa::path(get, path = "/can-i", params(QuestionQuery), responses((status = 200, body = AnsweredOut), Read))]
 pub async fn api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -164,27 +233,125 @@ pub async fn tools_page(
     })
 }
 
-/// `GET /api/v1/tools`: the catalog, paged.
+/// A tool of the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Tool)]
+#[serde(deny_unknown_fields)]
+pub struct ToolOut {
+    pub name: String,
+    pub category: String,
+    #[serde(default)]
+    pub description: String,
+    /// One click to access or request the tool; empty when there is none.
+    #[serde(default)]
+    pub access_url: String,
+    /// How to get started, step by step.
+    #[serde(default)]
+    pub how_to: Vec<String>,
+    #[serde(default)]
+    pub purposes: Vec<String>,
+    #[serde(default)]
+    pub data_classes: Vec<String>,
+    /// Names of tools to suggest first when this one is not allowed.
+    #[serde(default)]
+    pub alternatives: Vec<String>,
+    #[serde(default)]
+    pub approved: bool,
+}
+
+/// A catalog entry as sent to `PUT /api/v1/tools/{name}` (`name` may be left out: the
+/// path gives it).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = ToolIn)]
+#[serde(deny_unknown_fields)]
+pub struct ToolIn {
+    #[serde(default)]
+    pub name: String,
+    pub category: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub access_url: String,
+    #[serde(default)]
+    pub how_to: Vec<String>,
+    #[serde(default)]
+    pub purposes: Vec<String>,
+    #[serde(default)]
+    pub data_classes: Vec<String>,
+    #[serde(default)]
+    pub alternatives: Vec<String>,
+    #[serde(default)]
+    pub approved: bool,
+}
+
+impl From<Tool> for ToolOut {
+    fn from(t: Tool) -> ToolOut {
+        ToolOut {
+            name: t.name,
+            category: t.category,
+            description: t.description,
+            access_url: t.access_url,
+            how_to: t.how_to,
+            purposes: t.purposes,
+            data_classes: t.data_classes,
+            alternatives: t.alternatives,
+            approved: t.approved,
+        }
+    }
+}
+
+impl From<ToolIn> for Tool {
+    fn from(t: ToolIn) -> Tool {
+        Tool {
+            name: t.name,
+            category: t.category,
+            description: t.description,
+            access_url: t.access_url,
+            how_to: t.how_to,
+            purposes: t.purposes,
+            data_classes: t.data_classes,
+            alternatives: t.alternatives,
+            approved: t.approved,
+        }
+    }
+}
+
+/// The tools catalog
+///
+/// Who: any role.
+#[utoipa::path(get, path = "/tools", params(PageParams), responses((status = 200, body = Page<ToolOut>), Read))]
 pub async fn tools_api(
     State(st): State<AppState>,
     _: ApiCaller,
     ApiQuery(q): ApiQuery<PageParams>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<Page<ToolOut>>, ApiError> {
     let all = st.store.catalog().await?;
     paged(all, &q)
 }
 
-/// `PUT /api/v1/tools/{name}`: adds or replaces a catalog entry (admin).
+/// What `PUT /api/v1/tools/{name}` did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ToolSaved {
+    pub name: String,
+    /// False when the entry was already exactly this.
+    pub changed: bool,
+}
+
+/// Add or replace a catalog entry
+///
+/// Who: admins.
+#[utoipa::path(put, path = "/tools/{name}", params(("name" = String, Path, description = "The tool's name.")),
+    request_body = ToolIn, responses((status = 200, body = ToolSaved), Write))]
 pub async fn put_tool(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(name): Path<String>,
     body: JsonBody,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ToolSaved>, ApiError> {
     caller.require_admin("edit the catalog")?;
     auth::check_api_write(&caller, &headers)?;
-    let mut tool: Tool = body.parse()?;
+    let mut tool: Tool = body.parse::<ToolIn>()?.into();
     if tool.name.trim().is_empty() {
         tool.name = name.clone();
     }
@@ -198,22 +365,56 @@ pub async fn put_tool(
         ));
     }
     let changed = st.app(&caller).save_tool(tool).await?;
-    Ok(Json(
-        serde_json::json!({ "name": name.trim(), "changed": changed }),
-    ))
+    Ok(Json(ToolSaved {
+        name: name.trim().to_owned(),
+        changed,
+    }))
 }
 
-/// The policies as the API shows them.
-#[derive(Debug, Serialize)]
+/// The policies in force, as the API shows them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Policies)]
 pub struct PoliciesOut {
+    /// `null` while the built-in defaults have never been edited.
     pub version: Option<i64>,
+    /// The Cedar text.
     pub text: String,
-    pub policies: Vec<PolicySummary>,
+    pub policies: Vec<PolicyOut>,
+    /// The Cedar schema every version is validated against.
     pub schema: &'static str,
 }
 
-/// `GET /api/v1/policies`: the policies in force (readable by every role: people may see
-/// the rules that decide for them).
+/// One policy of the set.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Policy)]
+pub struct PolicyOut {
+    pub id: String,
+    #[schema(schema_with = effect)]
+    pub effect: &'static str,
+    pub reason: Option<String>,
+}
+
+fn effect() -> utoipa::openapi::Object {
+    words(
+        ["permit", "forbid"],
+        "What the policy does when it applies.",
+    )
+}
+
+impl From<PolicySummary> for PolicyOut {
+    fn from(p: PolicySummary) -> PolicyOut {
+        PolicyOut {
+            id: p.id,
+            effect: p.effect,
+            reason: p.reason,
+        }
+    }
+}
+
+/// The Cedar policies in force, with the schema
+///
+/// Who: any role (people may see the rules that decide for them).
+#[utoipa::path(get, path = "/policies", responses((status = 200, body = PoliciesOut), Read))]
 pub async fn policies_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -222,17 +423,26 @@ pub async fn policies_api(
     Ok(Json(PoliciesOut {
         version,
         text: p.text().to_owned(),
-        policies: p.summaries(),
+        policies: p.summaries().into_iter().map(PolicyOut::from).collect(),
         schema: flywheel_policy::SCHEMA,
     }))
 }
 
 /// Body of `PUT /api/v1/policies`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct PolicyIn {
+    /// The whole policy set, in Cedar.
     pub text: String,
+    /// Why it changed (kept with the version).
     #[serde(default)]
     pub note: String,
+}
+
+/// The version in force after a change.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PolicyVersion)]
+pub struct PolicyVersionOut {
+    pub version: i64,
 }
 
 /// Validates and saves a policy set for `caller` (an admin); the version in force after.
@@ -240,19 +450,23 @@ async fn save(st: &AppState, caller: &Caller, text: &str, note: &str) -> Result<
     Ok(st.app(caller).save_policies(text, note).await?)
 }
 
-/// `PUT /api/v1/policies`: a new version (admin); refused with Cedar's message when the
-/// text does not parse or fit the schema.
+/// A new version of the policies
+///
+/// Who: admins. Refused with Cedar's message (line and column) when the text does not
+/// parse or fit the schema.
+#[utoipa::path(put, path = "/policies", request_body = PolicyIn,
+    responses((status = 200, body = PolicyVersionOut), Write, Unprocessable))]
 pub async fn put_policies(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     body: JsonBody,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<PolicyVersionOut>, ApiError> {
     caller.require_admin("change the policies")?;
     auth::check_api_write(&caller, &headers)?;
     let body: PolicyIn = body.parse()?;
     let version = save(&st, &caller, &body.text, &body.note).await?;
-    Ok(Json(serde_json::json!({ "version": version })))
+    Ok(Json(PolicyVersionOut { version }))
 }
 
 #[derive(Template)]

@@ -16,13 +16,15 @@ use flywheel_store::{
     WinFilter, WinRow,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::api::{paged, ApiCaller, JsonBody, PageOut, PageParams};
+use crate::api::{paged, ApiCaller, JsonBody, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, Nav, PageError};
 use crate::page::{NoFields, PageCaller, PageForm};
 use crate::query::{ApiQuery, PageQuery};
+use crate::wire::{Champion, Created, Missing, New, Page, Read, Win, Write};
 use crate::AppState;
 
 fn invalid(m: impl Into<String>) -> ApiError {
@@ -41,17 +43,21 @@ fn num_field(name: &str, v: Option<&str>) -> Result<u32, ApiError> {
 // ---------------------------------------------------------------- wins
 
 /// A win as posted (JSON body of `POST /api/v1/wins`, or the form).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WinIn {
     pub title: String,
+    /// What was done, and how.
     #[serde(default)]
     pub what: String,
+    /// The catalog tool used.
     #[serde(default)]
     pub tool: Option<String>,
+    /// Minutes the task took before.
     pub minutes_before: u32,
+    /// Minutes it takes now.
     pub minutes_after: u32,
-    /// once, daily, weekly or monthly.
+    #[schema(schema_with = crate::wire::frequency)]
     pub frequency: String,
 }
 
@@ -88,11 +94,13 @@ async fn tried_too(st: &AppState, caller: &Caller, id: i64) -> Result<bool, ApiE
 }
 
 /// Body of `POST /api/v1/wins/{id}/promote`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromoteIn {
+    /// The use case's title (the win's when empty).
     #[serde(default)]
     pub title: String,
+    /// Its steps.
     #[serde(default)]
     pub steps: Vec<String>,
 }
@@ -102,7 +110,8 @@ async fn promote(st: &AppState, caller: &Caller, id: i64, p: &PromoteIn) -> Resu
 }
 
 /// Counts per department, each `None` when below the minimum group size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = DepartmentCount)]
 pub struct DeptCount {
     pub department: String,
     /// `null`: fewer than the minimum group size (withheld).
@@ -121,14 +130,20 @@ fn dept_counts(counts: Vec<(String, i64)>, min: i64) -> Vec<DeptCount> {
 }
 
 /// `?q=&tool=&department=&since=&page=&per_page=` of the wins list.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct WinsQuery {
+    /// Words in the title or description.
     q: String,
+    /// A tool's name.
     tool: String,
+    /// The author's department.
     department: String,
+    /// Posted at or after (RFC 3339 or a date).
     since: String,
     #[serde(flatten)]
+    #[param(ignore)]
     paging: PageParams,
 }
 
@@ -319,27 +334,33 @@ pub async fn win_promote(
     Ok(Redirect::to(&format!("/use-cases#use-case-{uc}")).into_response())
 }
 
-/// `GET /api/v1/wins?q=&tool=&department=&since=&page=&per_page=`.
+/// Wins, newest first
+///
+/// Who: any role.
+#[utoipa::path(get, path = "/wins", params(WinsQuery, PageParams), responses((status = 200, body = Page<Win>), Read))]
 pub async fn wins_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<WinsQuery>,
-) -> Result<Json<PageOut<WinRow>>, ApiError> {
+) -> Result<Json<Page<Win>>, ApiError> {
     let (page_no, per_page) = q.paging.get()?;
     let list = st
         .app(&caller)
         .wins(&win_filter(&q)?, page_no, per_page)
         .await?;
-    Ok(Json(PageOut {
+    Ok(Json(Page {
         next_page: (i64::from(page_no) * i64::from(per_page) < list.total).then_some(page_no + 1),
-        items: list.items,
+        items: list.items.into_iter().map(Win::from).collect(),
         page: page_no,
         per_page,
         total: list.total,
     }))
 }
 
-/// `POST /api/v1/wins`: 201 with the win.
+/// Post a win
+///
+/// Who: every role but viewer, with an account linked to a person.
+#[utoipa::path(post, path = "/wins", request_body = WinIn, responses((status = 201, body = Win), Write))]
 pub async fn wins_api_post(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -350,29 +371,41 @@ pub async fn wins_api_post(
     auth::check_api_write(&caller, &headers)?;
     let w: WinIn = body.parse()?;
     let id = post_win(&st, &caller, &w).await?;
-    let win = st.store.win(id).await?;
+    let win = st.store.win(id).await?.map(Win::from).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("win {id} is gone after posting"),
+        )
+    })?;
     Ok((axum::http::StatusCode::CREATED, Json(win)).into_response())
 }
 
 /// A win with its re-use by department.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WinDetail)]
 pub struct WinOut {
     #[serde(flatten)]
-    pub win: WinRow,
+    pub win: Win,
     pub tried_by_department: Vec<DeptCount>,
     /// Who saw it work (as `champion` or `peer`), when, and what they saw.
     pub verifications: Vec<VerificationOut>,
 }
 
 /// A verification of a win, without the verifier's identity.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WinVerification)]
 pub struct VerificationOut {
+    #[schema(schema_with = crate::learning::verifier_role)]
     pub as_role: String,
     pub evidence: String,
     pub at: String,
 }
 
-/// `GET /api/v1/wins/{id}`.
+/// A win with its re-use by department (counts below the minimum group size are null)
+///
+/// Who: any role.
+#[utoipa::path(get, path = "/wins/{id}", params(("id" = i64, Path, description = "The win's id.")),
+    responses((status = 200, body = WinOut), Read, Missing))]
 pub async fn win_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -390,42 +423,58 @@ pub async fn win_api(
                 at: v.at,
             })
             .collect(),
-        win: v.win,
+        win: v.win.into(),
     }))
 }
 
-/// `POST /api/v1/wins/{id}/tried-too`: `{"new": bool}` (saying it twice changes nothing).
+/// "I tried this too"
+///
+/// Who: every role but viewer, with an account linked to a person; not the author.
+/// Saying it twice changes nothing.
+#[utoipa::path(post, path = "/wins/{id}/tried-too", params(("id" = i64, Path, description = "The win's id.")),
+    responses((status = 200, body = New), Write, Missing))]
 pub async fn win_tried_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<New>, ApiError> {
     caller.require_write("say \"I tried this too\"")?;
     auth::check_api_write(&caller, &headers)?;
     let new = tried_too(&st, &caller, win_id(&raw)?).await?;
-    Ok(Json(serde_json::json!({ "new": new })))
+    Ok(Json(New { new }))
 }
 
-/// `POST /api/v1/wins/{id}/promote` (admins): `{"use_case": id}`.
+/// The use case a win was promoted into.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Promoted {
+    pub use_case: i64,
+}
+
+/// Promote a win into the use-case library
+///
+/// Who: admins.
+#[utoipa::path(post, path = "/wins/{id}/promote", params(("id" = i64, Path, description = "The win's id.")),
+    request_body = PromoteIn, responses((status = 200, body = Promoted), Write, Missing))]
 pub async fn win_promote_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
     body: JsonBody,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Promoted>, ApiError> {
     caller.require_admin("promote wins into the library")?;
     auth::check_api_write(&caller, &headers)?;
     let p: PromoteIn = body.parse()?;
-    let uc = promote(&st, &caller, win_id(&raw)?, &p).await?;
-    Ok(Json(serde_json::json!({ "use_case": uc })))
+    let use_case = promote(&st, &caller, win_id(&raw)?, &p).await?;
+    Ok(Json(Promoted { use_case }))
 }
 
 // ---------------------------------------------------------------- use cases, digest
 
 /// A use case with its departments' counts suppressed below the minimum group size.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UseCase)]
 pub struct UseCaseOut {
     pub id: i64,
     pub title: String,
@@ -486,11 +535,14 @@ struct UseCasesPage {
 }
 
 /// `?q=&page=&per_page=` of a searchable list.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct SearchQuery {
+    /// Words in the title, summary or steps.
     q: String,
     #[serde(flatten)]
+    #[param(ignore)]
     paging: PageParams,
 }
 
@@ -509,26 +561,29 @@ pub async fn use_cases_page(
     })
 }
 
-/// `GET /api/v1/use-cases?q=&page=&per_page=`.
+/// The use-case library
+///
+/// Who: any role.
+#[utoipa::path(get, path = "/use-cases", params(SearchQuery, PageParams), responses((status = 200, body = Page<UseCaseOut>), Read))]
 pub async fn use_cases_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<SearchQuery>,
-) -> Result<Json<PageOut<UseCaseOut>>, ApiError> {
+) -> Result<Json<Page<UseCaseOut>>, ApiError> {
     let all = use_cases(&st, &caller, Some(&q.q)).await?;
     paged(all, &q.paging)
 }
 
 /// The weekly digest.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Digest {
     pub from: String,
     pub to: String,
     pub wins_posted: i64,
     /// The week's wins by minutes saved per month.
-    pub top_wins: Vec<WinRow>,
+    pub top_wins: Vec<Win>,
     /// The most tried wins posted in the last 90 days.
-    pub most_tried: Vec<WinRow>,
+    pub most_tried: Vec<Win>,
     pub new_use_cases: Vec<UseCaseOut>,
     /// "Can I?" questions asked most (all time), each `null` below the minimum group size.
     pub top_questions: Vec<QuestionCount>,
@@ -540,14 +595,14 @@ pub struct Digest {
 }
 
 /// Awards of one badge in the week.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BadgeWeek {
     pub badge: String,
     pub awarded: Option<i64>,
 }
 
 /// A badge its holder chose to show.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ShownBadge {
     pub holder: String,
     pub badge: String,
@@ -555,7 +610,7 @@ pub struct ShownBadge {
 }
 
 /// How often a question was asked.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct QuestionCount {
     pub tool: String,
     pub purpose: String,
@@ -572,8 +627,8 @@ async fn digest(st: &AppState, caller: &Caller) -> Result<Digest, ApiError> {
         from: d.from.date_naive().to_string(),
         to: d.to.date_naive().to_string(),
         wins_posted: d.wins_posted,
-        top_wins: d.top_wins,
-        most_tried: d.most_tried,
+        top_wins: d.top_wins.into_iter().map(Win::from).collect(),
+        most_tried: d.most_tried.into_iter().map(Win::from).collect(),
         new_use_cases: d
             .new_use_cases
             .into_iter()
@@ -628,7 +683,10 @@ pub async fn digest_page(
     })
 }
 
-/// `GET /api/v1/digest`.
+/// The last seven days
+///
+/// Who: any role.
+#[utoipa::path(get, path = "/digest", responses((status = 200, body = Digest), Read))]
 pub async fn digest_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -639,7 +697,7 @@ pub async fn digest_api(
 // ---------------------------------------------------------------- champions
 
 /// A champion profile as sent (JSON body of `POST /api/v1/champions/volunteer`, or the form).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolunteerIn {
     /// Show me in the directory.
@@ -672,12 +730,15 @@ async fn opt_out(st: &AppState, caller: &Caller) -> Result<(), ApiError> {
 }
 
 /// A peer-help session as logged.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HelpIn {
     pub topic: String,
+    #[schema(minimum = 1, maximum = 1440)]
     pub minutes: u32,
+    /// People helped (1 when not given).
     #[serde(default = "one")]
+    #[schema(minimum = 1)]
     pub people: u32,
     #[serde(default)]
     pub tool: Option<String>,
@@ -700,14 +761,20 @@ async fn log_help(st: &AppState, caller: &Caller, h: &HelpIn) -> Result<i64, Api
 
 /// `?department=&site=&tool=&page=&per_page=` of the champion directory, and the outcome
 /// of the page's forms (`done`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct DirectoryQuery {
+    /// Department.
     department: String,
+    /// Site.
     site: String,
+    /// A tool they help with.
     tool: String,
+    #[param(ignore)]
     done: String,
     #[serde(flatten)]
+    #[param(ignore)]
     paging: PageParams,
 }
 
@@ -833,43 +900,65 @@ pub async fn help_post(
     Ok(Redirect::to("/champions?done=help").into_response())
 }
 
-/// `GET /api/v1/champions?department=&site=&tool=&page=&per_page=`: the directory.
+/// The champions directory (opt-in profiles only)
+///
+/// Who: any role.
+#[utoipa::path(get, path = "/champions", params(DirectoryQuery, PageParams), responses((status = 200, body = Page<Champion>), Read))]
 pub async fn champions_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<DirectoryQuery>,
-) -> Result<Json<PageOut<DirectoryEntry>>, ApiError> {
+) -> Result<Json<Page<Champion>>, ApiError> {
     let all = st.app(&caller).directory(&directory_filter(&q)).await?;
     paged(all, &q.paging)
 }
 
-/// `POST /api/v1/champions/volunteer`: `{"status": …}`.
+/// The caller's champion status after a change.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = VolunteerStatus)]
+pub struct StatusOut {
+    #[schema(schema_with = crate::wire::champion_status)]
+    pub status: ChampionStatus,
+}
+
+/// Volunteer as a champion, or update your profile
+///
+/// Who: every role but viewer, with an account linked to a person.
+#[utoipa::path(post, path = "/champions/volunteer", request_body = VolunteerIn, responses((status = 200, body = StatusOut), Write))]
 pub async fn volunteer_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     body: JsonBody,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<StatusOut>, ApiError> {
     caller.require_write("volunteer")?;
     auth::check_api_write(&caller, &headers)?;
     let v: VolunteerIn = body.parse()?;
-    let s = volunteer(&st, &caller, &v).await?;
-    Ok(Json(serde_json::json!({ "status": s.as_str() })))
+    let status = volunteer(&st, &caller, &v).await?;
+    Ok(Json(StatusOut { status }))
 }
 
-/// `POST /api/v1/champions/opt-out`.
+/// Opt out of being a champion or being suggested
+///
+/// Who: every role but viewer, with an account linked to a person.
+#[utoipa::path(post, path = "/champions/opt-out", responses((status = 200, body = StatusOut), Write))]
 pub async fn opt_out_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<StatusOut>, ApiError> {
     caller.require_write("opt out")?;
     auth::check_api_write(&caller, &headers)?;
     opt_out(&st, &caller).await?;
-    Ok(Json(serde_json::json!({ "status": "opted_out" })))
+    Ok(Json(StatusOut {
+        status: ChampionStatus::OptedOut,
+    }))
 }
 
-/// `POST /api/v1/champions/help-sessions`: 201 `{"id": …}`.
+/// Log a peer-help session
+///
+/// Who: champions (volunteer or active).
+#[utoipa::path(post, path = "/champions/help-sessions", request_body = HelpIn, responses((status = 201, body = Created), Write))]
 pub async fn help_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -880,30 +969,35 @@ pub async fn help_api(
     auth::check_api_write(&caller, &headers)?;
     let h: HelpIn = body.parse()?;
     let id = log_help(&st, &caller, &h).await?;
-    Ok((
-        axum::http::StatusCode::CREATED,
-        Json(serde_json::json!({ "id": id })),
-    )
-        .into_response())
+    Ok((axum::http::StatusCode::CREATED, Json(Created { id })).into_response())
 }
 
 /// Body of `POST /api/v1/champions/invitations`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteIn {
+    #[schema(max_items = 10000)]
     pub person_ids: Vec<i64>,
     #[serde(default)]
     pub note: String,
 }
 
-/// `POST /api/v1/champions/invitations` (admins): invites people (e.g. from the champion
-/// plan); `{"invited": [ids]}` lists who was new.
+/// Who was newly invited.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invited {
+    pub invited: Vec<i64>,
+}
+
+/// Invite people to become champions
+///
+/// Who: admins. E.g. from the champion plan; `invited` lists who was new.
+#[utoipa::path(post, path = "/champions/invitations", request_body = InviteIn, responses((status = 200, body = Invited), Write))]
 pub async fn invite_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     body: JsonBody,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Invited>, ApiError> {
     caller.require_admin("invite champions")?;
     auth::check_api_write(&caller, &headers)?;
     let i: InviteIn = body.parse()?;
@@ -911,5 +1005,5 @@ pub async fn invite_api(
         .app(&caller)
         .invite_champions(&i.person_ids, &i.note)
         .await?;
-    Ok(Json(serde_json::json!({ "invited": invited })))
+    Ok(Json(Invited { invited }))
 }

@@ -9,6 +9,7 @@ use axum::Json;
 use serde_json::Value;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::wire::{BadRequest, Limited, Missing, TooLarge, Verification};
 use crate::AppState;
 use flywheel_app::badges as awarding;
 
@@ -61,25 +62,43 @@ pub fn credential_text(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiEr
     })
 }
 
-/// `POST /api/v1/credentials/verify`: the check-by-check report (200 whether or not the
-/// credential is valid; `valid` says which).
+/// Verify an Open Badges 3.0 credential
+///
+/// Who: anyone. The credential as JSON with an eddsa-rdfc-2022 proof, as
+/// `{"credential": …}`, or a VC-JWT as text/plain: signature, issuer, validity and
+/// revocation, each with its outcome. 200 whether or not it is valid; `valid` says which.
+#[utoipa::path(post, path = "/credentials/verify",
+    request_body(description = "The credential.", content(
+        (Object = "application/json"),
+        (String = "text/plain"))),
+    responses((status = 200, body = Verification), BadRequest, TooLarge, Limited))]
 pub async fn verify(
     State(st): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<flywheel_badges::verify::Report>, ApiError> {
+) -> Result<Json<Verification>, ApiError> {
     let text = credential_text(&headers, &body)?;
-    Ok(Json(awarding::verify_credential(&st.store, &text).await?))
+    Ok(Json(
+        awarding::verify_credential(&st.store, &text).await?.into(),
+    ))
 }
 
-/// `GET /api/v1/issuer`: the issuer profile with its public key (a `did:key`).
+/// This Flywheel's badge issuer
+///
+/// Who: anyone. An Open Badges Profile whose id is a did:key, with its Multikey (a
+/// JSON-LD document the specification defines).
+#[utoipa::path(get, path = "/issuer", responses((status = 200, body = Object), Limited))]
 pub async fn issuer(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     let signer = awarding::default_signer(&st.store).await?;
     Ok(Json(signer.issuer.document()))
 }
 
-/// `GET /api/v1/credentials/status/{id}`: status list number `id`, a signed
-/// `BitstringStatusListCredential`.
+/// A revocation status list
+///
+/// Who: anyone. Status list number `id`: a signed BitstringStatusListCredential (a
+/// JSON-LD document the specification defines).
+#[utoipa::path(get, path = "/credentials/status/{id}", params(("id" = i64, Path, description = "The list's number.")),
+    responses((status = 200, body = Object), Missing, Limited))]
 pub async fn status_list(
     State(st): State<AppState>,
     Path(n): Path<String>,

@@ -16,16 +16,9 @@ use std::time::{Duration, Instant};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse};
-use flywheel_insights::champions::evidence;
-use flywheel_insights::forecast::{forecast, Forecast, ForecastOptions};
-use flywheel_insights::gates::{evaluate, Evaluation, GateConfig};
-use flywheel_insights::momentum::{momentum, GroupBy, Momentum, Options};
-use flywheel_insights::plan::{plan, PlanOptions, Stage};
-use flywheel_insights::population::Population;
+pub use flywheel_app::dashboard::{Arm, Dashboard, Part, PlanSummary};
+use flywheel_insights::momentum::Momentum;
 use flywheel_insights::privacy::Cell;
-use flywheel_insights::waves::{waves, WaveOptions, Waves, PULL_PER_100};
-use flywheel_insights::{InsightError, InsightResult};
-use serde::Serialize;
 
 use crate::api::ApiCaller;
 use crate::chart::{self, hbars, hbars_interval, lines, stacked, Lines};
@@ -36,134 +29,6 @@ use crate::AppState;
 
 /// How long a computed dashboard is served before it is recomputed in the background.
 pub const TTL: Duration = Duration::from_secs(600);
-
-/// A part of the dashboard: its value, or why there is none.
-#[derive(Debug, Clone, Serialize)]
-pub struct Part<T> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<T>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unavailable: Option<String>,
-}
-
-impl<T> Part<T> {
-    fn of(r: InsightResult<T>) -> Part<T> {
-        match r {
-            Ok(v) => Part {
-                value: Some(v),
-                unavailable: None,
-            },
-            Err(e) => Part {
-                value: None,
-                unavailable: Some(e.to_string()),
-            },
-        }
-    }
-}
-
-/// One simulated way of choosing champions.
-#[derive(Debug, Clone, Serialize)]
-pub struct Arm {
-    pub name: String,
-    pub how: String,
-    /// Mean adopters reached in simulation, and the half-width of its 95% interval.
-    pub mean: f64,
-    pub ci95: f64,
-    pub groups_covered: u32,
-}
-
-/// The champion plan in aggregate: how much it reaches against the usual ways.
-#[derive(Debug, Clone, Serialize)]
-pub struct PlanSummary {
-    pub stage: String,
-    pub champions: usize,
-    pub candidates: String,
-    pub guarantee: f64,
-    pub arms: Vec<Arm>,
-}
-
-/// Everything the dashboard shows, as the API returns it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Dashboard {
-    pub computed_at: String,
-    pub people: usize,
-    pub min_group_size: usize,
-    pub stages: Part<Evaluation>,
-    pub momentum: Part<Momentum>,
-    pub forecast: Part<Forecast>,
-    pub waves: Part<Waves>,
-    pub champion_plan: Part<PlanSummary>,
-}
-
-/// Computes the dashboard from a population (pure; runs on a blocking thread).
-pub fn build(pop: &Population, min: usize, gates: Option<&GateConfig>) -> Dashboard {
-    let m = momentum(
-        pop,
-        &Options {
-            as_of: None,
-            by: GroupBy::Department,
-            min_group_size: min,
-            individuals: false,
-        },
-    );
-    let stages = match (&m, gates) {
-        (Ok(m), Some(g)) => evaluate(g, pop, m),
-        (Err(e), _) => Err(e.clone()),
-        (_, None) => Err(InsightError::Invalid(
-            "no stage gates are configured".to_owned(),
-        )),
-    };
-    let f = forecast(
-        pop,
-        &ForecastOptions {
-            as_of: None,
-            critical_share: 0.5,
-            horizon_weeks: 26,
-            runs: 200,
-            seed: 1,
-            min_group_size: min,
-        },
-    );
-    let w = waves(
-        pop,
-        &WaveOptions {
-            as_of: None,
-            min_group_size: min,
-            plan_from: None,
-            replan: false,
-            per_month: 3,
-            pull_per_100: PULL_PER_100,
-        },
-    );
-    let p = evidence(pop).and_then(|ev| plan(pop, &ev, PlanOptions::new(Stage::Walk)));
-    let champion_plan = p.map(|p| PlanSummary {
-        stage: format!("{:?}", p.stage).to_lowercase(),
-        champions: p.champions.len(),
-        candidates: p.candidates,
-        guarantee: p.guarantee,
-        arms: p
-            .comparison
-            .iter()
-            .map(|a| Arm {
-                name: a.name.to_owned(),
-                how: a.how.clone(),
-                mean: a.simulation.mean,
-                ci95: a.simulation.ci95,
-                groups_covered: a.groups_covered,
-            })
-            .collect(),
-    });
-    Dashboard {
-        computed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        people: pop.len(),
-        min_group_size: min,
-        stages: Part::of(stages),
-        momentum: Part::of(m),
-        forecast: Part::of(f),
-        waves: Part::of(w),
-        champion_plan: Part::of(champion_plan),
-    }
-}
 
 /// A section of the page: a chart, the numbers in a table, and a note.
 #[derive(Debug, Clone, Default)]
@@ -745,15 +610,16 @@ pub struct Cache {
     refreshing: AtomicBool,
 }
 
+/// Computes and renders the dashboard. The server computes it for whoever asks next (it
+/// holds aggregates only, which every role may read).
 async fn compute(st: &AppState) -> Result<Arc<Built>, ApiError> {
-    let min = usize::try_from(st.store.min_group_size().await?)
-        .unwrap_or(5)
-        .max(1);
-    let pop = st.store.population(None).await?;
+    let dashboard = st
+        .core
+        .app(flywheel_app::Caller::Operator)
+        .dashboard(st.gates.clone())
+        .await?;
     let org = chart::shown_summary(&st.store).await?;
-    let gates = st.gates.clone();
     let built = tokio::task::spawn_blocking(move || {
-        let dashboard = build(&pop, min, gates.as_deref());
         let sections = sections(&dashboard);
         let body = Body {
             dashboard: &dashboard,
@@ -770,8 +636,8 @@ async fn compute(st: &AppState) -> Result<Arc<Built>, ApiError> {
         }
         .render()
         .map_err(|e| format!("the dashboard's page: {e}"))?;
-        let json =
-            serde_json::to_vec(&dashboard).map_err(|e| format!("the dashboard as JSON: {e}"))?;
+        let json = serde_json::to_vec(&crate::wire::dashboard::Dashboard::from(dashboard.clone()))
+            .map_err(|e| format!("the dashboard as JSON: {e}"))?;
         Ok::<Built, String>(Built {
             at: Instant::now(),
             sections,
@@ -873,7 +739,10 @@ pub async fn page(
     })
 }
 
-/// `GET /api/v1/dashboard`: the same numbers (aggregates only; any role).
+/// The dashboard's numbers
+///
+/// Who: any role (aggregates only).
+#[utoipa::path(get, path = "/dashboard", responses((status = 200, body = crate::wire::dashboard::Dashboard), crate::wire::Read))]
 pub async fn api(State(st): State<AppState>, _: ApiCaller) -> Result<impl IntoResponse, ApiError> {
     let b = Cache::get(&st).await?;
     Ok((

@@ -88,17 +88,41 @@ error_codes! {
 }
 
 /// An API error as sent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
 pub struct ApiError {
+    /// What went wrong, naming the parameter or object.
     pub message: String,
+    #[schema(schema_with = codes)]
     pub code: &'static str,
     #[serde(rename = "type")]
+    #[schema(schema_with = kinds)]
     pub kind: &'static str,
+    /// The code's entry in `/api/v1/errors`.
     pub link: String,
     #[serde(skip)]
     status: u16,
     #[serde(skip)]
     retry_after: Option<u64>,
+}
+
+/// The schema of `code`: every code of the table.
+fn codes() -> utoipa::openapi::Object {
+    crate::wire::words(
+        ErrorCode::ALL.iter().map(|c| c.code()),
+        "The stable code; its status and type never change.",
+    )
+}
+
+/// The schema of `type`: the families of the table.
+fn kinds() -> utoipa::openapi::Object {
+    let mut all: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.kind()).collect();
+    all.sort_unstable();
+    all.dedup();
+    crate::wire::words(
+        all,
+        "The family: fix the request, authenticate, slow down, or our fault.",
+    )
 }
 
 impl ApiError {

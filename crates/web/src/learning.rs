@@ -15,6 +15,7 @@ use chrono::Utc;
 use flywheel_badges::verify::Report;
 use flywheel_store::{AwardRow, BadgeClass, Campaign, CompletionRate, CourseRow, Progress, User};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::api::{ApiCaller, JsonBody};
 use crate::auth::{self, Caller};
@@ -23,6 +24,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::page::{self, render, render_with, Nav, PageError};
 use crate::page::{NoFields, PageCaller, PageForm};
 use crate::query::{ApiQuery, Format, PageQuery};
+use crate::wire::{Missing, NotJson, Read, Refused, Write};
 use crate::AppState;
 use flywheel_app::badges as awarding;
 
@@ -43,7 +45,8 @@ use flywheel_insights::privacy::shown;
 // ---------------------------------------------------------------- awards as shown
 
 /// An award as its holder sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Award)]
 pub struct AwardOut {
     pub uuid: String,
     pub badge: String,
@@ -51,13 +54,53 @@ pub struct AwardOut {
     pub tier: Option<String>,
     pub issued_at: String,
     pub valid_until: Option<String>,
-    /// `active`, `revoked` or `expired`.
+    #[schema(schema_with = award_state)]
     pub state: &'static str,
     pub revoke_reason: Option<String>,
     pub win_id: Option<i64>,
     pub on_profile: bool,
     /// The public page of the credential, while it is shown on the profile.
     pub share_url: Option<String>,
+}
+
+/// `?format=json|jwt` of a credential download.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents `query::Format` for this endpoint
+struct FormatParam {
+    /// json (the default) or jwt.
+    #[param(schema_with = json_or_jwt)]
+    format: Option<String>,
+}
+
+/// `?format=json|csv` of a list for admins.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents `query::Format` for this endpoint
+struct CsvFormatParam {
+    /// json (the default) or csv.
+    #[param(schema_with = json_or_csv)]
+    format: Option<String>,
+}
+
+fn json_or_jwt() -> utoipa::openapi::Object {
+    crate::wire::words(["json", "jwt"], "json (the default) or jwt.")
+}
+
+fn json_or_csv() -> utoipa::openapi::Object {
+    crate::wire::words(["json", "csv"], "json (the default) or csv.")
+}
+
+fn award_state() -> utoipa::openapi::Object {
+    crate::wire::words(
+        ["active", "revoked", "expired"],
+        "Where the award stands now.",
+    )
+}
+
+/// `champion` or `peer`: as whom a win was verified.
+pub(crate) fn verifier_role() -> utoipa::openapi::Object {
+    crate::wire::words(["champion", "peer"], "As whom the verifier saw the win.")
 }
 
 pub(crate) fn award_out(a: &AwardRow, base: &str, now: &str) -> AwardOut {
@@ -87,7 +130,8 @@ pub(crate) async fn base_url(st: &AppState) -> Result<String, ApiError> {
 
 /// A course with the caller's progress; org-wide counts below the minimum group size are
 /// withheld.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Course)]
 pub struct CourseOut {
     pub slug: String,
     pub title: String,
@@ -96,7 +140,89 @@ pub struct CourseOut {
     pub minutes: i64,
     pub enrolled: Option<i64>,
     pub completed: Option<i64>,
-    pub progress: Option<Progress>,
+    pub progress: Option<ProgressOut>,
+}
+
+/// The caller's progress in a course.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Progress)]
+pub struct ProgressOut {
+    pub enrolled_at: String,
+    pub completed_at: Option<String>,
+    /// Positions of the modules done.
+    pub done: Vec<i64>,
+}
+
+impl From<Progress> for ProgressOut {
+    fn from(p: Progress) -> ProgressOut {
+        ProgressOut {
+            enrolled_at: p.enrolled_at,
+            completed_at: p.completed_at,
+            done: p.done,
+        }
+    }
+}
+
+/// Completion in one department; counts below the minimum group size are `null`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Completion)]
+pub struct CompletionOut {
+    pub department: String,
+    pub enrolled: Option<i64>,
+    pub completed: Option<i64>,
+    pub rate: Option<f64>,
+}
+
+impl From<CompletionRate> for CompletionOut {
+    fn from(c: CompletionRate) -> CompletionOut {
+        CompletionOut {
+            department: c.department,
+            enrolled: c.enrolled,
+            completed: c.completed,
+            rate: c.rate,
+        }
+    }
+}
+
+/// A campaign: badges valid until its end.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Campaign)]
+pub struct CampaignOut {
+    pub slug: String,
+    pub name: String,
+    /// `YYYY-MM-DD`: its badges are valid until the end of this day.
+    pub ends_on: Option<String>,
+    /// When an admin ended it.
+    pub ended_at: Option<String>,
+    #[schema(schema_with = end_mode)]
+    pub end_mode: Option<String>,
+}
+
+fn end_mode() -> utoipa::openapi::Object {
+    let mut o = crate::wire::words(
+        ["revoke", "expire"],
+        "How it was ended; `null` while it runs.",
+    );
+    o.schema_type = utoipa::openapi::schema::SchemaType::from_iter([
+        utoipa::openapi::Type::String,
+        utoipa::openapi::Type::Null,
+    ]);
+    if let Some(e) = o.enum_values.as_mut() {
+        e.push(serde_json::Value::Null);
+    }
+    o
+}
+
+impl From<Campaign> for CampaignOut {
+    fn from(c: Campaign) -> CampaignOut {
+        CampaignOut {
+            slug: c.slug,
+            name: c.name,
+            ends_on: c.ends_on,
+            ended_at: c.ended_at,
+            end_mode: c.end_mode,
+        }
+    }
 }
 
 async fn course_out(
@@ -106,7 +232,11 @@ async fn course_out(
     min: i64,
 ) -> Result<CourseOut, ApiError> {
     Ok(CourseOut {
-        progress: st.store.progress(c.id, user.id).await?,
+        progress: st
+            .store
+            .progress(c.id, user.id)
+            .await?
+            .map(ProgressOut::from),
         enrolled: shown(c.enrolled, min),
         completed: shown(c.completed, min),
         slug: c.slug,
@@ -127,7 +257,8 @@ async fn courses(st: &AppState, user: &User) -> Result<Vec<CourseOut>, ApiError>
 }
 
 /// A module as shown: its link only when it is a web address.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Module)]
 pub struct ModuleOut {
     pub position: i64,
     pub title: String,
@@ -137,12 +268,12 @@ pub struct ModuleOut {
 }
 
 /// One course in full, with completion by department.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CourseDetail {
     #[serde(flatten)]
     pub course: CourseOut,
     pub contents: Vec<ModuleOut>,
-    pub by_department: Vec<CompletionRate>,
+    pub by_department: Vec<CompletionOut>,
     /// The badges this course counts towards.
     pub badges: Vec<String>,
 }
@@ -155,7 +286,13 @@ async fn course_detail(
     let user = &caller.user;
     let (c, modules) = st.app(caller).course(slug).await?;
     let min = st.store.min_group_size().await?;
-    let by_department = st.store.completion_by_department(c.id, min).await?;
+    let by_department = st
+        .store
+        .completion_by_department(c.id, min)
+        .await?
+        .into_iter()
+        .map(CompletionOut::from)
+        .collect();
     let badges = st
         .store
         .badge_classes()
@@ -188,7 +325,7 @@ async fn enrol(st: &AppState, caller: &Caller, slug: &str) -> Result<(), ApiErro
 }
 
 /// What completing a module did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Completed {
     /// This module completed the course.
     pub course_completed: bool,
@@ -346,7 +483,10 @@ pub async fn complete_post(
     Ok(Redirect::to(&to).into_response())
 }
 
-/// `GET /api/v1/courses`.
+/// Courses with your progress (org-wide counts below the minimum group size are null)
+///
+/// Who: any role.
+#[utoipa::path(get, path = "/courses", responses((status = 200, body = Vec<CourseOut>), Read))]
 pub async fn courses_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -354,7 +494,11 @@ pub async fn courses_api(
     Ok(Json(courses(&st, &caller.user).await?))
 }
 
-/// `GET /api/v1/courses/{course}`.
+/// A course: its modules, your progress, completion by department
+///
+/// Who: any role. Completion counts are withheld below the minimum group size.
+#[utoipa::path(get, path = "/courses/{course}", params(("course" = String, Path, description = "The course's slug.")),
+    responses((status = 200, body = CourseDetail), Read, Missing))]
 pub async fn course_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -363,20 +507,37 @@ pub async fn course_api(
     Ok(Json(course_detail(&st, &caller, &slug).await?))
 }
 
-/// `POST /api/v1/courses/{course}/enrol`: `{"enrolled": true}` (again changes nothing).
+/// Enrolment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Enrolled {
+    pub enrolled: bool,
+}
+
+/// Enrol (again changes nothing)
+///
+/// Who: every role but viewer.
+#[utoipa::path(post, path = "/courses/{course}/enrol", params(("course" = String, Path, description = "The course's slug.")),
+    responses((status = 200, body = Enrolled), Write, Missing))]
 pub async fn enrol_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(slug): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Enrolled>, ApiError> {
     caller.require_write("enrol in courses")?;
     auth::check_api_write(&caller, &headers)?;
     enrol(&st, &caller, &slug).await?;
-    Ok(Json(serde_json::json!({ "enrolled": true })))
+    Ok(Json(Enrolled { enrolled: true }))
 }
 
-/// `POST /api/v1/courses/{course}/modules/{position}/complete`.
+/// Mark a module done
+///
+/// Who: every role but viewer. Enrols first; completing the course awards the badges it
+/// earns.
+#[utoipa::path(post, path = "/courses/{course}/modules/{position}/complete", params(
+        ("course" = String, Path, description = "The course's slug."),
+        ("position" = u32, Path, minimum = 1, description = "The module's position, from 1.")),
+    responses((status = 200, body = Completed), Write, Missing))]
 pub async fn complete_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -391,17 +552,18 @@ pub async fn complete_api(
 // ---------------------------------------------------------------- verifying wins
 
 /// Body of `POST /api/v1/wins/{id}/verify`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyWinIn {
     /// What the verifier saw: a link, a document, a demo.
+    #[schema(min_length = 1, max_length = 2000)]
     pub evidence: String,
 }
 
 /// A verification recorded.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WinVerified {
-    /// `champion` or `peer`.
+    #[schema(schema_with = verifier_role)]
     pub as_role: String,
     /// Badges the win's author earned by it.
     pub badges_awarded: Vec<String>,
@@ -433,7 +595,12 @@ pub async fn verify_win_post(
     Ok(Redirect::to(&format!("/wins/{id}#verifications")).into_response())
 }
 
-/// `POST /api/v1/wins/{id}/verify`.
+/// Verify a colleague's win with the evidence you saw
+///
+/// Who: every role but viewer; never the author. Awards its author the badges this
+/// earns.
+#[utoipa::path(post, path = "/wins/{id}/verify", params(("id" = i64, Path, description = "The win's id.")),
+    request_body = VerifyWinIn, responses((status = 200, body = WinVerified), Write, Missing, NotJson))]
 pub async fn verify_win_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -452,7 +619,8 @@ pub async fn verify_win_api(
 // ---------------------------------------------------------------- badges
 
 /// A badge class; its holder count is withheld below the minimum group size.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BadgeClass)]
 pub struct BadgeClassOut {
     pub slug: String,
     pub name: String,
@@ -464,7 +632,7 @@ pub struct BadgeClassOut {
     pub wins: i64,
     pub requires: Vec<String>,
     pub valid_days: Option<i64>,
-    pub campaign: Option<Campaign>,
+    pub campaign: Option<CampaignOut>,
     pub holders: Option<i64>,
 }
 
@@ -480,12 +648,12 @@ fn class_out(b: BadgeClass, min: i64) -> BadgeClassOut {
         wins: b.wins,
         requires: b.requires,
         valid_days: b.valid_days,
-        campaign: b.campaign,
+        campaign: b.campaign.map(CampaignOut::from),
     }
 }
 
 /// Current holders of a badge in a department.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeptBadges {
     pub department: String,
     pub badge: String,
@@ -494,11 +662,12 @@ pub struct DeptBadges {
 }
 
 /// Every badge class and the counts per department (the team view).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Badges)]
 pub struct BadgesOut {
     pub classes: Vec<BadgeClassOut>,
     pub by_department: Vec<DeptBadges>,
-    pub campaigns: Vec<Campaign>,
+    pub campaigns: Vec<CampaignOut>,
     pub min_group_size: i64,
 }
 
@@ -523,13 +692,19 @@ async fn badges(st: &AppState) -> Result<BadgesOut, ApiError> {
                 holders,
             })
             .collect(),
-        campaigns: st.store.campaigns().await?,
+        campaigns: st
+            .store
+            .campaigns()
+            .await?
+            .into_iter()
+            .map(CampaignOut::from)
+            .collect(),
         min_group_size: min,
     })
 }
 
 /// A badge the caller does not hold yet, and what is missing.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct NextBadge {
     pub badge: String,
     pub name: String,
@@ -539,7 +714,7 @@ pub struct NextBadge {
 }
 
 /// The caller's badges (with their history) and what they can earn next.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MyBadges {
     pub awards: Vec<AwardOut>,
     pub next: Vec<NextBadge>,
@@ -714,7 +889,10 @@ pub async fn profile_post(
     Ok(Redirect::to(&format!("/badges?done={done}")).into_response())
 }
 
-/// `GET /api/v1/badges`: every badge class and the counts per department.
+/// Every badge class with its holders, and holders per department
+///
+/// Who: any role. Counts are withheld below the minimum group size.
+#[utoipa::path(get, path = "/badges", responses((status = 200, body = BadgesOut), Read))]
 pub async fn badges_api(
     State(st): State<AppState>,
     ApiCaller(_): ApiCaller,
@@ -722,7 +900,10 @@ pub async fn badges_api(
     Ok(Json(badges(&st).await?))
 }
 
-/// `GET /api/v1/me/badges`.
+/// Your badges, with their history, and what you can earn next
+///
+/// Who: any role.
+#[utoipa::path(get, path = "/me/badges", responses((status = 200, body = MyBadges), Read))]
 pub async fn my_badges_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -730,12 +911,21 @@ pub async fn my_badges_api(
     Ok(Json(my_badges(&st, &caller.user).await?))
 }
 
-/// `POST /api/v1/me/badges/claim`: `{"awarded": [...]}`.
+/// The awards a claim made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Claimed {
+    pub awarded: Vec<AwardOut>,
+}
+
+/// Award yourself every badge you have earned and do not hold
+///
+/// Who: every role but viewer.
+#[utoipa::path(post, path = "/me/badges/claim", responses((status = 200, body = Claimed), Write))]
 pub async fn claim_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Claimed>, ApiError> {
     caller.require_write("claim badges")?;
     auth::check_api_write(&caller, &headers)?;
     let base = base_url(&st).await?;
@@ -747,10 +937,20 @@ pub async fn claim_api(
         .iter()
         .map(|a| award_out(a, &base, &now))
         .collect();
-    Ok(Json(serde_json::json!({ "awarded": awarded })))
+    Ok(Json(Claimed { awarded }))
 }
 
-/// `GET /api/v1/me/badges/{uuid}/credential?format=json|jwt`.
+/// Your signed credential
+///
+/// Who: any role, for their own awards. An Open Badges 3.0 OpenBadgeCredential with an
+/// eddsa-rdfc-2022 proof (application/vc+ld+json), or with format=jwt the VC-JWT
+/// (application/vc+jwt).
+#[utoipa::path(get, path = "/me/badges/{uuid}/credential", params(
+        ("uuid" = String, Path, description = "The award's id (urn:uuid:…)."), FormatParam),
+    responses((status = 200, description = "The credential.", content(
+            (Object = "application/vc+ld+json"),
+            (String = "application/vc+jwt"))),
+        Read, Missing))]
 pub async fn credential_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -770,13 +970,19 @@ pub async fn credential_api(
 }
 
 /// Body of `PUT /api/v1/me/badges/{uuid}/profile`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileIn {
+    /// Show it (with a public share link), or hide it (the link stops working).
     pub show: bool,
 }
 
-/// `PUT /api/v1/me/badges/{uuid}/profile`: shows (with a share link) or hides a badge.
+/// Show a badge on your profile, or hide it
+///
+/// Who: every role but viewer, for their own awards. Shown, it has a public share link;
+/// hidden, the link stops working.
+#[utoipa::path(put, path = "/me/badges/{uuid}/profile", params(("uuid" = String, Path, description = "The award's id (urn:uuid:…).")),
+    request_body = ProfileIn, responses((status = 200, body = AwardOut), Write, Missing))]
 pub async fn profile_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -981,7 +1187,7 @@ pub async fn verify_post(
 // ---------------------------------------------------------------- administration
 
 /// One award of a badge, for admins.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Holder {
     pub uuid: String,
     pub holder: String,
@@ -989,6 +1195,7 @@ pub struct Holder {
     pub department: String,
     pub issued_at: String,
     pub valid_until: Option<String>,
+    #[schema(schema_with = award_state)]
     pub state: &'static str,
     pub revoked_at: Option<String>,
     pub revoke_reason: Option<String>,
@@ -1103,9 +1310,11 @@ fn csv_response(slug: &str, text: String) -> Response {
 }
 
 /// Body of `POST /api/v1/awards/{uuid}/revoke`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeIn {
+    /// Why (kept in the history).
+    #[schema(min_length = 1)]
     pub reason: String,
 }
 
@@ -1119,11 +1328,18 @@ async fn revoke(
 }
 
 /// Body of `POST /api/v1/campaigns/{campaign}/end`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndIn {
-    /// `revoke` or `expire`.
+    #[schema(schema_with = end_mode_in)]
     pub mode: String,
+}
+
+fn end_mode_in() -> utoipa::openapi::Object {
+    crate::wire::words(
+        ["revoke", "expire"],
+        "revoke: the awards are revoked; expire: they end today, still valid as history.",
+    )
 }
 
 async fn end_campaign(
@@ -1194,7 +1410,13 @@ pub async fn end_post(
     Ok(Redirect::to(&format!("/badges?done=ended&n={n}")).into_response())
 }
 
-/// `GET /api/v1/badges/{badge}/holders?format=json|csv` (admins; audited).
+/// Who holds (and held) a badge
+///
+/// Who: admins (individual-level; audited). Revoked and ended awards included; format=csv
+/// for a spreadsheet-safe CSV.
+#[utoipa::path(get, path = "/badges/{badge}/holders", params(
+        ("badge" = String, Path, description = "The badge's slug."), CsvFormatParam),
+    responses((status = 200, body = Vec<Holder>), Read, Refused, Missing))]
 pub async fn holders_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -1219,34 +1441,56 @@ pub async fn holders_api(
     })
 }
 
-/// `POST /api/v1/awards/{uuid}/revoke` (admins): `{"revoked": bool}` (false: already).
+/// Whether a revocation changed anything (false: it was revoked already).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revoked {
+    pub revoked: bool,
+}
+
+/// Revoke an award
+///
+/// Who: admins (audited). Its status-list bit is set; the award and why stay in the
+/// history.
+#[utoipa::path(post, path = "/awards/{uuid}/revoke", params(("uuid" = String, Path, description = "The award's id (urn:uuid:…).")),
+    request_body = RevokeIn, responses((status = 200, body = Revoked), Write, Missing))]
 pub async fn revoke_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(uuid): Path<String>,
     body: JsonBody,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     caller.require_admin("revoke badges")?;
     auth::check_api_write(&caller, &headers)?;
     let r: RevokeIn = body.parse()?;
     let revoked = revoke(&st, &caller, &uuid, &r.reason).await?;
-    Ok(Json(serde_json::json!({ "revoked": revoked })))
+    Ok(Json(Revoked { revoked }))
 }
 
-/// `POST /api/v1/campaigns/{campaign}/end` (admins): `{"awards": n}` changed.
+/// How many awards ending a campaign changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ended {
+    pub awards: u64,
+}
+
+/// End a campaign
+///
+/// Who: admins (audited). Revokes or expires all its current awards in one action,
+/// keeping the history.
+#[utoipa::path(post, path = "/campaigns/{campaign}/end", params(("campaign" = String, Path, description = "The campaign's slug.")),
+    request_body = EndIn, responses((status = 200, body = Ended), Write, Missing))]
 pub async fn end_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(slug): Path<String>,
     body: JsonBody,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Ended>, ApiError> {
     caller.require_admin("end campaigns")?;
     auth::check_api_write(&caller, &headers)?;
     let e: EndIn = body.parse()?;
     let n = end_campaign(&st, &caller, &slug, &e.mode).await?;
-    Ok(Json(serde_json::json!({ "awards": n })))
+    Ok(Json(Ended { awards: n }))
 }
 
 #[cfg(test)]

@@ -11,15 +11,17 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use flywheel_app::requests::IncidentReport;
 use flywheel_domain::program::DATA_CLASSES;
-use flywheel_store::{AccessClock, AccessRequestRow, IncidentRow, PolicyVersion};
+use flywheel_store::{AccessRequestRow, IncidentRow, PolicyVersion};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
-use crate::api::{paged, ApiCaller, JsonBody, PageOut, PageParams};
+use crate::api::{paged, ApiCaller, JsonBody, PageParams};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ErrorCode};
 use crate::page::{render, Nav, PageError};
 use crate::page::{PageCaller, PageForm};
 use crate::query::{ApiQuery, Done, PageQuery};
+use crate::wire::{words, AccessClock, AccessRequest, Incident, Missing, Page, Read, Write};
 use crate::AppState;
 
 fn id_of(what: &str, raw: &str) -> Result<i64, ApiError> {
@@ -30,10 +32,12 @@ fn id_of(what: &str, raw: &str) -> Result<i64, ApiError> {
 // ---------------------------------------------------------------- access requests
 
 /// Body of `POST /api/v1/access-requests`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestIn {
+    /// A catalog tool's name.
     pub tool: String,
+    /// What it is for.
     #[serde(default)]
     pub reason: String,
 }
@@ -48,13 +52,20 @@ async fn request(st: &AppState, caller: &Caller, r: &RequestIn) -> Result<i64, A
 }
 
 /// Body of `POST /api/v1/access-requests/{id}/decision`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionIn {
-    /// granted, denied (admins) or withdrawn (the requester).
+    #[schema(schema_with = decision)]
     pub decision: String,
     #[serde(default)]
     pub note: String,
+}
+
+fn decision() -> utoipa::openapi::Object {
+    words(
+        ["granted", "denied", "withdrawn"],
+        "granted or denied (admins), or withdrawn (the requester).",
+    )
 }
 
 async fn decide(
@@ -125,11 +136,15 @@ pub struct RequestsQuery {
 }
 
 /// `?state=&page=&per_page=` of the requests list.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct RequestListQuery {
+    /// Only this state.
+    #[param(schema_with = crate::wire::request_state)]
     state: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     paging: PageParams,
 }
 
@@ -141,7 +156,7 @@ pub async fn requests_page(
 ) -> Result<Html<String>, PageError> {
     render(&RequestsPage {
         nav: Nav::of(&caller, "/requests"),
-        clock: st.store.access_clock().await?,
+        clock: st.store.access_clock().await?.into(),
         requests: visible_requests(&st, &caller, None).await?,
         tools: st
             .store
@@ -222,13 +237,16 @@ pub async fn decision_post(
     Ok(Redirect::to("/requests?done=decided").into_response())
 }
 
-/// `GET /api/v1/access-requests?state=&page=&per_page=`: admins see all (audited),
-/// others their own.
+/// Access requests
+///
+/// Who: any role; admins see all (audited), others their own.
+#[utoipa::path(get, path = "/access-requests", params(RequestListQuery, PageParams),
+    responses((status = 200, body = Page<AccessRequest>), Read))]
 pub async fn requests_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<RequestListQuery>,
-) -> Result<Json<PageOut<AccessRequestRow>>, ApiError> {
+) -> Result<Json<Page<AccessRequest>>, ApiError> {
     let state = match q.state.as_deref() {
         None => None,
         Some(s) => Some(RequestState::parse(s).map_err(|e| {
@@ -244,7 +262,11 @@ pub async fn requests_api(
     )
 }
 
-/// `POST /api/v1/access-requests`: 201 with the request.
+/// Request access to a catalog tool
+///
+/// Who: every role but viewer, with an account linked to a person.
+#[utoipa::path(post, path = "/access-requests", request_body = RequestIn,
+    responses((status = 201, body = AccessRequest), Write))]
 pub async fn requests_api_post(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -257,45 +279,69 @@ pub async fn requests_api_post(
     let id = request(&st, &caller, &r).await?;
     Ok((
         StatusCode::CREATED,
-        Json(st.store.access_request(id).await?),
+        Json(
+            st.store
+                .access_request(id)
+                .await?
+                .map(AccessRequest::from)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::Internal,
+                        format!("request {id} is gone after posting"),
+                    )
+                })?,
+        ),
     )
         .into_response())
 }
 
-/// `POST /api/v1/access-requests/{id}/decision`.
+/// Grant or deny, or withdraw
+///
+/// Who: admins grant or deny; the requester withdraws.
+#[utoipa::path(post, path = "/access-requests/{id}/decision", params(("id" = i64, Path, description = "The request's id.")),
+    request_body = DecisionIn, responses((status = 200, body = AccessRequest), Write, Missing))]
 pub async fn decision_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
     body: JsonBody,
-) -> Result<Json<AccessRequestRow>, ApiError> {
+) -> Result<Json<AccessRequest>, ApiError> {
     caller.require_write("decide requests")?;
     auth::check_api_write(&caller, &headers)?;
     let d: DecisionIn = body.parse()?;
     Ok(Json(
-        decide(&st, &caller, id_of("request", &raw)?, &d).await?,
+        decide(&st, &caller, id_of("request", &raw)?, &d)
+            .await?
+            .into(),
     ))
 }
 
-/// `GET /api/v1/access-requests/clock`: the response clock (aggregates, any role).
+/// The response clock
+///
+/// Who: any role (aggregates).
+#[utoipa::path(get, path = "/access-requests/clock", responses((status = 200, body = AccessClock), Read))]
 pub async fn clock_api(
     State(st): State<AppState>,
     _: ApiCaller,
 ) -> Result<Json<AccessClock>, ApiError> {
-    Ok(Json(st.store.access_clock().await?))
+    Ok(Json(st.store.access_clock().await?.into()))
 }
 
 // ---------------------------------------------------------------- incidents
 
 /// Body of `POST /api/v1/incidents`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentIn {
+    /// The catalog tool involved, if any.
     #[serde(default)]
     pub tool: Option<String>,
+    /// The class of the data involved.
     pub data_class: String,
+    #[schema(schema_with = crate::wire::severity)]
     pub severity: String,
+    /// What happened.
     pub what: String,
 }
 
@@ -379,16 +425,25 @@ pub async fn incidents_post(
 }
 
 /// Body of `POST /api/v1/incidents/{id}/triage`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriageIn {
+    #[schema(schema_with = triage_state)]
     pub state: String,
 }
 
+fn triage_state() -> utoipa::openapi::Object {
+    words(
+        ["triaged", "contained", "resolved"],
+        "The state to move to (forward only).",
+    )
+}
+
 /// Body of `POST /api/v1/incidents/{id}/guardrail`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuardrailIn {
+    /// The policy version the incident led to.
     pub policy_version: i64,
     #[serde(default)]
     pub note: String,
@@ -424,16 +479,22 @@ pub async fn incident_update_post(
     Ok(Redirect::to("/incidents?done=updated").into_response())
 }
 
-/// `GET /api/v1/incidents?page=&per_page=`: admins see all, others what they reported.
+/// Incidents
+///
+/// Who: any role; admins see all, others what they reported.
+#[utoipa::path(get, path = "/incidents", params(PageParams), responses((status = 200, body = Page<Incident>), Read))]
 pub async fn incidents_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<PageParams>,
-) -> Result<Json<PageOut<IncidentRow>>, ApiError> {
+) -> Result<Json<Page<Incident>>, ApiError> {
     paged(visible_incidents(&st, &caller).await?, &q)
 }
 
-/// `POST /api/v1/incidents`: 201 with the incident.
+/// Report an incident
+///
+/// Who: every role but viewer.
+#[utoipa::path(post, path = "/incidents", request_body = IncidentIn, responses((status = 201, body = Incident), Write))]
 pub async fn incidents_api_post(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -444,33 +505,52 @@ pub async fn incidents_api_post(
     auth::check_api_write(&caller, &headers)?;
     let i: IncidentIn = body.parse()?;
     let id = report(&st, &caller, &i).await?;
-    Ok((StatusCode::CREATED, Json(st.store.incident(id).await?)).into_response())
+    let incident = st
+        .store
+        .incident(id)
+        .await?
+        .map(Incident::from)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("incident {id} is gone after reporting"),
+            )
+        })?;
+    Ok((StatusCode::CREATED, Json(incident)).into_response())
 }
 
-/// `POST /api/v1/incidents/{id}/triage` (admins).
+/// Move an incident forward in triage
+///
+/// Who: admins.
+#[utoipa::path(post, path = "/incidents/{id}/triage", params(("id" = i64, Path, description = "The incident's id.")),
+    request_body = TriageIn, responses((status = 200, body = Incident), Write, Missing))]
 pub async fn triage_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
     body: JsonBody,
-) -> Result<Json<IncidentRow>, ApiError> {
+) -> Result<Json<Incident>, ApiError> {
     caller.require_admin("triage incidents")?;
     auth::check_api_write(&caller, &headers)?;
     let t: TriageIn = body.parse()?;
     let id = id_of("incident", &raw)?;
     let to = word(IncidentState::parse(&t.state))?;
-    Ok(Json(st.app(&caller).triage_incident(id, to).await?))
+    Ok(Json(st.app(&caller).triage_incident(id, to).await?.into()))
 }
 
-/// `POST /api/v1/incidents/{id}/guardrail` (admins).
+/// Link the policy version an incident led to
+///
+/// Who: admins.
+#[utoipa::path(post, path = "/incidents/{id}/guardrail", params(("id" = i64, Path, description = "The incident's id.")),
+    request_body = GuardrailIn, responses((status = 200, body = Incident), Write, Missing))]
 pub async fn guardrail_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
     headers: HeaderMap,
     Path(raw): Path<String>,
     body: JsonBody,
-) -> Result<Json<IncidentRow>, ApiError> {
+) -> Result<Json<Incident>, ApiError> {
     caller.require_admin("link guardrails")?;
     auth::check_api_write(&caller, &headers)?;
     let g: GuardrailIn = body.parse()?;
@@ -478,6 +558,7 @@ pub async fn guardrail_api(
     Ok(Json(
         st.app(&caller)
             .link_guardrail(id, g.policy_version, &g.note)
-            .await?,
+            .await?
+            .into(),
     ))
 }
