@@ -439,3 +439,31 @@ pub async fn status_list_credential(
     let unsigned = status::list_credential(&url, &key.public().did(), &list, Utc::now());
     proof::sign(&unsigned, &key, Utc::now()).map_err(|e| StoreError::Invalid(e.to_string()))
 }
+
+/// The public side of credentials, for anyone: a verifier, a recruiter, another company.
+impl crate::App {
+    /// Verifies a credential (JSON with a proof, or a VC-JWT): the check-by-check report.
+    pub async fn verify_credential(&self, input: &str) -> AppResult<Report> {
+        Ok(verify_credential(self.store(), input).await?)
+    }
+
+    /// This Flywheel's issuer profile (an Open Badges Profile with its `did:key`).
+    pub async fn issuer_profile(&self) -> AppResult<Value> {
+        Ok(default_signer(self.store()).await?.issuer.document())
+    }
+
+    /// Revocation status list number `n`, signed.
+    pub async fn status_list(&self, n: i64) -> AppResult<Value> {
+        let signer = default_signer(self.store()).await?;
+        Ok(status_list_credential(self.store(), &signer, n).await?)
+    }
+
+    /// Award `uuid`, whoever holds it (admins).
+    pub async fn award(&self, uuid: &str) -> AppResult<AwardRow> {
+        self.require_admin("read another person's award")?;
+        self.store()
+            .award(uuid)
+            .await?
+            .ok_or_else(|| StoreError::not_found("award", format!("{uuid:?}")).into())
+    }
+}

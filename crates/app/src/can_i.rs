@@ -119,6 +119,16 @@ impl App {
         self.core.policies.get(self.store()).await
     }
 
+    /// The last `limit` versions of the policies, newest first, with who saved them and
+    /// why (admins).
+    pub async fn policy_history(
+        &self,
+        limit: u32,
+    ) -> AppResult<Vec<flywheel_store::PolicyVersion>> {
+        self.require_admin("read the policies' history")?;
+        Ok(self.store().policy_history(limit).await?)
+    }
+
     /// Validates and saves a new version of the policies (admins only); the version in
     /// force after. Refused with Cedar's message when the text does not parse or fit the
     /// schema.

@@ -1,7 +1,16 @@
 //! Learning: enrolling in a course, completing its modules (which awards what the course
-//! earned), and, for admins, revoking awards and ending campaigns.
+//! earned), and, for admins, revoking awards and ending campaigns; and what each person
+//! sees of it: courses with their progress, the badge board (aggregates withheld below the
+//! minimum group size), their own badges and what is next, who holds a badge (admins,
+//! audited), a shared credential.
 
-use flywheel_store::{AwardRow, CourseRow, ModuleDef, StoreError};
+use std::collections::BTreeMap;
+
+use flywheel_insights::privacy::shown;
+use flywheel_store::{
+    AwardRow, BadgeClass, Campaign, CompletionRate, CourseRow, ModuleDef, Progress, StoreError,
+    User,
+};
 
 use crate::{App, AppError, AppResult};
 
@@ -128,5 +137,204 @@ impl App {
         }
         let by = self.caller().user().map(|u| u.id);
         Ok(self.store().end_campaign(slug, mode, by).await?)
+    }
+}
+
+// ---------------------------------------------------------------- what people see
+
+/// A course with the caller's progress; the org-wide counts are `None` below the minimum
+/// group size.
+#[derive(Debug, Clone)]
+pub struct CourseView {
+    pub course: CourseRow,
+    pub progress: Option<Progress>,
+    pub enrolled: Option<i64>,
+    pub completed: Option<i64>,
+}
+
+/// A course in full: its modules, completion by department (withheld below the minimum
+/// group size) and the names of the badges it counts towards.
+#[derive(Debug, Clone)]
+pub struct CourseDetail {
+    pub view: CourseView,
+    pub modules: Vec<ModuleDef>,
+    pub by_department: Vec<CompletionRate>,
+    pub badges: Vec<String>,
+}
+
+/// Every badge class with its current holders (`None` below the minimum group size),
+/// holders per department and badge (the same), and the campaigns.
+#[derive(Debug, Clone)]
+pub struct BadgeBoard {
+    pub classes: Vec<(BadgeClass, Option<i64>)>,
+    pub by_department: Vec<(String, String, Option<i64>)>,
+    pub campaigns: Vec<Campaign>,
+    pub min_group_size: i64,
+}
+
+/// The caller's awards, newest first, and the badges they may still earn with what is
+/// missing (nothing: earned, waiting to be claimed).
+#[derive(Debug, Clone)]
+pub struct MyBadges {
+    pub awards: Vec<AwardRow>,
+    pub next: Vec<(BadgeClass, Vec<String>)>,
+}
+
+impl App {
+    /// The instant the awards' states are read at, as credentials write it.
+    pub fn award_clock(&self) -> String {
+        flywheel_badges::xsd_datetime(self.now())
+    }
+
+    /// The public address of this Flywheel's badge issuer (share links start with it).
+    pub async fn issuer_url(&self) -> AppResult<String> {
+        Ok(crate::badges::default_signer(self.store())
+            .await?
+            .issuer
+            .url)
+    }
+
+    async fn course_view(&self, course: CourseRow, user: &User, min: i64) -> AppResult<CourseView> {
+        Ok(CourseView {
+            progress: self.store().progress(course.id, user.id).await?,
+            enrolled: shown(course.enrolled, min),
+            completed: shown(course.completed, min),
+            course,
+        })
+    }
+
+    /// Every course with the caller's progress.
+    pub async fn courses(&self) -> AppResult<Vec<CourseView>> {
+        let user = self.require_user("following courses")?.clone();
+        let min = self.store().min_group_size().await?;
+        let mut out = Vec::new();
+        for c in self.store().courses().await? {
+            out.push(self.course_view(c, &user, min).await?);
+        }
+        Ok(out)
+    }
+
+    /// Course `slug` in full, with the caller's progress.
+    pub async fn course_detail(&self, slug: &str) -> AppResult<CourseDetail> {
+        let user = self.require_user("following courses")?.clone();
+        let (c, modules) = self.course(slug).await?;
+        let min = self.store().min_group_size().await?;
+        let by_department = self.store().completion_by_department(c.id, min).await?;
+        let badges = self
+            .store()
+            .badge_classes()
+            .await?
+            .into_iter()
+            .filter(|b| b.courses.iter().any(|s| s == slug))
+            .map(|b| b.name)
+            .collect();
+        Ok(CourseDetail {
+            view: self.course_view(c, &user, min).await?,
+            modules,
+            by_department,
+            badges,
+        })
+    }
+
+    /// The team view of badges: aggregates only, for every role.
+    pub async fn badge_board(&self) -> AppResult<BadgeBoard> {
+        let min = self.store().min_group_size().await?;
+        Ok(BadgeBoard {
+            classes: self
+                .store()
+                .badge_classes()
+                .await?
+                .into_iter()
+                .map(|b| {
+                    let holders = shown(b.holders, min);
+                    (b, holders)
+                })
+                .collect(),
+            by_department: self.store().badge_counts_by_department(min).await?,
+            campaigns: self.store().campaigns().await?,
+            min_group_size: min,
+        })
+    }
+
+    /// The caller's badges and what they may earn next (a badge held now, or of an ended
+    /// campaign, is not offered).
+    pub async fn my_badges(&self) -> AppResult<MyBadges> {
+        let user = self.require_user("holding badges")?.clone();
+        let now = self.award_clock();
+        let mut awards = self.store().awards_of(user.id).await?;
+        awards.reverse();
+        let mut next = Vec::new();
+        for b in self.store().badge_classes().await? {
+            let held = awards
+                .iter()
+                .any(|a| a.badge == b.slug && a.state(&now) == "active");
+            let ended = b.campaign.as_ref().is_some_and(|c| c.ended_at.is_some());
+            if held || ended {
+                continue;
+            }
+            let missing = match crate::badges::evaluate(self.store(), &b, &user).await? {
+                Ok(_) => Vec::new(),
+                Err(unmet) => unmet.iter().map(ToString::to_string).collect(),
+            };
+            next.push((b, missing));
+        }
+        Ok(MyBadges { awards, next })
+    }
+
+    /// Current awards their holders show on their profile, by person (what the champion
+    /// directory shows beside each champion).
+    pub async fn shown_badges(&self) -> AppResult<BTreeMap<i64, Vec<AwardRow>>> {
+        let now = self.award_clock();
+        let mut out: BTreeMap<i64, Vec<AwardRow>> = BTreeMap::new();
+        for a in self.store().shown_awards().await? {
+            if let (Some(p), "active") = (a.person_id, a.state(&now)) {
+                out.entry(p).or_default().push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Badge class `slug` (public: a credential's achievement points at it).
+    pub async fn badge_class(&self, slug: &str) -> AppResult<BadgeClass> {
+        self.store()
+            .badge_class(slug)
+            .await?
+            .ok_or_else(|| StoreError::not_found("badge", format!("{slug:?}")).into())
+    }
+
+    /// Who holds and held badge `slug`, revoked and ended awards included: admins only,
+    /// every read audited with the front door it came `via`.
+    pub async fn holders(&self, slug: &str, via: &str) -> AppResult<(BadgeClass, Vec<AwardRow>)> {
+        self.require_admin("see who holds a badge")?;
+        let class = self.badge_class(slug).await?;
+        let list = self.store().awards(Some(slug)).await?;
+        self.store()
+            .audit(
+                self.caller().user().map(|u| u.id),
+                "badge.holders",
+                &format!("badge:{slug}"),
+                &format!("{} awards listed via {via}", list.len()),
+            )
+            .await?;
+        Ok((class, list))
+    }
+
+    /// The award shared under `token`, while its holder shows it (public; anything else is
+    /// not found).
+    pub async fn shared_award(&self, token: &str) -> AppResult<AwardRow> {
+        let gone = || {
+            AppError::Store(StoreError::not_found(
+                "credential",
+                "is shared at this address (its holder may have hidden it)",
+            ))
+        };
+        if token.len() > 100 {
+            return Err(gone());
+        }
+        self.store()
+            .award_by_share_token(token)
+            .await?
+            .filter(|a| a.on_profile)
+            .ok_or_else(gone)
     }
 }

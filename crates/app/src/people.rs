@@ -75,6 +75,25 @@ impl App {
         Ok(people)
     }
 
+    /// Where the caller's person sits (`None`: the account is linked to nobody).
+    pub async fn my_place(&self) -> AppResult<Option<flywheel_store::PersonPlace>> {
+        match self.caller().user().and_then(|u| u.person_id) {
+            Some(p) => Ok(self.store().person_place(p).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Headcounts of the organisation (aggregates: every caller, anonymous included, as
+    /// the home page shows them; front doors merge units below the minimum group size).
+    pub async fn org_summary(&self) -> AppResult<flywheel_store::OrgSummary> {
+        Ok(self.store().org_summary().await?)
+    }
+
+    /// The tools catalog (every caller: it is what "Can I?" and access requests offer).
+    pub async fn catalog(&self) -> AppResult<Vec<Tool>> {
+        Ok(self.store().catalog().await?)
+    }
+
     /// Adds or replaces a catalog entry (admins); whether it changed. Audited by the store
     /// with the caller.
     pub async fn save_tool(&self, tool: Tool) -> AppResult<bool> {

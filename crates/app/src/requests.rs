@@ -2,7 +2,7 @@
 //! guardrail, and who sees which.
 
 use flywheel_domain::program::{IncidentState, RequestState, Severity};
-use flywheel_store::{AccessRequestRow, IncidentRow, StoreError};
+use flywheel_store::{AccessClock, AccessRequestRow, IncidentRow, StoreError};
 
 use crate::{App, AppError, AppResult};
 
@@ -16,6 +16,11 @@ pub struct IncidentReport {
 }
 
 impl App {
+    /// The response clock over all access requests (aggregates: every caller).
+    pub async fn access_clock(&self) -> AppResult<AccessClock> {
+        Ok(self.store().access_clock().await?)
+    }
+
     fn user_id(&self) -> Option<i64> {
         self.caller().user().map(|u| u.id)
     }
@@ -78,6 +83,28 @@ impl App {
             Some(p) => Ok(store.access_requests(Some(p), state).await?),
             None => Ok(Vec::new()),
         }
+    }
+
+    /// Access request `id`, to its requester and to admins (to anyone else it is not
+    /// found, so its existence is not revealed).
+    pub async fn access_request(&self, id: i64) -> AppResult<AccessRequestRow> {
+        let own = self.caller().user().and_then(|u| u.person_id);
+        self.store()
+            .access_request(id)
+            .await?
+            .filter(|r| self.caller().is_admin() || Some(r.person_id) == own)
+            .ok_or_else(|| StoreError::not_found("access request", id).into())
+    }
+
+    /// Incident `id`, to the account that reported it and to admins (to anyone else it is
+    /// not found).
+    pub async fn incident(&self, id: i64) -> AppResult<IncidentRow> {
+        let email = self.caller().user().map(|u| u.email.clone());
+        self.store()
+            .incident(id)
+            .await?
+            .filter(|i| self.caller().is_admin() || (email.is_some() && i.reported_by == email))
+            .ok_or_else(|| StoreError::not_found("incident", id).into())
     }
 
     /// Reports an incident (every role but viewer); its id.

@@ -8,7 +8,7 @@ use flywheel_domain::program::Tool;
 use flywheel_domain::program::{IncidentState, RequestState, Severity};
 use flywheel_ingest::hris::{read_hris, HrisOptions};
 use flywheel_policy::Question;
-use flywheel_store::{Channel, Role, Store};
+use flywheel_store::{BadgeDef, Channel, CourseDef, LearningCatalog, ModuleDef, Role, Store};
 use flywheel_testkit::both_backends;
 
 async fn core(url: &str) -> Core {
@@ -53,6 +53,36 @@ async fn company(core: &Core) {
         .import_org_chart("oracle.csv", "sha", &recs, day)
         .await
         .expect("import");
+}
+
+/// One course of one module, and the badge that completing it earns.
+fn learning() -> LearningCatalog {
+    LearningCatalog {
+        courses: vec![CourseDef {
+            slug: "basics".into(),
+            title: "Basics".into(),
+            summary: "The first steps.".into(),
+            modules: vec![ModuleDef {
+                title: "Prompting".into(),
+                minutes: 10,
+                body: "Say what you want.".into(),
+                link: String::new(),
+            }],
+        }],
+        campaigns: vec![],
+        badges: vec![BadgeDef {
+            slug: "explorer".into(),
+            name: "Explorer".into(),
+            description: "Took the first steps.".into(),
+            tier: None,
+            criteria: "complete Basics".into(),
+            courses: vec!["basics".into()],
+            wins: 0,
+            requires: vec![],
+            valid_days: None,
+            campaign: None,
+        }],
+    }
 }
 
 fn draft(title: &str) -> WinDraft {
@@ -285,6 +315,58 @@ both_backends! {
         core.store().set_setting("min_group_size", "7").await.expect("setting");
         let d = core.app(Caller::Anonymous).dashboard(None).await.expect("dashboard");
         assert_eq!(d.min_group_size, 7, "the program's minimum, read each time");
+    }
+
+    async fn learning_reads_show_each_caller_their_own_and_withhold_small_counts(url: String) {
+        let core = core(&url).await;
+        company(&core).await;
+        let store = core.store().clone();
+        store.load_learning(&learning(), None).await.expect("catalog");
+        let ann = store.create_user("ann@example.com", "a long passphrase 1", Role::Employee).await.expect("user");
+        let ann = store.link_person(&ann.email, "101").await.expect("link");
+        let lead = store.create_user("lead@example.com", "a long passphrase 2", Role::Admin).await.expect("user");
+        let (ann, lead) = (core.app(Caller::User(ann)), core.app(Caller::User(lead)));
+        let before = ann.my_badges().await.expect("mine");
+        assert!(before.awards.is_empty());
+        assert_eq!(before.next.iter().map(|(b, missing)| (b.slug.as_str(), missing.len())).collect::<Vec<_>>(), [("explorer", 1)]);
+        let done = ann.complete_module("basics", "1").await.expect("done");
+        assert!(done.course_completed && done.awarded.len() == 1, "{done:?}");
+        // Ann sees her progress; the lead, who did nothing, sees none; one completion is
+        // below the minimum group size, so the org-wide counts are withheld for both.
+        let mine = ann.courses().await.expect("courses");
+        assert_eq!(mine[0].progress.as_ref().map(|p| p.done.clone()), Some(vec![1]));
+        assert_eq!((mine[0].enrolled, mine[0].completed), (None, None));
+        assert!(lead.courses().await.expect("courses")[0].progress.is_none());
+        let detail = ann.course_detail("basics").await.expect("detail");
+        assert_eq!((detail.modules.len(), detail.badges.clone()), (1, vec!["Explorer".to_owned()]));
+        assert!(detail.by_department.iter().all(|d| d.completed.is_none()), "{:?}", detail.by_department);
+        let after = ann.my_badges().await.expect("mine");
+        assert_eq!((after.awards.len(), after.next.len()), (1, 0), "held, so not offered");
+        let board = lead.badge_board().await.expect("board");
+        assert_eq!(board.classes.iter().map(|(b, n)| (b.slug.as_str(), *n)).collect::<Vec<_>>(), [("explorer", None)]);
+        store.set_setting("min_group_size", "1").await.expect("setting");
+        let board = lead.badge_board().await.expect("board");
+        assert_eq!(board.classes[0].1, Some(1), "shown at a minimum of 1");
+        // Who holds it is for admins, and every read is audited.
+        let refused = ann.holders("explorer", "test").await;
+        assert!(matches!(refused, Err(AppError::Forbidden(_))), "{refused:?}");
+        let (class, holders) = lead.holders("explorer", "test").await.expect("holders");
+        assert_eq!((class.name.as_str(), holders.len()), ("Explorer", 1));
+        let audit = store.audit_log(10).await.expect("log");
+        assert!(audit.iter().any(|e| e.action == "badge.holders" && e.subject == "badge:explorer"), "{audit:?}");
+        // Shown on her profile, the award is public under its token, and only then.
+        let uuid = after.awards[0].uuid.clone();
+        assert!(ann.shown_badges().await.expect("shown").is_empty());
+        let shown = ann.set_award_visibility(&uuid, true).await.expect("shown");
+        let token = shown.share_token.clone().expect("token");
+        let nobody = core.app(Caller::Anonymous);
+        assert_eq!(nobody.shared_award(&token).await.expect("shared").uuid, uuid);
+        assert_eq!(nobody.shown_badges().await.expect("shown").values().flatten().count(), 1);
+        ann.set_award_visibility(&uuid, false).await.expect("hidden");
+        let gone = nobody.shared_award(&token).await;
+        assert!(matches!(gone, Err(AppError::Store(flywheel_store::StoreError::NotFound { .. }))), "{gone:?}");
+        let missing = nobody.badge_class("nope").await;
+        assert!(matches!(missing, Err(AppError::Store(flywheel_store::StoreError::NotFound { what: "badge", .. }))), "{missing:?}");
     }
 
     async fn only_admins_change_the_policies(url: String) {

@@ -169,10 +169,7 @@ pub async fn me(
     State(st): State<AppState>,
     ApiCaller(c): ApiCaller,
 ) -> Result<axum::Json<Me>, ApiError> {
-    let place = match c.user.person_id {
-        Some(p) => st.store.person_place(p).await?,
-        None => None,
-    };
+    let place = st.app(&c).my_place().await?;
     Ok(axum::Json(Me {
         id: c.user.id,
         email: c.user.email.clone(),

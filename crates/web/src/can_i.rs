@@ -160,8 +160,8 @@ pub async fn page(
     PageCaller(caller): PageCaller,
     PageQuery(q): PageQuery<QuestionQuery>,
 ) -> Result<Response, PageError> {
-    let catalog = st.store.catalog().await?;
     let app = st.app(&caller);
+    let catalog = app.catalog().await?;
     let (policies, _) = app.policies().await?;
     let purposes = Decider::new(&policies, &catalog)
         .map_err(flywheel_app::AppError::from)?
@@ -229,7 +229,7 @@ pub async fn tools_page(
 ) -> Result<Html<String>, PageError> {
     render(&ToolsPage {
         nav: Nav::of(&caller, "/tools"),
-        tools: st.store.catalog().await?,
+        tools: st.app(&caller).catalog().await?,
     })
 }
 
@@ -322,10 +322,10 @@ impl From<ToolIn> for Tool {
 #[utoipa::path(get, path = "/tools", params(PageParams), responses((status = 200, body = Page<ToolOut>), Read))]
 pub async fn tools_api(
     State(st): State<AppState>,
-    _: ApiCaller,
+    ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> Result<Json<Page<ToolOut>>, ApiError> {
-    let all = st.store.catalog().await?;
+    let all = st.app(&caller).catalog().await?;
     paged(all, &q)
 }
 
@@ -495,7 +495,7 @@ async fn policies_page_with(
         text: text.unwrap_or_else(|| p.text().to_owned()),
         version,
         summaries: p.summaries(),
-        history: st.store.policy_history(20).await?,
+        history: st.app(caller).policy_history(20).await?,
         schema: flywheel_policy::SCHEMA,
         error,
         saved,

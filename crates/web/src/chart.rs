@@ -420,10 +420,10 @@ pub(crate) struct ShownSummary {
 }
 
 pub(crate) async fn shown_summary(
-    store: &flywheel_store::Store,
-) -> Result<ShownSummary, flywheel_store::StoreError> {
-    let org = store.org_summary().await?;
-    let min_group_size = store.min_group_size().await?;
+    app: &flywheel_app::App,
+) -> Result<ShownSummary, flywheel_app::AppError> {
+    let org = app.org_summary().await?;
+    let min_group_size = i64::try_from(app.min_group_size().await?).unwrap_or(i64::MAX);
     let groups: Vec<(String, i64)> = org
         .by_department
         .iter()

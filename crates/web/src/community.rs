@@ -216,7 +216,7 @@ pub async fn wins_page(
         tool: q.tool.clone(),
         department: q.department.clone(),
         tools: st
-            .store
+            .app(&caller)
             .catalog()
             .await?
             .into_iter()
@@ -371,12 +371,7 @@ pub async fn wins_api_post(
     auth::check_api_write(&caller, &headers)?;
     let w: WinIn = body.parse()?;
     let id = post_win(&st, &caller, &w).await?;
-    let win = st.store.win(id).await?.map(Win::from).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("win {id} is gone after posting"),
-        )
-    })?;
+    let win = Win::from(st.app(&caller).win(id).await?.win);
     Ok((axum::http::StatusCode::CREATED, Json(win)).into_response())
 }
 
@@ -824,12 +819,12 @@ pub async fn champions_page(
     render(&ChampionsPage {
         nav: Nav::of(&caller, "/champions"),
         entries: app.directory(&directory_filter(&q)).await?,
-        badges: crate::learning::shown_badges(&st).await?,
+        badges: crate::learning::shown_badges(&st, &caller).await?,
         department: q.department.clone(),
         site: q.site.clone(),
         tool: q.tool.clone(),
         tools: st
-            .store
+            .app(&caller)
             .catalog()
             .await?
             .into_iter()

@@ -618,7 +618,7 @@ async fn compute(st: &AppState) -> Result<Arc<Built>, ApiError> {
         .app(flywheel_app::Caller::Operator)
         .dashboard(st.gates.clone())
         .await?;
-    let org = chart::shown_summary(&st.store).await?;
+    let org = chart::shown_summary(&st.core.app(flywheel_app::Caller::Operator)).await?;
     let built = tokio::task::spawn_blocking(move || {
         let sections = sections(&dashboard);
         let body = Body {

@@ -12,8 +12,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use chrono::Utc;
+use flywheel_app::learning::CourseView;
 use flywheel_badges::verify::Report;
-use flywheel_store::{AwardRow, BadgeClass, Campaign, CompletionRate, CourseRow, Progress, User};
+use flywheel_store::{AwardRow, BadgeClass, Campaign, CompletionRate, Progress};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,7 +27,6 @@ use crate::page::{NoFields, PageCaller, PageForm};
 use crate::query::{ApiQuery, Format, PageQuery};
 use crate::wire::{Missing, NotJson, Read, Refused, Write};
 use crate::AppState;
-use flywheel_app::badges as awarding;
 
 fn not_found(m: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::NotFound, m)
@@ -39,8 +39,6 @@ fn invalid(m: impl Into<String>) -> ApiError {
 pub(crate) fn now() -> String {
     flywheel_badges::xsd_datetime(Utc::now())
 }
-
-use flywheel_insights::privacy::shown;
 
 // ---------------------------------------------------------------- awards as shown
 
@@ -123,7 +121,11 @@ pub(crate) fn award_out(a: &AwardRow, base: &str, now: &str) -> AwardOut {
 }
 
 pub(crate) async fn base_url(st: &AppState) -> Result<String, ApiError> {
-    Ok(awarding::default_signer(&st.store).await?.issuer.url)
+    Ok(st
+        .core
+        .app(flywheel_app::Caller::Anonymous)
+        .issuer_url()
+        .await?)
 }
 
 // ---------------------------------------------------------------- courses
@@ -225,35 +227,33 @@ impl From<Campaign> for CampaignOut {
     }
 }
 
-async fn course_out(
-    st: &AppState,
-    c: CourseRow,
-    user: &User,
-    min: i64,
-) -> Result<CourseOut, ApiError> {
-    Ok(CourseOut {
-        progress: st
-            .store
-            .progress(c.id, user.id)
-            .await?
-            .map(ProgressOut::from),
-        enrolled: shown(c.enrolled, min),
-        completed: shown(c.completed, min),
+fn course_out(v: CourseView) -> CourseOut {
+    let CourseView {
+        course: c,
+        progress,
+        enrolled,
+        completed,
+    } = v;
+    CourseOut {
+        progress: progress.map(ProgressOut::from),
+        enrolled,
+        completed,
         slug: c.slug,
         title: c.title,
         summary: c.summary,
         modules: c.modules,
         minutes: c.minutes,
-    })
+    }
 }
 
-async fn courses(st: &AppState, user: &User) -> Result<Vec<CourseOut>, ApiError> {
-    let min = st.store.min_group_size().await?;
-    let mut out = Vec::new();
-    for c in st.store.courses().await? {
-        out.push(course_out(st, c, user, min).await?);
-    }
-    Ok(out)
+async fn courses(st: &AppState, caller: &Caller) -> Result<Vec<CourseOut>, ApiError> {
+    Ok(st
+        .app(caller)
+        .courses()
+        .await?
+        .into_iter()
+        .map(course_out)
+        .collect())
 }
 
 /// A module as shown: its link only when it is a web address.
@@ -283,27 +283,11 @@ async fn course_detail(
     caller: &Caller,
     slug: &str,
 ) -> Result<CourseDetail, ApiError> {
-    let user = &caller.user;
-    let (c, modules) = st.app(caller).course(slug).await?;
-    let min = st.store.min_group_size().await?;
-    let by_department = st
-        .store
-        .completion_by_department(c.id, min)
-        .await?
-        .into_iter()
-        .map(CompletionOut::from)
-        .collect();
-    let badges = st
-        .store
-        .badge_classes()
-        .await?
-        .into_iter()
-        .filter(|b| b.courses.iter().any(|s| s == slug))
-        .map(|b| b.name)
-        .collect();
+    let d = st.app(caller).course_detail(slug).await?;
     Ok(CourseDetail {
-        course: course_out(st, c, user, min).await?,
-        contents: modules
+        course: course_out(d.view),
+        contents: d
+            .modules
             .into_iter()
             .zip(1..)
             .map(|(m, position)| ModuleOut {
@@ -315,8 +299,12 @@ async fn course_detail(
                 body: m.body,
             })
             .collect(),
-        by_department,
-        badges,
+        by_department: d
+            .by_department
+            .into_iter()
+            .map(CompletionOut::from)
+            .collect(),
+        badges: d.badges,
     })
 }
 
@@ -366,7 +354,7 @@ pub async fn learn_page(
 ) -> Result<Html<String>, PageError> {
     render(&LearnPage {
         nav: Nav::of(&caller, "/learn"),
-        courses: courses(&st, &caller.user).await?,
+        courses: courses(&st, &caller).await?,
     })
 }
 
@@ -491,7 +479,7 @@ pub async fn courses_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
 ) -> Result<Json<Vec<CourseOut>>, ApiError> {
-    Ok(Json(courses(&st, &caller.user).await?))
+    Ok(Json(courses(&st, &caller).await?))
 }
 
 /// A course: its modules, your progress, completion by department
@@ -636,9 +624,10 @@ pub struct BadgeClassOut {
     pub holders: Option<i64>,
 }
 
-fn class_out(b: BadgeClass, min: i64) -> BadgeClassOut {
+/// A badge class as shown, with its holder count (`None`: withheld, or not shown).
+fn class_out(b: BadgeClass, holders: Option<i64>) -> BadgeClassOut {
     BadgeClassOut {
-        holders: shown(b.holders, min),
+        holders,
         slug: b.slug,
         name: b.name,
         description: b.description,
@@ -671,20 +660,16 @@ pub struct BadgesOut {
     pub min_group_size: i64,
 }
 
-async fn badges(st: &AppState) -> Result<BadgesOut, ApiError> {
-    let min = st.store.min_group_size().await?;
+async fn badges(st: &AppState, caller: &Caller) -> Result<BadgesOut, ApiError> {
+    let board = st.app(caller).badge_board().await?;
     Ok(BadgesOut {
-        classes: st
-            .store
-            .badge_classes()
-            .await?
+        classes: board
+            .classes
             .into_iter()
-            .map(|b| class_out(b, min))
+            .map(|(b, holders)| class_out(b, holders))
             .collect(),
-        by_department: st
-            .store
-            .badge_counts_by_department(min)
-            .await?
+        by_department: board
+            .by_department
             .into_iter()
             .map(|(department, badge, holders)| DeptBadges {
                 department,
@@ -692,14 +677,8 @@ async fn badges(st: &AppState) -> Result<BadgesOut, ApiError> {
                 holders,
             })
             .collect(),
-        campaigns: st
-            .store
-            .campaigns()
-            .await?
-            .into_iter()
-            .map(CampaignOut::from)
-            .collect(),
-        min_group_size: min,
+        campaigns: board.campaigns.into_iter().map(CampaignOut::from).collect(),
+        min_group_size: board.min_group_size,
     })
 }
 
@@ -720,38 +699,27 @@ pub struct MyBadges {
     pub next: Vec<NextBadge>,
 }
 
-async fn my_badges(st: &AppState, user: &User) -> Result<MyBadges, ApiError> {
-    let base = base_url(st).await?;
-    let now = now();
-    let awards: Vec<AwardOut> = st
-        .store
-        .awards_of(user.id)
-        .await?
-        .iter()
-        .rev()
-        .map(|a| award_out(a, &base, &now))
-        .collect();
-    let mut next = Vec::new();
-    for b in st.store.badge_classes().await? {
-        let held = awards
+async fn my_badges(st: &AppState, caller: &Caller) -> Result<MyBadges, ApiError> {
+    let app = st.app(caller);
+    let (base, now) = (app.issuer_url().await?, app.award_clock());
+    let mine = app.my_badges().await?;
+    Ok(MyBadges {
+        awards: mine
+            .awards
             .iter()
-            .any(|a| a.badge == b.slug && a.state == "active");
-        let ended = b.campaign.as_ref().is_some_and(|c| c.ended_at.is_some());
-        if held || ended {
-            continue;
-        }
-        let missing = match awarding::evaluate(&st.store, &b, user).await? {
-            Ok(_) => Vec::new(),
-            Err(unmet) => unmet.iter().map(ToString::to_string).collect(),
-        };
-        next.push(NextBadge {
-            badge: b.slug,
-            name: b.name,
-            tier: b.tier,
-            missing,
-        });
-    }
-    Ok(MyBadges { awards, next })
+            .map(|a| award_out(a, &base, &now))
+            .collect(),
+        next: mine
+            .next
+            .into_iter()
+            .map(|(b, missing)| NextBadge {
+                badge: b.slug,
+                name: b.name,
+                tier: b.tier,
+                missing,
+            })
+            .collect(),
+    })
 }
 
 /// The caller's own award `uuid`.
@@ -834,8 +802,8 @@ pub async fn badges_page(
     };
     render(&BadgesPage {
         nav: Nav::of(&caller, "/badges"),
-        mine: my_badges(&st, &caller.user).await?,
-        all: badges(&st).await?,
+        mine: my_badges(&st, &caller).await?,
+        all: badges(&st, &caller).await?,
         can_write: caller.require_write("").is_ok(),
         message,
     })
@@ -895,9 +863,9 @@ pub async fn profile_post(
 #[utoipa::path(get, path = "/badges", responses((status = 200, body = BadgesOut), Read))]
 pub async fn badges_api(
     State(st): State<AppState>,
-    ApiCaller(_): ApiCaller,
+    ApiCaller(caller): ApiCaller,
 ) -> Result<Json<BadgesOut>, ApiError> {
-    Ok(Json(badges(&st).await?))
+    Ok(Json(badges(&st, &caller).await?))
 }
 
 /// Your badges, with their history, and what you can earn next
@@ -908,7 +876,7 @@ pub async fn my_badges_api(
     State(st): State<AppState>,
     ApiCaller(caller): ApiCaller,
 ) -> Result<Json<MyBadges>, ApiError> {
-    Ok(Json(my_badges(&st, &caller.user).await?))
+    Ok(Json(my_badges(&st, &caller).await?))
 }
 
 /// The awards a claim made.
@@ -997,16 +965,23 @@ pub async fn profile_api(
 }
 
 /// Current badges shown on profiles, by person: what the champion directory shows.
-pub async fn shown_badges(st: &AppState) -> Result<BTreeMap<i64, Vec<AwardOut>>, ApiError> {
-    let base = base_url(st).await?;
-    let now = now();
-    let mut out: BTreeMap<i64, Vec<AwardOut>> = BTreeMap::new();
-    for a in st.store.shown_awards().await? {
-        if let (Some(p), "active") = (a.person_id, a.state(&now)) {
-            out.entry(p).or_default().push(award_out(&a, &base, &now));
-        }
-    }
-    Ok(out)
+pub async fn shown_badges(
+    st: &AppState,
+    caller: &Caller,
+) -> Result<BTreeMap<i64, Vec<AwardOut>>, ApiError> {
+    let app = st.app(caller);
+    let (base, now) = (app.issuer_url().await?, app.award_clock());
+    Ok(app
+        .shown_badges()
+        .await?
+        .into_iter()
+        .map(|(p, awards)| {
+            (
+                p,
+                awards.iter().map(|a| award_out(a, &base, &now)).collect(),
+            )
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------- public pages
@@ -1026,13 +1001,13 @@ pub async fn achievement_page(
     Path(slug): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let b = st
-        .store
+        .core
+        .app(flywheel_app::Caller::Anonymous)
         .badge_class(&slug)
-        .await?
-        .ok_or_else(|| not_found(format!("no badge {slug:?}")))?;
+        .await?;
     render(&AchievementPage {
         nav: page::public_nav(&st, &headers, "/badges").await,
-        b: class_out(b, i64::MAX),
+        b: class_out(b, None),
     })
 }
 
@@ -1048,16 +1023,11 @@ struct SharedPage {
 }
 
 async fn shared(st: &AppState, token: &str) -> Result<AwardRow, ApiError> {
-    let gone =
-        || not_found("no credential is shared at this address (its holder may have hidden it)");
-    if token.len() > 100 {
-        return Err(gone());
-    }
-    st.store
-        .award_by_share_token(token)
-        .await?
-        .filter(|a| a.on_profile)
-        .ok_or_else(gone)
+    Ok(st
+        .core
+        .app(flywheel_app::Caller::Anonymous)
+        .shared_award(token)
+        .await?)
 }
 
 /// `GET /credentials/{token}`: a credential its holder shares, verified live.
@@ -1067,13 +1037,14 @@ pub async fn shared_page(
     Path(token): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let a = shared(&st, &token).await?;
-    let signer = awarding::default_signer(&st.store).await?;
-    let report = awarding::verify_credential(&st.store, &a.credential).await?;
+    let anyone = st.core.app(flywheel_app::Caller::Anonymous);
+    let report = anyone.verify_credential(&a.credential).await?;
+    let issuer = anyone.issuer_profile().await?;
     render(&SharedPage {
         nav: page::public_nav(&st, &headers, "/badges").await,
-        a: award_out(&a, &signer.issuer.url, &now()),
+        a: award_out(&a, &anyone.issuer_url().await?, &now()),
         holder: a.holder.clone(),
-        issuer: signer.issuer.name,
+        issuer: issuer["name"].as_str().unwrap_or_default().to_owned(),
         token,
         report,
     })
@@ -1161,7 +1132,11 @@ pub async fn verify_post(
     };
     match text {
         Ok(text) => {
-            let report = awarding::verify_credential(&st.store, &text).await?;
+            let report = st
+                .core
+                .app(flywheel_app::Caller::Anonymous)
+                .verify_credential(&text)
+                .await?;
             render_with(
                 StatusCode::OK,
                 &VerifyPage {
@@ -1209,17 +1184,10 @@ async fn holders(
     slug: &str,
     via: &str,
 ) -> Result<(BadgeClass, Vec<Holder>), ApiError> {
-    caller.require_admin("see who holds a badge")?;
-    let class = st
-        .store
-        .badge_class(slug)
-        .await?
-        .ok_or_else(|| not_found(format!("no badge {slug:?}")))?;
-    let now = now();
-    let list: Vec<Holder> = st
-        .store
-        .awards(Some(slug))
-        .await?
+    let app = st.app(caller);
+    let now = app.award_clock();
+    let (class, awards) = app.holders(slug, via).await?;
+    let list = awards
         .into_iter()
         .map(|a| Holder {
             state: a.state(&now),
@@ -1234,14 +1202,6 @@ async fn holders(
             win_id: a.win_id,
         })
         .collect();
-    st.store
-        .audit(
-            Some(caller.user.id),
-            "badge.holders",
-            &format!("badge:{slug}"),
-            &format!("{} awards listed via {via}", list.len()),
-        )
-        .await?;
     Ok((class, list))
 }
 
@@ -1390,13 +1350,8 @@ pub async fn revoke_post(
     PageForm { caller, fields }: PageForm<ReasonForm>,
 ) -> Result<Response, PageError> {
     revoke(&st, &caller, &uuid, &fields.reason).await?;
-    let back = st
-        .store
-        .award(&uuid)
-        .await?
-        .map_or("/badges".to_owned(), |a| {
-            format!("/admin/badges/{}", page::url_encode(&a.badge))
-        });
+    let a = st.app(&caller).award(&uuid).await?;
+    let back = format!("/admin/badges/{}", page::url_encode(&a.badge));
     Ok(Redirect::to(&back).into_response())
 }
 

@@ -156,10 +156,10 @@ pub async fn requests_page(
 ) -> Result<Html<String>, PageError> {
     render(&RequestsPage {
         nav: Nav::of(&caller, "/requests"),
-        clock: st.store.access_clock().await?.into(),
+        clock: st.app(&caller).access_clock().await?.into(),
         requests: visible_requests(&st, &caller, None).await?,
         tools: st
-            .store
+            .app(&caller)
             .catalog()
             .await?
             .into_iter()
@@ -279,18 +279,9 @@ pub async fn requests_api_post(
     let id = request(&st, &caller, &r).await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            st.store
-                .access_request(id)
-                .await?
-                .map(AccessRequest::from)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::Internal,
-                        format!("request {id} is gone after posting"),
-                    )
-                })?,
-        ),
+        Json(AccessRequest::from(
+            st.app(&caller).access_request(id).await?,
+        )),
     )
         .into_response())
 }
@@ -323,9 +314,9 @@ pub async fn decision_api(
 #[utoipa::path(get, path = "/access-requests/clock", responses((status = 200, body = AccessClock), Read))]
 pub async fn clock_api(
     State(st): State<AppState>,
-    _: ApiCaller,
+    ApiCaller(caller): ApiCaller,
 ) -> Result<Json<AccessClock>, ApiError> {
-    Ok(Json(st.store.access_clock().await?.into()))
+    Ok(Json(st.app(&caller).access_clock().await?.into()))
 }
 
 // ---------------------------------------------------------------- incidents
@@ -383,7 +374,7 @@ pub async fn incidents_page(
         nav: Nav::of(&caller, "/incidents"),
         incidents: visible_incidents(&st, &caller).await?,
         tools: st
-            .store
+            .app(&caller)
             .catalog()
             .await?
             .into_iter()
@@ -393,7 +384,7 @@ pub async fn incidents_page(
         severities: Severity::ALL.iter().map(|s| s.as_str()).collect(),
         states: IncidentState::ALL.iter().map(|s| s.as_str()).collect(),
         versions: if caller.is_admin() {
-            st.store.policy_history(50).await?
+            st.app(&caller).policy_history(50).await?
         } else {
             vec![]
         },
@@ -505,17 +496,7 @@ pub async fn incidents_api_post(
     auth::check_api_write(&caller, &headers)?;
     let i: IncidentIn = body.parse()?;
     let id = report(&st, &caller, &i).await?;
-    let incident = st
-        .store
-        .incident(id)
-        .await?
-        .map(Incident::from)
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Internal,
-                format!("incident {id} is gone after reporting"),
-            )
-        })?;
+    let incident = Incident::from(st.app(&caller).incident(id).await?);
     Ok((StatusCode::CREATED, Json(incident)).into_response())
 }
 
