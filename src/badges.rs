@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
-use flywheel_app::badges as awarding;
+use flywheel_app::App;
 use flywheel_badges::verify::Outcome;
-use flywheel_store::{BadgeDef, CampaignDef, CourseDef, LearningCatalog, ModuleDef, Store};
+use flywheel_store::{BadgeDef, CampaignDef, CourseDef, LearningCatalog, ModuleDef};
 use serde::Deserialize;
 
 use crate::policy::read_text;
@@ -306,23 +306,12 @@ pub fn parse_learning(text: &str, name: &str) -> anyhow::Result<LearningCatalog>
     })
 }
 
-pub async fn signer(store: &Store) -> anyhow::Result<awarding::Signer> {
-    Ok(awarding::default_signer(store).await?)
-}
-
-async fn user(store: &Store, email: &str) -> anyhow::Result<flywheel_store::User> {
-    store
-        .user_by_email(email)
-        .await?
-        .with_context(|| format!("no account for {email}"))
-}
-
 pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
-    let store = crate::open(url).await?;
+    let app = crate::operator(&crate::open(url).await?);
     match cmd {
         BadgesCommand::Load { file } => {
             let cat = parse_learning(&read_text(&file)?, &file.display().to_string())?;
-            store.load_learning(&cat, None).await?;
+            app.load_learning(&cat).await?;
             println!(
                 "loaded {} courses, {} campaigns, {} badges from {}",
                 cat.courses.len(),
@@ -337,15 +326,16 @@ pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
             out,
             json,
         } => {
-            let signer = signer(&store).await?;
-            let class = store
-                .badge_class(&badge)
-                .await?
-                .with_context(|| format!("no badge {badge:?} (see `flywheel badges classes`)"))?;
-            let user = user(&store, &email).await?;
-            let row = awarding::issue(&store, &signer, &class, &user, None)
-                .await
-                .with_context(|| format!("{email} cannot have {badge:?}"))?;
+            let (class, row) = app.issue_badge(&badge, &email).await.map_err(|e| match e {
+                flywheel_app::AppError::Store(flywheel_store::StoreError::NotFound {
+                    what: "badge",
+                    ..
+                }) => anyhow::anyhow!("no badge {badge:?} (see `flywheel badges classes`)"),
+                e @ flywheel_app::AppError::Store(flywheel_store::StoreError::NotFound {
+                    ..
+                }) => e.into(),
+                e => anyhow::Error::from(e).context(format!("{email} cannot have {badge:?}")),
+            })?;
             if let Some(out) = out {
                 std::fs::write(&out, &row.credential)
                     .with_context(|| format!("cannot write {}", out.display()))?;
@@ -357,11 +347,7 @@ pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
             }
         }
         BadgesCommand::AwardEarned { json } => {
-            let signer = signer(&store).await?;
-            let mut all = Vec::new();
-            for u in store.users().await? {
-                all.extend(awarding::award_earned(&store, &signer, &u).await?);
-            }
+            let all = app.award_everyone().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
             } else {
@@ -371,29 +357,26 @@ pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
                 println!("{} new awards", all.len());
             }
         }
-        BadgesCommand::Verify { file, json } => verify(&store, &file, json).await?,
+        BadgesCommand::Verify { file, json } => verify(&app, &file, json).await?,
         BadgesCommand::Revoke { award, reason } => {
-            if store.award(&award).await?.is_none() {
+            if app.award(&award).await.is_err() {
                 bail!("no award {award:?} (see `flywheel badges list`)");
             }
-            if store.revoke_award(&award, &reason, None).await? {
+            if app.revoke_award(&award, &reason).await? {
                 println!("revoked {award}: {reason}");
             } else {
                 println!("{award} was already revoked");
             }
         }
         BadgesCommand::List { badge, email, json } => {
-            list(&store, badge.as_deref(), email.as_deref(), json).await?;
+            list(&app, badge.as_deref(), email.as_deref(), json).await?;
         }
         BadgesCommand::Export { award, jwt } => {
-            let row = store
-                .award(&award)
-                .await?
-                .with_context(|| format!("no award {award:?}"))?;
+            let row = app.award(&award).await?;
             println!("{}", if jwt { &row.jwt } else { &row.credential });
         }
         BadgesCommand::Classes { json } => {
-            let classes = store.badge_classes().await?;
+            let classes = app.badge_classes().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&classes)?);
             } else {
@@ -413,7 +396,7 @@ pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
             }
         }
         BadgesCommand::EndCampaign { campaign, mode } => {
-            let n = store.end_campaign(&campaign, &mode, None).await?;
+            let n = app.end_campaign(&campaign, &mode).await?;
             println!(
                 "campaign {campaign} ended: {n} awards {}",
                 if mode == "revoke" {
@@ -428,15 +411,15 @@ pub async fn run(cmd: BadgesCommand, url: &str) -> anyhow::Result<()> {
             url: public,
             rotate_key,
             json,
-        } => issuer(&store, name, public, rotate_key, json).await?,
+        } => issuer(&app, name, public, rotate_key, json).await?,
     }
     Ok(())
 }
 
 /// `badges verify`: the report, and a failure exit when a check failed.
-async fn verify(store: &Store, file: &std::path::Path, json: bool) -> anyhow::Result<()> {
+async fn verify(app: &App, file: &std::path::Path, json: bool) -> anyhow::Result<()> {
     let text = read_text(file)?;
-    let report = awarding::verify_credential(store, &text).await?;
+    let report = app.verify_credential(&text).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -475,24 +458,16 @@ struct AwardOutput<'a> {
 
 /// `badges list`: awards (individual-level: audited).
 async fn list(
-    store: &Store,
+    app: &App,
     badge: Option<&str>,
     email: Option<&str>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let mut rows = store.awards(badge).await?;
+    let mut rows = app.awards(badge, "cli").await?;
     if let Some(e) = email {
         let e = e.trim().to_lowercase();
         rows.retain(|r| r.email == e);
     }
-    store
-        .audit(
-            None,
-            "badges.list",
-            "cli",
-            &format!("{} awards listed", rows.len()),
-        )
-        .await?;
     let now = flywheel_badges::xsd_datetime(chrono::Utc::now());
     if json {
         let out: Vec<AwardOutput<'_>> = rows
@@ -520,38 +495,26 @@ async fn list(
 
 /// `badges issuer`: shows the issuer, renames it, moves it, or rotates its key.
 async fn issuer(
-    store: &Store,
+    app: &App,
     name: Option<String>,
     public: Option<String>,
     rotate_key: bool,
     json: bool,
 ) -> anyhow::Result<()> {
-    let signer = signer(store).await?;
+    let signer = app.signer().await?;
     if rotate_key {
-        let seed = flywheel_store::random_token();
-        let new = awarding::key_of_hex(&seed)?;
-        let first = store
-            .rotate_issuer_key(
-                &new.public().did(),
-                &seed,
-                flywheel_badges::status::MIN_BITS as i64,
-                None,
-            )
-            .await?;
+        let (did, first) = app.rotate_issuer_key().await?;
         eprintln!(
-            "rotated: {} is retired (it still signs the status lists of its credentials); {} signs from status index {first}",
+            "rotated: {} is retired (it still signs the status lists of its credentials); {did} signs from status index {first}",
             signer.issuer.key.did(),
-            new.public().did()
         );
     }
     if name.is_some() || public.is_some() {
         let name = name.unwrap_or(signer.issuer.name.clone());
         let public = public.unwrap_or(signer.issuer.url.clone());
-        store
-            .set_issuer_profile(&name, public.trim_end_matches('/'), None)
-            .await?;
+        app.set_issuer_profile(&name, &public).await?;
     }
-    let signer = self::signer(store).await?;
+    let signer = app.signer().await?;
     if json {
         println!(
             "{}",
@@ -561,16 +524,16 @@ async fn issuer(
         println!("issuer: {}", signer.issuer.name);
         println!("id:     {}", signer.issuer.key.did());
         println!("url:    {}", signer.issuer.url);
-        println!("keys:   {}", store.key_dir().display());
+        println!("keys:   {}", app.key_dir().display());
     }
     Ok(())
 }
 
 pub async fn run_courses(cmd: CoursesCommand, url: &str) -> anyhow::Result<()> {
-    let store = crate::open(url).await?;
+    let app = crate::operator(&crate::open(url).await?);
     match cmd {
         CoursesCommand::List { json } => {
-            let rows = store.courses().await?;
+            let rows = app.course_rows().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
@@ -583,36 +546,14 @@ pub async fn run_courses(cmd: CoursesCommand, url: &str) -> anyhow::Result<()> {
             }
         }
         CoursesCommand::Complete { email, course } => {
-            let (row, modules) = store
-                .course(&course)
-                .await?
-                .with_context(|| format!("no course {course:?}"))?;
-            let user = user(&store, &email).await?;
-            for position in 1..=modules.len() as i64 {
-                store.complete_module(row.id, &user, position).await?;
-            }
-            store
-                .audit(
-                    None,
-                    "course.complete",
-                    &format!("course:{course}"),
-                    &format!("recorded for {email}"),
-                )
-                .await?;
-            let signer = signer(&store).await?;
-            let new = awarding::award_earned(&store, &signer, &user).await?;
+            let (row, new) = app.record_completion(&course, &email).await?;
             println!("{email} completed {}", row.title);
             for a in new {
                 println!("issued {} to {email}: {}", a.badge_name, a.uuid);
             }
         }
         CoursesCommand::Rates { course, json } => {
-            let (row, _) = store
-                .course(&course)
-                .await?
-                .with_context(|| format!("no course {course:?}"))?;
-            let min = store.min_group_size().await?;
-            let rates = store.completion_by_department(row.id, min).await?;
+            let (rates, min) = app.completion_rates(&course).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rates)?);
             } else {

@@ -82,7 +82,7 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     println!("catalog: {n} tools (config/catalog.toml); policies: the built-in defaults");
     let learning =
         crate::badges::parse_learning(crate::badges::DEMO_LEARNING, "config/learning.toml")?;
-    store.load_learning(&learning, None).await?;
+    crate::operator(&store).load_learning(&learning).await?;
     println!(
         "learning: {} courses and {} badges (config/learning.toml)",
         learning.courses.len(),
@@ -850,7 +850,7 @@ async fn import_ties(
     drop(bytes);
     let ties: Vec<(String, String, f32)> =
         read.into_iter().map(|e| (e.from, e.to, e.weight)).collect();
-    let ti = store
+    let ti = crate::operator(store)
         .import_ties(
             &edges_path.display().to_string(),
             &sha,

@@ -255,8 +255,9 @@ pub async fn import_hris(store: &Store, args: &HrisArgs) -> anyhow::Result<OrgIm
     } else {
         args.max_departed_share
     };
+    let app = crate::operator(store);
     if args.dry_run {
-        let out = store.preview_org_import(&file.records, as_of).await?;
+        let out = app.preview_org_chart(&file.records, as_of).await?;
         if let Some(why) = out.mass_departures(max_share) {
             eprintln!("warning: the import would be refused: {why}");
         }
@@ -266,8 +267,8 @@ pub async fn import_hris(store: &Store, args: &HrisArgs) -> anyhow::Result<OrgIm
         "writing {} people in one transaction",
         file.records.len()
     ));
-    let out = store
-        .import_org_chart_with(&name, &sha, &file.records, as_of, max_share)
+    let out = app
+        .import_org_chart(&name, &sha, &file.records, as_of, max_share)
         .await;
     match &out {
         Ok(o) => match o.import_id {

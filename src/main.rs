@@ -320,16 +320,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Badges(cmd) => badges::run(cmd, &url()).await,
         Command::Courses(cmd) => badges::run_courses(cmd, &url()).await,
         Command::Admin(AdminCommand::MinGroupSize { value }) => {
-            let store = open(&url()).await?;
+            let app = operator(&open(&url()).await?);
             if let Some(v) = value {
-                store.set_setting("min_group_size", &v.to_string()).await?;
-                store
-                    .audit(None, "settings.min_group_size", "settings", &v.to_string())
-                    .await?;
+                app.set_min_group_size(v).await?;
             }
             println!(
                 "minimum group size: {} (aggregates over fewer people are withheld)",
-                operator(&store).min_group_size().await?
+                app.min_group_size().await?
             );
             Ok(())
         }
@@ -338,8 +335,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             password_stdin: _,
         }) => {
             let password = read_password()?;
-            let store = open(&url()).await?;
-            store.set_password(&email, &password).await?;
+            operator(&open(&url()).await?)
+                .set_password(&email, &password)
+                .await?;
             println!(
                 "password set for {}; its sessions ended",
                 email.trim().to_lowercase()
@@ -353,19 +351,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             person,
         }) => {
             let password = read_password()?;
-            let store = open(&url()).await?;
-            if let Some(p) = &person {
-                // Checked before the account is created, so a typo creates nothing.
-                if !store.person_ids_by_hris().await?.contains_key(p) {
-                    anyhow::bail!("no person with HRIS id {p:?}");
-                }
-            }
-            let user = store
-                .create_user(&email, &password, Role::parse(&role)?)
+            let user = operator(&open(&url()).await?)
+                .create_account(&email, &password, Role::parse(&role)?, person.as_deref())
                 .await?;
-            if let Some(p) = &person {
-                store.link_person(&user.email, p).await?;
-            }
             println!(
                 "created {} account {} (id {}){}",
                 user.role.as_str(),
@@ -378,14 +366,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(AdminCommand::Link { email, person }) => {
-            let store = open(&url()).await?;
-            let user = store.link_person(&email, &person).await?;
+            let user = operator(&open(&url()).await?)
+                .link_account(&email, &person)
+                .await?;
             println!("{} is linked to {person}", user.email);
             Ok(())
         }
         Command::Admin(AdminCommand::Audit { limit, json }) => {
-            let store = open(&url()).await?;
-            let log = store.audit_log(limit).await?;
+            let log = operator(&open(&url()).await?).audit_log(limit).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&log)?);
             } else {
@@ -403,9 +391,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(AdminCommand::Role { email, role }) => {
-            let store = open(&url()).await?;
-            let user = store.set_role(&email, Role::parse(&role)?, None).await?;
-            store.end_sessions_of(user.id).await?;
+            let user = operator(&open(&url()).await?)
+                .set_role(&email, Role::parse(&role)?)
+                .await?;
             println!("{} is now {}", user.email, user.role.as_str());
             Ok(())
         }

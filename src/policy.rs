@@ -113,12 +113,7 @@ struct AnswerOutput<'a> {
 pub async fn run_can_i(args: CanIArgs, url: &str) -> anyhow::Result<()> {
     let store = crate::open(url).await?;
     let user = match &args.as_user {
-        Some(email) => Some(
-            store
-                .user_by_email(email)
-                .await?
-                .with_context(|| format!("no account for {email}"))?,
-        ),
+        Some(email) => Some(crate::operator(&store).account(email).await?),
         None => None,
     };
     let q = Question {
@@ -188,7 +183,7 @@ pub async fn run_tools(cmd: ToolsCommand, url: &str) -> anyhow::Result<()> {
             );
         }
         ToolsCommand::List { json } => {
-            let tools = store.catalog().await?;
+            let tools = crate::operator(&store).catalog().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&tools)?);
             } else {

@@ -329,7 +329,7 @@ fn print_inequality_and_risks(m: &Momentum) {
 }
 
 pub async fn run_interventions(cmd: InterventionsCommand, url: &str) -> anyhow::Result<()> {
-    let store = crate::open(url).await?;
+    let app = crate::operator(&crate::open(url).await?);
     match cmd {
         InterventionsCommand::Add {
             kind,
@@ -340,7 +340,7 @@ pub async fn run_interventions(cmd: InterventionsCommand, url: &str) -> anyhow::
             note,
         } => {
             let kind = kind.replace('-', "_");
-            let (id, new) = store
+            let (id, new) = app
                 .record_intervention(&flywheel_store::NewIntervention {
                     kind: &kind,
                     unit_path: unit.as_deref(),
@@ -351,14 +351,6 @@ pub async fn run_interventions(cmd: InterventionsCommand, url: &str) -> anyhow::
                 })
                 .await?;
             if new {
-                store
-                    .audit(
-                        None,
-                        "intervention.add",
-                        &format!("intervention:{id}"),
-                        &kind,
-                    )
-                    .await?;
                 println!("recorded intervention {id} ({kind})");
             } else {
                 println!("intervention {id} was already recorded; nothing changed");
@@ -366,7 +358,7 @@ pub async fn run_interventions(cmd: InterventionsCommand, url: &str) -> anyhow::
             Ok(())
         }
         InterventionsCommand::List { json } => {
-            let rows = store.intervention_rows().await?;
+            let rows = app.interventions().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
                 return Ok(());
@@ -480,8 +472,9 @@ pub async fn run_stages(args: StagesArgs, url: &str) -> anyhow::Result<()> {
     }
     let (config, source) = gates_from(args.config.as_deref())?;
     let store = crate::open(url).await?;
+    let app = crate::operator(&store);
     if let Some(n) = args.history {
-        let rows = store.stage_evaluations(n).await?;
+        let rows = app.stage_history(n).await?;
         if args.json {
             let parsed: Vec<StoredEvaluation<'_>> = rows
                 .iter()
@@ -517,14 +510,13 @@ pub async fn run_stages(args: StagesArgs, url: &str) -> anyhow::Result<()> {
         None
     } else {
         Some(
-            store
-                .save_stage_evaluation(
-                    e.as_of,
-                    e.reached.as_deref().unwrap_or("none"),
-                    &source,
-                    &detail,
-                )
-                .await?,
+            app.save_stage_evaluation(
+                e.as_of,
+                e.reached.as_deref().unwrap_or("none"),
+                &source,
+                &detail,
+            )
+            .await?,
         )
     };
     if args.json {

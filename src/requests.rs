@@ -29,19 +29,11 @@ pub enum RequestsCommand {
 }
 
 pub async fn run(cmd: RequestsCommand, url: &str) -> anyhow::Result<()> {
-    let store = crate::open(url).await?;
+    let app = crate::operator(&crate::open(url).await?);
     match cmd {
         RequestsCommand::List { state, json } => {
-            let mut rows = store.access_requests(None, state.as_deref()).await?;
+            let mut rows = app.visible_requests(state.as_deref()).await?;
             rows.sort_by_key(|r| r.state != flywheel_domain::program::RequestState::Open);
-            store
-                .audit(
-                    None,
-                    "requests.list",
-                    "cli",
-                    &format!("{} requests listed", rows.len()),
-                )
-                .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
@@ -60,13 +52,13 @@ pub async fn run(cmd: RequestsCommand, url: &str) -> anyhow::Result<()> {
             }
         }
         RequestsCommand::Remind { json } => {
-            let due = store.remind_overdue().await?;
+            let due = app.remind_overdue().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&due)?);
             } else if due.is_empty() {
                 println!("no open request is past the target");
             } else {
-                let target = store.access_target_hours().await?;
+                let target = app.access_target_hours().await?;
                 println!(
                     "{} open requests are past the {target}-hour target:",
                     due.len()
@@ -85,28 +77,15 @@ pub async fn run(cmd: RequestsCommand, url: &str) -> anyhow::Result<()> {
         }
         RequestsCommand::Target { hours } => {
             if let Some(h) = hours {
-                if !(h > 0.0 && h <= 24.0 * 30.0) {
-                    anyhow::bail!("the target must be more than 0 and at most 720 hours");
-                }
-                store
-                    .set_setting("access_target_hours", &h.to_string())
-                    .await?;
-                store
-                    .audit(
-                        None,
-                        "settings.access_target_hours",
-                        "settings",
-                        &h.to_string(),
-                    )
-                    .await?;
+                app.set_access_target_hours(h).await?;
             }
             println!(
                 "response-clock target: {} hours",
-                store.access_target_hours().await?
+                app.access_target_hours().await?
             );
         }
         RequestsCommand::Clock { json } => {
-            let c = store.access_clock().await?;
+            let c = app.access_clock().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&c)?);
             } else {

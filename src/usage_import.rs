@@ -8,8 +8,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{bail, Context};
 use clap::Args;
 use flywheel_domain::org::IdentityKind;
-use flywheel_domain::usage::{InteractionKind, UsageRecord};
-use flywheel_ingest::error::{Located, Problems};
+use flywheel_domain::usage::InteractionKind;
 use flywheel_ingest::events::EventsReader;
 use flywheel_ingest::github::{read_github, GithubFile};
 use flywheel_ingest::identities::read_identities;
@@ -18,15 +17,12 @@ use flywheel_store::{Store, UsageImport, UsageImportOutcome};
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 
-use flywheel_app::slack;
+use flywheel_app::imports::SlackOptions;
 
 use crate::progress;
 
 /// The largest file a streaming import reads.
 pub const MAX_STREAM_BYTES: u64 = 8 << 30;
-
-/// Rows staged per database round.
-const BATCH: usize = 10_000;
 
 #[derive(Debug, Args)]
 pub struct CommonArgs {
@@ -168,40 +164,8 @@ fn apply_identities(imp: &mut UsageImport, path: Option<&Path>) -> anyhow::Resul
     Ok(())
 }
 
-/// Stages every row's records in batches; collects located problems (the first 50 are
-/// kept) and fails after reading everything if there were any.
-async fn stage_all(
-    imp: &mut UsageImport,
-    rows: impl Iterator<Item = Result<Parsed, Located>>,
-) -> anyhow::Result<()> {
-    let mut batch: Vec<UsageRecord> = Vec::with_capacity(BATCH);
-    let mut problems = Problems::default();
-    for r in rows {
-        match r {
-            Ok(p) if problems.is_empty() => {
-                match p.skipped {
-                    Some(reason) => imp.skip(reason),
-                    None => imp.count_read(1),
-                }
-                if let Some(a) = p.access {
-                    imp.add_access_quiet(a);
-                }
-                batch.extend(p.usage);
-                if batch.len() >= BATCH {
-                    imp.stage(&batch).await?;
-                    batch.clear();
-                }
-            }
-            Ok(_) => {}
-            Err(p) => problems.push(p),
-        }
-    }
-    problems.into_result(())?;
-    imp.stage(&batch).await?;
-    Ok(())
-}
-
 pub async fn events(store: &Store, args: &EventsArgs) -> anyhow::Result<UsageImportOutcome> {
+    let app = crate::operator(store);
     let name = args.file.display().to_string();
     let jsonl = args.jsonl
         || matches!(
@@ -209,15 +173,18 @@ pub async fn events(store: &Store, args: &EventsArgs) -> anyhow::Result<UsageImp
             Some("jsonl" | "ndjson")
         );
     let (input, handle) = open_tracked(&args.file)?;
-    let mut imp = store.begin_usage_import("events", &name, "").await?;
+    let mut imp = app.begin_usage_import("events", &name).await?;
     apply_identities(&mut imp, args.common.identities.as_deref())?;
     let result = match EventsReader::new(input, &name, jsonl, args.tool.clone()) {
-        Ok(reader) => stage_all(&mut imp, reader.map(|r| r.map(Parsed::from))).await,
+        Ok(reader) => {
+            app.stage_rows(&mut imp, reader.map(|r| r.map(Parsed::from)))
+                .await
+        }
         Err(e) => Err(e.into()),
     };
     imp.set_sha256(&handle.finish());
     result.with_context(|| format!("{name}: nothing was imported"))?;
-    finish(imp, &name).await
+    finish(&app, imp, &name).await
 }
 
 /// The streaming importers of whole-row exports: M365 Copilot and ChatGPT Enterprise.
@@ -226,24 +193,26 @@ pub async fn rows(
     kind: &str,
     args: &RowsArgs,
 ) -> anyhow::Result<UsageImportOutcome> {
+    let app = crate::operator(store);
     let name = args.file.display().to_string();
     let (input, handle) = open_tracked(&args.file)?;
-    let mut imp = store.begin_usage_import(kind, &name, "").await?;
+    let mut imp = app.begin_usage_import(kind, &name).await?;
     apply_identities(&mut imp, args.common.identities.as_deref())?;
     let reader = match kind {
         "m365-copilot" => flywheel_ingest::m365::read_m365(input, &name),
         _ => flywheel_ingest::chatgpt::read_chatgpt(input, &name),
     };
     let result = match reader {
-        Ok(rows) => stage_all(&mut imp, rows).await,
+        Ok(rows) => app.stage_rows(&mut imp, rows).await,
         Err(e) => Err(e.into()),
     };
     imp.set_sha256(&handle.finish());
     result.with_context(|| format!("{name}: nothing was imported"))?;
-    finish(imp, &name).await
+    finish(&app, imp, &name).await
 }
 
 pub async fn github(store: &Store, args: &GithubArgs) -> anyhow::Result<UsageImportOutcome> {
+    let app = crate::operator(store);
     let name = args.file.display().to_string();
     let dir = args
         .file
@@ -253,16 +222,14 @@ pub async fn github(store: &Store, args: &GithubArgs) -> anyhow::Result<UsageImp
     let (input, handle) = open_tracked(&args.file)?;
     let file =
         read_github(input, &name, &dir).with_context(|| format!("{name}: nothing was imported"))?;
-    let mut imp = store
-        .begin_usage_import("github-copilot", &name, "")
-        .await?;
+    let mut imp = app.begin_usage_import("github-copilot", &name).await?;
     apply_identities(&mut imp, args.common.identities.as_deref())?;
     match file {
         GithubFile::Usage(rows) => {
-            let result = stage_all(&mut imp, rows).await;
+            let result = app.stage_rows(&mut imp, rows).await;
             imp.set_sha256(&handle.finish());
             result.with_context(|| format!("{name}: nothing was imported"))?;
-            return finish(imp, &name).await;
+            return finish(&app, imp, &name).await;
         }
         GithubFile::Seats { seats, total_seats } => {
             if let Some(total) = total_seats.filter(|&t| t > seats.len() as u64) {
@@ -275,7 +242,7 @@ pub async fn github(store: &Store, args: &GithubArgs) -> anyhow::Result<UsageImp
                 let pname = p.display().to_string();
                 let f = std::fs::File::open(p).with_context(|| format!("cannot open {pname}"))?;
                 match read_github(BufReader::new(f), &pname, &dir).with_context(|| format!("{name}: nothing was imported"))? {
-                    GithubFile::Usage(rows) => stage_all(&mut imp, rows)
+                    GithubFile::Usage(rows) => app.stage_rows(&mut imp, rows)
                         .await
                         .with_context(|| format!("{pname}: nothing was imported"))?,
                     _ => bail!("{pname}: an envelope's links must name usage files (NDJSON); nothing was imported"),
@@ -284,7 +251,7 @@ pub async fn github(store: &Store, args: &GithubArgs) -> anyhow::Result<UsageImp
         }
     }
     imp.set_sha256(&handle.finish());
-    finish(imp, &name).await
+    finish(&app, imp, &name).await
 }
 
 pub async fn identities(
@@ -294,15 +261,19 @@ pub async fn identities(
     let name = args.file.display().to_string();
     let (bytes, sha) = crate::import::read_bounded(&args.file)?;
     let maps = read_identities(&bytes[..], &name)?;
-    store
+    crate::operator(store)
         .import_identities(&name, &sha, &maps)
         .await
         .with_context(|| format!("{name}: nothing was imported"))
 }
 
-async fn finish(imp: UsageImport, name: &str) -> anyhow::Result<UsageImportOutcome> {
+async fn finish(
+    app: &flywheel_app::App,
+    imp: UsageImport,
+    name: &str,
+) -> anyhow::Result<UsageImportOutcome> {
     let pb = progress::step("merging into the database in one transaction");
-    let out = imp.finish().await;
+    let out = app.finish_usage_import(imp).await;
     match &out {
         Ok(o) => progress::done(pb, format!("merged {} records", o.records)),
         Err(_) => pb.finish_and_clear(),
@@ -373,7 +344,7 @@ pub async fn edges(store: &Store, args: &EdgesArgs) -> anyhow::Result<()> {
         .map(|e| (e.from, e.to, e.weight))
         .collect();
     let pb = progress::step(format!("importing {} edges", ties.len()));
-    let out = store
+    let out = crate::operator(store)
         .import_ties(&name, &sha, node_kind, kind, at, &ties)
         .await;
     pb.finish_and_clear();
@@ -447,7 +418,7 @@ pub async fn slack(
     store: &Store,
     args: &SlackArgs,
 ) -> anyhow::Result<flywheel_store::ChatImportOutcome> {
-    use flywheel_ingest::slack::{derive_ties, SlackExport};
+    use flywheel_ingest::slack::SlackExport;
     let name = args.path.display().to_string();
     let sha = if args.path.is_file() {
         crate::import::sha256_file(&args.path)?
@@ -456,63 +427,31 @@ pub async fn slack(
     };
     let mut export =
         SlackExport::open(&args.path).map_err(|e| anyhow::anyhow!("{e}\nnothing was imported"))?;
-    let mut imp = store.begin_chat_import("slack", &name, &sha).await?;
-    if let Some(path) = args.common.identities.as_deref() {
-        let (bytes, _) = crate::import::read_bounded(path)?;
-        let maps = read_identities(&bytes[..], &path.display().to_string())?;
-        imp.add_mappings(&maps)
-            .await
-            .with_context(|| format!("{}: nothing was imported", path.display()))?;
-    }
-    imp.add_users(IdentityKind::Slack, &export.users).await?;
-    let bots: std::collections::HashSet<String> = export
-        .users
-        .iter()
-        .filter(|u| u.is_bot)
-        .map(|u| u.id.clone())
-        .collect();
-    let channels = export.channels.clone();
-    let pb = progress::items(channels.len() as u64, "reading channels");
-    for c in &channels {
-        pb.set_message(format!("#{c}"));
-        let msgs = export
-            .channel_messages(c)
-            .map_err(|e| anyhow::anyhow!("{e}\nnothing was imported"))?;
-        imp.count_messages(msgs.len() as u64);
-        let mut ties = derive_ties(&msgs, &bots);
-        let name = c.trim_start_matches('#');
-        if args
-            .help_channels
-            .iter()
-            .any(|h| h.trim_start_matches('#') == name)
-        {
-            let (questions, help) = slack::questions_of(&msgs, &bots, args.keep_text);
-            ties.extend(help);
-            imp.add_questions(IdentityKind::Slack, &questions).await?;
+    let mappings = match args.common.identities.as_deref() {
+        Some(path) => {
+            let (bytes, _) = crate::import::read_bounded(path)?;
+            read_identities(&bytes[..], &path.display().to_string())?
         }
-        if args
-            .wins_channels
-            .iter()
-            .any(|w| w.trim_start_matches('#') == name)
-        {
-            let links = args.workspace_url.as_deref().and_then(|url| {
-                export
-                    .channel_ids
-                    .get(name)
-                    .map(|id| slack::Permalinks::new(url, id))
-            });
-            let wins = slack::wins_of(&msgs, &bots, args.keep_text, links.as_ref());
-            imp.add_wins(IdentityKind::Slack, &wins).await?;
-        }
-        imp.add_ties(IdentityKind::Slack, &ties).await?;
-        pb.inc(1);
-    }
+        None => Vec::new(),
+    };
+    let opts = SlackOptions {
+        help_channels: args.help_channels.clone(),
+        wins_channels: args.wins_channels.clone(),
+        keep_text: args.keep_text,
+        workspace_url: args.workspace_url.clone(),
+    };
+    let pb = progress::items(export.channels.len() as u64, "reading channels");
+    let out = crate::operator(store)
+        .import_slack(&mut export, (&name, &sha), &mappings, &opts, |c| {
+            pb.set_message(format!("#{c}"));
+            pb.inc(1);
+        })
+        .await;
     pb.finish_and_clear();
-    let out = imp
-        .finish(IdentityKind::Slack)
-        .await
-        .with_context(|| format!("{name}: nothing was imported"))?;
-    Ok(out)
+    match out {
+        Err(flywheel_app::AppError::Read(e)) => bail!("{e}\nnothing was imported"),
+        out => Ok(out.with_context(|| format!("{name}: nothing was imported"))?),
+    }
 }
 
 pub fn print_chat_outcome(

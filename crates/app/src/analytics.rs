@@ -183,3 +183,58 @@ impl App {
         Ok(self.store().audit(by, action, subject, detail).await?)
     }
 }
+
+/// What the analytics rest on that the program records: its interventions and its stage
+/// evaluations.
+impl App {
+    /// Records an intervention (a training, a champion, a tool approved) for a unit, site
+    /// or tool on a day (admins; audited when new); its id and whether it is new.
+    pub async fn record_intervention(
+        &self,
+        new: &flywheel_store::NewIntervention<'_>,
+    ) -> AppResult<(i64, bool)> {
+        self.require_admin("record interventions")?;
+        let (id, fresh) = self.store().record_intervention(new).await?;
+        if fresh {
+            let by = self.caller().user().map(|u| u.id);
+            self.store()
+                .audit(
+                    by,
+                    "intervention.add",
+                    &format!("intervention:{id}"),
+                    new.kind,
+                )
+                .await?;
+        }
+        Ok((id, fresh))
+    }
+
+    /// Every recorded intervention.
+    pub async fn interventions(&self) -> AppResult<Vec<flywheel_store::InterventionRow>> {
+        Ok(self.store().intervention_rows().await?)
+    }
+
+    /// Stores a stage evaluation (the reached stage, the gates' source, the evaluation as
+    /// JSON), for the history; its id.
+    pub async fn save_stage_evaluation(
+        &self,
+        as_of: NaiveDate,
+        reached: &str,
+        config: &str,
+        detail: &str,
+    ) -> AppResult<i64> {
+        self.require_admin("store stage evaluations")?;
+        Ok(self
+            .store()
+            .save_stage_evaluation(as_of, reached, config, detail)
+            .await?)
+    }
+
+    /// The last `limit` stored stage evaluations, newest first.
+    pub async fn stage_history(
+        &self,
+        limit: u32,
+    ) -> AppResult<Vec<flywheel_store::StageEvaluationRow>> {
+        Ok(self.store().stage_evaluations(limit).await?)
+    }
+}

@@ -34,6 +34,10 @@ pub enum AppError {
     /// minimum size, no such intervention).
     #[error(transparent)]
     Analysis(#[from] flywheel_insights::InsightError),
+    /// A source could not be read, or some of its records are wrong; the message locates
+    /// each (file, line or record, field).
+    #[error(transparent)]
+    Read(#[from] flywheel_ingest::error::IngestError),
     /// A fault of ours; the message is for the log, not for the caller.
     #[error("{0}")]
     Internal(String),

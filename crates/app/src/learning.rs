@@ -123,6 +123,14 @@ impl App {
         Ok(self.store().revoke_award(uuid, reason.trim(), by).await?)
     }
 
+    /// Loads the learning catalog (courses, campaigns, badge classes) as a whole, in one
+    /// transaction (admins; audited).
+    pub async fn load_learning(&self, catalog: &flywheel_store::LearningCatalog) -> AppResult<()> {
+        self.require_admin("load the learning catalog")?;
+        let by = self.caller().user().map(|u| u.id);
+        Ok(self.store().load_learning(catalog, by).await?)
+    }
+
     /// Ends campaign `slug` (admins), revoking or expiring its awards; how many.
     pub async fn end_campaign(&self, slug: &str, mode: &str) -> AppResult<u64> {
         self.require_admin("end campaigns")?;

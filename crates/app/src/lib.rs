@@ -15,13 +15,16 @@
 //! * Errors are [`AppError`]; each front door maps it once.
 //! * Authorization is decided here, from the caller's role and ownership.
 
+pub mod accounts;
 pub mod analytics;
+pub mod badge_admin;
 pub mod badges;
 pub mod can_i;
 pub mod champions;
 pub mod dashboard;
 pub mod digest;
 mod error;
+pub mod imports;
 pub mod learning;
 pub mod library;
 pub mod people;

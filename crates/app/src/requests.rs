@@ -85,6 +85,40 @@ impl App {
         }
     }
 
+    /// The response clock's target, in hours.
+    pub async fn access_target_hours(&self) -> AppResult<f64> {
+        Ok(self.store().access_target_hours().await?)
+    }
+
+    /// Sets the response clock's target (admins; more than 0, at most 30 days; audited).
+    pub async fn set_access_target_hours(&self, hours: f64) -> AppResult<()> {
+        self.require_admin("change the response-clock target")?;
+        if !(hours > 0.0 && hours <= 24.0 * 30.0) {
+            return Err(AppError::Invalid(
+                "the target must be more than 0 and at most 720 hours".into(),
+            ));
+        }
+        self.store()
+            .set_setting("access_target_hours", &hours.to_string())
+            .await?;
+        Ok(self
+            .store()
+            .audit(
+                self.user_id(),
+                "settings.access_target_hours",
+                "settings",
+                &hours.to_string(),
+            )
+            .await?)
+    }
+
+    /// Marks the open requests past the target as reminded (admins: what a scheduler or
+    /// the server runs); those requests.
+    pub async fn remind_overdue(&self) -> AppResult<Vec<AccessRequestRow>> {
+        self.require_admin("send reminders")?;
+        Ok(self.store().remind_overdue().await?)
+    }
+
     /// Access request `id`, to its requester and to admins (to anyone else it is not
     /// found, so its existence is not revealed).
     pub async fn access_request(&self, id: i64) -> AppResult<AccessRequestRow> {

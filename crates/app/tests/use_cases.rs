@@ -369,6 +369,73 @@ both_backends! {
         assert!(matches!(missing, Err(AppError::Store(flywheel_store::StoreError::NotFound { what: "badge", .. }))), "{missing:?}");
     }
 
+    async fn imports_accounts_and_badge_tools_are_for_admins_and_a_wrong_row_refuses_all(url: String) {
+        use flywheel_domain::org::IdentityKind;
+        use flywheel_domain::usage::UsageRecord;
+        use flywheel_ingest::error::Located;
+        use flywheel_ingest::parsed::Parsed;
+        let core = core(&url).await;
+        company(&core).await;
+        let store = core.store().clone();
+        let emp = store.create_user("emp@example.com", "a long passphrase 1", Role::Employee).await.expect("user");
+        let emp = core.app(Caller::User(emp));
+        let forbidden = |r: Result<(), AppError>, what: &str| {
+            assert!(matches!(r, Err(AppError::Forbidden(_))), "{what}: {r:?}");
+        };
+        forbidden(emp.begin_usage_import("events", "x.csv").await.map(|_| ()), "import");
+        forbidden(emp.create_account("x@example.com", "a long passphrase 9", Role::Admin, None).await.map(|_| ()), "create");
+        forbidden(emp.set_role("emp@example.com", Role::Admin).await.map(|_| ()), "role");
+        forbidden(emp.award_everyone().await.map(|_| ()), "award everyone");
+        forbidden(emp.awards(None, "test").await.map(|_| ()), "awards");
+        forbidden(emp.audit_log(5).await.map(|_| ()), "audit log");
+        forbidden(emp.set_min_group_size(1).await, "min group size");
+        let op = core.app(Caller::Operator);
+        let row = |id: &str, count: u64| UsageRecord {
+            identity_kind: IdentityKind::Hris,
+            identity: id.into(),
+            tool: "Writer".into(),
+            day: chrono::NaiveDate::from_ymd_opt(2024, 2, 1).expect("day"),
+            period_days: 1,
+            feature: String::new(),
+            count,
+        };
+        // One wrong row among good ones: the import is refused whole, naming the line.
+        let mut imp = op.begin_usage_import("events", "usage.csv").await.expect("begin");
+        let rows: Vec<Result<Parsed, Located>> = vec![
+            Ok(Parsed::from(row("101", 3))),
+            Err(Located {
+                source: "usage.csv".into(),
+                line: 3,
+                field: Some("count".into()),
+                value: Some("-1".into()),
+                message: "not a count".into(),
+            }),
+        ];
+        let refused = op.stage_rows(&mut imp, rows.into_iter()).await;
+        let why = refused.expect_err("refused").to_string();
+        assert!(why.contains("usage.csv") && why.contains('3') && why.contains("count"), "{why}");
+        drop(imp);
+        assert_eq!(store.count("usage").await.expect("count"), 0, "nothing stored");
+        // The good rows alone go in, once.
+        for expected in [1, 0] {
+            let mut imp = op.begin_usage_import("events", "usage.csv").await.expect("begin");
+            op.stage_rows(&mut imp, vec![Ok(Parsed::from(row("101", 3)))].into_iter()).await.expect("staged");
+            let out = op.finish_usage_import(imp).await.expect("merged");
+            assert_eq!(out.import_id.is_some(), expected == 1, "{out:?}");
+        }
+        // A new role applies at once: the account's sessions end.
+        let account = emp.caller().user().expect("user").clone();
+        let (token, _) = store.create_session(&account, chrono::Duration::hours(1)).await.expect("session");
+        let promoted = op.set_role("emp@example.com", Role::Champion).await.expect("role");
+        assert_eq!(promoted.role, Role::Champion);
+        assert!(store.session(&token).await.expect("read").is_none(), "sessions ended");
+        let made = op.create_account("new@example.com", "a long passphrase 3", Role::Employee, Some("102")).await.expect("made");
+        assert!(made.person_id.is_some(), "linked");
+        let typo = op.create_account("typo@example.com", "a long passphrase 4", Role::Employee, Some("nobody")).await;
+        assert!(matches!(typo, Err(AppError::Invalid(_))), "{typo:?}");
+        assert!(store.user_by_email("typo@example.com").await.expect("read").is_none(), "a typo creates nothing");
+    }
+
     async fn only_admins_change_the_policies(url: String) {
         let core = core(&url).await;
         let store = core.store().clone();

@@ -227,6 +227,7 @@ impl From<flywheel_app::AppError> for ApiError {
             AppError::Forbidden(m) => ApiError::new(ErrorCode::Forbidden, m),
             e @ AppError::NotLinked => ApiError::new(ErrorCode::AccountNotLinked, e.to_string()),
             AppError::Invalid(m) => ApiError::new(ErrorCode::InvalidParameter, m),
+            AppError::Read(e) => ApiError::new(ErrorCode::InvalidParameter, e.to_string()),
             AppError::InvalidPolicy(m) => ApiError::new(ErrorCode::InvalidPolicy, m),
             e @ AppError::NotEarned(_) => ApiError::new(ErrorCode::Conflict, e.to_string()),
             AppError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),

@@ -1,0 +1,84 @@
+//! Accounts and settings, for admins and the server's operator: creating an account (with
+//! a password, optionally linked to a person of the org chart), setting a password or a
+//! role (each ends the account's sessions), linking an account to a person, the minimum
+//! group size, and reading the audit log.
+
+use flywheel_domain::program::Role;
+use flywheel_store::{AuditEntry, User};
+
+use crate::{App, AppError, AppResult};
+
+impl App {
+    /// Creates an account; linked to the person with HRIS id `person` when given (checked
+    /// first, so a typo creates nothing).
+    pub async fn create_account(
+        &self,
+        email: &str,
+        password: &str,
+        role: Role,
+        person: Option<&str>,
+    ) -> AppResult<User> {
+        self.require_admin("create accounts")?;
+        if let Some(p) = person {
+            if !self.store().person_ids_by_hris().await?.contains_key(p) {
+                return Err(AppError::Invalid(format!("no person with HRIS id {p:?}")));
+            }
+        }
+        let user = self.store().create_user(email, password, role).await?;
+        match person {
+            Some(p) => Ok(self.store().link_person(&user.email, p).await?),
+            None => Ok(user),
+        }
+    }
+
+    /// Sets an account's password; its sessions end.
+    pub async fn set_password(&self, email: &str, password: &str) -> AppResult<()> {
+        self.require_admin("set passwords")?;
+        Ok(self.store().set_password(email, password).await?)
+    }
+
+    /// Links an account to the person with HRIS id `person`.
+    pub async fn link_account(&self, email: &str, person: &str) -> AppResult<User> {
+        self.require_admin("link accounts")?;
+        Ok(self.store().link_person(email, person).await?)
+    }
+
+    /// Changes an account's role (audited with who did it); its sessions end, so the new
+    /// role applies at once.
+    pub async fn set_role(&self, email: &str, role: Role) -> AppResult<User> {
+        self.require_admin("change roles")?;
+        let by = self.caller().user().map(|u| u.id);
+        let user = self.store().set_role(email, role, by).await?;
+        self.store().end_sessions_of(user.id).await?;
+        Ok(user)
+    }
+
+    /// Sets the minimum group size (at least 1; audited).
+    pub async fn set_min_group_size(&self, value: u32) -> AppResult<()> {
+        self.require_admin("change the minimum group size")?;
+        if value == 0 {
+            return Err(AppError::Invalid(
+                "the minimum group size is at least 1".into(),
+            ));
+        }
+        let by = self.caller().user().map(|u| u.id);
+        self.store()
+            .set_setting("min_group_size", &value.to_string())
+            .await?;
+        Ok(self
+            .store()
+            .audit(
+                by,
+                "settings.min_group_size",
+                "settings",
+                &value.to_string(),
+            )
+            .await?)
+    }
+
+    /// The last `limit` entries of the audit log, newest first.
+    pub async fn audit_log(&self, limit: u32) -> AppResult<Vec<AuditEntry>> {
+        self.require_admin("read the audit log")?;
+        Ok(self.store().audit_log(limit).await?)
+    }
+}
