@@ -54,7 +54,7 @@ pub async fn run(args: DemoArgs, db: Option<String>) -> anyhow::Result<()> {
     let edges_path = dir.join("collaboration.edges");
     let history = write_exports(&args, as_of, &dir, &hris_path, &edges_path)?;
 
-    let store = crate::open(&url).await?;
+    let store = crate::open_with(&url, true).await?;
     let hris = HrisArgs {
         file: hris_path.clone(),
         map: vec![],

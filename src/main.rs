@@ -36,10 +36,16 @@ storage is full; 75 the database is unavailable for now (retry). A command that 
 stored nothing of what it was writing."
 )]
 struct Cli {
-    /// Database: sqlite://PATH (a file, created if missing) or postgres://USER@HOST[:PORT]/DB.
-    /// Defaults to sqlite://flywheel.db (for `demo`: sqlite://OUT/flywheel.db).
+    /// Database: sqlite://PATH or postgres://USER@HOST[:PORT]/DB. Defaults to
+    /// sqlite://flywheel.db (for `demo`: sqlite://OUT/flywheel.db). A SQLite file that does
+    /// not exist is refused (a typo must not start an empty database) unless `--create`;
+    /// `init`, `demo` and `serve --init` create it.
     #[arg(long, global = true, env = "FLYWHEEL_DB", value_name = "URL")]
     db: Option<String>,
+
+    /// Create the SQLite file if it does not exist.
+    #[arg(long, global = true, env = "FLYWHEEL_CREATE", value_parser = clap::builder::BoolishValueParser::new())]
+    create: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -49,6 +55,9 @@ struct Cli {
 enum Command {
     /// Generate a realistic demo company, write it as real export files, import them and serve.
     Demo(demo::DemoArgs),
+    /// Create the database (a new SQLite file, or the schema on PostgreSQL) and migrate it to
+    /// the latest schema; an existing one is only migrated.
+    Init,
     /// Serve the web UI and the JSON API.
     Serve(ServeArgs),
     /// Import an export file (see `flywheel import --help` for the kinds).
@@ -118,6 +127,9 @@ struct ServeArgs {
     /// program's definition, `flywheel stages --print-defaults`).
     #[arg(long, value_name = "FILE")]
     stages: Option<PathBuf>,
+    /// Create the database if it does not exist (as `flywheel init` would).
+    #[arg(long)]
+    init: bool,
     #[command(flatten)]
     server: serve::ServerOptions,
 }
@@ -137,7 +149,8 @@ enum AdminCommand {
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
-        #[arg(long, default_value = "admin", value_parser = ["admin", "champion", "employee", "viewer"])]
+        /// The account's role (an admin only when asked for by name).
+        #[arg(long, default_value = "employee", value_parser = ["admin", "champion", "employee", "viewer"])]
         role: String,
         /// Link the account to the person with this HRIS id (their department and site
         /// then go into "Can I?" answers; wins and champion profiles are theirs).
@@ -286,21 +299,43 @@ fn operator(store: &Store) -> flywheel_app::App {
     flywheel_app::Core::new(store.clone()).app(flywheel_app::Caller::Operator)
 }
 
+/// Whether `--create` was given: commands may then create a missing SQLite file.
+static CREATE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Opens the database for a command: an existing one, or a new one with `--create`.
 async fn open(url: &str) -> anyhow::Result<Store> {
-    Store::open(url)
-        .await
-        .with_context(|| format!("opening {url}"))
+    let create = CREATE.get().copied().unwrap_or(false);
+    open_with(url, create).await
+}
+
+async fn open_with(url: &str, create: bool) -> anyhow::Result<Store> {
+    let store = if create {
+        Store::open(url).await
+    } else {
+        Store::open_existing(url).await
+    };
+    store.with_context(|| format!("opening {url}"))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let db = cli.db.clone();
     let url = || db.clone().unwrap_or_else(|| DEFAULT_DB.to_owned());
+    let _ = CREATE.set(cli.create);
     match cli.command {
         Command::Demo(args) => demo::run(args, db).await,
+        Command::Init => {
+            let store = open_with(&url(), true).await?;
+            println!(
+                "database ready: {} (schema version {})",
+                url(),
+                store.schema_version().await?
+            );
+            Ok(())
+        }
         Command::Serve(args) => {
             serve::init_logging(args.server.log_format);
             let gates = program::gates(args.stages.as_deref())?;
-            let store = open(&url()).await?;
+            let store = open_with(&url(), args.init || cli.create).await?;
             serve::serve(store, gates, args.bind, &args.server, false).await
         }
         Command::Import(cmd) => import::run(cmd, &url()).await,

@@ -180,6 +180,7 @@ fn demo_writes_real_exports_and_a_database_people_lists() {
 #[test]
 fn help_documents_every_command() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .env("FLYWHEEL_CREATE", "1")
         .arg("--help")
         .output()
         .expect("help");
@@ -196,12 +197,108 @@ fn help_documents_every_command() {
         assert!(text.contains(cmd), "--help lists {cmd}:\n{text}");
     }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .env("FLYWHEEL_CREATE", "1")
         .args(["import", "hris", "--help"])
         .output()
         .expect("help");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("Supervisor EID") && text.contains("--map") && text.contains("--as-of"),
+        "{text}"
+    );
+}
+
+/// Runs `flywheel` with `stdin` on standard input, without `FLYWHEEL_CREATE`.
+fn run_plain(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .env_remove("FLYWHEEL_CREATE")
+        .env_remove("FLYWHEEL_DB")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes()).expect("stdin");
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn a_mistyped_database_is_refused_and_accounts_start_safe() {
+    let dir = tempdir();
+    let path = dir.path().join("typo.db");
+    let db = format!("sqlite://{}", path.display());
+    // A command on a database that does not exist refuses, creates nothing, and says how.
+    for args in [vec!["people"], vec!["momentum"], vec!["admin", "audit"]] {
+        let mut all = vec!["--db", db.as_str()];
+        all.extend(args.iter().copied());
+        let out = run_plain(&all, "");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("no database at") && err.contains("flywheel init"),
+            "{err}"
+        );
+        assert!(!path.exists(), "{args:?} created {}", path.display());
+    }
+    let out = run_plain(&["--db", &db, "init"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("database ready"));
+    assert!(path.exists());
+    // Weak passwords are refused with the reason; nothing is created.
+    for (weak, why) in [
+        ("aaaaaaaaaaaaaaaa", "Repeats"),
+        ("password1234", "common"),
+        ("qwertyuiop123", "common"),
+        ("ana.lopez2024", "email address"),
+    ] {
+        let out = run_plain(
+            &[
+                "--db",
+                &db,
+                "admin",
+                "create",
+                "--email",
+                "ana.lopez@example.com",
+                "--password-stdin",
+            ],
+            &format!("{weak}\n"),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{weak:?} was accepted");
+        assert!(
+            err.contains("too easy to guess") && err.contains(why),
+            "{weak:?}: {err}"
+        );
+    }
+    // Without --role, an account is an employee's, and the command says so.
+    let out = run_plain(
+        &[
+            "--db",
+            &db,
+            "admin",
+            "create",
+            "--email",
+            "ana.lopez@example.com",
+            "--password-stdin",
+        ],
+        "four unrelated words here\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("created employee account ana.lopez@example.com"),
         "{text}"
     );
 }

@@ -356,6 +356,7 @@ fn kill_9_during_an_import_leaves_all_or_nothing() {
     for delay_ms in [150, 400, 800, 1500] {
         let before = rows(&db);
         let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
+            .env("FLYWHEEL_CREATE", "1")
             .args(["--db", &db, "import", "events", &file])
             .env_remove("FLYWHEEL_DB")
             .stdout(std::process::Stdio::null())

@@ -358,6 +358,7 @@ fn serve_with_json_logs(
     use std::io::{BufRead, BufReader, Read};
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .env("FLYWHEEL_CREATE", "1")
         .args([
             "--db",
             db,

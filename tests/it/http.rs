@@ -28,6 +28,7 @@ pub fn start(db: &str) -> Server {
 /// Starts `flywheel serve` with extra arguments.
 pub fn start_with(db: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .env("FLYWHEEL_CREATE", "1")
         .args(["--db", db, "serve", "--bind", "127.0.0.1:0"])
         .args(extra)
         .env_remove("FLYWHEEL_TRUSTED_PROXIES")
@@ -119,6 +120,7 @@ fn create_account(db: &str, email: &str, password: &str, role: &str, hris: Optio
         args.extend(["--person", h]);
     }
     let mut child = Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .env("FLYWHEEL_CREATE", "1")
         .args(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

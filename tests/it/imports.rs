@@ -115,6 +115,7 @@ fn ambiguous_headers_and_undecodable_text_are_refused_in_every_csv_importer() {
 /// Runs an import with small limits so that hostile sizes are cheap to make.
 fn limited(db: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .env("FLYWHEEL_CREATE", "1")
         .arg("--db")
         .arg(db)
         .args(args)

@@ -21,6 +21,7 @@ use std::process::{Command, Output};
 /// Runs `flywheel` with `args` against database `db`.
 pub fn flywheel(db: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .env("FLYWHEEL_CREATE", "1")
         .arg("--db")
         .arg(db)
         .args(args)

@@ -6,6 +6,7 @@ use crate::write;
 
 fn net(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .env("FLYWHEEL_CREATE", "1")
         .arg("net")
         .args(args)
         .output()

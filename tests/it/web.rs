@@ -1483,6 +1483,7 @@ fn a_password_reset_ends_sessions_and_opens_an_account_made_without_one() {
         .to_owned();
     let set = |password: &str| {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+            .env("FLYWHEEL_CREATE", "1")
             .args([
                 "--db",
                 &db,

@@ -10,6 +10,9 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("database configuration: {0}")]
     Config(String),
+    /// A SQLite file that does not exist, opened without asking to create it.
+    #[error("no database at {0}; create it with `flywheel init` or pass --create")]
+    NoDatabase(String),
     #[error("cannot connect to the {backend} database: {message}")]
     Connect {
         backend: &'static str,

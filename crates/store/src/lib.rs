@@ -144,8 +144,46 @@ fn normalize_url(url: &str) -> Result<(String, Backend), StoreError> {
     Ok((format!("sqlite://{with_mode}"), Backend::Sqlite))
 }
 
+/// How long opening a PostgreSQL database waits for the server's first answer.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `host:port` of a PostgreSQL URL, for messages (port 5432 when none is given).
+fn postgres_address(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.is_empty() { "localhost" } else { host };
+    // An IPv6 literal is bracketed; a port follows the closing bracket.
+    let has_port = match host.rfind(']') {
+        Some(i) => host[i..].contains(':'),
+        None => host.contains(':'),
+    };
+    if has_port {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
 impl Store {
-    /// Opens (creating a SQLite file if needed) and migrates to the latest schema.
+    /// Opens an existing database and migrates it to the latest schema. A SQLite file that
+    /// does not exist is refused, not created: a mistyped or forgotten `--db` must not
+    /// quietly start an empty database.
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        let (normalized, backend) = normalize_url(url)?;
+        if backend == Backend::Sqlite {
+            if let Some(f) = sqlite_file(&normalized) {
+                if !f.exists() {
+                    return Err(StoreError::NoDatabase(f.display().to_string()));
+                }
+            }
+        }
+        Store::open(url).await
+    }
+
+    /// Opens (creating a SQLite file if needed) and migrates to the latest schema. A
+    /// PostgreSQL server that does not answer within [`CONNECT_TIMEOUT`] is named in the
+    /// error.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let given = url;
@@ -213,11 +251,20 @@ impl Store {
                     Ok(sqlx::any::AnyTransactionManager::get_transaction_depth(conn) == 0)
                 })
             })
-            .connect_with(opts)
+            .connect_with(opts);
+        let at = match backend {
+            Backend::Postgres => format!(" at {}", postgres_address(given)),
+            Backend::Sqlite => String::new(),
+        };
+        let pool = tokio::time::timeout(CONNECT_TIMEOUT, pool)
             .await
+            .map_err(|_| StoreError::Connect {
+                backend: backend.name(),
+                message: format!("no answer{at} within {} s", CONNECT_TIMEOUT.as_secs()),
+            })?
             .map_err(|e| StoreError::Connect {
                 backend: backend.name(),
-                message: e.to_string(),
+                message: format!("{e}{at}"),
             })?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
@@ -498,6 +545,54 @@ pub(crate) fn parse_date(s: Option<String>) -> Option<chrono::NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_addresses_name_host_and_port() {
+        for (url, want) in [
+            ("postgres://u:p@db.example:6543/flywheel", "db.example:6543"),
+            (
+                "postgres://u@db.example/flywheel?sslmode=require",
+                "db.example:5432",
+            ),
+            ("postgresql://[::1]:5433/x", "[::1]:5433"),
+            ("postgres://[::1]/x", "[::1]:5432"),
+            ("postgres:///x", "localhost:5432"),
+        ] {
+            assert_eq!(postgres_address(url), want, "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_sqlite_file_is_refused_not_created() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("typo.db");
+        let url = format!("sqlite://{}", path.display());
+        let Err(e) = Store::open_existing(&url).await else {
+            panic!("a missing file was opened")
+        };
+        assert!(matches!(e, StoreError::NoDatabase(_)), "{e}");
+        assert!(e.to_string().contains("flywheel init"), "{e}");
+        assert!(!path.exists(), "nothing created");
+        Store::open(&url).await.expect("created on purpose");
+        Store::open_existing(&url).await.expect("now it exists");
+    }
+
+    #[tokio::test]
+    async fn a_postgres_server_that_does_not_answer_fails_in_five_seconds_naming_it() {
+        // A listener that accepts and never speaks: the connection hangs, as behind a
+        // firewall that drops packets.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let started = std::time::Instant::now();
+        let Err(e) = Store::open(&format!("postgres://u@127.0.0.1:{port}/x")).await else {
+            panic!("a silent server was opened")
+        };
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(8), "{took:?}");
+        let text = e.to_string();
+        assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+        drop(listener);
+    }
 
     #[test]
     fn urls() {

@@ -23,14 +23,63 @@ pub struct User {
 /// The shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 12;
 
-/// An Argon2id PHC string for `password` (at least [`MIN_PASSWORD_LEN`] characters), with a
-/// fresh random salt.
-fn hash_password(password: &str) -> Result<String, StoreError> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
+/// The longest password accepted (a passphrase, not a file).
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+/// The lowest strength accepted, on zxcvbn's scale of 0 (guessed at once) to 4.
+pub const MIN_PASSWORD_SCORE: u8 = 3;
+
+/// Checks a new password for the account of `email`: at least [`MIN_PASSWORD_LEN`]
+/// characters, and hard enough to guess (zxcvbn's estimate at least
+/// [`MIN_PASSWORD_SCORE`], with the email's words counted as known): repeats, keyboard
+/// rows, common passwords and the email itself are refused, with the reason.
+pub fn check_password(password: &str, email: &str) -> Result<(), StoreError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_LEN {
         return Err(StoreError::Invalid(format!(
             "the password must have at least {MIN_PASSWORD_LEN} characters"
         )));
     }
+    if n > MAX_PASSWORD_LEN {
+        return Err(StoreError::Invalid(format!(
+            "the password must have at most {MAX_PASSWORD_LEN} characters"
+        )));
+    }
+    // The estimate's cost grows with the length; 100 characters of anything that passes
+    // the first 100 are not weaker.
+    let head: String = password.chars().take(100).collect();
+    let email = email.trim().to_lowercase();
+    let local = email.split('@').next().unwrap_or("");
+    let known: Vec<&str> = [email.as_str(), local]
+        .into_iter()
+        .chain(email.split(['@', '.', '_', '-', '+']))
+        .filter(|w| w.len() >= 3)
+        .collect();
+    let estimate = zxcvbn::zxcvbn(&head, &known);
+    if u8::from(estimate.score()) >= MIN_PASSWORD_SCORE {
+        return Ok(());
+    }
+    let why = if local.len() >= 3 && head.to_lowercase().contains(local) {
+        "it is built on the account's email address".to_owned()
+    } else {
+        estimate
+            .feedback()
+            .and_then(zxcvbn::feedback::Feedback::warning)
+            .map_or_else(
+                || "it follows a common pattern".to_owned(),
+                |w| w.to_string(),
+            )
+    };
+    Err(StoreError::Invalid(format!(
+        "the password is too easy to guess: {}. Use a few unrelated words, or let a password manager make one",
+        why.trim_end_matches('.')
+    )))
+}
+
+/// An Argon2id PHC string for a new `password` of the account `email` (checked with
+/// [`check_password`]), with a fresh random salt.
+fn hash_password(password: &str, email: &str) -> Result<String, StoreError> {
+    check_password(password, email)?;
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -52,7 +101,7 @@ impl Store {
                 "{email:?} is not an email address"
             )));
         }
-        let hash = hash_password(password)?;
+        let hash = hash_password(password, &email)?;
         let mut tx = self.begin_write().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(&email)
@@ -129,7 +178,7 @@ impl Store {
     /// leak must lock out whoever holds one). Audited.
     pub async fn set_password(&self, email: &str, password: &str) -> Result<(), StoreError> {
         let email = email.trim().to_lowercase();
-        let hash = hash_password(password)?;
+        let hash = hash_password(password, &email)?;
         let mut tx = self.begin_write().await?;
         let id: Option<i64> =
             sqlx::query_scalar("UPDATE users SET password_hash = $1 WHERE email = $2 RETURNING id")
@@ -357,4 +406,37 @@ pub(crate) fn user_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         role: Role::parse(&r.try_get::<String, _>("role")?)?,
         person_id: r.try_get("person_id")?,
     })
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::check_password;
+
+    #[test]
+    fn weak_passwords_are_refused_with_the_reason_and_passphrases_pass() {
+        for (weak, why) in [
+            ("short", "at least 12"),
+            ("aaaaaaaaaaaa", "Repeats"),
+            ("password1234", "common"),
+            ("1234567890123", "too easy to guess"),
+            ("bo.smith2024", "email address"),
+        ] {
+            let e = check_password(weak, "bo.smith@example.com")
+                .expect_err(weak)
+                .to_string();
+            assert!(e.contains(why), "{weak:?}: {e}");
+        }
+        let long = "x".repeat(2000);
+        assert!(
+            check_password(&long, "a@b.c").is_err(),
+            "over 1024 characters"
+        );
+        for good in [
+            "correct horse battery staple",
+            "a long employee password",
+            "Tr0ub4dor&3xyz",
+        ] {
+            check_password(good, "bo.smith@example.com").expect(good);
+        }
+    }
 }
