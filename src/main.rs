@@ -1,5 +1,6 @@
 //! `flywheel`: the command line of the Flywheel platform.
 
+mod auth;
 mod badges;
 mod champions;
 mod demo;
@@ -55,6 +56,9 @@ struct Cli {
 enum Command {
     /// Generate a realistic demo company, write it as real export files, import them and serve.
     Demo(demo::DemoArgs),
+    /// Sign-in and access for scripts: API tokens.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
     /// Create the database (a new SQLite file, or the schema on PostgreSQL) and migrate it to
     /// the latest schema; an existing one is only migrated.
     Init,
@@ -339,6 +343,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve::serve(store, gates, args.bind, &args.server, false).await
         }
         Command::Import(cmd) => import::run(cmd, &url()).await,
+        Command::Auth(cmd) => auth::run(cmd, &url()).await,
         Command::People(args) => people::run(args, &url()).await,
         Command::Champions(cmd) => champions::run(cmd, &url()).await,
         Command::Net(cmd) => net::run(cmd),

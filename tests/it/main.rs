@@ -11,6 +11,7 @@ mod http;
 mod imports;
 mod net;
 mod program;
+mod tokens;
 mod usage;
 mod web;
 mod wins;

@@ -4,7 +4,7 @@
 //! group size, and reading the audit log.
 
 use flywheel_domain::program::Role;
-use flywheel_store::{AuditEntry, User};
+use flywheel_store::{ApiToken, AuditEntry, User};
 
 use crate::{App, AppError, AppResult};
 
@@ -80,5 +80,64 @@ impl App {
     pub async fn audit_log(&self, limit: u32) -> AppResult<Vec<AuditEntry>> {
         self.require_admin("read the audit log")?;
         Ok(self.store().audit_log(limit).await?)
+    }
+}
+
+/// API tokens: an account's own (any role), and for admins the tokens of service accounts
+/// and everyone's list.
+impl App {
+    /// A token for the caller's own account, valid for `valid` (forever when `None`); the
+    /// token (shown once) and its record.
+    pub async fn create_own_token(
+        &self,
+        name: &str,
+        valid: Option<chrono::Duration>,
+    ) -> AppResult<(String, ApiToken)> {
+        let user = self.require_user("creating API tokens")?.clone();
+        let expires = valid.map(|v| self.now() + v);
+        Ok(self
+            .store()
+            .create_api_token(&user, name, expires, Some(user.id))
+            .await?)
+    }
+
+    /// A token for a service account `name` with `role` (made when missing; nobody signs
+    /// in with it), for scripts (admins).
+    pub async fn create_service_token(
+        &self,
+        name: &str,
+        role: Role,
+        valid: Option<chrono::Duration>,
+    ) -> AppResult<(String, ApiToken)> {
+        self.require_admin("create tokens for scripts")?;
+        let account = self.store().service_account(name, role).await?;
+        let by = self.caller().user().map(|u| u.id);
+        let expires = valid.map(|v| self.now() + v);
+        Ok(self
+            .store()
+            .create_api_token(&account, name, expires, by)
+            .await?)
+    }
+
+    /// The caller's tokens; with `everyone` (admins), every token.
+    pub async fn tokens(&self, everyone: bool) -> AppResult<Vec<ApiToken>> {
+        if everyone {
+            self.require_admin("list everyone's tokens")?;
+            return Ok(self.store().api_tokens(None).await?);
+        }
+        let user = self.require_user("listing API tokens")?;
+        Ok(self.store().api_tokens(Some(user.id)).await?)
+    }
+
+    /// Revokes token `id`: the caller's own, or any for admins; false when it was revoked
+    /// already.
+    pub async fn revoke_token(&self, id: i64) -> AppResult<bool> {
+        let by = self.caller().user().map(|u| u.id);
+        let only = if self.caller().is_admin() {
+            None
+        } else {
+            Some(self.require_user("revoking API tokens")?.id)
+        };
+        Ok(self.store().revoke_api_token(id, only, by).await?)
     }
 }

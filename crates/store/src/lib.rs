@@ -28,6 +28,7 @@ mod population;
 mod program;
 mod requests;
 mod sessions;
+mod tokens;
 mod usage;
 mod users;
 
@@ -59,6 +60,7 @@ pub use people::{Page, PeopleFilter, PersonPlace, PersonRow};
 pub use program::ChampionStatus;
 pub use requests::{AccessClock, AccessRequestRow, IncidentRow};
 pub use sessions::{random_token, Session};
+pub use tokens::{ApiToken, SERVICE_DOMAIN, TOKEN_PREFIX};
 pub use usage::{IdentityReport, UsageImport, UsageImportOutcome};
 pub use users::{verify_password, Role, User, DUMMY_HASH, NO_PASSWORD};
 

@@ -372,7 +372,7 @@ impl Store {
 
 /// Inserts `user` (its `id` is assigned) with the password hash `hash`, and its audit
 /// entry `action` with `detail`, inside `tx`.
-async fn insert_user(
+pub(crate) async fn insert_user(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     user: User,
     hash: &str,

@@ -1,7 +1,9 @@
 //! Who is calling, and what they may do.
 //!
 //! Browsers log in on `/login` and carry a server-side session in a cookie (`HttpOnly`,
-//! `Secure`, `SameSite=Lax`); scripts use HTTP Basic with an account's email and password.
+//! `Secure`, `SameSite=Lax`); scripts send an API token (`Authorization: Bearer fw_…`,
+//! checked with a keyed hash, every use of an admin's token audited) or HTTP Basic with an
+//! account's email and password.
 //! Failed logins, by either route, count against the client's address and the account in
 //! [`LoginLimiter`].
 //!
@@ -314,20 +316,6 @@ pub async fn login(
         .map(|(u, _)| u)
 }
 
-/// The account of a request, for counting it: the session's, or that of its HTTP Basic
-/// credentials (checked as [`caller`] checks them, so the handler then finds them
-/// remembered and pays nothing more). `Err` for wrong credentials.
-pub async fn account_of(
-    store: &Store,
-    limiter: &LoginLimiter,
-    ip: IpAddr,
-    headers: &HeaderMap,
-) -> Result<Option<i64>, ApiError> {
-    Ok(caller(store, limiter, ip, headers)
-        .await?
-        .map(|c| c.user.id))
-}
-
 /// The account of remembered Basic credentials, while its password is unchanged (the
 /// role is read afresh).
 async fn remembered_user(
@@ -353,6 +341,9 @@ pub async fn caller(
     headers: &HeaderMap,
 ) -> Result<Option<Caller>, ApiError> {
     if let Some(header) = headers.get(axum::http::header::AUTHORIZATION) {
+        if let Some(token) = bearer(header) {
+            return token_caller(store, token).await.map(Some);
+        }
         let (email, password) = basic(header)?;
         let key = limiter.basic_key(&email, &password);
         if let Some(user) = remembered_user(store, limiter, &key).await? {
@@ -407,8 +398,40 @@ pub async fn required(
     caller(store, limiter, ip, headers).await?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::AuthenticationRequired,
-            "log in, or send HTTP Basic credentials",
+            "log in, or send an API token (Authorization: Bearer) or HTTP Basic credentials",
         )
+    })
+}
+
+/// The token of `Authorization: Bearer …`, if that is the scheme.
+fn bearer(header: &axum::http::HeaderValue) -> Option<&str> {
+    let value = header.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The account an API token acts as. Every use of a token whose account is an admin is
+/// audited (such a token can read individual-level data and change everything).
+async fn token_caller(store: &Store, token: &str) -> Result<Caller, ApiError> {
+    let Some((user, record)) = store.user_by_api_token(token).await? else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCredentials,
+            "the API token is unknown, expired or revoked",
+        ));
+    };
+    if user.role == Role::Admin {
+        store
+            .audit(
+                Some(user.id),
+                "token.use",
+                &format!("token:{}", record.id),
+                &record.name,
+            )
+            .await?;
+    }
+    Ok(Caller {
+        user,
+        session: None,
     })
 }
 
@@ -422,7 +445,7 @@ fn basic(header: &axum::http::HeaderValue) -> Result<(String, String), ApiError>
     let b64 = value.strip_prefix("Basic ").ok_or_else(|| {
         ApiError::new(
             ErrorCode::AuthenticationRequired,
-            "use HTTP Basic authentication",
+            "use an API token (Authorization: Bearer) or HTTP Basic authentication",
         )
     })?;
     let decoded = base64::engine::general_purpose::STANDARD

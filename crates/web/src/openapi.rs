@@ -24,10 +24,10 @@ use crate::error::ApiError;
 #[openapi(
     info(
         title = "Flywheel API",
-        description = "Every endpoint takes a session cookie (from /login; writes then need the session's token in X-CSRF-Token) or HTTP Basic credentials (writes then must be JSON). Errors are {message, code, type, link} with the stable codes listed at /api/v1/errors. Aggregates over fewer people than the minimum group size are withheld (null, or a `suppressed` reason). Every field of a response is always sent; `null` means none.",
+        description = "Every endpoint takes an API token (Authorization: Bearer fw_…, from `flywheel auth token create`; every use of an admin's token is audited), a session cookie (from /login; writes then need the session's token in X-CSRF-Token) or HTTP Basic credentials (writes then must be JSON). Errors are {message, code, type, link} with the stable codes listed at /api/v1/errors. Aggregates over fewer people than the minimum group size are withheld (null, or a `suppressed` reason). Every field of a response is always sent; `null` means none.",
     ),
     servers((url = "/")),
-    security(("basic" = []), ("session" = [])),
+    security(("bearer" = []), ("basic" = []), ("session" = [])),
     components(schemas(ApiError)),
 )]
 pub struct Base;
@@ -69,6 +69,10 @@ fn finish(doc: &mut Document) {
         }
     }
     let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
     components.add_security_scheme(
         "basic",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),

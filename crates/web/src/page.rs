@@ -229,6 +229,10 @@ impl FromRequestParts<AppState> for PageCaller {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, PageError> {
+        // Found already by the rate limit, for a write.
+        if let Some(known) = parts.extensions.get::<Caller>() {
+            return Ok(PageCaller(known.clone()));
+        }
         let Ok(ip) = ClientIp::from_request_parts(parts, st).await;
         let here = return_path(parts);
         caller(st, ip, &parts.headers, &here).await.map(PageCaller)
