@@ -89,3 +89,125 @@ both_backends! {
         assert!(ok(db, &["auth", "token", "revoke", &id]).contains("already revoked"));
     }
 }
+
+/// The token in a page that shows one.
+fn shown_token(html: &str) -> String {
+    let start = html
+        .find("<code id=\"token-value\">")
+        .expect("a token is shown")
+        + 23;
+    html[start..].split('<').next().unwrap_or("").to_owned()
+}
+
+#[test]
+fn people_make_their_own_tokens_on_the_account_page() {
+    use crate::web::{hidden, Client};
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    crate::http::admin(
+        &db,
+        "emp@example.com",
+        "a long employee password",
+        "employee",
+    );
+    crate::http::admin(&db, "vic@example.com", "a long viewer password", "viewer");
+    let s = start(&db);
+    let api = |p: &str| format!("{}/api/v1{p}", s.base);
+    // Nobody is sent to sign in, for the page and for its form.
+    let mut anon = Client::new(&s.base);
+    assert!(anon
+        .get("/account/tokens")
+        .location
+        .starts_with("/login?next="));
+    assert_eq!(
+        anon.post("/account/tokens", &[("name", "x")], None).status,
+        303
+    );
+    let mut e = Client::new(&s.base);
+    assert_eq!(
+        e.login("emp@example.com", "a long employee password")
+            .status,
+        303
+    );
+    let page = e.get("/account/tokens");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("You have no tokens") && page.body.contains("API tokens"));
+    let csrf = hidden(&page.body, "csrf");
+    let refused = e.post("/account/tokens", &[("name", "laptop")], None);
+    assert!(
+        refused.status == 403 && refused.body.contains("csrf_failed"),
+        "{}",
+        refused.body
+    );
+    let made = e.post(
+        "/account/tokens",
+        &[("name", "laptop"), ("expires", "30d"), ("csrf", &csrf)],
+        None,
+    );
+    assert_eq!(made.status, 200, "{}", made.body);
+    let token = shown_token(&made.body);
+    assert!(token.starts_with("fw_"), "{token}");
+    let (code, me) = bearer("GET", &api("/me"), &token, None);
+    assert_eq!(
+        (code, me["email"].as_str(), me["role"].as_str()),
+        (200, Some("emp@example.com"), Some("employee"))
+    );
+    // Shown once: the page lists it afterwards, without the token.
+    let listed = e.get("/account/tokens");
+    assert!(
+        !listed.body.contains(&token)
+            && listed.body.contains("laptop")
+            && listed.body.contains("active"),
+        "{}",
+        listed.body
+    );
+    let id = listed
+        .body
+        .split("id=\"token-")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a row")
+        .to_owned();
+    // Someone else cannot revoke it.
+    let mut v = Client::new(&s.base);
+    assert_eq!(
+        v.login("vic@example.com", "a long viewer password").status,
+        303
+    );
+    let vcsrf = hidden(&v.get("/account/tokens").body, "csrf");
+    assert_eq!(
+        v.post(
+            &format!("/account/tokens/{id}/revoke"),
+            &[("csrf", &vcsrf)],
+            None
+        )
+        .status,
+        404
+    );
+    assert_eq!(bearer("GET", &api("/me"), &token, None).0, 200);
+    // A viewer's token reads, and writes nothing.
+    let vmade = v.post(
+        "/account/tokens",
+        &[("name", "dashboards"), ("csrf", &vcsrf)],
+        None,
+    );
+    let vtoken = shown_token(&vmade.body);
+    assert_eq!(bearer("GET", &api("/dashboard"), &vtoken, None).0, 200);
+    let post = serde_json::json!({"title": "x", "minutes_before": 2, "minutes_after": 1, "frequency": "once"});
+    assert_eq!(bearer("POST", &api("/wins"), &vtoken, Some(post)).0, 403);
+    // Revoked on the page, it stops at once.
+    let r = e.post(
+        &format!("/account/tokens/{id}/revoke"),
+        &[("csrf", &csrf)],
+        None,
+    );
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (303, "/account/tokens?done=revoked")
+    );
+    assert_eq!(bearer("GET", &api("/me"), &token, None).0, 401);
+    assert!(e
+        .get("/account/tokens?done=revoked")
+        .body
+        .contains("revoked"));
+}

@@ -1403,6 +1403,7 @@ fn every_page_route_is_authorized() {
         "/admin/policies",
         "/admin/badges/explorer",
         "/admin/badges/explorer/holders.csv",
+        "/account/tokens",
     ];
     let writes = form_routes(&id);
 

@@ -11,8 +11,10 @@ use flywheel_store::random_token;
 use crate::api::ApiCaller;
 use crate::auth::{self, LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS};
 use crate::error::ApiError;
-use crate::page::{render_with, safe_next, ClientIp, Nav, PageError};
-use crate::query::PageQuery;
+use crate::page::{
+    render_with, safe_next, ClientIp, Nav, NoFields, PageCaller, PageError, PageForm,
+};
+use crate::query::{Done, PageQuery};
 use crate::AppState;
 
 #[derive(Template)]
@@ -182,4 +184,136 @@ pub async fn me(
         }),
         csrf_token: c.session.as_ref().map(|s| s.csrf.clone()),
     }))
+}
+
+// ---------------------------------------------------------------- API tokens
+
+/// A token as the page lists it.
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub state: &'static str,
+    pub created_at: String,
+    pub expires_at: String,
+    pub last_used_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    nav: Nav,
+    tokens: Vec<TokenRow>,
+    /// The token just made and its name: shown in this response only.
+    created: Option<(String, String)>,
+    message: String,
+}
+
+async fn tokens_page_of(
+    st: &AppState,
+    caller: &auth::Caller,
+    created: Option<(String, String)>,
+    message: &str,
+) -> Result<Response, PageError> {
+    let app = st.app(caller);
+    let now = app.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let day = |t: Option<String>, none: &str| {
+        t.map_or_else(|| none.to_owned(), |t| t.get(..10).unwrap_or(&t).to_owned())
+    };
+    let tokens = app
+        .tokens(false)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            state: t.state(&now),
+            name: t.name,
+            created_at: day(Some(t.created_at), ""),
+            expires_at: day(t.expires_at, "never"),
+            last_used_at: day(t.last_used_at, "never"),
+        })
+        .collect();
+    Ok(render_with(
+        StatusCode::OK,
+        &TokensPage {
+            nav: Nav::of(caller, "/account/tokens"),
+            tokens,
+            created,
+            message: message.to_owned(),
+        },
+    )?
+    .into_response())
+}
+
+/// `GET /account/tokens`: the caller's API tokens.
+pub async fn tokens_page(
+    State(st): State<AppState>,
+    PageCaller(caller): PageCaller,
+    PageQuery(q): PageQuery<Done>,
+) -> Result<Response, PageError> {
+    let message = match q.done.as_str() {
+        "revoked" => "The token is revoked: it stops working at once.",
+        _ => "",
+    };
+    tokens_page_of(&st, &caller, None, message).await
+}
+
+/// The form of `POST /account/tokens`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct TokenForm {
+    name: String,
+    expires: String,
+}
+
+/// `POST /account/tokens`: makes a token for the caller and shows it, once, in this
+/// response (a redirect would lose it).
+pub async fn tokens_post(
+    State(st): State<AppState>,
+    PageForm { caller, fields }: PageForm<TokenForm>,
+) -> Result<Response, PageError> {
+    let days = match fields.expires.as_str() {
+        "30d" => 30,
+        "" | "90d" => 90,
+        "365d" => 365,
+        other => {
+            return Err(ApiError::new(
+                crate::error::ErrorCode::InvalidParameter,
+                format!("field `expires`: {other:?} is not 30d, 90d or 365d"),
+            )
+            .into())
+        }
+    };
+    let (token, record) = st
+        .app(&caller)
+        .create_own_token(&fields.name, Some(chrono::Duration::days(days)))
+        .await?;
+    tokens_page_of(&st, &caller, Some((token, record.name)), "").await
+}
+
+/// `POST /account/tokens/{id}/revoke`: revokes one of the caller's tokens.
+pub async fn token_revoke_post(
+    State(st): State<AppState>,
+    axum::extract::Path(raw): axum::extract::Path<String>,
+    PageForm { caller, .. }: PageForm<NoFields>,
+) -> Result<Response, PageError> {
+    let id = raw.parse::<i64>().map_err(|_| {
+        ApiError::new(
+            crate::error::ErrorCode::NotFound,
+            format!("no token {raw:?}"),
+        )
+    })?;
+    // Only the caller's own: an admin revokes others' on the command line.
+    let own = st
+        .app(&caller)
+        .tokens(false)
+        .await?
+        .iter()
+        .any(|t| t.id == id);
+    if !own {
+        return Err(
+            ApiError::new(crate::error::ErrorCode::NotFound, format!("no token {id}")).into(),
+        );
+    }
+    st.app(&caller).revoke_token(id).await?;
+    Ok(Redirect::to("/account/tokens?done=revoked").into_response())
 }

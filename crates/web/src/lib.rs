@@ -142,6 +142,14 @@ fn account_pages() -> Router<AppState> {
     Router::new()
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", post(account::logout))
+        .route(
+            "/account/tokens",
+            get(account::tokens_page).post(account::tokens_post),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(account::token_revoke_post),
+        )
 }
 
 /// The pages of the dashboard, "Can I?", the catalog and the policies.
