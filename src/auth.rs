@@ -1,4 +1,5 @@
-//! `flywheel auth token create|list|revoke`: API tokens for scripts.
+//! `flywheel auth token create|list|revoke` (API tokens for scripts) and `flywheel auth
+//! basic [on|off]` (whether HTTP Basic is accepted).
 
 use clap::Subcommand;
 use flywheel_store::{ApiToken, Role};
@@ -11,6 +12,12 @@ pub enum AuthCommand {
     /// API tokens for scripts (`Authorization: Bearer fw_…` on every /api/v1 route).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Show, or turn on or off, HTTP Basic on the API (an account's email and password on
+    /// every request). Off for new installs: scripts use API tokens. Audited.
+    Basic {
+        #[arg(value_parser = ["on", "off"])]
+        state: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +171,20 @@ pub async fn run(cmd: AuthCommand, url: &str) -> anyhow::Result<()> {
                 json,
                 &Listed(all.into_iter().map(|t| TokenOut::of(t, &now)).collect()),
             )
+        }
+        AuthCommand::Basic { state } => {
+            if let Some(s) = state {
+                app.set_http_basic(s == "on").await?;
+            }
+            println!(
+                "HTTP Basic on the API: {}",
+                if app.http_basic().await? {
+                    "on"
+                } else {
+                    "off (scripts use API tokens)"
+                }
+            );
+            Ok(())
         }
         AuthCommand::Token(TokenCommand::Revoke { id }) => {
             if app.revoke_token(id).await? {

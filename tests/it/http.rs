@@ -133,6 +133,8 @@ fn create_account(db: &str, email: &str, password: &str, role: &str, hris: Optio
         .write_all(format!("{password}\n").as_bytes())
         .expect("write password");
     assert!(child.wait().expect("wait").success());
+    // These tests' scripts sign in with HTTP Basic, which new installs turn off.
+    ok(db, &["auth", "basic", "on"]);
 }
 
 both_backends! {

@@ -211,3 +211,44 @@ fn people_make_their_own_tokens_on_the_account_page() {
         .body
         .contains("revoked"));
 }
+
+#[test]
+fn http_basic_is_a_setting_that_new_installs_leave_off() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    ok(&db, &["init"]);
+    assert!(ok(&db, &["auth", "basic"]).contains("off"), "a new install");
+    crate::http::admin(&db, "lead@example.com", "a long admin password", "admin");
+    ok(&db, &["auth", "basic", "off"]);
+    let token = token(&db, "nightly", "viewer");
+    let s = start(&db);
+    let me = format!("{}/api/v1/me", s.base);
+    let lead = Some(("lead@example.com", "a long admin password"));
+    let (code, e) = crate::web::call("GET", &me, lead, None);
+    assert_eq!(
+        (code, e["code"].as_str()),
+        (401, Some("authentication_required")),
+        "{e}"
+    );
+    let why = e["message"].as_str().unwrap_or("");
+    assert!(
+        why.contains("HTTP Basic is off") && why.contains("Bearer"),
+        "{why}"
+    );
+    assert_eq!(bearer("GET", &me, &token, None).0, 200, "tokens work");
+    ok(&db, &["auth", "basic", "on"]);
+    assert_eq!(
+        crate::web::call("GET", &me, lead, None).0,
+        200,
+        "on again, at once"
+    );
+    let log: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["admin", "audit", "--json"])).expect("json");
+    let changes = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter(|e| e["action"] == "settings.http_basic")
+        .count();
+    assert_eq!(changes, 3, "every change is audited");
+}

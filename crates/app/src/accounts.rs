@@ -76,6 +76,18 @@ impl App {
             .await?)
     }
 
+    /// Whether HTTP Basic is accepted on the API.
+    pub async fn http_basic(&self) -> AppResult<bool> {
+        Ok(self.store().http_basic().await?)
+    }
+
+    /// Turns HTTP Basic on or off (admins; audited).
+    pub async fn set_http_basic(&self, on: bool) -> AppResult<()> {
+        self.require_admin("change how scripts sign in")?;
+        let by = self.caller().user().map(|u| u.id);
+        Ok(self.store().set_http_basic(on, by).await?)
+    }
+
     /// The last `limit` entries of the audit log, newest first.
     pub async fn audit_log(&self, limit: u32) -> AppResult<Vec<AuditEntry>> {
         self.require_admin("read the audit log")?;

@@ -468,6 +468,20 @@ impl Store {
         Ok(())
     }
 
+    /// Whether HTTP Basic (an account's password on each API request) is accepted: off for
+    /// new installs, which use API tokens; on for installs that had accounts before.
+    pub async fn http_basic(&self) -> Result<bool, StoreError> {
+        Ok(self.setting("http_basic", "off").await? == "on")
+    }
+
+    /// Turns HTTP Basic on or off (audited with `by`).
+    pub async fn set_http_basic(&self, on: bool, by: Option<i64>) -> Result<(), StoreError> {
+        let value = if on { "on" } else { "off" };
+        self.set_setting("http_basic", value).await?;
+        self.audit(by, "settings.http_basic", "settings", value)
+            .await
+    }
+
     /// The minimum group size for aggregates (default 5).
     pub async fn min_group_size(&self) -> Result<i64, StoreError> {
         let v = self.setting("min_group_size", "5").await?;

@@ -51,6 +51,23 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn basic_stays_on_for_installs_that_had_accounts_and_is_off_for_new_ones(url: String) {
+        let store = Store::open(&url).await.expect("open");
+        assert!(!store.http_basic().await.expect("read"), "a new install");
+        store.create_user("ana@example.com", "a long passphrase 1", Role::Admin).await.expect("user");
+        store.close().await;
+        // As if this install had accounts before migration 16: it runs on the next open.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+        sqlx::query("DELETE FROM settings WHERE key = 'http_basic'").execute(&pool).await.expect("delete");
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 16").execute(&pool).await.expect("delete");
+        pool.close().await;
+        let store = Store::open(&url).await.expect("reopen");
+        assert!(store.http_basic().await.expect("read"), "kept on for its scripts");
+    }
+}
+
 /// Every text value of the token table, read over a connection of its own.
 async fn dump(url: &str) -> Vec<String> {
     sqlx::any::install_default_drivers();

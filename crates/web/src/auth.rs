@@ -345,6 +345,12 @@ pub async fn caller(
             return token_caller(store, token).await.map(Some);
         }
         let (email, password) = basic(header)?;
+        if !store.http_basic().await? {
+            return Err(ApiError::new(
+                ErrorCode::AuthenticationRequired,
+                "HTTP Basic is off on this server: send an API token (Authorization: Bearer; make one on /account/tokens or with `flywheel auth token create`), or an admin turns Basic on with `flywheel auth basic on`",
+            ));
+        }
         let key = limiter.basic_key(&email, &password);
         if let Some(user) = remembered_user(store, limiter, &key).await? {
             return Ok(Some(Caller {

@@ -24,7 +24,7 @@ use crate::error::ApiError;
 #[openapi(
     info(
         title = "Flywheel API",
-        description = "Every endpoint takes an API token (Authorization: Bearer fw_…, from `flywheel auth token create`; every use of an admin's token is audited), a session cookie (from /login; writes then need the session's token in X-CSRF-Token) or HTTP Basic credentials (writes then must be JSON). Errors are {message, code, type, link} with the stable codes listed at /api/v1/errors. Aggregates over fewer people than the minimum group size are withheld (null, or a `suppressed` reason). Every field of a response is always sent; `null` means none.",
+        description = "Every endpoint takes an API token (Authorization: Bearer fw_…, from `flywheel auth token create`; every use of an admin's token is audited), a session cookie (from /login; writes then need the session's token in X-CSRF-Token) or, where an admin turned it on (`flywheel auth basic on`; off for new installs), HTTP Basic credentials (writes then must be JSON). Errors are {message, code, type, link} with the stable codes listed at /api/v1/errors. Aggregates over fewer people than the minimum group size are withheld (null, or a `suppressed` reason). Every field of a response is always sent; `null` means none.",
     ),
     servers((url = "/")),
     security(("bearer" = []), ("basic" = []), ("session" = [])),
