@@ -1524,3 +1524,60 @@ fn a_password_reset_ends_sessions_and_opens_an_account_made_without_one() {
         303
     );
 }
+
+/// A fresh install's dashboard shows an admin the steps to start, each with its state and
+/// the command that does it; a step done shows done on the next visit; employees see no
+/// checklist.
+#[test]
+fn a_fresh_install_shows_the_lead_what_to_do_first() {
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    admin(&db, "lead@example.com", "a long admin password", "admin");
+    admin(
+        &db,
+        "emp@example.com",
+        "a long employee password",
+        "employee",
+    );
+    let s = start(&db);
+    let mut lead = Client::new(&s.base);
+    assert_eq!(
+        lead.login("lead@example.com", "a long admin password")
+            .status,
+        303
+    );
+    let page = lead.get("/").body;
+    assert!(
+        page.contains("Getting started: 1 of 7 steps done"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"step-org_chart\" data-done=\"false\""),
+        "{page}"
+    );
+    assert!(page.contains("<code>flywheel import hris FILE</code>"));
+    assert!(
+        page.contains("id=\"step-accounts\" data-done=\"true\""),
+        "two accounts"
+    );
+    assert!(page.contains("(2 accounts)"));
+    crate::oracle(&db);
+    ok(&db, &["tools", "load", &catalog_path()]);
+    let page = lead.get("/").body;
+    assert!(
+        page.contains("Getting started: 3 of 7 steps done"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"step-org_chart\" data-done=\"true\""));
+    assert!(page.contains("(107 people)"), "{page}");
+    let mut emp = Client::new(&s.base);
+    assert_eq!(
+        emp.login("emp@example.com", "a long employee password")
+            .status,
+        303
+    );
+    assert!(
+        !emp.get("/").body.contains("Getting started"),
+        "for admins only"
+    );
+}

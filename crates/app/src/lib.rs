@@ -29,6 +29,7 @@ pub mod learning;
 pub mod library;
 pub mod people;
 pub mod requests;
+pub mod setup;
 pub mod slack;
 pub mod wins;
 

@@ -417,7 +417,7 @@ impl Store {
 
     /// Number of rows in a table (for tests and summaries). Only known table names pass.
     pub async fn count(&self, table: &str) -> Result<i64, StoreError> {
-        const TABLES: [&str; 23] = [
+        const TABLES: [&str; 26] = [
             "people",
             "org_units",
             "sites",
@@ -441,6 +441,9 @@ impl Store {
             "access_requests",
             "incidents",
             "stage_evaluations",
+            "policies",
+            "courses",
+            "champion_invitations",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Config(format!("unknown table {table:?}")));

@@ -725,6 +725,9 @@ struct Body<'a> {
 struct DashboardPage<'a> {
     nav: Nav,
     body: &'a str,
+    /// The first-run checklist, for admins while a step is left.
+    steps: Vec<flywheel_app::setup::SetupStep>,
+    steps_done: usize,
 }
 
 /// `GET /`: the dashboard (its body rendered once per computation).
@@ -733,9 +736,22 @@ pub async fn page(
     PageCaller(caller): PageCaller,
 ) -> Result<Html<String>, PageError> {
     let built = Cache::get(&st).await?;
+    // Read on every visit (a few counts), not cached with the dashboard: a step done is
+    // shown done at once.
+    let mut steps = if caller.is_admin() {
+        st.app(&caller).setup_steps().await?
+    } else {
+        Vec::new()
+    };
+    let steps_done = steps.iter().filter(|s| s.done).count();
+    if steps_done == steps.len() {
+        steps.clear();
+    }
     render(&DashboardPage {
         nav: Nav::of(&caller, "/"),
         body: &built.body,
+        steps,
+        steps_done,
     })
 }
 
