@@ -161,6 +161,24 @@ enum AdminCommand {
         #[arg(long, value_name = "HRIS_ID")]
         person: Option<String>,
     },
+    /// Invite someone: their account (made without a password when missing, an employee's
+    /// unless --role says otherwise) and a single-use link, valid 7 days, where they set a
+    /// password. The link is printed (Flywheel sends no mail).
+    Invite {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "employee", value_parser = ["admin", "champion", "employee", "viewer"])]
+        role: String,
+        /// Link the account to the person with this HRIS id.
+        #[arg(long, value_name = "HRIS_ID")]
+        person: Option<String>,
+    },
+    /// A single-use link, valid 24 hours, where the account sets a new password (its
+    /// sessions end when it does). The link is printed.
+    ResetLink {
+        #[arg(long)]
+        email: String,
+    },
     /// Set an account's password (read from the first line of standard input); its
     /// sessions end. Gives a password to an account that has none (one made for a person
     /// by the demo or, later, by single sign-on).
@@ -359,8 +377,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Requests(cmd) => requests::run(cmd, &url()).await,
         Command::Badges(cmd) => badges::run(cmd, &url()).await,
         Command::Courses(cmd) => badges::run_courses(cmd, &url()).await,
-        Command::Admin(AdminCommand::MinGroupSize { value }) => {
-            let app = operator(&open(&url()).await?);
+        Command::Admin(cmd) => run_admin(cmd, &url()).await,
+    }
+}
+
+/// `flywheel admin …`: accounts, links, settings and the audit log.
+async fn run_admin(cmd: AdminCommand, url: &str) -> anyhow::Result<()> {
+    match cmd {
+        AdminCommand::MinGroupSize { value } => {
+            let app = operator(&open(url).await?);
             if let Some(v) = value {
                 app.set_min_group_size(v).await?;
             }
@@ -370,12 +395,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Admin(AdminCommand::Password {
+        AdminCommand::Password {
             email,
             password_stdin: _,
-        }) => {
+        } => {
             let password = read_password()?;
-            operator(&open(&url()).await?)
+            operator(&open(url).await?)
                 .set_password(&email, &password)
                 .await?;
             println!(
@@ -384,14 +409,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Admin(AdminCommand::Create {
+        AdminCommand::Create {
             email,
             password_stdin: _,
             role,
             person,
-        }) => {
+        } => {
             let password = read_password()?;
-            let user = operator(&open(&url()).await?)
+            let user = operator(&open(url).await?)
                 .create_account(&email, &password, Role::parse(&role)?, person.as_deref())
                 .await?;
             println!(
@@ -405,15 +430,45 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Admin(AdminCommand::Link { email, person }) => {
-            let user = operator(&open(&url()).await?)
+        AdminCommand::Invite {
+            email,
+            role,
+            person,
+        } => {
+            let app = operator(&open(url).await?);
+            let (user, token) = app
+                .invite(&email, Role::parse(&role)?, person.as_deref())
+                .await?;
+            let base = app.issuer_url().await?;
+            println!("{base}/account/setup/{token}");
+            eprintln!(
+            "invited {} ({}): the link above works once, for {} days; pass it on (Flywheel sends no mail)",
+            user.email,
+            user.role.as_str(),
+            flywheel_app::accounts::INVITE_DAYS
+        );
+            Ok(())
+        }
+        AdminCommand::ResetLink { email } => {
+            let app = operator(&open(url).await?);
+            let token = app.reset_link(&email).await?;
+            println!("{}/account/setup/{token}", app.issuer_url().await?);
+            eprintln!(
+                "the link above lets {} set a new password, once, within {} hours",
+                email.trim(),
+                flywheel_app::accounts::RESET_HOURS
+            );
+            Ok(())
+        }
+        AdminCommand::Link { email, person } => {
+            let user = operator(&open(url).await?)
                 .link_account(&email, &person)
                 .await?;
             println!("{} is linked to {person}", user.email);
             Ok(())
         }
-        Command::Admin(AdminCommand::Audit { limit, json }) => {
-            let log = operator(&open(&url()).await?).audit_log(limit).await?;
+        AdminCommand::Audit { limit, json } => {
+            let log = operator(&open(url).await?).audit_log(limit).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&log)?);
             } else {
@@ -430,8 +485,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Admin(AdminCommand::Role { email, role }) => {
-            let user = operator(&open(&url()).await?)
+        AdminCommand::Role { email, role } => {
+            let user = operator(&open(url).await?)
                 .set_role(&email, Role::parse(&role)?)
                 .await?;
             println!("{} is now {}", user.email, user.role.as_str());

@@ -252,3 +252,124 @@ fn http_basic_is_a_setting_that_new_installs_leave_off() {
         .count();
     assert_eq!(changes, 3, "every change is audited");
 }
+
+/// Runs `flywheel` and returns stdout, insisting it succeeded (without standard input).
+fn link(db: &str, args: &[&str]) -> String {
+    let out = ok(db, args);
+    let line = out.lines().next().unwrap_or("").trim().to_owned();
+    let path = line
+        .split("/account/setup/")
+        .nth(1)
+        .expect("a link is printed");
+    format!("/account/setup/{path}")
+}
+
+#[test]
+fn an_invitation_link_sets_a_password_once_and_a_reset_ends_sessions() {
+    use crate::web::Client;
+    let dir = flywheel_testkit::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    crate::http::admin(&db, "lead@example.com", "a long admin password", "admin");
+    let invite = link(
+        &db,
+        &["admin", "invite", "--email", "New.Person@example.com"],
+    );
+    let s = start(&db);
+    let mut c = Client::new(&s.base);
+    let page = c.get(&invite);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Welcome to Flywheel") && page.body.contains("new.person@example.com"),
+        "{}",
+        page.body
+    );
+    // Refused on the form, and the link stays open: two different passwords, a weak one.
+    let r = c.post(
+        &invite,
+        &[
+            ("password", "a long good password"),
+            ("again", "a long good passwore"),
+        ],
+        None,
+    );
+    assert!(r.status == 400 && r.body.contains("differ"), "{}", r.body);
+    let r = c.post(
+        &invite,
+        &[("password", "password1234"), ("again", "password1234")],
+        None,
+    );
+    assert!(
+        r.status == 400 && r.body.contains("too easy to guess"),
+        "{}",
+        r.body
+    );
+    let r = c.post(
+        &invite,
+        &[
+            ("password", "my first real passphrase"),
+            ("again", "my first real passphrase"),
+        ],
+        None,
+    );
+    assert_eq!((r.status, r.location.as_str()), (303, "/login?next=/"));
+    // The account signs in, as an employee; the link works no more.
+    let mut person = Client::new(&s.base);
+    assert_eq!(
+        person
+            .login("new.person@example.com", "my first real passphrase")
+            .status,
+        303
+    );
+    assert!(person
+        .get("/")
+        .body
+        .contains("new.person@example.com · employee"));
+    let again = c.get(&invite);
+    assert!(
+        again.status == 404 && again.body.contains("does not work"),
+        "{}",
+        again.body
+    );
+    let r = c.post(
+        &invite,
+        &[
+            ("password", "another passphrase here"),
+            ("again", "another passphrase here"),
+        ],
+        None,
+    );
+    assert_eq!(r.status, 404, "{}", r.body);
+    // A reset link sets a new password and ends the sessions the old one opened.
+    let reset = link(
+        &db,
+        &["admin", "reset-link", "--email", "new.person@example.com"],
+    );
+    let r = c.post(
+        &reset,
+        &[
+            ("password", "a second real passphrase"),
+            ("again", "a second real passphrase"),
+        ],
+        None,
+    );
+    assert_eq!(r.status, 303);
+    assert!(
+        person.get("/").location.starts_with("/login"),
+        "the old session ended"
+    );
+    assert_eq!(
+        person
+            .login("new.person@example.com", "a second real passphrase")
+            .status,
+        303
+    );
+    let log = ok(&db, &["admin", "audit", "--limit", "50"]);
+    for action in [
+        "user.invite",
+        "user.invite_link",
+        "user.reset_link",
+        "user.password",
+    ] {
+        assert!(log.contains(action), "{action} is audited:\n{log}");
+    }
+}

@@ -4,7 +4,7 @@
 //! group size, and reading the audit log.
 
 use flywheel_domain::program::Role;
-use flywheel_store::{ApiToken, AuditEntry, User};
+use flywheel_store::{ApiToken, AuditEntry, LinkPurpose, User};
 
 use crate::{App, AppError, AppResult};
 
@@ -151,5 +151,62 @@ impl App {
             Some(self.require_user("revoking API tokens")?.id)
         };
         Ok(self.store().revoke_api_token(id, only, by).await?)
+    }
+}
+
+/// How long an invitation link works.
+pub const INVITE_DAYS: i64 = 7;
+/// How long a password-reset link works.
+pub const RESET_HOURS: i64 = 24;
+
+/// Links to set a password: invitations and resets (made by admins; used by anyone who
+/// holds one, once).
+impl App {
+    /// Invites `email`: its account (made without a password when missing, linked to
+    /// `person` when given) and a link, valid [`INVITE_DAYS`] days, to set a password.
+    pub async fn invite(
+        &self,
+        email: &str,
+        role: Role,
+        person: Option<&str>,
+    ) -> AppResult<(User, String)> {
+        self.require_admin("invite people")?;
+        let mut user = self.store().invited_account(email, role).await?;
+        if let Some(p) = person {
+            user = self.store().link_person(&user.email, p).await?;
+        }
+        let by = self.caller().user().map(|u| u.id);
+        let expires = self.now() + chrono::Duration::days(INVITE_DAYS);
+        let token = self
+            .store()
+            .create_account_link(&user, LinkPurpose::Invite, expires, by)
+            .await?;
+        Ok((user, token))
+    }
+
+    /// A link, valid [`RESET_HOURS`] hours, for the account of `email` to set a new
+    /// password.
+    pub async fn reset_link(&self, email: &str) -> AppResult<String> {
+        self.require_admin("reset passwords")?;
+        let user =
+            self.store().user_by_email(email).await?.ok_or_else(|| {
+                flywheel_store::StoreError::not_found("account for", email.trim())
+            })?;
+        let by = self.caller().user().map(|u| u.id);
+        let expires = self.now() + chrono::Duration::hours(RESET_HOURS);
+        Ok(self
+            .store()
+            .create_account_link(&user, LinkPurpose::Reset, expires, by)
+            .await?)
+    }
+
+    /// The account and purpose of an open link (anyone holding it).
+    pub async fn open_link(&self, token: &str) -> AppResult<Option<(User, LinkPurpose)>> {
+        Ok(self.store().account_link(token).await?)
+    }
+
+    /// Sets a password with a link (anyone holding it, once).
+    pub async fn use_link(&self, token: &str, password: &str) -> AppResult<User> {
+        Ok(self.store().use_account_link(token, password).await?)
     }
 }

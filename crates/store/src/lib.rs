@@ -22,6 +22,7 @@ mod interactions;
 mod keys;
 mod learning;
 mod limits;
+mod links;
 mod org;
 mod people;
 mod population;
@@ -55,6 +56,7 @@ pub use events::{
 pub use interactions::InteractionImportOutcome;
 pub use learning::{CompletionRate, CourseDef, CourseRow, ModuleDef, Progress, Verification};
 pub use limits::AttemptRule;
+pub use links::LinkPurpose;
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount, MAX_DEPARTED_SHARE};
 pub use people::{Page, PeopleFilter, PersonPlace, PersonRow};
 pub use program::ChampionStatus;

@@ -78,7 +78,7 @@ pub fn check_password(password: &str, email: &str) -> Result<(), StoreError> {
 
 /// An Argon2id PHC string for a new `password` of the account `email` (checked with
 /// [`check_password`]), with a fresh random salt.
-fn hash_password(password: &str, email: &str) -> Result<String, StoreError> {
+pub(crate) fn hash_password(password: &str, email: &str) -> Result<String, StoreError> {
     check_password(password, email)?;
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()

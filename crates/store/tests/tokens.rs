@@ -68,6 +68,30 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn a_password_link_works_once_and_not_after_it_expires(url: String) {
+        use flywheel_store::LinkPurpose;
+        let store = std::sync::Arc::new(Store::open(&url).await.expect("open"));
+        let ana = store.invited_account("ana@example.com", Role::Employee).await.expect("account");
+        let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+        let old = store.create_account_link(&ana, LinkPurpose::Invite, past, None).await.expect("link");
+        assert!(store.account_link(&old).await.expect("read").is_none(), "expired");
+        let late = store.use_account_link(&old, "four unrelated words here").await;
+        assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+        // Two uses at once: one sets the password, the other is told the link is spent.
+        let later = chrono::Utc::now() + chrono::Duration::hours(1);
+        let token = store.create_account_link(&ana, LinkPurpose::Reset, later, None).await.expect("link");
+        let (a, b) = (std::sync::Arc::clone(&store), std::sync::Arc::clone(&store));
+        let (ta, tb) = (token.clone(), token.clone());
+        let (ra, rb) = tokio::join!(
+            async move { a.use_account_link(&ta, "four unrelated words here").await },
+            async move { b.use_account_link(&tb, "five other unrelated words").await },
+        );
+        assert_eq!(usize::from(ra.is_ok()) + usize::from(rb.is_ok()), 1, "{ra:?} {rb:?}");
+        assert!(store.account_link(&token).await.expect("read").is_none(), "spent");
+    }
+}
+
 /// Every text value of the token table, read over a connection of its own.
 async fn dump(url: &str) -> Vec<String> {
     sqlx::any::install_default_drivers();

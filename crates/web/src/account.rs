@@ -317,3 +317,91 @@ pub async fn token_revoke_post(
     st.app(&caller).revoke_token(id).await?;
     Ok(Redirect::to("/account/tokens?done=revoked").into_response())
 }
+
+// ---------------------------------------------------------------- invitation and reset links
+
+#[derive(Template)]
+#[template(path = "account_setup.html")]
+struct SetupPage {
+    nav: Nav,
+    /// The link's account; `None` for a link that does not work.
+    email: Option<String>,
+    invite: bool,
+    token: String,
+    error: String,
+}
+
+/// The use cases as nobody in particular: a link is its own credential.
+fn anyone(st: &AppState) -> flywheel_app::App {
+    st.core.app(flywheel_app::Caller::Anonymous)
+}
+
+async fn setup_page_of(
+    st: &AppState,
+    token: &str,
+    status: StatusCode,
+    error: &str,
+) -> Result<Response, PageError> {
+    let link = if token.len() <= 128 {
+        anyone(st).open_link(token).await?
+    } else {
+        None
+    };
+    let status = if link.is_none() {
+        StatusCode::NOT_FOUND
+    } else {
+        status
+    };
+    Ok(render_with(
+        status,
+        &SetupPage {
+            nav: Nav::default(),
+            invite: link
+                .as_ref()
+                .is_some_and(|(_, p)| *p == flywheel_store::LinkPurpose::Invite),
+            email: link.map(|(u, _)| u.email),
+            token: token.to_owned(),
+            error: error.to_owned(),
+        },
+    )?
+    .into_response())
+}
+
+/// `GET /account/setup/{token}`: an invitation or reset link's form.
+pub async fn setup_page(
+    State(st): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, PageError> {
+    setup_page_of(&st, &token, StatusCode::OK, "").await
+}
+
+/// `POST /account/setup/{token}`: sets the password (once), then goes to the login page.
+/// A weak or mistyped password is refused on the form, and the link stays open.
+pub async fn setup_post(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    auth::check_origin(&headers)?;
+    let password = f.get("password").map_or("", String::as_str);
+    if f.get("again").map(String::as_str) != Some(password) {
+        return setup_page_of(
+            &st,
+            &token,
+            StatusCode::BAD_REQUEST,
+            "The two passwords differ.",
+        )
+        .await;
+    }
+    match anyone(&st).use_link(&token, password).await {
+        Ok(_) => Ok(Redirect::to("/login?next=/").into_response()),
+        Err(flywheel_app::AppError::Store(flywheel_store::StoreError::Invalid(m))) => {
+            setup_page_of(&st, &token, StatusCode::BAD_REQUEST, &m).await
+        }
+        Err(flywheel_app::AppError::Store(flywheel_store::StoreError::Conflict(_))) => {
+            setup_page_of(&st, &token, StatusCode::NOT_FOUND, "").await
+        }
+        Err(e) => Err(ApiError::from(e).into()),
+    }
+}

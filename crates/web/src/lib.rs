@@ -150,6 +150,10 @@ fn account_pages() -> Router<AppState> {
             "/account/tokens/{id}/revoke",
             post(account::token_revoke_post),
         )
+        .route(
+            "/account/setup/{token}",
+            get(account::setup_page).post(account::setup_post),
+        )
 }
 
 /// The pages of the dashboard, "Can I?", the catalog and the policies.
