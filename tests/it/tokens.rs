@@ -363,6 +363,7 @@ fn an_invitation_link_sets_a_password_once_and_a_reset_ends_sessions() {
             .status,
         303
     );
+    admin_invites_on_the_web(&s.base, &mut c);
     let log = ok(&db, &["admin", "audit", "--limit", "50"]);
     for action in [
         "user.invite",
@@ -372,4 +373,40 @@ fn an_invitation_link_sets_a_password_once_and_a_reset_ends_sessions() {
     ] {
         assert!(log.contains(action), "{action} is audited:\n{log}");
     }
+}
+
+/// An admin invites on the web too; the link is shown once, on the page that made it, and
+/// opens the invited person's form (`c`, signed in as nobody).
+fn admin_invites_on_the_web(base: &str, c: &mut crate::web::Client) {
+    use crate::web::Client;
+    let mut lead = Client::new(base);
+    assert_eq!(
+        lead.login("lead@example.com", "a long admin password")
+            .status,
+        303
+    );
+    let form = lead.get("/admin/invitations");
+    assert_eq!(form.status, 200);
+    let csrf = crate::web::hidden(&form.body, "csrf");
+    let made = lead.post(
+        "/admin/invitations",
+        &[
+            ("email", "third@example.com"),
+            ("role", "viewer"),
+            ("csrf", &csrf),
+        ],
+        None,
+    );
+    assert_eq!(made.status, 200, "{}", made.body);
+    let start_at = made.body.find("<code id=\"invite-link\">").expect("a link") + 23;
+    let url = made.body[start_at..].split('<').next().unwrap_or("");
+    let path = format!(
+        "/account/setup/{}",
+        url.split("/account/setup/").nth(1).expect("a setup link")
+    );
+    assert!(c.get(&path).body.contains("third@example.com"));
+    assert!(
+        !lead.get("/admin/invitations").body.contains(&path),
+        "shown once"
+    );
 }

@@ -1317,6 +1317,11 @@ fn form_routes(id: &str) -> Vec<FormRoute<'static>> {
             vec![("text", flywheel_policy::DEFAULT_POLICIES)],
             true,
         ),
+        (
+            "/admin/invitations".into(),
+            vec![("email", "someone@example.com"), ("role", "employee")],
+            true,
+        ),
         ("/learn/ai-basics/enrol".into(), vec![], false),
         ("/learn/ai-basics/modules/1/complete".into(), vec![], false),
         ("/badges".into(), vec![], false),
@@ -1404,6 +1409,7 @@ fn every_page_route_is_authorized() {
         "/admin/badges/explorer",
         "/admin/badges/explorer/holders.csv",
         "/account/tokens",
+        "/admin/invitations",
     ];
     let writes = form_routes(&id);
 

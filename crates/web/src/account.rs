@@ -405,3 +405,60 @@ pub async fn setup_post(
         Err(e) => Err(ApiError::from(e).into()),
     }
 }
+
+// ---------------------------------------------------------------- invitations (admins)
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage {
+    nav: Nav,
+    days: i64,
+    /// The invited email and the link: shown in the response that made it only.
+    link: Option<(String, String)>,
+}
+
+/// `GET /admin/invitations`: the form (admins).
+pub async fn invite_page(PageCaller(caller): PageCaller) -> Result<Response, PageError> {
+    caller.require_admin("invite people")?;
+    Ok(render_with(
+        StatusCode::OK,
+        &InvitePage {
+            nav: Nav::of(&caller, "/admin/invitations"),
+            days: flywheel_app::accounts::INVITE_DAYS,
+            link: None,
+        },
+    )?
+    .into_response())
+}
+
+/// The form of `POST /admin/invitations`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct InviteForm {
+    email: String,
+    role: String,
+    person: String,
+}
+
+/// `POST /admin/invitations`: invites someone and shows the link once.
+pub async fn invite_post(
+    State(st): State<AppState>,
+    PageForm { caller, fields }: PageForm<InviteForm>,
+) -> Result<Response, PageError> {
+    caller.require_admin("invite people")?;
+    let role = flywheel_domain::program::Role::parse(&fields.role)
+        .map_err(flywheel_app::AppError::from)?;
+    let person = Some(fields.person.trim()).filter(|p| !p.is_empty());
+    let app = st.app(&caller);
+    let (user, token) = app.invite(&fields.email, role, person).await?;
+    let url = format!("{}/account/setup/{token}", app.issuer_url().await?);
+    Ok(render_with(
+        StatusCode::OK,
+        &InvitePage {
+            nav: Nav::of(&caller, "/admin/invitations"),
+            days: flywheel_app::accounts::INVITE_DAYS,
+            link: Some((user.email, url)),
+        },
+    )?
+    .into_response())
+}

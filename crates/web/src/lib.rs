@@ -154,6 +154,10 @@ fn account_pages() -> Router<AppState> {
             "/account/setup/{token}",
             get(account::setup_page).post(account::setup_post),
         )
+        .route(
+            "/admin/invitations",
+            get(account::invite_page).post(account::invite_post),
+        )
 }
 
 /// The pages of the dashboard, "Can I?", the catalog and the policies.
