@@ -56,7 +56,11 @@ both_backends! {
         let lead = token(db, "reporting", "admin");
         let emp = token(db, "kiosk", "employee");
         let s = start(db);
+        // A second server on the same database: the same token key, the same revocations.
+        let s2 = start(db);
         let api = |p: &str| format!("{}/api/v1{p}", s.base);
+        let api2 = |p: &str| format!("{}/api/v1{p}", s2.base);
+        assert_eq!(bearer("GET", &api2("/me"), &emp, None).0, 200, "the other server");
         let (code, me) = bearer("GET", &api("/me"), &lead, None);
         assert_eq!(code, 200, "{me}");
         assert_eq!((me["email"].as_str(), me["role"].as_str()), (Some("reporting@tokens.flywheel.invalid"), Some("admin")));
@@ -86,6 +90,7 @@ both_backends! {
         let id = reporting["id"].as_i64().expect("id").to_string();
         assert!(ok(db, &["auth", "token", "revoke", &id]).contains("revoked"));
         assert_eq!(bearer("GET", &api("/me"), &lead, None).0, 401);
+        assert_eq!(bearer("GET", &api2("/me"), &lead, None).0, 401, "on every server at once");
         assert!(ok(db, &["auth", "token", "revoke", &id]).contains("already revoked"));
     }
 }
@@ -264,12 +269,17 @@ fn link(db: &str, args: &[&str]) -> String {
     format!("/account/setup/{path}")
 }
 
-#[test]
-fn an_invitation_link_sets_a_password_once_and_a_reset_ends_sessions() {
+both_backends! {
+    async fn an_invitation_link_sets_a_password_once_and_a_reset_ends_sessions(url: String) {
+        invitation_and_reset(&url);
+    }
+}
+
+fn invitation_and_reset(db: &str) {
     use crate::web::Client;
-    let dir = flywheel_testkit::tempdir();
-    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let db = db.to_owned();
     crate::http::admin(&db, "lead@example.com", "a long admin password", "admin");
+    a_mistyped_person_invites_nobody(&db);
     let invite = link(
         &db,
         &["admin", "invite", "--email", "New.Person@example.com"],
@@ -409,4 +419,26 @@ fn admin_invites_on_the_web(base: &str, c: &mut crate::web::Client) {
         !lead.get("/admin/invitations").body.contains(&path),
         "shown once"
     );
+}
+
+/// An invitation naming a person who does not exist is refused and makes no account.
+fn a_mistyped_person_invites_nobody(db: &str) {
+    // A mistyped person invites nobody: no account is made.
+    let typo = crate::flywheel(
+        db,
+        &[
+            "admin",
+            "invite",
+            "--email",
+            "typo@example.com",
+            "--person",
+            "nobody",
+        ],
+    );
+    assert!(
+        !typo.status.success()
+            && String::from_utf8_lossy(&typo.stderr).contains("no person with HRIS id")
+    );
+    // No account was made: one can still be created under that email.
+    crate::http::admin(db, "typo@example.com", "a long enough password", "employee");
 }

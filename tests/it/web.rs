@@ -1531,13 +1531,17 @@ fn a_password_reset_ends_sessions_and_opens_an_account_made_without_one() {
     );
 }
 
+both_backends! {
+    async fn a_fresh_install_shows_the_lead_what_to_do_first(url: String) {
+        first_run_checklist(&url);
+    }
+}
+
 /// A fresh install's dashboard shows an admin the steps to start, each with its state and
 /// the command that does it; a step done shows done on the next visit; employees see no
 /// checklist.
-#[test]
-fn a_fresh_install_shows_the_lead_what_to_do_first() {
-    let dir = flywheel_testkit::tempdir();
-    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+fn first_run_checklist(db: &str) {
+    let db = db.to_owned();
     admin(&db, "lead@example.com", "a long admin password", "admin");
     admin(
         &db,

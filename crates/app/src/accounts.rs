@@ -9,6 +9,17 @@ use flywheel_store::{ApiToken, AuditEntry, LinkPurpose, User};
 use crate::{App, AppError, AppResult};
 
 impl App {
+    /// Refuses an HRIS id that names nobody (checked before an account is made, so a typo
+    /// makes nothing).
+    async fn person_exists(&self, person: Option<&str>) -> AppResult<()> {
+        if let Some(p) = person {
+            if !self.store().person_ids_by_hris().await?.contains_key(p) {
+                return Err(AppError::Invalid(format!("no person with HRIS id {p:?}")));
+            }
+        }
+        Ok(())
+    }
+
     /// Creates an account; linked to the person with HRIS id `person` when given (checked
     /// first, so a typo creates nothing).
     pub async fn create_account(
@@ -19,11 +30,7 @@ impl App {
         person: Option<&str>,
     ) -> AppResult<User> {
         self.require_admin("create accounts")?;
-        if let Some(p) = person {
-            if !self.store().person_ids_by_hris().await?.contains_key(p) {
-                return Err(AppError::Invalid(format!("no person with HRIS id {p:?}")));
-            }
-        }
+        self.person_exists(person).await?;
         let user = self.store().create_user(email, password, role).await?;
         match person {
             Some(p) => Ok(self.store().link_person(&user.email, p).await?),
@@ -141,6 +148,16 @@ impl App {
         Ok(self.store().api_tokens(Some(user.id)).await?)
     }
 
+    /// Revokes one of the caller's own tokens (another account's is not found); false when
+    /// it was revoked already.
+    pub async fn revoke_own_token(&self, id: i64) -> AppResult<bool> {
+        let user = self.require_user("revoking API tokens")?;
+        Ok(self
+            .store()
+            .revoke_api_token(id, Some(user.id), Some(user.id))
+            .await?)
+    }
+
     /// Revokes token `id`: the caller's own, or any for admins; false when it was revoked
     /// already.
     pub async fn revoke_token(&self, id: i64) -> AppResult<bool> {
@@ -171,6 +188,7 @@ impl App {
         person: Option<&str>,
     ) -> AppResult<(User, String)> {
         self.require_admin("invite people")?;
+        self.person_exists(person).await?;
         let mut user = self.store().invited_account(email, role).await?;
         if let Some(p) = person {
             user = self.store().link_person(&user.email, p).await?;
