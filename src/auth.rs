@@ -1,7 +1,9 @@
-//! `flywheel auth token create|list|revoke` (API tokens for scripts) and `flywheel auth
-//! basic [on|off]` (whether HTTP Basic is accepted).
+//! `flywheel auth token create|list|revoke` (API tokens for scripts), `flywheel auth
+//! basic [on|off]` (whether HTTP Basic is accepted), `flywheel auth oidc set|show|clear`
+//! (single sign-on), `flywheel auth password [on|off]` and `flywheel auth break-glass`.
 
 use clap::Subcommand;
+use flywheel_app::sso::{OidcSettings, SecretSource};
 use flywheel_store::{ApiToken, Role};
 use serde::Serialize;
 
@@ -18,6 +20,186 @@ pub enum AuthCommand {
         #[arg(value_parser = ["on", "off"])]
         state: Option<String>,
     },
+    /// Single sign-on with the company's OpenID Connect provider (Entra ID, Okta, Google,
+    /// Keycloak…): the login page then shows "Sign in with NAME".
+    #[command(subcommand)]
+    Oidc(OidcCommand),
+    /// Show, or turn on or off, password sign-in (the login form and HTTP Basic). Off needs
+    /// single sign-on through which an admin can sign in (an admin group, or an admin who
+    /// signed in with it once). Audited.
+    Password {
+        #[arg(value_parser = ["on", "off"])]
+        state: Option<String>,
+    },
+    /// Print a single-use link (valid one hour) that signs EMAIL in as an admin once,
+    /// whatever the sign-in settings: for an admin locked out by the identity provider or
+    /// the settings. The account is made, or made admin, if needed. Audited.
+    BreakGlass {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcCommand {
+    /// Configure the provider. The issuer's discovery document is fetched first; register
+    /// the redirect and post-logout URIs this prints at the provider. The secret is read
+    /// from the file (or variable) at each sign-in, never stored, printed or audited.
+    Set(Box<OidcArgs>),
+    /// The configured provider (never the secret).
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove single sign-on (refused while password sign-in is off).
+    Clear,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("secret").required(true).args(["client_secret_file", "client_secret_env"])))]
+pub struct OidcArgs {
+    /// The issuer URL, e.g. https://login.microsoftonline.com/TENANT/v2.0.
+    #[arg(long)]
+    issuer: String,
+    #[arg(long)]
+    client_id: String,
+    /// A file holding the client secret (read at each sign-in).
+    #[arg(long, value_name = "FILE")]
+    client_secret_file: Option<std::path::PathBuf>,
+    /// An environment variable of the `serve` process holding the client secret.
+    #[arg(long, value_name = "VAR")]
+    client_secret_env: Option<String>,
+    /// The provider's name on the login page's button (default: the issuer's host).
+    #[arg(long)]
+    name: Option<String>,
+    /// Scopes to ask for besides `openid` (repeat; default: email and profile).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    /// The claim that lists the person's groups (roles follow it when a group is set).
+    #[arg(long, value_name = "CLAIM")]
+    groups_claim: Option<String>,
+    #[arg(long, value_name = "GROUP")]
+    admin_group: Option<String>,
+    #[arg(long, value_name = "GROUP")]
+    champion_group: Option<String>,
+    #[arg(long, value_name = "GROUP")]
+    viewer_group: Option<String>,
+    /// A claim carrying the HRIS id to link accounts by (default: the verified email).
+    #[arg(long, value_name = "CLAIM")]
+    link_claim: Option<String>,
+    /// Take the provider's emails as verified although it sends no `email_verified`
+    /// (Entra ID, whose emails come from the tenant's verified domains).
+    #[arg(long)]
+    trust_email: bool,
+    /// Keep the settings without fetching the discovery document first.
+    #[arg(long)]
+    no_check: bool,
+}
+
+impl OidcArgs {
+    fn lift(self) -> OidcSettings {
+        let name = self.name.unwrap_or_else(|| {
+            let host = self.issuer.split("://").nth(1).unwrap_or(&self.issuer);
+            host.split(['/', ':']).next().unwrap_or(host).to_owned()
+        });
+        let scopes = if self.scopes.is_empty() {
+            vec!["email".to_owned(), "profile".to_owned()]
+        } else {
+            self.scopes
+        };
+        let secret = match (self.client_secret_file, self.client_secret_env) {
+            (Some(f), _) => SecretSource::File(f),
+            (None, Some(v)) => SecretSource::Env(v),
+            // clap's group requires one of the two.
+            (None, None) => SecretSource::Env(String::new()),
+        };
+        OidcSettings {
+            issuer: self.issuer.trim_end_matches('/').to_owned(),
+            client_id: self.client_id,
+            secret,
+            name,
+            scopes,
+            groups_claim: self.groups_claim,
+            admin_group: self.admin_group,
+            champion_group: self.champion_group,
+            viewer_group: self.viewer_group,
+            link_claim: self.link_claim,
+            trust_email: self.trust_email,
+        }
+    }
+}
+
+/// The provider as printed (never the secret).
+#[derive(Serialize)]
+struct OidcOut {
+    issuer: String,
+    client_id: String,
+    client_secret_from: String,
+    name: String,
+    scopes: Vec<String>,
+    groups_claim: Option<String>,
+    admin_group: Option<String>,
+    champion_group: Option<String>,
+    viewer_group: Option<String>,
+    link_claim: Option<String>,
+    redirect_uri: String,
+    post_logout_redirect_uri: String,
+    password_login: bool,
+}
+
+impl OidcOut {
+    fn of(s: OidcSettings, public: &str, password_login: bool) -> OidcOut {
+        OidcOut {
+            client_secret_from: s.secret.to_string(),
+            issuer: s.issuer,
+            client_id: s.client_id,
+            name: s.name,
+            scopes: s.scopes,
+            groups_claim: s.groups_claim,
+            admin_group: s.admin_group,
+            champion_group: s.champion_group,
+            viewer_group: s.viewer_group,
+            link_claim: s.link_claim,
+            redirect_uri: format!("{public}/auth/oidc/callback"),
+            post_logout_redirect_uri: format!("{public}/login?signed_out=1"),
+            password_login,
+        }
+    }
+}
+
+impl Report for OidcOut {
+    fn text(&self) {
+        let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        println!("provider:        {} ({})", self.name, self.issuer);
+        println!("client id:       {}", self.client_id);
+        println!("client secret:   read from {}", self.client_secret_from);
+        println!("scopes:          openid {}", self.scopes.join(" "));
+        println!("groups claim:    {}", or(&self.groups_claim));
+        println!(
+            "roles by group:  admin {}, champion {}, viewer {}",
+            or(&self.admin_group),
+            or(&self.champion_group),
+            or(&self.viewer_group)
+        );
+        println!(
+            "accounts linked: {}",
+            self.link_claim
+                .as_ref()
+                .map_or("by verified email".to_owned(), |c| format!(
+                    "by the HRIS id in claim {c}"
+                ))
+        );
+        println!(
+            "password sign-in: {}",
+            if self.password_login { "on" } else { "off" }
+        );
+        println!("register at the provider:");
+        println!("  redirect URI:             {}", self.redirect_uri);
+        println!(
+            "  post-logout redirect URI: {}",
+            self.post_logout_redirect_uri
+        );
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,12 +368,84 @@ pub async fn run(cmd: AuthCommand, url: &str) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        AuthCommand::Oidc(cmd) => oidc(&app, cmd).await,
+        AuthCommand::Password { state } => {
+            if let Some(s) = state {
+                app.set_password_login(s == "on").await?;
+            }
+            let on = app.password_login().await?;
+            println!(
+                "password sign-in: {}",
+                if on {
+                    "on"
+                } else {
+                    "off (people sign in with single sign-on; `flywheel auth break-glass` for emergencies)"
+                }
+            );
+            Ok(())
+        }
+        AuthCommand::BreakGlass { email } => {
+            let (user, token) = app.break_glass(&email).await?;
+            let public = app.issuer_url().await?;
+            println!("{}/account/setup/{token}", public.trim_end_matches('/'));
+            eprintln!(
+                "signs {} in as an admin once, within {} minutes; recorded in the audit log",
+                user.email,
+                flywheel_app::sso::BREAK_GLASS_MINUTES
+            );
+            Ok(())
+        }
         AuthCommand::Token(TokenCommand::Revoke { id }) => {
             if app.revoke_token(id).await? {
                 println!("revoked token {id}");
             } else {
                 println!("token {id} was already revoked");
             }
+            Ok(())
+        }
+    }
+}
+
+async fn oidc(app: &flywheel_app::App, cmd: OidcCommand) -> anyhow::Result<()> {
+    let public = app.issuer_url().await?;
+    let public = public.trim_end_matches('/');
+    match cmd {
+        OidcCommand::Set(args) => {
+            let check = !args.no_check;
+            let settings = (*args).lift();
+            if check {
+                let found = flywheel_sso::Oidc::new()
+                    .check(&settings.issuer)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("{e} (pass --no-check to keep the settings anyway)")
+                    })?;
+                eprintln!(
+                    "found {}: authorization at {}, {} signing key(s){}",
+                    settings.issuer,
+                    found.authorization,
+                    found.keys,
+                    if found.end_session.is_some() {
+                        ", RP-initiated logout"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            app.set_oidc(&settings).await?;
+            let on = app.password_login().await?;
+            emit(false, &OidcOut::of(settings, public, on))
+        }
+        OidcCommand::Show { json } => match app.oidc().await? {
+            Some(s) => emit(json, &OidcOut::of(s, public, app.password_login().await?)),
+            None => {
+                println!("single sign-on is not configured (`flywheel auth oidc set --help`)");
+                Ok(())
+            }
+        },
+        OidcCommand::Clear => {
+            app.clear_oidc().await?;
+            println!("single sign-on removed; people sign in with passwords");
             Ok(())
         }
     }

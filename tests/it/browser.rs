@@ -634,3 +634,95 @@ async fn phone_width(d: &WebDriver, base: &str) {
     .expect("goto");
     shot(d, "08-phone-can-i").await;
 }
+
+/// Single sign-on in Chromium against the real OpenID Provider (`oidc.rs` starts it): the
+/// login page's button, the provider's login, back on the dashboard linked to the person
+/// with the role the group gives; signing out ends the provider's session too, so the next
+/// sign-in asks the provider again.
+#[test]
+fn single_sign_on_in_a_real_browser() {
+    let (driver, browser) = match chromedriver() {
+        Ok(x) => x,
+        Err(why) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "the browser tests cannot run and CI is set, so this is a failure: {why}"
+            );
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(format!("\n!!! SKIPPING the browser tests: {why}\n").as_bytes());
+            return;
+        }
+    };
+    if !crate::oidc::node_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("sso.db").display());
+    let hris = flywheel_testkit::fixture("hris/oracle-hr_as_hris_orgchart.csv");
+    crate::ok(
+        &db,
+        &[
+            "import",
+            "hris",
+            &hris.display().to_string(),
+            "--as-of",
+            "2024-01-01",
+        ],
+    );
+    let server = start(&db);
+    let base = server.base.clone();
+    crate::ok(&db, &["badges", "issuer", "--url", &base]);
+    let users: crate::oidc::Users<'_> = &[("steven", "sking@example.com", true, &["fw-champions"])];
+    let provider = crate::oidc::Provider::start(dir.path(), &base, users);
+    crate::oidc::configure(&db, dir.path(), &provider);
+    let downloads = dir.path().join("downloads");
+    flywheel_testkit::block_on(async move {
+        let d = session(&driver, &browser, &downloads).await;
+        let result = sso_flow(&d, &base).await;
+        let quit = d.quit().await;
+        result.expect("single sign-on flow");
+        quit.expect("quit");
+    });
+    drop(provider);
+    drop(server);
+}
+
+async fn sso_at_provider(d: &WebDriver, base: &str) {
+    d.goto(format!("{base}/")).await.expect("goto");
+    wait_path(d, "login page", |p| p.starts_with("/login")).await;
+    assert_eq!(text_of(d, "#sso").await, "Sign in with Test IdP");
+    el(d, "#sso").await.click().await.expect("click sso");
+    wait_path(d, "provider's login", |p| p.starts_with("/interaction/")).await;
+    shot(d, "sso-1-provider").await;
+    fill(d, "#login", "steven").await;
+    el(d, "#sign-in").await.click().await.expect("sign in");
+}
+
+async fn sso_flow(d: &WebDriver, base: &str) -> WebDriverResult<()> {
+    sso_at_provider(d, base).await;
+    let at = wait_path(d, "dashboard", |p| p == "/").await;
+    assert!(at.starts_with(base), "back on Flywheel: {at}");
+    shot(d, "sso-2-dashboard").await;
+    let header = text_of(d, "header").await;
+    assert!(
+        header.contains("sking@example.com") && header.contains("champion"),
+        "{header}"
+    );
+    d.goto(format!("{base}/api/v1/me")).await?;
+    let me: serde_json::Value =
+        serde_json::from_str(&text_of(d, "body").await).expect("the API's JSON");
+    assert_eq!(me["person"]["display_name"], "Steven King", "{me}");
+    d.goto(format!("{base}/")).await?;
+    wait_path(d, "dashboard", |p| p == "/").await;
+
+    // Signing out ends the provider's session too: back on the login page, told so.
+    logout(d).await;
+    let notice = text_of(d, "#notice").await;
+    assert!(notice.contains("signed out"), "{notice}");
+    shot(d, "sso-3-signed-out").await;
+    // So the provider asks again.
+    sso_at_provider(d, base).await;
+    wait_path(d, "dashboard again", |p| p == "/").await;
+    Ok(())
+}

@@ -10,6 +10,7 @@ mod hardening;
 mod http;
 mod imports;
 mod net;
+mod oidc;
 mod program;
 mod tokens;
 mod usage;

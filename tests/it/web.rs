@@ -1567,10 +1567,10 @@ fn first_run_checklist(db: &str) {
     );
     assert!(page.contains("<code>flywheel import hris FILE</code>"));
     assert!(
-        page.contains("id=\"step-accounts\" data-done=\"true\""),
+        page.contains("id=\"step-sign_in\" data-done=\"true\""),
         "two accounts"
     );
-    assert!(page.contains("(2 accounts)"));
+    assert!(page.contains("(2 accounts, no single sign-on)"), "{page}");
     crate::oracle(&db);
     ok(&db, &["tools", "load", &catalog_path()]);
     let page = lead.get("/").body;

@@ -55,6 +55,18 @@ impl App {
     pub async fn set_role(&self, email: &str, role: Role) -> AppResult<User> {
         self.require_admin("change roles")?;
         let by = self.caller().user().map(|u| u.id);
+        if role != Role::Admin {
+            let current = self.store().user_by_email(email).await?;
+            if current.is_some_and(|u| u.role == Role::Admin) {
+                let (admins, _) = self.store().admin_counts("").await?;
+                if admins <= 1 {
+                    return Err(AppError::Conflict(format!(
+                        "{} is the last admin; make another admin first (or use `flywheel auth break-glass`)",
+                        email.trim()
+                    )));
+                }
+            }
+        }
         let user = self.store().set_role(email, role, by).await?;
         self.store().end_sessions_of(user.id).await?;
         Ok(user)
@@ -179,6 +191,16 @@ pub const RESET_HOURS: i64 = 24;
 /// Links to set a password: invitations and resets (made by admins; used by anyone who
 /// holds one, once).
 impl App {
+    /// Refuses a link to set a password nobody could sign in with.
+    async fn passwords_in_use(&self) -> AppResult<()> {
+        if self.password_login().await? {
+            return Ok(());
+        }
+        Err(AppError::Conflict(
+            "password sign-in is off: people sign in with single sign-on, and their accounts are made at their first sign-in".into(),
+        ))
+    }
+
     /// Invites `email`: its account (made without a password when missing, linked to
     /// `person` when given) and a link, valid [`INVITE_DAYS`] days, to set a password.
     pub async fn invite(
@@ -188,6 +210,7 @@ impl App {
         person: Option<&str>,
     ) -> AppResult<(User, String)> {
         self.require_admin("invite people")?;
+        self.passwords_in_use().await?;
         self.person_exists(person).await?;
         let mut user = self.store().invited_account(email, role).await?;
         if let Some(p) = person {
@@ -206,6 +229,7 @@ impl App {
     /// password.
     pub async fn reset_link(&self, email: &str) -> AppResult<String> {
         self.require_admin("reset passwords")?;
+        self.passwords_in_use().await?;
         let user =
             self.store().user_by_email(email).await?.ok_or_else(|| {
                 flywheel_store::StoreError::not_found("account for", email.trim())

@@ -31,6 +31,7 @@ pub mod people;
 pub mod requests;
 pub mod setup;
 pub mod slack;
+pub mod sso;
 pub mod wins;
 
 use std::sync::Arc;

@@ -32,6 +32,7 @@ impl App {
         let courses = count("courses").await?;
         let accounts = count("users").await?;
         let champions = count("champions").await? + count("champion_invitations").await?;
+        let sso = self.oidc().await?.map(|o| o.name);
         Ok(vec![
             SetupStep {
                 key: "org_chart",
@@ -73,11 +74,14 @@ impl App {
                 how: "flywheel badges load config/learning.toml",
             },
             SetupStep {
-                key: "accounts",
-                title: "Give people accounts",
-                done: accounts > 1,
-                detail: plural(accounts, "account", "accounts"),
-                how: "flywheel admin create --email E --person HRIS_ID --password-stdin",
+                key: "sign_in",
+                title: "Let people sign in",
+                done: sso.is_some() || accounts > 1,
+                detail: match &sso {
+                    Some(name) => format!("single sign-on with {name}"),
+                    None => format!("{}, no single sign-on", plural(accounts, "account", "accounts")),
+                },
+                how: "flywheel auth oidc set --issuer URL --client-id ID --client-secret-file FILE (or invite people: /admin/invitations)",
             },
             SetupStep {
                 key: "champions",

@@ -54,3 +54,22 @@ impl Store {
             .collect()
     }
 }
+
+/// Records an audited action inside a transaction, so it is kept exactly when the change is.
+pub(crate) async fn audit_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: Option<i64>,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+        .bind(now_text())
+        .bind(user_id)
+        .bind(action)
+        .bind(subject)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -23,6 +23,7 @@ mod keys;
 mod learning;
 mod limits;
 mod links;
+mod oidc;
 mod org;
 mod people;
 mod population;
@@ -57,6 +58,7 @@ pub use interactions::InteractionImportOutcome;
 pub use learning::{CompletionRate, CourseDef, CourseRow, ModuleDef, Progress, Verification};
 pub use limits::AttemptRule;
 pub use links::LinkPurpose;
+pub use oidc::{OidcLogin, OidcOutcome, PendingSignIn, PersonKey, PENDING_MINUTES};
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount, MAX_DEPARTED_SHARE};
 pub use people::{Page, PeopleFilter, PersonPlace, PersonRow};
 pub use program::ChampionStatus;
@@ -477,6 +479,12 @@ impl Store {
     /// new installs, which use API tokens; on for installs that had accounts before.
     pub async fn http_basic(&self) -> Result<bool, StoreError> {
         Ok(self.setting("http_basic", "off").await? == "on")
+    }
+
+    /// Whether people may sign in with a password (the login form and HTTP Basic); on
+    /// unless switched off once single sign-on works.
+    pub async fn password_login(&self) -> Result<bool, StoreError> {
+        Ok(self.setting("password_login", "on").await? != "off")
     }
 
     /// Turns HTTP Basic on or off (audited with `by`).

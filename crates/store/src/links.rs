@@ -14,6 +14,8 @@ use crate::{now_text, random_token, Store, StoreError, User};
 pub enum LinkPurpose {
     Invite,
     Reset,
+    /// A break-glass sign-in made on the server's command line: one session, no password.
+    SignIn,
 }
 
 impl LinkPurpose {
@@ -21,6 +23,7 @@ impl LinkPurpose {
         match self {
             LinkPurpose::Invite => "invite",
             LinkPurpose::Reset => "reset",
+            LinkPurpose::SignIn => "signin",
         }
     }
 }
@@ -78,10 +81,10 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let purpose: String = sqlx::Row::try_get(&row, "purpose")?;
-        let purpose = if purpose == "invite" {
-            LinkPurpose::Invite
-        } else {
-            LinkPurpose::Reset
+        let purpose = match purpose.as_str() {
+            "invite" => LinkPurpose::Invite,
+            "signin" => LinkPurpose::SignIn,
+            _ => LinkPurpose::Reset,
         };
         Ok(Some((user_row(&row)?, purpose)))
     }
@@ -96,7 +99,12 @@ impl Store {
                 "this link was used already or has expired; ask an admin for a new one".into(),
             )
         };
-        let (user, _) = self.account_link(token).await?.ok_or_else(gone)?;
+        let (user, purpose) = self.account_link(token).await?.ok_or_else(gone)?;
+        if purpose == LinkPurpose::SignIn {
+            return Err(StoreError::Invalid(
+                "this link signs in once; it does not set a password".into(),
+            ));
+        }
         let hash = hash_password(password, &user.email)?;
         let now = now_text();
         let mut tx = self.begin_write().await?;
@@ -132,6 +140,43 @@ impl Store {
             .bind(&user.email)
             .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Spends a break-glass sign-in link: its account, once (audited). Of two uses at once,
+    /// one wins.
+    pub async fn use_signin_link(&self, token: &str) -> Result<User, StoreError> {
+        let gone = || {
+            StoreError::Conflict(
+                "this link was used already or has expired; make a new one with `flywheel auth break-glass`".into(),
+            )
+        };
+        let (user, purpose) = self.account_link(token).await?.ok_or_else(gone)?;
+        if purpose != LinkPurpose::SignIn {
+            return Err(gone());
+        }
+        let now = now_text();
+        let mut tx = self.begin_write().await?;
+        let spent = sqlx::query(
+            "UPDATE account_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(&now)
+        .bind(digest(token))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if spent != 1 {
+            return Err(gone());
+        }
+        crate::audit::audit_in(
+            &mut tx,
+            Some(user.id),
+            "session.break_glass",
+            &user.email,
+            "signed in with a break-glass link",
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }

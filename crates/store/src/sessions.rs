@@ -16,6 +16,8 @@ pub struct Session {
     /// The token every form and cookie-authenticated API write must echo.
     pub csrf: String,
     pub expires_at: DateTime<Utc>,
+    /// How it began: `password`, `oidc` or `link`.
+    pub via: String,
 }
 
 /// 32 random bytes from the operating system, as 64 hex digits.
@@ -38,11 +40,22 @@ fn at_text(t: DateTime<Utc>) -> String {
 }
 
 impl Store {
-    /// Opens a session for `user` lasting `ttl`; returns the cookie token and the session.
+    /// Opens a session for `user` lasting `ttl`, begun with a password; returns the cookie
+    /// token and the session.
     pub async fn create_session(
         &self,
         user: &User,
         ttl: Duration,
+    ) -> Result<(String, Session), StoreError> {
+        self.create_session_via(user, ttl, "password").await
+    }
+
+    /// Opens a session for `user` lasting `ttl`, begun `via` (`password`, `oidc`, `link`).
+    pub async fn create_session_via(
+        &self,
+        user: &User,
+        ttl: Duration,
+        via: &str,
     ) -> Result<(String, Session), StoreError> {
         let token = random_token();
         let csrf = random_token();
@@ -50,13 +63,14 @@ impl Store {
         let expires_at = now + ttl;
         let _turn = self.write_turn().await;
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at, via) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(token_hash(&token))
         .bind(user.id)
         .bind(&csrf)
         .bind(at_text(now))
         .bind(at_text(expires_at))
+        .bind(via)
         .execute(&self.pool)
         .await?;
         // Expired sessions are swept on every login: the table stays small without a timer.
@@ -70,6 +84,7 @@ impl Store {
                 user: user.clone(),
                 csrf,
                 expires_at,
+                via: via.to_owned(),
             },
         ))
     }
@@ -80,7 +95,7 @@ impl Store {
             return Ok(None);
         }
         let row = sqlx::query(
-            "SELECT u.id, u.email, u.role, u.person_id, s.csrf, s.expires_at
+            "SELECT u.id, u.email, u.role, u.person_id, s.csrf, s.expires_at, s.via
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(token_hash(token))
@@ -98,6 +113,7 @@ impl Store {
             user: user_row(&r)?,
             csrf: r.try_get("csrf")?,
             expires_at,
+            via: r.try_get("via")?,
         }))
     }
 

@@ -25,17 +25,39 @@ struct Login {
     next: String,
     email: String,
     error: String,
+    notice: String,
+    /// The identity provider's name, when single sign-on is configured.
+    sso: Option<String>,
+    /// Whether the password form is shown.
+    password: bool,
+}
+
+/// What the login form says besides its fields.
+#[derive(Debug, Default)]
+struct Said<'a> {
+    email: &'a str,
+    error: &'a str,
+    notice: &'a str,
 }
 
 /// The login form with a fresh double-submit token.
-fn form(status: StatusCode, next: &str, email: &str, error: &str) -> Result<Response, PageError> {
+async fn form(
+    st: &AppState,
+    status: StatusCode,
+    next: &str,
+    said: Said<'_>,
+) -> Result<Response, PageError> {
     let token = random_token();
+    let app = anyone(st);
     let page = Login {
         nav: Nav::default(),
         csrf: token.clone(),
         next: next.to_owned(),
-        email: email.to_owned(),
-        error: error.to_owned(),
+        email: said.email.to_owned(),
+        error: said.error.to_owned(),
+        notice: said.notice.to_owned(),
+        sso: app.oidc().await?.map(|o| o.name),
+        password: app.password_login().await?,
     };
     let mut res = render_with(status, &page)?.into_response();
     if let Ok(v) = auth::set_cookie(LOGIN_COOKIE, &token, 3600).parse() {
@@ -50,11 +72,25 @@ fn form(status: StatusCode, next: &str, email: &str, error: &str) -> Result<Resp
 pub struct LoginQuery {
     /// Where to go after signing in (same-site paths only).
     next: Option<String>,
+    /// Set when the browser comes back from signing out at the identity provider.
+    signed_out: Option<String>,
 }
 
 /// `GET /login`.
-pub async fn login_page(PageQuery(q): PageQuery<LoginQuery>) -> Result<Response, PageError> {
-    form(StatusCode::OK, &safe_next(q.next.as_deref()), "", "")
+pub async fn login_page(
+    State(st): State<AppState>,
+    PageQuery(q): PageQuery<LoginQuery>,
+) -> Result<Response, PageError> {
+    let notice = if q.signed_out.is_some() {
+        "You are signed out of Flywheel and of your identity provider."
+    } else {
+        ""
+    };
+    let said = Said {
+        notice,
+        ..Said::default()
+    };
+    form(&st, StatusCode::OK, &safe_next(q.next.as_deref()), said).await
 }
 
 /// `POST /login`: checks the double-submit token, the limits and the password; opens a
@@ -73,27 +109,35 @@ pub async fn login(
     match (cookie, sent) {
         (Some(c), Some(s)) if auth::same_token(c, s) => {}
         _ => {
-            return form(
-                StatusCode::FORBIDDEN,
-                &next,
+            let said = Said {
                 email,
-                "The login form expired. Please try again.",
-            )
+                error: "The login form expired. Please try again.",
+                ..Said::default()
+            };
+            return form(&st, StatusCode::FORBIDDEN, &next, said).await;
         }
+    }
+    if !anyone(&st).password_login().await? {
+        let said = Said {
+            error: "Password sign-in is off: sign in with your identity provider.",
+            ..Said::default()
+        };
+        return form(&st, StatusCode::FORBIDDEN, &next, said).await;
     }
     let password = f.get("password").map(String::as_str).unwrap_or("");
     let user = match auth::login(&st.store, &st.limiter, ip.0, email, password).await {
         Ok(u) => u,
         Err(e) => {
-            let mut res = form(e.status(), &next, email, &e.message)?;
+            let said = Said {
+                email,
+                error: &e.message,
+                ..Said::default()
+            };
+            let mut res = form(&st, e.status(), &next, said).await?;
             e.decorate(&mut res);
             return Ok(res);
         }
     };
-    let (token, _) = st
-        .store
-        .create_session(&user, chrono::Duration::hours(SESSION_HOURS))
-        .await?;
     st.store
         .audit(
             Some(user.id),
@@ -103,6 +147,23 @@ pub async fn login(
         )
         .await?;
     let mut res = Redirect::to(&next).into_response();
+    // 303: the browser follows with a GET.
+    *res.status_mut() = StatusCode::SEE_OTHER;
+    open_session(&st, &user, "password", res).await
+}
+
+/// Opens a session for `user`, begun `via` (`password`, `oidc`, `link`), and sets its
+/// cookie on `res` (clearing the login form's).
+pub(crate) async fn open_session(
+    st: &AppState,
+    user: &flywheel_store::User,
+    via: &str,
+    mut res: Response,
+) -> Result<Response, PageError> {
+    let (token, _) = st
+        .store
+        .create_session_via(user, chrono::Duration::hours(SESSION_HOURS), via)
+        .await?;
     let cookies = [
         auth::set_cookie(SESSION_COOKIE, &token, SESSION_HOURS * 3600),
         auth::set_cookie(LOGIN_COOKIE, "", 0),
@@ -112,9 +173,15 @@ pub async fn login(
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
-    // 303: the browser follows with a GET.
-    *res.status_mut() = StatusCode::SEE_OTHER;
     Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "signing_out.html")]
+struct SigningOut {
+    nav: Nav,
+    /// The identity provider's end-session URL.
+    url: String,
 }
 
 /// `POST /logout`: ends the session (CSRF-checked, so another site cannot log you out).
@@ -124,14 +191,34 @@ pub async fn logout(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
+    let mut provider = None;
     if let Some(caller) = auth::caller(&st.store, &st.limiter, ip.0, &headers).await? {
         auth::check_form(&caller, &headers, f.get("csrf").map(String::as_str))?;
         if let Some(token) = auth::cookie(&headers, SESSION_COOKIE) {
             st.store.end_session(token).await?;
         }
+        // A session begun at the identity provider ends there too (RP-initiated logout).
+        if caller.session.is_some_and(|s| s.via == "oidc") {
+            provider = crate::sso::logout_url(&st).await;
+        }
     }
-    let mut res = Redirect::to("/login").into_response();
-    *res.status_mut() = StatusCode::SEE_OTHER;
+    let mut res = match provider {
+        // A page that moves on by itself, not a redirect: the pages' CSP lets forms post
+        // only to this origin, and browsers apply that to a form's redirects too.
+        Some(url) => render_with(
+            StatusCode::OK,
+            &SigningOut {
+                nav: Nav::default(),
+                url,
+            },
+        )?
+        .into_response(),
+        None => {
+            let mut r = Redirect::to("/login").into_response();
+            *r.status_mut() = StatusCode::SEE_OTHER;
+            r
+        }
+    };
     if let Ok(v) = auth::set_cookie(SESSION_COOKIE, "", 0).parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -316,6 +403,8 @@ struct SetupPage {
     /// The link's account; `None` for a link that does not work.
     email: Option<String>,
     invite: bool,
+    /// A break-glass sign-in link (no password to set).
+    signin: bool,
     token: String,
     error: String,
 }
@@ -348,6 +437,9 @@ async fn setup_page_of(
             invite: link
                 .as_ref()
                 .is_some_and(|(_, p)| *p == flywheel_store::LinkPurpose::Invite),
+            signin: link
+                .as_ref()
+                .is_some_and(|(_, p)| *p == flywheel_store::LinkPurpose::SignIn),
             email: link.map(|(u, _)| u.email),
             token: token.to_owned(),
             error: error.to_owned(),
@@ -373,6 +465,19 @@ pub async fn setup_post(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     auth::check_origin(&headers)?;
+    if f.contains_key("signin") {
+        return match anyone(&st).use_signin_link(&token).await {
+            Ok(user) => {
+                let mut res = Redirect::to("/").into_response();
+                *res.status_mut() = StatusCode::SEE_OTHER;
+                open_session(&st, &user, "link", res).await
+            }
+            Err(flywheel_app::AppError::Store(flywheel_store::StoreError::Conflict(_))) => {
+                setup_page_of(&st, &token, StatusCode::NOT_FOUND, "").await
+            }
+            Err(e) => Err(ApiError::from(e).into()),
+        };
+    }
     let password = f.get("password").map_or("", String::as_str);
     if f.get("again").map(String::as_str) != Some(password) {
         return setup_page_of(

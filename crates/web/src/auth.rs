@@ -345,6 +345,12 @@ pub async fn caller(
             return token_caller(store, token).await.map(Some);
         }
         let (email, password) = basic(header)?;
+        if !store.password_login().await? {
+            return Err(ApiError::new(
+                ErrorCode::AuthenticationRequired,
+                "password sign-in is off on this server (people sign in with single sign-on): send an API token (Authorization: Bearer; make one on /account/tokens or with `flywheel auth token create`)",
+            ));
+        }
         if !store.http_basic().await? {
             return Err(ApiError::new(
                 ErrorCode::AuthenticationRequired,

@@ -27,6 +27,7 @@ pub mod openapi;
 mod page;
 mod query;
 mod requests;
+mod sso;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The bearer token of `/metrics` scrapers, if any.
     pub metrics_token: Option<Arc<str>>,
+    /// The OpenID Connect relying party (the provider's cached metadata and keys).
+    pub oidc: Arc<flywheel_sso::Oidc>,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
             rate_limits: guard::RateLimits::default(),
             metrics: Arc::new(metrics::Metrics::default()),
             metrics_token: None,
+            oidc: Arc::new(flywheel_sso::Oidc::new()),
         }
     }
 
@@ -142,6 +146,8 @@ fn account_pages() -> Router<AppState> {
     Router::new()
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", post(account::logout))
+        .route("/auth/oidc/login", get(sso::login))
+        .route("/auth/oidc/callback", get(sso::callback))
         .route(
             "/account/tokens",
             get(account::tokens_page).post(account::tokens_post),

@@ -200,3 +200,45 @@ async fn query_strings_are_parsed_into_types_and_their_errors_named() {
         "{body}"
     );
 }
+
+/// The sign-in routes are the public ones: nobody is sent to the login from them. Without
+/// an identity provider configured they say so (404 with the page and an audit entry),
+/// never a server error.
+#[tokio::test]
+async fn single_sign_on_routes_are_public_and_say_when_nothing_is_configured() {
+    let (st, _dir) = state().await;
+    let store = st.store.clone();
+    let app = router(st);
+    for path in [
+        "/auth/oidc/login?next=/wins",
+        "/auth/oidc/callback?code=c&state=s",
+    ] {
+        let (status, text) = send(
+            &app,
+            Request::get(path).body(Body::empty()).expect("request"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {text}");
+        assert!(
+            text.contains("data-code=\"not_configured\""),
+            "{path}: {text}"
+        );
+    }
+    let log = store.audit_log(10).await.expect("audit");
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.action == "session.oidc_refused" && e.subject == "not_configured")
+            .count(),
+        2
+    );
+    let (status, text) = send(
+        &app,
+        Request::get("/login").body(Body::empty()).expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !text.contains("Sign in with"),
+        "no button without a provider"
+    );
+}
