@@ -1,6 +1,7 @@
 //! `flywheel auth token create|list|revoke` (API tokens for scripts), `flywheel auth
 //! basic [on|off]` (whether HTTP Basic is accepted), `flywheel auth oidc set|show|clear`
-//! (single sign-on), `flywheel auth password [on|off]` and `flywheel auth break-glass`.
+//! (single sign-on), `flywheel auth scim-token create|list|revoke` (SCIM provisioning),
+//! `flywheel auth password [on|off]` and `flywheel auth break-glass`.
 
 use clap::Subcommand;
 use flywheel_app::sso::{OidcSettings, SecretSource};
@@ -14,6 +15,10 @@ pub enum AuthCommand {
     /// API tokens for scripts (`Authorization: Bearer fw_…` on every /api/v1 route).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// SCIM tokens for the identity provider's provisioning (`/scim/v2`, and nothing
+    /// else): hashed at rest, shown once, revocable.
+    #[command(subcommand)]
+    ScimToken(ScimTokenCommand),
     /// Show, or turn on or off, HTTP Basic on the API (an account's email and password on
     /// every request). Off for new installs: scripts use API tokens. Audited.
     Basic {
@@ -38,6 +43,30 @@ pub enum AuthCommand {
         #[arg(long)]
         email: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScimTokenCommand {
+    /// Create a SCIM token named NAME (printed once) for the account
+    /// scim@tokens.flywheel.invalid; give it to the identity provider with the base URL
+    /// https://HOST/scim/v2.
+    Create {
+        #[arg(long, default_value = "identity-provider")]
+        name: String,
+        /// How long it is valid: Nd, Nw or Nh, or `never` (identity providers keep a token
+        /// for a long time; rotate it yearly).
+        #[arg(long, default_value = "365d", value_parser = parse_validity)]
+        expires: Validity,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The SCIM tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a SCIM token by its id; it stops working at once.
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -369,6 +398,37 @@ pub async fn run(cmd: AuthCommand, url: &str) -> anyhow::Result<()> {
             Ok(())
         }
         AuthCommand::Oidc(cmd) => oidc(&app, cmd).await,
+        AuthCommand::ScimToken(ScimTokenCommand::Create {
+            name,
+            expires,
+            json,
+        }) => {
+            let (token, record) = app.create_scim_token(&name, expires.0).await?;
+            emit(
+                json,
+                &Created {
+                    token,
+                    record: TokenOut::of(record, &now),
+                },
+            )
+        }
+        AuthCommand::ScimToken(ScimTokenCommand::List { json }) => {
+            let all = app.tokens(true).await?;
+            let scim = all
+                .into_iter()
+                .filter(|t| t.scope == "scim")
+                .map(|t| TokenOut::of(t, &now))
+                .collect();
+            emit(json, &Listed(scim))
+        }
+        AuthCommand::ScimToken(ScimTokenCommand::Revoke { id }) => {
+            if app.revoke_token(id).await? {
+                println!("revoked SCIM token {id}");
+            } else {
+                println!("token {id} was already revoked");
+            }
+            Ok(())
+        }
         AuthCommand::Password { state } => {
             if let Some(s) = state {
                 app.set_password_login(s == "on").await?;

@@ -12,6 +12,7 @@ mod imports;
 mod net;
 mod oidc;
 mod program;
+mod scim;
 mod tokens;
 mod usage;
 mod web;

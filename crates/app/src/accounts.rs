@@ -150,6 +150,24 @@ impl App {
             .await?)
     }
 
+    /// A SCIM token named `name` for the identity provider's provisioning (admins): its
+    /// account is `scim@tokens.flywheel.invalid`, an admin whose tokens work on `/scim/v2`
+    /// only, and never on the API.
+    pub async fn create_scim_token(
+        &self,
+        name: &str,
+        valid: Option<chrono::Duration>,
+    ) -> AppResult<(String, ApiToken)> {
+        self.require_admin("create SCIM tokens")?;
+        let account = self.store().service_account("scim", Role::Admin).await?;
+        let by = self.caller().user().map(|u| u.id);
+        let expires = valid.map(|v| self.now() + v);
+        Ok(self
+            .store()
+            .create_token_in_scope(&account, name, expires, by, "scim")
+            .await?)
+    }
+
     /// The caller's tokens; with `everyone` (admins), every token.
     pub async fn tokens(&self, everyone: bool) -> AppResult<Vec<ApiToken>> {
         if everyone {

@@ -38,6 +38,9 @@ pub enum AppError {
     /// each (file, line or record, field).
     #[error(transparent)]
     Read(#[from] flywheel_ingest::error::IngestError),
+    /// A SCIM request is wrong or names nothing (SCIM's own status and `scimType`).
+    #[error(transparent)]
+    Scim(#[from] flywheel_scim::ScimError),
     /// A fault of ours; the message is for the log, not for the caller.
     #[error("{0}")]
     Internal(String),

@@ -28,6 +28,7 @@ pub mod imports;
 pub mod learning;
 pub mod library;
 pub mod people;
+pub mod provisioning;
 pub mod requests;
 pub mod setup;
 pub mod slack;

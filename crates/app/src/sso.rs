@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use flywheel_domain::program::Role;
+use flywheel_domain::program::{Role, RoleGroups};
 use flywheel_store::{LinkPurpose, OidcLogin, OidcOutcome, PersonKey, User};
 use serde::{Deserialize, Serialize};
 
@@ -69,27 +69,23 @@ pub struct OidcSettings {
 }
 
 impl OidcSettings {
-    /// Whether roles follow the provider's groups.
-    pub fn roles_follow_groups(&self) -> bool {
-        self.admin_group.is_some() || self.champion_group.is_some() || self.viewer_group.is_some()
+    /// The groups that give roles.
+    pub fn role_groups(&self) -> RoleGroups {
+        RoleGroups {
+            admin: self.admin_group.clone(),
+            champion: self.champion_group.clone(),
+            viewer: self.viewer_group.clone(),
+        }
     }
 
-    /// The role `groups` give: admin, then champion, then viewer, else employee; `None`
-    /// when no group is configured (roles are then Flywheel's own).
+    /// Whether roles follow the provider's groups.
+    pub fn roles_follow_groups(&self) -> bool {
+        self.role_groups().any()
+    }
+
+    /// The role `groups` give ([`RoleGroups::role_for`]).
     pub fn role_for(&self, groups: &[String]) -> Option<Role> {
-        if !self.roles_follow_groups() {
-            return None;
-        }
-        let has = |g: &Option<String>| g.as_ref().is_some_and(|g| groups.iter().any(|x| x == g));
-        Some(if has(&self.admin_group) {
-            Role::Admin
-        } else if has(&self.champion_group) {
-            Role::Champion
-        } else if has(&self.viewer_group) {
-            Role::Viewer
-        } else {
-            Role::Employee
-        })
+        self.role_groups().role_for(groups)
     }
 
     /// The client secret, read now.

@@ -255,6 +255,43 @@ text_enum! {
     }
 }
 
+/// The identity provider's groups that give roles (by name or id): the one rule for single
+/// sign-on and for SCIM provisioning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleGroups {
+    pub admin: Option<String>,
+    pub champion: Option<String>,
+    pub viewer: Option<String>,
+}
+
+impl RoleGroups {
+    /// Whether roles follow groups (some group is configured).
+    pub fn any(&self) -> bool {
+        self.admin.is_some() || self.champion.is_some() || self.viewer.is_some()
+    }
+
+    /// The role of someone in `groups`: admin, then champion, then viewer, else employee;
+    /// `None` when no group is configured (roles are then Flywheel's own).
+    pub fn role_for<S: AsRef<str>>(&self, groups: &[S]) -> Option<Role> {
+        if !self.any() {
+            return None;
+        }
+        let has = |g: &Option<String>| {
+            g.as_ref()
+                .is_some_and(|g| groups.iter().any(|x| x.as_ref() == g))
+        };
+        Some(if has(&self.admin) {
+            Role::Admin
+        } else if has(&self.champion) {
+            Role::Champion
+        } else if has(&self.viewer) {
+            Role::Viewer
+        } else {
+            Role::Employee
+        })
+    }
+}
+
 text_enum! {
     /// The states of an access request.
     pub enum RequestState ("access request state") {

@@ -168,6 +168,17 @@ impl Store {
             .bind(&login.subject)
             .execute(&mut *tx)
             .await?;
+        let disabled: Option<String> =
+            sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = $1")
+                .bind(user.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if disabled.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "the account {} is disabled (by the identity provider's provisioning, or an admin)",
+                user.email
+            )));
+        }
         let mut user = user;
         if user.person_id.is_none() && person.is_some() {
             sqlx::query("UPDATE users SET person_id = $1 WHERE id = $2")
@@ -219,10 +230,13 @@ impl Store {
     }
 }
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// The person a key names, if any.
-async fn person_of(tx: &mut Tx, key: Option<&PersonKey>) -> Result<Option<i64>, StoreError> {
+pub(crate) async fn person_of(
+    tx: &mut Tx,
+    key: Option<&PersonKey>,
+) -> Result<Option<i64>, StoreError> {
     Ok(match key {
         Some(PersonKey::Email(e)) => {
             sqlx::query_scalar::<_, i64>(
@@ -243,7 +257,7 @@ async fn person_of(tx: &mut Tx, key: Option<&PersonKey>) -> Result<Option<i64>, 
 }
 
 /// Gives `user` the role its groups give; its sessions end. Audited.
-async fn change_role(tx: &mut Tx, user: &User, role: Role) -> Result<(), StoreError> {
+pub(crate) async fn change_role(tx: &mut Tx, user: &User, role: Role) -> Result<(), StoreError> {
     sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
         .bind(role.as_str())
         .bind(user.id)

@@ -96,7 +96,7 @@ impl Store {
         }
         let row = sqlx::query(
             "SELECT u.id, u.email, u.role, u.person_id, s.csrf, s.expires_at, s.via
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)

@@ -35,6 +35,8 @@ pub struct ApiToken {
     pub expires_at: Option<String>,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// What it may call: `api` (the JSON API) or `scim` (provisioning only).
+    pub scope: String,
 }
 
 impl ApiToken {
@@ -61,11 +63,12 @@ fn token_row(r: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
         expires_at: r.try_get("expires_at")?,
         last_used_at: r.try_get("last_used_at")?,
         revoked_at: r.try_get("revoked_at")?,
+        scope: r.try_get("scope")?,
     })
 }
 
 const TOKEN_COLUMNS: &str = "t.id, t.name, t.user_id, u.email, u.role, t.created_at, \
-     t.expires_at, t.last_used_at, t.revoked_at";
+     t.expires_at, t.last_used_at, t.revoked_at, t.scope";
 
 /// A token's name: 1–64 letters, digits, `-`, `_` or `.`.
 fn check_name(name: &str) -> Result<&str, StoreError> {
@@ -123,6 +126,20 @@ impl Store {
         expires: Option<DateTime<Utc>>,
         by: Option<i64>,
     ) -> Result<(String, ApiToken), StoreError> {
+        self.create_token_in_scope(user, name, expires, by, "api")
+            .await
+    }
+
+    /// A token that may call only `scope` (`api` or `scim`); otherwise as
+    /// [`Store::create_api_token`].
+    pub async fn create_token_in_scope(
+        &self,
+        user: &User,
+        name: &str,
+        expires: Option<DateTime<Utc>>,
+        by: Option<i64>,
+        scope: &str,
+    ) -> Result<(String, ApiToken), StoreError> {
         let name = check_name(name)?;
         let token = format!("{TOKEN_PREFIX}{}", random_token());
         let hash = Self::keyed_hash(&self.token_key().await?, &token)?;
@@ -141,13 +158,14 @@ impl Store {
             )));
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at, scope) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(user.id)
         .bind(name)
         .bind(&hash)
         .bind(now_text())
         .bind(&expires_at)
+        .bind(scope)
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query("INSERT INTO audit_events (at, user_id, action, subject, detail) VALUES ($1, $2, 'token.create', $3, $4)")
@@ -155,7 +173,7 @@ impl Store {
             .bind(by)
             .bind(format!("token:{id}"))
             .bind(format!(
-                "{name} for {} ({}), expires {}",
+                "{name} for {} ({}, scope {scope}), expires {}",
                 user.email,
                 user.role.as_str(),
                 expires_at.as_deref().unwrap_or("never")
@@ -264,7 +282,7 @@ impl Store {
         let now = now_text();
         let sql = format!(
             "SELECT {TOKEN_COLUMNS}, u.person_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL \
              AND (t.expires_at IS NULL OR t.expires_at > $2)"
         );
         let Some(row) = sqlx::query(&sql)

@@ -227,7 +227,7 @@ impl Store {
     pub async fn credentials(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
         let email = email.trim().to_lowercase();
         let row = sqlx::query(
-            "SELECT id, email, role, person_id, password_hash FROM users WHERE email = $1",
+            "SELECT id, email, role, person_id, password_hash FROM users WHERE email = $1 AND disabled_at IS NULL",
         )
         .bind(&email)
         .fetch_optional(&self.pool)
@@ -239,7 +239,7 @@ impl Store {
     /// The account with id `id` and its current password hash.
     pub async fn credentials_by_id(&self, id: i64) -> Result<Option<(User, String)>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, email, role, person_id, password_hash FROM users WHERE id = $1",
+            "SELECT id, email, role, person_id, password_hash FROM users WHERE id = $1 AND disabled_at IS NULL",
         )
         .bind(id)
         .fetch_optional(&self.pool)

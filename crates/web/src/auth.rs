@@ -431,6 +431,12 @@ async fn token_caller(store: &Store, token: &str) -> Result<Caller, ApiError> {
             "the API token is unknown, expired or revoked",
         ));
     };
+    if record.scope != "api" {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCredentials,
+            "this is a SCIM token: it works on /scim/v2 only",
+        ));
+    }
     if user.role == Role::Admin {
         store
             .audit(

@@ -231,6 +231,16 @@ impl From<flywheel_app::AppError> for ApiError {
             AppError::InvalidPolicy(m) => ApiError::new(ErrorCode::InvalidPolicy, m),
             e @ AppError::NotEarned(_) => ApiError::new(ErrorCode::Conflict, e.to_string()),
             AppError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            // Only SCIM's front door makes these, and it answers them in SCIM's form;
+            // mapped here for completeness.
+            AppError::Scim(e) => {
+                let code = match e.status {
+                    404 => ErrorCode::NotFound,
+                    409 => ErrorCode::Conflict,
+                    _ => ErrorCode::InvalidParameter,
+                };
+                ApiError::new(code, e.detail)
+            }
             AppError::Analysis(e) => {
                 use flywheel_insights::InsightError;
                 let code = match e {

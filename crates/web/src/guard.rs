@@ -154,6 +154,11 @@ fn limited(method: &Method, path: &str) -> Option<&'static str> {
         path,
         "/login" | "/logout" | "/verify" | "/api/v1/credentials/verify"
     );
+    // SCIM is the identity provider's, which provisions a whole company in bursts; its
+    // token is not an account's to limit.
+    if path.starts_with("/scim/") {
+        return None;
+    }
     if is_write && !public {
         Some("write")
     } else if *method == Method::GET && (path == "/can-i" || path == "/api/v1/can-i") {
@@ -237,6 +242,17 @@ pub async fn html_rejections(req: Request, next: Next) -> Response {
         .is_some_and(|v| v.starts_with("text/plain"));
     if !plain || !(status.is_client_error() || status.is_server_error()) || path == "/metrics" {
         return res;
+    }
+    if path.starts_with("/scim/") {
+        let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024)
+            .await
+            .unwrap_or_default();
+        let detail = String::from_utf8_lossy(&bytes).trim().to_owned();
+        return crate::scim::error(&flywheel_scim::ScimError {
+            status: status.as_u16(),
+            scim_type: (status.as_u16() == 400).then_some("invalidSyntax"),
+            detail,
+        });
     }
     let code = match status.as_u16() {
         413 => ErrorCode::PayloadTooLarge,

@@ -27,6 +27,7 @@ pub mod openapi;
 mod page;
 mod query;
 mod requests;
+pub mod scim;
 mod sso;
 pub mod wire;
 
@@ -121,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .merge(requests_pages())
         .merge(documented().split_for_parts().0)
         .route("/metrics", get(metrics::serve))
+        .nest("/scim/v2", scim::routes())
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
