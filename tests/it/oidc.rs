@@ -88,11 +88,25 @@ impl Provider {
         Provider::run(config, format!("http://127.0.0.1:{port}"))
     }
 
+    /// Starts the provider; a restart on the same port retries while the old process's
+    /// port is still being released.
     fn run(config: PathBuf, issuer: String) -> Provider {
+        let mut last = String::new();
+        for _ in 0..20 {
+            match Provider::try_run(&config, &issuer) {
+                Ok(p) => return p,
+                Err(line) => last = line,
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        panic!("the test OpenID Provider did not start (npm install or node failed): {last:?}");
+    }
+
+    fn try_run(config: &Path, issuer: &str) -> Result<Provider, String> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/oidc-provider/run.sh");
         let mut child = Command::new("bash")
             .arg(script)
-            .arg(&config)
+            .arg(config)
             .stdout(Stdio::piped())
             // The provider's own log, beside its configuration, for a failing test.
             .stderr(Stdio::from(
@@ -104,15 +118,16 @@ impl Provider {
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
             .expect("the provider prints its address");
-        assert!(
-            line.starts_with("listening"),
-            "the test OpenID Provider did not start (npm install or node failed): {line:?}"
-        );
-        Provider {
-            child,
-            issuer,
-            config,
+        if !line.starts_with("listening") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(line);
         }
+        Ok(Provider {
+            child,
+            issuer: issuer.to_owned(),
+            config: config.to_owned(),
+        })
     }
 
     /// Restarts on the same port with `users`: a fresh signing key, so a key rotation.
@@ -133,8 +148,6 @@ impl Provider {
             .collect();
         std::fs::write(&self.config, json.to_string()).expect("config");
         let (config, issuer) = (self.config.clone(), self.issuer.clone());
-        // Wait for the old process's port to be free.
-        std::thread::sleep(std::time::Duration::from_millis(200));
         Provider::run(config, issuer)
     }
 

@@ -99,13 +99,13 @@ async fn not_found() -> Response {
 
 /// `POST /.search`: Users and Groups that match, Users first.
 async fn search_all(State(st): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
-    let p = match search_params(&bytes) {
-        Ok(p) => p,
-        Err(e) => return error(&e),
-    };
     let app = match provisioner(&st, &headers).await {
         Ok(a) => a,
         Err(r) => return r,
+    };
+    let p = match search_params(&bytes) {
+        Ok(p) => p,
+        Err(e) => return error(&e),
     };
     let b = match base(&st).await {
         Ok(b) => b,
@@ -395,6 +395,10 @@ fn search_params(bytes: &Bytes) -> Result<Params, ScimError> {
 
 /// `POST /Users/.search`: a list whose parameters come in the body.
 async fn search(st: AppState, headers: HeaderMap, kind: Kind, bytes: Bytes) -> Response {
+    // Who calls is checked before what they sent.
+    if let Err(r) = provisioner(&st, &headers).await {
+        return r;
+    }
     match search_params(&bytes) {
         Ok(p) => act(st, headers, kind, p, Act::List).await,
         Err(e) => error(&e),
