@@ -152,6 +152,7 @@ both_backends! {
         assert_eq!(call("PATCH", &format!("{scim}/Groups/{gid}"), t, Some(patch)).0, 200);
         assert_eq!(account(db, "sking@example.com").await.0, "employee");
 
+        documented(&server.base, &scim, t, &id, &steven);
         disabling(db, &server.base, &scim, t, &id).await;
         errors(&server.base, &scim, t, db);
         drop(server);
@@ -322,4 +323,29 @@ fn errors(base: &str, scim: &str, t: Option<&str>, db: &str) {
         tokens.contains("idp") && !tokens.contains("script"),
         "SCIM tokens only: {tokens}"
     );
+}
+
+/// Real answers match what the OpenAPI document says of them, errors included.
+fn documented(base: &str, scim: &str, t: Option<&str>, id: &str, created: &Value) {
+    use crate::web::{conforms, response_schema};
+    let (_, doc, _) = call("GET", &format!("{base}/api/v1/openapi.json"), None, None);
+    let check = |path: &str, method: &str, status: u16, v: &Value| {
+        conforms(
+            &doc,
+            response_schema(&doc, path, method, status),
+            v,
+            &format!("{method} {path} {status}"),
+        );
+    };
+    check("/scim/v2/Users", "post", 201, created);
+    let (_, got, _) = call("GET", &format!("{scim}/Users/{id}"), t, None);
+    check("/scim/v2/Users/{id}", "get", 200, &got);
+    let (_, listed, _) = call("GET", &format!("{scim}/Users"), t, None);
+    check("/scim/v2/Users", "get", 200, &listed);
+    let (_, spc, _) = call("GET", &format!("{scim}/ServiceProviderConfig"), None, None);
+    check("/scim/v2/ServiceProviderConfig", "get", 200, &spc);
+    let (status, e, _) = call("GET", &format!("{scim}/Users/nobody"), t, None);
+    check("/scim/v2/Users/{id}", "get", status, &e);
+    let (status, e, _) = call("GET", &format!("{scim}/Users"), None, None);
+    check("/scim/v2/Users", "get", status, &e);
 }

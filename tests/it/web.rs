@@ -764,7 +764,7 @@ fn the_dashboard_tells_the_demo_story_with_charts_tables_and_suppression() {
 }
 
 /// Validates `value` against a schema of the OpenAPI document.
-fn conforms(
+pub(crate) fn conforms(
     doc: &serde_json::Value,
     schema: &serde_json::Value,
     value: &serde_json::Value,
@@ -787,7 +787,7 @@ fn conforms(
 }
 
 /// The documented schema of an operation's response with `status`.
-fn response_schema<'a>(
+pub(crate) fn response_schema<'a>(
     doc: &'a serde_json::Value,
     path: &str,
     method: &str,
@@ -1177,7 +1177,8 @@ fn every_get_answers_as_documented(
     lead_award: &str,
 ) {
     for (path, ops) in c.doc["paths"].as_object().expect("paths").clone() {
-        if ops["get"].is_null() {
+        // SCIM takes a SCIM token, not an account: `scim.rs` checks its answers.
+        if ops["get"].is_null() || path.starts_with("/scim/") {
             continue;
         }
         let concrete = path
@@ -1213,6 +1214,11 @@ fn authorization_matrix(
     ];
     let mut checked = 0;
     for (path, ops) in c.doc["paths"].as_object().expect("paths").clone() {
+        // No account's role opens SCIM (a SCIM token does): `scim.rs` and the router's
+        // test check who may call it.
+        if path.starts_with("/scim/") {
+            continue;
+        }
         for (method, op) in ops.as_object().expect("ops") {
             let concrete = path
                 .replace("{id}", "1")

@@ -259,8 +259,14 @@ pub async fn errors() -> Html<String> {
     ))
 }
 
-pub async fn not_found(uri: Uri) -> ApiError {
-    ApiError::new(ErrorCode::NotFound, format!("no route for {}", uri.path()))
+pub async fn not_found(uri: Uri) -> axum::response::Response {
+    if uri.path().starts_with("/scim/") {
+        return crate::scim::not_found();
+    }
+    axum::response::IntoResponse::into_response(ApiError::new(
+        ErrorCode::NotFound,
+        format!("no route for {}", uri.path()),
+    ))
 }
 
 /// The authenticated caller of an API endpoint, extracted before the body is read, so that

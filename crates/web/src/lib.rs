@@ -122,7 +122,6 @@ pub fn router(state: AppState) -> Router {
         .merge(requests_pages())
         .merge(documented().split_for_parts().0)
         .route("/metrics", get(metrics::serve))
-        .nest("/scim/v2", scim::routes())
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -262,6 +261,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::Base::openapi())
         .routes(routes!(api::healthz))
         .nest("/api/v1", api_v1())
+        .nest("/scim/v2", scim::documented())
 }
 
 /// The JSON API (nested under `/api/v1`), by area, and the two documents about it (its

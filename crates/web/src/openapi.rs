@@ -24,11 +24,11 @@ use crate::error::ApiError;
 #[openapi(
     info(
         title = "Flywheel API",
-        description = "Every endpoint takes an API token (Authorization: Bearer fw_…, from `flywheel auth token create`; every use of an admin's token is audited), a session cookie (from /login; writes then need the session's token in X-CSRF-Token) or, where an admin turned it on (`flywheel auth basic on`; off for new installs), HTTP Basic credentials (writes then must be JSON). Errors are {message, code, type, link} with the stable codes listed at /api/v1/errors. Aggregates over fewer people than the minimum group size are withheld (null, or a `suppressed` reason). Every field of a response is always sent; `null` means none.",
+        description = "Every endpoint takes an API token (Authorization: Bearer fw_…, from `flywheel auth token create`; every use of an admin's token is audited), a session cookie (from /login; writes then need the session's token in X-CSRF-Token) or, where an admin turned it on (`flywheel auth basic on`; off for new installs), HTTP Basic credentials (writes then must be JSON). Errors are {message, code, type, link} with the stable codes listed at /api/v1/errors. Aggregates over fewer people than the minimum group size are withheld (null, or a `suppressed` reason). Every field of a response is always sent; `null` means none. Under /scim/v2 is SCIM 2.0 provisioning (RFC 7643/7644) for the identity provider: it takes a SCIM token instead (`flywheel auth scim-token create`), answers application/scim+json with SCIM's own error messages, leaves out attributes without a value, and describes its resources itself at /scim/v2/Schemas.",
     ),
     servers((url = "/")),
     security(("bearer" = []), ("basic" = []), ("session" = [])),
-    components(schemas(ApiError)),
+    components(schemas(ApiError, crate::wire::scim::ScimError)),
 )]
 pub struct Base;
 
@@ -54,7 +54,8 @@ impl IntoResponses for Full {
 fn finish(doc: &mut Document) {
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc.info.license = None;
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in &mut doc.paths.paths {
+        let scim = path.starts_with("/scim/");
         let ops = [
             (&mut item.get, false),
             (&mut item.put, true),
@@ -64,7 +65,7 @@ fn finish(doc: &mut Document) {
         ];
         for (op, writes) in ops {
             if let Some(op) = op.as_mut() {
-                shared_responses(op, writes);
+                shared_responses(op, writes, scim);
             }
         }
     }
@@ -72,6 +73,17 @@ fn finish(doc: &mut Document) {
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    components.add_security_scheme(
+        "scim",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "A SCIM token (`flywheel auth scim-token create`); it works on /scim/v2 only",
+                ))
+                .build(),
+        ),
     );
     components.add_security_scheme(
         "basic",
@@ -85,7 +97,7 @@ fn finish(doc: &mut Document) {
     );
 }
 
-fn shared_responses(op: &mut Operation, writes: bool) {
+fn shared_responses(op: &mut Operation, writes: bool, scim: bool) {
     let responses = &mut op.responses.responses;
     for r in responses.values_mut() {
         if let RefOr::T(r) = r {
@@ -93,6 +105,20 @@ fn shared_responses(op: &mut Operation, writes: bool) {
                 r.description = "Success.".to_owned();
             }
         }
+    }
+    if scim {
+        // SCIM answers its own errors, storage ones included.
+        responses.extend(crate::wire::scim::scim_errors(&[(
+            503,
+            "the database is unavailable for now; retry",
+        )]));
+        if writes {
+            responses.extend(crate::wire::scim::scim_errors(&[(
+                507,
+                "the database is full",
+            )]));
+        }
+        return;
     }
     responses.extend(Unavailable::responses());
     if writes {
@@ -158,13 +184,15 @@ fn generate() -> Value {
     let requests = request_schemas(&v);
     if let Some(schemas) = v["components"]["schemas"].as_object_mut() {
         for (name, schema) in schemas.iter_mut() {
-            if !requests.contains(name) {
+            // SCIM leaves out attributes without a value: its schemas keep their own
+            // `required`.
+            if !requests.contains(name) && !name.starts_with("Scim") {
                 require_all(schema);
             }
         }
     }
     if let Some(paths) = v["paths"].as_object_mut() {
-        for item in paths.values_mut() {
+        for (_, item) in paths.iter_mut().filter(|(p, _)| !p.starts_with("/scim/")) {
             for op in item
                 .as_object_mut()
                 .into_iter()
@@ -225,6 +253,15 @@ mod tests {
         assert!(ops.len() >= 45, "only {} operations: {ops:?}", ops.len());
         assert!(ops.contains(&"GET /healthz".to_owned()));
         assert!(ops.contains(&"POST /api/v1/wins/{id}/verify".to_owned()));
+        for op in [
+            "GET /scim/v2/Users",
+            "PATCH /scim/v2/Users/{id}",
+            "POST /scim/v2/Groups/.search",
+            "POST /scim/v2/.search",
+            "GET /scim/v2/Schemas/{id}",
+        ] {
+            assert!(ops.contains(&op.to_owned()), "{op} is documented");
+        }
     }
 
     #[test]

@@ -9,13 +9,17 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use flywheel_app::AppError;
 use flywheel_scim::schema::{self, Kind};
 use flywheel_scim::ScimError;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::wire::scim::{
+    ScimDocument, ScimErrors, ScimList, ScimMissing, ScimPatch, ScimResource, ScimResourceIn,
+    ScimSearch,
+};
 use crate::AppState;
 
 /// The SCIM media type.
@@ -63,41 +67,35 @@ fn app_error(e: AppError) -> Response {
     }
 }
 
-/// The routes under `/scim/v2`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/ServiceProviderConfig", get(spc))
-        .route("/ResourceTypes", get(resource_types))
-        .route("/ResourceTypes/{id}", get(resource_type))
-        .route("/Schemas", get(schemas))
-        .route("/Schemas/{id}", get(schema_one))
-        .route("/Users", get(list_users).post(create_user))
-        .route("/Users/.search", post(search_users))
-        .route(
-            "/Users/{id}",
-            get(get_user)
-                .put(put_user)
-                .patch(patch_user)
-                .delete(delete_user),
-        )
-        .route("/Groups", get(list_groups).post(create_group))
-        .route("/Groups/.search", post(search_groups))
-        .route(
-            "/Groups/{id}",
-            get(get_group)
-                .put(put_group)
-                .patch(patch_group)
-                .delete(delete_group),
-        )
-        .route("/.search", post(search_all))
-        .fallback(not_found)
+/// The routes under `/scim/v2`, each with its documentation (unknown paths get SCIM's
+/// 404 from the server's fallback).
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(spc))
+        .routes(routes!(resource_types))
+        .routes(routes!(resource_type))
+        .routes(routes!(schemas))
+        .routes(routes!(schema_one))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(search_users))
+        .routes(routes!(get_user, put_user, patch_user, delete_user))
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(search_groups))
+        .routes(routes!(get_group, put_group, patch_group, delete_group))
+        .routes(routes!(search_all))
 }
 
-async fn not_found() -> Response {
+/// SCIM's answer to a path under `/scim/v2` that names nothing.
+pub fn not_found() -> Response {
     error(&ScimError::status(404, "no such SCIM endpoint"))
 }
 
-/// `POST /.search`: Users and Groups that match, Users first.
+/// Search Users and Groups
+///
+/// Who: the identity provider, with a SCIM token. Users and Groups that match, Users first.
+#[utoipa::path(post, path = "/.search", tag = "SCIM", security(("scim" = [])),
+    request_body(content = ScimSearch, content_type = "application/scim+json"),
+    responses((status = 200, description = "A ListResponse.", body = ScimList, content_type = "application/scim+json"), ScimErrors))]
 async fn search_all(State(st): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
     let app = match provisioner(&st, &headers).await {
         Ok(a) => a,
@@ -190,13 +188,19 @@ fn body(bytes: &Bytes) -> Result<Value, ScimError> {
 }
 
 /// `attributes`, `excludedAttributes`, `filter`, `startIndex`, `count`.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(default, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct Params {
+    /// Attributes to return (comma-separated paths); `schemas`, `id` and `meta` always are.
     attributes: Option<String>,
+    /// Attributes to leave out (comma-separated paths).
     excluded_attributes: Option<String>,
+    /// A SCIM filter (lists only): `userName eq "ana@example.com"`.
     filter: Option<String>,
+    /// The first result, counting from 1 (lists only).
     start_index: Option<i64>,
+    /// Results per page, at most 1,000; default 100 (lists only).
     count: Option<i64>,
 }
 
@@ -219,6 +223,12 @@ fn shaped(kind: Kind, v: Value, p: &Params) -> Result<Value, ScimError> {
     )
 }
 
+/// What this SCIM server supports
+///
+/// Who: anyone (discovery is public). PATCH and filters yes; bulk, sort, ETags and password
+/// changes no; bearer tokens.
+#[utoipa::path(get, path = "/ServiceProviderConfig", tag = "SCIM",
+    responses((status = 200, description = "The ServiceProviderConfig.", body = ScimDocument, content_type = "application/scim+json")))]
 async fn spc(State(st): State<AppState>) -> Response {
     match base(&st).await {
         Ok(b) => answer(
@@ -239,6 +249,11 @@ fn list(items: Vec<Value>) -> Value {
     })
 }
 
+/// The resource types
+///
+/// Who: anyone (discovery is public). `User` (with the enterprise extension) and `Group`.
+#[utoipa::path(get, path = "/ResourceTypes", tag = "SCIM",
+    responses((status = 200, description = "A ListResponse of ResourceTypes.", body = ScimDocument, content_type = "application/scim+json")))]
 async fn resource_types(State(st): State<AppState>) -> Response {
     match base(&st).await {
         Ok(b) => answer(StatusCode::OK, &list(schema::resource_types(&b))),
@@ -246,6 +261,12 @@ async fn resource_types(State(st): State<AppState>) -> Response {
     }
 }
 
+/// One resource type
+///
+/// Who: anyone (discovery is public).
+#[utoipa::path(get, path = "/ResourceTypes/{id}", tag = "SCIM",
+    params(("id" = String, Path, description = "`User` or `Group`.")),
+    responses((status = 200, description = "The ResourceType.", body = ScimDocument, content_type = "application/scim+json"), ScimMissing))]
 async fn resource_type(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let b = match base(&st).await {
         Ok(b) => b,
@@ -260,6 +281,12 @@ async fn resource_type(State(st): State<AppState>, Path(id): Path<String>) -> Re
     }
 }
 
+/// The schemas
+///
+/// Who: anyone (discovery is public). Every attribute of a User, the enterprise extension
+/// and a Group, with its type, mutability and uniqueness.
+#[utoipa::path(get, path = "/Schemas", tag = "SCIM",
+    responses((status = 200, description = "A ListResponse of Schemas.", body = ScimDocument, content_type = "application/scim+json")))]
 async fn schemas(State(st): State<AppState>) -> Response {
     match base(&st).await {
         Ok(b) => answer(StatusCode::OK, &list(schema::schemas(&b))),
@@ -267,6 +294,12 @@ async fn schemas(State(st): State<AppState>) -> Response {
     }
 }
 
+/// One schema
+///
+/// Who: anyone (discovery is public).
+#[utoipa::path(get, path = "/Schemas/{id}", tag = "SCIM",
+    params(("id" = String, Path, description = "The schema's URN.")),
+    responses((status = 200, description = "The Schema.", body = ScimDocument, content_type = "application/scim+json"), ScimMissing))]
 async fn schema_one(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let b = match base(&st).await {
         Ok(b) => b,
@@ -406,56 +439,71 @@ async fn search(st: AppState, headers: HeaderMap, kind: Kind, bytes: Bytes) -> R
 }
 
 macro_rules! handlers {
-    ($kind:expr, $list:ident, $search:ident, $create:ident, $get:ident, $put:ident, $patch:ident, $delete:ident) => {
-        async fn $list(
-            State(st): State<AppState>,
-            headers: HeaderMap,
-            Query(p): Query<Params>,
-        ) -> Response {
+    ($kind:expr, $name:tt, $coll:tt, $search_path:tt, $item:tt,
+     $list:ident, $search:ident, $create:ident, $get:ident, $put:ident, $patch:ident, $delete:ident) => {
+        #[utoipa::path(get, path = $coll, tag = "SCIM", security(("scim" = [])),
+            summary = concat!("List or filter ", $name, "s"),
+            description = "Who: the identity provider, with a SCIM token. `filter` takes the whole RFC 7644 grammar; paging by `startIndex` and `count`.",
+            params(Params),
+            responses((status = 200, description = "A ListResponse.", body = ScimList, content_type = "application/scim+json"), ScimErrors))]
+        async fn $list(State(st): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
             act(st, headers, $kind, p, Act::List).await
         }
+
+        #[utoipa::path(post, path = $search_path, tag = "SCIM", security(("scim" = [])),
+            summary = concat!("Search ", $name, "s"),
+            description = "Who: the identity provider, with a SCIM token. A list whose parameters come in the body.",
+            request_body(content = ScimSearch, content_type = "application/scim+json"),
+            responses((status = 200, description = "A ListResponse.", body = ScimList, content_type = "application/scim+json"), ScimErrors))]
         async fn $search(State(st): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
             search(st, headers, $kind, bytes).await
         }
-        async fn $create(
-            State(st): State<AppState>,
-            headers: HeaderMap,
-            Query(p): Query<Params>,
-            bytes: Bytes,
-        ) -> Response {
+
+        #[utoipa::path(post, path = $coll, tag = "SCIM", security(("scim" = [])),
+            summary = concat!("Create a ", $name),
+            description = "Who: the identity provider, with a SCIM token. A User gets an account (made or found by email) linked to its HRIS person; a Group named as a role group gives its members the role.",
+            params(Params),
+            request_body(content = ScimResourceIn, content_type = "application/scim+json"),
+            responses((status = 201, description = "Created; `Location` names it.", body = ScimResource, content_type = "application/scim+json"), ScimErrors))]
+        async fn $create(State(st): State<AppState>, headers: HeaderMap, Query(p): Query<Params>, bytes: Bytes) -> Response {
             act(st, headers, $kind, p, Act::Create(bytes)).await
         }
-        async fn $get(
-            State(st): State<AppState>,
-            headers: HeaderMap,
-            Path(id): Path<String>,
-            Query(p): Query<Params>,
-        ) -> Response {
+
+        #[utoipa::path(get, path = $item, tag = "SCIM", security(("scim" = [])),
+            summary = concat!("Read a ", $name),
+            description = "Who: the identity provider, with a SCIM token.",
+            params(("id" = String, Path, description = "The resource's id."), Params),
+            responses((status = 200, description = "The resource.", body = ScimResource, content_type = "application/scim+json"), ScimErrors))]
+        async fn $get(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Query(p): Query<Params>) -> Response {
             act(st, headers, $kind, p, Act::Get(id)).await
         }
-        async fn $put(
-            State(st): State<AppState>,
-            headers: HeaderMap,
-            Path(id): Path<String>,
-            Query(p): Query<Params>,
-            bytes: Bytes,
-        ) -> Response {
+
+        #[utoipa::path(put, path = $item, tag = "SCIM", security(("scim" = [])),
+            summary = concat!("Replace a ", $name),
+            description = "Who: the identity provider, with a SCIM token. Every writable attribute is replaced; `active: false` disables a User's account.",
+            params(("id" = String, Path, description = "The resource's id."), Params),
+            request_body(content = ScimResourceIn, content_type = "application/scim+json"),
+            responses((status = 200, description = "The resource.", body = ScimResource, content_type = "application/scim+json"), ScimErrors))]
+        async fn $put(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Query(p): Query<Params>, bytes: Bytes) -> Response {
             act(st, headers, $kind, p, Act::Replace(id, bytes)).await
         }
-        async fn $patch(
-            State(st): State<AppState>,
-            headers: HeaderMap,
-            Path(id): Path<String>,
-            Query(p): Query<Params>,
-            bytes: Bytes,
-        ) -> Response {
+
+        #[utoipa::path(patch, path = $item, tag = "SCIM", security(("scim" = [])),
+            summary = concat!("Change a ", $name),
+            description = "Who: the identity provider, with a SCIM token. `add`, `replace` and `remove`, with plain or filtered paths, or without a path.",
+            params(("id" = String, Path, description = "The resource's id."), Params),
+            request_body(content = ScimPatch, content_type = "application/scim+json"),
+            responses((status = 200, description = "The resource.", body = ScimResource, content_type = "application/scim+json"), ScimErrors))]
+        async fn $patch(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Query(p): Query<Params>, bytes: Bytes) -> Response {
             act(st, headers, $kind, p, Act::Patch(id, bytes)).await
         }
-        async fn $delete(
-            State(st): State<AppState>,
-            headers: HeaderMap,
-            Path(id): Path<String>,
-        ) -> Response {
+
+        #[utoipa::path(delete, path = $item, tag = "SCIM", security(("scim" = [])),
+            summary = concat!("Delete a ", $name),
+            description = "Who: the identity provider, with a SCIM token. A User's account is disabled, not erased: its history stays.",
+            params(("id" = String, Path, description = "The resource's id.")),
+            responses((status = 204, description = "Deleted."), ScimErrors))]
+        async fn $delete(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
             act(st, headers, $kind, Params::default(), Act::Delete(id)).await
         }
     };
@@ -463,6 +511,10 @@ macro_rules! handlers {
 
 handlers!(
     Kind::User,
+    "User",
+    "/Users",
+    "/Users/.search",
+    "/Users/{id}",
     list_users,
     search_users,
     create_user,
@@ -473,6 +525,10 @@ handlers!(
 );
 handlers!(
     Kind::Group,
+    "Group",
+    "/Groups",
+    "/Groups/.search",
+    "/Groups/{id}",
     list_groups,
     search_groups,
     create_group,

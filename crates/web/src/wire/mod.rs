@@ -467,3 +467,4 @@ error_sets! {
 }
 
 pub mod dashboard;
+pub mod scim;
