@@ -520,3 +520,91 @@ both_backends! {
         assert_eq!((count(true), count(false)), (1, 1), "{demand:?}");
     }
 }
+
+fn signed_in(
+    subject: &str,
+    email: &str,
+    verified: bool,
+    claims: serde_json::Value,
+) -> flywheel_app::sso::SignedIn {
+    flywheel_app::sso::SignedIn {
+        issuer: "https://idp.example".into(),
+        subject: subject.into(),
+        email: Some(email.into()),
+        email_verified: verified,
+        groups: vec![],
+        claims: serde_json::from_value(claims).expect("claims"),
+    }
+}
+
+both_backends! {
+    async fn single_sign_on_links_by_a_claim_and_trusts_email_only_when_told(url: String) {
+        use flywheel_app::sso::{OidcSettings, SecretSource};
+        let core = core(&url).await;
+        company(&core).await;
+        let op = core.app(Caller::Operator);
+        std::env::set_var("FW_TEST_OIDC_SECRET", "s");
+        let mut settings = OidcSettings {
+            issuer: "https://idp.example".into(),
+            client_id: "fw".into(),
+            secret: SecretSource::Env("FW_TEST_OIDC_SECRET".into()),
+            name: "IdP".into(),
+            scopes: vec![],
+            groups_claim: None,
+            admin_group: None,
+            champion_group: None,
+            viewer_group: None,
+            link_claim: Some("employee_id".into()),
+            trust_email: false,
+        };
+        op.set_oidc(&settings).await.expect("settings");
+        let anyone = core.app(Caller::Anonymous);
+        // Linked by the HRIS id in the claim, whatever the email says.
+        let out = anyone
+            .oidc_sign_in(&signed_in("s1", "someone.else@example.com", true, serde_json::json!({"employee_id": "101"})))
+            .await
+            .expect("sign-in")
+            .expect("allowed");
+        let people = core.store().person_ids_by_hris().await.expect("people");
+        assert_eq!(out.user.person_id, people.get("101").copied(), "Neena, by her HRIS id");
+        assert!(out.created);
+        assert_eq!(out.user.role, Role::Employee, "no groups configured: an employee");
+        // A number in the claim works too.
+        let out = anyone
+            .oidc_sign_in(&signed_in("s2", "x2@example.com", true, serde_json::json!({"employee_id": 102})))
+            .await
+            .expect("sign-in")
+            .expect("allowed");
+        assert_eq!(out.user.person_id, people.get("102").copied());
+        // An unverified email is refused, unless the provider's emails are trusted.
+        let refused = anyone
+            .oidc_sign_in(&signed_in("s3", "x3@example.com", false, serde_json::json!({})))
+            .await
+            .expect("sign-in")
+            .expect_err("unverified");
+        assert_eq!(refused.code, "unverified_email");
+        settings.trust_email = true;
+        op.set_oidc(&settings).await.expect("settings");
+        assert!(anyone
+            .oidc_sign_in(&signed_in("s3", "x3@example.com", false, serde_json::json!({})))
+            .await
+            .expect("sign-in")
+            .is_ok());
+        // Signing in again finds the account by its subject, though the email changed.
+        let again = anyone
+            .oidc_sign_in(&signed_in("s1", "renamed@example.com", true, serde_json::json!({"employee_id": "101"})))
+            .await
+            .expect("sign-in")
+            .expect("allowed");
+        assert_eq!((again.user.id, again.created), (out_id(&core, "someone.else@example.com").await, false));
+    }
+}
+
+async fn out_id(core: &Core, email: &str) -> i64 {
+    core.store()
+        .user_by_email(email)
+        .await
+        .expect("read")
+        .expect("account")
+        .id
+}
