@@ -5,6 +5,7 @@ mod badges;
 mod champions;
 mod demo;
 mod import;
+mod jobs;
 mod net;
 mod output;
 mod people;
@@ -56,9 +57,13 @@ struct Cli {
 enum Command {
     /// Generate a realistic demo company, write it as real export files, import them and serve.
     Demo(demo::DemoArgs),
-    /// Sign-in and access for scripts: API tokens.
+    /// Sign-in and access: API and SCIM tokens, single sign-on, password sign-in, break glass.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// The durable job runner: jobs and recurring schedules in the database, run by every
+    /// `serve` (one server per job) or here with `jobs run`.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
     /// Create the database (a new SQLite file, or the schema on PostgreSQL) and migrate it to
     /// the latest schema; an existing one is only migrated.
     Init,
@@ -362,6 +367,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import(cmd) => import::run(cmd, &url()).await,
         Command::Auth(cmd) => auth::run(cmd, &url()).await,
+        Command::Jobs(cmd) => jobs::run(cmd, &url()).await,
         Command::People(args) => people::run(args, &url()).await,
         Command::Champions(cmd) => champions::run(cmd, &url()).await,
         Command::Net(cmd) => net::run(cmd),

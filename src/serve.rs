@@ -38,6 +38,9 @@ pub(crate) struct ServerOptions {
     /// (otherwise only admins may read it).
     #[arg(long, value_name = "FILE", env = "FLYWHEEL_METRICS_TOKEN_FILE")]
     pub(crate) metrics_token_file: Option<PathBuf>,
+    /// How often the job runner looks for due jobs when none was due, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub(crate) job_poll_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -55,6 +58,7 @@ impl Default for ServerOptions {
             questions_per_minute: limits.questions_per_minute,
             log_format: LogFormat::Text,
             metrics_token_file: None,
+            job_poll_ms: 1000,
         }
     }
 }
@@ -122,7 +126,8 @@ pub(crate) async fn serve(
         .with_rate_limits(flywheel_web::guard::RateLimits {
             writes_per_minute: opts.writes_per_minute,
             questions_per_minute: opts.questions_per_minute,
-        });
+        })
+        .with_job_poll(std::time::Duration::from_millis(opts.job_poll_ms));
     flywheel_web::serve(state, listener, shutdown_signal()).await?;
     // Requests are drained; fold the write-ahead log into the database before exiting.
     if let Err(e) = store.checkpoint_truncate().await {

@@ -9,6 +9,7 @@ mod faults;
 mod hardening;
 mod http;
 mod imports;
+mod jobs;
 mod net;
 mod oidc;
 mod program;

@@ -25,6 +25,7 @@ pub mod dashboard;
 pub mod digest;
 mod error;
 pub mod imports;
+pub mod jobs;
 pub mod learning;
 pub mod library;
 pub mod people;

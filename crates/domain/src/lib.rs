@@ -13,6 +13,7 @@ pub mod ids;
 pub mod org;
 pub mod org_import;
 pub mod program;
+pub mod schedule;
 mod text;
 pub mod usage;
 

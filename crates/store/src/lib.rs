@@ -19,6 +19,7 @@ mod community;
 mod error;
 mod events;
 mod interactions;
+mod jobs;
 mod keys;
 mod learning;
 mod limits;
@@ -56,6 +57,7 @@ pub use events::{
     InterventionRow, NewAccessRequest, NewIncident, NewIntervention, StageEvaluationRow,
 };
 pub use interactions::InteractionImportOutcome;
+pub use jobs::{backoff, Job, NewJob, Schedule, LEASE_SECS, MAX_ATTEMPTS};
 pub use learning::{CompletionRate, CourseDef, CourseRow, ModuleDef, Progress, Verification};
 pub use limits::AttemptRule;
 pub use links::LinkPurpose;

@@ -67,6 +67,8 @@ pub struct AppState {
     pub metrics_token: Option<Arc<str>>,
     /// The OpenID Connect relying party (the provider's cached metadata and keys).
     pub oidc: Arc<flywheel_sso::Oidc>,
+    /// How long the job runner waits when no job is due.
+    pub job_poll: std::time::Duration,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             metrics_token: None,
             oidc: Arc::new(flywheel_sso::Oidc::new()),
+            job_poll: std::time::Duration::from_secs(1),
         }
     }
 
@@ -95,6 +98,12 @@ impl AppState {
     /// Lets a scraper sending `Authorization: Bearer TOKEN` read `/metrics`.
     pub fn with_metrics_token(mut self, token: Option<String>) -> AppState {
         self.metrics_token = token.map(Into::into);
+        self
+    }
+
+    /// Polls for due jobs every `poll` when none is due.
+    pub fn with_job_poll(mut self, poll: std::time::Duration) -> AppState {
+        self.job_poll = poll;
         self
     }
 
@@ -359,6 +368,20 @@ pub async fn serve(
             tracing::error!("computing the dashboard: {}", e.message);
         }
     });
+    // The job runner: one worker per server, sharing the jobs in the database with every
+    // other server on it.
+    let worker = flywheel_app::jobs::Worker::new(state.core.clone());
+    let poll = state.job_poll;
+    let jobs = tokio::spawn(async move {
+        loop {
+            match worker.turn(None).await {
+                Ok(flywheel_app::jobs::Turn::Ran(..)) => continue,
+                Ok(flywheel_app::jobs::Turn::Idle) => {}
+                Err(e) => tracing::error!("job runner: {e}"),
+            }
+            tokio::time::sleep(poll).await;
+        }
+    });
     let task = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
         loop {
@@ -410,5 +433,6 @@ pub async fn serve(
     .await;
     task.abort();
     checkpoints.abort();
+    jobs.abort();
     served
 }
