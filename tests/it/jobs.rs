@@ -35,7 +35,68 @@ both_backends! {
         assert!(sched.contains("next run"), "{sched}");
         let listed = ok(db, &["jobs", "schedules"]);
         assert!(listed.contains("reminders") && listed.contains("every 5 minutes"), "{listed}");
+        admin_page(db, &a.base).await;
         drop(a);
         drop(b);
     }
+}
+
+/// Admins see the schedules and the jobs on `/admin/jobs`, and retry or cancel there.
+async fn admin_page(db: &str, base: &str) {
+    crate::http::admin(db, "lead@example.com", "the lead's long password", "admin");
+    // A job that failed for good, as a handler's bug would leave it.
+    crate::rows(db, "INSERT INTO jobs (kind, payload, state, run_at, attempts, max_attempts, last_error, created_at) \
+        VALUES ('noop', '{}', 'failed', '2026-01-01T00:00:00.000Z', 5, 5, 'the mail server said no', '2026-01-01T00:00:00.000Z')").await;
+    let failed = crate::json(db, &["jobs", "list", "--state", "failed", "--json"]);
+    let id = failed[0]["id"].as_i64().expect("a failed job");
+    let mut lead = crate::web::Client::new(base);
+    assert_eq!(
+        lead.login("lead@example.com", "the lead's long password")
+            .status,
+        303
+    );
+    let page = lead.get("/admin/jobs");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("every 5 minutes") && page.body.contains("the mail server said no"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("id=\"job-{id}\" data-state=\"failed\"")),
+        "{}",
+        page.body
+    );
+    let csrf = crate::web::hidden(&page.body, "csrf");
+    let r = lead.post(&format!("/admin/jobs/{id}/retry"), &[("csrf", &csrf)], None);
+    assert_eq!(r.status, 303);
+    assert!(lead
+        .get("/admin/jobs?done=retried")
+        .body
+        .contains("queued again"));
+    // The servers run it now.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while crate::json(
+        db,
+        &[
+            "jobs", "list", "--state", "done", "--limit", "1000", "--json",
+        ],
+    )
+    .as_array()
+    .map_or(0, Vec::len)
+        < 301
+    {
+        assert!(
+            std::time::Instant::now() < until,
+            "the retried job did not run"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let r = lead.post(
+        &format!("/admin/jobs/{id}/cancel"),
+        &[("csrf", &csrf)],
+        None,
+    );
+    assert_eq!(r.status, 409, "a finished job is not cancelled: {}", r.body);
 }

@@ -1351,6 +1351,8 @@ fn form_routes(id: &str) -> Vec<FormRoute<'static>> {
             vec![("mode", "expire")],
             true,
         ),
+        ("/admin/jobs/1/retry".into(), vec![], true),
+        ("/admin/jobs/1/cancel".into(), vec![], true),
     ]
 }
 
@@ -1416,6 +1418,7 @@ fn every_page_route_is_authorized() {
         "/admin/badges/explorer/holders.csv",
         "/account/tokens",
         "/admin/invitations",
+        "/admin/jobs",
     ];
     let writes = form_routes(&id);
 

@@ -21,6 +21,7 @@ mod credentials;
 pub mod dashboard;
 pub mod error;
 pub mod guard;
+mod jobs;
 pub mod learning;
 pub mod metrics;
 pub mod openapi;
@@ -174,6 +175,9 @@ fn account_pages() -> Router<AppState> {
             "/admin/invitations",
             get(account::invite_page).post(account::invite_post),
         )
+        .route("/admin/jobs", get(jobs::page))
+        .route("/admin/jobs/{id}/retry", post(jobs::retry))
+        .route("/admin/jobs/{id}/cancel", post(jobs::cancel))
 }
 
 /// The pages of the dashboard, "Can I?", the catalog and the policies.
