@@ -35,6 +35,11 @@ both_backends! {
         assert!(sched.contains("next run"), "{sched}");
         let listed = ok(db, &["jobs", "schedules"]);
         assert!(listed.contains("reminders") && listed.contains("every 5 minutes"), "{listed}");
+        // The servers scheduled the access-request reminders once between them.
+        let all = crate::json(db, &["jobs", "schedules", "--json"]);
+        let reminders: Vec<_> = all.as_array().expect("schedules").iter().filter(|s| s["kind"] == "requests.remind").collect();
+        assert_eq!(reminders.len(), 2, "serve's own schedule and the one made above: {all}");
+        assert!(reminders.iter().any(|s| s["name"] == "requests.remind" && s["next_run"].as_str().is_some()));
         admin_page(db, &a.base).await;
         drop(a);
         drop(b);

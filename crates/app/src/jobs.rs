@@ -144,8 +144,12 @@ impl App {
                 let due = self.store().remind_overdue().await?;
                 if !due.is_empty() {
                     tracing::warn!(
-                        "{} access requests are past the response-clock target",
-                        due.len()
+                        "{} access requests are past the response-clock target: {}",
+                        due.len(),
+                        due.iter()
+                            .map(|r| format!("#{} ({:.1} h)", r.id, r.clock_hours))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     );
                 }
                 Ok(())

@@ -332,6 +332,32 @@ impl Store {
         })
     }
 
+    /// Creates a schedule unless one of that name exists (an admin's changes to it stay).
+    /// Whether it was made.
+    pub async fn ensure_schedule(
+        &self,
+        name: &str,
+        kind: &str,
+        payload: &str,
+        spec: &str,
+    ) -> Result<bool, StoreError> {
+        let parsed = Spec::parse(spec).map_err(StoreError::Invalid)?;
+        let _turn = self.write_turn().await;
+        let made = sqlx::query(
+            "INSERT INTO job_schedules (name, kind, payload, spec, next_run, enabled) VALUES ($1, $2, $3, $4, $5, 1) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(kind)
+        .bind(payload)
+        .bind(spec)
+        .bind(text(parsed.next_after(Utc::now())))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(made == 1)
+    }
+
     /// Every schedule, by name.
     pub async fn schedules(&self) -> Result<Vec<Schedule>, StoreError> {
         let rows = sqlx::query("SELECT name, kind, payload, spec, next_run, last_run, enabled FROM job_schedules ORDER BY name")

@@ -362,7 +362,20 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     state.metrics.start();
     // Reminders: every five minutes, open access requests past the response-clock target
-    // are marked reminded and logged (what `flywheel requests remind` prints for cron).
+    // are marked reminded and logged (what `flywheel requests remind` prints for cron), by
+    // a schedule of the job runner, so that several servers remind once.
+    if let Err(e) = state
+        .store
+        .ensure_schedule(
+            "requests.remind",
+            "requests.remind",
+            "{}",
+            "every 5 minutes",
+        )
+        .await
+    {
+        tracing::error!("scheduling reminders: {e}");
+    }
     let reminders = state.store.clone();
     // The dashboard is computed once in the background at start, so the first visitor
     // does not wait for it.
@@ -390,18 +403,6 @@ pub async fn serve(
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
         loop {
             every.tick().await;
-            match reminders.remind_overdue().await {
-                Ok(due) if !due.is_empty() => tracing::warn!(
-                    "{} access requests are past the response-clock target: {}",
-                    due.len(),
-                    due.iter()
-                        .map(|r| format!("#{} ({:.1} h)", r.id, r.clock_hours))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::error!("reminders: {e}"),
-            }
             // Limits idle for an hour are of no use to anyone.
             let now = chrono::Utc::now().timestamp_millis();
             if let Err(e) = reminders.prune_limits(now, 3_600_000).await {
