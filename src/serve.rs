@@ -41,6 +41,10 @@ pub(crate) struct ServerOptions {
     /// How often the job runner looks for due jobs when none was due, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub(crate) job_poll_ms: u64,
+    /// How long a server holds a job before another may take it over (when the server died
+    /// during it); longer than any job takes.
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(2..=86_400))]
+    pub(crate) job_lease_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -59,6 +63,7 @@ impl Default for ServerOptions {
             log_format: LogFormat::Text,
             metrics_token_file: None,
             job_poll_ms: 1000,
+            job_lease_secs: 300,
         }
     }
 }
@@ -127,7 +132,10 @@ pub(crate) async fn serve(
             writes_per_minute: opts.writes_per_minute,
             questions_per_minute: opts.questions_per_minute,
         })
-        .with_job_poll(std::time::Duration::from_millis(opts.job_poll_ms));
+        .with_jobs(
+            std::time::Duration::from_millis(opts.job_poll_ms),
+            std::time::Duration::from_secs(opts.job_lease_secs),
+        );
     flywheel_web::serve(state, listener, shutdown_signal()).await?;
     // Requests are drained; fold the write-ahead log into the database before exiting.
     if let Err(e) = store.checkpoint_truncate().await {

@@ -105,3 +105,38 @@ async fn admin_page(db: &str, base: &str) {
     );
     assert_eq!(r.status, 409, "a finished job is not cancelled: {}", r.body);
 }
+
+both_backends! {
+    async fn a_job_whose_server_is_killed_runs_again_on_another(url: String) {
+        let db = url.as_str();
+        ok(db, &["init"]);
+        ok(db, &["jobs", "add", "noop", "--payload", r#"{"sleep_ms": 4000}"#]);
+        let a = start_with(db, &["--job-poll-ms", "20", "--job-lease-secs", "2"]);
+        // Wait until the first server holds it.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let running = crate::json(db, &["jobs", "list", "--state", "running", "--json"]);
+            if running.as_array().is_some_and(|r| r.len() == 1) {
+                break;
+            }
+            assert!(std::time::Instant::now() < until, "the job never started");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // kill -9 in the middle of the job.
+        drop(a);
+        let b = start_with(db, &["--job-poll-ms", "20", "--job-lease-secs", "30"]);
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let done = crate::json(db, &["jobs", "list", "--state", "done", "--json"]);
+            if let Some(j) = done.as_array().and_then(|d| d.first()) {
+                assert_eq!(j["attempts"], 2, "the second server's attempt: {j}");
+                break;
+            }
+            assert!(std::time::Instant::now() < until, "the job was not taken over");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let runs = crate::rows(db, "SELECT subject, COUNT(*), '' FROM audit_events WHERE action = 'job.noop' GROUP BY subject").await;
+        assert_eq!(runs.iter().map(|r| r.1).sum::<i64>(), 1, "the killed attempt did nothing; the second did it once");
+        drop(b);
+    }
+}

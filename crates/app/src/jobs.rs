@@ -136,10 +136,20 @@ impl App {
     /// Does what `job` asks.
     async fn perform(&self, job: &Job) -> AppResult<()> {
         match job.kind.as_str() {
-            "noop" => Ok(self
-                .store()
-                .audit(None, "job.noop", &format!("job:{}", job.id), &job.payload)
-                .await?),
+            "noop" => {
+                // `{"sleep_ms": N}` makes it take a while (at most a minute), to see a
+                // server's death during a job.
+                let wait = serde_json::from_str::<serde_json::Value>(&job.payload)
+                    .ok()
+                    .and_then(|v| v["sleep_ms"].as_u64())
+                    .unwrap_or(0)
+                    .min(60_000);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                Ok(self
+                    .store()
+                    .audit(None, "job.noop", &format!("job:{}", job.id), &job.payload)
+                    .await?)
+            }
             "requests.remind" => {
                 let due = self.store().remind_overdue().await?;
                 if !due.is_empty() {
@@ -177,6 +187,7 @@ pub enum Turn {
 pub struct Worker {
     core: Core,
     name: String,
+    lease: chrono::Duration,
 }
 
 impl Worker {
@@ -186,7 +197,18 @@ impl Worker {
             std::process::id(),
             &flywheel_store::random_token()[..8]
         );
-        Worker { core, name }
+        Worker {
+            core,
+            name,
+            lease: chrono::Duration::seconds(flywheel_store::LEASE_SECS),
+        }
+    }
+
+    /// The same worker holding each job for `lease` (longer than any job takes: a job
+    /// still running when its lease lapses may be taken by another server).
+    pub fn with_lease(mut self, lease: chrono::Duration) -> Worker {
+        self.lease = lease;
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -198,7 +220,7 @@ impl Worker {
     pub async fn turn(&self, only: Option<i64>) -> AppResult<Turn> {
         let store = self.core.store();
         store.enqueue_due_schedules().await?;
-        let Some(job) = store.claim_job(&self.name, only).await? else {
+        let Some(job) = store.claim_job_for(&self.name, only, self.lease).await? else {
             return Ok(Turn::Idle);
         };
         let app = self.core.app(Caller::Operator);

@@ -15,7 +15,7 @@ use sqlx::Row;
 
 use crate::{Backend, Store, StoreError};
 
-/// How long a claimed job is held before another server may take it over.
+/// How long a claimed job is held, by default, before another server may take it over.
 pub const LEASE_SECS: i64 = 300;
 /// Attempts before a job fails for good, unless enqueued with another count.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -148,14 +148,25 @@ impl Store {
 
     /// Claims the next due job for `worker`, or a job whose lease lapsed: one atomic
     /// statement, so of several servers exactly one gets each job. `only` claims that job
-    /// if it is due or waiting.
+    /// if it is due or waiting. The lease lasts [`LEASE_SECS`].
     pub async fn claim_job(
         &self,
         worker: &str,
         only: Option<i64>,
     ) -> Result<Option<Job>, StoreError> {
+        self.claim_job_for(worker, only, Duration::seconds(LEASE_SECS))
+            .await
+    }
+
+    /// [`Store::claim_job`] with a lease of `lease`.
+    pub async fn claim_job_for(
+        &self,
+        worker: &str,
+        only: Option<i64>,
+        lease: Duration,
+    ) -> Result<Option<Job>, StoreError> {
         let now = Utc::now();
-        let lease = text(now + Duration::seconds(LEASE_SECS));
+        let lease = text(now + lease);
         let pick = match self.backend() {
             Backend::Postgres => "SELECT id FROM jobs WHERE ((state = 'queued' AND run_at <= $1) OR (state = 'running' AND lease_until < $1)) \
                  AND ($4 = 0 OR id = $4) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",

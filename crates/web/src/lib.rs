@@ -70,6 +70,8 @@ pub struct AppState {
     pub oidc: Arc<flywheel_sso::Oidc>,
     /// How long the job runner waits when no job is due.
     pub job_poll: std::time::Duration,
+    /// How long the job runner holds a job before another server may take it over.
+    pub job_lease: std::time::Duration,
 }
 
 impl AppState {
@@ -87,6 +89,9 @@ impl AppState {
             metrics_token: None,
             oidc: Arc::new(flywheel_sso::Oidc::new()),
             job_poll: std::time::Duration::from_secs(1),
+            job_lease: std::time::Duration::from_secs(
+                u64::try_from(flywheel_store::LEASE_SECS).unwrap_or(300),
+            ),
         }
     }
 
@@ -102,9 +107,10 @@ impl AppState {
         self
     }
 
-    /// Polls for due jobs every `poll` when none is due.
-    pub fn with_job_poll(mut self, poll: std::time::Duration) -> AppState {
+    /// Polls for due jobs every `poll` when none is due, and holds a job for `lease`.
+    pub fn with_jobs(mut self, poll: std::time::Duration, lease: std::time::Duration) -> AppState {
         self.job_poll = poll;
+        self.job_lease = lease;
         self
     }
 
@@ -387,7 +393,9 @@ pub async fn serve(
     });
     // The job runner: one worker per server, sharing the jobs in the database with every
     // other server on it.
-    let worker = flywheel_app::jobs::Worker::new(state.core.clone());
+    let worker = flywheel_app::jobs::Worker::new(state.core.clone()).with_lease(
+        chrono::Duration::from_std(state.job_lease).unwrap_or(chrono::Duration::minutes(5)),
+    );
     let poll = state.job_poll;
     let jobs = tokio::spawn(async move {
         loop {
