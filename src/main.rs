@@ -3,6 +3,7 @@
 mod auth;
 mod badges;
 mod champions;
+mod chat;
 mod demo;
 mod import;
 mod jobs;
@@ -64,6 +65,10 @@ enum Command {
     /// `serve` (one server per job) or here with `jobs run`.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// Flywheel in chat: connect a Slack workspace (the chat front door is being built:
+    /// issue 19).
+    #[command(subcommand)]
+    Chat(chat::ChatCommand),
     /// Create the database (a new SQLite file, or the schema on PostgreSQL) and migrate it to
     /// the latest schema; an existing one is only migrated.
     Init,
@@ -368,6 +373,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(cmd) => import::run(cmd, &url()).await,
         Command::Auth(cmd) => auth::run(cmd, &url()).await,
         Command::Jobs(cmd) => jobs::run(cmd, &url()).await,
+        Command::Chat(cmd) => chat::run(cmd, &url()).await,
         Command::People(args) => people::run(args, &url()).await,
         Command::Champions(cmd) => champions::run(cmd, &url()).await,
         Command::Net(cmd) => net::run(cmd),

@@ -4,6 +4,7 @@
 mod badges;
 mod browser;
 mod champions;
+mod chat;
 mod cli;
 mod faults;
 mod hardening;

@@ -21,6 +21,7 @@ pub mod badge_admin;
 pub mod badges;
 pub mod can_i;
 pub mod champions;
+pub mod chat;
 pub mod dashboard;
 pub mod digest;
 mod error;

@@ -34,6 +34,25 @@ pub enum SecretSource {
     Env(String),
 }
 
+impl SecretSource {
+    /// The secret, read now (trimmed; empty is an error). `what` names it in errors.
+    pub fn read(&self, what: &str) -> AppResult<String> {
+        let secret = match self {
+            SecretSource::File(p) => std::fs::read_to_string(p).map_err(|e| {
+                AppError::Invalid(format!("cannot read {what} from {}: {e}", p.display()))
+            })?,
+            SecretSource::Env(v) => std::env::var(v).map_err(|_| {
+                AppError::Invalid(format!("the environment variable {v} ({what}) is not set"))
+            })?,
+        };
+        let secret = secret.trim().to_owned();
+        if secret.is_empty() {
+            return Err(AppError::Invalid(format!("{what} in {self} is empty")));
+        }
+        Ok(secret)
+    }
+}
+
 impl std::fmt::Display for SecretSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -90,27 +109,7 @@ impl OidcSettings {
 
     /// The client secret, read now.
     pub fn client_secret(&self) -> AppResult<String> {
-        let secret = match &self.secret {
-            SecretSource::File(p) => std::fs::read_to_string(p).map_err(|e| {
-                AppError::Invalid(format!(
-                    "cannot read the client secret from {}: {e}",
-                    p.display()
-                ))
-            })?,
-            SecretSource::Env(v) => std::env::var(v).map_err(|_| {
-                AppError::Invalid(format!(
-                    "the environment variable {v} (the client secret) is not set"
-                ))
-            })?,
-        };
-        let secret = secret.trim().to_owned();
-        if secret.is_empty() {
-            return Err(AppError::Invalid(format!(
-                "the client secret in {} is empty",
-                self.secret
-            )));
-        }
-        Ok(secret)
+        self.secret.read("the client secret")
     }
 
     fn check(&self) -> AppResult<()> {
@@ -146,6 +145,29 @@ pub struct SignedIn {
     pub claims: HashMap<String, serde_json::Value>,
 }
 
+impl App {
+    /// The settings kept as JSON under `key`, if any.
+    pub(crate) async fn stored_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> AppResult<Option<T>> {
+        let text = self.store().setting(key, "").await?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| AppError::Internal(format!("the stored {key} settings do not parse: {e}")))
+    }
+
+    /// Keeps `value` as JSON under `key`.
+    pub(crate) async fn store_json<T: Serialize>(&self, key: &str, value: &T) -> AppResult<()> {
+        let text = serde_json::to_string(value)
+            .map_err(|e| AppError::Internal(format!("{key} settings: {e}")))?;
+        Ok(self.store().set_setting(key, &text).await?)
+    }
+}
+
 /// Why a verified identity may not sign in; `code` is stable (audit log, tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotAllowed {
@@ -156,13 +178,7 @@ pub struct NotAllowed {
 impl App {
     /// The identity provider, if one is configured.
     pub async fn oidc(&self) -> AppResult<Option<OidcSettings>> {
-        let text = self.store().setting("oidc", "").await?;
-        if text.is_empty() {
-            return Ok(None);
-        }
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| AppError::Internal(format!("the stored OIDC settings do not parse: {e}")))
+        self.stored_json("oidc").await
     }
 
     /// Configures the identity provider (admins; audited without the secret). The secret
@@ -170,9 +186,7 @@ impl App {
     pub async fn set_oidc(&self, settings: &OidcSettings) -> AppResult<()> {
         self.require_admin("configure single sign-on")?;
         settings.check()?;
-        let text = serde_json::to_string(settings)
-            .map_err(|e| AppError::Internal(format!("OIDC settings: {e}")))?;
-        self.store().set_setting("oidc", &text).await?;
+        self.store_json("oidc", settings).await?;
         let by = self.caller().user().map(|u| u.id);
         let detail = format!(
             "issuer {}, client {}, secret from {}, groups claim {}, admin group {}, champion group {}, viewer group {}",

@@ -1,0 +1,137 @@
+//! `flywheel chat slack connect|status`: connects Flywheel to a Slack workspace (the bot
+//! token checked with `auth.test`) and shows the connection. The secrets are read from
+//! files at each use and never printed, logged or audited.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use flywheel_app::chat::SlackSettings;
+use flywheel_app::sso::SecretSource;
+use serde::Serialize;
+
+use crate::output::{emit, Report};
+
+#[derive(Debug, Subcommand)]
+pub enum ChatCommand {
+    /// Slack: connect a workspace, see the connection.
+    #[command(subcommand)]
+    Slack(SlackCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlackCommand {
+    /// Check the bot token with Slack (`auth.test`) and keep the settings. The token and
+    /// the signing secret are read from the files at each use.
+    Connect(Box<ConnectArgs>),
+    /// The connected workspace and channels (never the secrets).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConnectArgs {
+    /// A file holding the bot token (`xoxb-…`, from "OAuth & Permissions").
+    #[arg(long, value_name = "FILE")]
+    bot_token_file: PathBuf,
+    /// A file holding the app's signing secret ("Basic Information").
+    #[arg(long, value_name = "FILE")]
+    signing_secret_file: PathBuf,
+    /// A channel id (C…) whose questions and answers are help signals; repeat for more.
+    #[arg(long = "help-channel", value_name = "CHANNEL")]
+    help_channels: Vec<String>,
+    /// The channel id where wins are shared.
+    #[arg(long, value_name = "CHANNEL")]
+    wins_channel: Option<String>,
+    /// The channel id the weekly digest is posted to.
+    #[arg(long, value_name = "CHANNEL")]
+    digest_channel: Option<String>,
+    /// Slack's Web API, or an Enterprise Grid / GovSlack host's.
+    #[arg(long, value_name = "URL", default_value = flywheel_chat::slack_api::DEFAULT_BASE)]
+    api_base_url: String,
+}
+
+#[derive(Serialize)]
+struct Status {
+    team: String,
+    team_id: String,
+    bot_user_id: String,
+    api_base_url: String,
+    bot_token_from: String,
+    signing_secret_from: String,
+    help_channels: Vec<String>,
+    wins_channel: Option<String>,
+    digest_channel: Option<String>,
+}
+
+impl From<SlackSettings> for Status {
+    fn from(s: SlackSettings) -> Self {
+        Status {
+            bot_token_from: s.bot_token.to_string(),
+            signing_secret_from: s.signing_secret.to_string(),
+            team: s.team,
+            team_id: s.team_id,
+            bot_user_id: s.bot_user_id,
+            api_base_url: s.api_base_url,
+            help_channels: s.help_channels,
+            wins_channel: s.wins_channel,
+            digest_channel: s.digest_channel,
+        }
+    }
+}
+
+impl Report for Status {
+    fn text(&self) {
+        let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        println!("workspace:       {} ({})", self.team, self.team_id);
+        println!("bot user:        {}", self.bot_user_id);
+        println!("Web API:         {}", self.api_base_url);
+        println!("bot token:       read from {}", self.bot_token_from);
+        println!("signing secret:  read from {}", self.signing_secret_from);
+        println!(
+            "help channels:   {}",
+            if self.help_channels.is_empty() {
+                "-".to_owned()
+            } else {
+                self.help_channels.join(" ")
+            }
+        );
+        println!("wins channel:    {}", or(&self.wins_channel));
+        println!("digest channel:  {}", or(&self.digest_channel));
+    }
+}
+
+pub async fn run(cmd: ChatCommand, url: &str) -> anyhow::Result<()> {
+    let store = crate::open(url).await?;
+    let app = crate::operator(&store);
+    match cmd {
+        ChatCommand::Slack(SlackCommand::Connect(args)) => {
+            let bot_token = SecretSource::File(args.bot_token_file.clone());
+            let token = bot_token.read("the bot token")?;
+            let client = flywheel_chat::slack_api::Client::new(&args.api_base_url, &token);
+            let who = client.auth_test().await?;
+            let settings = SlackSettings {
+                bot_token,
+                signing_secret: SecretSource::File(args.signing_secret_file.clone()),
+                help_channels: args.help_channels.clone(),
+                wins_channel: args.wins_channel.clone(),
+                digest_channel: args.digest_channel.clone(),
+                api_base_url: args.api_base_url.trim_end_matches('/').to_owned(),
+                team: who.team,
+                team_id: who.team_id,
+                bot_user_id: who.bot_user_id,
+            };
+            app.set_slack(&settings).await?;
+            eprintln!("connected: the token works (auth.test)");
+            emit(false, &Status::from(settings))
+        }
+        ChatCommand::Slack(SlackCommand::Status { json }) => match app.slack().await? {
+            Some(s) => emit(json, &Status::from(s)),
+            None => {
+                println!("Slack is not connected (`flywheel chat slack connect --help`)");
+                Ok(())
+            }
+        },
+    }
+}
