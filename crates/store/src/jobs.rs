@@ -266,33 +266,40 @@ impl Store {
 
     /// Queues a failed or cancelled job again, due now, with its attempts reset.
     pub async fn retry_job(&self, id: i64) -> Result<(), StoreError> {
-        self.job(id).await?;
-        let _turn = self.write_turn().await;
-        let n = sqlx::query(
-            "UPDATE jobs SET state = 'queued', run_at = $1, attempts = 0, finished_at = NULL \
-             WHERE id = $2 AND state IN ('failed', 'cancelled')",
+        self.move_job(
+            id,
+            "state = 'queued', run_at = $1, attempts = 0, finished_at = NULL",
+            "('failed', 'cancelled')",
+            "is neither failed nor cancelled",
         )
-        .bind(text(Utc::now()))
-        .bind(id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict(format!(
-                "job {id} is neither failed nor cancelled"
-            )))
-        }
+        .await
     }
 
     /// Cancels a job that waits (queued, or failed); a running one finishes.
     pub async fn cancel_job(&self, id: i64) -> Result<(), StoreError> {
+        self.move_job(
+            id,
+            "state = 'cancelled', finished_at = $1",
+            "('queued', 'failed')",
+            "is running or finished",
+        )
+        .await
+    }
+
+    /// Sets `set` (where `$1` is now) on job `id` if its state is in `from`; a conflict
+    /// saying the job `otherwise` when it is not. Callers pass fixed SQL only.
+    async fn move_job(
+        &self,
+        id: i64,
+        set: &str,
+        from: &str,
+        otherwise: &str,
+    ) -> Result<(), StoreError> {
         self.job(id).await?;
         let _turn = self.write_turn().await;
-        let n = sqlx::query(
-            "UPDATE jobs SET state = 'cancelled', finished_at = $1 WHERE id = $2 AND state IN ('queued', 'failed')",
-        )
+        let n = sqlx::query(&format!(
+            "UPDATE jobs SET {set} WHERE id = $2 AND state IN {from}"
+        ))
         .bind(text(Utc::now()))
         .bind(id)
         .execute(&self.pool)
@@ -301,9 +308,7 @@ impl Store {
         if n == 1 {
             Ok(())
         } else {
-            Err(StoreError::Conflict(format!(
-                "job {id} is running or finished"
-            )))
+            Err(StoreError::Conflict(format!("job {id} {otherwise}")))
         }
     }
 

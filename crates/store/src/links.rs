@@ -108,16 +108,7 @@ impl Store {
         let hash = hash_password(password, &user.email)?;
         let now = now_text();
         let mut tx = self.begin_write().await?;
-        // Spent first, conditionally: of two uses at once, one wins.
-        let spent = sqlx::query(
-            "UPDATE account_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
-        )
-        .bind(&now)
-        .bind(digest(token))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if spent != 1 {
+        if !spend(&mut tx, token, &now).await? {
             return Err(gone());
         }
         sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
@@ -158,15 +149,7 @@ impl Store {
         }
         let now = now_text();
         let mut tx = self.begin_write().await?;
-        let spent = sqlx::query(
-            "UPDATE account_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
-        )
-        .bind(&now)
-        .bind(digest(token))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if spent != 1 {
+        if !spend(&mut tx, token, &now).await? {
             return Err(gone());
         }
         crate::audit::audit_in(
@@ -215,4 +198,22 @@ impl Store {
         tx.commit().await?;
         Ok(user)
     }
+}
+
+/// Spends the open link of `token` at `now`, conditionally: of two uses at once, one wins.
+/// Whether this use did.
+async fn spend(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    token: &str,
+    now: &str,
+) -> Result<bool, StoreError> {
+    let spent = sqlx::query(
+        "UPDATE account_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(digest(token))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(spent == 1)
 }
