@@ -498,6 +498,7 @@ both_backends! {
                 "{code} audited"
             );
         }
+        another_server_finishes(db, &base);
         rotation_and_demotion(&base, db, p, steven);
         drop(server);
     }
@@ -597,4 +598,35 @@ fn rotation_and_demotion(base: &str, db: &str, p: Provider, mut steven: Browser)
     );
     ok(db, &["auth", "password", "on"]);
     drop(p);
+}
+
+/// A sign-in begun on one server finishes on another on the same database (the pending
+/// sign-in is in the database), and its session works on both.
+fn another_server_finishes(db: &str, base: &str) {
+    let other = start(db);
+    let mut b = Browser::default();
+    let callback = b
+        .until_callback(base, "steven")
+        .location
+        .unwrap_or_default();
+    let state = b.cookie(base, "flywheel_oidc").expect("state cookie");
+    let elsewhere = callback.replacen(base, &other.base, 1);
+    b.set_cookie(&other.base, "flywheel_oidc", &state);
+    let done = b.get(&elsewhere);
+    assert_eq!(
+        done.status, 303,
+        "the other server finishes it: {}",
+        done.body
+    );
+    let session = b
+        .cookie(&other.base, "flywheel_session")
+        .expect("a session");
+    b.set_cookie(base, "flywheel_session", &session);
+    assert_eq!(b.me(&other.base).1["email"], "sking@example.com");
+    assert_eq!(
+        b.me(base).1["email"],
+        "sking@example.com",
+        "one session for both servers"
+    );
+    drop(other);
 }
