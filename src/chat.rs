@@ -20,6 +20,19 @@ pub enum ChatCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SlackCommand {
+    /// Print the Slack app manifest (JSON) for a Flywheel reached at `--url`: paste it in
+    /// api.slack.com/apps → "Create New App" → "From an app manifest". It names the scopes,
+    /// the events, the `/cani` command, the "Share as a win" shortcut, App Home and the
+    /// request URLs (`/chat/slack/events`, `/chat/slack/commands`,
+    /// `/chat/slack/interactions`).
+    Manifest {
+        /// Where Slack reaches this Flywheel (`https://flywheel.example.com`).
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The app's name in Slack.
+        #[arg(long, default_value = "Flywheel")]
+        name: String,
+    },
     /// Check the bot token with Slack (`auth.test`) and keep the settings. The token and
     /// the signing secret are read from the files at each use.
     Connect(Box<ConnectArgs>),
@@ -50,6 +63,10 @@ pub struct ConnectArgs {
     /// Slack's Web API, or an Enterprise Grid / GovSlack host's.
     #[arg(long, value_name = "URL", default_value = flywheel_chat::slack_api::DEFAULT_BASE)]
     api_base_url: String,
+    /// Keep the text of questions and wins seen live (by default only derived signals
+    /// are kept: who asked, at which stage, who answered, time saved).
+    #[arg(long)]
+    keep_text: bool,
 }
 
 #[derive(Serialize)]
@@ -63,10 +80,18 @@ struct Status {
     help_channels: Vec<String>,
     wins_channel: Option<String>,
     digest_channel: Option<String>,
+    keep_text: bool,
 }
 
 impl From<SlackSettings> for Status {
     fn from(s: SlackSettings) -> Self {
+        let named = |c: &String| match s.channel_names.get(c) {
+            Some(n) => format!("{c} (#{n})"),
+            None => c.clone(),
+        };
+        let help_channels = s.help_channels.iter().map(named).collect();
+        let wins_channel = s.wins_channel.as_ref().map(named);
+        let digest_channel = s.digest_channel.as_ref().map(named);
         Status {
             bot_token_from: s.bot_token.to_string(),
             signing_secret_from: s.signing_secret.to_string(),
@@ -74,9 +99,10 @@ impl From<SlackSettings> for Status {
             team_id: s.team_id,
             bot_user_id: s.bot_user_id,
             api_base_url: s.api_base_url,
-            help_channels: s.help_channels,
-            wins_channel: s.wins_channel,
-            digest_channel: s.digest_channel,
+            help_channels,
+            wins_channel,
+            digest_channel,
+            keep_text: s.keep_text,
         }
     }
 }
@@ -99,18 +125,60 @@ impl Report for Status {
         );
         println!("wins channel:    {}", or(&self.wins_channel));
         println!("digest channel:  {}", or(&self.digest_channel));
+        println!(
+            "message text:    {}",
+            if self.keep_text {
+                "kept (--keep-text)"
+            } else {
+                "not kept (derived signals only)"
+            }
+        );
     }
 }
 
 pub async fn run(cmd: ChatCommand, url: &str) -> anyhow::Result<()> {
+    if let ChatCommand::Slack(SlackCommand::Manifest { url, name }) = &cmd {
+        let u = url.trim();
+        if !(u.starts_with("https://") || u.starts_with("http://")) {
+            anyhow::bail!("--url {u:?}: give the address Slack reaches, as https://HOST");
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&flywheel_chat::slack::manifest(u, name))?
+        );
+        return Ok(());
+    }
     let store = crate::open(url).await?;
     let app = crate::operator(&store);
     match cmd {
         ChatCommand::Slack(SlackCommand::Connect(args)) => {
+            for c in args
+                .help_channels
+                .iter()
+                .chain(&args.wins_channel)
+                .chain(&args.digest_channel)
+            {
+                flywheel_app::chat::channel(c)?;
+            }
             let bot_token = SecretSource::File(args.bot_token_file.clone());
             let token = bot_token.read("the bot token")?;
             let client = flywheel_chat::slack_api::Client::new(&args.api_base_url, &token);
             let who = client.auth_test().await?;
+            // Signals are filed by channel name, as an export files them by folder.
+            let mut channel_names = std::collections::BTreeMap::new();
+            for c in args
+                .help_channels
+                .iter()
+                .chain(&args.wins_channel)
+                .chain(&args.digest_channel)
+            {
+                let name = client.channel_name(c).await.map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e}: channel {c}: check the id, and invite the app to a private channel (/invite @Flywheel)"
+                    )
+                })?;
+                channel_names.insert(c.clone(), name);
+            }
             let settings = SlackSettings {
                 bot_token,
                 signing_secret: SecretSource::File(args.signing_secret_file.clone()),
@@ -121,11 +189,15 @@ pub async fn run(cmd: ChatCommand, url: &str) -> anyhow::Result<()> {
                 team: who.team,
                 team_id: who.team_id,
                 bot_user_id: who.bot_user_id,
+                channel_names,
+                workspace_url: who.url,
+                keep_text: args.keep_text,
             };
             app.set_slack(&settings).await?;
             eprintln!("connected: the token works (auth.test)");
             emit(false, &Status::from(settings))
         }
+        ChatCommand::Slack(SlackCommand::Manifest { .. }) => Ok(()),
         ChatCommand::Slack(SlackCommand::Status { json }) => match app.slack().await? {
             Some(s) => emit(json, &Status::from(s)),
             None => {

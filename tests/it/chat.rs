@@ -35,7 +35,22 @@ pub struct Call {
 struct Shared {
     calls: Arc<Mutex<Vec<Call>>>,
     script: Arc<Mutex<VecDeque<Answer>>>,
+    /// The workspace it stands for: members (`users.info`) and channels
+    /// (`conversations.info`) by id.
+    users: Arc<Mutex<std::collections::HashMap<String, Value>>>,
+    channels: Arc<Mutex<std::collections::HashMap<String, String>>>,
 }
+
+/// Slack's read methods take form-encoded arguments (JSON bodies are for write methods).
+const READ_METHODS: &[&str] = &[
+    "users.info",
+    "users.lookupByEmail",
+    "conversations.info",
+    "conversations.history",
+    "conversations.replies",
+    "users.list",
+    "reactions.get",
+];
 
 /// A running stand-in for Slack's Web API (on a thread of its own), stopped on drop.
 pub struct SlackStandIn {
@@ -97,6 +112,39 @@ impl SlackStandIn {
     pub fn calls(&self) -> Vec<Call> {
         self.shared.calls.lock().expect("lock").clone()
     }
+
+    /// A member of the workspace: Slack's `users.info` sample with this id, name and email.
+    pub fn add_user(&self, id: &str, name: &str, email: &str, is_bot: bool) {
+        let mut user = sample("users.info").expect("users.info sample")["user"].clone();
+        user["id"] = id.into();
+        user["name"] = name.into();
+        user["real_name"] = name.into();
+        user["is_bot"] = is_bot.into();
+        user["deleted"] = false.into();
+        user["is_app_user"] = false.into();
+        user["profile"]["email"] = email.into();
+        self.shared
+            .users
+            .lock()
+            .expect("lock")
+            .insert(id.to_owned(), user);
+    }
+
+    pub fn add_channel(&self, id: &str, name: &str) {
+        self.shared
+            .channels
+            .lock()
+            .expect("lock")
+            .insert(id.to_owned(), name.to_owned());
+    }
+}
+
+/// The form arguments of a call.
+fn form(body: &str) -> std::collections::HashMap<String, String> {
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.replace('+', " ").replace("%40", "@")))
+        .collect()
 }
 
 /// Slack's sample answer for `method`, made successful and given a workspace.
@@ -111,6 +159,8 @@ fn sample(method: &str) -> Option<Value> {
     }
     if method == "auth.test" {
         v["team"] = "Acme Corp".into();
+        v["team_id"] = "T0ACME001".into();
+        v["user_id"] = "U0FLYWHEEL".into();
         v["url"] = "https://acme.slack.com/".into();
         v["user"] = "flywheel".into();
     }
@@ -123,15 +173,20 @@ async fn answer(
     headers: HeaderMap,
     body: String,
 ) -> Response {
+    let stored_body = body.clone();
     let authorization = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let form_encoded = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     s.calls.lock().expect("lock").push(Call {
         method: method.clone(),
         authorization,
-        body,
+        body: stored_body,
     });
     let next = s
         .script
@@ -152,8 +207,39 @@ async fn answer(
         Answer::InvalidAuth => {
             axum::Json(serde_json::json!({"ok": false, "error": "invalid_auth"})).into_response()
         }
+        Answer::Ok if READ_METHODS.contains(&method.as_str()) && !form_encoded => {
+            axum::Json(serde_json::json!({"ok": false, "error": "invalid_arguments"}))
+                .into_response()
+        }
         Answer::Ok => match sample(&method) {
-            Some(v) => axum::Json(v).into_response(),
+            Some(mut v) => {
+                let args = form(&body);
+                match method.as_str() {
+                    "users.info" => match s
+                        .users
+                        .lock()
+                        .expect("lock")
+                        .get(args.get("user").map_or("", String::as_str))
+                    {
+                        Some(u) => v["user"] = u.clone(),
+                        None => v = serde_json::json!({"ok": false, "error": "user_not_found"}),
+                    },
+                    "conversations.info" => match s
+                        .channels
+                        .lock()
+                        .expect("lock")
+                        .get(args.get("channel").map_or("", String::as_str))
+                    {
+                        Some(name) => {
+                            v["channel"]["id"] = args["channel"].clone().into();
+                            v["channel"]["name"] = name.clone().into();
+                        }
+                        None => v = serde_json::json!({"ok": false, "error": "channel_not_found"}),
+                    },
+                    _ => {}
+                }
+                axum::Json(v).into_response()
+            }
             None => axum::Json(serde_json::json!({"ok": false, "error": "unknown_method"}))
                 .into_response(),
         },
@@ -166,28 +252,46 @@ fn connect(
     dir: &std::path::Path,
     token: &str,
 ) -> std::process::Output {
+    connect_channels(
+        db,
+        slack,
+        dir,
+        token,
+        &["--help-channel", "C0123HELP", "--wins-channel", "C0123WINS"],
+    )
+}
+
+/// The signing secret the tests' app has.
+const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+
+fn connect_channels(
+    db: &str,
+    slack: &SlackStandIn,
+    dir: &std::path::Path,
+    token: &str,
+    channels: &[&str],
+) -> std::process::Output {
     let token_file = dir.join("bot-token");
     let secret_file = dir.join("signing-secret");
     std::fs::write(&token_file, format!("{token}\n")).expect("token");
-    std::fs::write(&secret_file, "8f742231b10e8888abcd99yyyzzz85a5\n").expect("secret");
-    flywheel(
-        db,
-        &[
-            "chat",
-            "slack",
-            "connect",
-            "--bot-token-file",
-            &token_file.display().to_string(),
-            "--signing-secret-file",
-            &secret_file.display().to_string(),
-            "--help-channel",
-            "C0123HELP",
-            "--wins-channel",
-            "C0123WINS",
-            "--api-base-url",
-            &slack.base,
-        ],
-    )
+    std::fs::write(&secret_file, format!("{SECRET}\n")).expect("secret");
+    let (token_file, secret_file) = (
+        token_file.display().to_string(),
+        secret_file.display().to_string(),
+    );
+    let mut args = vec![
+        "chat",
+        "slack",
+        "connect",
+        "--bot-token-file",
+        &token_file,
+        "--signing-secret-file",
+        &secret_file,
+        "--api-base-url",
+        &slack.base,
+    ];
+    args.extend_from_slice(channels);
+    flywheel(db, &args)
 }
 
 both_backends! {
@@ -196,6 +300,8 @@ both_backends! {
         ok(db, &["init"]);
         let dir = tempfile::tempdir().expect("tempdir");
         let slack = SlackStandIn::start();
+        slack.add_channel("C0123HELP", "ai-help");
+        slack.add_channel("C0123WINS", "ai-wins");
         // Slack refuses the token: nothing is kept, and the message says what to do.
         slack.script(&[Answer::InvalidAuth]);
         let out = connect(db, &slack, dir.path(), "xoxb-revoked-token");
@@ -207,13 +313,14 @@ both_backends! {
         slack.script(&[Answer::RateLimited(1), Answer::ServerError]);
         let out = connect(db, &slack, dir.path(), "xoxb-good-token");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let calls = slack.calls();
+        let calls: Vec<Call> = slack.calls().into_iter().filter(|c| c.method == "auth.test").collect();
         assert_eq!(calls.len(), 4, "one refused, then 429, 503 and the answer: {calls:?}");
-        assert!(calls.iter().all(|c| c.method == "auth.test"));
         assert_eq!(calls[3].authorization, "Bearer xoxb-good-token", "the token in the header, trimmed");
         assert_eq!(calls[3].body, "{}", "auth.test takes no arguments");
         let status = ok(db, &["chat", "slack", "status"]);
-        assert!(status.contains("Acme Corp") && status.contains("C0123HELP") && status.contains("C0123WINS"), "{status}");
+        assert!(status.contains("Acme Corp") && status.contains("C0123HELP (#ai-help)") && status.contains("C0123WINS (#ai-wins)"), "{status}");
+        let names: Vec<Call> = slack.calls().into_iter().filter(|c| c.method == "conversations.info").collect();
+        assert!(names.iter().any(|c| c.body == "channel=C0123HELP"), "channel names asked form-encoded: {names:?}");
         assert!(!status.contains("xoxb-good-token") && status.contains("bot-token"), "the file, not the token: {status}");
         let log = ok(db, &["admin", "audit", "--limit", "20"]);
         assert!(log.contains("settings.slack") && !log.contains("xoxb-good-token") && !log.contains("8f742231"), "{log}");
@@ -221,4 +328,283 @@ both_backends! {
         let bad = flywheel(db, &["chat", "slack", "connect", "--bot-token-file", &dir.path().join("bot-token").display().to_string(), "--signing-secret-file", &dir.path().join("signing-secret").display().to_string(), "--help-channel", "#ai-help", "--api-base-url", &slack.base]);
         assert!(String::from_utf8_lossy(&bad.stderr).contains("not a Slack channel id"), "{bad:?}");
     }
+}
+
+/// Now, in Unix seconds (a signed request must be within five minutes of the server's
+/// clock).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Posts `body` to the server as Slack does: signed (v0) at `at`, with
+/// `X-Slack-Retry-Num` when it is a retry.
+pub fn post_signed(
+    base: &str,
+    path: &str,
+    body: &str,
+    at: i64,
+    retry: Option<u32>,
+) -> (u16, String) {
+    let sig = flywheel_chat::slack::sign(SECRET.as_bytes(), at, body.as_bytes());
+    let mut req = ureq::post(&format!("{base}{path}"))
+        .set("X-Slack-Request-Timestamp", &at.to_string())
+        .set("X-Slack-Signature", &sig)
+        .set("Content-Type", "application/json");
+    if let Some(n) = retry {
+        req = req
+            .set("X-Slack-Retry-Num", &n.to_string())
+            .set("X-Slack-Retry-Reason", "http_timeout");
+    }
+    send(req, body)
+}
+
+fn send(req: ureq::Request, body: &str) -> (u16, String) {
+    match req.send_string(body) {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("POST: {e}"),
+    }
+}
+
+/// Sets `fields` into `v`, object into object.
+fn merge(v: &mut Value, fields: &Value) {
+    match (v.as_object_mut(), fields.as_object()) {
+        (Some(o), Some(f)) => {
+            for (k, x) in f {
+                match o.get_mut(k) {
+                    Some(old) if old.is_object() && x.is_object() => merge(old, x),
+                    _ => {
+                        o.insert(k.clone(), x.clone());
+                    }
+                }
+            }
+        }
+        _ => *v = fields.clone(),
+    }
+}
+
+/// An Events API request from Slack's sample `file` (`slack-app/events/`), as this
+/// workspace's event `event_id`, with the event's `fields` set.
+pub fn event(file: &str, event_id: &str, fields: &Value) -> String {
+    let path = flywheel_testkit::fixture(&format!("slack-app/events/{file}"));
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("json");
+    v["type"] = "event_callback".into();
+    v["event_id"] = event_id.into();
+    v["team_id"] = "T0ACME001".into();
+    v["event_time"] = now().into();
+    merge(&mut v["event"], fields);
+    v.to_string()
+}
+
+/// Waits until every job is done (or fails the test after `secs`).
+pub async fn jobs_settled(db: &str, secs: u64) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let open = crate::rows(db, "SELECT state, COUNT(*), '' FROM jobs WHERE state IN ('queued', 'running') GROUP BY state").await;
+        if open.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "jobs still open: {open:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A live workspace: the org chart, Slack connected (help `C00000001` #ai-help, wins
+/// `C00000002` #ai-wins, the ids an export written by `write_export` gives them), three
+/// members, and a server whose worker looks for jobs every 100 ms.
+pub fn live_workspace(db: &str, dir: &std::path::Path) -> (SlackStandIn, crate::http::Server) {
+    ok(db, &["init"]);
+    crate::oracle(db);
+    let slack = SlackStandIn::start();
+    slack.add_channel("C00000001", "ai-help");
+    slack.add_channel("C00000002", "ai-wins");
+    slack.add_user("U01ASKER", "sking", "sking@example.com", false);
+    slack.add_user("U02HELPER", "nyang", "nyang@example.com", false);
+    slack.add_user("U03BOT", "helpbot", "", true);
+    let out = connect_channels(
+        db,
+        &slack,
+        dir,
+        "xoxb-live",
+        &["--help-channel", "C00000001", "--wins-channel", "C00000002"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = crate::http::start_with(db, &["--job-poll-ms", "100"]);
+    (slack, server)
+}
+
+const Q1: &str = "1733569200.000100";
+const REPLY: &str = "1733569500.000200";
+const WIN: &str = "1733570000.000300";
+
+both_backends! {
+    async fn slack_requests_are_verified_and_counted(url: String) {
+        let db = url.as_str();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_slack, server) = live_workspace(db, dir.path());
+        let events = format!("{}/chat/slack/events", server.base);
+        // Slack's URL check is answered with its challenge.
+        let check = r#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
+        let (code, text) = post_signed(&server.base, "/chat/slack/events", check, now(), None);
+        assert_eq!(code, 200, "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).expect("json")["challenge"], "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+        // Unsigned, stale, wrongly signed, replayed: refused, each counted.
+        let body = event("MessagePayload.json", "Ev0R1", &serde_json::json!({"channel": "C00000001", "user": "U01ASKER", "text": "hello", "ts": Q1}));
+        let (code, _) = send(ureq::post(&events).set("Content-Type", "application/json"), &body);
+        assert_eq!(code, 401, "unsigned");
+        assert_eq!(post_signed(&server.base, "/chat/slack/events", &body, now() - 301, None).0, 401, "stale");
+        let (code, _) = send(ureq::post(&events).set("X-Slack-Request-Timestamp", &now().to_string()).set("X-Slack-Signature", "v0=0000000000000000000000000000000000000000000000000000000000000000"), &body);
+        assert_eq!(code, 401, "bad signature");
+        let at = now();
+        assert_eq!(post_signed(&server.base, "/chat/slack/events", &body, at, None).0, 200, "signed");
+        let (code, text) = post_signed(&server.base, "/chat/slack/events", &body, at, None);
+        assert_eq!(code, 401, "the same signed request again is a replay: {text}");
+        assert!(text.contains("replay"), "{text}");
+        let big = format!("{{\"type\":\"event_callback\",\"pad\":\"{}\"}}", "x".repeat(600 * 1024));
+        assert!(post_signed(&server.base, "/chat/slack/events", &big, now(), None).0 >= 400, "oversized");
+        crate::http::admin(db, "ops@example.com", "correct horse battery staple", "admin");
+        let (code, metrics) = crate::http::get(&format!("{}/metrics", server.base), Some(("ops@example.com", "correct horse battery staple")));
+        assert_eq!(code, 200);
+        for reason in ["unsigned", "stale", "bad_signature", "replayed", "too_large"] {
+            assert!(metrics.contains(&format!("flywheel_chat_refused_total{{source=\"slack\",reason=\"{reason}\"}} 1")), "{reason}: {metrics}");
+        }
+    }
+}
+
+both_backends! {
+    async fn slack_events_make_the_signals_an_export_of_the_same_days_makes(url: String) {
+        use serde_json::json;
+        let db = url.as_str();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (slack, server) = live_workspace(db, dir.path());
+        let post = |body: &str| post_signed(&server.base, "/chat/slack/events", body, now(), None);
+        let no_thread = json!({"thread_ts": "", "parent_user_id": "", "bot_id": ""});
+        let mut q1 = json!({"channel": "C00000001", "user": "U01ASKER", "text": "How do I get access to Copilot in Outlook?", "ts": Q1});
+        merge(&mut q1, &no_thread);
+        let first = event("MessagePayload.json", "Ev01", &q1);
+        assert_eq!(post(&first).0, 200);
+        // Slack did not see the answer in time and retries, signed anew: no second job.
+        assert_eq!(post_signed(&server.base, "/chat/slack/events", &first, now() + 1, Some(1)).0, 200);
+        let steps = [
+            event("MessagePayload.json", "Ev02", &json!({"channel": "C00000001", "user": "U02HELPER", "bot_id": "", "text": "Ask IT for a licence, <@U01ASKER>: it takes a day.", "ts": REPLY, "thread_ts": Q1, "parent_user_id": "U01ASKER"})),
+            event("MessagePayload.json", "Ev03", &json!({"channel": "C00000001", "user": "U03BOT", "bot_id": "B03", "text": "Welcome! Have a question about AI?", "ts": "1733569800.000150", "thread_ts": "", "parent_user_id": ""})),
+            event("MessagePayload.json", "Ev04", &json!({"channel": "C00000002", "user": "U02HELPER", "bot_id": "", "text": "Drafted the quarterly report in 20 minutes instead of 4 hours with Copilot", "ts": WIN, "thread_ts": "", "parent_user_id": ""})),
+            event("ReactionAddedPayload.json", "Ev05", &json!({"user": "U01ASKER", "reaction": "raised_hands", "item_user": "U02HELPER", "item": {"type": "message", "channel": "C00000002", "ts": WIN}})),
+            event("MessagePayload.json", "Ev06", &json!({"channel": "C00000001", "user": "U01ASKER", "bot_id": "", "text": "What is Gemini?", "ts": "1733571000.000400", "thread_ts": "", "parent_user_id": ""})),
+            event("MessageDeletedPayload.json", "Ev07", &json!({"channel": "C00000001", "deleted_ts": "1733571000.000400"})),
+            event("MessageChangedPayload.json", "Ev08", &json!({"channel": "C00000001", "message": {"user": "U01ASKER", "bot_id": "", "subtype": "", "text": "How do I get access to Copilot in Outlook and Teams?", "ts": Q1, "thread_ts": "", "parent_user_id": ""}})),
+        ];
+        for s in &steps {
+            assert_eq!(post(s).0, 200);
+            // In order, as Slack delivers a conversation (each job sees the ones before).
+            jobs_settled(db, 30).await;
+        }
+        jobs_settled(db, 30).await;
+        let jobs = crate::rows(db, "SELECT state, COUNT(*), kind FROM jobs WHERE kind = 'slack.event' GROUP BY state, kind").await;
+        assert_eq!(jobs, vec![("done".to_owned(), 8, "slack.event".to_owned())], "one job per event, the retry included in its first");
+        let q = crate::rows(db, "SELECT q.stage || ' ' || q.asker_identity || ' ' || COALESCE(q.text, '-'), q.answers, COALESCE(p.email, '-') FROM chat_questions q LEFT JOIN people p ON p.id = q.asker_person").await;
+        assert_eq!(q, vec![("access U01ASKER -".to_owned(), 1, "sking@example.com".to_owned())], "one question (the deleted one is gone, the bot's is none), its asker matched by email, no text");
+        let w = crate::rows(db, "SELECT author_identity || ' ' || per || ' ' || link, CAST(minutes_saved AS BIGINT), CAST(reactions AS TEXT) FROM chat_wins").await;
+        assert_eq!(w, vec![("U02HELPER once https://acme.slack.com/archives/C00000002/p1733570000000300".to_owned(), 220, "1".to_owned())]);
+        let ties = crate::rows(db, "SELECT kind || ' ' || from_identity || ' ' || to_identity || ' ' || channel, CAST(weight * 100 AS BIGINT), day FROM chat_ties ORDER BY kind, from_identity, to_identity").await;
+        let want: Vec<(String, i64, String)> = [
+            ("help U02HELPER U01ASKER ai-help", 100),
+            ("mention U02HELPER U01ASKER ai-help", 100),
+            ("reaction U01ASKER U02HELPER ai-wins", 100),
+            ("reply U02HELPER U01ASKER ai-help", 100),
+            ("thread U01ASKER U02HELPER ai-help", 100),
+            ("thread U02HELPER U01ASKER ai-help", 100),
+        ].iter().map(|(k, w)| ((*k).to_owned(), *w, "2024-12-07".to_owned())).collect();
+        assert_eq!(ties, want);
+        // Nothing holds the words (only the classifier's single-word cues, as an import
+        // keeps them): not the jobs, not the live messages.
+        let words = crate::rows(db, "SELECT payload, COUNT(*), '' FROM jobs WHERE payload LIKE '%in Outlook%' OR payload LIKE '%quarterly report%' GROUP BY payload").await;
+        assert!(words.is_empty(), "{words:?}");
+        let words = crate::rows(db, "SELECT ts, COUNT(*), '' FROM chat_live_messages WHERE reading LIKE '%in Outlook%' OR reading LIKE '%quarterly report%' GROUP BY ts").await;
+        assert!(words.is_empty(), "{words:?}");
+        // Each member was asked for once, form-encoded.
+        let asked: Vec<String> = slack.calls().into_iter().filter(|c| c.method == "users.info").map(|c| c.body).collect();
+        assert_eq!(asked.len(), 3, "{asked:?}");
+        for u in ["U01ASKER", "U02HELPER", "U03BOT"] {
+            assert!(asked.contains(&format!("user={u}")), "{asked:?}");
+        }
+
+        // The export of the same day, imported afterwards, changes nothing.
+        let snapshot = |db: String| async move {
+            let mut all = crate::rows(&db, "SELECT channel || ts || asker_identity || at || stage || cues || COALESCE(first_answer_at, ''), answers, COALESCE(CAST(asker_person AS TEXT), '') FROM chat_questions").await;
+            all.extend(crate::rows(&db, "SELECT channel || ts || author_identity || at || COALESCE(per, '') || COALESCE(phrase, '') || COALESCE(link, ''), reactions, CAST(minutes_saved AS TEXT) FROM chat_wins").await);
+            all.extend(crate::rows(&db, "SELECT kind || from_identity || to_identity || day || channel, CAST(weight * 1000 AS BIGINT), COALESCE(CAST(from_person AS TEXT), '') || COALESCE(CAST(to_person AS TEXT), '') FROM chat_ties ORDER BY 1").await);
+            all
+        };
+        let before = snapshot(url.clone()).await;
+        let user = |id: &str, name: &str, email: Option<&str>, is_bot: bool| flywheel_ingest::slack::SlackUser {
+            id: id.into(), name: name.into(), real_name: Some(name.into()), email: email.map(Into::into), is_bot, deleted: false,
+        };
+        let msg = |channel: &str, ts: &str, user: &str, text: &str| flywheel_ingest::slack::SlackMessage {
+            channel: channel.into(), ts: ts.into(), at: flywheel_ingest::slack::parse_ts(ts).expect("ts"), user: Some(user.into()),
+            subtype: None, text: text.into(), thread_ts: None, parent_user_id: None, reactions: Vec::new(), mentions: Vec::new(),
+        };
+        let mut reply = msg("ai-help", REPLY, "U02HELPER", "Ask IT for a licence, <@U01ASKER>: it takes a day.");
+        reply.thread_ts = Some(Q1.into());
+        reply.parent_user_id = Some("U01ASKER".into());
+        let mut bot = msg("ai-help", "1733569800.000150", "U03BOT", "Welcome! Have a question about AI?");
+        bot.subtype = Some("bot_message".into());
+        let mut win = msg("ai-wins", WIN, "U02HELPER", "Drafted the quarterly report in 20 minutes instead of 4 hours with Copilot");
+        win.reactions = vec![("raised_hands".into(), vec!["U01ASKER".into()])];
+        let messages = vec![msg("ai-help", Q1, "U01ASKER", "How do I get access to Copilot in Outlook and Teams?"), reply, bot, win];
+        let users = vec![user("U01ASKER", "sking", Some("sking@example.com"), false), user("U02HELPER", "nyang", Some("nyang@example.com"), false), user("U03BOT", "helpbot", None, true)];
+        let zip = dir.path().join("export.zip");
+        flywheel_ingest::slack::write_export(std::fs::File::create(&zip).expect("zip"), &users, &["ai-help", "ai-wins"], &messages).expect("export");
+        let out = ok(db, &["import", "slack", &zip.display().to_string(), "--help-channels", "ai-help", "--wins-channels", "ai-wins", "--workspace-url", "https://acme.slack.com", "--json"]);
+        let outcome: Value = serde_json::from_str(&out).expect("json");
+        for k in ["ties_stored", "ties_updated", "questions_stored", "questions_updated", "wins_stored", "wins_updated"] {
+            assert_eq!(outcome[k], 0, "{k}: {out}");
+        }
+        assert_eq!(snapshot(url.clone()).await, before);
+        drop(server);
+    }
+}
+
+#[test]
+fn the_manifest_is_printed_for_this_flywheels_address() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .args([
+            "chat",
+            "slack",
+            "manifest",
+            "--url",
+            "https://fw.example.com/",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let m: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        m["settings"]["event_subscriptions"]["request_url"],
+        "https://fw.example.com/chat/slack/events"
+    );
+    assert_eq!(
+        m["settings"]["interactivity"]["request_url"],
+        "https://fw.example.com/chat/slack/interactions"
+    );
+    assert_eq!(m["features"]["slash_commands"][0]["command"], "/cani");
+    assert_eq!(m["features"]["app_home"]["home_tab_enabled"], true);
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .args(["chat", "slack", "manifest", "--url", "fw.example.com"])
+        .output()
+        .expect("run");
+    assert!(
+        !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("https://HOST"),
+        "{bad:?}"
+    );
 }

@@ -22,9 +22,21 @@ pub struct SlackSettings {
     pub team: String,
     pub team_id: String,
     pub bot_user_id: String,
+    /// Channel names by id (`conversations.info` at connect time): questions, wins and
+    /// ties are filed by name, as an export files them by folder.
+    #[serde(default)]
+    pub channel_names: std::collections::BTreeMap<String, String>,
+    /// The workspace's address (`https://acme.slack.com/`, from `auth.test`): wins seen
+    /// live link to their post, as an import given `--workspace-url` does.
+    #[serde(default)]
+    pub workspace_url: String,
+    /// Keep the text of questions and wins seen live (off: derived signals only).
+    #[serde(default)]
+    pub keep_text: bool,
 }
 
-fn channel(c: &str) -> AppResult<()> {
+/// Checks a Slack channel id (`C…` or `G…`), before anything asks Slack about it.
+pub fn channel(c: &str) -> AppResult<()> {
     let ok = c.len() >= 9
         && c.len() <= 20
         && c.starts_with(['C', 'G'])

@@ -22,7 +22,7 @@ use flywheel_store::{
     ChatImportOutcome, InteractionImportOutcome, OrgImportOutcome, UsageImport, UsageImportOutcome,
 };
 
-use crate::slack::{questions_of, wins_of, Permalinks};
+use crate::slack::{questions_of, read_all, wins_of, Permalinks};
 use crate::{App, AppResult};
 
 /// Usage rows staged per database round.
@@ -183,11 +183,12 @@ impl App {
             .collect();
         for c in export.channels.clone() {
             on_channel(&c);
-            let msgs = export.channel_messages(&c)?;
+            let mut msgs = export.channel_messages(&c)?;
             imp.count_messages(msgs.len() as u64);
+            let readings = read_all(&mut msgs, opts.keep_text);
             let mut ties = derive_ties(&msgs, &bots);
             if is_one_of(&c, &opts.help_channels) {
-                let (questions, help) = questions_of(&msgs, &bots, opts.keep_text);
+                let (questions, help) = questions_of(&msgs, &readings, &bots);
                 ties.extend(help);
                 imp.add_questions(IdentityKind::Slack, &questions).await?;
             }
@@ -198,7 +199,7 @@ impl App {
                         .get(c.trim_start_matches('#'))
                         .map(|id| Permalinks::new(url, id))
                 });
-                let wins = wins_of(&msgs, &bots, opts.keep_text, links.as_ref());
+                let wins = wins_of(&msgs, &readings, &bots, links.as_ref());
                 imp.add_wins(IdentityKind::Slack, &wins).await?;
             }
             imp.add_ties(IdentityKind::Slack, &ties).await?;

@@ -22,6 +22,10 @@ pub const KINDS: &[(&str, &str)] = &[
         "requests.remind",
         "marks open access requests past the response-clock target as reminded",
     ),
+    (
+        crate::slack_live::JOB_KIND,
+        "applies an event from Slack (queued by /chat/slack/events): keeps the message without its text and re-derives its days' questions, wins and ties",
+    ),
 ];
 
 fn known(kind: &str) -> AppResult<()> {
@@ -164,6 +168,7 @@ impl App {
                 }
                 Ok(())
             }
+            crate::slack_live::JOB_KIND => self.slack_apply(&job.payload).await,
             other => Err(AppError::Invalid(format!(
                 "no handler for job kind {other:?}"
             ))),

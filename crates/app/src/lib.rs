@@ -34,6 +34,7 @@ pub mod provisioning;
 pub mod requests;
 pub mod setup;
 pub mod slack;
+pub mod slack_live;
 pub mod sso;
 pub mod wins;
 

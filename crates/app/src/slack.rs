@@ -30,22 +30,77 @@ impl Permalinks {
 
 type SlackMsg = flywheel_ingest::slack::SlackMessage;
 
+/// What a message's words say, read once when the message is seen: the export import reads
+/// each message as it goes, the live events read it on arrival and keep this instead of
+/// the text. The derivation below works on readings, so both paths derive the same
+/// signals from the same words.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reading {
+    /// When the message asks: its stage and the classifier's cues.
+    pub question: Option<(flywheel_domain::usage::QuestionStage, Vec<String>)>,
+    /// The time saved it states.
+    pub saved: Option<Saved>,
+    /// The text, only when the admin chose to keep it.
+    pub text: Option<String>,
+}
+
+/// Time saved as a post states it (see `flywheel_insights::wins::time_saved`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Saved {
+    pub minutes_before: Option<f64>,
+    pub minutes_after: Option<f64>,
+    pub minutes_saved: f64,
+    pub per: String,
+    pub phrase: String,
+}
+
+/// Reads a message's text.
+pub fn read(text: &str, keep_text: bool) -> Reading {
+    use flywheel_insights::questions::{classify, is_question};
+    let question = is_question(text).then(|| {
+        let c = classify(text);
+        (c.stage, c.cues)
+    });
+    let saved = flywheel_insights::wins::time_saved(text).map(|t| Saved {
+        minutes_before: t.minutes_before,
+        minutes_after: t.minutes_after,
+        minutes_saved: t.minutes_saved,
+        per: t.per.as_str().to_owned(),
+        phrase: t.phrase,
+    });
+    Reading {
+        question,
+        saved,
+        text: keep_text.then(|| text.to_owned()),
+    }
+}
+
+/// Reads every message, and drops the texts (the readings keep them if asked to).
+pub fn read_all(msgs: &mut [SlackMsg], keep_text: bool) -> Vec<Reading> {
+    msgs.iter_mut()
+        .map(|m| {
+            let r = read(&m.text, keep_text);
+            m.text = String::new();
+            r
+        })
+        .collect()
+}
+
 fn by_person(m: &SlackMsg, bots: &std::collections::HashSet<String>) -> bool {
     m.is_human() && m.user.as_ref().is_some_and(|u| !bots.contains(u))
 }
 
 /// Questions of a help channel: top-level posts that ask, with their stage and the people
 /// who answered in the thread; each answerer gets a `help` tie to the asker on the day of
-/// their first answer.
+/// their first answer. `readings[i]` is the reading of `msgs[i]`.
 pub fn questions_of(
     msgs: &[SlackMsg],
+    readings: &[Reading],
     bots: &std::collections::HashSet<String>,
-    keep_text: bool,
 ) -> (
     Vec<flywheel_domain::usage::ChatQuestion>,
     Vec<flywheel_domain::usage::ChatTie>,
 ) {
-    use flywheel_insights::questions::{classify, is_question};
     let mut questions = Vec::new();
     let mut ties = Vec::new();
     // Replies by thread, in message order: one pass, not one scan per question (a large
@@ -57,10 +112,13 @@ pub fn questions_of(
             replies.entry(t).or_default().push(r);
         }
     }
-    for q in msgs
-        .iter()
-        .filter(|m| by_person(m, bots) && !m.is_reply() && is_question(&m.text))
-    {
+    for (q, reading) in msgs.iter().zip(readings) {
+        let Some((stage, cues)) = reading.question.clone() else {
+            continue;
+        };
+        if !by_person(q, bots) || q.is_reply() {
+            continue;
+        }
         let Some(asker) = q.user.clone() else {
             continue;
         };
@@ -82,17 +140,16 @@ pub fn questions_of(
                 weight: 1.0,
             });
         }
-        let c = classify(&q.text);
         questions.push(flywheel_domain::usage::ChatQuestion {
             channel: q.channel.clone(),
             ts: q.ts.clone(),
             asker,
             at: q.at,
-            stage: c.stage,
-            cues: c.cues,
+            stage,
+            cues,
             first_answer_at: answerers.iter().map(|(_, t)| *t).min(),
             answerers: answerers.into_iter().map(|(a, _)| a).collect(),
-            text: keep_text.then(|| q.text.clone()),
+            text: reading.text.clone(),
         });
     }
     (questions, ties)
@@ -101,31 +158,31 @@ pub fn questions_of(
 /// Wins of a wins channel: every top-level post by a person, with the time saved it states.
 pub fn wins_of(
     msgs: &[SlackMsg],
+    readings: &[Reading],
     bots: &std::collections::HashSet<String>,
-    keep_text: bool,
     links: Option<&Permalinks>,
 ) -> Vec<flywheel_domain::usage::ChatWin> {
-    use flywheel_insights::wins::time_saved;
     msgs.iter()
-        .filter(|m| by_person(m, bots) && !m.is_reply())
-        .filter_map(|m| {
-            let saved = time_saved(&m.text);
+        .zip(readings)
+        .filter(|(m, _)| by_person(m, bots) && !m.is_reply())
+        .filter_map(|(m, reading)| {
+            let saved = reading.saved.as_ref();
             Some(flywheel_domain::usage::ChatWin {
                 channel: m.channel.clone(),
                 ts: m.ts.clone(),
                 author: m.user.clone()?,
                 at: m.at,
-                minutes_before: saved.as_ref().and_then(|s| s.minutes_before),
-                minutes_after: saved.as_ref().and_then(|s| s.minutes_after),
-                minutes_saved: saved.as_ref().map(|s| s.minutes_saved),
-                per: saved.as_ref().map(|s| s.per.as_str().to_owned()),
-                phrase: saved.map(|s| s.phrase),
+                minutes_before: saved.and_then(|s| s.minutes_before),
+                minutes_after: saved.and_then(|s| s.minutes_after),
+                minutes_saved: saved.map(|s| s.minutes_saved),
+                per: saved.map(|s| s.per.clone()),
+                phrase: saved.map(|s| s.phrase.clone()),
                 reactions: m
                     .reactions
                     .iter()
                     .map(|(_, users)| users.len() as u32)
                     .sum(),
-                text: keep_text.then(|| m.text.clone()),
+                text: reading.text.clone(),
                 link: links.map(|l| l.of(&m.ts)),
             })
         })

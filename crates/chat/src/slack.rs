@@ -24,6 +24,10 @@ pub enum Refusal {
     BadSignature,
     #[error("the request body is larger than {MAX_BODY} bytes")]
     TooLarge,
+    #[error("the same signed request was received before (a replay)")]
+    Replayed,
+    #[error("Slack is not connected to this Flywheel")]
+    NotConnected,
 }
 
 impl Refusal {
@@ -34,6 +38,8 @@ impl Refusal {
             Refusal::Stale => "stale",
             Refusal::BadSignature => "bad_signature",
             Refusal::TooLarge => "too_large",
+            Refusal::Replayed => "replayed",
+            Refusal::NotConnected => "not_connected",
         }
     }
 }

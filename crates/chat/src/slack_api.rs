@@ -90,19 +90,28 @@ impl Client {
         self
     }
 
-    /// Calls `method` with the JSON `args`; the answer when `ok`.
+    /// Calls a write `method` with the JSON `args`; the answer when `ok`.
     pub async fn call(&self, method: &str, args: &Value) -> Result<Value, ApiError> {
+        self.send(method, Body::Json(args)).await
+    }
+
+    /// Calls a read `method` (`users.info`, `conversations.info`, …) with form-encoded
+    /// `args`: Slack reads JSON bodies only for write methods.
+    pub async fn read(&self, method: &str, args: &[(&str, &str)]) -> Result<Value, ApiError> {
+        self.send(method, Body::Form(args)).await
+    }
+
+    async fn send(&self, method: &str, body: Body<'_>) -> Result<Value, ApiError> {
         let url = format!("{}/{method}", self.base);
         let mut wait = self.backoff;
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
-            let sent = self
-                .http
-                .post(&url)
-                .bearer_auth(&self.token)
-                .json(args)
-                .send()
-                .await;
+            let req = self.http.post(&url).bearer_auth(&self.token);
+            let req = match body {
+                Body::Json(v) => req.json(v),
+                Body::Form(f) => req.form(f),
+            };
+            let sent = req.send().await;
             let res = match sent {
                 Ok(r) => r,
                 Err(e) => {
@@ -157,6 +166,18 @@ impl Client {
         })
     }
 
+    /// `users.info`: a member, read as an export's `users.json` entry is.
+    pub async fn user(&self, id: &str) -> Result<Value, ApiError> {
+        let v = self.read("users.info", &[("user", id)]).await?;
+        Ok(v["user"].clone())
+    }
+
+    /// `conversations.info`: a channel's name.
+    pub async fn channel_name(&self, id: &str) -> Result<String, ApiError> {
+        let v = self.read("conversations.info", &[("channel", id)]).await?;
+        Ok(v["channel"]["name"].as_str().unwrap_or_default().to_owned())
+    }
+
     /// `auth.test`: whose token this is.
     pub async fn auth_test(&self) -> Result<Identity, ApiError> {
         let v = self
@@ -171,6 +192,12 @@ impl Client {
             bot_id: text("bot_id"),
         })
     }
+}
+
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    Json(&'a Value),
+    Form(&'a [(&'a str, &'a str)]),
 }
 
 fn without_token(s: &str, token: &str) -> String {

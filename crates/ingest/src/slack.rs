@@ -399,7 +399,7 @@ impl SlackExport {
                 structure(&self.name, format!("{file}: expected an array of messages"))
             })?;
             for (i, m) in arr.iter().enumerate() {
-                out.push(parse_message(channel, m).map_err(|msg| {
+                out.push(message_from_json(channel, m).map_err(|msg| {
                     structure(&self.name, format!("{file}: message {}: {msg}", i + 1))
                 })?);
             }
@@ -413,30 +413,46 @@ fn parse_users(v: &Value) -> Result<Vec<SlackUser>, String> {
     let arr = v.as_array().ok_or("expected an array")?;
     arr.iter()
         .enumerate()
-        .map(|(i, u)| {
-            let s = |k: &str| u.get(k).and_then(Value::as_str).map(str::to_owned);
-            let id = s("id")
-                .filter(|x| !x.is_empty())
-                .ok_or(format!("user {}: no id", i + 1))?;
-            Ok(SlackUser {
-                name: s("name").unwrap_or_else(|| id.clone()),
-                real_name: s("real_name").filter(|x| !x.is_empty()),
-                email: u
-                    .pointer("/profile/email")
-                    .and_then(Value::as_str)
-                    .filter(|x| !x.is_empty())
-                    .map(str::to_owned),
-                is_bot: u.get("is_bot").and_then(Value::as_bool).unwrap_or(false)
-                    || id == "USLACKBOT",
-                deleted: u.get("deleted").and_then(Value::as_bool).unwrap_or(false),
-                id,
-            })
-        })
+        .map(|(i, u)| user_from_json(u).map_err(|e| format!("user {}: {e}", i + 1)))
         .collect()
 }
 
-fn parse_message(channel: &str, m: &Value) -> Result<SlackMessage, String> {
-    let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
+/// One member as Slack writes it, in an export's `users.json` and in the Web API's
+/// `users.info` / `users.lookupByEmail` / `team_join` alike.
+pub fn user_from_json(u: &Value) -> Result<SlackUser, String> {
+    let s = |k: &str| u.get(k).and_then(Value::as_str).map(str::to_owned);
+    let id = s("id").filter(|x| !x.is_empty()).ok_or("no id")?;
+    Ok(SlackUser {
+        name: s("name")
+            .filter(|x| !x.is_empty())
+            .unwrap_or_else(|| id.clone()),
+        real_name: s("real_name").filter(|x| !x.is_empty()),
+        email: u
+            .pointer("/profile/email")
+            .and_then(Value::as_str)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned),
+        is_bot: u.get("is_bot").and_then(Value::as_bool).unwrap_or(false)
+            || u.get("is_app_user")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+            || id == "USLACKBOT",
+        deleted: u.get("deleted").and_then(Value::as_bool).unwrap_or(false),
+        id,
+    })
+}
+
+/// One message as Slack writes it, in an export's day file and in an Events API `message`
+/// event alike (the live signals use this same reading). Empty strings count as absent (the
+/// Events API sends `"subtype": ""`, `"thread_ts": ""`), and a message posted by an app
+/// (`bot_id` set, no subtype) is a `bot_message`.
+pub fn message_from_json(channel: &str, m: &Value) -> Result<SlackMessage, String> {
+    let s = |k: &str| {
+        m.get(k)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
     let ts = s("ts").ok_or("no ts")?;
     let at = parse_ts(&ts).ok_or(format!("ts {ts:?} is not a Slack timestamp"))?;
     let text = s("text").unwrap_or_default();
@@ -463,7 +479,7 @@ fn parse_message(channel: &str, m: &Value) -> Result<SlackMessage, String> {
         mentions: mentions(&text),
         at,
         user: s("user"),
-        subtype: s("subtype"),
+        subtype: s("subtype").or_else(|| s("bot_id").map(|_| "bot_message".to_owned())),
         thread_ts: s("thread_ts"),
         parent_user_id: s("parent_user_id"),
         reactions,

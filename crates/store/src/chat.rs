@@ -45,10 +45,14 @@ pub struct ChatImportOutcome {
 
 /// An open chat import: add members and ties, then [`ChatImport::finish`] or drop to roll back.
 pub struct ChatImport {
-    tx: Transaction<'static, Any>,
+    pub(crate) tx: Transaction<'static, Any>,
     import_id: i64,
     outcome: ChatImportOutcome,
     mappings: u64,
+    /// A live change (`crate::chat_live`): it adds to its day's import row, and the
+    /// derived rows it removed count as changes.
+    live: bool,
+    removed: u64,
 }
 
 impl Store {
@@ -66,6 +70,8 @@ impl Store {
             import_id,
             outcome: ChatImportOutcome::default(),
             mappings: 0,
+            live: false,
+            removed: 0,
         })
     }
 
@@ -118,6 +124,22 @@ impl Store {
 }
 
 impl ChatImport {
+    pub(crate) fn live(tx: Transaction<'static, Any>, import_id: i64) -> ChatImport {
+        ChatImport {
+            tx,
+            import_id,
+            outcome: ChatImportOutcome::default(),
+            mappings: 0,
+            live: true,
+            removed: 0,
+        }
+    }
+
+    /// Derived rows removed (they count as changes).
+    pub(crate) fn note_removed(&mut self, n: u64) {
+        self.removed += n;
+    }
+
     /// Identity mappings applied before members are matched.
     pub async fn add_mappings(&mut self, mappings: &[IdentityMapping]) -> Result<(), StoreError> {
         self.mappings += apply_mappings(&mut self.tx, mappings).await?;
@@ -207,16 +229,12 @@ impl ChatImport {
                 ))
                 .or_insert(0.0) += f64::from(t.weight);
         }
-        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chat_ties")
-            .fetch_one(&mut *self.tx)
-            .await?;
-        let changed = insert_rows(
-            &mut self.tx,
-            "chat_ties",
-            &["kind", "from_identity", "to_identity", "from_person", "to_person", "day", "channel", "weight", "import_id"],
-            "ON CONFLICT (kind, from_identity, to_identity, day, channel) DO UPDATE \
-             SET weight = excluded.weight, import_id = excluded.import_id WHERE chat_ties.weight <> excluded.weight",
-            merged.into_iter().map(|((k, from, to, day, channel), weight)| {
+        // Owned rows before the first `await`: a future holding the borrowed keys is not
+        // `Send` for every lifetime, and the live path runs in a spawned worker.
+        let import_id = self.import_id;
+        let rows: Vec<Vec<Arg>> = merged
+            .into_iter()
+            .map(|((k, from, to, day, channel), weight)| {
                 vec![
                     Arg::Text(Some(k.to_owned())),
                     Arg::Text(Some(from)),
@@ -226,9 +244,20 @@ impl ChatImport {
                     Arg::Text(Some(day)),
                     Arg::Text(Some(channel.to_owned())),
                     Arg::Real(weight),
-                    Arg::Int(Some(self.import_id)),
+                    Arg::Int(Some(import_id)),
                 ]
-            }),
+            })
+            .collect();
+        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chat_ties")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let changed = insert_rows(
+            &mut self.tx,
+            "chat_ties",
+            &["kind", "from_identity", "to_identity", "from_person", "to_person", "day", "channel", "weight", "import_id"],
+            "ON CONFLICT (kind, from_identity, to_identity, day, channel) DO UPDATE \
+             SET weight = excluded.weight, import_id = excluded.import_id WHERE chat_ties.weight <> excluded.weight",
+            rows,
         )
         .await?;
         let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chat_ties")
@@ -383,20 +412,35 @@ impl ChatImport {
             + o.wins_updated
             + o.attached_earlier
             + self.mappings
+            + self.removed
             == 0
+            && !self.live
         {
             self.tx.rollback().await?;
             return Ok(self.outcome);
         }
-        sqlx::query("UPDATE imports SET records = $1, summary = $2 WHERE id = $3")
+        if self.live {
+            // Every live change is kept (the message itself is), and counted as a record of
+            // its day's import.
+            sqlx::query(
+                "UPDATE imports SET records = records + $1, summary = 'live events; ' || $2 || ' members unmatched' WHERE id = $3",
+            )
             .bind(o.messages as i64)
-            .bind(format!(
-                "{} members ({} bots), {} messages, {} ties ({} stored, {} updated), {} members unmatched",
-                o.users, o.bots, o.messages, o.ties, o.ties_stored, o.ties_updated, o.members_unmatched
-            ))
+            .bind(o.members_unmatched.to_string())
             .bind(self.import_id)
             .execute(&mut *self.tx)
             .await?;
+        } else {
+            sqlx::query("UPDATE imports SET records = $1, summary = $2 WHERE id = $3")
+                .bind(o.messages as i64)
+                .bind(format!(
+                    "{} members ({} bots), {} messages, {} ties ({} stored, {} updated), {} members unmatched",
+                    o.users, o.bots, o.messages, o.ties, o.ties_stored, o.ties_updated, o.members_unmatched
+                ))
+                .bind(self.import_id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
         self.outcome.import_id = Some(ImportId(self.import_id));
         Ok(self.outcome)

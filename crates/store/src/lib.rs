@@ -15,6 +15,7 @@ mod badges;
 mod bulk;
 mod catalog;
 mod chat;
+mod chat_live;
 mod community;
 mod error;
 mod events;
@@ -48,6 +49,7 @@ pub use badges::{
 };
 pub use catalog::{CanIDemand, CanIRecord, Channel, PolicyVersion};
 pub use chat::{ChatImport, ChatImportOutcome};
+pub use chat_live::LiveMessage;
 pub use community::{
     DirectoryEntry, DirectoryFilter, Invitation, NewHelpSession, NewWin, Profile, UseCaseRow,
     WinFilter, WinRow,
@@ -79,6 +81,8 @@ pub(crate) enum TxLock {
     StatusIndex = 0x466c_7701,
     /// Opening access requests (one open request per person and tool).
     AccessRequests = 0x466c_7702,
+    /// Live chat changes (a message and the signals re-derived from it).
+    LiveChat = 0x466c_7703,
 }
 
 /// Which database a [`Store`] talks to.

@@ -16,6 +16,7 @@ mod api;
 pub mod auth;
 pub mod can_i;
 pub mod chart;
+mod chat;
 mod community;
 mod credentials;
 pub mod dashboard;
@@ -136,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .merge(community_pages())
         .merge(learning_pages())
         .merge(requests_pages())
+        .merge(chat_endpoints())
         .merge(documented().split_for_parts().0)
         .route("/metrics", get(metrics::serve))
         .fallback(api::not_found)
@@ -156,6 +158,11 @@ pub fn router(state: AppState) -> Router {
             page::forwarded,
         ))
         .with_state(state)
+}
+
+/// What chat platforms post (signed by them, not by a session).
+fn chat_endpoints() -> Router<AppState> {
+    Router::new().route("/chat/slack/events", post(chat::slack_events))
 }
 
 /// The pages of signing in and out.

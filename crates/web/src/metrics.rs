@@ -41,6 +41,8 @@ struct Route {
 #[derive(Debug, Default)]
 pub struct Metrics {
     routes: Mutex<BTreeMap<(String, String), Route>>,
+    /// Requests claiming to come from a chat platform, refused, by platform and reason.
+    refused: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     started: Mutex<Option<Instant>>,
 }
 
@@ -62,6 +64,31 @@ impl Metrics {
         r.buckets[BUCKETS.len()] += 1;
         r.sum_seconds += seconds;
         r.count += 1;
+    }
+
+    /// Counts a refused chat request.
+    pub fn refused(&self, source: &'static str, code: &'static str) {
+        *self
+            .refused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry((source, code))
+            .or_default() += 1;
+    }
+
+    fn render_refused(&self, out: &mut String) {
+        let refused = self
+            .refused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.push_str("# HELP flywheel_chat_refused_total Requests claiming to come from a chat platform that were refused (unsigned, stale, bad signature, replayed, too large).\n");
+        out.push_str("# TYPE flywheel_chat_refused_total counter\n");
+        for ((source, code), n) in refused.iter() {
+            let _ = writeln!(
+                out,
+                "flywheel_chat_refused_total{{source=\"{source}\",reason=\"{code}\"}} {n}"
+            );
+        }
     }
 
     /// The time the server started (for uptime).
@@ -214,6 +241,7 @@ pub async fn serve(State(st): State<AppState>, ip: ClientIp, headers: HeaderMap)
     }
     let mut out = String::new();
     st.metrics.render_requests(&mut out);
+    st.metrics.render_refused(&mut out);
     let pool = st.store.pool_stats();
     out.push_str(
         "# HELP flywheel_db_connections Database connections of this server, open and idle.\n",
