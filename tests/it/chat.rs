@@ -72,6 +72,7 @@ impl SlackStandIn {
         let shared = Shared::default();
         let app = axum::Router::new()
             .route("/api/{method}", axum::routing::post(answer))
+            .route("/hooks/{*rest}", axum::routing::post(hook))
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -137,6 +138,17 @@ impl SlackStandIn {
             .expect("lock")
             .insert(id.to_owned(), name.to_owned());
     }
+}
+
+/// An interaction's `response_url` (Slack's `hooks.slack.com`), recorded as a call of
+/// method `response_url`.
+async fn hook(State(s): State<Shared>, body: String) -> Response {
+    s.calls.lock().expect("lock").push(Call {
+        method: "response_url".into(),
+        authorization: String::new(),
+        body,
+    });
+    axum::Json(serde_json::json!({"ok": true})).into_response()
 }
 
 /// The form arguments of a call.
@@ -607,4 +619,169 @@ fn the_manifest_is_printed_for_this_flywheels_address() {
         !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("https://HOST"),
         "{bad:?}"
     );
+}
+
+/// Posts a form-encoded `fields` to `path`, signed as Slack signs.
+pub fn post_form(base: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let body = serde_urlencoded::to_string(fields).expect("form");
+    let at = now();
+    let sig = flywheel_chat::slack::sign(SECRET.as_bytes(), at, body.as_bytes());
+    let req = ureq::post(&format!("{base}{path}"))
+        .set("X-Slack-Request-Timestamp", &at.to_string())
+        .set("X-Slack-Signature", &sig)
+        .set("Content-Type", "application/x-www-form-urlencoded");
+    send(req, &body)
+}
+
+/// `/cani TEXT` from `user`, on Slack's sample slash-command payload; the JSON answer.
+pub fn cani(base: &str, user: &str, text: &str) -> Value {
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(flywheel_testkit::fixture(
+            "slack-app/app-backend/SlashCommandPayload.json",
+        ))
+        .expect("sample"),
+    )
+    .expect("json");
+    let mut fields: Vec<(String, String)> = sample
+        .as_object()
+        .expect("object")
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+            )
+        })
+        .collect();
+    for (k, v) in [
+        ("command", "/cani"),
+        ("text", text),
+        ("user_id", user),
+        ("team_id", "T0ACME001"),
+        ("channel_id", "C00000001"),
+    ] {
+        if let Some(f) = fields.iter_mut().find(|(name, _)| name == k) {
+            f.1 = v.to_owned();
+        }
+    }
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (code, body) = post_form(base, "/chat/slack/commands", &pairs);
+    assert_eq!(code, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("JSON answer");
+    assert_eq!(v["response_type"], "ephemeral");
+    assert_eq!(
+        flywheel_chat::blocks::check(&v["blocks"], flywheel_chat::blocks::Surface::Message),
+        Ok(()),
+        "{v}"
+    );
+    v
+}
+
+/// A button or menu click from `user` (Slack's sample block-actions payload) with this
+/// action and menu state; answers go to the stand-in's `response_url`.
+pub fn click(
+    base: &str,
+    slack: &SlackStandIn,
+    user: &str,
+    action: &Value,
+    state: &Value,
+) -> (u16, String) {
+    let mut p: Value = serde_json::from_str(
+        &std::fs::read_to_string(flywheel_testkit::fixture(
+            "slack-app/app-backend/BlockActionPayload.json",
+        ))
+        .expect("sample"),
+    )
+    .expect("json");
+    p["user"]["id"] = user.into();
+    p["team"]["id"] = "T0ACME001".into();
+    p["response_url"] = format!(
+        "{}/hooks/T0ACME001/B01/xyz",
+        slack.base.trim_end_matches("/api")
+    )
+    .into();
+    p["actions"] = serde_json::json!([action]);
+    p["state"] = serde_json::json!({ "values": state });
+    let payload = p.to_string();
+    post_form(base, "/chat/slack/interactions", &[("payload", &payload)])
+}
+
+fn text_of(v: &Value) -> String {
+    v["blocks"].to_string()
+}
+
+both_backends! {
+    async fn cani_in_slack_answers_as_the_web_form_does_and_requests_access(url: String) {
+        use serde_json::json;
+        let db = url.as_str();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (slack, server) = live_workspace(db, dir.path());
+        ok(db, &["tools", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/catalog.toml")]);
+        slack.add_user("U09GUEST", "guest", "guest@elsewhere.example", false);
+        // A question in plain words, decided as the CLI decides the same question.
+        let v = cani(&server.base, "U01ASKER", "ChatGPT Enterprise to summarise a customer contract");
+        let cli = crate::json(db, &["can-i", "--tool", "ChatGPT Enterprise", "--purpose", "summarising", "--data", "confidential", "--json"]);
+        let said = text_of(&v);
+        if cli["allowed"] == true {
+            assert!(said.contains("Yes — here's how") && said.contains("request_access_0"), "{said}");
+        } else {
+            assert!(said.contains("No — but try this instead"), "{said}");
+        }
+        let allowed = crate::json(db, &["can-i", "--tool", "Microsoft 365 Copilot", "--purpose", "drafting", "--data", "internal", "--json"]);
+        assert_eq!(allowed["allowed"], true, "the default policies allow Copilot for internal drafting");
+        // "Copilot" is two tools: asked back with menus, both candidates first.
+        let v = cani(&server.base, "U01ASKER", "can copilot help with drafting internal plans?");
+        let said = text_of(&v);
+        assert!(said.contains("I couldn't tell which tool"), "{said}");
+        let tools = &v["blocks"][1]["elements"][0];
+        let mut first_two = vec![tools["options"][0]["value"].to_string(), tools["options"][1]["value"].to_string()];
+        first_two.sort();
+        assert_eq!(first_two, vec!["\"GitHub Copilot\"".to_owned(), "\"Microsoft 365 Copilot\"".to_owned()]);
+        assert_eq!(v["blocks"][1]["elements"][1]["initial_option"]["value"], "drafting");
+        assert_eq!(v["blocks"][1]["elements"][2]["initial_option"]["value"], "internal");
+        // Picking in the menus and pressing Ask answers in place of the question.
+        let state = json!({"cani": {
+            "cani_tool": {"type": "static_select", "selected_option": {"value": "Microsoft 365 Copilot"}},
+            "cani_purpose": {"type": "static_select", "selected_option": {"value": "drafting"}},
+            "cani_class": {"type": "static_select", "selected_option": {"value": "internal"}},
+        }});
+        let (code, _) = click(&server.base, &slack, "U01ASKER", &json!({"action_id": "cani_ask", "block_id": "cani", "type": "button", "value": "ask"}), &state);
+        assert_eq!(code, 200);
+        let answered: Vec<Value> = slack.calls().iter().filter(|c| c.method == "response_url").map(|c| serde_json::from_str(&c.body).expect("json")).collect();
+        assert_eq!(answered.len(), 1, "{answered:?}");
+        assert_eq!(answered[0]["replace_original"], true);
+        assert!(text_of(&answered[0]).contains("Yes — here's how"), "{}", answered[0]);
+        assert_eq!(flywheel_chat::blocks::check(&answered[0]["blocks"], flywheel_chat::blocks::Surface::Message), Ok(()));
+        // Request access, from the answer's button: an access request of the asker's.
+        let button = answered[0]["blocks"].as_array().expect("blocks").iter().flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default()).find(|e| e["action_id"] == "request_access_0").expect("a Request access button");
+        let (code, _) = click(&server.base, &slack, "U01ASKER", &button, &json!({}));
+        assert_eq!(code, 200);
+        let last: Value = serde_json::from_str(&slack.calls().iter().rev().find(|c| c.method == "response_url").expect("answer").body).expect("json");
+        assert!(text_of(&last).contains("Requested access to *Microsoft 365 Copilot*"), "{last}");
+        let requests = crate::rows(db, "SELECT p.email, COUNT(*), t.name FROM access_requests r JOIN people p ON p.id = r.person_id JOIN tools t ON t.id = r.tool_id GROUP BY p.email, t.name").await;
+        assert_eq!(requests, vec![("sking@example.com".to_owned(), 1, "Microsoft 365 Copilot".to_owned())]);
+        // Every answer is demand, from Slack; the unclear question is not an answer.
+        let demand = crate::rows(db, "SELECT channel, COUNT(*), '' FROM can_i_questions WHERE channel = 'slack' GROUP BY channel").await;
+        assert_eq!(demand, vec![("slack".to_owned(), 2, String::new())]);
+        // The asker acts through an account made for their person, without a password.
+        let accounts = crate::rows(db, "SELECT u.email, COUNT(*), u.role FROM users u JOIN people p ON p.id = u.person_id WHERE p.email = 'sking@example.com' GROUP BY u.email, u.role").await;
+        assert_eq!(accounts, vec![("sking@example.com".to_owned(), 1, "employee".to_owned())]);
+        // Someone Slack knows but the org chart does not is told so; nothing is logged.
+        let v = cani(&server.base, "U09GUEST", "ChatGPT Enterprise to summarise a customer contract");
+        assert!(text_of(&v).contains("can't find you in the org chart"), "{v}");
+        let demand = crate::rows(db, "SELECT channel, COUNT(*), '' FROM can_i_questions GROUP BY channel ORDER BY channel").await;
+        assert_eq!(demand, vec![("cli".to_owned(), 2, String::new()), ("slack".to_owned(), 2, String::new())]);
+        // A response_url that is not Slack's is never posted to.
+        let mut p: Value = serde_json::from_str(&std::fs::read_to_string(flywheel_testkit::fixture("slack-app/app-backend/BlockActionPayload.json")).expect("sample")).expect("json");
+        p["user"]["id"] = "U01ASKER".into();
+        p["response_url"] = "https://attacker.example/steal".into();
+        p["actions"] = json!([{"action_id": "cani_ask"}]);
+        let before = slack.calls().len();
+        assert_eq!(post_form(&server.base, "/chat/slack/interactions", &[("payload", &p.to_string())]).0, 200);
+        assert_eq!(slack.calls().len(), before);
+        drop(server);
+    }
 }

@@ -22,6 +22,7 @@ pub mod badges;
 pub mod can_i;
 pub mod champions;
 pub mod chat;
+pub mod chat_ask;
 pub mod dashboard;
 pub mod digest;
 mod error;

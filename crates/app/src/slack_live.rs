@@ -331,6 +331,61 @@ impl App {
     }
 }
 
+impl App {
+    /// The Slack member `id`, learnt from Slack first (`users.info`, matched by work
+    /// email) when Flywheel has not seen them yet.
+    pub async fn slack_member(&self, id: &str) -> AppResult<crate::chat_ask::ChatMember> {
+        let ids = [id.to_owned()];
+        if !self
+            .store()
+            .unknown_chat_users("slack", &ids)
+            .await?
+            .is_empty()
+        {
+            let s = self
+                .slack()
+                .await?
+                .ok_or_else(|| AppError::Conflict("Slack is not connected".into()))?;
+            let v = slack_client(&s)?.user(id).await.map_err(slack_error)?;
+            let m = user_from_json(&v).map_err(AppError::Invalid)?;
+            let mut imp = self.store().begin_live_chat_import("slack").await?;
+            imp.add_users(IdentityKind::Slack, &[m]).await?;
+            imp.finish(IdentityKind::Slack).await?;
+        }
+        self.chat_member(IdentityKind::Slack, id).await
+    }
+
+    /// Posts `body` to an interaction's `response_url` (which must be Slack's, or the
+    /// configured Web API's host: a signed payload names it, but Flywheel posts nowhere
+    /// else).
+    pub async fn slack_respond(&self, response_url: &str, body: &Value) -> AppResult<()> {
+        let s = self
+            .slack()
+            .await?
+            .ok_or_else(|| AppError::Conflict("Slack is not connected".into()))?;
+        // The origin (`scheme://host[:port]/`) of the configured Web API: Slack's own
+        // hooks host, or an Enterprise / stand-in host an admin configured.
+        let origin: String = s
+            .api_base_url
+            .splitn(4, '/')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("/")
+            + "/";
+        let allowed = response_url.starts_with("https://hooks.slack.com/")
+            || (origin.len() > "https://".len() && response_url.starts_with(&origin));
+        if !allowed {
+            return Err(AppError::Invalid(format!(
+                "response_url {response_url:?} is not Slack's; not posted"
+            )));
+        }
+        slack_client(&s)?
+            .respond(response_url, body)
+            .await
+            .map_err(slack_error)
+    }
+}
+
 /// What a channel is to the program.
 #[derive(Debug, Clone)]
 struct ChannelRole {

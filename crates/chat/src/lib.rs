@@ -3,6 +3,7 @@
 //! `events` reads Events API envelopes; `slack_api` calls Slack's Web API.
 //! The use cases stay in `flywheel-app`; the HTTP endpoints will be `web`'s.
 
+pub mod blocks;
 pub mod events;
 pub mod slack;
 pub mod slack_api;

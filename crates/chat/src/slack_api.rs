@@ -166,6 +166,29 @@ impl Client {
         })
     }
 
+    /// Posts a message to an interaction's `response_url` (no token: the URL is the
+    /// credential). One try: it expires in 30 minutes and allows five uses.
+    pub async fn respond(&self, url: &str, body: &Value) -> Result<(), ApiError> {
+        let res =
+            self.http
+                .post(url)
+                .json(body)
+                .send()
+                .await
+                .map_err(|e| ApiError::Unreachable {
+                    method: "response_url".into(),
+                    detail: e.to_string(),
+                })?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(ApiError::Slack {
+                method: "response_url".into(),
+                error: format!("HTTP {}", res.status()),
+            })
+        }
+    }
+
     /// `users.info`: a member, read as an export's `users.json` entry is.
     pub async fn user(&self, id: &str) -> Result<Value, ApiError> {
         let v = self.read("users.info", &[("user", id)]).await?;

@@ -24,6 +24,8 @@ pub enum Channel {
     Web,
     Api,
     Cli,
+    Slack,
+    Teams,
 }
 
 impl Channel {
@@ -32,6 +34,8 @@ impl Channel {
             Self::Web => "web",
             Self::Api => "api",
             Self::Cli => "cli",
+            Self::Slack => "slack",
+            Self::Teams => "teams",
         }
     }
 }

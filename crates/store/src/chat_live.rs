@@ -25,6 +25,16 @@ pub struct LiveMessage {
     pub reactions: Vec<(String, Vec<String>)>,
 }
 
+/// A chat member's account, as [`Store::chat_account`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatAccount {
+    /// The chat id is not matched to a person.
+    Unmatched,
+    /// The person's account is disabled (deprovisioned).
+    Disabled,
+    Account(crate::User),
+}
+
 /// The UTC day of a Slack `ts` (`1700000000.000200`), as stored.
 fn day_of(ts: &str) -> Option<String> {
     let secs: i64 = ts.split('.').next()?.parse().ok()?;
@@ -87,6 +97,46 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?,
         )
+    }
+
+    /// The account of the person chat member `id` is matched to; made (without a
+    /// password, with `role`, audited) when the person has none.
+    pub async fn chat_account(
+        &self,
+        kind: flywheel_domain::org::IdentityKind,
+        id: &str,
+        role: crate::Role,
+    ) -> Result<ChatAccount, StoreError> {
+        let person: Option<i64> = sqlx::query_scalar(
+            "SELECT person_id FROM identities WHERE kind = $1 AND normalized = $2",
+        )
+        .bind(kind.as_str())
+        .bind(kind.normalize(id))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(person) = person else {
+            return Ok(ChatAccount::Unmatched);
+        };
+        let row = sqlx::query(
+            "SELECT id, email, role, person_id, disabled_at FROM users WHERE person_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(person)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(r) = row {
+            let disabled: Option<String> = r.try_get("disabled_at")?;
+            return Ok(if disabled.is_some() {
+                ChatAccount::Disabled
+            } else {
+                ChatAccount::Account(crate::users::user_row(&r)?)
+            });
+        }
+        match self.provision_user(person, role).await {
+            Ok(u) => Ok(ChatAccount::Account(u)),
+            // A person without a work email cannot have an account.
+            Err(StoreError::Invalid(_)) => Ok(ChatAccount::Unmatched),
+            Err(e) => Err(e),
+        }
     }
 
     /// The chat ids among `ids` not known as members yet.

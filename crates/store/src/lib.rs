@@ -49,7 +49,7 @@ pub use badges::{
 };
 pub use catalog::{CanIDemand, CanIRecord, Channel, PolicyVersion};
 pub use chat::{ChatImport, ChatImportOutcome};
-pub use chat_live::LiveMessage;
+pub use chat_live::{ChatAccount, LiveMessage};
 pub use community::{
     DirectoryEntry, DirectoryFilter, Invitation, NewHelpSession, NewWin, Profile, UseCaseRow,
     WinFilter, WinRow,

@@ -7,8 +7,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use flywheel_app::can_i::Answered;
+use flywheel_app::chat_ask::{AskReading, ChatAnswer, ChatMember};
 use flywheel_app::slack_live::Received;
 use flywheel_app::{App, AppError};
+use flywheel_chat::blocks::{cut, escape, limits, Block, Element, Opt};
+use flywheel_store::Channel;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -71,4 +75,379 @@ pub async fn slack_events(
         Err(AppError::Invalid(m)) => (StatusCode::BAD_REQUEST, m).into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// An ephemeral answer (only the asker sees it).
+fn ephemeral(text: &str, blocks: &[Block]) -> serde_json::Value {
+    serde_json::json!({
+        "response_type": "ephemeral",
+        "text": cut(text, limits::MESSAGE_TEXT),
+        "blocks": blocks,
+    })
+}
+
+/// A short ephemeral message of text only.
+fn say(text: &str) -> serde_json::Value {
+    ephemeral(text, &[Block::text(text)])
+}
+
+/// Who `user_id` is, within Slack's three seconds; a message for them when they cannot act.
+async fn member(app: &App, user_id: &str) -> Result<App, serde_json::Value> {
+    match tokio::time::timeout(std::time::Duration::from_secs(2), app.slack_member(user_id)).await {
+        Err(_) => Err(say("Slack took too long to tell me who you are. Try again in a moment.")),
+        Ok(Err(e)) => {
+            tracing::warn!("a Slack member could not be looked up: {e}");
+            Err(say("I could not look you up just now. Try again in a moment."))
+        }
+        Ok(Ok(ChatMember::Unmatched)) => Err(say(
+            "I can't find you in the org chart: your Slack profile's email is not a work email Flywheel knows. Ask your AI program lead to link you.",
+        )),
+        Ok(Ok(ChatMember::Disabled)) => Err(say("Your Flywheel account is disabled.")),
+        Ok(Ok(ChatMember::Member(m))) => Ok(*m),
+    }
+}
+
+/// The "Can I?" answer as Block Kit: "Yes — here's how" with the steps, the tool's link and
+/// **Request access**; or "No — but try this instead" with the reasons and alternatives.
+pub fn answer_blocks(a: &Answered) -> Vec<Block> {
+    let x = &a.answer;
+    let (tool, purpose, class) = (escape(&x.tool), escape(&x.purpose), escape(&x.data_class));
+    let request = |tool: &str, i: usize| {
+        let value =
+            serde_json::json!({"tool": tool, "purpose": x.purpose, "data_class": x.data_class})
+                .to_string();
+        Element::button(
+            &format!("Request access to {tool}"),
+            &format!("request_access_{i}"),
+            &value,
+        )
+    };
+    let mut blocks = Vec::new();
+    if x.allowed {
+        blocks.push(Block::text(&format!(
+            "*Yes — here's how.* You may use *{tool}* for {purpose} with {class} data."
+        )));
+        if !x.how_to.is_empty() {
+            let steps: Vec<String> = x
+                .how_to
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("{}. {}", i + 1, escape(s)))
+                .collect();
+            blocks.push(Block::text(&steps.join("\n")));
+        }
+        let mut row = Vec::new();
+        if x.access_url.starts_with("https://") {
+            row.push(Element::link(
+                &format!("Open {}", x.tool),
+                "open_tool",
+                &x.access_url,
+            ));
+        }
+        row.push(request(&x.tool, 0).styled("primary"));
+        blocks.push(Block::actions("cani_yes", row));
+    } else {
+        blocks.push(Block::text(&format!(
+            "*No — but try this instead.* *{tool}* is not for {purpose} with {class} data."
+        )));
+        if !x.alternatives.is_empty() {
+            let mut row = Vec::new();
+            for (i, alt) in x.alternatives.iter().take(5).enumerate() {
+                let steps = alt
+                    .how_to
+                    .iter()
+                    .take(3)
+                    .map(|s| format!("• {}", escape(s)))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                blocks.push(Block::text(&format!(
+                    "*{}* — {}\n{steps}",
+                    escape(&alt.tool),
+                    escape(&alt.description)
+                )));
+                row.push(request(&alt.tool, i + 1));
+            }
+            blocks.push(Block::actions("cani_alternatives", row));
+        } else {
+            blocks.push(Block::text("No tool of the catalog may be used for this with this data. Ask your AI program lead."));
+        }
+    }
+    let why = if x.reasons.is_empty() {
+        String::new()
+    } else {
+        format!("Why: {}", escape(&x.reasons.join("; ")))
+    };
+    let version = match a.policy_version {
+        Some(v) => format!("policy version {v}"),
+        None => "the default policies".to_owned(),
+    };
+    let mut parts = vec![version];
+    if !why.is_empty() {
+        parts.insert(0, why);
+    }
+    blocks.push(Block::context(
+        &parts.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    blocks
+}
+
+/// The question asked back: what was read, and menus for what was not.
+pub fn unclear_blocks(
+    reading: &AskReading,
+    tools: &[String],
+    purposes: &[String],
+    classes: &[String],
+) -> Vec<Block> {
+    let mut missing = Vec::new();
+    if reading.tool.is_none() {
+        missing.push("which tool");
+    }
+    if reading.purpose.is_none() {
+        missing.push("what for");
+    }
+    if reading.data_class.is_none() {
+        missing.push("with which data");
+    }
+    let opts = |xs: &[String]| xs.iter().map(|x| Opt::new(x, x)).collect::<Vec<_>>();
+    // The tools the words could mean come first.
+    let mut tool_list: Vec<String> = reading.tool_candidates.clone();
+    tool_list.extend(
+        tools
+            .iter()
+            .filter(|t| !reading.tool_candidates.contains(t))
+            .cloned(),
+    );
+    let classes_opts: Vec<Opt> = classes
+        .iter()
+        .map(|c| {
+            let about = flywheel_domain::program::DATA_CLASSES
+                .iter()
+                .find(|(n, _)| n == c)
+                .map_or("", |(_, d)| d);
+            Opt::new(&format!("{c}: {about}"), c)
+        })
+        .collect();
+    vec![
+        Block::text(&format!(
+            "I couldn't tell {} from your question. Pick, then *Ask*:",
+            missing.join(", ")
+        )),
+        Block::actions(
+            "cani",
+            vec![
+                Element::select(
+                    "cani_tool",
+                    "Tool",
+                    opts(&tool_list),
+                    reading
+                        .tool
+                        .as_deref()
+                        .or(reading.tool_candidates.first().map(String::as_str)),
+                ),
+                Element::select(
+                    "cani_purpose",
+                    "What for",
+                    opts(purposes),
+                    reading.purpose.as_deref(),
+                ),
+                Element::select(
+                    "cani_class",
+                    "Which data",
+                    classes_opts,
+                    reading.data_class.as_deref(),
+                ),
+                Element::button("Ask", "cani_ask", "ask").styled("primary"),
+            ],
+        ),
+    ]
+}
+
+/// A slash command, as Slack posts it (form-encoded).
+#[derive(Debug, serde::Deserialize)]
+struct SlashCommand {
+    #[serde(default)]
+    command: String,
+    #[serde(default)]
+    text: String,
+    user_id: String,
+}
+
+/// `POST /chat/slack/commands`: `/cani <free text>`, answered at once, ephemerally.
+pub async fn slack_commands(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return too_large(&st, &e),
+    };
+    let app = st.core.app(flywheel_app::Caller::Anonymous);
+    if let Some(refused) = verified(&st, &app, &headers, &body).await {
+        return refused;
+    }
+    let cmd: SlashCommand = match serde_urlencoded::from_bytes(&body) {
+        Ok(c) => c,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("not a slash command: {e}")).into_response()
+        }
+    };
+    if !cmd.command.eq_ignore_ascii_case("/cani") {
+        return axum::Json(say(&format!(
+            "{} is not a Flywheel command; try /cani",
+            escape(&cmd.command)
+        )))
+        .into_response();
+    }
+    if cmd.text.trim().is_empty() {
+        return axum::Json(say("Ask in your own words: `/cani ChatGPT Enterprise to summarise a customer contract`. I answer from your company's AI policy.")).into_response();
+    }
+    let me = match member(&app, &cmd.user_id).await {
+        Ok(m) => m,
+        Err(msg) => return axum::Json(msg).into_response(),
+    };
+    let reply = match me.chat_can_i(&cmd.text, Channel::Slack).await {
+        Ok(ChatAnswer::Answered(a)) => {
+            let fallback = if a.answer.allowed {
+                "Yes — here's how"
+            } else {
+                "No — but try this instead"
+            };
+            ephemeral(fallback, &answer_blocks(&a))
+        }
+        Ok(ChatAnswer::Unclear {
+            reading,
+            tools,
+            purposes,
+            classes,
+        }) => ephemeral(
+            "Which tool, for what, with which data?",
+            &unclear_blocks(&reading, &tools, &purposes, &classes),
+        ),
+        Err(e) => {
+            tracing::warn!("/cani failed: {e}");
+            say("Something went wrong on our side; try again, or use the Can I? page.")
+        }
+    };
+    axum::Json(reply).into_response()
+}
+
+/// `POST /chat/slack/interactions`: buttons, menus, shortcuts and modals (`payload`, form-
+/// encoded JSON). Answered with `200` once done; messages go to the `response_url`.
+pub async fn slack_interactions(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return too_large(&st, &e),
+    };
+    let app = st.core.app(flywheel_app::Caller::Anonymous);
+    if let Some(refused) = verified(&st, &app, &headers, &body).await {
+        return refused;
+    }
+    #[derive(serde::Deserialize)]
+    struct Form {
+        payload: String,
+    }
+    let payload: serde_json::Value = match serde_urlencoded::from_bytes::<Form>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|f| serde_json::from_str(&f.payload).map_err(|e| e.to_string()))
+    {
+        Ok(p) => p,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("not an interaction payload: {e}"),
+            )
+                .into_response()
+        }
+    };
+    let user = payload["user"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let response_url = payload["response_url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let reply = match payload["type"].as_str() {
+        Some("block_actions") => {
+            let action = payload["actions"][0].clone();
+            match member(&app, &user).await {
+                Err(msg) => Some(msg),
+                Ok(me) => block_action(&me, &action, &payload["state"]["values"]).await,
+            }
+        }
+        _ => None,
+    };
+    if let Some(r) = reply {
+        if let Err(e) = app.slack_respond(&response_url, &r).await {
+            tracing::warn!("could not answer a Slack interaction: {e}");
+        }
+    }
+    StatusCode::OK.into_response()
+}
+
+/// What a button or menu does; the message to send back, if any.
+async fn block_action(
+    me: &App,
+    action: &serde_json::Value,
+    state: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    let id = action["action_id"].as_str().unwrap_or_default();
+    if id == "cani_ask" {
+        let picked = |a: &str| {
+            state["cani"][a]["selected_option"]["value"]
+                .as_str()
+                .map(str::to_owned)
+        };
+        let (Some(tool), Some(purpose), Some(data_class)) = (
+            picked("cani_tool"),
+            picked("cani_purpose"),
+            picked("cani_class"),
+        ) else {
+            return Some(say("Pick a tool, what for, and which data, then *Ask*."));
+        };
+        let q = flywheel_policy::Question {
+            tool,
+            purpose,
+            data_class,
+        };
+        return Some(match me.ask(&q, Channel::Slack).await {
+            Ok(a) => {
+                let mut r = ephemeral(
+                    if a.answer.allowed {
+                        "Yes — here's how"
+                    } else {
+                        "No — but try this instead"
+                    },
+                    &answer_blocks(&a),
+                );
+                r["replace_original"] = true.into();
+                r
+            }
+            Err(e) => say(&escape(&e.to_string())),
+        });
+    }
+    if id.starts_with("request_access") {
+        let v: serde_json::Value =
+            serde_json::from_str(action["value"].as_str().unwrap_or("{}")).unwrap_or_default();
+        let tool = v["tool"].as_str().unwrap_or_default();
+        let reason = format!(
+            "asked in Slack: {} with {} data",
+            v["purpose"].as_str().unwrap_or("?"),
+            v["data_class"].as_str().unwrap_or("?")
+        );
+        return Some(match me.request_access(tool, &reason).await {
+            Ok(n) => say(&format!(
+                "Requested access to *{}* (request #{n}). You will hear back here.",
+                escape(tool)
+            )),
+            Err(e) => say(&escape(&e.to_string())),
+        });
+    }
+    // A menu changed: nothing to do until *Ask*.
+    None
 }

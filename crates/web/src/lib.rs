@@ -162,7 +162,10 @@ pub fn router(state: AppState) -> Router {
 
 /// What chat platforms post (signed by them, not by a session).
 fn chat_endpoints() -> Router<AppState> {
-    Router::new().route("/chat/slack/events", post(chat::slack_events))
+    Router::new()
+        .route("/chat/slack/events", post(chat::slack_events))
+        .route("/chat/slack/commands", post(chat::slack_commands))
+        .route("/chat/slack/interactions", post(chat::slack_interactions))
 }
 
 /// The pages of signing in and out.
