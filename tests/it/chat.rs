@@ -703,6 +703,11 @@ pub fn click(
         slack.base.trim_end_matches("/api")
     )
     .into();
+    // Each click is its own request (Slack gives each its own trigger_id): the same signed
+    // bytes twice would be a replay.
+    static CLICKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CLICKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    p["trigger_id"] = format!("1334522460{n}.738474920.8088930838d88f008e0").into();
     p["actions"] = serde_json::json!([action]);
     p["state"] = serde_json::json!({ "values": state });
     let payload = p.to_string();
@@ -782,6 +787,127 @@ both_backends! {
         let before = slack.calls().len();
         assert_eq!(post_form(&server.base, "/chat/slack/interactions", &[("payload", &p.to_string())]).0, 200);
         assert_eq!(slack.calls().len(), before);
+        drop(server);
+    }
+}
+
+/// Slack's sample `file` (`slack-app/app-backend/`) from `user`, with `fields` set; posted
+/// to the interactions endpoint. The status and the body.
+pub fn interact(base: &str, file: &str, user: &str, fields: &Value) -> (u16, String) {
+    let mut p: Value = serde_json::from_str(
+        &std::fs::read_to_string(flywheel_testkit::fixture(&format!(
+            "slack-app/app-backend/{file}"
+        )))
+        .expect("sample"),
+    )
+    .expect("json");
+    p["user"]["id"] = user.into();
+    p["team"]["id"] = "T0ACME001".into();
+    merge(&mut p, fields);
+    post_form(
+        base,
+        "/chat/slack/interactions",
+        &[("payload", &p.to_string())],
+    )
+}
+
+/// The last call of `method` the stand-in received, as JSON.
+fn last_call(slack: &SlackStandIn, method: &str) -> Value {
+    let c = slack
+        .calls()
+        .into_iter()
+        .rev()
+        .find(|c| c.method == method)
+        .unwrap_or_else(|| panic!("no {method}"));
+    serde_json::from_str(&c.body).expect("a JSON call")
+}
+
+/// What a person submitting `view` unchanged sends: each input's initial value as its value.
+fn submitted_state(view: &Value) -> Value {
+    let mut values = serde_json::Map::new();
+    for b in view["blocks"].as_array().expect("blocks") {
+        let Some(id) = b["block_id"].as_str() else {
+            continue;
+        };
+        let e = &b["element"];
+        let v = match e["type"].as_str() {
+            Some("static_select") => {
+                serde_json::json!({"type": "static_select", "selected_option": e["initial_option"]})
+            }
+            Some(t) => serde_json::json!({"type": t, "value": e["initial_value"]}),
+            None => continue,
+        };
+        values.insert(id.to_owned(), serde_json::json!({ "v": v }));
+    }
+    serde_json::json!({ "values": values })
+}
+
+both_backends! {
+    async fn a_win_shared_from_a_message_is_posted_tried_and_verified_into_a_badge(url: String) {
+        use serde_json::json;
+        let db = url.as_str();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (slack, server) = live_workspace(db, dir.path());
+        ok(db, &["tools", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/catalog.toml")]);
+        ok(db, &["badges", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/learning.toml")]);
+        let hooks = format!("{}/hooks/T0ACME001/B01/xyz", slack.base.trim_end_matches("/api"));
+        // "Share as a win" on a message: a modal, pre-filled from its words.
+        let text = "Drafted the quarterly report in 20 minutes instead of 4 hours with Microsoft 365 Copilot. Huge.";
+        let (code, _) = interact(&server.base, "MessageShortcutPayload.json", "U02HELPER", &json!({
+            "callback_id": "share_win", "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "response_url": hooks, "channel": {"id": "C00000002", "name": "ai-wins"},
+            "message": {"user": "U02HELPER", "text": text, "ts": "1733570000.000300", "bot_id": "", "subtype": ""},
+        }));
+        assert_eq!(code, 200);
+        let opened = last_call(&slack, "views.open");
+        assert_eq!(opened["trigger_id"], "13345224609.738474920.8088930838d88f008e0");
+        let view = opened["view"].clone();
+        assert_eq!(flywheel_chat::blocks::check_view(&view), Ok(()), "{view}");
+        let field = |id: &str| view["blocks"].as_array().expect("blocks").iter().find(|b| b["block_id"] == id).expect(id)["element"].clone();
+        assert_eq!(field("before")["initial_value"], "240");
+        assert_eq!(field("after")["initial_value"], "20");
+        assert_eq!(field("tool")["initial_option"]["value"], "Microsoft 365 Copilot");
+        assert_eq!(field("frequency")["initial_option"]["value"], "once");
+        assert_eq!(field("title")["initial_value"], "Drafted the quarterly report in 20 minutes instead of 4 hours with Microsoft 365 Copilot");
+        // Submitted as pre-filled: a win of the member's person, posted to the wins channel.
+        let mut v = view.clone();
+        v["state"] = submitted_state(&view);
+        let (code, body) = interact(&server.base, "ViewSubmissionPayload.json", "U02HELPER", &json!({"view": v}));
+        assert_eq!((code, body.as_str()), (200, ""), "the modal closes");
+        let wins = crate::rows(db, "SELECT w.title, w.minutes_before - w.minutes_after, p.email FROM wins w JOIN people p ON p.id = w.person_id").await;
+        assert_eq!(wins, vec![("Drafted the quarterly report in 20 minutes instead of 4 hours with Microsoft 365 Copilot".to_owned(), 220, "nyang@example.com".to_owned())]);
+        let post = last_call(&slack, "chat.postMessage");
+        assert_eq!(post["channel"], "C00000002");
+        assert_eq!(flywheel_chat::blocks::check(&post["blocks"], flywheel_chat::blocks::Surface::Message), Ok(()), "{post}");
+        assert!(post["blocks"].to_string().contains("<@U02HELPER>"), "{post}");
+        let buttons: Vec<Value> = post["blocks"].as_array().expect("blocks").iter().flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default()).collect();
+        let tried = buttons.iter().find(|b| b["action_id"] == "win_tried").expect("I tried this too").clone();
+        let saw = buttons.iter().find(|b| b["action_id"] == "win_verify").expect("I saw this work").clone();
+        // "I tried this too", once.
+        assert_eq!(click(&server.base, &slack, "U01ASKER", &tried, &json!({})).0, 200);
+        assert!(last_call(&slack, "response_url").to_string().contains("Noted"));
+        click(&server.base, &slack, "U01ASKER", &tried, &json!({}));
+        assert!(last_call(&slack, "response_url").to_string().contains("already"));
+        // "I saw this work": a modal for the evidence; submitting it verifies the win and
+        // earns its author the sprint's badge.
+        assert_eq!(click(&server.base, &slack, "U01ASKER", &saw, &json!({})).0, 200);
+        let verify = last_call(&slack, "views.open")["view"].clone();
+        assert_eq!(verify["callback_id"], "verify_win");
+        assert_eq!(flywheel_chat::blocks::check_view(&verify), Ok(()), "{verify}");
+        let mut own = verify.clone();
+        own["state"] = json!({"values": {"evidence": {"v": {"type": "plain_text_input", "value": "I did it myself"}}}});
+        let (code, body) = interact(&server.base, "ViewSubmissionPayload.json", "U02HELPER", &json!({"view": own}));
+        assert_eq!(code, 200);
+        assert!(body.contains("\"response_action\":\"errors\""), "the author cannot verify their own win: {body}");
+        let mut v = verify.clone();
+        v["state"] = json!({"values": {"evidence": {"v": {"type": "plain_text_input", "value": "Saw the report drafted in the review meeting"}}}});
+        let (code, body) = interact(&server.base, "ViewSubmissionPayload.json", "U01ASKER", &json!({"view": v}));
+        assert_eq!(code, 200);
+        assert!(body.contains("\"response_action\":\"update\"") && body.contains("Spring Sprinter"), "{body}");
+        let awards = crate::rows(db, "SELECT b.slug, COUNT(*), p.email FROM awards a JOIN badge_classes b ON b.id = a.badge_id JOIN users u ON u.id = a.user_id JOIN people p ON p.id = u.person_id GROUP BY b.slug, p.email").await;
+        assert_eq!(awards, vec![("sprinter".to_owned(), 1, "nyang@example.com".to_owned())]);
+        let tried = crate::rows(db, "SELECT 'tried', COUNT(*), '' FROM reuses").await;
+        assert_eq!(tried[0].1, 1);
         drop(server);
     }
 }

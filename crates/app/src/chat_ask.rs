@@ -211,6 +211,14 @@ impl App {
         }
     }
 
+    /// The caller's Slack user id, if their person is matched to one.
+    pub async fn slack_id_of_caller(&self) -> AppResult<Option<String>> {
+        match self.caller().user().and_then(|u| u.person_id) {
+            Some(p) => Ok(self.store().chat_id_of(IdentityKind::Slack, p).await?),
+            None => Ok(None),
+        }
+    }
+
     /// The chat member `id` (a Slack user id) as Flywheel sees them: matched to a person
     /// (by the work email of their chat profile) and acting through that person's account,
     /// made at first use without a password (audited `user.provision`) with the employee

@@ -355,6 +355,19 @@ impl App {
         self.chat_member(IdentityKind::Slack, id).await
     }
 
+    /// Calls a write method of Slack's Web API (`chat.postMessage`, `views.open`, …) with
+    /// the connected workspace's token.
+    pub async fn slack_call(&self, method: &str, args: &Value) -> AppResult<Value> {
+        let s = self
+            .slack()
+            .await?
+            .ok_or_else(|| AppError::Conflict("Slack is not connected".into()))?;
+        slack_client(&s)?
+            .call(method, args)
+            .await
+            .map_err(slack_error)
+    }
+
     /// Posts `body` to an interaction's `response_url` (which must be Slack's, or the
     /// configured Web API's host: a signed payload names it, but Flywheel posts nowhere
     /// else).

@@ -378,6 +378,12 @@ impl Checker {
 
     fn block(&mut self, at: &str, b: &Value, surface: Surface) {
         use limits::*;
+        // Slack wants an `action_id` unique within its block (a view's state is keyed by
+        // block, then action); Flywheel's messages dispatch on the `action_id` alone, so
+        // there it must be unique in the whole message.
+        if surface != Surface::Message {
+            self.action_ids.clear();
+        }
         if let Some(id) = b["block_id"].as_str() {
             if id.len() > ID {
                 self.errors.push(format!("{at}: block_id longer than {ID}"));
@@ -437,8 +443,8 @@ impl Checker {
 }
 
 /// Checks blocks (as JSON: what is sent) against Slack's limits: the number of blocks for
-/// the surface, text lengths, elements per block, options per select, `action_id`s and
-/// `block_id`s unique within the surface, ids' lengths. Every problem is listed.
+/// the surface, text lengths, elements per block, options per select, `block_id`s unique,
+/// `action_id`s unique within their block (and within a message), ids' lengths. Every problem is listed.
 pub fn check(blocks: &Value, surface: Surface) -> Result<(), Vec<String>> {
     let Some(list) = blocks.as_array() else {
         return Err(vec!["blocks must be an array".into()]);

@@ -139,6 +139,21 @@ impl Store {
         }
     }
 
+    /// The chat id (`kind`) of person `person`, if matched.
+    pub async fn chat_id_of(
+        &self,
+        kind: flywheel_domain::org::IdentityKind,
+        person: i64,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT value FROM identities WHERE kind = $1 AND person_id = $2 ORDER BY value LIMIT 1",
+        )
+        .bind(kind.as_str())
+        .bind(person)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The chat ids among `ids` not known as members yet.
     pub async fn unknown_chat_users(
         &self,

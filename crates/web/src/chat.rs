@@ -87,7 +87,7 @@ fn ephemeral(text: &str, blocks: &[Block]) -> serde_json::Value {
 }
 
 /// A short ephemeral message of text only.
-fn say(text: &str) -> serde_json::Value {
+pub(crate) fn say(text: &str) -> serde_json::Value {
     ephemeral(text, &[Block::text(text)])
 }
 
@@ -372,22 +372,39 @@ pub async fn slack_interactions(
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let reply = match payload["type"].as_str() {
+    let me = match member(&app, &user).await {
+        Ok(m) => m,
+        Err(msg) => {
+            // A modal has no response_url; anything else is told why.
+            if payload["type"] != "view_submission" {
+                if let Err(e) = app.slack_respond(&response_url, &msg).await {
+                    tracing::warn!("could not answer a Slack interaction: {e}");
+                }
+            }
+            return StatusCode::OK.into_response();
+        }
+    };
+    match payload["type"].as_str() {
         Some("block_actions") => {
             let action = payload["actions"][0].clone();
-            match member(&app, &user).await {
-                Err(msg) => Some(msg),
-                Ok(me) => block_action(&me, &action, &payload["state"]["values"]).await,
+            let trigger = payload["trigger_id"].as_str().unwrap_or_default();
+            if let Some(r) = block_action(&me, &action, &payload["state"]["values"], trigger).await
+            {
+                if let Err(e) = app.slack_respond(&response_url, &r).await {
+                    tracing::warn!("could not answer a Slack interaction: {e}");
+                }
             }
+            StatusCode::OK.into_response()
         }
-        _ => None,
-    };
-    if let Some(r) = reply {
-        if let Err(e) = app.slack_respond(&response_url, &r).await {
-            tracing::warn!("could not answer a Slack interaction: {e}");
+        Some("message_action") if payload["callback_id"] == "share_win" => {
+            if let Err(e) = crate::chat_wins::open_share(&me, &payload).await {
+                tracing::warn!("could not open the win modal: {e}");
+            }
+            StatusCode::OK.into_response()
         }
+        Some("view_submission") => crate::chat_wins::submitted(&me, &payload["view"]).await,
+        _ => StatusCode::OK.into_response(),
     }
-    StatusCode::OK.into_response()
 }
 
 /// What a button or menu does; the message to send back, if any.
@@ -395,8 +412,12 @@ async fn block_action(
     me: &App,
     action: &serde_json::Value,
     state: &serde_json::Value,
+    trigger: &str,
 ) -> Option<serde_json::Value> {
     let id = action["action_id"].as_str().unwrap_or_default();
+    if id == "win_tried" || id == "win_verify" {
+        return crate::chat_wins::win_button(me, id, action, trigger).await;
+    }
     if id == "cani_ask" {
         let picked = |a: &str| {
             state["cani"][a]["selected_option"]["value"]

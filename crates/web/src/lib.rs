@@ -17,6 +17,7 @@ pub mod auth;
 pub mod can_i;
 pub mod chart;
 mod chat;
+mod chat_wins;
 mod community;
 mod credentials;
 pub mod dashboard;
