@@ -768,6 +768,27 @@ both_backends! {
         assert!(text_of(&last).contains("Requested access to *Microsoft 365 Copilot*"), "{last}");
         let requests = crate::rows(db, "SELECT p.email, COUNT(*), t.name FROM access_requests r JOIN people p ON p.id = r.person_id JOIN tools t ON t.id = r.tool_id GROUP BY p.email, t.name").await;
         assert_eq!(requests, vec![("sking@example.com".to_owned(), 1, "Microsoft 365 Copilot".to_owned())]);
+        // App Home: the asker's request is there, with their badges and champions.
+        // Neena volunteers, listed with office hours, and is made an active champion.
+        crate::http::admin_linked(db, "nyang@example.com", "a long champion password", "champion", "101");
+        let mut c = crate::web::Client::new(&server.base);
+        assert_eq!(c.login("nyang@example.com", "a long champion password").status, 303);
+        let csrf = crate::web::hidden(&c.get("/champions").body, "csrf");
+        let r = c.post("/champions/volunteer", &[("csrf", &csrf), ("bio", "Reports"), ("tools", "Microsoft 365 Copilot"), ("office_hours", "Thursdays 10-11"), ("listed", "on")], None);
+        assert_eq!(r.status, 303, "{}", r.body);
+        let neena = crate::rows(db, "SELECT CAST(id AS TEXT), 0, '' FROM people WHERE email = 'nyang@example.com'").await;
+        ok(db, &["champions", "set", "--person", &neena[0].0, "--status", "active"]);
+        let home = event("AppHomeOpenedPayload.json", "EvHome1", &json!({"user": "U01ASKER", "channel": "D0HOME", "tab": "home"}));
+        assert_eq!(post_signed(&server.base, "/chat/slack/events", &home, now(), None).0, 200);
+        jobs_settled(db, 30).await;
+        let published = last_call(&slack, "views.publish");
+        assert_eq!(published["user_id"], "U01ASKER");
+        assert_eq!(published["view"]["type"], "home");
+        assert_eq!(flywheel_chat::blocks::check_view(&published["view"]), Ok(()), "{published}");
+        let shown = published["view"]["blocks"].to_string();
+        for want in ["Hello Steven", "Your badges:", "Microsoft 365 Copilot — open", "Champions of your department (Executive):*\\n• Neena Yang — office hours: Thursdays 10-11", "Champions of your site (Seattle):*\\n• Neena Yang", "Courses:"] {
+            assert!(shown.contains(want), "{want}: {shown}");
+        }
         // Every answer is demand, from Slack; the unclear question is not an answer.
         let demand = crate::rows(db, "SELECT channel, COUNT(*), '' FROM can_i_questions WHERE channel = 'slack' GROUP BY channel").await;
         assert_eq!(demand, vec![("slack".to_owned(), 2, String::new())]);

@@ -35,6 +35,7 @@ pub mod provisioning;
 pub mod requests;
 pub mod setup;
 pub mod slack;
+pub mod slack_home;
 pub mod slack_live;
 pub mod sso;
 pub mod wins;

@@ -57,6 +57,8 @@ pub enum LiveEvent {
     },
     /// A member's profile (joined the workspace, changed): matched by email.
     Member { user: Value },
+    /// A member opened the app's Home tab: it is published afresh.
+    HomeOpened { user: String },
 }
 
 /// A message without its text.
@@ -122,6 +124,11 @@ pub fn live_event(event: &Value, keep_text: bool) -> Option<LiveEvent> {
                 reaction: text(event, "reaction")?,
                 user: text(event, "user")?,
                 add: kind == "reaction_added",
+            })
+        }
+        "app_home_opened" if text(event, "tab").as_deref() != Some("messages") => {
+            Some(LiveEvent::HomeOpened {
+                user: text(event, "user")?,
             })
         }
         "team_join" | "user_change" => Some(LiveEvent::Member {
@@ -235,6 +242,9 @@ impl App {
     pub(crate) async fn slack_apply(&self, payload: &str) -> AppResult<()> {
         let ev: LiveEvent = serde_json::from_str(payload)
             .map_err(|e| AppError::Invalid(format!("not a live Slack event: {e}")))?;
+        if let LiveEvent::HomeOpened { user } = &ev {
+            return self.slack_home(user).await;
+        }
         let s = self
             .slack()
             .await?
@@ -254,7 +264,7 @@ impl App {
             LiveEvent::Member { user } => {
                 members.push(user_from_json(user).map_err(AppError::Invalid)?);
             }
-            LiveEvent::Deleted { .. } => {}
+            LiveEvent::Deleted { .. } | LiveEvent::HomeOpened { .. } => {}
         }
         for id in store.unknown_chat_users("slack", &people).await? {
             let v = api.user(&id).await.map_err(slack_error)?;
@@ -265,7 +275,9 @@ impl App {
             LiveEvent::Deleted { channel, ts } | LiveEvent::Reaction { channel, ts, .. } => {
                 (channel.clone(), ts.clone())
             }
-            LiveEvent::Member { .. } => (String::new(), String::new()),
+            LiveEvent::Member { .. } | LiveEvent::HomeOpened { .. } => {
+                (String::new(), String::new())
+            }
         };
         let channel = if channel_id.is_empty() {
             String::new()
@@ -312,7 +324,7 @@ impl App {
                 imp.react("slack", (&channel, ts), reaction, user, *add)
                     .await?;
             }
-            LiveEvent::Member { .. } => {}
+            LiveEvent::Member { .. } | LiveEvent::HomeOpened { .. } => {}
         }
         if !channel.is_empty() {
             days.extend(day_of(&ts));
