@@ -8,6 +8,7 @@ mod demo;
 mod import;
 mod jobs;
 mod net;
+mod nudges;
 mod output;
 mod people;
 mod policy;
@@ -65,6 +66,9 @@ enum Command {
     /// `serve` (one server per job) or here with `jobs run`.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// Nudges in chat: enable a kind, tune its hold-out and rate limit, see what it did.
+    #[command(subcommand)]
+    Nudges(nudges::NudgesCommand),
     /// Flywheel in chat: connect a Slack workspace (the chat front door is being built:
     /// issue 19).
     #[command(subcommand)]
@@ -373,6 +377,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(cmd) => import::run(cmd, &url()).await,
         Command::Auth(cmd) => auth::run(cmd, &url()).await,
         Command::Jobs(cmd) => jobs::run(cmd, &url()).await,
+        Command::Nudges(cmd) => nudges::run(cmd, &url()).await,
         Command::Chat(cmd) => chat::run(cmd, &url()).await,
         Command::People(args) => people::run(args, &url()).await,
         Command::Champions(cmd) => champions::run(cmd, &url()).await,

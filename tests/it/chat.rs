@@ -236,6 +236,21 @@ async fn answer(
                         Some(u) => v["user"] = u.clone(),
                         None => v = serde_json::json!({"ok": false, "error": "user_not_found"}),
                     },
+                    "users.lookupByEmail" => {
+                        let email = args.get("email").cloned().unwrap_or_default();
+                        match s
+                            .users
+                            .lock()
+                            .expect("lock")
+                            .values()
+                            .find(|u| u["profile"]["email"] == email.as_str())
+                        {
+                            Some(u) => v["user"] = u.clone(),
+                            None => {
+                                v = serde_json::json!({"ok": false, "error": "users_not_found"});
+                            }
+                        }
+                    }
                     "conversations.info" => match s
                         .channels
                         .lock()
@@ -871,6 +886,8 @@ both_backends! {
         let (slack, server) = live_workspace(db, dir.path());
         ok(db, &["tools", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/catalog.toml")]);
         ok(db, &["badges", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/learning.toml")]);
+        ok(db, &["nudges", "set", "win_verified", "--on"]);
+        ok(db, &["nudges", "set", "badge_awarded", "--on"]);
         let hooks = format!("{}/hooks/T0ACME001/B01/xyz", slack.base.trim_end_matches("/api"));
         // "Share as a win" on a message: a modal, pre-filled from its words.
         let text = "Drafted the quarterly report in 20 minutes instead of 4 hours with Microsoft 365 Copilot. Huge.";
@@ -929,6 +946,133 @@ both_backends! {
         assert_eq!(awards, vec![("sprinter".to_owned(), 1, "nyang@example.com".to_owned())]);
         let tried = crate::rows(db, "SELECT 'tried', COUNT(*), '' FROM reuses").await;
         assert_eq!(tried[0].1, 1);
+        // The author hears of it: the verification and the badge, each with Stop these.
+        jobs_settled(db, 30).await;
+        let told: Vec<String> = dms_to(&slack, "U02HELPER").iter().map(|m| m["blocks"].to_string()).collect();
+        assert_eq!(told.len(), 2, "{told:?}");
+        assert!(told.iter().any(|t| t.contains("verified it")) && told.iter().any(|t| t.contains("You earned the badge Spring Sprinter")), "{told:?}");
+        assert!(told.iter().all(|t| t.contains("nudge_optout")), "{told:?}");
+        drop(server);
+    }
+}
+
+/// The direct messages the stand-in received for `user` (a `chat.postMessage` to a user
+/// id), as JSON.
+fn dms_to(slack: &SlackStandIn, user: &str) -> Vec<Value> {
+    slack
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "chat.postMessage")
+        .map(|c| serde_json::from_str::<Value>(&c.body).expect("json"))
+        .filter(|v| v["channel"] == user)
+        .collect()
+}
+
+/// Runs the nudge scan now (the server's worker runs it) and waits for it.
+async fn scan(db: &str) {
+    ok(db, &["jobs", "add", "nudges.scan"]);
+    jobs_settled(db, 30).await;
+}
+
+both_backends! {
+    async fn an_unanswered_question_nudges_the_right_champion_within_consent_limits_and_hold_outs(url: String) {
+        use serde_json::json;
+        let db = url.as_str();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (slack, server) = live_workspace(db, dir.path());
+        let post = |body: &str| assert_eq!(post_signed(&server.base, "/chat/slack/events", body, now(), None).0, 200);
+        // Neena (Executive, Seattle) and Alexander (IT, Southlake) are active champions.
+        for email in ["nyang@example.com", "ajames@example.com"] {
+            let id = crate::rows(db, &format!("SELECT CAST(id AS TEXT), 0, '' FROM people WHERE email = '{email}'")).await;
+            ok(db, &["champions", "set", "--person", &id[0].0, "--status", "active"]);
+        }
+        // Steven (Executive) asks in #ai-help; two hours pass without an answer.
+        let asked = now() - 7200;
+        let q = format!("{asked}.000100");
+        post(&event("MessagePayload.json", "EvQ1", &json!({"channel": "C00000001", "user": "U01ASKER", "bot_id": "", "text": "How do I get access to Copilot in Outlook?", "ts": q, "thread_ts": "", "parent_user_id": ""})));
+        jobs_settled(db, 30).await;
+        // Off until enabled: the scan sends nothing.
+        scan(db).await;
+        assert!(dms_to(&slack, "U02HELPER").is_empty());
+        let set = ok(db, &["nudges", "set", "unanswered", "--on", "--holdout", "0", "--wait-minutes", "60"]);
+        assert!(set.contains("unanswered") && set.contains("on"), "{set}");
+        scan(db).await;
+        let dms = dms_to(&slack, "U02HELPER");
+        assert_eq!(dms.len(), 1, "the champion of the asker's department, once: {dms:?}");
+        let said = dms[0]["blocks"].to_string();
+        assert!(said.contains("#ai-help") && said.contains("<@U01ASKER>") && said.contains("access stage") && said.contains("no answer for 60 minutes"), "{said}");
+        assert!(said.contains(&format!("https://acme.slack.com/archives/C00000001/p{asked}000100")), "a link to the question: {said}");
+        assert!(!said.contains("Outlook"), "the question's words are not kept, so not sent: {said}");
+        assert_eq!(flywheel_chat::blocks::check(&dms[0]["blocks"], flywheel_chat::blocks::Surface::Message), Ok(()));
+        // Alexander (another department and site) is not asked; a second scan sends nothing new.
+        scan(db).await;
+        assert_eq!(dms_to(&slack, "U02HELPER").len(), 1);
+        let decided = crate::rows(db, "SELECT kind || ' ' || state, COUNT(*), '' FROM nudges GROUP BY kind, state").await;
+        assert_eq!(decided, vec![("unanswered sent".to_owned(), 1, String::new())]);
+        // Neena answers in the thread: the question is answered.
+        post(&event("MessagePayload.json", "EvA1", &json!({"channel": "C00000001", "user": "U02HELPER", "bot_id": "", "text": "Ask IT for a licence, it takes a day.", "ts": format!("{}.000200", asked + 3700), "thread_ts": q, "parent_user_id": "U01ASKER"})));
+        jobs_settled(db, 30).await;
+        let answered = crate::rows(db, "SELECT ts, answers, '' FROM chat_questions").await;
+        assert_eq!(answered[0].1, 1);
+        // She stops these nudges: the next unanswered question does not reach her.
+        let stop = dms[0]["blocks"].as_array().expect("blocks").iter().flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default()).find(|e| e["action_id"] == "nudge_optout").expect("a Stop these button");
+        assert_eq!(click(&server.base, &slack, "U02HELPER", &stop, &json!({})).0, 200);
+        assert!(last_call(&slack, "response_url").to_string().contains("will not get these again"));
+        let q2 = format!("{}.000300", asked + 60);
+        post(&event("MessagePayload.json", "EvQ2", &json!({"channel": "C00000001", "user": "U01ASKER", "bot_id": "", "text": "Which AI tool can summarise a PDF?", "ts": q2, "thread_ts": "", "parent_user_id": ""})));
+        jobs_settled(db, 30).await;
+        scan(db).await;
+        assert_eq!(dms_to(&slack, "U02HELPER").len(), 1, "opted out");
+        // A hold-out of (nearly) every question: the next one is held out, nobody is asked.
+        ok(db, &["nudges", "set", "unanswered", "--on", "--holdout", "0.999"]);
+        let q3 = format!("{}.000400", asked + 120);
+        post(&event("MessagePayload.json", "EvQ3", &json!({"channel": "C00000001", "user": "U01ASKER", "bot_id": "", "text": "What is Gemini?", "ts": q3, "thread_ts": "", "parent_user_id": ""})));
+        jobs_settled(db, 30).await;
+        scan(db).await;
+        let decided = crate::rows(db, "SELECT kind || ' ' || state, COUNT(*), '' FROM nudges GROUP BY kind, state ORDER BY 1").await;
+        assert_eq!(decided, vec![("unanswered held_out".to_owned(), 1, String::new()), ("unanswered opted_out".to_owned(), 1, String::new()), ("unanswered sent".to_owned(), 1, String::new())]);
+        let report = crate::json(db, &["nudges", "report", "--json"]);
+        assert_eq!(report["unanswered"], json!([{"state": "held_out", "n": 1, "outcome": 0, "rate": 0.0}, {"state": "sent", "n": 1, "outcome": 1, "rate": 1.0}]), "{report}");
+        // Notices: a decision on an access request reaches the requester, rate-limited.
+        ok(db, &["tools", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/catalog.toml")]);
+        ok(db, &["nudges", "set", "request_decided", "--on", "--every-days", "14"]);
+        let mut ids = Vec::new();
+        for tool in ["Microsoft 365 Copilot", "ChatGPT Enterprise"] {
+            let v = json!({"tool": tool, "purpose": "drafting", "data_class": "internal"}).to_string();
+            click(&server.base, &slack, "U01ASKER", &json!({"action_id": "request_access_0", "value": v, "type": "button"}), &json!({}));
+            let said = last_call(&slack, "response_url").to_string();
+            let n: String = said.split("request #").nth(1).expect("an id").chars().take_while(char::is_ascii_digit).collect();
+            ids.push(n);
+        }
+        crate::http::admin(db, "lead@example.com", "a long lead password!", "admin");
+        let mut lead = crate::web::Client::new(&server.base);
+        assert_eq!(lead.login("lead@example.com", "a long lead password!").status, 303);
+        let csrf = crate::web::hidden(&lead.get("/requests").body, "csrf");
+        for id in &ids {
+            let r = lead.post(&format!("/requests/{id}/decision"), &[("csrf", &csrf), ("decision", "granted"), ("note", "enjoy")], None);
+            assert_eq!(r.status, 303, "{}", r.body);
+        }
+        jobs_settled(db, 30).await;
+        let told = dms_to(&slack, "U01ASKER");
+        assert_eq!(told.len(), 1, "one notice, the second rate-limited: {told:?}");
+        assert!(told[0]["blocks"].to_string().contains(&format!("Your request #{} for Microsoft 365 Copilot was granted. Note: enjoy", ids[0])), "{}", told[0]);
+        let decided = crate::rows(db, "SELECT state, COUNT(*), '' FROM nudges WHERE kind = 'request_decided' GROUP BY state ORDER BY state").await;
+        assert_eq!(decided, vec![("rate_limited".to_owned(), 1, String::new()), ("sent".to_owned(), 1, String::new())]);
+        // A champion invitation, accepted from its message.
+        ok(db, &["nudges", "set", "champion_invited", "--on"]);
+        let steven = crate::rows(db, "SELECT CAST(id AS TEXT), id, '' FROM people WHERE email = 'sking@example.com'").await;
+        let r = lead.send_json("POST", "/api/v1/champions/invitations", &json!({"person_ids": [steven[0].1], "note": "You answer half of #ai-help already."}), Some(&csrf));
+        assert_eq!(r.status, 200, "{}", r.body);
+        jobs_settled(db, 30).await;
+        let invitation = dms_to(&slack, "U01ASKER").pop().expect("the invitation");
+        assert!(invitation["blocks"].to_string().contains("You answer half of #ai-help already."), "{invitation}");
+        let accept = invitation["blocks"].as_array().expect("blocks").iter().flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default()).find(|e| e["action_id"] == "champion_accept").expect("Accept");
+        assert_eq!(click(&server.base, &slack, "U01ASKER", &accept, &json!({})).0, 200);
+        assert!(last_call(&slack, "response_url").to_string().contains("Welcome, champion"));
+        let status = crate::rows(db, &format!("SELECT status, COUNT(*), '' FROM champions WHERE person_id = {} GROUP BY status", steven[0].1)).await;
+        assert_eq!(status, vec![("volunteer".to_owned(), 1, String::new())]);
+        let log = ok(db, &["admin", "audit", "--limit", "50"]);
+        assert!(log.contains("nudge.unanswered") && log.contains("nudge.request_decided") && log.contains("nudges.set") && log.contains("nudges.opt_out"), "{log}");
         drop(server);
     }
 }

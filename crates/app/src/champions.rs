@@ -132,6 +132,19 @@ impl App {
             )));
         }
         let by = self.caller().user().map(|u| u.id);
-        Ok(self.store().invite_champions(people, note, by).await?)
+        let invited = self.store().invite_champions(people, note, by).await?;
+        let text = if note.trim().is_empty() {
+            "You are invited to be an AI champion: the colleague people ask. Accept, or decline (you will not be asked again).".to_owned()
+        } else {
+            format!(
+                "You are invited to be an AI champion: {} Accept, or decline (you will not be asked again).",
+                note.trim()
+            )
+        };
+        for p in &invited {
+            self.notice("champion_invited", *p, "invitation", &text)
+                .await;
+        }
+        Ok(invited)
     }
 }

@@ -23,6 +23,14 @@ pub const KINDS: &[(&str, &str)] = &[
         "marks open access requests past the response-clock target as reminded",
     ),
     (
+        crate::nudges::SCAN_JOB,
+        "looks for quiet power users and unanswered questions, and nudges them (the kinds an admin enabled)",
+    ),
+    (
+        crate::nudges::NOTICE_JOB,
+        "sends a notice (a request decided, a badge, a champion invitation, a verified win) as a Slack message",
+    ),
+    (
         crate::slack_live::JOB_KIND,
         "applies an event from Slack (queued by /chat/slack/events): keeps the message without its text and re-derives its days' questions, wins and ties",
     ),
@@ -169,6 +177,8 @@ impl App {
                 Ok(())
             }
             crate::slack_live::JOB_KIND => self.slack_apply(&job.payload).await,
+            crate::nudges::SCAN_JOB => self.nudge_scan().await,
+            crate::nudges::NOTICE_JOB => self.send_notice(&job.payload).await,
             other => Err(AppError::Invalid(format!(
                 "no handler for job kind {other:?}"
             ))),

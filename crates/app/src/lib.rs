@@ -30,6 +30,7 @@ pub mod imports;
 pub mod jobs;
 pub mod learning;
 pub mod library;
+pub mod nudges;
 pub mod people;
 pub mod provisioning;
 pub mod requests;

@@ -58,10 +58,30 @@ impl App {
         } else {
             self.require_admin("grant or deny access")?;
         }
-        Ok(self
+        let row = self
             .store()
             .decide_request(id, decision, self.user_id(), note)
-            .await?)
+            .await?;
+        if decision != RequestState::Withdrawn {
+            let tool = row.tool.as_deref().unwrap_or("a tool");
+            let said = if note.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" Note: {}", note.trim())
+            };
+            let text = format!(
+                "Your request #{id} for {tool} was {}.{said}",
+                row.state.as_str()
+            );
+            self.notice(
+                "request_decided",
+                row.person_id,
+                &format!("request:{id}"),
+                &text,
+            )
+            .await;
+        }
+        Ok(row)
     }
 
     /// The requests the caller may see: all for admins (audited, as individual-level

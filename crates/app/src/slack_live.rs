@@ -367,6 +367,38 @@ impl App {
         self.chat_member(IdentityKind::Slack, id).await
     }
 
+    /// The Slack user id of `person`: known from the events, or asked of Slack by the
+    /// person's work email (`users.lookupByEmail`, then kept and matched as any member).
+    pub async fn slack_id_of(&self, person: i64) -> AppResult<Option<String>> {
+        if let Some(id) = self.store().chat_id_of(IdentityKind::Slack, person).await? {
+            return Ok(Some(id));
+        }
+        let Some(email) = self.store().person_email(person).await? else {
+            return Ok(None);
+        };
+        let Some(s) = self.slack().await? else {
+            return Ok(None);
+        };
+        let found = slack_client(&s)?
+            .read("users.lookupByEmail", &[("email", &email)])
+            .await;
+        let v = match found {
+            Ok(v) => v,
+            Err(flywheel_chat::slack_api::ApiError::Slack { error, .. })
+                if error == "users_not_found" =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(slack_error(e)),
+        };
+        let m = user_from_json(&v["user"]).map_err(AppError::Invalid)?;
+        let mut imp = self.store().begin_live_chat_import("slack").await?;
+        imp.add_users(IdentityKind::Slack, std::slice::from_ref(&m))
+            .await?;
+        imp.finish(IdentityKind::Slack).await?;
+        Ok(self.store().chat_id_of(IdentityKind::Slack, person).await?)
+    }
+
     /// Calls a write method of Slack's Web API (`chat.postMessage`, `views.open`, …) with
     /// the connected workspace's token.
     pub async fn slack_call(&self, method: &str, args: &Value) -> AppResult<Value> {

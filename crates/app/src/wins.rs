@@ -115,6 +115,28 @@ impl App {
             .find(|v| v.verifier == verifier.email)
             .map(|v| v.as_role)
             .unwrap_or_default();
+        if let Some(win) = store.win(id).await? {
+            if let Some(author) = store.win_author_person(id).await? {
+                let text = format!(
+                    "A colleague ({as_role}) saw your win \"{}\" work and verified it.",
+                    win.title
+                );
+                self.notice(
+                    "win_verified",
+                    author,
+                    &format!("win:{id}:{}", verifier.id),
+                    &text,
+                )
+                .await;
+                for b in &badges_awarded {
+                    let text = format!(
+                        "You earned the badge {b}. See it, download it or share it in Flywheel."
+                    );
+                    self.notice("badge_awarded", author, &format!("badge:{b}"), &text)
+                        .await;
+                }
+            }
+        }
         Ok(Verified {
             as_role,
             badges_awarded,

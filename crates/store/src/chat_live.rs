@@ -154,6 +154,16 @@ impl Store {
         .await?)
     }
 
+    /// A person's work email, if any.
+    pub async fn person_email(&self, person: i64) -> Result<Option<String>, StoreError> {
+        let e: Option<Option<String>> =
+            sqlx::query_scalar("SELECT email FROM people WHERE id = $1")
+                .bind(person)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(e.flatten().filter(|e| e.contains('@')))
+    }
+
     /// The chat ids among `ids` not known as members yet.
     pub async fn unknown_chat_users(
         &self,

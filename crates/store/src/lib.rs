@@ -25,6 +25,7 @@ mod keys;
 mod learning;
 mod limits;
 mod links;
+mod nudges;
 mod oidc;
 mod org;
 mod people;
@@ -63,6 +64,7 @@ pub use jobs::{backoff, Job, NewJob, Schedule, LEASE_SECS, MAX_ATTEMPTS};
 pub use learning::{CompletionRate, CourseDef, CourseRow, ModuleDef, Progress, Verification};
 pub use limits::AttemptRule;
 pub use links::LinkPurpose;
+pub use nudges::{NudgeKind, NudgeState, Unanswered};
 pub use oidc::{OidcLogin, OidcOutcome, PendingSignIn, PersonKey, PENDING_MINUTES};
 pub use org::{OrgImportOutcome, OrgSummary, UnitHeadcount, MAX_DEPARTED_SHARE};
 pub use people::{Page, PeopleFilter, PersonPlace, PersonRow};
@@ -83,6 +85,8 @@ pub(crate) enum TxLock {
     AccessRequests = 0x466c_7702,
     /// Live chat changes (a message and the signals re-derived from it).
     LiveChat = 0x466c_7703,
+    /// Deciding a nudge (once, within its kind's rate limit).
+    Nudges = 0x466c_7704,
 }
 
 /// Which database a [`Store`] talks to.

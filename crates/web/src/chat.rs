@@ -418,6 +418,15 @@ async fn block_action(
     if id == "win_tried" || id == "win_verify" {
         return crate::chat_wins::win_button(me, id, action, trigger).await;
     }
+    if id == "share_win_open" {
+        return crate::chat_wins::open_blank(me, trigger)
+            .await
+            .err()
+            .map(|e| say(&escape(&e.to_string())));
+    }
+    if let Some(r) = nudge_action(me, id, action).await {
+        return Some(r);
+    }
     if id == "cani_ask" {
         let picked = |a: &str| {
             state["cani"][a]["selected_option"]["value"]
@@ -471,4 +480,28 @@ async fn block_action(
     }
     // A menu changed: nothing to do until *Ask*.
     None
+}
+
+/// The buttons of nudges: **Stop these**, and a champion invitation's **Accept** and
+/// **Decline**.
+async fn nudge_action(me: &App, id: &str, action: &serde_json::Value) -> Option<serde_json::Value> {
+    let done = match id {
+        "nudge_optout" => {
+            let kind = action["value"].as_str().unwrap_or_default();
+            me.opt_out_nudges(kind).await.map(|()| "Done: you will not get these again.".to_owned())
+        }
+        "champion_accept" => me
+            .volunteer(&flywheel_store::Profile::default())
+            .await
+            .map(|_| "Welcome, champion. Add your office hours and the tools you know on Flywheel's Champions page, and choose whether to be listed.".to_owned()),
+        "champion_decline" => me
+            .opt_out()
+            .await
+            .map(|()| "Understood: you will not be asked again.".to_owned()),
+        _ => return None,
+    };
+    Some(match done {
+        Ok(text) => say(&text),
+        Err(e) => say(&escape(&e.to_string())),
+    })
 }

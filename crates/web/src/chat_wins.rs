@@ -124,6 +124,21 @@ pub async fn open_share(me: &App, payload: &Value) -> AppResult<()> {
     Ok(())
 }
 
+/// The modal of a new win, from a nudge's **Share a win** button (nothing pre-filled).
+pub async fn open_blank(me: &App, trigger: &str) -> AppResult<()> {
+    let tools: Vec<String> = me
+        .store()
+        .catalog()
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let view = share_view(&json!({"text": ""}), &tools, &json!({}));
+    me.slack_call("views.open", &json!({"trigger_id": trigger, "view": view}))
+        .await?;
+    Ok(())
+}
+
 /// The win as posted in the wins channel, with its two buttons.
 pub fn win_post(id: i64, author: &str, w: &WinDraft) -> Vec<Block> {
     let tool = w

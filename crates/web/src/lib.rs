@@ -393,6 +393,11 @@ pub async fn serve(
     {
         tracing::error!("scheduling reminders: {e}");
     }
+    // Nudges: one scan every five minutes across servers (it does nothing until an admin
+    // enables a kind).
+    if let Err(e) = flywheel_app::nudges::ensure_scan(&state.store).await {
+        tracing::error!("scheduling nudges: {e}");
+    }
     let reminders = state.store.clone();
     // The dashboard is computed once in the background at start, so the first visitor
     // does not wait for it.
