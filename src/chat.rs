@@ -13,9 +13,30 @@ use crate::output::{emit, Report};
 
 #[derive(Debug, Subcommand)]
 pub enum ChatCommand {
-    /// Slack: connect a workspace, see the connection.
+    /// Slack: the app's manifest, connect a workspace, see the connection.
     #[command(subcommand)]
     Slack(SlackCommand),
+    /// Microsoft Teams: an outgoing webhook for "Can I?", an incoming webhook or Workflows
+    /// URL for the digest.
+    #[command(subcommand)]
+    Teams(TeamsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamsCommand {
+    /// Keep where the outgoing webhook's security token (and the incoming webhook or
+    /// Workflows URL) are read from; both are read at each use, never stored or printed.
+    Connect {
+        /// A file holding the security token Teams shows once when the outgoing webhook is
+        /// created (base64).
+        #[arg(long, value_name = "FILE")]
+        secret_file: PathBuf,
+        /// A file holding an incoming webhook or Workflows URL the digest is posted to.
+        #[arg(long, value_name = "FILE")]
+        webhook_url_file: Option<PathBuf>,
+    },
+    /// Where the secrets are read from (never the secrets).
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +219,32 @@ pub async fn run(cmd: ChatCommand, url: &str) -> anyhow::Result<()> {
             emit(false, &Status::from(settings))
         }
         ChatCommand::Slack(SlackCommand::Manifest { .. }) => Ok(()),
+        ChatCommand::Teams(TeamsCommand::Connect {
+            secret_file,
+            webhook_url_file,
+        }) => {
+            let t = flywheel_app::chat_push::TeamsSettings {
+                secret: SecretSource::File(secret_file),
+                webhook_url: webhook_url_file.map(SecretSource::File),
+            };
+            app.set_teams(&t).await?;
+            println!("connected: the token reads as Teams' base64");
+            Ok(())
+        }
+        ChatCommand::Teams(TeamsCommand::Status) => {
+            match app.teams().await? {
+                Some(t) => {
+                    println!("security token:  read from {}", t.secret);
+                    println!(
+                        "digest webhook:  {}",
+                        t.webhook_url
+                            .map_or("-".to_owned(), |u| format!("read from {u}"))
+                    );
+                }
+                None => println!("Teams is not connected (`flywheel chat teams connect --help`)"),
+            }
+            Ok(())
+        }
         ChatCommand::Slack(SlackCommand::Status { json }) => match app.slack().await? {
             Some(s) => emit(json, &Status::from(s)),
             None => {

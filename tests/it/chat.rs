@@ -73,6 +73,7 @@ impl SlackStandIn {
         let app = axum::Router::new()
             .route("/api/{method}", axum::routing::post(answer))
             .route("/hooks/{*rest}", axum::routing::post(hook))
+            .route("/teams/{*rest}", axum::routing::post(teams_hook))
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -149,6 +150,17 @@ async fn hook(State(s): State<Shared>, body: String) -> Response {
         body,
     });
     axum::Json(serde_json::json!({"ok": true})).into_response()
+}
+
+/// A Teams incoming webhook (or Workflows URL), recorded as method `teams_webhook`;
+/// Teams answers `1`.
+async fn teams_hook(State(s): State<Shared>, body: String) -> Response {
+    s.calls.lock().expect("lock").push(Call {
+        method: "teams_webhook".into(),
+        authorization: String::new(),
+        body,
+    });
+    "1".into_response()
 }
 
 /// The form arguments of a call.
@@ -1073,6 +1085,74 @@ both_backends! {
         assert_eq!(status, vec![("volunteer".to_owned(), 1, String::new())]);
         let log = ok(db, &["admin", "audit", "--limit", "50"]);
         assert!(log.contains("nudge.unanswered") && log.contains("nudge.request_decided") && log.contains("nudges.set") && log.contains("nudges.opt_out"), "{log}");
+        drop(server);
+    }
+}
+
+both_backends! {
+    async fn teams_answers_can_i_with_a_card_and_the_digest_is_pushed_to_both(url: String) {
+        use serde_json::json;
+        let db = url.as_str();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (slack, server) = live_workspace(db, dir.path());
+        ok(db, &["tools", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/catalog.toml")]);
+        slack.add_channel("C00000003", "ai-digest");
+        let out = connect_channels(db, &slack, dir.path(), "xoxb-live", &["--help-channel", "C00000001", "--wins-channel", "C00000002", "--digest-channel", "C00000003"]);
+        assert!(out.status.success(), "{out:?}");
+        // Teams: the security token as Teams shows it (base64) and a Workflows URL, in files.
+        let token = "c2VjcmV0LXRva2VuLW9mLXRoZS1vdXRnb2luZy13ZWJob29r";
+        std::fs::write(dir.path().join("teams-token"), token).expect("token");
+        std::fs::write(dir.path().join("teams-url"), format!("{}/teams/workflows/abc", slack.base.trim_end_matches("/api"))).expect("url");
+        let bad = flywheel(db, &["chat", "teams", "connect", "--secret-file", &dir.path().join("teams-url").display().to_string()]);
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("not base64"), "{bad:?}");
+        ok(db, &["chat", "teams", "connect", "--secret-file", &dir.path().join("teams-token").display().to_string(), "--webhook-url-file", &dir.path().join("teams-url").display().to_string()]);
+        let status = ok(db, &["chat", "teams", "status"]);
+        assert!(status.contains("teams-token") && !status.contains(token), "{status}");
+        // "@Flywheel can I …" in a channel: answered with an Adaptive Card, as the CLI decides.
+        let hook = format!("{}/chat/teams/webhook", server.base);
+        let activity = json!({"type": "message", "id": "1485983408511", "timestamp": "2026-12-07T10:00:00.000Z", "serviceUrl": "https://smba.trafficmanager.net/amer/",
+            "channelId": "msteams", "from": {"id": "29:1XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB", "name": "Megan Bowen", "aadObjectId": "6d4c6d87-0b0e-4d6b-a6a4-4e9e4f2f1f5a"},
+            "conversation": {"isGroup": true, "id": "19:253b1f341670408fb6fcc16a8a8e2e5c@thread.skype;messageid=1485983408511", "name": null},
+            "text": "<at>Flywheel</at>&nbsp;can I use ChatGPT Enterprise to summarise a customer contract?", "textFormat": "plain", "attachments": [],
+            "entities": [{"type": "clientInfo", "locale": "en-US"}], "channelData": {"teamsChannelId": "19:253b1f341670408fb6fcc16a8a8e2e5c@thread.skype"}}).to_string();
+        let send = |auth: Option<&str>, body: &str| {
+            let mut req = ureq::post(&hook).set("Content-Type", "application/json");
+            if let Some(a) = auth {
+                req = req.set("Authorization", a);
+            }
+            send(req, body)
+        };
+        let auth = flywheel_chat::teams::sign(token, activity.as_bytes());
+        let (code, body) = send(Some(&auth), &activity);
+        assert_eq!(code, 200, "{body}");
+        let card: Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(flywheel_chat::teams::check(&card), Ok(()), "{card}");
+        let cli = crate::json(db, &["can-i", "--tool", "ChatGPT Enterprise", "--purpose", "summarising", "--data", "confidential", "--json"]);
+        let said = card.to_string();
+        assert!(said.contains(if cli["allowed"] == true { "Yes — here's how" } else { "No — but try this instead" }), "{said}");
+        assert_eq!(send(Some(&auth), &activity).0, 401, "the same activity again is a replay");
+        assert_eq!(send(None, &activity).0, 401, "unsigned");
+        let wrong = flywheel_chat::teams::sign("b3RoZXItdG9rZW4=", activity.as_bytes());
+        assert_eq!(send(Some(&wrong), &activity).0, 401, "another token");
+        let demand = crate::rows(db, "SELECT channel, COUNT(*), '' FROM can_i_questions WHERE channel = 'teams' GROUP BY channel").await;
+        assert_eq!(demand, vec![("teams".to_owned(), 1, String::new())]);
+        // A question it cannot read is asked back, naming the choices.
+        let vague = activity.replace("can I use ChatGPT Enterprise to summarise a customer contract?", "can I use copilot?").replace("1485983408511", "1485983408512");
+        let (code, body) = send(Some(&flywheel_chat::teams::sign(token, vague.as_bytes())), &vague);
+        assert_eq!(code, 200);
+        assert!(body.contains("I couldn't tell") && body.contains("GitHub Copilot") && body.contains("Microsoft 365 Copilot"), "{body}");
+        // The weekly digest, pushed by its job to the Slack digest channel and to Teams.
+        let schedules = ok(db, &["jobs", "schedules"]);
+        assert!(schedules.contains("digest") && schedules.contains("weekly mon 09:00"), "{schedules}");
+        ok(db, &["jobs", "add", "digest.post"]);
+        jobs_settled(db, 30).await;
+        let posted = last_call(&slack, "chat.postMessage");
+        assert_eq!(posted["channel"], "C00000003");
+        assert_eq!(flywheel_chat::blocks::check(&posted["blocks"], flywheel_chat::blocks::Surface::Message), Ok(()), "{posted}");
+        assert!(posted["blocks"].to_string().contains("This week in AI") && posted["blocks"].to_string().contains("0 wins shared"), "{posted}");
+        let teams: Value = serde_json::from_str(&slack.calls().iter().rev().find(|c| c.method == "teams_webhook").expect("the Teams post").body).expect("JSON");
+        assert_eq!(flywheel_chat::teams::check(&teams), Ok(()), "{teams}");
+        assert!(teams.to_string().contains("This week in AI") && teams.to_string().contains("0 wins shared"), "{teams}");
         drop(server);
     }
 }

@@ -23,6 +23,10 @@ pub const KINDS: &[(&str, &str)] = &[
         "marks open access requests past the response-clock target as reminded",
     ),
     (
+        crate::chat_push::DIGEST_JOB,
+        "posts the weekly digest to the Slack digest channel and the Teams webhook, where connected",
+    ),
+    (
         crate::nudges::SCAN_JOB,
         "looks for quiet power users and unanswered questions, and nudges them (the kinds an admin enabled)",
     ),
@@ -178,6 +182,7 @@ impl App {
             }
             crate::slack_live::JOB_KIND => self.slack_apply(&job.payload).await,
             crate::nudges::SCAN_JOB => self.nudge_scan().await,
+            crate::chat_push::DIGEST_JOB => self.post_digest().await,
             crate::nudges::NOTICE_JOB => self.send_notice(&job.payload).await,
             other => Err(AppError::Invalid(format!(
                 "no handler for job kind {other:?}"

@@ -23,6 +23,7 @@ pub mod can_i;
 pub mod champions;
 pub mod chat;
 pub mod chat_ask;
+pub mod chat_push;
 pub mod dashboard;
 pub mod digest;
 mod error;

@@ -7,3 +7,4 @@ pub mod blocks;
 pub mod events;
 pub mod slack;
 pub mod slack_api;
+pub mod teams;

@@ -505,3 +505,160 @@ async fn nudge_action(me: &App, id: &str, action: &serde_json::Value) -> Option<
         Err(e) => say(&escape(&e.to_string())),
     })
 }
+
+/// The "Can I?" answer as an Adaptive Card, for Teams.
+pub fn answer_card(a: &Answered) -> serde_json::Value {
+    use flywheel_chat::teams::{card, text};
+    let x = &a.answer;
+    let mut body = Vec::new();
+    let mut links = Vec::new();
+    if x.allowed {
+        body.push(text("Yes — here's how", true));
+        body.push(text(
+            &format!(
+                "You may use {} for {} with {} data.",
+                x.tool, x.purpose, x.data_class
+            ),
+            false,
+        ));
+        if !x.how_to.is_empty() {
+            let steps: Vec<String> = x
+                .how_to
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("{}. {s}", i + 1))
+                .collect();
+            body.push(text(&steps.join("\n"), false));
+        }
+        if x.access_url.starts_with("https://") {
+            links.push((format!("Open {}", x.tool), x.access_url.clone()));
+        }
+    } else {
+        body.push(text("No — but try this instead", true));
+        body.push(text(
+            &format!(
+                "{} is not for {} with {} data.",
+                x.tool, x.purpose, x.data_class
+            ),
+            false,
+        ));
+        for alt in x.alternatives.iter().take(5) {
+            let steps = alt
+                .how_to
+                .iter()
+                .take(3)
+                .map(|s| format!("- {s}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            body.push(text(
+                &format!("**{}** — {}\n{steps}", alt.tool, alt.description),
+                false,
+            ));
+            if alt.access_url.starts_with("https://") {
+                links.push((format!("Open {}", alt.tool), alt.access_url.clone()));
+            }
+        }
+        if x.alternatives.is_empty() {
+            body.push(text("No tool of the catalog may be used for this with this data. Ask your AI program lead.", false));
+        }
+    }
+    if !x.reasons.is_empty() {
+        body.push(text(&format!("Why: {}", x.reasons.join("; ")), false));
+    }
+    flywheel_chat::teams::message(card(body, &links))
+}
+
+/// `POST /chat/teams/webhook`: a Teams outgoing webhook (`@Flywheel can I use …?` in a
+/// channel), verified (HMAC), answered at once with an Adaptive Card. Teams does not say
+/// who asked in a way Flywheel can match, so it answers as for any employee and logs the
+/// question as demand without a person.
+pub async fn teams_webhook(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            st.metrics
+                .refused("teams", flywheel_chat::slack::Refusal::TooLarge.code());
+            return (e.status(), e.body_text()).into_response();
+        }
+    };
+    let app = st.core.app(flywheel_app::Caller::Anonymous);
+    match app
+        .teams_verify(header(&headers, "authorization"), &body)
+        .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(refusal)) => {
+            st.metrics.refused("teams", refusal.code());
+            tracing::warn!(
+                reason = refusal.code(),
+                "refused a request claiming to come from Teams"
+            );
+            return (StatusCode::UNAUTHORIZED, refusal.to_string()).into_response();
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    }
+    let activity: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("not an activity: {e}")).into_response()
+        }
+    };
+    let q = flywheel_chat::teams::question(&activity);
+    let reply = if q.is_empty() {
+        flywheel_chat::teams::message(flywheel_chat::teams::card(
+            vec![flywheel_chat::teams::text("Ask in your own words: @Flywheel can I use ChatGPT Enterprise to summarise a customer contract?", false)],
+            &[],
+        ))
+    } else {
+        match app.chat_can_i(&q, Channel::Teams).await {
+            Ok(ChatAnswer::Answered(a)) => answer_card(&a),
+            Ok(ChatAnswer::Unclear {
+                reading,
+                tools,
+                purposes,
+                classes,
+            }) => {
+                let mut missing = Vec::new();
+                if reading.tool.is_none() {
+                    let offered = if reading.tool_candidates.is_empty() {
+                        &tools
+                    } else {
+                        &reading.tool_candidates
+                    };
+                    missing.push(format!("which tool ({})", offered.join(", ")));
+                }
+                if reading.purpose.is_none() {
+                    missing.push(format!("what for ({})", purposes.join(", ")));
+                }
+                if reading.data_class.is_none() {
+                    missing.push(format!("with which data ({})", classes.join(", ")));
+                }
+                flywheel_chat::teams::message(flywheel_chat::teams::card(
+                    vec![
+                        flywheel_chat::teams::text("I couldn't tell from your question", true),
+                        flywheel_chat::teams::text(
+                            &format!("Ask again naming {}.", missing.join("; ")),
+                            false,
+                        ),
+                    ],
+                    &[],
+                ))
+            }
+            Err(e) => {
+                tracing::warn!("a Teams question failed: {e}");
+                flywheel_chat::teams::message(flywheel_chat::teams::card(
+                    vec![flywheel_chat::teams::text(
+                        "Something went wrong on our side; try again, or use the Can I? page.",
+                        false,
+                    )],
+                    &[],
+                ))
+            }
+        }
+    };
+    axum::Json(reply).into_response()
+}

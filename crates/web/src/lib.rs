@@ -167,6 +167,7 @@ fn chat_endpoints() -> Router<AppState> {
         .route("/chat/slack/events", post(chat::slack_events))
         .route("/chat/slack/commands", post(chat::slack_commands))
         .route("/chat/slack/interactions", post(chat::slack_interactions))
+        .route("/chat/teams/webhook", post(chat::teams_webhook))
 }
 
 /// The pages of signing in and out.
@@ -397,6 +398,10 @@ pub async fn serve(
     // enables a kind).
     if let Err(e) = flywheel_app::nudges::ensure_scan(&state.store).await {
         tracing::error!("scheduling nudges: {e}");
+    }
+    // The weekly digest, pushed to the chat channels configured (Monday 09:00 UTC).
+    if let Err(e) = flywheel_app::chat_push::ensure_digest(&state.store).await {
+        tracing::error!("scheduling the digest: {e}");
     }
     let reminders = state.store.clone();
     // The dashboard is computed once in the background at start, so the first visitor
