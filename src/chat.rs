@@ -34,6 +34,10 @@ pub enum TeamsCommand {
         /// A file holding an incoming webhook or Workflows URL the digest is posted to.
         #[arg(long, value_name = "FILE")]
         webhook_url_file: Option<PathBuf>,
+        /// A file holding an incoming webhook or Workflows URL of a channel (e.g. the
+        /// champions') that nudges go to: questions unanswered in the help channel.
+        #[arg(long, value_name = "FILE")]
+        nudges_url_file: Option<PathBuf>,
     },
     /// Where the secrets are read from (never the secrets).
     Status,
@@ -222,10 +226,12 @@ pub async fn run(cmd: ChatCommand, url: &str) -> anyhow::Result<()> {
         ChatCommand::Teams(TeamsCommand::Connect {
             secret_file,
             webhook_url_file,
+            nudges_url_file,
         }) => {
             let t = flywheel_app::chat_push::TeamsSettings {
                 secret: SecretSource::File(secret_file),
                 webhook_url: webhook_url_file.map(SecretSource::File),
+                nudges_url: nudges_url_file.map(SecretSource::File),
             };
             app.set_teams(&t).await?;
             println!("connected: the token reads as Teams' base64");
@@ -235,11 +241,11 @@ pub async fn run(cmd: ChatCommand, url: &str) -> anyhow::Result<()> {
             match app.teams().await? {
                 Some(t) => {
                     println!("security token:  read from {}", t.secret);
-                    println!(
-                        "digest webhook:  {}",
-                        t.webhook_url
-                            .map_or("-".to_owned(), |u| format!("read from {u}"))
-                    );
+                    let from = |u: Option<SecretSource>| {
+                        u.map_or("-".to_owned(), |u| format!("read from {u}"))
+                    };
+                    println!("digest webhook:  {}", from(t.webhook_url));
+                    println!("nudges webhook:  {}", from(t.nudges_url));
                 }
                 None => println!("Teams is not connected (`flywheel chat teams connect --help`)"),
             }

@@ -862,10 +862,15 @@ fn print_forecast_departments(f: &flywheel_insights::forecast::Forecast) {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["intervention", "nudge"])))]
 pub struct ImpactArgs {
     /// The intervention's id (`flywheel interventions list`).
     #[arg(long)]
-    pub intervention: i64,
+    pub intervention: Option<i64>,
+    /// A nudge campaign (`share_win`, `unanswered`): the nudged against its random
+    /// hold-out, on the campaign's outcome, with Newcombe's 95% interval.
+    #[arg(long, value_name = "KIND")]
+    pub nudge: Option<String>,
     #[arg(long)]
     pub as_of: Option<NaiveDate>,
     #[arg(long)]
@@ -874,8 +879,31 @@ pub struct ImpactArgs {
 
 pub async fn run_impact(args: ImpactArgs, url: &str) -> anyhow::Result<()> {
     let store = crate::open(url).await?;
+    if let Some(kind) = &args.nudge {
+        let e = crate::operator(&store).nudge_effect(kind).await?;
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "kind": e.kind, "outcome": e.outcome,
+                    "nudged": {"n": e.nudged.0, "with_outcome": e.nudged.1},
+                    "held_out": {"n": e.held_out.0, "with_outcome": e.held_out.1},
+                    "difference": e.difference, "ci95": e.ci95, "verdict": e.verdict,
+                }))?
+            );
+        } else {
+            println!("nudge {}: who {}", e.kind, e.outcome);
+            println!("  nudged    {} of {}", e.nudged.1, e.nudged.0);
+            println!("  held out  {} of {}", e.held_out.1, e.held_out.0);
+            println!("{}", e.verdict);
+        }
+        return Ok(());
+    }
+    let Some(intervention) = args.intervention else {
+        anyhow::bail!("give --intervention ID or --nudge KIND");
+    };
     let i = crate::operator(&store)
-        .impact(args.as_of, args.intervention)
+        .impact(args.as_of, intervention)
         .await?
         .result;
     if args.json {

@@ -1006,6 +1006,10 @@ both_backends! {
         // Off until enabled: the scan sends nothing.
         scan(db).await;
         assert!(dms_to(&slack, "U02HELPER").is_empty());
+        // The champions also have a Teams channel for nudges.
+        std::fs::write(dir.path().join("teams-token"), "c2VjcmV0").expect("token");
+        std::fs::write(dir.path().join("teams-nudges"), format!("{}/teams/champions", slack.base.trim_end_matches("/api"))).expect("url");
+        ok(db, &["chat", "teams", "connect", "--secret-file", &dir.path().join("teams-token").display().to_string(), "--nudges-url-file", &dir.path().join("teams-nudges").display().to_string()]);
         let set = ok(db, &["nudges", "set", "unanswered", "--on", "--holdout", "0", "--wait-minutes", "60"]);
         assert!(set.contains("unanswered") && set.contains("on"), "{set}");
         scan(db).await;
@@ -1016,9 +1020,14 @@ both_backends! {
         assert!(said.contains(&format!("https://acme.slack.com/archives/C00000001/p{asked}000100")), "a link to the question: {said}");
         assert!(!said.contains("Outlook"), "the question's words are not kept, so not sent: {said}");
         assert_eq!(flywheel_chat::blocks::check(&dms[0]["blocks"], flywheel_chat::blocks::Surface::Message), Ok(()));
+        let teams: Vec<Value> = slack.calls().into_iter().filter(|c| c.method == "teams_webhook").map(|c| serde_json::from_str(&c.body).expect("json")).collect();
+        assert_eq!(teams.len(), 1, "{teams:?}");
+        assert_eq!(flywheel_chat::teams::check(&teams[0]), Ok(()));
+        assert!(teams[0].to_string().contains("from a colleague") && teams[0].to_string().contains(&format!("p{asked}000100")), "{}", teams[0]);
         // Alexander (another department and site) is not asked; a second scan sends nothing new.
         scan(db).await;
         assert_eq!(dms_to(&slack, "U02HELPER").len(), 1);
+        assert_eq!(slack.calls().iter().filter(|c| c.method == "teams_webhook").count(), 1);
         let decided = crate::rows(db, "SELECT kind || ' ' || state, COUNT(*), '' FROM nudges GROUP BY kind, state").await;
         assert_eq!(decided, vec![("unanswered sent".to_owned(), 1, String::new())]);
         // Neena answers in the thread: the question is answered.
@@ -1153,6 +1162,58 @@ both_backends! {
         let teams: Value = serde_json::from_str(&slack.calls().iter().rev().find(|c| c.method == "teams_webhook").expect("the Teams post").body).expect("JSON");
         assert_eq!(flywheel_chat::teams::check(&teams), Ok(()), "{teams}");
         assert!(teams.to_string().contains("This week in AI") && teams.to_string().contains("0 wins shared"), "{teams}");
+        drop(server);
+    }
+}
+
+both_backends! {
+    async fn quiet_power_users_are_invited_once_and_the_hold_out_is_compared(url: String) {
+        use serde_json::json;
+        let db = url.as_str();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (slack, server) = live_workspace(db, dir.path());
+        // Forty people of the org chart used AI on ten of the last 28 days; none shared a win.
+        let chart = std::fs::read_to_string(flywheel_testkit::fixture("hris/oracle-hr_as_hris_orgchart.csv")).expect("fixture");
+        let emails: Vec<String> = chart.lines().skip(1).filter_map(|l| l.split(',').nth(3).map(str::to_owned)).take(40).collect();
+        let today = chrono::Utc::now().date_naive();
+        let mut csv = String::from("person,tool,day\n");
+        for e in &emails {
+            for d in 1..=10 {
+                csv.push_str(&format!("{e},ChatGPT Enterprise,{}\n", today - chrono::Duration::days(d)));
+            }
+        }
+        let file = crate::write(dir.path(), "usage.csv", &csv);
+        ok(db, &["import", "events", &file]);
+        for (i, e) in emails.iter().enumerate() {
+            slack.add_user(&format!("U9{i:04}"), e.split('@').next().unwrap_or("x"), e, false);
+        }
+        ok(db, &["nudges", "set", "share_win", "--on", "--holdout", "0.5"]);
+        scan(db).await;
+        let decided = crate::rows(db, "SELECT state, COUNT(*), '' FROM nudges WHERE kind = 'share_win' GROUP BY state ORDER BY state").await;
+        let count = |s: &str| decided.iter().find(|(x, _, _)| x == s).map_or(0, |r| r.1);
+        assert_eq!(count("held_out") + count("sent"), 40, "{decided:?}");
+        assert!(count("held_out") >= 8 && count("sent") >= 8, "about half each: {decided:?}");
+        let invited: Vec<Value> = slack.calls().into_iter().filter(|c| c.method == "chat.postMessage").map(|c| serde_json::from_str(&c.body).expect("json")).collect();
+        assert_eq!(invited.len() as i64, count("sent"), "the held out get nothing");
+        for m in &invited {
+            let b = m["blocks"].to_string();
+            assert!(b.contains("share_win_open") && b.contains("nudge_optout"), "{b}");
+            assert_eq!(flywheel_chat::blocks::check(&m["blocks"], flywheel_chat::blocks::Surface::Message), Ok(()));
+        }
+        // Once: a second scan invites nobody again.
+        scan(db).await;
+        assert_eq!(slack.calls().iter().filter(|c| c.method == "chat.postMessage").count() as i64, count("sent"));
+        // "Share a win" opens the win modal.
+        let button = invited[0]["blocks"].as_array().expect("blocks").iter().flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default()).find(|e| e["action_id"] == "share_win_open").expect("button");
+        let user = invited[0]["channel"].as_str().expect("a user id").to_owned();
+        assert_eq!(click(&server.base, &slack, &user, &button, &json!({})).0, 200);
+        assert_eq!(last_call(&slack, "views.open")["view"]["callback_id"], "share_win");
+        // flywheel impact compares the arms (no win yet on either side).
+        let e = crate::json(db, &["impact", "--nudge", "share_win", "--json"]);
+        assert_eq!(e["nudged"]["n"].as_i64(), Some(count("sent")));
+        assert_eq!(e["held_out"]["n"].as_i64(), Some(count("held_out")));
+        assert_eq!(e["difference"], json!(0.0));
+        assert!(e["verdict"].as_str().is_some_and(|v| v.starts_with("no clear effect")), "{e}");
         drop(server);
     }
 }

@@ -22,6 +22,10 @@ pub struct TeamsSettings {
     /// An incoming webhook or Workflows URL for the digest (a secret: whoever holds it
     /// may post to the channel).
     pub webhook_url: Option<SecretSource>,
+    /// An incoming webhook or Workflows URL for nudges to a channel (e.g. the champions'):
+    /// unanswered questions are posted there too.
+    #[serde(default)]
+    pub nudges_url: Option<SecretSource>,
 }
 
 /// The digest as sections of lines: one reading for every format (Slack blocks, Teams
@@ -122,7 +126,7 @@ impl App {
         self.require_admin("connect Teams")?;
         let token = t.secret.read("the Teams security token")?;
         base64_token(&token)?;
-        if let Some(u) = &t.webhook_url {
+        for u in t.webhook_url.iter().chain(&t.nudges_url) {
             let url = u.read("the Teams webhook URL")?;
             let url = url.trim();
             // https, or plain http to this machine only (a local relay, a test stand-in).
@@ -137,12 +141,13 @@ impl App {
         }
         self.store_json("teams", t).await?;
         let by = self.caller().user().map(|u| u.id);
+        let from =
+            |u: &Option<SecretSource>| u.as_ref().map_or("-".to_owned(), ToString::to_string);
         let detail = format!(
-            "token from {}, webhook URL from {}",
+            "token from {}, digest URL from {}, nudges URL from {}",
             t.secret,
-            t.webhook_url
-                .as_ref()
-                .map_or("-".to_owned(), ToString::to_string)
+            from(&t.webhook_url),
+            from(&t.nudges_url)
         );
         Ok(self
             .store()
@@ -218,6 +223,44 @@ impl App {
                 .map_err(|e| AppError::Internal(e.to_string()))?;
         }
         Ok(())
+    }
+}
+
+impl App {
+    /// Posts a card to the Teams nudges channel, once per `subject` (across servers).
+    pub(crate) async fn teams_nudge(
+        &self,
+        subject: &str,
+        lines: &[String],
+        link: Option<&str>,
+    ) -> AppResult<()> {
+        let Some(url) = self.teams().await?.and_then(|t| t.nudges_url) else {
+            return Ok(());
+        };
+        let once = format!("teams-nudge:{subject}");
+        if !self
+            .store()
+            .first_sighting(&once, self.now(), chrono::Duration::days(3650))
+            .await?
+        {
+            return Ok(());
+        }
+        let url = url.read("the Teams nudges URL")?;
+        let body = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| flywheel_chat::teams::text(l, i == 0))
+            .collect();
+        let links: Vec<(String, String)> = link
+            .filter(|l| l.starts_with("https://"))
+            .map(|l| vec![("Open the question".to_owned(), l.to_owned())])
+            .unwrap_or_default();
+        flywheel_chat::teams::post(
+            url.trim(),
+            &flywheel_chat::teams::message(flywheel_chat::teams::card(body, &links)),
+        )
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
     }
 }
 

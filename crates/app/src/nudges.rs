@@ -299,6 +299,17 @@ impl App {
                     stage.replace('_', "-"),
                     k.wait_minutes
                 );
+                // The champions' Teams channel too, if one is connected (not for held-out
+                // questions).
+                if !held_out(&k.kind, &subject, k.holdout) {
+                    let plain = text.replace(&who, "a colleague");
+                    self.teams_nudge(
+                        &subject,
+                        &[plain, "Could one of you help?".to_owned()],
+                        link.as_deref(),
+                    )
+                    .await?;
+                }
                 for champion in self
                     .store()
                     .champions_near(asker)
@@ -380,6 +391,119 @@ impl App {
     }
 }
 
+/// Whether nudging a kind worked: the nudged against the held out, on the kind's outcome
+/// (quiet power users who shared a win since; questions answered since).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NudgeEffect {
+    pub kind: String,
+    pub outcome: &'static str,
+    /// `(people or questions, with the outcome)`.
+    pub nudged: (i64, i64),
+    pub held_out: (i64, i64),
+    /// The nudged share minus the held-out share, with Newcombe's 95% interval (the hybrid
+    /// score interval from two Wilson intervals); `None` when an arm is below the minimum
+    /// group size.
+    pub difference: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub verdict: String,
+}
+
+/// Wilson's 95% score interval of `k` of `n`.
+fn wilson(k: i64, n: i64) -> (f64, f64) {
+    let (k, n, z) = (k as f64, n as f64, 1.959_963_984_540_054_f64);
+    let p = k / n;
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    (centre - half, centre + half)
+}
+
+/// Newcombe's hybrid score interval (his method 10) for `k1/n1 − k2/n2`.
+pub fn newcombe(k1: i64, n1: i64, k2: i64, n2: i64) -> (f64, [f64; 2]) {
+    let (p1, p2) = (k1 as f64 / n1 as f64, k2 as f64 / n2 as f64);
+    let ((l1, u1), (l2, u2)) = (wilson(k1, n1), wilson(k2, n2));
+    let d = p1 - p2;
+    (
+        d,
+        [
+            d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt(),
+            d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt(),
+        ],
+    )
+}
+
+impl App {
+    /// Whether nudging `kind` worked (admins): `share_win` (wins shared afterwards) or
+    /// `unanswered` (questions answered afterwards), nudged against held out. Arms below
+    /// the minimum group size are not compared.
+    pub async fn nudge_effect(&self, kind: &str) -> AppResult<NudgeEffect> {
+        self.require_admin("see what nudging did")?;
+        let (rows, outcome) = match kind {
+            "share_win" => (
+                self.store().nudge_win_outcomes("share_win").await?,
+                "shared a win since",
+            ),
+            "unanswered" => (
+                self.store().nudge_question_outcomes().await?,
+                "answered since",
+            ),
+            other => return Err(AppError::Invalid(format!(
+                "{other:?} has no hold-out to compare: the campaigns are share_win and unanswered"
+            ))),
+        };
+        let arm = |state: &str| {
+            rows.iter()
+                .find(|(s, _, _)| s == state)
+                .map_or((0, 0), |(_, n, k)| (*n, *k))
+        };
+        let (nudged, held_out) = (arm("sent"), arm("held_out"));
+        let min = self.store().min_group_size().await?;
+        let (difference, ci95, verdict) = if nudged.0 < min || held_out.0 < min {
+            (
+                None,
+                None,
+                format!(
+                    "too few to compare: {} nudged and {} held out (each arm needs at least {min}, the minimum group size)",
+                    nudged.0, held_out.0
+                ),
+            )
+        } else {
+            let (d, ci) = newcombe(nudged.1, nudged.0, held_out.1, held_out.0);
+            let v = if ci[0] > 0.0 {
+                format!(
+                    "nudging worked: {:+.1} points (95% CI {:+.1} to {:+.1})",
+                    d * 100.0,
+                    ci[0] * 100.0,
+                    ci[1] * 100.0
+                )
+            } else if ci[1] < 0.0 {
+                format!(
+                    "nudging backfired: {:+.1} points (95% CI {:+.1} to {:+.1})",
+                    d * 100.0,
+                    ci[0] * 100.0,
+                    ci[1] * 100.0
+                )
+            } else {
+                format!(
+                    "no clear effect: {:+.1} points (95% CI {:+.1} to {:+.1})",
+                    d * 100.0,
+                    ci[0] * 100.0,
+                    ci[1] * 100.0
+                )
+            };
+            (Some(d), Some(ci), v)
+        };
+        Ok(NudgeEffect {
+            kind: kind.to_owned(),
+            outcome,
+            nudged,
+            held_out,
+            difference,
+            ci95,
+            verdict,
+        })
+    }
+}
+
 /// Queues the recurring scan (every five minutes), once per install.
 pub async fn ensure_scan(store: &flywheel_store::Store) -> AppResult<()> {
     store
@@ -391,6 +515,31 @@ pub async fn ensure_scan(store: &flywheel_store::Store) -> AppResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn newcombes_interval_matches_his_published_example() {
+        // Newcombe (1998), Statistics in Medicine 17:873, table II, method 10: (a) 56/70
+        // against 48/80, 0.2 (0.0524, 0.3339); (c) 5/56 against 0/29, (−0.0381, 0.1926).
+        let (d, ci) = newcombe(56, 70, 48, 80);
+        assert!((d - 0.2).abs() < 1e-9, "{d}");
+        assert!(
+            (ci[0] - 0.0524).abs() < 5e-5 && (ci[1] - 0.3339).abs() < 5e-5,
+            "{ci:?}"
+        );
+        let (_, ci) = newcombe(5, 56, 0, 29);
+        assert!(
+            (ci[0] + 0.0381).abs() < 5e-5 && (ci[1] - 0.1926).abs() < 5e-5,
+            "{ci:?}"
+        );
+        // (b) 9/10 against 3/10: 0.6 (0.1705, 0.8090).
+        let (d, ci) = newcombe(9, 10, 3, 10);
+        assert!(
+            (d - 0.6).abs() < 1e-9
+                && (ci[0] - 0.1705).abs() < 5e-5
+                && (ci[1] - 0.8090).abs() < 5e-5,
+            "{ci:?}"
+        );
+    }
 
     #[test]
     fn the_hold_out_draw_is_stable_and_near_its_share() {
