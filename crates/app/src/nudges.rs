@@ -446,9 +446,11 @@ impl App {
                 self.store().nudge_question_outcomes().await?,
                 "answered since",
             ),
-            other => return Err(AppError::Invalid(format!(
+            other => {
+                return Err(AppError::Invalid(format!(
                 "{other:?} has no hold-out to compare: the campaigns are share_win and unanswered"
-            ))),
+            )))
+            }
         };
         let arm = |state: &str| {
             rows.iter()

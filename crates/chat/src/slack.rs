@@ -207,6 +207,10 @@ pub const SCOPES: &[(&str, &str)] = &[
         "the same in private channels it is invited to",
     ),
     ("channels:read", "know the channels' names and members"),
+    (
+        "groups:read",
+        "know the names of the private channels it is invited to",
+    ),
     ("reactions:read", "count reactions as signals"),
     ("chat:write", "answer, post wins and the digest"),
     ("commands", "the /cani command"),
