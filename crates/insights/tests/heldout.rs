@@ -1,0 +1,140 @@
+//! The frozen held-out sets of issue 20 (`heldout/`), measured with the readers as they
+//! are: question detection, stage, and time saved. Run with `--nocapture` for the numbers.
+//!
+//! The sets were written and committed before any change to the readers; nothing is tuned
+//! on them. Until the readers reach the issue's targets, each number is held at least at
+//! its first measurement (a ratchet: a change that makes a reader worse on text it never
+//! saw fails the build); once a target is met, the target becomes the floor.
+
+use flywheel_domain::usage::QuestionStage;
+use flywheel_insights::questions::{classify, is_question};
+use flywheel_insights::wins::time_saved;
+
+fn rows(file: &str) -> Vec<Vec<String>> {
+    let path = format!("{}/heldout/{file}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect()
+}
+
+fn stage(label: &str) -> Option<QuestionStage> {
+    match label {
+        "awareness" => Some(QuestionStage::Awareness),
+        "access" => Some(QuestionStage::Access),
+        "howto" => Some(QuestionStage::HowTo),
+        "frontier" => Some(QuestionStage::Frontier),
+        "none" => None,
+        other => panic!("unknown label {other:?}"),
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+#[test]
+fn question_detection_and_stage_on_the_frozen_held_out_set() {
+    let set = rows("questions.tsv");
+    assert!(set.len() >= 150, "{} items", set.len());
+    let truth: Vec<(Option<QuestionStage>, &str)> =
+        set.iter().map(|r| (stage(&r[0]), r[1].as_str())).collect();
+    // Detection: is it a request for help at all?
+    let detected: Vec<bool> = truth.iter().map(|(_, t)| is_question(t)).collect();
+    let tp = truth
+        .iter()
+        .zip(&detected)
+        .filter(|((s, _), d)| s.is_some() && **d)
+        .count();
+    let fp = truth
+        .iter()
+        .zip(&detected)
+        .filter(|((s, _), d)| s.is_none() && **d)
+        .count();
+    let questions = truth.iter().filter(|(s, _)| s.is_some()).count();
+    let (precision, recall) = (ratio(tp, tp + fp), ratio(tp, questions));
+    println!("detection on {} posts ({questions} questions): precision {precision:.3}, recall {recall:.3}", truth.len());
+    // Stage, end to end: a question counts when it is detected and its stage is right.
+    let mut worst = (1.0f64, 1.0f64);
+    for s in [
+        QuestionStage::Awareness,
+        QuestionStage::Access,
+        QuestionStage::HowTo,
+        QuestionStage::Frontier,
+    ] {
+        let predicted: Vec<Option<QuestionStage>> = truth
+            .iter()
+            .zip(&detected)
+            .map(|((_, t), d)| d.then(|| classify(t).stage))
+            .collect();
+        let hit = truth
+            .iter()
+            .zip(&predicted)
+            .filter(|((t, _), p)| *t == Some(s) && **p == Some(s))
+            .count();
+        let said = predicted.iter().filter(|p| **p == Some(s)).count();
+        let real = truth.iter().filter(|(t, _)| *t == Some(s)).count();
+        let (p, r) = (ratio(hit, said), ratio(hit, real));
+        println!("  {s:?}: precision {p:.3}, recall {r:.3} (of {real})");
+        worst = (worst.0.min(p), worst.1.min(r));
+    }
+    // The first measurement (2026-12-07), as floors; the targets are 0.95 (detection) and
+    // 0.85 per stage.
+    // First measured: detection 0.989 / 0.701; the worst stage 0.741 / 0.469.
+    assert!(
+        precision >= 0.98 && recall >= 0.70,
+        "detection fell: {precision:.3} / {recall:.3}"
+    );
+    assert!(
+        worst.0 >= 0.74 && worst.1 >= 0.46,
+        "a stage fell: {worst:?}"
+    );
+}
+
+#[test]
+fn time_saved_on_the_frozen_held_out_set() {
+    let set = rows("wins.tsv");
+    assert!(set.len() >= 150, "{} items", set.len());
+    let (mut stated, mut exact, mut wrong, mut missed, mut invented, mut on_notwins) =
+        (0, 0, 0, 0, 0, 0);
+    for r in &set {
+        let read = time_saved(&r[5]);
+        let want: Option<(f64, &str)> = r[3].parse::<f64>().ok().map(|m| (m, r[4].as_str()));
+        match (r[0].as_str(), want, read) {
+            ("win", Some((m, per)), Some(got)) => {
+                stated += 1;
+                if (got.minutes_saved - m).abs() < 0.5 && got.per.as_str() == per {
+                    exact += 1;
+                } else {
+                    wrong += 1;
+                }
+            }
+            ("win", Some(_), None) => {
+                stated += 1;
+                missed += 1;
+            }
+            ("win", None, Some(_)) => invented += 1,
+            ("notwin", _, Some(_)) => on_notwins += 1,
+            _ => {}
+        }
+    }
+    println!(
+        "time saved on {} posts: {exact} of {stated} stated figures exact ({:.3}), {wrong} wrong numbers, {missed} missed, {invented} figures read from wins that state none, {on_notwins} from posts that are not wins",
+        set.len(),
+        ratio(exact, stated)
+    );
+    // The first measurement (2026-12-07), as floors; the target is 0.90 exact and no wrong
+    // number.
+    // First measured: 41 of 114 exact (0.360), 10 wrong numbers.
+    assert!(
+        ratio(exact, stated) >= 0.35,
+        "exact fell: {exact} of {stated}"
+    );
+    assert!(wrong <= 10, "more wrong numbers: {wrong}");
+}
