@@ -4,6 +4,7 @@ mod auth;
 mod badges;
 mod champions;
 mod chat;
+mod classify;
 mod demo;
 mod import;
 mod jobs;
@@ -66,6 +67,10 @@ enum Command {
     /// `serve` (one server per job) or here with `jobs run`.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// What Flywheel reads from a text and why: a question's stage, a win's time saved,
+    /// a "Can I?" question's tool, purpose and data class.
+    #[command(subcommand)]
+    Classify(classify::ClassifyCommand),
     /// Nudges in chat: enable a kind, tune its hold-out and rate limit, see what it did.
     #[command(subcommand)]
     Nudges(nudges::NudgesCommand),
@@ -377,6 +382,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(cmd) => import::run(cmd, &url()).await,
         Command::Auth(cmd) => auth::run(cmd, &url()).await,
         Command::Jobs(cmd) => jobs::run(cmd, &url()).await,
+        Command::Classify(cmd) => classify::run(cmd, &url()).await,
         Command::Nudges(cmd) => nudges::run(cmd, &url()).await,
         Command::Chat(cmd) => chat::run(cmd, &url()).await,
         Command::People(args) => people::run(args, &url()).await,

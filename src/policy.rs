@@ -16,16 +16,22 @@ use crate::import::read_bounded;
 pub const DEMO_CATALOG: &str = include_str!("../config/catalog.toml");
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("question").required(true).args(["text", "tool"])))]
 pub struct CanIArgs {
+    /// The question in plain words ("ChatGPT Enterprise to summarise a customer
+    /// contract"), read as the chat app reads it; what it cannot tell is listed as the
+    /// choices it would ask (and `--json` gives them).
+    #[arg(conflicts_with_all = ["tool", "purpose", "data"])]
+    text: Option<String>,
     /// The tool, as named in the catalog (`flywheel tools list`).
-    #[arg(long)]
-    tool: String,
+    #[arg(long, requires_all = ["purpose", "data"])]
+    tool: Option<String>,
     /// What for, e.g. "summarising".
     #[arg(long)]
-    purpose: String,
+    purpose: Option<String>,
     /// The class of data: public, internal, confidential, personal or restricted.
     #[arg(long = "data", value_name = "CLASS")]
-    data: String,
+    data: Option<String>,
     /// Ask as this account (its role, department and site go into the decision);
     /// otherwise the question is asked with no role, department or site.
     #[arg(long = "as", value_name = "EMAIL")]
@@ -116,16 +122,26 @@ pub async fn run_can_i(args: CanIArgs, url: &str) -> anyhow::Result<()> {
         Some(email) => Some(crate::operator(&store).account(email).await?),
         None => None,
     };
-    let q = Question {
-        tool: args.tool,
-        purpose: args.purpose,
-        data_class: args.data,
-    };
     let caller = user.map_or(flywheel_app::Caller::Operator, flywheel_app::Caller::User);
-    let a = flywheel_app::Core::new(store)
-        .app(caller)
-        .ask(&q, Channel::Cli)
-        .await?;
+    let app = flywheel_app::Core::new(store).app(caller);
+    let a = if let Some(text) = &args.text {
+        match app.chat_can_i(text, Channel::Cli).await? {
+            flywheel_app::chat_ask::ChatAnswer::Answered(a) => *a,
+            flywheel_app::chat_ask::ChatAnswer::Unclear {
+                reading,
+                tools,
+                purposes,
+                classes,
+            } => return unclear(args.json, &reading, (&tools, &purposes, &classes)),
+        }
+    } else {
+        let q = Question {
+            tool: args.tool.unwrap_or_default(),
+            purpose: args.purpose.unwrap_or_default(),
+            data_class: args.data.unwrap_or_default(),
+        };
+        app.ask(&q, Channel::Cli).await?
+    };
     if args.json {
         let out = AnswerOutput {
             answer: &a.answer,
@@ -165,6 +181,43 @@ pub async fn run_can_i(args: CanIArgs, url: &str) -> anyhow::Result<()> {
             };
             println!("  try: {}{link}", alt.tool);
         }
+    }
+    Ok(())
+}
+
+/// A plain question that could not be decided: what was read, and the choices.
+fn unclear(
+    json: bool,
+    r: &flywheel_app::chat_ask::AskReading,
+    (tools, purposes, classes): (&[String], &[String], &[String]),
+) -> anyhow::Result<()> {
+    let offered: &[String] = if r.tool_candidates.is_empty() {
+        tools
+    } else {
+        &r.tool_candidates
+    };
+    if json {
+        let v = serde_json::json!({
+            "allowed": null,
+            "read": {"tool": r.tool, "purpose": r.purpose, "data_class": r.data_class},
+            "choices": {
+                "tool": if r.tool.is_none() { offered.to_vec() } else { Vec::new() },
+                "purpose": if r.purpose.is_none() { purposes.to_vec() } else { Vec::new() },
+                "data_class": if r.data_class.is_none() { classes.to_vec() } else { Vec::new() },
+            },
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!("I couldn't tell everything from the question; ask again naming:");
+    if r.tool.is_none() {
+        println!("  the tool: {}", offered.join(", "));
+    }
+    if r.purpose.is_none() {
+        println!("  what for: {}", purposes.join(", "));
+    }
+    if r.data_class.is_none() {
+        println!("  which data: {}", classes.join(", "));
     }
     Ok(())
 }

@@ -1217,3 +1217,47 @@ both_backends! {
         drop(server);
     }
 }
+
+both_backends! {
+    async fn can_i_and_classify_read_plain_words_from_the_command_line(url: String) {
+        let db = url.as_str();
+        ok(db, &["init"]);
+        ok(db, &["tools", "load", concat!(env!("CARGO_MANIFEST_DIR"), "/config/catalog.toml")]);
+        // A plain question decided as the flags decide it, and logged as demand.
+        let plain = crate::json(db, &["can-i", "can I use chatgpt enterprise to summarise a customer contract?", "--json"]);
+        let flags = crate::json(db, &["can-i", "--tool", "ChatGPT Enterprise", "--purpose", "summarising", "--data", "confidential", "--json"]);
+        assert_eq!(plain["allowed"], flags["allowed"]);
+        assert_eq!((plain["tool"].as_str(), plain["purpose"].as_str(), plain["data_class"].as_str()), (Some("ChatGPT Enterprise"), Some("summarising"), Some("confidential")));
+        let logged = crate::rows(db, "SELECT channel, COUNT(*), '' FROM can_i_questions GROUP BY channel").await;
+        assert_eq!(logged, vec![("cli".to_owned(), 2, String::new())]);
+        // One it cannot decide: no answer, the choices it would ask, nothing logged.
+        let unclear = crate::json(db, &["can-i", "can I use copilot for drafting?", "--json"]);
+        assert_eq!(unclear["allowed"], Value::Null);
+        assert_eq!(unclear["read"]["purpose"], "drafting");
+        let tools: Vec<&str> = unclear["choices"]["tool"].as_array().expect("tools").iter().filter_map(Value::as_str).collect();
+        assert_eq!(tools.len(), 2, "the two Copilots: {tools:?}");
+        assert!(tools.contains(&"GitHub Copilot") && tools.contains(&"Microsoft 365 Copilot"));
+        assert_eq!(unclear["choices"]["data_class"].as_array().map(Vec::len), Some(5));
+        let text = ok(db, &["can-i", "can I use copilot for drafting?"]);
+        assert!(text.contains("ask again naming") && text.contains("the tool: "), "{text}");
+        let logged = crate::rows(db, "SELECT channel, COUNT(*), '' FROM can_i_questions GROUP BY channel").await;
+        assert_eq!(logged[0].1, 2, "an undecided question is not demand for a decision");
+        // Neither the words nor the flags: refused with the usage.
+        let out = flywheel(db, &["can-i"]);
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("<TEXT|--tool <TOOL>>"), "{out:?}");
+        // classify: each reader on any text, with --json.
+        let q = crate::json(db, &["classify", "question", "how do i get a copilot license?", "--json"]);
+        assert_eq!((q["is_question"].as_bool(), q["stage"].as_str()), (Some(true), Some("access")));
+        assert!(q["confidence"].as_i64().is_some_and(|c| (25..=100).contains(&c)), "{q}");
+        assert!(q["cues"].as_array().is_some_and(|c| !c.is_empty()), "{q}");
+        let n = crate::json(db, &["classify", "question", "thanks, that worked!", "--json"]);
+        assert_eq!(n["is_question"], false);
+        let w = crate::json(db, &["classify", "win", "Drafted the quarterly report in 20 minutes instead of 4 hours", "--json"]);
+        assert_eq!((w["minutes_before"].as_f64(), w["minutes_after"].as_f64(), w["minutes_saved"].as_f64(), w["per"].as_str()), (Some(240.0), Some(20.0), Some(220.0), Some("once")));
+        let none = ok(db, &["classify", "win", "the meeting recap feature is magic"]);
+        assert!(none.contains("no figure"), "{none}");
+        let c = crate::json(db, &["classify", "can-i", "copilot for drafting internal plans", "--json"]);
+        assert_eq!((c["tool"].clone(), c["purpose"].as_str(), c["data_class"].as_str()), (Value::Null, Some("drafting"), Some("internal")));
+        assert_eq!(c["would_ask"], serde_json::json!(["which tool"]));
+    }
+}
