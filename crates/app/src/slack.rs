@@ -40,8 +40,17 @@ pub struct Reading {
     pub question: Option<(flywheel_domain::usage::QuestionStage, Vec<String>)>,
     /// The time saved it states.
     pub saved: Option<Saved>,
+    /// As a reply in a question's thread: whether it answers (carries content), or only
+    /// acknowledges ("thanks", "+1", "following"). Readings kept before this was read
+    /// count as answers, as they did.
+    #[serde(default = "answers")]
+    pub answer: bool,
     /// The text, only when the admin chose to keep it.
     pub text: Option<String>,
+}
+
+fn answers() -> bool {
+    true
 }
 
 /// Time saved as a post states it (see `flywheel_insights::wins::time_saved`).
@@ -71,6 +80,7 @@ pub fn read(text: &str, keep_text: bool) -> Reading {
     Reading {
         question,
         saved,
+        answer: flywheel_insights::questions::is_answer(text),
         text: keep_text.then(|| text.to_owned()),
     }
 }
@@ -91,8 +101,9 @@ fn by_person(m: &SlackMsg, bots: &std::collections::HashSet<String>) -> bool {
 }
 
 /// Questions of a help channel: top-level posts that ask, with their stage and the people
-/// who answered in the thread; each answerer gets a `help` tie to the asker on the day of
-/// their first answer. `readings[i]` is the reading of `msgs[i]`.
+/// who answered in the thread (a reply with content, not an acknowledgement; never the
+/// asker); each answerer gets a `help` tie to the asker on the day of their first answer.
+/// `readings[i]` is the reading of `msgs[i]`.
 pub fn questions_of(
     msgs: &[SlackMsg],
     readings: &[Reading],
@@ -107,7 +118,13 @@ pub fn questions_of(
     // help channel has tens of thousands of questions).
     let mut replies: std::collections::HashMap<&str, Vec<&SlackMsg>> =
         std::collections::HashMap::new();
-    for r in msgs.iter().filter(|r| by_person(r, bots) && r.is_reply()) {
+    // Only replies that answer (not a thanks, "+1" or "following") make answerers and
+    // help ties.
+    for (r, _) in msgs
+        .iter()
+        .zip(readings)
+        .filter(|(r, reading)| by_person(r, bots) && r.is_reply() && reading.answer)
+    {
         if let Some(t) = r.thread_ts.as_deref() {
             replies.entry(t).or_default().push(r);
         }
@@ -192,6 +209,61 @@ pub fn wins_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn msg(ts: &str, user: &str, text: &str, thread: Option<&str>) -> SlackMsg {
+        SlackMsg {
+            channel: "ai-help".into(),
+            ts: ts.into(),
+            at: flywheel_ingest::slack::parse_ts(ts).expect("ts"),
+            user: Some(user.into()),
+            subtype: None,
+            text: text.into(),
+            thread_ts: thread.map(Into::into),
+            parent_user_id: None,
+            reactions: Vec::new(),
+            mentions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_replies_with_content_answer_and_make_help_ties() {
+        let q = "1700000000.000100";
+        let mut msgs = vec![
+            msg(q, "UASK", "how do I get a copilot licence?", Some(q)),
+            msg(
+                "1700000100.000200",
+                "UTHX",
+                "thanks for asking, same question here",
+                Some(q),
+            ),
+            msg("1700000200.000300", "UPLUS", "+1 :eyes:", Some(q)),
+            msg("1700000300.000400", "UASK", "any update on this?", Some(q)),
+            msg(
+                "1700000400.000500",
+                "UHELP",
+                "Request it through the portal, it takes a day",
+                Some(q),
+            ),
+            msg("1700000500.000600", "ULOOP", "loop me in <@UHELP>", Some(q)),
+        ];
+        let readings = read_all(&mut msgs, false);
+        let (questions, ties) = questions_of(&msgs, &readings, &Default::default());
+        assert_eq!(questions.len(), 1);
+        assert_eq!(questions[0].answerers, vec!["UHELP".to_owned()]);
+        assert_eq!(
+            questions[0].first_answer_at,
+            flywheel_ingest::slack::parse_ts("1700000400.000500")
+        );
+        assert_eq!(ties.len(), 1);
+        assert_eq!(
+            (ties[0].from.as_str(), ties[0].to.as_str()),
+            ("UHELP", "UASK")
+        );
+        // A reading kept before answers were told apart counts as an answer, as it did.
+        let old: Reading = serde_json::from_str(r#"{"question":null,"saved":null,"text":null}"#)
+            .expect("an older reading");
+        assert!(old.answer);
+    }
 
     #[test]
     fn permalinks_follow_slacks_format() {

@@ -495,9 +495,168 @@ pub fn is_question(text: &str) -> bool {
         .any(|w| norm.starts_with(w))
 }
 
+/// Replies that carry no answer: thanks, agreement, "+1", "following", "loop me in", a bump.
+const ACKNOWLEDGEMENTS: &[&str] = &[
+    "thanks",
+    "thank",
+    "you",
+    "thx",
+    "ty",
+    "tysm",
+    "cheers",
+    "merci",
+    "gracias",
+    "danke",
+    "appreciate",
+    "appreciated",
+    "it",
+    "much",
+    "so",
+    "very",
+    "a",
+    "lot",
+    "many",
+    "plus",
+    "1",
+    "following",
+    "follow",
+    "subscribing",
+    "subscribed",
+    "watching",
+    "interested",
+    "same",
+    "here",
+    "too",
+    "me",
+    "question",
+    "q",
+    "loop",
+    "in",
+    "keep",
+    "posted",
+    "cc",
+    "bump",
+    "bumping",
+    "any",
+    "update",
+    "updates",
+    "on",
+    "this",
+    "lol",
+    "haha",
+    "nice",
+    "cool",
+    "great",
+    "ok",
+    "okay",
+    "k",
+    "yes",
+    "yep",
+    "yeah",
+    "no",
+    "worries",
+    "np",
+    "good",
+    "awesome",
+    "perfect",
+    "got",
+    "that",
+    "sounds",
+    "will",
+    "try",
+    "pls",
+    "please",
+    "also",
+    "wondering",
+    "curious",
+    "+1",
+    "beaucoup",
+    "muchas",
+    "vielen",
+    "dank",
+    "for",
+    "asking",
+    "the",
+    "same",
+    "have",
+    "i",
+    "we",
+    "to",
+    "know",
+    "want",
+    "would",
+    "like",
+];
+
+/// Whether a reply in a question's thread answers it: it carries content (a link, code, or
+/// words beyond thanks, agreement, "+1", "following", "loop me in" or a bump). Mentions
+/// and emoji are not content.
+pub fn is_answer(text: &str) -> bool {
+    if text.contains("http://") || text.contains("https://") || text.contains('`') {
+        return true;
+    }
+    // Mentions (`<@U…>`, `<#C…>`, `<!here>`) and emoji (`:tada:`) carry no answer.
+    let mut plain = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('<') {
+        plain.push_str(&rest[..i]);
+        rest = rest[i..].find('>').map_or("", |j| &rest[i + j + 1..]);
+    }
+    plain.push_str(rest);
+    let words: Vec<String> = plain
+        .split_whitespace()
+        .filter(|w| !(w.len() > 2 && w.starts_with(':') && w.ends_with(':')))
+        .map(|w| {
+            if w == "+1" {
+                "+1".to_owned()
+            } else {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            }
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty() && !words.iter().all(|w| ACKNOWLEDGEMENTS.contains(&w.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn acknowledgements_are_not_answers() {
+        for ack in [
+            "thanks!",
+            "Thank you so much <@U02HELPER> :pray:",
+            "+1",
+            "following",
+            "loop me in",
+            "same question here",
+            ":eyes:",
+            "bump",
+            "any update on this?",
+            "ty",
+            "merci beaucoup",
+            "following :popcorn:",
+            "cc <@U0123>",
+            "me too",
+            "subscribing",
+            "ok thanks will try",
+        ] {
+            assert!(!is_answer(ack), "{ack:?} is not an answer");
+        }
+        for answer in [
+            "Ask IT for a licence, it takes a day.",
+            "you need the M365 E3 add-on, request it through the portal",
+            "https://intranet.example.com/it/request",
+            "try `=XLOOKUP(A2, Sheet2!A:A, Sheet2!B:B)`",
+            "restart outlook, the icon shows up after",
+            "no, only public data goes into the free one",
+            "thanks! also: you can pin the GPT in the sidebar",
+        ] {
+            assert!(is_answer(answer), "{answer:?} answers");
+        }
+    }
 
     #[test]
     fn explains_itself() {
