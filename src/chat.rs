@@ -92,6 +92,10 @@ pub struct ConnectArgs {
     /// are kept: who asked, at which stage, who answered, time saved).
     #[arg(long)]
     keep_text: bool,
+    /// The workspace's time zone (an IANA name such as America/Chicago): messages seen
+    /// live are filed by its local date, as `import slack --tz` files an export's.
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -216,6 +220,7 @@ pub async fn run(cmd: ChatCommand, url: &str) -> anyhow::Result<()> {
                 bot_user_id: who.bot_user_id,
                 channel_names,
                 workspace_url: who.url,
+                tz: args.tz.clone(),
                 keep_text: args.keep_text,
             };
             app.set_slack(&settings).await?;

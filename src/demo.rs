@@ -917,6 +917,8 @@ async fn import_usage(store: &flywheel_store::Store, history: &History) -> anyho
         wins_channels: vec!["ai-wins".into()],
         keep_text: false,
         workspace_url: None,
+        // The synthetic export's day files are UTC days (`write_export`).
+        tz: flywheel_ingest::slack::Zone::utc(),
         common: crate::usage_import::CommonArgs {
             identities: None,
             json: false,

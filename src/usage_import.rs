@@ -390,6 +390,11 @@ pub struct SlackArgs {
     /// where and when it was shared, with no link.
     #[arg(long, value_name = "URL", value_parser = parse_workspace_url)]
     pub workspace_url: Option<String>,
+    /// The workspace's time zone (an IANA name such as America/Chicago): messages are
+    /// filed by its local date, as Slack files its day files, daylight saving included.
+    /// UTC when not given.
+    #[arg(long, value_name = "ZONE", value_parser = flywheel_ingest::slack::Zone::parse, default_value = "UTC")]
+    pub tz: flywheel_ingest::slack::Zone,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -439,6 +444,7 @@ pub async fn slack(
         wins_channels: args.wins_channels.clone(),
         keep_text: args.keep_text,
         workspace_url: args.workspace_url.clone(),
+        zone: args.tz,
     };
     let pb = progress::items(export.channels.len() as u64, "reading channels");
     let out = crate::operator(store)

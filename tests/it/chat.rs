@@ -366,6 +366,11 @@ both_backends! {
         // A channel that is not an id is refused before anything is kept.
         let bad = flywheel(db, &["chat", "slack", "connect", "--bot-token-file", &dir.path().join("bot-token").display().to_string(), "--signing-secret-file", &dir.path().join("signing-secret").display().to_string(), "--help-channel", "#ai-help", "--api-base-url", &slack.base]);
         assert!(String::from_utf8_lossy(&bad.stderr).contains("not a Slack channel id"), "{bad:?}");
+        // The workspace's time zone is checked before anything is kept.
+        let bad = connect_channels(db, &slack, dir.path(), "xoxb-good-token", &["--tz", "Mars/Olympus"]);
+        assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("IANA"), "{bad:?}");
+        let good = connect_channels(db, &slack, dir.path(), "xoxb-good-token", &["--help-channel", "C0123HELP", "--tz", "America/Chicago"]);
+        assert!(good.status.success(), "{good:?}");
     }
 }
 
@@ -1259,5 +1264,35 @@ both_backends! {
         let c = crate::json(db, &["classify", "can-i", "copilot for drafting internal plans", "--json"]);
         assert_eq!((c["tool"].clone(), c["purpose"].as_str(), c["data_class"].as_str()), (Value::Null, Some("drafting"), Some("internal")));
         assert_eq!(c["would_ask"], serde_json::json!(["which tool"]));
+    }
+}
+
+both_backends! {
+    async fn a_slack_export_is_filed_by_the_workspaces_local_date(url: String) {
+        let db = url.as_str();
+        let dir = tempfile::tempdir().expect("tempdir");
+        ok(db, &["init"]);
+        let user = |id: &str| flywheel_ingest::slack::SlackUser { id: id.into(), name: id.to_lowercase(), real_name: None, email: None, is_bot: false, deleted: false };
+        // A thread in Chicago the evening before daylight saving starts (22:30 CST, 04:30
+        // UTC the next day), and one the evening it started (23:30 CDT, 04:30 UTC).
+        let msg = |ts: &str, u: &str, thread: &str| flywheel_ingest::slack::SlackMessage {
+            channel: "general".into(), ts: ts.into(), at: flywheel_ingest::slack::parse_ts(ts).expect("ts"), user: Some(u.into()),
+            subtype: None, text: "hello".into(), thread_ts: Some(thread.into()), parent_user_id: None, reactions: Vec::new(), mentions: Vec::new(),
+        };
+        let evening = "1772944200.000100"; // 2026-03-08T04:30:00Z
+        let after_midnight = "1773030600.000100"; // 2026-03-09T04:30:00Z
+        let messages = vec![
+            msg(evening, "UA", evening),
+            msg("1772944260.000200", "UB", evening),
+            msg(after_midnight, "UA", after_midnight),
+            msg("1773030660.000200", "UB", after_midnight),
+        ];
+        let zip = dir.path().join("export.zip");
+        flywheel_ingest::slack::write_export(std::fs::File::create(&zip).expect("zip"), &[user("UA"), user("UB")], &["general"], &messages).expect("export");
+        let bad = flywheel(db, &["import", "slack", &zip.display().to_string(), "--tz", "Mars/Olympus"]);
+        assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("IANA"), "{bad:?}");
+        ok(db, &["import", "slack", &zip.display().to_string(), "--tz", "America/Chicago"]);
+        let days = crate::rows(db, "SELECT day, COUNT(*), kind FROM chat_ties WHERE kind = 'reply' GROUP BY day, kind ORDER BY day").await;
+        assert_eq!(days, vec![("2026-03-07".to_owned(), 1, "reply".to_owned()), ("2026-03-08".to_owned(), 1, "reply".to_owned())], "by Chicago's dates, not UTC's 03-08 and 03-09");
     }
 }

@@ -30,6 +30,10 @@ pub struct SlackSettings {
     /// live link to their post, as an import given `--workspace-url` does.
     #[serde(default)]
     pub workspace_url: String,
+    /// The workspace's time zone (IANA), by whose local date messages are filed; UTC when
+    /// none.
+    #[serde(default)]
+    pub tz: Option<String>,
     /// Keep the text of questions and wins seen live (off: derived signals only).
     #[serde(default)]
     pub keep_text: bool,
@@ -50,6 +54,16 @@ pub fn channel(c: &str) -> AppResult<()> {
     }
 }
 
+impl SlackSettings {
+    /// The workspace's time zone (UTC when none or unreadable).
+    pub fn zone(&self) -> flywheel_ingest::slack::Zone {
+        self.tz
+            .as_deref()
+            .and_then(|t| flywheel_ingest::slack::Zone::parse(t).ok())
+            .unwrap_or_default()
+    }
+}
+
 impl App {
     /// The connected Slack workspace, if any.
     pub async fn slack(&self) -> AppResult<Option<SlackSettings>> {
@@ -62,6 +76,9 @@ impl App {
         self.require_admin("connect Slack")?;
         s.bot_token.read("the bot token")?;
         s.signing_secret.read("the signing secret")?;
+        if let Some(tz) = &s.tz {
+            flywheel_ingest::slack::Zone::parse(tz).map_err(AppError::Invalid)?;
+        }
         for c in s
             .help_channels
             .iter()

@@ -40,6 +40,8 @@ pub struct SlackOptions {
     pub keep_text: bool,
     /// The workspace's address, for wins' permalinks.
     pub workspace_url: Option<String>,
+    /// The workspace's time zone: ties are filed by its local date.
+    pub zone: flywheel_ingest::slack::Zone,
 }
 
 fn is_one_of(channel: &str, names: &[String]) -> bool {
@@ -186,9 +188,9 @@ impl App {
             let mut msgs = export.channel_messages(&c)?;
             imp.count_messages(msgs.len() as u64);
             let readings = read_all(&mut msgs, opts.keep_text);
-            let mut ties = derive_ties(&msgs, &bots);
+            let mut ties = derive_ties(&msgs, &bots, opts.zone);
             if is_one_of(&c, &opts.help_channels) {
-                let (questions, help) = questions_of(&msgs, &readings, &bots);
+                let (questions, help) = questions_of(&msgs, &readings, &bots, opts.zone);
                 ties.extend(help);
                 imp.add_questions(IdentityKind::Slack, &questions).await?;
             }

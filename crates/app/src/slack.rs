@@ -108,6 +108,7 @@ pub fn questions_of(
     msgs: &[SlackMsg],
     readings: &[Reading],
     bots: &std::collections::HashSet<String>,
+    zone: flywheel_ingest::slack::Zone,
 ) -> (
     Vec<flywheel_domain::usage::ChatQuestion>,
     Vec<flywheel_domain::usage::ChatTie>,
@@ -152,7 +153,7 @@ pub fn questions_of(
                 kind: flywheel_domain::usage::InteractionKind::Help,
                 from: a.clone(),
                 to: asker.clone(),
-                day: at.date_naive(),
+                day: zone.day(*at),
                 channel: q.channel.clone(),
                 weight: 1.0,
             });
@@ -247,7 +248,12 @@ mod tests {
             msg("1700000500.000600", "ULOOP", "loop me in <@UHELP>", Some(q)),
         ];
         let readings = read_all(&mut msgs, false);
-        let (questions, ties) = questions_of(&msgs, &readings, &Default::default());
+        let (questions, ties) = questions_of(
+            &msgs,
+            &readings,
+            &Default::default(),
+            flywheel_ingest::slack::Zone::utc(),
+        );
         assert_eq!(questions.len(), 1);
         assert_eq!(questions[0].answerers, vec!["UHELP".to_owned()]);
         assert_eq!(

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use flywheel_chat::events::Envelope;
 use flywheel_chat::slack::Refusal;
 use flywheel_domain::org::IdentityKind;
-use flywheel_ingest::slack::{derive_ties, message_from_json, parse_ts, user_from_json};
+use flywheel_ingest::slack::{derive_ties, message_from_json, parse_ts, user_from_json, Zone};
 use flywheel_store::{ChatImport, LiveMessage, NewJob};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -288,6 +288,7 @@ impl App {
         bots.insert(s.bot_user_id.clone());
         bots.extend(members.iter().filter(|m| m.is_bot).map(|m| m.id.clone()));
 
+        let zone = s.zone();
         let mut imp = store.begin_live_chat_import("slack").await?;
         imp.add_users(IdentityKind::Slack, &members).await?;
         let mut days = Vec::new();
@@ -300,6 +301,8 @@ impl App {
                     "slack",
                     &LiveMessage {
                         channel: channel.clone(),
+                        day: day_of(zone, &message.ts).unwrap_or_default(),
+                        thread_day: message.thread_ts.as_deref().and_then(|t| day_of(zone, t)),
                         ts: message.ts.clone(),
                         thread_ts: message.thread_ts.clone(),
                         user: message.user.clone(),
@@ -311,7 +314,7 @@ impl App {
                     },
                 )
                 .await?;
-                days.extend(message.thread_ts.as_deref().and_then(day_of));
+                days.extend(message.thread_ts.as_deref().and_then(|t| day_of(zone, t)));
             }
             LiveEvent::Deleted { ts, .. } => imp.delete_live_message("slack", &channel, ts).await?,
             LiveEvent::Reaction {
@@ -327,7 +330,7 @@ impl App {
             LiveEvent::Member { .. } | LiveEvent::HomeOpened { .. } => {}
         }
         if !channel.is_empty() {
-            days.extend(day_of(&ts));
+            days.extend(day_of(zone, &ts));
             days.sort();
             days.dedup();
             let role = ChannelRole {
@@ -336,7 +339,7 @@ impl App {
                 links: (!s.workspace_url.is_empty())
                     .then(|| crate::slack::Permalinks::new(&s.workspace_url, &channel_id)),
             };
-            rederive(&mut imp, &channel, &role, &days, &bots).await?;
+            rederive(&mut imp, &channel, &role, (&days, zone), &bots).await?;
         }
         imp.finish(IdentityKind::Slack).await?;
         Ok(())
@@ -452,12 +455,12 @@ struct ChannelRole {
     links: Option<crate::slack::Permalinks>,
 }
 
-fn day_of(ts: &str) -> Option<String> {
-    parse_ts(ts).map(|t| t.date_naive().format("%Y-%m-%d").to_string())
+fn day_of(zone: Zone, ts: &str) -> Option<String> {
+    parse_ts(ts).map(|t| zone.day(t).format("%Y-%m-%d").to_string())
 }
 
-fn on_days(days: &[String], t: chrono::DateTime<chrono::Utc>) -> bool {
-    days.contains(&t.date_naive().format("%Y-%m-%d").to_string())
+fn on_days(days: &[String], zone: Zone, t: chrono::DateTime<chrono::Utc>) -> bool {
+    days.contains(&zone.day(t).format("%Y-%m-%d").to_string())
 }
 
 /// Derives `days` of `channel` again from the live messages, with the export's
@@ -466,7 +469,7 @@ async fn rederive(
     imp: &mut ChatImport,
     channel: &str,
     role: &ChannelRole,
-    days: &[String],
+    (days, zone): (&[String], Zone),
     bots: &HashSet<String>,
 ) -> AppResult<()> {
     let rows = imp.live_messages("slack", channel, days).await?;
@@ -488,14 +491,14 @@ async fn rederive(
             mentions: r.mentions,
         });
     }
-    let mut ties = derive_ties(&msgs, bots);
+    let mut ties = derive_ties(&msgs, bots, zone);
     let mut derived_ts: HashSet<String> = HashSet::new();
     if role.help {
-        let (questions, help) = questions_of(&msgs, &readings, bots);
+        let (questions, help) = questions_of(&msgs, &readings, bots, zone);
         ties.extend(help);
         let questions: Vec<_> = questions
             .into_iter()
-            .filter(|q| on_days(days, q.at))
+            .filter(|q| on_days(days, zone, q.at))
             .collect();
         derived_ts.extend(questions.iter().map(|q| q.ts.clone()));
         imp.add_questions(IdentityKind::Slack, &questions).await?;
@@ -503,7 +506,7 @@ async fn rederive(
     if role.wins {
         let wins: Vec<_> = wins_of(&msgs, &readings, bots, role.links.as_ref())
             .into_iter()
-            .filter(|w| on_days(days, w.at))
+            .filter(|w| on_days(days, zone, w.at))
             .collect();
         derived_ts.extend(wins.iter().map(|w| w.ts.clone()));
         imp.add_wins(IdentityKind::Slack, &wins).await?;
@@ -512,7 +515,7 @@ async fn rederive(
     // bot's) loses the row it had.
     let gone: Vec<String> = msgs
         .iter()
-        .filter(|m| on_days(days, m.at) && !derived_ts.contains(&m.ts))
+        .filter(|m| on_days(days, zone, m.at) && !derived_ts.contains(&m.ts))
         .map(|m| m.ts.clone())
         .collect();
     for ts in gone {

@@ -78,6 +78,41 @@ impl SlackMessage {
     }
 }
 
+/// The workspace's time zone: messages are filed by its local date (as Slack's own export
+/// files its day files), daylight saving included; UTC when none is given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Zone(Option<chrono_tz::Tz>);
+
+impl Zone {
+    /// An IANA time zone (`America/Chicago`); the error names the value.
+    pub fn parse(name: &str) -> Result<Zone, String> {
+        name.trim()
+            .parse::<chrono_tz::Tz>()
+            .map(|tz| Zone(Some(tz)))
+            .map_err(|_| {
+                format!("{name:?} is not a time zone: use an IANA name such as America/Chicago or Europe/Paris")
+            })
+    }
+
+    /// UTC.
+    pub fn utc() -> Zone {
+        Zone(None)
+    }
+
+    /// The local date of instant `t`.
+    pub fn day(self, t: DateTime<Utc>) -> NaiveDate {
+        match self.0 {
+            Some(tz) => t.with_timezone(&tz).date_naive(),
+            None => t.date_naive(),
+        }
+    }
+
+    /// Its IANA name (`UTC` when none).
+    pub fn name(self) -> &'static str {
+        self.0.map_or("UTC", |tz| tz.name())
+    }
+}
+
 /// Parses a Slack `ts` ("1452837318.000002") as decimal text into an instant.
 pub fn parse_ts(ts: &str) -> Option<DateTime<Utc>> {
     let (secs, frac) = ts.split_once('.').unwrap_or((ts, ""));
@@ -496,6 +531,7 @@ pub fn message_from_json(channel: &str, m: &Value) -> Result<SlackMessage, Strin
 pub fn derive_ties(
     messages: &[SlackMessage],
     bots: &std::collections::HashSet<String>,
+    zone: Zone,
 ) -> Vec<ChatTie> {
     let human =
         |m: &SlackMessage| m.is_human() && m.user.as_ref().is_some_and(|u| !bots.contains(u));
@@ -520,7 +556,7 @@ pub fn derive_ties(
         let Some(author) = m.user.as_deref() else {
             continue;
         };
-        let day = m.at.date_naive();
+        let day = zone.day(m.at);
         if m.is_reply() {
             let parent = m.parent_user_id.clone().or_else(|| {
                 m.thread_ts
@@ -543,7 +579,7 @@ pub fn derive_ties(
             }
         }
         if let Some(t) = m.thread_ts.as_deref() {
-            let root_day = roots.get(t).map_or(day, |r| r.at.date_naive());
+            let root_day = roots.get(t).map_or(day, |r| zone.day(r.at));
             let entry = threads.entry(t).or_insert((root_day, Vec::new()));
             if !entry.1.iter().any(|p| p == author) {
                 entry.1.push(author.to_owned());
@@ -693,6 +729,27 @@ pub fn write_export<W: std::io::Write + std::io::Seek>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn days_follow_the_workspace_zone_across_a_dst_change() {
+        let chicago = Zone::parse("America/Chicago").expect("a zone");
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("an instant");
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a day");
+        // Daylight saving starts in Chicago at 02:00 on 2026-03-08 (UTC−6 → UTC−5).
+        for (instant, local, utc) in [
+            ("2026-03-08T04:30:00Z", "2026-03-07", "2026-03-08"), // 22:30 CST, the evening before
+            ("2026-03-08T06:15:00Z", "2026-03-08", "2026-03-08"), // 00:15 CST, just after midnight
+            ("2026-03-09T04:30:00Z", "2026-03-08", "2026-03-09"), // 23:30 CDT
+            ("2026-03-09T05:15:00Z", "2026-03-09", "2026-03-09"), // 00:15 CDT
+            ("2026-11-01T05:30:00Z", "2026-11-01", "2026-11-01"), // 00:30 CDT, the night it ends
+            ("2026-11-02T05:30:00Z", "2026-11-01", "2026-11-02"), // 23:30 CST
+        ] {
+            assert_eq!(chicago.day(at(instant)), day(local), "{instant}");
+            assert_eq!(Zone::utc().day(at(instant)), day(utc), "{instant}");
+        }
+        assert_eq!(chicago.name(), "America/Chicago");
+        assert!(Zone::parse("Mars/Olympus").is_err_and(|e| e.contains("IANA")));
+    }
     use super::*;
 
     fn fixture() -> PathBuf {
@@ -785,7 +842,7 @@ mod tests {
         let mut join = msg("1700000300.000400", "UD", "<@UD> has joined", None, None);
         join.subtype = Some("channel_join".into());
         let bots = std::collections::HashSet::from(["UBOT".to_owned()]);
-        let ties = derive_ties(&[root, r1, r2, join], &bots);
+        let ties = derive_ties(&[root, r1, r2, join], &bots, Zone::utc());
         let has = |k: &str, f: &str, t: &str| {
             ties.iter()
                 .find(|x| x.kind.as_str() == k && x.from == f && x.to == t)

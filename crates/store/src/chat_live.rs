@@ -14,6 +14,10 @@ use crate::{Store, StoreError, TxLock};
 pub struct LiveMessage {
     pub channel: String,
     pub ts: String,
+    /// The workspace-local days of `ts` and `thread_ts` (`YYYY-MM-DD`), as the
+    /// derivation files them.
+    pub day: String,
+    pub thread_day: Option<String>,
     pub thread_ts: Option<String>,
     pub user: Option<String>,
     pub subtype: Option<String>,
@@ -33,12 +37,6 @@ pub enum ChatAccount {
     /// The person's account is disabled (deprovisioned).
     Disabled,
     Account(crate::User),
-}
-
-/// The UTC day of a Slack `ts` (`1700000000.000200`), as stored.
-fn day_of(ts: &str) -> Option<String> {
-    let secs: i64 = ts.split('.').next()?.parse().ok()?;
-    chrono::DateTime::from_timestamp(secs, 0).map(|t| crate::date_text(t.date_naive()))
 }
 
 impl Store {
@@ -203,8 +201,6 @@ impl ChatImport {
         kind: &str,
         m: &LiveMessage,
     ) -> Result<(), StoreError> {
-        let day = day_of(&m.ts).ok_or_else(|| StoreError::Invalid(format!("ts {:?}", m.ts)))?;
-        let thread_day = m.thread_ts.as_deref().and_then(day_of);
         sqlx::query(
             "INSERT INTO chat_live_messages (kind, channel, ts, day, thread_ts, thread_day, user_identity, subtype, \
              parent_user_id, mentions, reading) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -215,9 +211,9 @@ impl ChatImport {
         .bind(kind)
         .bind(&m.channel)
         .bind(&m.ts)
-        .bind(day)
+        .bind(&m.day)
         .bind(&m.thread_ts)
-        .bind(thread_day)
+        .bind(&m.thread_day)
         .bind(&m.user)
         .bind(&m.subtype)
         .bind(&m.parent_user_id)
@@ -299,7 +295,7 @@ impl ChatImport {
         for day in days {
             rows.extend(
                 sqlx::query(
-                    "SELECT ts, thread_ts, user_identity, subtype, parent_user_id, mentions, reading FROM chat_live_messages \
+                    "SELECT ts, thread_ts, user_identity, subtype, parent_user_id, mentions, reading, day, thread_day FROM chat_live_messages \
                      WHERE kind = $1 AND channel = $2 AND (day = $3 OR thread_day = $3 OR ts IN \
                      (SELECT thread_ts FROM chat_live_messages WHERE kind = $1 AND channel = $2 AND day = $3))",
                 )
@@ -322,6 +318,8 @@ impl ChatImport {
                 parent_user_id: r.try_get(4)?,
                 mentions: serde_json::from_str(&mentions).unwrap_or_default(),
                 reading: r.try_get(6)?,
+                day: r.try_get(7)?,
+                thread_day: r.try_get(8)?,
                 reactions: Vec::new(),
             });
         }
