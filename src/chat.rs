@@ -110,6 +110,7 @@ struct Status {
     wins_channel: Option<String>,
     digest_channel: Option<String>,
     keep_text: bool,
+    time_zone: String,
 }
 
 impl From<SlackSettings> for Status {
@@ -121,6 +122,7 @@ impl From<SlackSettings> for Status {
         let help_channels = s.help_channels.iter().map(named).collect();
         let wins_channel = s.wins_channel.as_ref().map(named);
         let digest_channel = s.digest_channel.as_ref().map(named);
+        let time_zone = s.zone().name().to_owned();
         Status {
             bot_token_from: s.bot_token.to_string(),
             signing_secret_from: s.signing_secret.to_string(),
@@ -132,6 +134,7 @@ impl From<SlackSettings> for Status {
             wins_channel,
             digest_channel,
             keep_text: s.keep_text,
+            time_zone,
         }
     }
 }
@@ -154,6 +157,7 @@ impl Report for Status {
         );
         println!("wins channel:    {}", or(&self.wins_channel));
         println!("digest channel:  {}", or(&self.digest_channel));
+        println!("time zone:       {}", self.time_zone);
         println!(
             "message text:    {}",
             if self.keep_text {

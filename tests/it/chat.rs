@@ -371,6 +371,7 @@ both_backends! {
         assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("IANA"), "{bad:?}");
         let good = connect_channels(db, &slack, dir.path(), "xoxb-good-token", &["--help-channel", "C0123HELP", "--tz", "America/Chicago"]);
         assert!(good.status.success(), "{good:?}");
+        assert!(ok(db, &["chat", "slack", "status"]).contains("time zone:       America/Chicago"));
     }
 }
 
