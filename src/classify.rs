@@ -161,16 +161,7 @@ pub async fn run(cmd: ClassifyCommand, url: &str) -> anyhow::Result<()> {
             purposes.sort();
             purposes.dedup();
             let r = flywheel_app::chat_ask::read_question(&text, &tools, &purposes);
-            let mut would_ask = Vec::new();
-            if r.tool.is_none() {
-                would_ask.push("which tool");
-            }
-            if r.purpose.is_none() {
-                would_ask.push("what for");
-            }
-            if r.data_class.is_none() {
-                would_ask.push("with which data");
-            }
+            let would_ask = r.missing();
             emit(
                 json,
                 &CanIOut {

@@ -191,11 +191,7 @@ fn unclear(
     r: &flywheel_app::chat_ask::AskReading,
     (tools, purposes, classes): (&[String], &[String], &[String]),
 ) -> anyhow::Result<()> {
-    let offered: &[String] = if r.tool_candidates.is_empty() {
-        tools
-    } else {
-        &r.tool_candidates
-    };
+    let offered = r.tool_choices(tools);
     if json {
         let v = serde_json::json!({
             "allowed": null,

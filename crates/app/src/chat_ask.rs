@@ -24,6 +24,33 @@ pub struct AskReading {
     pub tool_candidates: Vec<String>,
 }
 
+impl AskReading {
+    /// What the words leave open, as the question to ask back ("which tool", "what for",
+    /// "with which data"): the one list every front door shows.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.tool.is_none() {
+            out.push("which tool");
+        }
+        if self.purpose.is_none() {
+            out.push("what for");
+        }
+        if self.data_class.is_none() {
+            out.push("with which data");
+        }
+        out
+    }
+
+    /// The tools to offer: those the words could mean, else every tool.
+    pub fn tool_choices<'a>(&'a self, tools: &'a [String]) -> &'a [String] {
+        if self.tool_candidates.is_empty() {
+            tools
+        } else {
+            &self.tool_candidates
+        }
+    }
+}
+
 /// A chat question's outcome.
 #[derive(Debug, Clone)]
 pub enum ChatAnswer {

@@ -362,12 +362,20 @@ impl App {
                 .await?
                 .ok_or_else(|| AppError::Conflict("Slack is not connected".into()))?;
             let v = slack_client(&s)?.user(id).await.map_err(slack_error)?;
-            let m = user_from_json(&v).map_err(AppError::Invalid)?;
-            let mut imp = self.store().begin_live_chat_import("slack").await?;
-            imp.add_users(IdentityKind::Slack, &[m]).await?;
-            imp.finish(IdentityKind::Slack).await?;
+            self.keep_slack_member(&v).await?;
         }
         self.chat_member(IdentityKind::Slack, id).await
+    }
+
+    /// Keeps a member Slack described (`users.info`, `users.lookupByEmail`), matched to a
+    /// person by work email as an export's `users.json` is.
+    async fn keep_slack_member(&self, user: &Value) -> AppResult<()> {
+        let m = user_from_json(user).map_err(AppError::Invalid)?;
+        let mut imp = self.store().begin_live_chat_import("slack").await?;
+        imp.add_users(IdentityKind::Slack, std::slice::from_ref(&m))
+            .await?;
+        imp.finish(IdentityKind::Slack).await?;
+        Ok(())
     }
 
     /// The Slack user id of `person`: known from the events, or asked of Slack by the
@@ -394,11 +402,7 @@ impl App {
             }
             Err(e) => return Err(slack_error(e)),
         };
-        let m = user_from_json(&v["user"]).map_err(AppError::Invalid)?;
-        let mut imp = self.store().begin_live_chat_import("slack").await?;
-        imp.add_users(IdentityKind::Slack, std::slice::from_ref(&m))
-            .await?;
-        imp.finish(IdentityKind::Slack).await?;
+        self.keep_slack_member(&v["user"]).await?;
         Ok(self.store().chat_id_of(IdentityKind::Slack, person).await?)
     }
 

@@ -51,6 +51,22 @@ fn too_large(st: &AppState, e: &axum::extract::rejection::BytesRejection) -> Res
     (e.status(), e.body_text()).into_response()
 }
 
+/// The body of a request claiming to come from Slack, verified, and the anonymous use
+/// cases to hand it to; or the refusal to answer (too large, unsigned, stale, forged,
+/// replayed), counted.
+async fn from_slack(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(App, Bytes), Response> {
+    let body = body.map_err(|e| too_large(st, &e))?;
+    let app = st.core.app(flywheel_app::Caller::Anonymous);
+    match verified(st, &app, headers, &body).await {
+        Some(refused) => Err(refused),
+        None => Ok((app, body)),
+    }
+}
+
 /// `POST /chat/slack/events`: the Events API. The URL check is answered with its
 /// challenge; an event is queued as a job (a retry, `X-Slack-Retry-Num`, finds the job of
 /// its `event_id` and makes no other) and answered at once with `200`.
@@ -59,14 +75,10 @@ pub async fn slack_events(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return too_large(&st, &e),
+    let (app, body) = match from_slack(&st, &headers, body).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
     };
-    let app = st.core.app(flywheel_app::Caller::Anonymous);
-    if let Some(refused) = verified(&st, &app, &headers, &body).await {
-        return refused;
-    }
     match app.slack_receive(&body).await {
         Ok(Received::Challenge(c)) => {
             axum::Json(serde_json::json!({ "challenge": c })).into_response()
@@ -198,16 +210,7 @@ pub fn unclear_blocks(
     purposes: &[String],
     classes: &[String],
 ) -> Vec<Block> {
-    let mut missing = Vec::new();
-    if reading.tool.is_none() {
-        missing.push("which tool");
-    }
-    if reading.purpose.is_none() {
-        missing.push("what for");
-    }
-    if reading.data_class.is_none() {
-        missing.push("with which data");
-    }
+    let missing = reading.missing();
     let opts = |xs: &[String]| xs.iter().map(|x| Opt::new(x, x)).collect::<Vec<_>>();
     // The tools the words could mean come first.
     let mut tool_list: Vec<String> = reading.tool_candidates.clone();
@@ -278,14 +281,10 @@ pub async fn slack_commands(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return too_large(&st, &e),
+    let (app, body) = match from_slack(&st, &headers, body).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
     };
-    let app = st.core.app(flywheel_app::Caller::Anonymous);
-    if let Some(refused) = verified(&st, &app, &headers, &body).await {
-        return refused;
-    }
     let cmd: SlashCommand = match serde_urlencoded::from_bytes(&body) {
         Ok(c) => c,
         Err(e) => {
@@ -339,14 +338,10 @@ pub async fn slack_interactions(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return too_large(&st, &e),
+    let (app, body) = match from_slack(&st, &headers, body).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
     };
-    let app = st.core.app(flywheel_app::Caller::Anonymous);
-    if let Some(refused) = verified(&st, &app, &headers, &body).await {
-        return refused;
-    }
     #[derive(serde::Deserialize)]
     struct Form {
         payload: String,
@@ -622,21 +617,16 @@ pub async fn teams_webhook(
                 purposes,
                 classes,
             }) => {
-                let mut missing = Vec::new();
-                if reading.tool.is_none() {
-                    let offered = if reading.tool_candidates.is_empty() {
-                        &tools
-                    } else {
-                        &reading.tool_candidates
-                    };
-                    missing.push(format!("which tool ({})", offered.join(", ")));
-                }
-                if reading.purpose.is_none() {
-                    missing.push(format!("what for ({})", purposes.join(", ")));
-                }
-                if reading.data_class.is_none() {
-                    missing.push(format!("with which data ({})", classes.join(", ")));
-                }
+                let offered = reading.tool_choices(&tools).join(", ");
+                let missing: Vec<String> = reading
+                    .missing()
+                    .into_iter()
+                    .map(|m| match m {
+                        "which tool" => format!("{m} ({offered})"),
+                        "what for" => format!("{m} ({})", purposes.join(", ")),
+                        _ => format!("{m} ({})", classes.join(", ")),
+                    })
+                    .collect();
                 flywheel_chat::teams::message(flywheel_chat::teams::card(
                     vec![
                         flywheel_chat::teams::text("I couldn't tell from your question", true),
