@@ -43,13 +43,18 @@ pub struct Reading {
     /// As a reply in a question's thread: whether it answers (carries content), or only
     /// acknowledges ("thanks", "+1", "following"). Readings kept before this was read
     /// count as answers, as they did.
-    #[serde(default = "answers")]
+    #[serde(default = "true_before_it_was_read")]
     pub answer: bool,
+    /// As a top-level post in a wins channel: whether it shares a win, or is a reminder,
+    /// a rule, a welcome, a digest or praise (`flywheel_insights::wins::is_win`). Readings
+    /// kept before this was read count as wins, as they did.
+    #[serde(default = "true_before_it_was_read")]
+    pub win: bool,
     /// The text, only when the admin chose to keep it.
     pub text: Option<String>,
 }
 
-fn answers() -> bool {
+fn true_before_it_was_read() -> bool {
     true
 }
 
@@ -81,6 +86,7 @@ pub fn read(text: &str, keep_text: bool) -> Reading {
         question,
         saved,
         answer: flywheel_insights::questions::is_answer(text),
+        win: flywheel_insights::wins::is_win(text),
         text: keep_text.then(|| text.to_owned()),
     }
 }
@@ -173,7 +179,8 @@ pub fn questions_of(
     (questions, ties)
 }
 
-/// Wins of a wins channel: every top-level post by a person, with the time saved it states.
+/// Wins of a wins channel: every top-level post by a person that shares a win (not a
+/// reminder, rule, welcome or digest), with the time saved it states.
 pub fn wins_of(
     msgs: &[SlackMsg],
     readings: &[Reading],
@@ -182,7 +189,7 @@ pub fn wins_of(
 ) -> Vec<flywheel_domain::usage::ChatWin> {
     msgs.iter()
         .zip(readings)
-        .filter(|(m, _)| by_person(m, bots) && !m.is_reply())
+        .filter(|(m, r)| by_person(m, bots) && !m.is_reply() && r.win)
         .filter_map(|(m, reading)| {
             let saved = reading.saved.as_ref();
             Some(flywheel_domain::usage::ChatWin {
@@ -268,7 +275,36 @@ mod tests {
         // A reading kept before answers were told apart counts as an answer, as it did.
         let old: Reading = serde_json::from_str(r#"{"question":null,"saved":null,"text":null}"#)
             .expect("an older reading");
-        assert!(old.answer);
+        assert!(old.answer && old.win);
+    }
+
+    #[test]
+    fn reminders_and_praise_in_a_wins_channel_are_not_wins() {
+        let mut msgs = vec![
+            msg(
+                "1700000000.000100",
+                "UMOD",
+                ":mega: Reminder: post your wins with the time saved, e.g. 2 hours → 20 min",
+                None,
+            ),
+            msg(
+                "1700000100.000200",
+                "UWIN",
+                "board pack summary: 3 hrs → 30 min with copilot",
+                None,
+            ),
+            msg(
+                "1700000200.000300",
+                "UFAN",
+                "congrats! 3 hours back is huge",
+                None,
+            ),
+        ];
+        let readings = read_all(&mut msgs, false);
+        let wins = wins_of(&msgs, &readings, &Default::default(), None);
+        assert_eq!(wins.len(), 1, "{wins:?}");
+        assert_eq!(wins[0].author, "UWIN");
+        assert_eq!(wins[0].minutes_saved, Some(150.0));
     }
 
     #[test]
