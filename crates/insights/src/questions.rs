@@ -470,29 +470,544 @@ pub fn classify_rules(text: &str) -> Classified {
     }
 }
 
-/// Whether a message in a help channel is a question: it asks (`?`) or opens as one.
+/// Openings of a question: "how …", "anyone …", "is there …".
+const OPENERS: &[&str] = &[
+    "how",
+    "what",
+    "whats",
+    "what's",
+    "where",
+    "wheres",
+    "who",
+    "whos",
+    "why",
+    "when",
+    "which",
+    "can",
+    "could",
+    "would",
+    "should",
+    "is",
+    "isn't",
+    "are",
+    "does",
+    "doesn't",
+    "do",
+    "did",
+    "has",
+    "have",
+    "will",
+    "any",
+    "anyone",
+    "anybody",
+    "someone",
+    "somebody",
+    "am",
+    "cómo",
+    "como",
+    "alguien",
+    "est-ce",
+    "comment",
+    "quelqu'un",
+    "wie",
+    "weiß",
+    "kann",
+    "gibt",
+];
+
+/// Phrases that ask for help anywhere in a post, with or without a question mark.
+const ASKS: &[&str] = &[
+    "anyone know",
+    "anybody know",
+    "anyone have",
+    "anybody have",
+    "anyone else",
+    "does anyone",
+    "has anyone",
+    "anybody got",
+    "anyone got",
+    "need a hand",
+    "need help",
+    "need some help",
+    "need some advice",
+    "need advice",
+    "looking for",
+    "is there a way",
+    "is there any way",
+    "is it possible",
+    "possible to",
+    "stuck on",
+    "stuck with",
+    "struggling",
+    "can't figure",
+    "cant figure",
+    "cannot figure",
+    "can't get",
+    "cant get",
+    "can't seem",
+    "can't find",
+    "cant find",
+    "having trouble",
+    "having issues",
+    "having an issue",
+    "having a problem",
+    "not working",
+    "doesn't work",
+    "does not work",
+    "isn't working",
+    "isn't showing",
+    "not showing",
+    "doesn't show",
+    "won't",
+    "wont let",
+    "keeps giving",
+    "keeps saying",
+    "keep hitting",
+    "help me",
+    "please help",
+    "pls help",
+    "plz help",
+    "help!",
+    "halp",
+    "any tips",
+    "any ideas",
+    "any idea",
+    "any advice",
+    "any pointers",
+    "pointers on",
+    "pointers for",
+    "recommendations for",
+    "suggestions for",
+    "wondering if",
+    "wondering how",
+    "wondering whether",
+    "i wonder",
+    "curious if",
+    "curious whether",
+    "curious how",
+    "trying to figure",
+    "not sure how",
+    "not sure whether",
+    "not sure if",
+    "no idea how",
+    "can someone",
+    "could someone",
+    "can somebody",
+    "could somebody",
+    "can anyone",
+    "would love some",
+    "would love help",
+    "would appreciate",
+    "appreciate any",
+    "eli5",
+    "explain",
+    "tell me",
+    "point me",
+    "show me",
+    "walk me through",
+    "where do i",
+    "where can i",
+    "who do i",
+    "who can",
+    "need to know",
+    "want to know",
+    "like to know",
+    "best way to",
+    "what's the best",
+    "whats the best",
+    "hoping someone",
+    "getting an error",
+    "getting error",
+    "error when",
+    "how to",
+    "how do",
+    "how can",
+    "thoughts on",
+    "seeking advice",
+    "request for a",
+    "am i allowed",
+    "are we allowed",
+    "allowed to use",
+    "ok to use",
+    "okay to use",
+    "safe to use",
+    "which one",
+    "any workaround",
+    "missing the",
+    "disappeared",
+    "greyed out",
+    "grayed out",
+    "lost access",
+    "where do",
+    "where start",
+    "alguien sabe",
+    "quelqu'un sait",
+    "weiß jemand",
+    "kann mir",
+    "someone help",
+    "no luck",
+    "keeps ",
+    "kicks me out",
+    "unable to",
+    "can't log",
+    "cant log",
+    "isn't available",
+    "not available for",
+    "can't access",
+    "cannot access",
+    "says it can't",
+    "says i can't",
+    "says i don't",
+    "i'd love to",
+    "i would love to",
+    "we'd like",
+    "we would like",
+    "i'd like to",
+    "would like to",
+    "wish ",
+    "is that a thing",
+    "is that possible",
+    "is that allowed",
+    "is this allowed",
+    "which should",
+    "which is better",
+    "no idea ",
+    "requesting access",
+    "request access",
+    "requesting a ",
+    "trying to understand",
+    "trying to work out",
+    "trying to get",
+    "trying to connect",
+    "trying to make",
+    "need to ",
+    "looking to ",
+    "reaching out",
+    "ideas for",
+    "best prompt",
+    "permission to",
+    "any news",
+    "confused about",
+    "confused by",
+    "any update on",
+    "do interns",
+    "do contractors",
+    "opinions welcome",
+    "opinions please",
+    "thoughts welcome",
+    "input welcome",
+    "i need",
+    "we need",
+    "need the ",
+    "need a ",
+    "need an ",
+];
+
+/// Words that close a matter: a fix or a report of one is not a request.
+const CLOSES: &[&str] = &[
+    "fixed",
+    "is fixed",
+    "resolved",
+    "thanks for reporting",
+    "works now",
+    "working now",
+    "fine now",
+    "went live",
+    "is live",
+    "sorted now",
+    "all good now",
+];
+
+/// Words of something going wrong; with the poster in the sentence ("for me", "my", "I"),
+/// a post reads as a request for help ("the form throws a 403 for me").
+const TROUBLE: &[&str] = &[
+    "error",
+    "errors",
+    "401",
+    "403",
+    "404",
+    "429",
+    "500",
+    "503",
+    "throws",
+    "fails",
+    "failing",
+    "failed",
+    "broken",
+    "crash",
+    "crashes",
+    "crashing",
+    "bug",
+    "only gives",
+    "no matter what",
+    "stopped working",
+    "greyed",
+    "grayed",
+    "missing",
+    "weird",
+    "wrong",
+    "can't see",
+    "cant see",
+    "can't open",
+    "can't use",
+    "cannot use",
+    "can't access",
+    "doesn't load",
+    "won't load",
+    "not loading",
+    "timing out",
+    "times out",
+    "blank",
+    "empty",
+    "can't",
+    "cant",
+    "cannot",
+    "doesn't",
+    "won't",
+    "does nothing",
+    "stops",
+    "is gone",
+    "are gone",
+    "disappeared",
+];
+
+/// Phrases of announcements anywhere in a post: "now available", "here's how to…".
+const ANNOUNCES: &[&str] = &[
+    "now available",
+    "is now live",
+    "is live",
+    "here's how",
+    "here is how",
+    "check out",
+    "join us",
+    "sign up here",
+    "register here",
+    "read more",
+    "learn more at",
+    "can join",
+    "all welcome",
+    "everyone welcome",
+];
+
+/// Question words that open a clause after the first ("…, who approves that", "Quick
+/// one: does it…").
+const CLAUSE_OPENERS: &[&str] = &[
+    "how", "what", "what's", "whats", "who", "where", "why", "can", "could", "does", "should",
+    "did", "has", "do",
+];
+
+/// Openings of posts that are not requests for help: announcements, welcomes, reminders,
+/// tips, thanks, closings, wins, polls.
+const NOT_ASKS: &[&str] = &[
+    "welcome",
+    "reminder",
+    "friendly reminder",
+    "psa",
+    "heads up",
+    "announcement",
+    "update:",
+    "new:",
+    "new guide",
+    "fyi",
+    "pinned",
+    "join us",
+    "tip",
+    "pro tip",
+    "til",
+    "today i learned",
+    "did you know",
+    "thanks",
+    "thank you",
+    "thx",
+    "ty ",
+    "tysm",
+    "cheers",
+    "solved",
+    "resolved",
+    "fixed",
+    "nvm",
+    "never mind",
+    "nevermind",
+    "figured it out",
+    "+1",
+    "following",
+    "same",
+    "lol",
+    "haha",
+    "congrats",
+    "congratulations",
+    "great session",
+    "just saved",
+    "just shipped",
+    "shipped",
+    "we just",
+    "here's how",
+    "here is how",
+    "closing",
+    "answered",
+    "poll",
+    "questions?",
+    "got questions",
+    "want to learn",
+    "happy",
+    "good morning",
+    "hi everyone",
+    "hello everyone",
+    "hey everyone",
+    "ok thanks",
+    "okay thanks",
+    "cc",
+    "the recording",
+    "shared a",
+    "ran the numbers",
+    "this channel is",
+    "survey",
+    "quick survey",
+    "you need",
+    "you'll need",
+    "you can",
+    "you have to",
+    "you should",
+    "answer:",
+];
+
+/// A sentence ending in "?" that asks nobody anything: "Questions?", "Want to learn more?",
+/// "Who's coming to the workshop tomorrow?".
+fn rhetorical(sentence: &str) -> bool {
+    let words: Vec<&str> = sentence.split_whitespace().collect();
+    let s = words.join(" ");
+    [
+        "got questions",
+        "any questions",
+        "questions",
+        "want to",
+        "ready to",
+        "curious",
+        "did you know",
+        "ever wondered",
+        "who's coming",
+        "whos coming",
+        "who is coming",
+        "who's joining",
+        "who is joining",
+        "need help",
+        "need a hand",
+        "new to",
+        "looking for help",
+        "what a",
+        "how cool",
+        "interested",
+        "new here",
+        "stuck",
+        "confused",
+        "want more",
+    ]
+    .iter()
+    .any(|p| s.starts_with(p))
+}
+
+/// Whether a post in a help channel asks for help: a question ("?" or a question's
+/// opening), or a request without a question mark ("need a hand getting…", "looking for a
+/// way to…", "anyone know…", "stuck on…"); not an announcement, welcome, reminder, tip,
+/// thanks, win, poll or bot post. Scored from cues, each named in the code; the
+/// development set in `data/detection.tsv` measures it.
 pub fn is_question(text: &str) -> bool {
-    let norm = normalize(text);
-    text.contains('?')
-        || [
-            " how ",
-            " what ",
-            " where ",
-            " who ",
-            " why ",
-            " when ",
-            " can ",
-            " could ",
-            " is ",
-            " are ",
-            " does ",
-            " do ",
-            " anyone ",
-            " has anyone ",
-            " any ",
-        ]
+    question_score(text) >= 2
+}
+
+fn question_score(text: &str) -> i32 {
+    // Mentions ("<@U…>", "<!here>") and emoji (":wave:") are not words; links are noted.
+    let mut plain = String::new();
+    let mut rest = text;
+    let mut broadcast = false;
+    while let Some(i) = rest.find('<') {
+        plain.push_str(&rest[..i]);
+        let inner = rest[i..].find('>').map_or("", |j| &rest[i + 1..i + j]);
+        broadcast |= matches!(inner, "!channel" | "!everyone");
+        rest = rest[i..].find('>').map_or("", |j| &rest[i + j + 1..]);
+    }
+    plain.push_str(rest);
+    let lower = plain.to_lowercase().replace('’', "'");
+    let words: Vec<&str> = lower
+        .split_whitespace()
+        .filter(|w| !(w.len() > 2 && w.starts_with(':') && w.ends_with(':')))
+        .collect();
+    let joined = words.join(" ");
+    let opening = joined.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '+');
+    let norm = normalize(&lower);
+    let padded = format!(" {joined} ");
+    let mut score = 0;
+    // Asks: a sentence ending in "?" that is not rhetorical.
+    let mut sentences = Vec::new();
+    let mut start = 0;
+    for (i, c) in joined.char_indices() {
+        if matches!(c, '?' | '.' | '!' | '\n') {
+            sentences.push((&joined[start..i], c == '?'));
+            start = i + c.len_utf8();
+        }
+    }
+    let asking = sentences
         .iter()
-        .any(|w| norm.starts_with(w))
+        .any(|(s, q)| *q && !rhetorical(s.trim_start_matches(|c: char| !c.is_alphanumeric())));
+    if asking {
+        score += 3;
+    }
+    let first = opening
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ':')
+        .next()
+        .unwrap_or("");
+    if OPENERS.contains(&first)
+        && !opening.starts_with("what a ")
+        && !opening.starts_with("how cool")
+    {
+        score += 2;
+    }
+    if ASKS.iter().any(|p| joined.contains(p)) {
+        score += 2;
+    }
+    let clause_asks = joined
+        .split([',', ';', ':', '.', '!', '(', '—', '–'])
+        .skip(1)
+        .map(|c| c.split_whitespace().collect::<Vec<_>>())
+        .any(|c| c.len() >= 3 && CLAUSE_OPENERS.contains(&c[0]));
+    if clause_asks {
+        score += 2;
+    }
+    let first_person = [
+        " i ", " i'm ", " im ", " my ", " me ", " we ", " our ", " us ",
+    ]
+    .iter()
+    .any(|w| padded.contains(w));
+    if first_person && TROUBLE.iter().any(|t| padded.contains(&format!(" {t}"))) {
+        score += 2;
+    }
+    if ANNOUNCES.iter().any(|p| joined.contains(p)) {
+        score -= 3;
+    }
+    if !asking && CLOSES.iter().any(|p| padded.contains(&format!(" {p}"))) {
+        score -= 3;
+    }
+    let starts = |p: &str| {
+        opening.starts_with(p)
+            && opening[p.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric() || p.ends_with(' '))
+    };
+    if NOT_ASKS.iter().any(|p| starts(p)) {
+        score -= 4;
+    }
+    if broadcast || text.contains(":robot_face:") || opening.starts_with('[') {
+        score -= 3;
+    }
+    // A win shared in the help channel is not a request.
+    if !asking && crate::wins::time_saved(text).is_some() {
+        score -= 3;
+    }
+    if norm.trim().is_empty() {
+        score = 0;
+    }
+    score
 }
 
 /// Replies that carry no answer: thanks, agreement, "+1", "following", "loop me in", a bump.

@@ -84,11 +84,12 @@ fn question_detection_and_stage_on_the_frozen_held_out_set() {
         println!("  {s:?}: precision {p:.3}, recall {r:.3} (of {real})");
         worst = (worst.0.min(p), worst.1.min(r));
     }
-    // The first measurement (2026-12-07), as floors; the targets are 0.95 (detection) and
-    // 0.85 per stage.
-    // First measured: detection 0.989 / 0.701; the worst stage 0.741 / 0.469.
+    // The targets are 0.95 (detection) and 0.85 per stage. First measured (2026-12-07):
+    // detection 0.989 / 0.701, the worst stage 0.741 / 0.469. With the scored detector
+    // (2026-12-08): detection 0.976 / 0.945. Precision is held at its target, recall at its
+    // level until it reaches the target.
     assert!(
-        precision >= 0.98 && recall >= 0.70,
+        precision >= 0.95 && recall >= 0.94,
         "detection fell: {precision:.3} / {recall:.3}"
     );
     assert!(
@@ -139,6 +140,9 @@ fn time_saved_on_the_frozen_held_out_set() {
         "exact fell below the target: {exact} of {stated}"
     );
     assert!(wrong <= 3, "more wrong numbers: {wrong}");
-    assert!(on_notwins <= 1, "more figures from posts that are not wins: {on_notwins}");
+    assert!(
+        on_notwins <= 1,
+        "more figures from posts that are not wins: {on_notwins}"
+    );
     assert_eq!(invented, 0, "figures read from wins that state none");
 }
