@@ -155,12 +155,10 @@ pub async fn run(cmd: ClassifyCommand, url: &str) -> anyhow::Result<()> {
         ClassifyCommand::CanI { text, json } => {
             let store = crate::open(url).await?;
             let catalog = store.catalog().await?;
-            let tools: Vec<String> = catalog.iter().map(|t| t.name.clone()).collect();
-            let mut purposes: Vec<String> =
-                catalog.iter().flat_map(|t| t.purposes.clone()).collect();
-            purposes.sort();
-            purposes.dedup();
-            let r = flywheel_app::chat_ask::read_question(&text, &tools, &purposes);
+            let r = flywheel_app::chat_ask::read_question(
+                &text,
+                &flywheel_app::chat_ask::AskCatalog::of(&catalog),
+            );
             let would_ask = r.missing();
             emit(
                 json,

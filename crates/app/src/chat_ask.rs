@@ -8,48 +8,12 @@
 
 use flywheel_domain::org::IdentityKind;
 use flywheel_domain::program::{Role, DATA_CLASSES};
-use flywheel_policy::Question;
 use flywheel_store::{Channel, ChatAccount};
 
 use crate::can_i::Answered;
 use crate::{App, AppResult, Caller};
 
-/// What the words of a question name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AskReading {
-    pub tool: Option<String>,
-    pub purpose: Option<String>,
-    pub data_class: Option<String>,
-    /// Tools the words could mean, when more than one (`Copilot`).
-    pub tool_candidates: Vec<String>,
-}
-
-impl AskReading {
-    /// What the words leave open, as the question to ask back ("which tool", "what for",
-    /// "with which data"): the one list every front door shows.
-    pub fn missing(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        if self.tool.is_none() {
-            out.push("which tool");
-        }
-        if self.purpose.is_none() {
-            out.push("what for");
-        }
-        if self.data_class.is_none() {
-            out.push("with which data");
-        }
-        out
-    }
-
-    /// The tools to offer: those the words could mean, else every tool.
-    pub fn tool_choices<'a>(&'a self, tools: &'a [String]) -> &'a [String] {
-        if self.tool_candidates.is_empty() {
-            tools
-        } else {
-            &self.tool_candidates
-        }
-    }
-}
+pub use crate::ask_words::{read_question, resolve, AskCatalog, AskReading, Resolved};
 
 /// A chat question's outcome.
 #[derive(Debug, Clone)]
@@ -75,164 +39,33 @@ pub enum ChatMember {
     Disabled,
 }
 
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// Whether `word` and `stem` share their first few letters (`summarise` ≈ `summarising`,
-/// `analyse` ≈ `analysis`): a light stemmer for the catalog's words.
-fn same_stem(word: &str, stem: &str) -> bool {
-    let n = stem.chars().count().min(5);
-    n > 0 && word.chars().take(n).eq(stem.chars().take(n))
-}
-
-/// Reads a question's words against the catalog's tools and purposes.
-pub fn read_question(text: &str, tools: &[String], purposes: &[String]) -> AskReading {
-    let lower = text.to_lowercase();
-    let ws = words(text);
-    let mut out = AskReading::default();
-    // A tool named in full (the longest, so "ChatGPT Enterprise" beats a shorter name in
-    // it); else the tools one of whose distinctive words is there.
-    let mut full: Vec<&String> = tools
-        .iter()
-        .filter(|t| !t.is_empty() && lower.contains(&t.to_lowercase()))
-        .collect();
-    full.sort_by_key(|t| std::cmp::Reverse(t.len()));
-    if let Some(t) = full.first() {
-        out.tool = Some((*t).clone());
-    } else {
-        const COMMON: &[&str] = &[
-            "ai",
-            "microsoft",
-            "365",
-            "public",
-            "chatbots",
-            "enterprise",
-            "the",
-            "for",
-            "and",
-        ];
-        let candidates: Vec<String> = tools
-            .iter()
-            .filter(|t| {
-                words(t)
-                    .iter()
-                    .any(|w| !COMMON.contains(&w.as_str()) && w.len() > 2 && ws.contains(w))
-            })
-            .cloned()
-            .collect();
-        if candidates.len() == 1 {
-            out.tool = candidates.first().cloned();
-        } else {
-            out.tool_candidates = candidates;
-        }
-    }
-    // The purpose whose every word is there (stemmed), the longest first.
-    let mut best: Option<(usize, &String)> = None;
-    for p in purposes {
-        let pw = words(p);
-        if !pw.is_empty()
-            && pw.iter().all(|s| ws.iter().any(|w| same_stem(w, s)))
-            && best.is_none_or(|(n, _)| pw.len() > n)
-        {
-            best = Some((pw.len(), p));
-        }
-    }
-    out.purpose = best.map(|(_, p)| p.clone());
-    // The data class named, or the most protected one its cues point to.
-    const CUES: &[(&str, &[&str])] = &[
-        (
-            "restricted",
-            &[
-                "restricted",
-                "credential",
-                "credentials",
-                "password",
-                "passwords",
-                "health",
-                "medical",
-                "card",
-                "insider",
-                "secret",
-                "secrets",
-            ],
-        ),
-        (
-            "personal",
-            &[
-                "personal",
-                "pii",
-                "hr",
-                "cv",
-                "cvs",
-                "resume",
-                "resumes",
-                "performance",
-                "employee",
-                "employees",
-                "candidate",
-                "candidates",
-                "salary",
-            ],
-        ),
-        (
-            "confidential",
-            &[
-                "confidential",
-                "contract",
-                "contracts",
-                "customer",
-                "customers",
-                "client",
-                "pricing",
-                "unreleased",
-                "financials",
-            ],
-        ),
-        (
-            "internal",
-            &[
-                "internal", "wiki", "plan", "plans", "notes", "meeting", "roadmap",
-            ],
-        ),
-        (
-            "public",
-            &["public", "published", "press", "blog", "marketing", "open"],
-        ),
-    ];
-    out.data_class = CUES
-        .iter()
-        .find(|(_, cues)| cues.iter().any(|c| ws.iter().any(|w| w == c)))
-        .map(|(c, _)| (*c).to_owned());
-    out
-}
-
 impl App {
     /// Answers a question in free words for the caller (logged as demand, through
     /// `channel`), or says what it could not tell.
     pub async fn chat_can_i(&self, text: &str, channel: Channel) -> AppResult<ChatAnswer> {
-        let catalog = self.store().catalog().await?;
-        let tools: Vec<String> = catalog.iter().map(|t| t.name.clone()).collect();
-        let mut purposes: Vec<String> = catalog.iter().flat_map(|t| t.purposes.clone()).collect();
-        purposes.sort();
-        purposes.dedup();
-        let reading = read_question(text, &tools, &purposes);
-        match (&reading.tool, &reading.purpose, &reading.data_class) {
-            (Some(tool), Some(purpose), Some(class)) => {
-                let q = Question {
-                    tool: tool.clone(),
-                    purpose: purpose.clone(),
-                    data_class: class.clone(),
-                };
-                Ok(ChatAnswer::Answered(Box::new(self.ask(&q, channel).await?)))
-            }
-            _ => Ok(ChatAnswer::Unclear {
+        let store = self.store();
+        let catalog = store.catalog().await?;
+        let words = AskCatalog::of(&catalog);
+        let reading = read_question(text, &words);
+        let (policies, _) = self.core.policies.get(store).await?;
+        let decider = flywheel_policy::Decider::new(&policies, &catalog)?;
+        let user = match &self.caller {
+            Caller::User(u) => Some(u),
+            Caller::Operator | Caller::Anonymous => None,
+        };
+        let who = crate::can_i::asker(store, user).await?;
+        // A reading the policies cannot decide (an unknown tool) is one to ask about.
+        let resolved = resolve(&reading, &words, |q| {
+            decider.ask(&who, q).is_ok_and(|a| a.allowed)
+        });
+        match resolved {
+            Resolved::Decided { question, .. } => Ok(ChatAnswer::Answered(Box::new(
+                self.ask(&question, channel).await?,
+            ))),
+            Resolved::Ask => Ok(ChatAnswer::Unclear {
                 reading,
-                tools,
-                purposes,
+                tools: words.tool_names(),
+                purposes: words.purposes,
                 classes: DATA_CLASSES.iter().map(|(c, _)| (*c).to_owned()).collect(),
             }),
         }
@@ -266,62 +99,79 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ask_words::CatalogTool;
 
-    fn catalog() -> (Vec<String>, Vec<String>) {
-        let tools = [
-            "Microsoft 365 Copilot",
-            "ChatGPT Enterprise",
-            "GitHub Copilot",
-            "Public AI chatbots",
-            "AI meeting recorders",
-        ];
-        let purposes = [
-            "drafting",
-            "summarising",
-            "meeting notes",
-            "analysis",
-            "translation",
-            "research",
-            "coding",
-            "code review",
-            "documentation",
-        ];
-        (
-            tools.map(String::from).to_vec(),
-            purposes.map(String::from).to_vec(),
-        )
+    fn catalog() -> AskCatalog {
+        let tool = |name: &str, category: &str| CatalogTool {
+            name: name.into(),
+            category: category.into(),
+        };
+        AskCatalog {
+            tools: vec![
+                tool("Microsoft 365 Copilot", "ai-assistant"),
+                tool("ChatGPT Enterprise", "ai-assistant"),
+                tool("GitHub Copilot", "code-assistant"),
+                tool("Public AI chatbots", "consumer-chatbot"),
+                tool("AI meeting recorders", "meeting-recorder"),
+            ],
+            purposes: [
+                "drafting",
+                "summarising",
+                "meeting notes",
+                "analysis",
+                "translation",
+                "research",
+                "coding",
+                "code review",
+                "documentation",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+
+    fn read(text: &str) -> (Option<String>, Option<String>, Option<String>) {
+        let r = read_question(text, &catalog());
+        (r.tool, r.purpose, r.data_class)
+    }
+
+    fn some(t: &str, p: &str, c: &str) -> (Option<String>, Option<String>, Option<String>) {
+        (Some(t.into()), Some(p.into()), Some(c.into()))
     }
 
     #[test]
     fn free_words_name_the_tool_purpose_and_data() {
-        let (tools, purposes) = catalog();
-        let r = read_question(
+        let want = some("ChatGPT Enterprise", "summarising", "confidential");
+        for text in [
             "ChatGPT Enterprise to summarise a customer contract",
-            &tools,
-            &purposes,
-        );
-        assert_eq!(r.tool.as_deref(), Some("ChatGPT Enterprise"));
-        assert_eq!(r.purpose.as_deref(), Some("summarising"));
-        assert_eq!(r.data_class.as_deref(), Some("confidential"));
-        let r = read_question(
-            "can I use chatgpt for summarizing our public blog posts?",
-            &tools,
-            &purposes,
+            "can I use chatgpt to summarize a client contract",
+            "chat gpt for summarising contracts?",
+            "chatgtp - summarise a customer's contract ok?",
+        ] {
+            assert_eq!(read(text), want, "{text}");
+        }
+        assert_eq!(
+            read("free chatgpt to translate our published article"),
+            some("Public AI chatbots", "translation", "public")
         );
         assert_eq!(
+            read("can otter take notes on a customer call"),
+            some("AI meeting recorders", "meeting notes", "confidential")
+        );
+        assert_eq!(
+            read("copilot in excel to analyse payroll"),
+            some("Microsoft 365 Copilot", "analysis", "personal")
+        );
+        assert_eq!(
+            read("github copilot on patient records"),
             (
-                r.tool.as_deref(),
-                r.purpose.as_deref(),
-                r.data_class.as_deref()
-            ),
-            (
-                Some("ChatGPT Enterprise"),
-                Some("summarising"),
-                Some("public")
+                Some("GitHub Copilot".into()),
+                None,
+                Some("restricted".into())
             )
         );
-        // "Copilot" could be two tools: asked back, with both offered first.
-        let r = read_question("copilot for drafting internal plans", &tools, &purposes);
+        // "Copilot" with nothing to place it could be two tools: asked back, both offered.
+        let r = read_question("copilot for drafting internal plans", &catalog());
         assert_eq!(r.tool, None);
         assert_eq!(
             r.tool_candidates,
@@ -331,25 +181,36 @@ mod tests {
             ]
         );
         assert_eq!(r.purpose.as_deref(), Some("drafting"));
-        // Two purposes: the one named in more words wins.
-        let r = read_question(
-            "AI meeting recorders for meeting notes with HR data",
-            &tools,
-            &purposes,
+        let r = read_question("hello", &catalog());
+        assert_eq!(r, AskReading::default());
+    }
+
+    #[test]
+    fn decides_only_what_the_open_parts_cannot_change() {
+        let c = catalog();
+        // A toy policy: everything but restricted data, and the consumer chatbots only
+        // for public data.
+        let decide = |q: &flywheel_policy::Question| {
+            q.data_class != "restricted"
+                && (q.tool != "Public AI chatbots" || q.data_class == "public")
+        };
+        let decided = |text: &str| match resolve(&read_question(text, &c), &c, decide) {
+            Resolved::Decided { allowed, .. } => Some(allowed),
+            Resolved::Ask => None,
+        };
+        // Every tool and purpose says no to patient data.
+        assert_eq!(
+            decided("can I put patient data into an AI tool"),
+            Some(false)
         );
         assert_eq!(
-            (
-                r.tool.as_deref(),
-                r.purpose.as_deref(),
-                r.data_class.as_deref()
-            ),
-            (
-                Some("AI meeting recorders"),
-                Some("meeting notes"),
-                Some("personal")
-            )
+            decided("chatgpt enterprise to summarise a customer contract"),
+            Some(true)
         );
-        let r = read_question("hello", &tools, &purposes);
-        assert_eq!(r, AskReading::default());
+        // An email says nothing of what is in it: a tool that takes any class says yes,
+        // the consumer chatbot no, and a question with no tool is asked back.
+        assert_eq!(decided("copilot in outlook to draft an email"), Some(true));
+        assert_eq!(decided("gemini to draft an email"), Some(false));
+        assert_eq!(decided("can I draft an email with AI"), None);
     }
 }

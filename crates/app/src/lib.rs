@@ -17,6 +17,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod ask_words;
 pub mod badge_admin;
 pub mod badges;
 pub mod can_i;

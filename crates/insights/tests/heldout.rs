@@ -92,8 +92,10 @@ fn question_detection_and_stage_on_the_frozen_held_out_set() {
         precision >= 0.95 && recall >= 0.94,
         "detection fell: {precision:.3} / {recall:.3}"
     );
+    // The stages, end to end, with the new detector (2026-12-08): the worst precision
+    // 0.744 (awareness), the worst recall 0.625 (access).
     assert!(
-        worst.0 >= 0.74 && worst.1 >= 0.46,
+        worst.0 >= 0.74 && worst.1 >= 0.62,
         "a stage fell: {worst:?}"
     );
 }

@@ -38,7 +38,10 @@ fn minutes_input(initial: Option<f64>) -> Element {
 fn share_view(message: &Value, tools: &[String], source: &Value) -> Value {
     let text = message["text"].as_str().unwrap_or_default();
     let saved = flywheel_insights::wins::time_saved(text);
-    let reading = flywheel_app::chat_ask::read_question(text, tools, &[]);
+    let reading = flywheel_app::chat_ask::read_question(
+        text,
+        &flywheel_app::chat_ask::AskCatalog::names(tools),
+    );
     let title = text
         .split(['.', '\n', '!'])
         .next()
