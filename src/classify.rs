@@ -36,8 +36,11 @@ struct QuestionOut {
     text: String,
     is_question: bool,
     stage: Option<String>,
-    /// The classifier's probability of the stage, in percent.
+    /// The classifier's calibrated probability of the stage, in percent.
     confidence: Option<i32>,
+    /// Below one half: the stage is only a guess, and the question counts as one of no
+    /// stage.
+    unsure: bool,
     /// Per stage (awareness, access, how-to, frontier), in percent.
     scores: Option<[i32; 4]>,
     cues: Vec<String>,
@@ -49,11 +52,19 @@ impl Report for QuestionOut {
             println!("not a question (not read as a request for help)");
             return;
         }
-        println!(
-            "question, stage {} ({}% sure)",
-            self.stage.as_deref().unwrap_or("-"),
-            self.confidence.unwrap_or(0)
-        );
+        if self.unsure {
+            println!(
+                "question, stage unsure (best guess {} at {}%: counted as a question of no stage)",
+                self.stage.as_deref().unwrap_or("-"),
+                self.confidence.unwrap_or(0)
+            );
+        } else {
+            println!(
+                "question, stage {} ({}% sure)",
+                self.stage.as_deref().unwrap_or("-"),
+                self.confidence.unwrap_or(0)
+            );
+        }
         if let Some(s) = self.scores {
             println!(
                 "  awareness {}%, access {}%, how-to {}%, frontier {}%",
@@ -132,7 +143,8 @@ pub async fn run(cmd: ClassifyCommand, url: &str) -> anyhow::Result<()> {
                 stage: c.as_ref().map(|c| c.stage.as_str().to_owned()),
                 confidence: c
                     .as_ref()
-                    .map(|c| c.scores.iter().copied().max().unwrap_or(0)),
+                    .map(|c| (f64::from(c.confidence) * 100.0).floor() as i32),
+                unsure: c.as_ref().is_some_and(|c| c.unsure),
                 scores: c.as_ref().map(|c| c.scores),
                 cues: c.map(|c| c.cues).unwrap_or_default(),
                 is_question,

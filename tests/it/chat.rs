@@ -1256,6 +1256,23 @@ both_backends! {
         assert_eq!((q["is_question"].as_bool(), q["stage"].as_str()), (Some(true), Some("access")));
         assert!(q["confidence"].as_i64().is_some_and(|c| (25..=100).contains(&c)), "{q}");
         assert!(q["cues"].as_array().is_some_and(|c| !c.is_empty()), "{q}");
+        // A stage the classifier is unsure of is said so, below one half.
+        let u = crate::json(db, &["classify", "question", "how do I get copilot to build a dashboard from my licence data?", "--json"]);
+        assert_eq!(u["unsure"], true, "{u}");
+        assert!(u["confidence"].as_i64().is_some_and(|c| c < 50), "{u}");
+        assert!(ok(db, &["classify", "question", "how do I get copilot to build a dashboard from my licence data?"]).contains("stage unsure"));
+        assert_eq!(q["unsure"], false);
+        // A request without a question mark is a question.
+        let r = crate::json(db, &["classify", "question", "need a hand getting copilot to show up in outlook", "--json"]);
+        assert_eq!((r["is_question"].as_bool(), r["stage"].as_str()), (Some(true), Some("access")));
+        // Aliases and close spellings; a meeting recorder by its product name; every
+        // reading of a restricted question is No.
+        let alias = crate::json(db, &["can-i", "chat gpt to summarize a client contract", "--json"]);
+        assert_eq!((alias["tool"].as_str(), alias["allowed"].as_bool()), (Some("ChatGPT Enterprise"), Some(true)));
+        let otter = crate::json(db, &["can-i", "can otter take notes on a customer call", "--json"]);
+        assert_eq!((otter["tool"].as_str(), otter["allowed"].as_bool()), (Some("AI meeting recorders"), Some(false)));
+        let patient = crate::json(db, &["can-i", "can I put patient data into an AI tool", "--json"]);
+        assert_eq!((patient["data_class"].as_str(), patient["allowed"].as_bool()), (Some("restricted"), Some(false)));
         let n = crate::json(db, &["classify", "question", "thanks, that worked!", "--json"]);
         assert_eq!(n["is_question"], false);
         let w = crate::json(db, &["classify", "win", "Drafted the quarterly report in 20 minutes instead of 4 hours", "--json"]);

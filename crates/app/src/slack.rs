@@ -38,6 +38,10 @@ type SlackMsg = flywheel_ingest::slack::SlackMessage;
 pub struct Reading {
     /// When the message asks: its stage and the classifier's cues.
     pub question: Option<(flywheel_domain::usage::QuestionStage, Vec<String>)>,
+    /// The classifier was unsure of that stage (readings kept before this was read were
+    /// taken as sure).
+    #[serde(default)]
+    pub unsure: bool,
     /// The time saved it states.
     pub saved: Option<Saved>,
     /// As a reply in a question's thread: whether it answers (carries content), or only
@@ -71,10 +75,9 @@ pub struct Saved {
 /// Reads a message's text.
 pub fn read(text: &str, keep_text: bool) -> Reading {
     use flywheel_insights::questions::{classify, is_question};
-    let question = is_question(text).then(|| {
-        let c = classify(text);
-        (c.stage, c.cues)
-    });
+    let classified = is_question(text).then(|| classify(text));
+    let unsure = classified.as_ref().is_some_and(|c| c.unsure);
+    let question = classified.map(|c| (c.stage, c.cues));
     let saved = flywheel_insights::wins::time_saved(text).map(|t| Saved {
         minutes_before: t.minutes_before,
         minutes_after: t.minutes_after,
@@ -84,6 +87,7 @@ pub fn read(text: &str, keep_text: bool) -> Reading {
     });
     Reading {
         question,
+        unsure,
         saved,
         answer: flywheel_insights::questions::is_answer(text),
         win: flywheel_insights::wins::is_win(text),
@@ -170,6 +174,7 @@ pub fn questions_of(
             asker,
             at: q.at,
             stage,
+            unsure: reading.unsure,
             cues,
             first_answer_at: answerers.iter().map(|(_, t)| *t).min(),
             answerers: answerers.into_iter().map(|(a, _)| a).collect(),

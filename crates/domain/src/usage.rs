@@ -241,7 +241,12 @@ pub struct ChatQuestion {
     /// Chat id of who asked.
     pub asker: String,
     pub at: DateTime<Utc>,
+    /// The classifier's best guess; see `unsure`.
     pub stage: QuestionStage,
+    /// The classifier is unsure of the stage (calibrated probability below one half): the
+    /// question counts as a question of no stage.
+    #[serde(default)]
+    pub unsure: bool,
     /// The classifier's cues, so the stage can be explained.
     pub cues: Vec<String>,
     /// Chat ids of the people who answered in the thread (not the asker, not bots).

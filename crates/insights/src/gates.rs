@@ -348,7 +348,7 @@ fn frontier_share(pop: &Population, t: NaiveDate, min: usize) -> Measured {
     }
     let frontier = qs
         .iter()
-        .filter(|q| q.stage == flywheel_domain::usage::QuestionStage::Frontier)
+        .filter(|q| q.stage == Some(flywheel_domain::usage::QuestionStage::Frontier))
         .count();
     share(
         frontier,

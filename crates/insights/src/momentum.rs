@@ -124,7 +124,9 @@ pub struct Breadth {
 pub struct QuestionMonth {
     pub month: String,
     pub questions: usize,
-    /// Shares of awareness, access, how-to and frontier questions; empty when withheld.
+    /// Shares of awareness, access, how-to and frontier among the questions with a stage
+    /// (those the classifier was unsure of are in `questions`, not here); empty when
+    /// withheld.
     pub mix: Vec<(String, f64)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
@@ -661,9 +663,12 @@ fn question_months(pop: &Population, min: usize) -> Vec<QuestionMonth> {
     for q in &pop.questions {
         let m = months
             .entry(format!("{:04}-{:02}", q.day.year(), q.day.month()))
-            .or_insert_with(|| (vec![0; 4], HashSet::new()));
-        if let Some(i) = STAGES.iter().position(|s| *s == q.stage) {
-            m.0[i] += 1;
+            .or_insert_with(|| (vec![0; 5], HashSet::new()));
+        // A question of no stage (the classifier was unsure) counts as a question, not
+        // in the mix: the last slot.
+        match STAGES.iter().position(|s| Some(*s) == q.stage) {
+            Some(i) => m.0[i] += 1,
+            None => m.0[4] += 1,
         }
         m.1.insert(q.asker);
     }
@@ -671,6 +676,7 @@ fn question_months(pop: &Population, min: usize) -> Vec<QuestionMonth> {
         .into_iter()
         .map(|(month, (counts, askers))| {
             let total: usize = counts.iter().sum();
+            let staged: usize = counts[..4].iter().sum();
             match suppressed(askers.len(), min) {
                 Some(r) => QuestionMonth {
                     month,
@@ -684,7 +690,7 @@ fn question_months(pop: &Population, min: usize) -> Vec<QuestionMonth> {
                     mix: STAGES
                         .iter()
                         .zip(&counts)
-                        .map(|(s, &c)| (s.as_str().to_owned(), c as f64 / total.max(1) as f64))
+                        .map(|(s, &c)| (s.as_str().to_owned(), c as f64 / staged.max(1) as f64))
                         .collect(),
                     suppressed: None,
                 },
@@ -1020,8 +1026,9 @@ fn index_parts(ctx: &Ctx<'_>, t: NaiveDate, levels: &[u8], min: usize) -> Vec<Pa
     let askers = qs.iter().map(|q| q.asker).collect::<HashSet<_>>().len();
     let q_share = |pred: &dyn Fn(QuestionStage) -> bool| {
         Cell::of(
-            (!qs.is_empty())
-                .then(|| qs.iter().filter(|q| pred(q.stage)).count() as f64 / qs.len() as f64),
+            (!qs.is_empty()).then(|| {
+                qs.iter().filter(|q| q.stage.is_some_and(pred)).count() as f64 / qs.len() as f64
+            }),
             askers,
             min,
         )
@@ -1145,6 +1152,36 @@ mod tests {
             let (a, b) = (gini(&v), gini_brute(&v));
             prop_assert!(a.zip(b).is_some_and(|(a, b)| (a - b).abs() < 1e-9), "{a:?} {b:?}");
         }
+    }
+
+    #[test]
+    fn unsure_questions_count_as_questions_of_no_stage() {
+        use crate::population::Question;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default();
+        let q = |asker: u32, stage: Option<QuestionStage>| Question {
+            asker,
+            day,
+            stage,
+            answered: false,
+        };
+        let pop = Population {
+            questions: vec![
+                q(0, Some(QuestionStage::Access)),
+                q(1, Some(QuestionStage::Access)),
+                q(2, Some(QuestionStage::HowTo)),
+                q(3, None),
+                q(4, Some(QuestionStage::Frontier)),
+            ],
+            ..Population::default()
+        };
+        let months = question_months(&pop, 5);
+        assert_eq!(months.len(), 1);
+        // Five questions; the mix is over the four with a stage.
+        assert_eq!(months[0].questions, 5);
+        let share = |s: &str| months[0].mix.iter().find(|(k, _)| k == s).map(|(_, v)| *v);
+        assert_eq!(share("access"), Some(0.5));
+        assert_eq!(share("how_to"), Some(0.25));
+        assert_eq!(share("awareness"), Some(0.0));
     }
 
     #[test]

@@ -88,7 +88,8 @@ pub struct Request {
 pub struct Question {
     pub asker: u32,
     pub day: NaiveDate,
-    pub stage: QuestionStage,
+    /// None when the classifier was unsure: a question of no stage.
+    pub stage: Option<QuestionStage>,
     pub answered: bool,
 }
 

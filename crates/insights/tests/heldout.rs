@@ -60,6 +60,12 @@ fn question_detection_and_stage_on_the_frozen_held_out_set() {
     let questions = truth.iter().filter(|(s, _)| s.is_some()).count();
     let (precision, recall) = (ratio(tp, tp + fp), ratio(tp, questions));
     println!("detection on {} posts ({questions} questions): precision {precision:.3}, recall {recall:.3}", truth.len());
+    let unsure = truth
+        .iter()
+        .zip(&detected)
+        .filter(|((_, t), d)| **d && classify(t).unsure)
+        .count();
+    println!("  {unsure} detected questions of no stage (the classifier unsure)");
     // Stage, end to end: a question counts when it is detected and its stage is right.
     let mut worst = (1.0f64, 1.0f64);
     for s in [
@@ -68,10 +74,15 @@ fn question_detection_and_stage_on_the_frozen_held_out_set() {
         QuestionStage::HowTo,
         QuestionStage::Frontier,
     ] {
+        // An unsure stage is said of no stage: it counts against recall, never precision.
         let predicted: Vec<Option<QuestionStage>> = truth
             .iter()
             .zip(&detected)
-            .map(|((_, t), d)| d.then(|| classify(t).stage))
+            .map(|((_, t), d)| {
+                d.then(|| classify(t))
+                    .filter(|c| !c.unsure)
+                    .map(|c| c.stage)
+            })
             .collect();
         let hit = truth
             .iter()
@@ -86,16 +97,16 @@ fn question_detection_and_stage_on_the_frozen_held_out_set() {
     }
     // The targets are 0.95 (detection) and 0.85 per stage. First measured (2026-12-07):
     // detection 0.989 / 0.701, the worst stage 0.741 / 0.469. With the scored detector
-    // (2026-12-08): detection 0.976 / 0.945. Precision is held at its target, recall at its
-    // level until it reaches the target.
+    // (2026-12-08): detection 0.976 / 0.953. Both are held at the target.
     assert!(
-        precision >= 0.95 && recall >= 0.94,
+        precision >= 0.95 && recall >= 0.95,
         "detection fell: {precision:.3} / {recall:.3}"
     );
-    // The stages, end to end, with the new detector (2026-12-08): the worst precision
-    // 0.744 (awareness), the worst recall 0.625 (access).
+    // The stages, end to end, with the new detector, the stems, the added training
+    // questions and the unsure outcome (2026-12-08): the worst precision 0.848
+    // (awareness), the worst recall 0.781 (access).
     assert!(
-        worst.0 >= 0.74 && worst.1 >= 0.62,
+        worst.0 >= 0.84 && worst.1 >= 0.78,
         "a stage fell: {worst:?}"
     );
 }

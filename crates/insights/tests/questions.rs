@@ -14,7 +14,8 @@
 use flywheel_domain::usage::QuestionStage;
 use flywheel_insights::questions::model::{Model, Params, STAGES};
 use flywheel_insights::questions::{
-    classify, classify_rules, classify_with, development_set, parse_labelled,
+    calibrate, classify, classify_rules, classify_with, development_set, parse_labelled,
+    TEMPERATURE, UNSURE_BELOW,
 };
 
 /// Per-stage (precision, recall), printed as a table with the misclassified questions.
@@ -130,6 +131,117 @@ fn held_out_set() {
             "{s:?}: precision {p:.3}, recall {r:.3} on the held-out set"
         );
     }
+}
+
+/// Cross-validated probabilities (uncalibrated) of the development set.
+fn cross_validated_probabilities(set: &[(QuestionStage, &str)], folds: usize) -> Vec<[f32; 4]> {
+    let mut out = vec![[0.25f32; 4]; set.len()];
+    for k in 0..folds {
+        let train: Vec<(QuestionStage, &str)> = set
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % folds != k)
+            .map(|(_, x)| *x)
+            .collect();
+        let m = Model::train(&train);
+        for (i, (_, q)) in set.iter().enumerate().filter(|(i, _)| i % folds == k) {
+            out[i] = m.predict(q).0;
+        }
+    }
+    out
+}
+
+fn log_loss(set: &[(QuestionStage, &str)], probs: &[[f32; 4]], t: f32) -> f64 {
+    set.iter()
+        .zip(probs)
+        .map(|((s, _), p)| {
+            let c = calibrate(*p, t);
+            let i = STAGES.iter().position(|x| x == s).unwrap_or(0);
+            -f64::from(c[i].max(1e-9)).ln()
+        })
+        .sum::<f64>()
+        / set.len() as f64
+}
+
+/// Expected calibration error over ten equal-width confidence bins: the gap between how
+/// sure the model says it is and how often it is right, weighted by the bin's share.
+fn expected_calibration_error(set: &[(QuestionStage, &str)], probs: &[[f32; 4]], t: f32) -> f64 {
+    let mut bins = [(0usize, 0.0f64, 0usize); 10];
+    for ((s, _), p) in set.iter().zip(probs) {
+        let c = calibrate(*p, t);
+        let best = (0..4).max_by(|a, b| c[*a].total_cmp(&c[*b])).unwrap_or(0);
+        let b = ((c[best] * 10.0) as usize).min(9);
+        bins[b].0 += 1;
+        bins[b].1 += f64::from(c[best]);
+        bins[b].2 += usize::from(STAGES[best] == *s);
+    }
+    bins.iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, conf, right)| {
+            (*n as f64 / set.len() as f64) * (conf / *n as f64 - *right as f64 / *n as f64).abs()
+        })
+        .sum()
+}
+
+/// The confidence is calibrated: the shipped temperature minimises the cross-validated log
+/// loss (within a grid step), the expected calibration error is small, and the questions
+/// called "unsure" are the ones the model gets wrong most.
+#[test]
+fn calibrated_on_the_development_set() {
+    let set = development_set();
+    let probs = cross_validated_probabilities(&set, 10);
+    let grid: Vec<f32> = (3..=20).map(|i| i as f32 * 0.1).collect();
+    let (best_t, best_loss) = grid
+        .iter()
+        .map(|t| (*t, log_loss(&set, &probs, *t)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((1.0, f64::MAX));
+    let (raw_ece, ece) = (
+        expected_calibration_error(&set, &probs, 1.0),
+        expected_calibration_error(&set, &probs, TEMPERATURE),
+    );
+    let shipped_loss = log_loss(&set, &probs, TEMPERATURE);
+    println!("log loss: raw {:.3}, at T={TEMPERATURE} {shipped_loss:.3}, best T={best_t:.1} {best_loss:.3}", log_loss(&set, &probs, 1.0));
+    println!("expected calibration error: raw {raw_ece:.3}, calibrated {ece:.3}");
+    let (mut sure, mut sure_right, mut unsure, mut unsure_right) = (0u32, 0u32, 0u32, 0u32);
+    for ((s, _), p) in set.iter().zip(&probs) {
+        let c = calibrate(*p, TEMPERATURE);
+        let best = (0..4).max_by(|a, b| c[*a].total_cmp(&c[*b])).unwrap_or(0);
+        let right = u32::from(STAGES[best] == *s);
+        if c[best] < UNSURE_BELOW {
+            unsure += 1;
+            unsure_right += right;
+        } else {
+            sure += 1;
+            sure_right += right;
+        }
+    }
+    println!("sure: {sure_right}/{sure} right; unsure (below {UNSURE_BELOW}): {unsure_right}/{unsure} right");
+    for threshold in [0.4f32, 0.5, 0.6, 0.7, 0.8] {
+        let (mut n, mut right) = (0, 0);
+        for ((s, _), p) in set.iter().zip(&probs) {
+            let c = calibrate(*p, TEMPERATURE);
+            let best = (0..4).max_by(|a, b| c[*a].total_cmp(&c[*b])).unwrap_or(0);
+            if c[best] >= threshold {
+                n += 1;
+                right += usize::from(STAGES[best] == *s);
+            }
+        }
+        println!(
+            "  at {threshold}: {n} of {} sure, {right} of them right",
+            set.len()
+        );
+    }
+    assert!(
+        shipped_loss <= best_loss + 0.005,
+        "the temperature is no longer the best: {best_t}"
+    );
+    assert!(ece <= 0.05, "calibration error {ece:.3}");
+    assert!(
+        f64::from(sure_right) / f64::from(sure)
+            > f64::from(unsure_right) / f64::from(unsure.max(1)),
+        "unsure answers are not the weaker ones"
+    );
 }
 
 /// Chooses the training settings by cross-validation on the development set only (the

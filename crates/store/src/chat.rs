@@ -277,20 +277,22 @@ impl ChatImport {
     ) -> Result<(), StoreError> {
         for q in questions {
             self.outcome.questions += 1;
+            let stage = if q.unsure { "unsure" } else { q.stage.as_str() };
             *self
                 .outcome
                 .questions_by_stage
-                .entry(q.stage.as_str().to_owned())
+                .entry(stage.to_owned())
                 .or_insert(0) += 1;
         }
         let (stored, updated) = upsert_counted(
             &mut self.tx,
             "chat_questions",
-            &["channel", "ts", "asker_identity", "at", "stage", "cues", "answers", "first_answer_at", "text", "import_id"],
+            &["channel", "ts", "asker_identity", "at", "stage", "unsure", "cues", "answers", "first_answer_at", "text", "import_id"],
             "ON CONFLICT (channel, ts) DO UPDATE SET asker_identity = excluded.asker_identity, at = excluded.at, \
-             stage = excluded.stage, cues = excluded.cues, answers = excluded.answers, first_answer_at = excluded.first_answer_at, \
+             stage = excluded.stage, unsure = excluded.unsure, cues = excluded.cues, answers = excluded.answers, first_answer_at = excluded.first_answer_at, \
              text = excluded.text, import_id = excluded.import_id \
-             WHERE chat_questions.stage <> excluded.stage OR chat_questions.answers <> excluded.answers \
+             WHERE chat_questions.stage <> excluded.stage OR chat_questions.unsure <> excluded.unsure \
+             OR chat_questions.answers <> excluded.answers \
              OR chat_questions.cues <> excluded.cues OR COALESCE(chat_questions.text, '') <> COALESCE(excluded.text, '') \
              OR COALESCE(chat_questions.first_answer_at, '') <> COALESCE(excluded.first_answer_at, '')",
             questions
@@ -302,6 +304,7 @@ impl ChatImport {
                         Arg::Text(Some(kind.normalize(&q.asker))),
                         Arg::Text(Some(instant(q.at))),
                         Arg::Text(Some(q.stage.as_str().to_owned())),
+                        Arg::Int(Some(i64::from(q.unsure))),
                         Arg::Text(Some(q.cues.join(", "))),
                         Arg::Int(Some(q.answerers.len() as i64)),
                         Arg::Text(q.first_answer_at.map(instant)),

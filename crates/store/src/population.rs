@@ -394,19 +394,20 @@ async fn read_questions(
     ix: &Indexes,
     as_of: Option<NaiveDate>,
 ) -> Result<Vec<Question>, StoreError> {
-    let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-        "SELECT asker_person, at, stage, answers FROM chat_questions \
+    let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT asker_person, at, stage, answers, unsure FROM chat_questions \
          WHERE asker_person IS NOT NULL ORDER BY at",
     )
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(asker, at, stage, answers)| {
+        .filter_map(|(asker, at, stage, answers, unsure)| {
+            let stage = QuestionStage::parse(&stage).ok()?;
             Some(Question {
                 asker: *ix.person.get(&asker)?,
                 day: until(as_of, day_of(&at))?,
-                stage: QuestionStage::parse(&stage).ok()?,
+                stage: (unsure == 0).then_some(stage),
                 answered: answers > 0,
             })
         })

@@ -58,13 +58,25 @@ pub struct Model {
     char_grams: bool,
 }
 
+fn stemmer() -> &'static rust_stemmers::Stemmer {
+    static STEMMER: std::sync::OnceLock<rust_stemmers::Stemmer> = std::sync::OnceLock::new();
+    STEMMER.get_or_init(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English))
+}
+
 /// The features of a question (deduplicated).
 pub fn features(text: &str, char_grams: bool) -> Vec<String> {
     let norm = normalize(text);
     let words: Vec<&str> = norm.split_whitespace().collect();
     let mut f: Vec<String> = Vec::with_capacity(words.len() * 2 + 8);
+    let stemmer = stemmer();
     for w in &words {
         f.push(format!("w:{w}"));
+        // The word's stem too (Snowball's English stemmer): "summarizing", "summarised"
+        // and "summary" meet at "summar", "licences" and "licensed" near "licens".
+        let stem = stemmer.stem(w);
+        if stem != *w {
+            f.push(format!("s:{stem}"));
+        }
     }
     if char_grams {
         for w in &words {
