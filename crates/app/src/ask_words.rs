@@ -1008,7 +1008,8 @@ mod tests {
     fn close_spellings_are_one_edit_away() {
         assert_eq!(spelling_distance("chatgtp", "chatgpt"), 1);
         assert_eq!(spelling_distance("copliot", "copilot"), 1);
-        assert_eq!(spelling_distance("github", "gitlab"), 3);
+        assert_eq!(spelling_distance("github", "gitlab"), 2);
+        assert_eq!(spelling_distance("ab", "ba"), 1);
         assert_eq!(spelling_distance("", "abc"), 3);
     }
 }
