@@ -334,6 +334,21 @@ both_backends! {
         let bad = b.get("/can-i?tool=Nope&purpose=x&data=public");
         assert_eq!(bad.status, 400);
         assert!(bad.body.contains("no tool named"));
+        // In plain words, on the page and the API: decided when the words settle it, else
+        // the form comes back filled with what was read and what is left to choose.
+        let plain = b.get("/can-i?q=can+I+use+chat+gpt+to+summarize+a+client+contract%3F");
+        assert!(plain.body.contains("data-allowed=\"true\"") && plain.body.contains("<b>ChatGPT Enterprise</b> for summarising with confidential data"), "{}", plain.body);
+        let open = b.get("/can-i?q=can+I+use+copilot+for+drafting%3F");
+        assert!(!open.body.contains("id=\"answer\""), "{}", open.body);
+        assert!(open.body.contains("The answer depends on which tool, with which data (it could be ") && open.body.contains("Microsoft 365 Copilot or GitHub Copilot)") != open.body.contains("GitHub Copilot or Microsoft 365 Copilot)"), "{}", open.body);
+        assert!(open.body.contains("value=\"drafting\""), "the purpose read is kept: {}", open.body);
+        let (code, body) = api("q=can%20otter%20take%20notes%20on%20a%20customer%20call", lead);
+        assert_eq!(code, 200, "{body}");
+        let a: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!((a["tool"].as_str(), a["allowed"].as_bool()), (Some("AI meeting recorders"), Some(false)));
+        let (code, body) = api("q=can%20I%20use%20copilot%20for%20drafting", lead);
+        assert_eq!(code, 400, "{body}");
+        assert!(body.contains("which tool") && body.contains("invalid_parameter"), "{body}");
 
         // A new policy version through the API (Basic: no CSRF token, JSON only); the
         // next answer follows it and names the version.
@@ -381,7 +396,8 @@ both_backends! {
         let store = flywheel_store::Store::open(&url).await.expect("open");
         let asked: i64 = store.can_i_demand().await.expect("demand").iter().map(|d| d.questions).sum();
         // 2 + 3 refused + … : every answered question counts, refused ones do not.
-        assert_eq!(asked, 2 + 2 + 1 + 2, "api 2, page 2, api after the change 1, cli 2");
+        // Plain words decided count too (page 1, api 1); those asked back do not.
+        assert_eq!(asked, 2 + 2 + 1 + 2 + 2, "api 2, page 2, api after the change 1, cli 2, plain words 2");
     }
 }
 

@@ -22,6 +22,7 @@ use crate::page::{PageCaller, PageForm};
 use crate::query::{ApiQuery, PageQuery};
 use crate::wire::{words, Page, Read, Unprocessable, Write};
 use crate::AppState;
+use flywheel_app::chat_ask::ChatAnswer;
 
 /// The answer: "Yes, here's how" (steps and link) or "No, but try this instead" (reasons
 /// and permitted alternatives), with the version of the policies that gave it.
@@ -98,14 +99,15 @@ impl From<Answered> for AnsweredOut {
 #[serde(default)]
 pub struct QuestionQuery {
     /// A catalog tool's name (case-insensitive).
-    #[param(required = true)]
     tool: String,
     /// What for, e.g. summarising.
-    #[param(required = true)]
     purpose: String,
     /// The class of data.
-    #[param(required = true, schema_with = data_class)]
+    #[param(schema_with = data_class)]
     data: String,
+    /// Instead of the three: the question in plain words ("can I use chat gpt to summarise
+    /// a customer contract?"), read as the chat app and `flywheel can-i` read it.
+    q: String,
 }
 
 fn data_class() -> utoipa::openapi::Object {
@@ -150,6 +152,10 @@ struct CanIPage {
     tool: String,
     purpose: String,
     data: String,
+    /// The question in plain words, when asked so.
+    words: String,
+    /// What the words left open, when they did not settle the answer.
+    read: String,
     answer: Option<Answer>,
     error: String,
 }
@@ -174,11 +180,33 @@ pub async fn page(
         tool: q.tool.clone(),
         purpose: q.purpose.clone(),
         data: q.data.clone(),
+        words: q.q.trim().to_owned(),
+        read: String::new(),
         answer: None,
         error: String::new(),
     };
     let mut status = StatusCode::OK;
-    if let Some(question) = q.question() {
+    if q.question().is_none() && !p.words.is_empty() {
+        // Plain words: decided when the words settle it, else the form comes back filled
+        // with what was read and the rest to choose.
+        match app.chat_can_i(&p.words, Channel::Web).await? {
+            ChatAnswer::Answered(a) => p.answer = Some(a.answer),
+            ChatAnswer::Unclear { reading, .. } => {
+                p.tool = reading.tool.clone().unwrap_or_default();
+                p.purpose = reading.purpose.clone().unwrap_or_default();
+                p.data = reading.data_class.clone().unwrap_or_default();
+                let could = if reading.tool_candidates.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it could be {})", reading.tool_candidates.join(" or "))
+                };
+                p.read = format!(
+                    "The answer depends on {}{could}: choose below.",
+                    reading.missing().join(", ")
+                );
+            }
+        }
+    } else if let Some(question) = q.question() {
         match app
             .ask(&question, Channel::Web)
             .await
@@ -204,15 +232,29 @@ pub async fn api(
     ApiCaller(caller): ApiCaller,
     ApiQuery(q): ApiQuery<QuestionQuery>,
 ) -> Result<Json<AnsweredOut>, ApiError> {
+    let app = st.app(&caller);
+    if q.question().is_none() && !q.q.trim().is_empty() {
+        return match app.chat_can_i(q.q.trim(), Channel::Api).await? {
+            ChatAnswer::Answered(a) => Ok(Json((*a).into())),
+            ChatAnswer::Unclear { reading, .. } => Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!(
+                    "the answer depends on {}, which the words leave open: give `tool`, `purpose` and `data`",
+                    reading.missing().join(", ")
+                ),
+            )),
+        };
+    }
     let question = q.question().ok_or_else(|| {
         ApiError::new(
             ErrorCode::InvalidParameter,
-            format!("parameter `{}` is required", q.missing().join("`, `")),
+            format!(
+                "parameter `{}` is required (or `q`, the question in plain words)",
+                q.missing().join("`, `")
+            ),
         )
     })?;
-    Ok(Json(
-        st.app(&caller).ask(&question, Channel::Api).await?.into(),
-    ))
+    Ok(Json(app.ask(&question, Channel::Api).await?.into()))
 }
 
 #[derive(Template)]
