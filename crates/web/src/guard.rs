@@ -125,6 +125,54 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
         .await
 }
 
+/// A body declared up to this size but over [`crate::BODY_LIMIT`] is read and dropped
+/// before the `413` is sent.
+pub const DRAIN_LIMIT: usize = 1024 * 1024;
+
+/// Refuses a body whose `Content-Length` is over the limit with a clear `413` (a page or
+/// `{message, code, type, link}`), and reads it first when it is not much over: a server
+/// that answers and closes while the client is still sending resets the connection, and the
+/// client — a browser, Slack, a script — sees "broken pipe" instead of the answer. Larger
+/// bodies are refused at once (their client may see the reset); bodies without a length
+/// meet the same limit as they stream, inside.
+pub async fn refuse_oversized(
+    axum::extract::State(st): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(length) = declared.filter(|n| *n > crate::BODY_LIMIT as u64) else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path().to_owned();
+    if length <= DRAIN_LIMIT as u64 {
+        // Bounded in size by the declared length and in time, whatever the client does.
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            axum::body::to_bytes(req.into_body(), DRAIN_LIMIT),
+        )
+        .await;
+    }
+    // Requests claiming to come from a chat platform are counted among the refused ones.
+    for (prefix, source) in [("/chat/slack/", "slack"), ("/chat/teams/", "teams")] {
+        if path.starts_with(prefix) {
+            st.metrics
+                .refused(source, flywheel_chat::slack::Refusal::TooLarge.code());
+        }
+    }
+    error_for(
+        &path,
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {} KiB", crate::BODY_LIMIT / 1024),
+        ),
+    )
+}
+
 /// Requests per account and minute (`serve --writes-per-minute`, `--questions-per-minute`).
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimits {

@@ -148,6 +148,10 @@ pub fn router(state: AppState) -> Router {
             guard::rate_limit,
         ))
         .layer(axum::middleware::from_fn(guard::refuse_nul))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::refuse_oversized,
+        ))
         .layer(axum::middleware::from_fn(guard::html_rejections))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(axum::middleware::from_fn_with_state(
