@@ -442,6 +442,9 @@ const PURPOSES: &[(&str, &[&str])] = &[
             "pull request",
             "pr review",
             "review prs",
+            "reviewing prs",
+            "reviewing pull requests",
+            "prs",
         ],
     ),
     (
@@ -506,6 +509,11 @@ const PURPOSES: &[(&str, &[&str])] = &[
             "macro*",
             "vba",
             "bug*",
+            "backend",
+            "frontend",
+            "repo",
+            "repos",
+            "codebase",
         ],
     ),
     (
@@ -614,6 +622,12 @@ const CLASSES: &[(&str, &[&str])] = &[
             "unreleased results",
             "before the results",
             "results are public",
+            "results before",
+            "before they are public",
+            "before it is public",
+            "before they re public",
+            "quarterly results",
+            "earnings",
             "social security",
             "ssn",
             "bank account*",
@@ -749,6 +763,10 @@ const CLASSES: &[(&str, &[&str])] = &[
             "codebase",
             "repo",
             "repository",
+            "repos",
+            "database*",
+            "crm",
+            "sales data",
             "our code",
             "our api",
             "service",
@@ -928,9 +946,10 @@ pub fn read_question(text: &str, catalog: &AskCatalog) -> AskReading {
         rest = rest.replace(padded_words(t).trim_end(), " ");
     }
     let (data_class, data_class_weak) = read_class(&rest);
+    let purpose = read_purpose(&rest, &catalog.purposes);
     AskReading {
         tool,
-        purpose: read_purpose(&rest, &catalog.purposes),
+        purpose,
         data_class,
         tool_candidates,
         data_class_weak,

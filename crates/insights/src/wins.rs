@@ -822,6 +822,7 @@ fn pair(
                 "than",
                 "not",
                 "estimated",
+                "would",
             ],
             if has(lead, &["from"]) {
                 &["→", "to", "now", "became", "becomes", "down", "into"]
