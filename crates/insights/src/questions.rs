@@ -735,6 +735,14 @@ const ASKS: &[&str] = &[
     "dream:",
     "would be great if",
     "it would be great",
+    "i want copilot",
+    "i want chatgpt",
+    "i want an",
+    "i want a ",
+    "need admin",
+    "need rights",
+    "need permission",
+    "need access",
     "need a ",
     "need an ",
 ];
@@ -807,6 +815,12 @@ const TROUBLE: &[&str] = &[
     "time out",
     "nothing happened",
     "nothing happens",
+    "not provisioned",
+    "pending",
+    "lost my",
+    "expired",
+    "locked out",
+    "no access",
     "disappeared",
 ];
 
@@ -825,6 +839,9 @@ const ANNOUNCES: &[&str] = &[
     "learn more at",
     "can join",
     "all welcome",
+    "want to thank",
+    "thank everyone",
+    "shout out",
     "everyone welcome",
 ];
 
@@ -1017,7 +1034,11 @@ fn question_score(text: &str) -> i32 {
     ]
     .iter()
     .any(|w| padded.contains(w));
-    if first_person && TROUBLE.iter().any(|t| padded.contains(&format!(" {t}"))) {
+    // Or the trouble is with a licence, seat or account ("license shows pending").
+    let about_access = [" license", " licence", " seat", " account", " login"]
+        .iter()
+        .any(|w| padded.contains(w));
+    if (first_person || about_access) && TROUBLE.iter().any(|t| padded.contains(&format!(" {t}"))) {
         score += 2;
     }
     if ANNOUNCES.iter().any(|p| joined.contains(p)) {
