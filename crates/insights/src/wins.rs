@@ -239,7 +239,7 @@ fn duration_at(ts: &[String], i: usize) -> Option<Span> {
         t(i),
         Some("the" | "my" | "our" | "your" | "their" | "his" | "her")
     );
-    if needs_whole && !matches!(t(k), Some("whole" | "entire" | "full")) {
+    if needs_whole && !matches!(t(k), Some("whole" | "entire" | "full" | "usual")) {
         // "the morning" is a time of day, "my whole morning" a duration.
         return None;
     }
@@ -256,6 +256,7 @@ fn duration_at(ts: &[String], i: usize) -> Option<Span> {
                     | "half"
                     | "couple"
                     | "of"
+                    | "usual"
             )
         ) {
             if t(k) == Some("half") {
@@ -294,10 +295,10 @@ fn duration_at(ts: &[String], i: usize) -> Option<Span> {
         n += 0.5;
         k += 3;
     }
-    // Words between a number and its unit: "2 full days", "an extra hour".
+    // Words between a number and its unit: "2 full days", "an extra hour", "a 5-hour task".
     while matches!(
         t(k),
-        Some("full" | "whole" | "working" | "solid" | "good" | "extra" | "more")
+        Some("full" | "whole" | "working" | "solid" | "good" | "extra" | "more" | "-")
     ) {
         k += 1;
     }
@@ -516,6 +517,35 @@ fn per_of(ts: &[String], after: usize, spans: &[Span]) -> Per {
             "weekly" => return Per::Week,
             "monthly" => return Per::Month,
             _ => {}
+        }
+        // "every friday", "each morning", "on mondays"
+        let next = ts.get(i + 1).map_or("", String::as_str);
+        let weekday = |d: &str| {
+            [
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "mondays",
+                "tuesdays",
+                "wednesdays",
+                "thursdays",
+                "fridays",
+            ]
+            .contains(&d)
+        };
+        if matches!(w.as_str(), "every" | "each") {
+            match next {
+                "day" | "morning" | "evening" | "shift" => return Per::Day,
+                "week" => return Per::Week,
+                "month" => return Per::Month,
+                d if weekday(d) => return Per::Week,
+                _ => {}
+            }
+        }
+        if w.ends_with("days") && weekday(w) {
+            return Per::Week;
         }
     }
     Per::Once

@@ -151,14 +151,14 @@ fn time_saved_on_the_frozen_held_out_set() {
     );
     // The target is 0.90 exact and no wrong number. First measured (2026-12-07): 41 of 114
     // exact (0.360), 10 wrong numbers, 2 figures from posts that are not wins. With the
-    // duration grammar (2026-12-08): 106 of 114 (0.930), 3 wrong, 1 from a post that is
+    // duration grammar (2026-12-08): 107 of 114 (0.939), 2 wrong, 1 from a post that is
     // not a win. The exact share is held at the target, the wrong numbers at their level
     // until they reach none.
     assert!(
         ratio(exact, stated) >= 0.90,
         "exact fell below the target: {exact} of {stated}"
     );
-    assert!(wrong <= 3, "more wrong numbers: {wrong}");
+    assert!(wrong <= 2, "more wrong numbers: {wrong}");
     assert!(
         on_notwins <= 1,
         "more figures from posts that are not wins: {on_notwins}"
