@@ -211,6 +211,7 @@ const BY_CATEGORY: &[(&str, &str)] = &[
     ("read ai", "meeting-recorder"),
     ("fathom", "meeting-recorder"),
     ("tldv", "meeting-recorder"),
+    ("tl dv", "meeting-recorder"),
     ("note taker", "meeting-recorder"),
     ("notetaker", "meeting-recorder"),
     ("meeting recorder", "meeting-recorder"),
