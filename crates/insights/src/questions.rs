@@ -534,6 +534,9 @@ const OPENERS: &[&str] = &[
     "what's",
     "where",
     "wheres",
+    "where's",
+    "how's",
+    "who's",
     "who",
     "whos",
     "why",
@@ -626,6 +629,10 @@ const ASKS: &[&str] = &[
     "help!",
     "halp",
     "any tips",
+    "tips for",
+    "tips on",
+    "told to ask",
+    "asked to ask",
     "any ideas",
     "any idea",
     "any advice",
@@ -847,6 +854,8 @@ const TROUBLE: &[&str] = &[
     "expired",
     "locked out",
     "no access",
+    "taken away",
+    "removed my",
     "disappeared",
 ];
 
@@ -976,7 +985,7 @@ fn rhetorical(sentence: &str) -> bool {
         "need a hand",
         "new to",
         "looking for help",
-        "what a",
+        "what a ",
         "how cool",
         "interested",
         "new here",
@@ -1038,7 +1047,10 @@ fn question_score(text: &str) -> i32 {
         .split(|c: char| c.is_whitespace() || c == ',' || c == ':')
         .next()
         .unwrap_or("");
+    // A question opening counts unless every question in the post is rhetorical.
+    let rhetorical_only = joined.contains('?') && !asking;
     if OPENERS.contains(&first)
+        && !rhetorical_only
         && !opening.starts_with("what a ")
         && !opening.starts_with("how cool")
     {
@@ -1059,7 +1071,7 @@ fn question_score(text: &str) -> i32 {
         " i ", " i'm ", " im ", " my ", " me ", " we ", " our ", " us ",
     ]
     .iter()
-    .any(|w| padded.contains(w));
+    .any(|w| padded.contains(w) || norm.contains(w));
     // Or the trouble is with a licence, seat or account ("license shows pending").
     let about_access = [" license", " licence", " seat", " account", " login"]
         .iter()

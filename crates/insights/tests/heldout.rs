@@ -100,19 +100,19 @@ fn question_detection_and_stage_on_the_frozen_held_out_set() {
     println!("  {right} of {questions} questions detected with the right stage");
     // The targets are 0.95 (detection) and 0.85 per stage. First measured (2026-12-07):
     // detection 0.989 / 0.701, the worst stage 0.741 / 0.469. With the scored detector
-    // (2026-12-08): detection 0.976 / 0.961. Both are held at the target.
+    // (2026-12-08): detection 0.976 / 0.969. Both are held at the target.
     assert!(
         precision >= 0.95 && recall >= 0.95,
         "detection fell: {precision:.3} / {recall:.3}"
     );
     // The stages, end to end (detected, sure and right). 2026-12-08, with the new
-    // detector, the stems, the added training questions and the unsure outcome: 108 of 127
-    // right; the worst precision 0.839 (access), the worst recall 0.812 (access). A stage
+    // detector, the stems, the added training questions and the unsure outcome: 109 of 127
+    // right; the worst precision 0.848 (awareness), the worst recall 0.844 (access). A stage
     // is 30-odd questions, so one question moves a cell by 0.03: the count is held at its
     // level, each cell within one question of it.
-    assert!(right >= 108, "fewer questions right: {right}");
+    assert!(right >= 109, "fewer questions right: {right}");
     assert!(
-        worst.0 >= 0.81 && worst.1 >= 0.78,
+        worst.0 >= 0.81 && worst.1 >= 0.81,
         "a stage fell: {worst:?}"
     );
 }
