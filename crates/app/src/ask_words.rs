@@ -477,6 +477,8 @@ const PURPOSES: &[(&str, &[&str])] = &[
         "summarising",
         &[
             "summar*",
+            "sum up",
+            "sum it up",
             "recap*",
             "tl dr",
             "tldr",
@@ -507,6 +509,9 @@ const PURPOSES: &[(&str, &[&str])] = &[
             "typescript",
             "regex",
             "program*",
+            "migration*",
+            "schema*",
+            "quer*",
             "macro*",
             "vba",
             "bug*",
@@ -528,7 +533,9 @@ const PURPOSES: &[(&str, &[&str])] = &[
             "data analysis",
             "compare",
             "forecast*",
-            "look at the",
+            "look at",
+            "go through",
+            "dig into",
             "make sense of",
             "numbers",
             "reconcil*",
@@ -539,6 +546,7 @@ const PURPOSES: &[(&str, &[&str])] = &[
         "research",
         &[
             "research*",
+            "explain*",
             "look up",
             "find information",
             "find out",
@@ -553,6 +561,12 @@ const PURPOSES: &[(&str, &[&str])] = &[
         "drafting",
         &[
             "draft*",
+            "put together",
+            "sow",
+            "statement of work",
+            "compose",
+            "prepare",
+            "brainstorm*",
             "write",
             "writing",
             "wrote",
@@ -732,7 +746,10 @@ const CLASSES: &[(&str, &[&str])] = &[
             "my reports",
             "absence*",
             "leave request*",
-            "names",
+            "names of",
+            "people s names",
+            "customer names",
+            "employee names",
             "birthday*",
             "people s",
             "employees",
@@ -812,6 +829,9 @@ const CLASSES: &[(&str, &[&str])] = &[
             "product plans",
             "launch plan*",
             "upcoming",
+            "churn",
+            "kpi*",
+            "metrics",
             "new product*",
             "next version",
             "next release",
@@ -918,6 +938,10 @@ fn read_class(padded: &str) -> (Option<String>, bool) {
             .filter(|c| has_phrase(padded, c))
             .all(|c| WEAK.contains(c))
     };
+    // "An open source side project": the code is public, whatever the work word says.
+    if weak && has_phrase(padded, "open source") {
+        return (Some("public".to_owned()), false);
+    }
     (class, weak)
 }
 
