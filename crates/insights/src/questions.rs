@@ -633,6 +633,8 @@ const ASKS: &[&str] = &[
     "tips on",
     "told to ask",
     "asked to ask",
+    "contact your admin",
+    "contact your administrator",
     "any ideas",
     "any idea",
     "any advice",
