@@ -1256,18 +1256,26 @@ both_backends! {
         assert_eq!((q["is_question"].as_bool(), q["stage"].as_str()), (Some(true), Some("access")));
         assert!(q["confidence"].as_i64().is_some_and(|c| (25..=100).contains(&c)), "{q}");
         assert!(q["cues"].as_array().is_some_and(|c| !c.is_empty()), "{q}");
-        // A stage the classifier is unsure of (below one half) is said so, in both outputs;
-        // which of these vague questions fall below depends on the trained model, so the
-        // test asserts the rule on each and that vagueness does reach it.
-        let mut unsure = 0;
-        for vague in ["can copilot do this?", "copilot?", "how do I get copilot to build a dashboard from my licence data?", "any thoughts on this one?", "what about it?"] {
-            let u = crate::json(db, &["classify", "question", vague, "--json"]);
+        // A stage the classifier is unsure of (below one half) is said so, in both outputs.
+        // Which texts fall below depends on the trained model, so one is found among short
+        // questions of three words that pull towards different stages.
+        let words = ["what", "how", "licence", "seat", "prompt", "tips", "build", "api", "hype", "worth", "access", "summarise"];
+        let mut mixed: Vec<String> = Vec::new();
+        for a in words {
+            for b in words {
+                for c in words {
+                    mixed.push(format!("{a} {b} {c}?"));
+                }
+            }
+        }
+        let vague = mixed.iter().find(|t| flywheel_insights::questions::is_question(t) && flywheel_insights::questions::classify(t).unsure).expect("a question torn between stages is unsure");
+        for text in [vague.as_str(), "copilot?", "can copilot do this?"] {
+            let u = crate::json(db, &["classify", "question", text, "--json"]);
             let below = u["confidence"].as_i64().is_some_and(|c| c < 50);
             assert_eq!(u["unsure"].as_bool(), Some(below), "{u}");
-            assert_eq!(ok(db, &["classify", "question", vague]).contains("stage unsure"), below, "{vague}");
-            unsure += usize::from(below);
+            assert_eq!(ok(db, &["classify", "question", text]).contains("stage unsure"), below, "{text}");
         }
-        assert!(unsure >= 1, "no vague question was unsure");
+        assert_eq!(crate::json(db, &["classify", "question", vague, "--json"])["unsure"], true);
         assert_eq!(q["unsure"], false);
         // A request without a question mark is a question.
         let r = crate::json(db, &["classify", "question", "need a hand getting copilot to show up in outlook", "--json"]);
