@@ -373,6 +373,52 @@ async fn dashboard_and_can_i(d: &WebDriver, base: &str, (ana_email, ana_pw): (&s
         "{t}"
     );
     shot(d, "03-can-i-no-but-try").await;
+    // In plain words: decided when the words settle it; else the form is filled with what
+    // was read and a line names what is left to choose.
+    fill(
+        d,
+        "#can-i-words input[name=q]",
+        "can I use chat gpt to summarize a client contract?",
+    )
+    .await;
+    d.find(By::Css("#can-i-words button"))
+        .await
+        .expect("ask")
+        .click()
+        .await
+        .expect("ask");
+    let t = text_of(d, "#answer[data-allowed=true]").await;
+    assert!(
+        t.contains("ChatGPT Enterprise") && t.contains("confidential"),
+        "{t}"
+    );
+    fill(
+        d,
+        "#can-i-words input[name=q]",
+        "can I use copilot for drafting?",
+    )
+    .await;
+    d.find(By::Css("#can-i-words button"))
+        .await
+        .expect("ask")
+        .click()
+        .await
+        .expect("ask");
+    let read = text_of(d, "#read").await;
+    assert!(
+        read.contains("which tool") && read.contains("with which data"),
+        "{read}"
+    );
+    let purpose = el(d, "#can-i input[name=purpose]").await;
+    assert_eq!(
+        purpose.value().await.expect("value").as_deref(),
+        Some("drafting")
+    );
+    assert!(
+        d.find(By::Css("#answer")).await.is_err(),
+        "no answer while it is open"
+    );
+    shot(d, "03b-can-i-plain-words").await;
 }
 
 /// The demo's program is alive: the wins shared in #ai-wins are wins of the library, the
