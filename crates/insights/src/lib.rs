@@ -2,6 +2,7 @@
 //! was computed from. No IO, no SQL, no wire formats.
 
 pub mod champions;
+mod chat_text;
 mod error;
 pub mod forecast;
 pub mod gates;

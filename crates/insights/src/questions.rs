@@ -1009,25 +1009,11 @@ pub fn is_question(text: &str) -> bool {
 }
 
 fn question_score(text: &str) -> i32 {
-    // Mentions ("<@U…>", "<!here>") and emoji (":wave:") are not words; links are noted.
-    let mut plain = String::new();
-    let mut rest = text;
-    let mut broadcast = false;
-    while let Some(i) = rest.find('<') {
-        plain.push_str(&rest[..i]);
-        let inner = rest[i..].find('>').map_or("", |j| &rest[i + 1..i + j]);
-        broadcast |= matches!(inner, "!channel" | "!everyone");
-        rest = rest[i..].find('>').map_or("", |j| &rest[i + j + 1..]);
-    }
-    plain.push_str(rest);
-    let lower = plain.to_lowercase().replace('’', "'");
-    let words: Vec<&str> = lower
-        .split_whitespace()
-        .filter(|w| !(w.len() > 2 && w.starts_with(':') && w.ends_with(':')))
-        .collect();
-    let joined = words.join(" ");
+    let chat = crate::chat_text::ChatText::of(text);
+    let broadcast = chat.broadcast;
+    let joined = chat.joined();
     let opening = joined.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '+');
-    let norm = normalize(&lower);
+    let norm = normalize(&joined);
     let padded = format!(" {joined} ");
     let mut score = 0;
     // Asks: a sentence ending in "?" that is not rhetorical.
@@ -1211,22 +1197,14 @@ pub fn is_answer(text: &str) -> bool {
         return true;
     }
     // Mentions (`<@U…>`, `<#C…>`, `<!here>`) and emoji (`:tada:`) carry no answer.
-    let mut plain = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('<') {
-        plain.push_str(&rest[..i]);
-        rest = rest[i..].find('>').map_or("", |j| &rest[i + j + 1..]);
-    }
-    plain.push_str(rest);
-    let words: Vec<String> = plain
-        .split_whitespace()
-        .filter(|w| !(w.len() > 2 && w.starts_with(':') && w.ends_with(':')))
+    let words: Vec<String> = crate::chat_text::ChatText::of(text)
+        .words
+        .into_iter()
         .map(|w| {
             if w == "+1" {
-                "+1".to_owned()
+                w
             } else {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
+                w.trim_matches(|c: char| !c.is_alphanumeric()).to_owned()
             }
         })
         .filter(|w| !w.is_empty())

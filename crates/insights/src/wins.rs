@@ -594,21 +594,11 @@ const NOT_A_WIN: &[&str] = &[
 /// Whether a post reads as sharing a win, not as a reminder, a rule, a welcome, a
 /// template, a digest, praise for someone else's win, a question or a bot's summary.
 pub fn is_win(text: &str) -> bool {
-    // Drop emoji (":mega:") and mentions ("<@U…>") before reading the opening.
-    let mut plain = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('<') {
-        plain.push_str(&rest[..i]);
-        rest = rest[i..].find('>').map_or("", |j| &rest[i + j + 1..]);
-    }
-    plain.push_str(rest);
-    let lower = plain.to_lowercase().replace('’', "'");
-    let words: Vec<&str> = lower
-        .split_whitespace()
-        .filter(|w| !(w.len() > 2 && w.starts_with(':') && w.ends_with(':')))
-        .collect();
-    let opening = words.join(" ");
-    let opening = opening.trim_start_matches(|c: char| {
+    // Emoji (":mega:") and mentions ("<@U…>") are dropped before reading the opening.
+    let chat = crate::chat_text::ChatText::of(text);
+    let words: Vec<&str> = chat.words.iter().map(String::as_str).collect();
+    let lower = chat.joined();
+    let opening = lower.trim_start_matches(|c: char| {
         c == '*' || c == '_' || c == '>' || c == '[' || c.is_whitespace()
     });
     if NOT_A_WIN.iter().any(|p| {
