@@ -841,38 +841,7 @@ const CLASSES: &[(&str, &[&str])] = &[
     (
         "internal",
         &[
-            "internal",
-            "interno",
-            "interna",
-            "interne",
-            "wiki",
-            "notes",
-            "meeting",
-            "meetings",
-            "plan",
-            "plans",
-            "planning",
-            "project",
-            "email",
-            "emails",
-            "report",
-            "reports",
-            "deck",
-            "slides",
-            "presentation",
-            "document",
-            "documents",
-            "doc",
-            "docs",
-            "spreadsheet",
-            "agenda",
-            "memo",
-            "minutes",
-            "handbook",
-            "intranet",
-            "my team",
-            "our team",
-            "team s",
+            "internal", "interno", "interna", "interne", "wiki", "handbook", "intranet",
         ],
     ),
     (
@@ -895,8 +864,8 @@ const CLASSES: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Ordinary work words: they make a question internal, but say nothing of what is in the
-/// email or the notes.
+/// Ordinary work words: they make a question internal (below every stricter cue, above a
+/// public one), but say nothing of what is in the email or the notes.
 const WEAK: &[&str] = &[
     "notes",
     "meeting",
@@ -927,38 +896,29 @@ const WEAK: &[&str] = &[
 
 /// The data class, and whether it rests only on [`WEAK`] words.
 fn read_class(padded: &str) -> (Option<String>, bool) {
-    let class = read_class_cues(padded);
-    let weak = class.as_deref() == Some("internal") && {
-        let internal = CLASSES
-            .iter()
-            .find(|(c, _)| *c == "internal")
-            .map_or(&[][..], |(_, cues)| *cues);
-        internal
-            .iter()
-            .filter(|c| has_phrase(padded, c))
-            .all(|c| WEAK.contains(c))
-    };
-    // "An open source side project": the code is public, whatever the work word says.
-    if weak && has_phrase(padded, "open source") {
-        return (Some("public".to_owned()), false);
-    }
-    (class, weak)
-}
-
-fn read_class_cues(padded: &str) -> Option<String> {
     let mut text = padded.to_owned();
-    // "open source" code is public, whatever "code" suggests.
+    // "Open source" code is public, whatever "code" or "project" suggests.
     let open_source = has_phrase(&text, "open source");
     if open_source {
         for w in ["code", "library", "s code"] {
             text = text.replace(&format!(" {w} "), " ");
         }
     }
-    CLASSES
-        .iter()
-        .filter(|(class, _)| !(open_source && *class == "confidential"))
-        .find(|(_, cues)| cues.iter().any(|c| has_phrase(&text, c)))
-        .map(|(class, _)| (*class).to_owned())
+    let any = |cues: &[&str]| cues.iter().any(|c| has_phrase(&text, c));
+    for (class, cues) in CLASSES {
+        // An ordinary work word ranks above a public cue, as internal but weak.
+        if *class == "public" && any(WEAK) {
+            break;
+        }
+        if any(cues) && !(open_source && *class == "confidential") {
+            return (Some((*class).to_owned()), false);
+        }
+    }
+    match (any(WEAK), open_source) {
+        (true, true) => (Some("public".to_owned()), false),
+        (true, false) => (Some("internal".to_owned()), true),
+        (false, _) => (None, false),
+    }
 }
 
 /// Reads a question's words against the catalog's tools and purposes.
