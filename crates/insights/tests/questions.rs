@@ -74,12 +74,16 @@ fn cross_validated(set: &[(QuestionStage, &str)], folds: usize) -> Vec<QuestionS
     cross_validated_with(set, folds, Params::default())
 }
 
-fn cross_validated_with(
+/// Each question of the set read by a model trained on the other folds: `read(model,
+/// question)` for every question, in order.
+fn out_of_fold<T: Clone>(
     set: &[(QuestionStage, &str)],
     folds: usize,
     params: Params,
-) -> Vec<QuestionStage> {
-    let mut predicted = vec![QuestionStage::Awareness; set.len()];
+    read: impl Fn(&Model, &str) -> T,
+    empty: T,
+) -> Vec<T> {
+    let mut out = vec![empty; set.len()];
     for k in 0..folds {
         let train: Vec<(QuestionStage, &str)> = set
             .iter()
@@ -89,10 +93,24 @@ fn cross_validated_with(
             .collect();
         let m = Model::train_with(&train, params);
         for (i, (_, q)) in set.iter().enumerate().filter(|(i, _)| i % folds == k) {
-            predicted[i] = classify_with(&m, q).stage;
+            out[i] = read(&m, q);
         }
     }
-    predicted
+    out
+}
+
+fn cross_validated_with(
+    set: &[(QuestionStage, &str)],
+    folds: usize,
+    params: Params,
+) -> Vec<QuestionStage> {
+    out_of_fold(
+        set,
+        folds,
+        params,
+        |m, q| classify_with(m, q).stage,
+        QuestionStage::Awareness,
+    )
 }
 
 #[test]
@@ -135,20 +153,13 @@ fn held_out_set() {
 
 /// Cross-validated probabilities (uncalibrated) of the development set.
 fn cross_validated_probabilities(set: &[(QuestionStage, &str)], folds: usize) -> Vec<[f32; 4]> {
-    let mut out = vec![[0.25f32; 4]; set.len()];
-    for k in 0..folds {
-        let train: Vec<(QuestionStage, &str)> = set
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % folds != k)
-            .map(|(_, x)| *x)
-            .collect();
-        let m = Model::train(&train);
-        for (i, (_, q)) in set.iter().enumerate().filter(|(i, _)| i % folds == k) {
-            out[i] = m.predict(q).0;
-        }
-    }
-    out
+    out_of_fold(
+        set,
+        folds,
+        Params::default(),
+        |m, q| m.predict(q).0,
+        [0.25; 4],
+    )
 }
 
 fn log_loss(set: &[(QuestionStage, &str)], probs: &[[f32; 4]], t: f32) -> f64 {
