@@ -131,6 +131,16 @@ async fn text_of(d: &WebDriver, css: &str) -> String {
         .expect("text")
 }
 
+/// Clicks the element `css` (a button or link).
+async fn press(d: &WebDriver, css: &str) {
+    d.find(By::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
 async fn fill(d: &WebDriver, css: &str, value: &str) {
     let e = d
         .find(By::Css(css))
@@ -167,22 +177,12 @@ async fn login(d: &WebDriver, base: &str, email: &str, password: &str) {
         .starts_with("/login"));
     fill(d, "input[name=email]", email).await;
     fill(d, "input[name=password]", password).await;
-    d.find(By::Css("form button[type=submit]"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("submit");
+    press(d, "form button[type=submit]").await;
     wait_path(d, "login", |p| p == "/").await;
 }
 
 async fn logout(d: &WebDriver) {
-    d.find(By::Css("header form button"))
-        .await
-        .expect("logout")
-        .click()
-        .await
-        .expect("logout");
+    press(d, "header form button").await;
     wait_path(d, "logout", |p| p.starts_with("/login")).await;
 }
 
@@ -342,12 +342,7 @@ async fn dashboard_and_can_i(d: &WebDriver, base: &str, (ana_email, ana_pw): (&s
     choose(d, "#can-i", "tool", "Microsoft 365 Copilot").await;
     fill(d, "input[name=purpose]", "summarising").await;
     choose(d, "#can-i", "data", "confidential").await;
-    d.find(By::Css("#can-i button"))
-        .await
-        .expect("ask")
-        .click()
-        .await
-        .expect("ask");
+    press(d, "#can-i button").await;
     let answer = el(d, "#answer").await;
     assert_eq!(
         answer.attr("data-allowed").await.expect("attr").as_deref(),
@@ -360,12 +355,7 @@ async fn dashboard_and_can_i(d: &WebDriver, base: &str, (ana_email, ana_pw): (&s
     );
     shot(d, "02-can-i-yes").await;
     choose(d, "#can-i", "tool", "Public AI chatbots").await;
-    d.find(By::Css("#can-i button"))
-        .await
-        .expect("ask")
-        .click()
-        .await
-        .expect("ask");
+    press(d, "#can-i button").await;
     let t = text_of(d, "#answer[data-allowed=false]").await;
     assert!(t.contains("No — but try this instead"), "{t}");
     assert!(
@@ -381,12 +371,7 @@ async fn dashboard_and_can_i(d: &WebDriver, base: &str, (ana_email, ana_pw): (&s
         "can I use chat gpt to summarize a client contract?",
     )
     .await;
-    d.find(By::Css("#can-i-words button"))
-        .await
-        .expect("ask")
-        .click()
-        .await
-        .expect("ask");
+    press(d, "#can-i-words button").await;
     let t = text_of(d, "#answer[data-allowed=true]").await;
     assert!(
         t.contains("ChatGPT Enterprise") && t.contains("confidential"),
@@ -398,12 +383,7 @@ async fn dashboard_and_can_i(d: &WebDriver, base: &str, (ana_email, ana_pw): (&s
         "can I use copilot for drafting?",
     )
     .await;
-    d.find(By::Css("#can-i-words button"))
-        .await
-        .expect("ask")
-        .click()
-        .await
-        .expect("ask");
+    press(d, "#can-i-words button").await;
     let read = text_of(d, "#read").await;
     assert!(
         read.contains("which tool") && read.contains("with which data"),
@@ -499,12 +479,7 @@ async fn post_try_and_verify_a_win(d: &WebDriver, base: &str, (bo_email, bo_pw):
     fill(d, "#post-win input[name=minutes_before]", "90").await;
     fill(d, "#post-win input[name=minutes_after]", "15").await;
     choose(d, "#post-win", "frequency", "monthly").await;
-    d.find(By::Css("#post-win button"))
-        .await
-        .expect("post")
-        .click()
-        .await
-        .expect("post");
+    press(d, "#post-win button").await;
     let win_url = wait_path(d, "post-win", |p| p.starts_with("/wins/")).await;
     assert_eq!(text_of(d, "h1").await, "Board pack summary in 15 minutes");
     shot(d, "04-win-posted").await;
@@ -513,12 +488,7 @@ async fn post_try_and_verify_a_win(d: &WebDriver, base: &str, (bo_email, bo_pw):
     // Another user tries it too.
     login(d, base, bo_email, bo_pw).await;
     d.goto(win_url.as_str()).await.expect("goto");
-    d.find(By::Css("#tried-too"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("tried");
+    press(d, "#tried-too").await;
     // #tried-state exists only on the page after the click.
     assert!(text_of(d, "#tried-state")
         .await
@@ -533,12 +503,7 @@ async fn post_try_and_verify_a_win(d: &WebDriver, base: &str, (bo_email, bo_pw):
         "Watched the pack summary at the March board prep",
     )
     .await;
-    d.find(By::Css("#verify-win button"))
-        .await
-        .expect("verify")
-        .click()
-        .await
-        .expect("verify");
+    press(d, "#verify-win button").await;
     wait_path(d, "verify-win", |p| p.starts_with("/wins/")).await;
     let verified = text_of(d, "#verifications + ul").await;
     assert!(verified.contains("a peer on"), "{verified}");
@@ -562,18 +527,8 @@ async fn volunteer(d: &WebDriver, base: &str, name: &str) {
         "Thursdays 10:00-11:00",
     )
     .await;
-    d.find(By::Css("#volunteer input[name=listed]"))
-        .await
-        .expect("box")
-        .click()
-        .await
-        .expect("tick");
-    d.find(By::Css("#volunteer button"))
-        .await
-        .expect("volunteer")
-        .click()
-        .await
-        .expect("volunteer");
+    press(d, "#volunteer input[name=listed]").await;
+    press(d, "#volunteer button").await;
     assert!(text_of(d, "#message")
         .await
         .contains("Thank you for volunteering"));
@@ -595,12 +550,7 @@ async fn learn_and_verify_the_credential(d: &WebDriver, base: &str, downloads: &
         .await
         .expect("goto");
     for _ in 0..3 {
-        d.find(By::Css("button.complete"))
-            .await
-            .expect("a module to mark done")
-            .click()
-            .await
-            .expect("done");
+        press(d, "button.complete").await;
         wait_path(d, "module", |p| p == "/learn/ai-basics").await;
     }
     assert!(text_of(d, "#message")
@@ -614,12 +564,7 @@ async fn learn_and_verify_the_credential(d: &WebDriver, base: &str, downloads: &
         "{card}"
     );
     shot(d, "06c-my-badges").await;
-    d.find(By::Css("#my-badges [data-badge=explorer] a.download-json"))
-        .await
-        .expect("download link")
-        .click()
-        .await
-        .expect("download");
+    press(d, "#my-badges [data-badge=explorer] a.download-json").await;
     let file = downloaded(downloads, ".json").await;
     let credential = std::fs::read_to_string(&file).expect("the downloaded credential");
     assert!(credential.contains("OpenBadgeCredential"), "{credential}");
@@ -630,12 +575,7 @@ async fn learn_and_verify_the_credential(d: &WebDriver, base: &str, downloads: &
         .send_keys(file.display().to_string())
         .await
         .expect("choose the file");
-    d.find(By::Css("#verify"))
-        .await
-        .expect("verify")
-        .click()
-        .await
-        .expect("verify");
+    press(d, "#verify").await;
     assert_eq!(text_of(d, "#verdict").await, "Valid");
     let checks = d
         .find_all(By::Css("#checks tr[data-outcome=passed]"))
