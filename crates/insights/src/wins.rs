@@ -413,6 +413,37 @@ const FORWARD: &[&str] = &[
     "jetzt",
 ];
 
+/// With a bare number borrowing the other figure's unit, only the plainest links count
+/// ("now 5", "usually 30", "vs 30"): "took 3 hours to write 2 proposals" is no saving.
+const BARE_BEFORE: &[&str] = &[
+    "usually",
+    "normally",
+    "typically",
+    "previously",
+    "used",
+    "was",
+    "were",
+    "instead",
+    "rather",
+    "vs",
+    "versus",
+    "than",
+    "not",
+    "estimated",
+    "would",
+];
+const BARE_FORWARD: &[&str] = &[
+    "→",
+    "now",
+    "became",
+    "becomes",
+    "down",
+    "into",
+    "ahora",
+    "maintenant",
+    "jetzt",
+];
+
 /// Words that say a figure was saved: before it ("saved 2 hours", "ahorré 2 horas") or
 /// after it ("2 hours saved", "an hour back", "40 minutes … gone").
 const SAVED_BEFORE: &[&str] = &[
@@ -825,44 +856,13 @@ fn pair(
             "before",
         ],
     );
-    let (back, forward): (&[&str], &[&str]) = if bare {
-        (
-            &[
-                "usually",
-                "normally",
-                "typically",
-                "previously",
-                "used",
-                "was",
-                "were",
-                "instead",
-                "rather",
-                "vs",
-                "versus",
-                "than",
-                "not",
-                "estimated",
-                "would",
-            ],
-            if has(lead, &["from"]) {
-                &["→", "to", "now", "became", "becomes", "down", "into"]
-            } else {
-                &[
-                    "→",
-                    "now",
-                    "became",
-                    "becomes",
-                    "down",
-                    "into",
-                    "ahora",
-                    "maintenant",
-                    "jetzt",
-                ]
-            },
-        )
+    let (back, forward) = if bare {
+        (BARE_BEFORE, BARE_FORWARD)
     } else {
         (BEFORE, FORWARD)
     };
+    // "from 3 days to 1": after "from", a bare "to" leads forward too.
+    let forward_hit = has(gap, forward) || (bare && has(lead, &["from"]) && has(gap, &["to"]));
     let (before, after) = if gap
         .first()
         .is_some_and(|w| w == "before" || w == "previously")
@@ -871,7 +871,7 @@ fn pair(
         (x, y)
     } else if has(gap, back) {
         (y, x)
-    } else if has(gap, forward) {
+    } else if forward_hit {
         (x, y)
     } else {
         return None;
